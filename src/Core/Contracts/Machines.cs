@@ -1,0 +1,84 @@
+using System.Text.Json.Serialization;
+
+namespace Ringmaster.Core.Contracts;
+
+/// <summary>What a guest is: an emulated virtual machine or a container on a real engine.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<MachineKind>))]
+public enum MachineKind
+{
+    [JsonStringEnumMemberName("vm")] Vm,
+    [JsonStringEnumMemberName("container")] Container,
+}
+
+/// <summary>
+/// The life of a machine. The agent owns the truth about what runs; <see cref="Unknown"/> means its
+/// host is offline, <see cref="Lost"/> means the agent reconnected and no longer reports it.
+/// </summary>
+[JsonConverter(typeof(JsonStringEnumConverter<MachineState>))]
+public enum MachineState
+{
+    Creating,
+    Stopped,
+    Running,
+    Paused,
+    Migrating,
+    Deleting,
+    Unknown,
+    Lost,
+    Error,
+}
+
+/// <summary>A disk of a machine: a name and its size.</summary>
+public sealed record DiskSpec(string Name, int SizeGiB);
+
+/// <summary>A network interface of a machine; the MAC address is assigned when not given.</summary>
+public sealed record NetworkSpec(string Name, string? Mac = null);
+
+/// <summary>The core four: vCPUs, memory, disks and networks.</summary>
+public sealed record MachineSpec(int Vcpus, int MemoryMiB, IReadOnlyList<DiskSpec> Disks, IReadOnlyList<NetworkSpec> Networks)
+{
+    public int DiskGiB => Disks.Sum(d => d.SizeGiB);
+}
+
+/// <summary>What the server asks an agent to create.</summary>
+/// <param name="Id">The machine's id, chosen by the server and kept by the agent.</param>
+/// <param name="Name">The machine's name (unique in the inventory).</param>
+/// <param name="Kind">VM or container.</param>
+/// <param name="Image">The image: a catalog name for VMs (<c>default</c>, <c>debian</c>), an engine image for containers.</param>
+/// <param name="Command">For containers: the command to run (empty: the image's own).</param>
+/// <param name="Spec">The core four.</param>
+/// <param name="Labels">Free labels, kept on the guest too.</param>
+public sealed record GuestDefinition(
+    Guid Id,
+    string Name,
+    MachineKind Kind,
+    string Image,
+    IReadOnlyList<string> Command,
+    MachineSpec Spec,
+    IReadOnlyDictionary<string, string> Labels);
+
+/// <summary>What an agent reports about one guest it runs.</summary>
+public sealed record GuestInfo(
+    Guid Id,
+    string Name,
+    MachineKind Kind,
+    MachineState State,
+    string Image,
+    MachineSpec Spec,
+    IReadOnlyDictionary<string, string> Labels,
+    string? Detail = null);
+
+/// <summary>Live figures for one guest, pushed by the agent.</summary>
+/// <param name="CpuPercent">CPU use, 100 = one host core.</param>
+/// <param name="Mips">For emulator VMs: millions of guest instructions per second; null for containers.</param>
+public sealed record GuestMetrics(
+    Guid Id,
+    DateTimeOffset At,
+    double CpuPercent,
+    long MemoryUsedBytes,
+    long MemoryLimitBytes,
+    long DiskReadBytes,
+    long DiskWriteBytes,
+    long NetRxBytes,
+    long NetTxBytes,
+    double? Mips = null);
