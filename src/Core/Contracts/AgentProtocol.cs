@@ -25,14 +25,41 @@ public enum GuestAction
     Resume,
 }
 
-/// <summary>Server → agent: do an action on a guest. <paramref name="StopTimeoutSeconds"/> bounds a graceful stop before it is forced.</summary>
-public sealed record GuestActionCommand(Guid OperationId, Guid MachineId, GuestAction Action, int StopTimeoutSeconds = 30);
+/// <summary>What a command asks the agent to do.</summary>
+public enum AgentCommandKind
+{
+    Create,
+    Act,
+    Delete,
+}
 
-/// <summary>Server → agent: create a guest.</summary>
-public sealed record CreateGuestCommand(Guid OperationId, GuestDefinition Definition);
+/// <summary>
+/// Server → agent: one piece of guest work. The agent acknowledges at once (a client result) and
+/// reports the outcome later with <see cref="IAgentHub.CommandCompleted"/>, because the SignalR
+/// client runs server calls one at a time and a long create must not hold up console input.
+/// </summary>
+/// <param name="CommandId">Identifies the command; the outcome carries it back.</param>
+/// <param name="OperationId">The operation the work belongs to; progress reports carry it.</param>
+/// <param name="MachineId">The guest.</param>
+/// <param name="Definition">For <see cref="AgentCommandKind.Create"/>: what to create.</param>
+/// <param name="Action">For <see cref="AgentCommandKind.Act"/>: the action.</param>
+/// <param name="StopTimeoutSeconds">How long a graceful stop may take before it is forced.</param>
+public sealed record AgentCommand(
+    Guid CommandId,
+    Guid OperationId,
+    AgentCommandKind Kind,
+    Guid MachineId,
+    GuestDefinition? Definition = null,
+    GuestAction? Action = null,
+    int StopTimeoutSeconds = 30);
 
-/// <summary>Server → agent: delete a guest and what it stores.</summary>
-public sealed record DeleteGuestCommand(Guid OperationId, Guid MachineId);
+/// <summary>The agent's immediate answer to a command: accepted, or refused with a reason.</summary>
+public sealed record CommandAck(bool Accepted, string? Error = null);
+
+/// <summary>Agent → server: how a command ended.</summary>
+/// <param name="Guest">The guest as it is now (null after a delete or when it does not exist).</param>
+/// <param name="NotFound">The guest did not exist on the agent.</param>
+public sealed record CommandResult(Guid CommandId, bool Succeeded, GuestInfo? Guest, string? Error, bool NotFound = false);
 
 /// <summary>Agent → server: progress of an operation the agent is working on.</summary>
 public sealed record OperationProgressReport(Guid OperationId, int Progress, string? Message);
@@ -44,18 +71,20 @@ public sealed record ConsoleChunk(Guid MachineId, byte[] Data);
 public sealed record ConsoleSize(Guid MachineId, int Columns, int Rows);
 
 /// <summary>
-/// Methods the server calls on an agent. Methods returning a value are SignalR client results:
-/// the server awaits the agent's answer with a timeout.
+/// Methods the server calls on an agent. Those returning a value are SignalR client results,
+/// awaited by the server with a timeout; they must answer quickly.
 /// </summary>
 public interface IAgentClient
 {
-    Task<GuestInfo> CreateGuest(CreateGuestCommand command);
-    Task<GuestInfo> ActOnGuest(GuestActionCommand command);
-    Task<bool> DeleteGuest(DeleteGuestCommand command);
-    Task<IReadOnlyList<GuestInfo>> ListGuests();
+    Task<CommandAck> Execute(AgentCommand command, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<GuestInfo>> ListGuests(CancellationToken cancellationToken);
+
     /// <summary>Ask the agent to stream the guest's console to the server (idempotent).</summary>
-    Task<bool> OpenConsole(Guid machineId);
+    Task<CommandAck> OpenConsole(Guid machineId, CancellationToken cancellationToken);
+
     Task ConsoleInput(ConsoleChunk chunk);
+
     Task ConsoleResize(ConsoleSize size);
 }
 
@@ -63,11 +92,19 @@ public interface IAgentClient
 public interface IAgentHub
 {
     Task<RegistrationResult> Register(AgentRegistration registration);
+
     Task Heartbeat(AgentHeartbeat heartbeat);
+
+    Task CommandCompleted(CommandResult result);
+
     Task GuestChanged(GuestInfo guest);
+
     Task GuestRemoved(Guid machineId);
+
     Task OperationProgress(OperationProgressReport report);
+
     Task Metrics(IReadOnlyList<GuestMetrics> metrics);
+
     Task ConsoleOutput(ConsoleChunk chunk);
 }
 

@@ -1,0 +1,191 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using Ringmaster.Agents.Drivers;
+using Ringmaster.Core.Contracts;
+
+namespace Ringmaster.Agents;
+
+/// <summary>What the agent sends to its server; the connection worker implements it.</summary>
+public interface IAgentUplink
+{
+    /// <summary>Sends now if connected, otherwise when the connection is back (commands' outcomes must not be lost).</summary>
+    void Enqueue(string method, object argument);
+
+    /// <summary>Sends now if connected; dropped otherwise (console output, metrics).</summary>
+    Task SendIfConnectedAsync(string method, object argument);
+}
+
+/// <summary>
+/// Carries out the server's commands through the drivers: acknowledges at once, runs the work in
+/// the background (one command at a time per guest) and reports the outcome.
+/// </summary>
+public sealed class AgentRuntime(GuestDrivers drivers, ConsoleSessions consoles, ILogger<AgentRuntime> logger)
+{
+    private readonly ConcurrentDictionary<Guid, SemaphoreSlim> _guestLocks = new();
+    private readonly ConcurrentDictionary<Guid, MachineKind> _kinds = new();
+    private readonly ConcurrentDictionary<Guid, Task> _work = new();
+    private IAgentUplink? _uplink;
+
+    public void Attach(IAgentUplink uplink) => _uplink = uplink;
+
+    /// <summary>Every guest of every driver, for registration and reconciliation.</summary>
+    public async Task<IReadOnlyList<GuestInfo>> ListAsync(CancellationToken cancellationToken)
+    {
+        var all = new List<GuestInfo>();
+        foreach (var driver in drivers.All)
+        {
+            try
+            {
+                var guests = await driver.ListAsync(cancellationToken).ConfigureAwait(false);
+                foreach (var guest in guests)
+                {
+                    _kinds[guest.Id] = guest.Kind;
+                }
+
+                all.AddRange(guests);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                logger.LogWarning(ex, "The {Kind} driver could not list its guests", driver.Kind);
+            }
+        }
+
+        return all;
+    }
+
+    public CommandAck Accept(AgentCommand command)
+    {
+        var kind = command.Kind == AgentCommandKind.Create ? command.Definition?.Kind : _kinds.TryGetValue(command.MachineId, out var k) ? k : null;
+        if (command.Kind == AgentCommandKind.Create && command.Definition is null)
+        {
+            return new CommandAck(false, "A create command needs a definition.");
+        }
+
+        if (command.Kind == AgentCommandKind.Act && command.Action is null)
+        {
+            return new CommandAck(false, "An action command needs an action.");
+        }
+
+        if (kind is { } known && drivers.For(known) is null)
+        {
+            return new CommandAck(false, $"This host has no driver for {(known == MachineKind.Vm ? "virtual machines" : "containers")}.");
+        }
+
+        var task = Task.Run(() => RunAsync(command, kind));
+        _work[command.CommandId] = task;
+        _ = task.ContinueWith(_ => _work.TryRemove(command.CommandId, out var _), TaskScheduler.Default);
+        return new CommandAck(true);
+    }
+
+    /// <summary>Waits for commands under way (at shutdown, and in tests).</summary>
+    public Task WhenIdleAsync() => Task.WhenAll(_work.Values);
+
+    private async Task RunAsync(AgentCommand command, MachineKind? kind)
+    {
+        var gate = _guestLocks.GetOrAdd(command.MachineId, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync().ConfigureAwait(false);
+        CommandResult result;
+        try
+        {
+            result = await ExecuteAsync(command, kind).ConfigureAwait(false);
+        }
+        catch (GuestNotFoundException ex)
+        {
+            result = new CommandResult(command.CommandId, false, null, ex.Message, NotFound: true);
+        }
+        catch (GuestException ex)
+        {
+            logger.LogWarning("Command {Kind} on {Machine} failed: {Message}", command.Kind, command.MachineId, ex.Message);
+            result = new CommandResult(command.CommandId, false, null, ex.Message);
+        }
+        catch (Exception ex)
+        {
+            logger.LogError(ex, "Command {Kind} on {Machine} failed", command.Kind, command.MachineId);
+            result = new CommandResult(command.CommandId, false, null, $"The agent failed: {ex.Message}");
+        }
+        finally
+        {
+            gate.Release();
+        }
+
+        _uplink?.Enqueue(nameof(IAgentHub.CommandCompleted), result);
+    }
+
+    private async Task<CommandResult> ExecuteAsync(AgentCommand command, MachineKind? kind)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(15));
+        var ct = timeout.Token;
+        var progress = new Progress<int>(p => _uplink?.Enqueue(nameof(IAgentHub.OperationProgress), new OperationProgressReport(command.OperationId, p, null)));
+        switch (command.Kind)
+        {
+            case AgentCommandKind.Create:
+            {
+                var definition = command.Definition!;
+                var guest = await drivers.For(definition.Kind)!.CreateAsync(definition, progress, ct).ConfigureAwait(false);
+                _kinds[guest.Id] = guest.Kind;
+                return new CommandResult(command.CommandId, true, guest, null);
+            }
+
+            case AgentCommandKind.Delete:
+            {
+                await consoles.CloseAsync(command.MachineId).ConfigureAwait(false);
+                foreach (var driver in kind is { } k ? [drivers.For(k)!] : drivers.All)
+                {
+                    await driver.DeleteAsync(command.MachineId, ct).ConfigureAwait(false);
+                }
+
+                _kinds.TryRemove(command.MachineId, out _);
+                return new CommandResult(command.CommandId, true, null, null);
+            }
+
+            default:
+            {
+                var driver = (kind is { } k ? drivers.For(k) : null) ?? throw new GuestNotFoundException(command.MachineId);
+                var id = command.MachineId;
+                var stopTimeout = TimeSpan.FromSeconds(Math.Clamp(command.StopTimeoutSeconds, 0, 600));
+                var guest = command.Action switch
+                {
+                    GuestAction.Start => await driver.StartAsync(id, ct).ConfigureAwait(false),
+                    GuestAction.Stop => await driver.StopAsync(id, stopTimeout, false, ct).ConfigureAwait(false),
+                    GuestAction.ForceStop => await driver.StopAsync(id, TimeSpan.Zero, true, ct).ConfigureAwait(false),
+                    GuestAction.Pause => await driver.PauseAsync(id, ct).ConfigureAwait(false),
+                    GuestAction.Resume => await driver.ResumeAsync(id, ct).ConfigureAwait(false),
+                    GuestAction.Restart => await RestartAsync(driver, id, stopTimeout, ct).ConfigureAwait(false),
+                    _ => throw new GuestException($"Unknown action {command.Action}."),
+                };
+                if (guest.State == MachineState.Running)
+                {
+                    await consoles.OpenAsync(driver, id).ConfigureAwait(false);
+                }
+
+                return new CommandResult(command.CommandId, true, guest, null);
+            }
+        }
+    }
+
+    private async Task<GuestInfo> RestartAsync(IGuestDriver driver, Guid id, TimeSpan stopTimeout, CancellationToken ct)
+    {
+        await consoles.CloseAsync(id).ConfigureAwait(false);
+        await driver.StopAsync(id, stopTimeout, false, ct).ConfigureAwait(false);
+        return await driver.StartAsync(id, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Opens the console of a guest so its output streams to the server.</summary>
+    public async Task<CommandAck> OpenConsoleAsync(Guid machineId)
+    {
+        if (!_kinds.TryGetValue(machineId, out var kind) || drivers.For(kind) is not { } driver)
+        {
+            return new CommandAck(false, "No such guest on this host.");
+        }
+
+        try
+        {
+            await consoles.OpenAsync(driver, machineId).ConfigureAwait(false);
+            return new CommandAck(true);
+        }
+        catch (GuestException ex)
+        {
+            return new CommandAck(false, ex.Message);
+        }
+    }
+}

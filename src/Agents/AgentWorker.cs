@@ -1,0 +1,334 @@
+using System.Net;
+using System.Text.Json.Serialization;
+using System.Threading.Channels;
+using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Ringmaster.Core.Contracts;
+
+namespace Ringmaster.Agents;
+
+/// <summary>
+/// The agent's connection to its server: dials the agent hub with the join token, registers its
+/// host with its full inventory on every (re)connect, heartbeats, pushes guest changes and metrics,
+/// and answers the server's commands. Reconnects with backoff for as long as it runs.
+/// </summary>
+public sealed class AgentWorker(
+    IOptions<AgentOptions> options,
+    IAgentServerAddress serverAddress,
+    AgentRuntime runtime,
+    ConsoleSessions consoles,
+    HostProbe probe,
+    Drivers.GuestDrivers drivers,
+    IHostApplicationLifetime lifetime,
+    ILogger<AgentWorker> logger) : BackgroundService, IAgentUplink
+{
+    public const string Version = "0.1.0";
+
+    private readonly Channel<(string Method, object Argument)> _outbox = Channel.CreateUnbounded<(string, object)>();
+    private readonly Dictionary<Guid, MachineState> _lastStates = [];
+    private readonly Lock _statesLock = new();
+    private HubConnection? _connection;
+    private Guid _hostId;
+    private int _heartbeatSeconds = 3;
+    private (long Idle, long Total) _lastCpu;
+
+    /// <summary>True once registered on the current connection.</summary>
+    public bool Registered { get; private set; }
+
+    /// <summary>Set when the server refused the join token; a standalone agent then exits with code 2.</summary>
+    public bool StopOnRejectedToken { get; set; } = true;
+
+    public Guid HostId => _hostId;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var settings = options.Value;
+        var dataPath = Path.GetFullPath(settings.Data);
+        _hostId = LoadOrCreateHostId(dataPath);
+        runtime.Attach(this);
+        consoles.Attach(this);
+
+        Uri server;
+        try
+        {
+            server = await serverAddress.GetAsync(stoppingToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+
+        var hubUri = new Uri(server, AgentHubPaths.Hub);
+        _connection = new HubConnectionBuilder()
+            .WithUrl(hubUri, o => o.AccessTokenProvider = () => Task.FromResult(settings.Token))
+            .WithAutomaticReconnect(new BackoffRetryPolicy())
+            .AddJsonProtocol(o => o.PayloadSerializerOptions.Converters.Add(new JsonStringEnumConverter()))
+            .Build();
+        _connection.ServerTimeout = TimeSpan.FromSeconds(30);
+        RegisterHandlers(_connection);
+        _connection.Reconnecting += error =>
+        {
+            Registered = false;
+            logger.LogWarning("Lost the server at {Hub}; reconnecting ({Reason})", hubUri, error?.Message);
+            return Task.CompletedTask;
+        };
+        _connection.Reconnected += _ => RegisterAsync(dataPath, stoppingToken);
+
+        var delay = TimeSpan.FromSeconds(1);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await _connection.StartAsync(stoppingToken).ConfigureAwait(false);
+                await RegisterAsync(dataPath, stoppingToken).ConfigureAwait(false);
+                break;
+            }
+            catch (HttpRequestException ex) when (ex.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
+            {
+                logger.LogCritical("The server at {Hub} refused this agent's join token.", hubUri);
+                if (StopOnRejectedToken)
+                {
+                    Environment.ExitCode = 2;
+                    lifetime.StopApplication();
+                    return;
+                }
+
+                await DelayAsync(TimeSpan.FromSeconds(10), stoppingToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+            {
+                logger.LogWarning("Cannot reach the server at {Hub} ({Reason}); retrying in {Delay} s", hubUri, ex.Message, delay.TotalSeconds);
+                await DelayAsync(delay, stoppingToken).ConfigureAwait(false);
+                delay = TimeSpan.FromSeconds(Math.Min(delay.TotalSeconds * 2, 10));
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+
+        await Task.WhenAll(
+            HeartbeatLoopAsync(stoppingToken),
+            WatchLoopAsync(stoppingToken),
+            OutboxLoopAsync(stoppingToken)).ConfigureAwait(false);
+    }
+
+    private void RegisterHandlers(HubConnection connection)
+    {
+        connection.On<AgentCommand, CommandAck>(nameof(IAgentClient.Execute), command => runtime.Accept(command));
+        connection.On(nameof(IAgentClient.ListGuests), () => runtime.ListAsync(CancellationToken.None));
+        connection.On<Guid, CommandAck>(nameof(IAgentClient.OpenConsole), runtime.OpenConsoleAsync);
+        connection.On<ConsoleChunk>(nameof(IAgentClient.ConsoleInput), consoles.WriteAsync);
+        connection.On<ConsoleSize>(nameof(IAgentClient.ConsoleResize), consoles.ResizeAsync);
+    }
+
+    private async Task RegisterAsync(string dataPath, CancellationToken cancellationToken)
+    {
+        var capabilities = await probe.ProbeAsync(dataPath, cancellationToken).ConfigureAwait(false);
+        var guests = await runtime.ListAsync(cancellationToken).ConfigureAwait(false);
+        var registration = new AgentRegistration(_hostId, options.Value.Name ?? Environment.MachineName, Version, capabilities, guests);
+        var result = await _connection!.InvokeAsync<RegistrationResult>(nameof(IAgentHub.Register), registration, cancellationToken).ConfigureAwait(false);
+        _heartbeatSeconds = Math.Max(1, result.HeartbeatSeconds);
+        lock (_statesLock)
+        {
+            _lastStates.Clear();
+            foreach (var guest in guests)
+            {
+                _lastStates[guest.Id] = guest.State;
+            }
+        }
+
+        Registered = true;
+        logger.LogInformation("Registered host {Host} ({HostId}) with {Count} guests", registration.HostName, _hostId, guests.Count);
+    }
+
+    private async Task HeartbeatLoopAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            await DelayAsync(TimeSpan.FromSeconds(_heartbeatSeconds), cancellationToken).ConfigureAwait(false);
+            if (!Registered || _connection?.State != HubConnectionState.Connected)
+            {
+                continue;
+            }
+
+            try
+            {
+                var heartbeat = new AgentHeartbeat(_hostId, DateTimeOffset.UtcNow, HostCpuPercent(), HostProbe.MemUsedBytes(), 0);
+                await _connection.SendAsync(nameof(IAgentHub.Heartbeat), heartbeat, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                logger.LogDebug(ex, "Heartbeat not sent");
+            }
+        }
+    }
+
+    /// <summary>Watches the guests: pushes state changes made outside a command, metrics of running guests, and keeps their consoles open.</summary>
+    private async Task WatchLoopAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            await DelayAsync(TimeSpan.FromSeconds(options.Value.MetricsSeconds), cancellationToken).ConfigureAwait(false);
+            if (!Registered)
+            {
+                continue;
+            }
+
+            try
+            {
+                var guests = await runtime.ListAsync(cancellationToken).ConfigureAwait(false);
+                var metrics = new List<GuestMetrics>();
+                lock (_statesLock)
+                {
+                    foreach (var guest in guests)
+                    {
+                        if (!_lastStates.TryGetValue(guest.Id, out var before) || before != guest.State)
+                        {
+                            Enqueue(nameof(IAgentHub.GuestChanged), guest);
+                        }
+                    }
+
+                    foreach (var gone in _lastStates.Keys.Except(guests.Select(g => g.Id)).ToList())
+                    {
+                        Enqueue(nameof(IAgentHub.GuestRemoved), gone);
+                    }
+
+                    _lastStates.Clear();
+                    foreach (var guest in guests)
+                    {
+                        _lastStates[guest.Id] = guest.State;
+                    }
+                }
+
+                foreach (var guest in guests.Where(g => g.State == MachineState.Running))
+                {
+                    var driver = drivers.For(guest.Kind);
+                    if (driver is null)
+                    {
+                        continue;
+                    }
+
+                    if (!consoles.IsOpen(guest.Id))
+                    {
+                        await consoles.OpenAsync(driver, guest.Id).ConfigureAwait(false);
+                    }
+
+                    if (await driver.GetMetricsAsync(guest.Id, cancellationToken).ConfigureAwait(false) is { } m)
+                    {
+                        metrics.Add(m);
+                    }
+                }
+
+                if (metrics.Count > 0)
+                {
+                    await SendIfConnectedAsync(nameof(IAgentHub.Metrics), metrics).ConfigureAwait(false);
+                }
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                logger.LogDebug(ex, "Watching guests failed this round");
+            }
+        }
+    }
+
+    private async Task OutboxLoopAsync(CancellationToken cancellationToken)
+    {
+        await foreach (var (method, argument) in _outbox.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                if (_connection?.State == HubConnectionState.Connected && Registered)
+                {
+                    try
+                    {
+                        await _connection.InvokeAsync(method, argument, cancellationToken).ConfigureAwait(false);
+                        break;
+                    }
+                    catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+                    {
+                        logger.LogDebug(ex, "Sending {Method} failed; retrying", method);
+                    }
+                }
+
+                await DelayAsync(TimeSpan.FromMilliseconds(500), cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    public void Enqueue(string method, object argument) => _outbox.Writer.TryWrite((method, argument));
+
+    public async Task SendIfConnectedAsync(string method, object argument)
+    {
+        if (_connection?.State == HubConnectionState.Connected && Registered)
+        {
+            try
+            {
+                await _connection.SendAsync(method, argument).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                logger.LogDebug(ex, "{Method} not sent", method);
+            }
+        }
+    }
+
+    private double HostCpuPercent()
+    {
+        try
+        {
+            var parts = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(long.Parse).ToArray();
+            var idle = parts[3] + (parts.Length > 4 ? parts[4] : 0);
+            var total = parts.Sum();
+            var (lastIdle, lastTotal) = _lastCpu;
+            _lastCpu = (idle, total);
+            return lastTotal == 0 || total == lastTotal ? 0 : 100.0 * (1 - (double)(idle - lastIdle) / (total - lastTotal));
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
+    }
+
+    private static Guid LoadOrCreateHostId(string dataPath)
+    {
+        Directory.CreateDirectory(dataPath);
+        var file = Path.Combine(dataPath, "host-id");
+        if (File.Exists(file) && Guid.TryParse(File.ReadAllText(file).Trim(), out var id))
+        {
+            return id;
+        }
+
+        id = Guid.NewGuid();
+        File.WriteAllText(file, id.ToString());
+        return id;
+    }
+
+    private static async Task DelayAsync(TimeSpan delay, CancellationToken cancellationToken) =>
+        await Task.Delay(delay, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        await consoles.DisposeAsync().ConfigureAwait(false);
+        if (_connection is not null)
+        {
+            await _connection.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private sealed class BackoffRetryPolicy : IRetryPolicy
+    {
+        public TimeSpan? NextRetryDelay(RetryContext retryContext) => retryContext.PreviousRetryCount switch
+        {
+            0 => TimeSpan.Zero,
+            1 => TimeSpan.FromSeconds(1),
+            2 => TimeSpan.FromSeconds(2),
+            3 => TimeSpan.FromSeconds(5),
+            _ => TimeSpan.FromSeconds(5 + Random.Shared.NextDouble() * 5),
+        };
+    }
+}

@@ -1,0 +1,81 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Ringmaster.Core.Contracts;
+
+/// <summary>A host as the API and the dashboard show it.</summary>
+public sealed record HostView(
+    Guid Id,
+    string Name,
+    bool Online,
+    DateTimeOffset RegisteredAt,
+    DateTimeOffset? LastSeenAt,
+    string AgentVersion,
+    HostCapabilities? Capabilities,
+    double CpuPercent,
+    long MemoryUsedBytes,
+    int MachineCount);
+
+/// <summary>A machine as the API and the dashboard show it.</summary>
+public sealed record MachineView(
+    Guid Id,
+    string Name,
+    MachineKind Kind,
+    MachineState State,
+    MachineState? LastKnownState,
+    string Template,
+    string Image,
+    Guid? HostId,
+    string? Host,
+    MachineSpec Spec,
+    IReadOnlyDictionary<string, string> Labels,
+    string? Detail,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt);
+
+[JsonConverter(typeof(JsonStringEnumConverter<OperationStatus>))]
+public enum OperationStatus
+{
+    Queued,
+    Running,
+    Succeeded,
+    Failed,
+    Cancelled,
+}
+
+/// <summary>An operation (a long action) as the API and the dashboard show it.</summary>
+public sealed record OperationView(
+    Guid Id,
+    string Kind,
+    OperationStatus State,
+    int Progress,
+    string? Message,
+    string? Error,
+    JsonElement? Result,
+    Guid? MachineId,
+    string Target,
+    string User,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? StartedAt,
+    DateTimeOffset? EndedAt,
+    string? Log = null);
+
+/// <summary>A template in the catalog.</summary>
+public sealed record TemplateView(string Name, MachineKind Kind, string Image, string Description, int Vcpus, int MemoryMiB, int DiskGiB);
+
+/// <summary>The body of <c>POST /api/v1/machines</c>: only <see cref="Name"/> and <see cref="Template"/> are required.</summary>
+public sealed record CreateMachineRequest(
+    string? Name,
+    string? Template,
+    int? Vcpus = null,
+    int? MemoryMiB = null,
+    int? DiskGiB = null,
+    string? Host = null,
+    Dictionary<string, string>? Labels = null,
+    bool? Start = null);
+
+/// <summary>What a long action answers with, beside its Location header.</summary>
+public sealed record OperationAccepted(OperationView Operation, MachineView? Machine);
+
+/// <summary>Something that happened, for the event log.</summary>
+public sealed record EventView(long Id, DateTimeOffset At, string Type, Guid? MachineId, Guid? HostId, string Message);

@@ -1,0 +1,63 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Ringmaster.Core.Services;
+using Ringmaster.Core.Store;
+
+namespace Ringmaster.Core;
+
+/// <summary>Where Ringmaster keeps its data, and its database.</summary>
+public sealed record RingmasterOptions
+{
+    public const string Section = "Ringmaster";
+
+    /// <summary>The data folder (env RINGMASTER_DATA); relative paths are from the working directory.</summary>
+    public string Data { get; init; } = "data";
+
+    /// <summary>The database connection string; empty means SQLite in the data folder.</summary>
+    public string? ConnectionString { get; init; }
+
+    public string DataPath => Path.GetFullPath(Data);
+}
+
+public static class CoreExtensions
+{
+    /// <summary>The inventory, operations, live view and consoles; SQLite in the data folder by default.</summary>
+    public static IHostApplicationBuilder AddRingmasterCore(this IHostApplicationBuilder builder)
+    {
+        if (Environment.GetEnvironmentVariable("RINGMASTER_DATA") is { Length: > 0 } data)
+        {
+            builder.Configuration[$"{RingmasterOptions.Section}:Data"] = data;
+        }
+
+        builder.Services.AddOptions<RingmasterOptions>()
+            .BindConfiguration(RingmasterOptions.Section)
+            .Validate(o => !string.IsNullOrWhiteSpace(o.Data), "Ringmaster:Data must name a folder.")
+            .ValidateOnStart();
+
+        builder.Services.AddDbContextFactory<RingmasterDbContext>((services, options) =>
+        {
+            var settings = services.GetRequiredService<IOptions<RingmasterOptions>>().Value;
+            Directory.CreateDirectory(settings.DataPath);
+            var connection = string.IsNullOrWhiteSpace(settings.ConnectionString)
+                ? $"Data Source={Path.Combine(settings.DataPath, "ringmaster.db")};Cache=Shared"
+                : settings.ConnectionString;
+            options.UseSqlite(connection);
+        });
+
+        builder.Services.AddSingleton<LiveFeed>();
+        builder.Services.AddSingleton<ConsoleBroker>();
+        builder.Services.AddSingleton<PendingCommands>();
+        builder.Services.AddSingleton<InventoryService>();
+        builder.Services.AddSingleton<MachineService>();
+        builder.Services.AddSingleton<OperationService>();
+        builder.Services.AddSingleton(TimeProvider.System);
+
+        // Order matters: the database is ready before operations are recovered.
+        builder.Services.AddHostedService<DatabaseInitializer>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<OperationService>());
+        return builder;
+    }
+}

@@ -1,0 +1,112 @@
+using Ringmaster.Core.Contracts;
+
+namespace Ringmaster.Core.Domain;
+
+/// <summary>A host that runs an agent. Its id is the agent's own, kept in the agent's data folder.</summary>
+public sealed class HostEntity
+{
+    public Guid Id { get; set; }
+    public required string Name { get; set; }
+    public bool Online { get; set; }
+    public DateTime RegisteredAt { get; set; }
+    public DateTime? LastSeenAt { get; set; }
+    public string AgentVersion { get; set; } = "";
+    public HostCapabilities? Capabilities { get; set; }
+    public double CpuPercent { get; set; }
+    public long MemoryUsedBytes { get; set; }
+}
+
+/// <summary>A guest: what should run (spec, image, host) and what was last reported (state).</summary>
+public sealed class MachineEntity
+{
+    public Guid Id { get; set; }
+    public required string Name { get; set; }
+    public MachineKind Kind { get; set; }
+    public required string Template { get; set; }
+    public required string Image { get; set; }
+    public IReadOnlyList<string> Command { get; set; } = [];
+    public required MachineSpec Spec { get; set; }
+    public Guid? HostId { get; set; }
+    public MachineState State { get; set; }
+    /// <summary>The state before the host went offline, so <see cref="MachineState.Unknown"/> can say what it was.</summary>
+    public MachineState? LastKnownState { get; set; }
+    public IReadOnlyDictionary<string, string> Labels { get; set; } = new Dictionary<string, string>();
+    public string? Detail { get; set; }
+    public DateTime CreatedAt { get; set; }
+    public DateTime UpdatedAt { get; set; }
+}
+
+/// <summary>What a new machine is made from: kind, image and default spec.</summary>
+public sealed class TemplateEntity
+{
+    public required string Name { get; set; }
+    public MachineKind Kind { get; set; }
+    public required string Image { get; set; }
+    public required string Description { get; set; }
+    public IReadOnlyList<string> Command { get; set; } = [];
+    public int Vcpus { get; set; }
+    public int MemoryMiB { get; set; }
+    public int DiskGiB { get; set; }
+}
+
+/// <summary>An image a template refers to.</summary>
+public sealed class ImageEntity
+{
+    public required string Name { get; set; }
+    public MachineKind Kind { get; set; }
+    public required string Source { get; set; }
+    public string? Sha256 { get; set; }
+    public long SizeBytes { get; set; }
+    public DateTime CreatedAt { get; set; }
+}
+
+/// <summary>A named point in a machine's history; snapshots form a tree through <see cref="ParentId"/>.</summary>
+public sealed class SnapshotEntity
+{
+    public Guid Id { get; set; }
+    public Guid MachineId { get; set; }
+    public required string Name { get; set; }
+    public string? Description { get; set; }
+    public Guid? ParentId { get; set; }
+    public bool IncludesMemory { get; set; }
+    public DateTime CreatedAt { get; set; }
+}
+
+public enum OperationState
+{
+    Queued,
+    Running,
+    Succeeded,
+    Failed,
+    Cancelled,
+}
+
+/// <summary>A long action: written before the work starts, updated as it goes.</summary>
+public sealed class OperationEntity
+{
+    public Guid Id { get; set; }
+    public required string Kind { get; set; }
+    public Guid? MachineId { get; set; }
+    public required string Target { get; set; }
+    public required string User { get; set; }
+    public DateTime CreatedAt { get; set; }
+    public DateTime? StartedAt { get; set; }
+    public DateTime? EndedAt { get; set; }
+    public OperationState State { get; set; }
+    public int Progress { get; set; }
+    public string? Message { get; set; }
+    public string? Error { get; set; }
+    public string? ResultJson { get; set; }
+    public string Log { get; set; } = "";
+}
+
+/// <summary>Something that happened: a state change, a host going offline, an adopted guest.</summary>
+public sealed class EventEntity
+{
+    public long Id { get; set; }
+    public DateTime At { get; set; }
+    public required string Type { get; set; }
+    public Guid? MachineId { get; set; }
+    public Guid? HostId { get; set; }
+    public required string Message { get; set; }
+}

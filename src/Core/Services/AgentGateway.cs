@@ -1,0 +1,68 @@
+using System.Collections.Concurrent;
+using Ringmaster.Core.Contracts;
+
+namespace Ringmaster.Core.Services;
+
+/// <summary>How the core reaches the agents; the web implements it over the agent hub.</summary>
+public interface IAgentGateway
+{
+    bool IsConnected(Guid hostId);
+
+    /// <summary>
+    /// Sends a command to the host's agent and waits for its outcome. Throws
+    /// <see cref="AgentUnavailableException"/> when the agent is not connected or does not answer in
+    /// time, and <see cref="AgentCommandException"/> when the agent reports a failure.
+    /// </summary>
+    Task<CommandResult> ExecuteAsync(Guid hostId, AgentCommand command, TimeSpan timeout, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<GuestInfo>> ListGuestsAsync(Guid hostId, CancellationToken cancellationToken);
+
+    Task OpenConsoleAsync(Guid hostId, Guid machineId, CancellationToken cancellationToken);
+
+    Task SendConsoleInputAsync(Guid hostId, ConsoleChunk chunk, CancellationToken cancellationToken);
+
+    Task ResizeConsoleAsync(Guid hostId, ConsoleSize size, CancellationToken cancellationToken);
+}
+
+public sealed class AgentUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
+
+public sealed class AgentCommandException(CommandResult result)
+    : Exception(result.Error ?? "The agent reported a failure without a reason.")
+{
+    public CommandResult Result { get; } = result;
+}
+
+/// <summary>Commands sent to agents that wait for their outcome, matched by command id.</summary>
+public sealed class PendingCommands
+{
+    private readonly ConcurrentDictionary<Guid, (Guid HostId, TaskCompletionSource<CommandResult> Completion)> _pending = new();
+
+    public Task<CommandResult> Register(Guid hostId, Guid commandId)
+    {
+        var completion = new TaskCompletionSource<CommandResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _pending[commandId] = (hostId, completion);
+        return completion.Task;
+    }
+
+    public void Complete(CommandResult result)
+    {
+        if (_pending.TryRemove(result.CommandId, out var entry))
+        {
+            entry.Completion.TrySetResult(result);
+        }
+    }
+
+    public void Forget(Guid commandId) => _pending.TryRemove(commandId, out _);
+
+    /// <summary>Fails every command waiting on a host whose agent went away.</summary>
+    public void FailHost(Guid hostId, string reason)
+    {
+        foreach (var (id, entry) in _pending)
+        {
+            if (entry.HostId == hostId && _pending.TryRemove(id, out _))
+            {
+                entry.Completion.TrySetException(new AgentUnavailableException(reason));
+            }
+        }
+    }
+}

@@ -1,0 +1,242 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Ringmaster.Core.Contracts;
+using Ringmaster.Core.Domain;
+using Ringmaster.Core.Store;
+
+namespace Ringmaster.Core.Services;
+
+/// <summary>
+/// Keeps the inventory in step with what the agents report: registration and reconciliation,
+/// heartbeats, guest changes, and hosts going offline.
+/// </summary>
+public sealed class InventoryService(
+    IDbContextFactory<RingmasterDbContext> dbFactory,
+    LiveFeed feed,
+    PendingCommands pending,
+    ILogger<InventoryService> logger)
+{
+    /// <summary>
+    /// Registers (or re-registers) a host and reconciles its machines with the guests its agent
+    /// reports: known guests take the reported state, unknown running guests are adopted, and
+    /// machines the agent no longer has are marked lost — never silently dropped.
+    /// </summary>
+    public async Task<RegistrationResult> RegisterAsync(AgentRegistration registration, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        var now = DateTime.UtcNow;
+        var host = await db.Hosts.FindAsync([registration.HostId], cancellationToken).ConfigureAwait(false);
+        var isNew = host is null;
+        if (host is null)
+        {
+            host = new HostEntity { Id = registration.HostId, Name = registration.HostName, RegisteredAt = now };
+            db.Hosts.Add(host);
+        }
+
+        host.Name = registration.HostName;
+        host.Online = true;
+        host.LastSeenAt = now;
+        host.AgentVersion = registration.AgentVersion;
+        host.Capabilities = registration.Capabilities;
+        AddEvent(db, isNew ? "host.registered" : "host.online", null, host.Id, $"Host {host.Name} is online.");
+
+        var reported = registration.Guests.ToDictionary(g => g.Id);
+        var known = await db.Machines.Where(m => m.HostId == host.Id || reported.Keys.Contains(m.Id))
+            .ToListAsync(cancellationToken).ConfigureAwait(false);
+        var changed = new List<MachineEntity>();
+        foreach (var machine in known)
+        {
+            if (reported.Remove(machine.Id, out var guest))
+            {
+                machine.HostId = host.Id;
+                Apply(machine, guest, now);
+                changed.Add(machine);
+            }
+            else if (machine.HostId == host.Id && machine.State is not (MachineState.Creating or MachineState.Deleting or MachineState.Lost))
+            {
+                machine.State = MachineState.Lost;
+                machine.Detail = $"The agent on {host.Name} no longer reports this machine.";
+                machine.UpdatedAt = now;
+                AddEvent(db, "machine.lost", machine.Id, host.Id, $"Machine {machine.Name} is lost: its host's agent does not report it.");
+                changed.Add(machine);
+            }
+        }
+
+        var names = new HashSet<string>(await db.Machines.Select(m => m.Name).ToListAsync(cancellationToken).ConfigureAwait(false), StringComparer.Ordinal);
+        foreach (var guest in reported.Values)
+        {
+            var name = UniqueName(guest.Name, names);
+            var machine = new MachineEntity
+            {
+                Id = guest.Id,
+                Name = name,
+                Kind = guest.Kind,
+                Template = "adopted",
+                Image = guest.Image,
+                Spec = guest.Spec,
+                HostId = host.Id,
+                Labels = guest.Labels,
+                CreatedAt = now,
+            };
+            Apply(machine, guest, now);
+            db.Machines.Add(machine);
+            changed.Add(machine);
+            AddEvent(db, "machine.adopted", machine.Id, host.Id, $"Adopted {guest.Kind.ToString().ToLowerInvariant()} {name} found on {host.Name}.");
+            logger.LogInformation("Adopted guest {Name} ({Id}) found on host {Host}", name, guest.Id, host.Name);
+        }
+
+        await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+        var count = await db.Machines.CountAsync(m => m.HostId == host.Id, cancellationToken).ConfigureAwait(false);
+        feed.Publish(new HostChanged(host.ToView(count)));
+        foreach (var machine in changed)
+        {
+            feed.Publish(new MachineChanged(machine.ToView(host.Name)));
+        }
+
+        return new RegistrationResult(host.Id, HeartbeatSeconds);
+    }
+
+    public const int HeartbeatSeconds = 3;
+
+    public async Task HeartbeatAsync(AgentHeartbeat heartbeat, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        var host = await db.Hosts.FindAsync([heartbeat.HostId], cancellationToken).ConfigureAwait(false);
+        if (host is null)
+        {
+            return;
+        }
+
+        var cameBack = !host.Online;
+        host.LastSeenAt = DateTime.UtcNow;
+        host.CpuPercent = heartbeat.CpuPercent;
+        host.MemoryUsedBytes = heartbeat.MemoryUsedBytes;
+        host.Online = true;
+        await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+        if (cameBack)
+        {
+            var count = await db.Machines.CountAsync(m => m.HostId == host.Id, cancellationToken).ConfigureAwait(false);
+            feed.Publish(new HostChanged(host.ToView(count)));
+        }
+    }
+
+    /// <summary>Applies a guest's reported state to its machine.</summary>
+    public async Task<MachineView?> GuestChangedAsync(Guid hostId, GuestInfo guest, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        var machine = await db.Machines.FindAsync([guest.Id], cancellationToken).ConfigureAwait(false);
+        if (machine is null)
+        {
+            return null;
+        }
+
+        var before = machine.State;
+        machine.HostId = hostId;
+        Apply(machine, guest, DateTime.UtcNow);
+        if (before != machine.State)
+        {
+            AddEvent(db, "machine.state", machine.Id, hostId, $"Machine {machine.Name}: {before} → {machine.State}.");
+        }
+
+        await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+        var hostName = await db.Hosts.Where(h => h.Id == hostId).Select(h => h.Name).FirstOrDefaultAsync(cancellationToken).ConfigureAwait(false);
+        var view = machine.ToView(hostName);
+        feed.Publish(new MachineChanged(view));
+        return view;
+    }
+
+    /// <summary>The agent no longer has a guest: unless Ringmaster is deleting it, the machine is lost.</summary>
+    public async Task GuestRemovedAsync(Guid hostId, Guid machineId, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        var machine = await db.Machines.FindAsync([machineId], cancellationToken).ConfigureAwait(false);
+        if (machine is null || machine.HostId != hostId || machine.State is MachineState.Creating or MachineState.Deleting or MachineState.Lost)
+        {
+            return;
+        }
+
+        var hostName = await db.Hosts.Where(h => h.Id == hostId).Select(h => h.Name).FirstOrDefaultAsync(cancellationToken).ConfigureAwait(false);
+        machine.State = MachineState.Lost;
+        machine.Detail = $"The agent on {hostName} no longer reports this machine.";
+        machine.UpdatedAt = DateTime.UtcNow;
+        AddEvent(db, "machine.lost", machine.Id, hostId, $"Machine {machine.Name} is lost: it disappeared from its host.");
+        await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+        feed.Publish(new MachineChanged(machine.ToView(hostName)));
+    }
+
+    /// <summary>Marks a host offline: its machines show <see cref="MachineState.Unknown"/> until the agent is back.</summary>
+    public async Task MarkOfflineAsync(Guid hostId, string reason, CancellationToken cancellationToken = default)
+    {
+        pending.FailHost(hostId, $"The host's agent went away ({reason}).");
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        var host = await db.Hosts.FindAsync([hostId], cancellationToken).ConfigureAwait(false);
+        if (host is null || !host.Online)
+        {
+            return;
+        }
+
+        host.Online = false;
+        var machines = await db.Machines.Where(m => m.HostId == hostId).ToListAsync(cancellationToken).ConfigureAwait(false);
+        var now = DateTime.UtcNow;
+        foreach (var machine in machines.Where(m => m.State != MachineState.Unknown))
+        {
+            machine.LastKnownState = machine.State;
+            machine.State = MachineState.Unknown;
+            machine.Detail = $"Host {host.Name} is offline; last known state: {machine.LastKnownState}.";
+            machine.UpdatedAt = now;
+        }
+
+        AddEvent(db, "host.offline", null, hostId, $"Host {host.Name} is offline: {reason}.");
+        await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+        logger.LogWarning("Host {Host} is offline: {Reason}", host.Name, reason);
+        feed.Publish(new HostChanged(host.ToView(machines.Count)));
+        foreach (var machine in machines)
+        {
+            feed.Publish(new MachineChanged(machine.ToView(host.Name)));
+        }
+    }
+
+    /// <summary>Marks offline every online host whose last heartbeat is older than <paramref name="timeout"/>.</summary>
+    public async Task<int> SweepAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        var cutoff = DateTime.UtcNow - timeout;
+        List<Guid> stale;
+        await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false))
+        {
+            stale = await db.Hosts.Where(h => h.Online && (h.LastSeenAt == null || h.LastSeenAt < cutoff))
+                .Select(h => h.Id).ToListAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        foreach (var id in stale)
+        {
+            await MarkOfflineAsync(id, $"no heartbeat for {timeout.TotalSeconds:0} s", cancellationToken).ConfigureAwait(false);
+        }
+
+        return stale.Count;
+    }
+
+    private static void Apply(MachineEntity machine, GuestInfo guest, DateTime now)
+    {
+        machine.State = guest.State;
+        machine.LastKnownState = null;
+        machine.Detail = guest.Detail;
+        machine.UpdatedAt = now;
+    }
+
+    private static string UniqueName(string wanted, HashSet<string> taken)
+    {
+        var name = MachineNames.IsValid(wanted) ? wanted : MachineNames.Sanitize(wanted);
+        var candidate = name;
+        for (var i = 2; taken.Contains(candidate); i++)
+        {
+            var suffix = "-" + i;
+            candidate = name[..Math.Min(name.Length, MachineNames.MaxLength - suffix.Length)] + suffix;
+        }
+
+        taken.Add(candidate);
+        return candidate;
+    }
+
+    internal static void AddEvent(RingmasterDbContext db, string type, Guid? machineId, Guid? hostId, string message) =>
+        db.Events.Add(new EventEntity { At = DateTime.UtcNow, Type = type, MachineId = machineId, HostId = hostId, Message = message });
+}

@@ -1,0 +1,343 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Ringmaster.Core.Contracts;
+using Ringmaster.Core.Domain;
+using Ringmaster.Core.Store;
+
+namespace Ringmaster.Core.Services;
+
+/// <summary>Creates machines, acts on them and deletes them, each as an operation.</summary>
+public sealed class MachineService(
+    IDbContextFactory<RingmasterDbContext> dbFactory,
+    OperationService operations,
+    InventoryService inventory,
+    IAgentGateway agents,
+    ConsoleBroker consoles,
+    LiveFeed feed,
+    ILogger<MachineService> logger)
+{
+    public static readonly TimeSpan CreateTimeout = TimeSpan.FromMinutes(10);
+    public static readonly TimeSpan ActionTimeout = TimeSpan.FromMinutes(2);
+    public const int MaxLabels = 64;
+
+    private static readonly Dictionary<string, GuestAction> s_actions = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["start"] = GuestAction.Start,
+        ["stop"] = GuestAction.Stop,
+        ["force-stop"] = GuestAction.ForceStop,
+        ["restart"] = GuestAction.Restart,
+        ["pause"] = GuestAction.Pause,
+        ["resume"] = GuestAction.Resume,
+    };
+
+    public static IReadOnlyCollection<string> Actions => s_actions.Keys;
+
+    public async Task<ServiceResult<OperationAccepted>> CreateAsync(CreateMachineRequest request, string user, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        var errors = new Dictionary<string, string[]>();
+        void Error(string field, string message) => errors[field] = [.. errors.GetValueOrDefault(field) ?? [], message];
+
+        if (string.IsNullOrWhiteSpace(request.Name))
+        {
+            Error("name", "A name is required.");
+        }
+        else if (!MachineNames.IsValid(request.Name))
+        {
+            Error("name", $"The name must be {MachineNames.Rule}.");
+        }
+
+        TemplateEntity? template = null;
+        if (string.IsNullOrWhiteSpace(request.Template))
+        {
+            Error("template", "A template is required.");
+        }
+        else if (request.Template.Length > 128 || (template = await db.Templates.FindAsync([request.Template], cancellationToken).ConfigureAwait(false)) is null)
+        {
+            var known = await db.Templates.Select(t => t.Name).OrderBy(n => n).ToListAsync(cancellationToken).ConfigureAwait(false);
+            Error("template", $"Unknown template. Known templates: {string.Join(", ", known)}.");
+        }
+
+        var minMemory = template?.Kind == MachineKind.Vm ? 64 : 16;
+        if (request.Vcpus is { } vcpus && vcpus is < 1 or > 64)
+        {
+            Error("vcpus", "vCPUs must be between 1 and 64.");
+        }
+
+        if (request.MemoryMiB is { } memory && (memory < minMemory || memory > 262_144))
+        {
+            Error("memoryMiB", $"Memory must be between {minMemory} and 262144 MiB.");
+        }
+
+        if (request.DiskGiB is { } disk && disk is < 1 or > 4096)
+        {
+            Error("diskGiB", "The disk must be between 1 and 4096 GiB.");
+        }
+
+        ValidateLabels(request.Labels, Error);
+        if (request.Host is { Length: > 256 })
+        {
+            Error("host", "The host must be a host's name or id.");
+        }
+
+        if (errors.Count > 0)
+        {
+            return ServiceResult<OperationAccepted>.Invalid(errors);
+        }
+
+        if (await db.Machines.AnyAsync(m => m.Name == request.Name, cancellationToken).ConfigureAwait(false))
+        {
+            return ServiceResult<OperationAccepted>.Conflict($"A machine named '{request.Name}' already exists.");
+        }
+
+        var spec = new MachineSpec(
+            request.Vcpus ?? template!.Vcpus,
+            request.MemoryMiB ?? template!.MemoryMiB,
+            [new DiskSpec("root", request.DiskGiB ?? template!.DiskGiB)],
+            [new NetworkSpec("eth0")]);
+        var placement = await PlaceAsync(db, template!.Kind, spec, request.Host, cancellationToken).ConfigureAwait(false);
+        if (placement.Kind != ResultKind.Ok)
+        {
+            return new ServiceResult<OperationAccepted>(placement.Kind, null, placement.Message, placement.Errors);
+        }
+
+        var host = placement.Value!;
+        var now = DateTime.UtcNow;
+        var machine = new MachineEntity
+        {
+            Id = Guid.NewGuid(),
+            Name = request.Name!,
+            Kind = template.Kind,
+            Template = template.Name,
+            Image = template.Image,
+            Command = template.Command,
+            Spec = spec,
+            HostId = host.Id,
+            State = MachineState.Creating,
+            Labels = request.Labels ?? [],
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+        var start = request.Start ?? true;
+        var operation = OperationService.New("machine.create", machine.Id, machine.Name, user);
+        db.Machines.Add(machine);
+        db.Operations.Add(operation);
+        InventoryService.AddEvent(db, "machine.created", machine.Id, host.Id, $"Machine {machine.Name} is being created on {host.Name} from {template.Name}.");
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (DbUpdateException)
+        {
+            return ServiceResult<OperationAccepted>.Conflict($"A machine named '{request.Name}' already exists.");
+        }
+
+        var view = machine.ToView(host.Name);
+        feed.Publish(new MachineChanged(view));
+        var definition = new GuestDefinition(machine.Id, machine.Name, machine.Kind, machine.Image, machine.Command, spec, machine.Labels);
+        operations.Run(operation, context => CreateWorkAsync(context, definition, host.Id, host.Name, start));
+        return ServiceResult<OperationAccepted>.Ok(new OperationAccepted(operation.ToView(), view));
+    }
+
+    private async Task<object?> CreateWorkAsync(OperationContext context, GuestDefinition definition, Guid hostId, string hostName, bool start)
+    {
+        context.OnUndo("remove the machine record", () => RemoveRecordAsync(definition.Id));
+        await context.ReportAsync(5, $"Creating {definition.Kind.ToString().ToLowerInvariant()} {definition.Name} on {hostName}").ConfigureAwait(false);
+        var created = await agents.ExecuteAsync(hostId, new AgentCommand(Guid.NewGuid(), context.OperationId, AgentCommandKind.Create, definition.Id, definition), CreateTimeout, context.CancellationToken).ConfigureAwait(false);
+        context.OnUndo("delete the guest on its host", () => agents.ExecuteAsync(hostId, new AgentCommand(Guid.NewGuid(), context.OperationId, AgentCommandKind.Delete, definition.Id), ActionTimeout, CancellationToken.None));
+        var view = await inventory.GuestChangedAsync(hostId, created.Guest!, context.CancellationToken).ConfigureAwait(false);
+        if (start)
+        {
+            await context.ReportAsync(80, $"Starting {definition.Name}").ConfigureAwait(false);
+            var started = await agents.ExecuteAsync(hostId, new AgentCommand(Guid.NewGuid(), context.OperationId, AgentCommandKind.Act, definition.Id, Action: GuestAction.Start), ActionTimeout, context.CancellationToken).ConfigureAwait(false);
+            view = await inventory.GuestChangedAsync(hostId, started.Guest!, context.CancellationToken).ConfigureAwait(false);
+        }
+
+        return view;
+    }
+
+    private async Task RemoveRecordAsync(Guid machineId)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync().ConfigureAwait(false);
+        var machine = await db.Machines.FindAsync(machineId).ConfigureAwait(false);
+        if (machine is null)
+        {
+            return;
+        }
+
+        db.Machines.Remove(machine);
+        await db.SaveChangesAsync().ConfigureAwait(false);
+        consoles.Forget(machineId);
+        feed.Publish(new MachineRemoved(machineId, machine.Name));
+    }
+
+    public async Task<ServiceResult<OperationAccepted>> ActAsync(Guid machineId, string action, string user, CancellationToken cancellationToken = default)
+    {
+        if (!s_actions.TryGetValue(action, out var guestAction))
+        {
+            return ServiceResult<OperationAccepted>.Invalid("action", $"Unknown action '{Clip(action)}'. Actions: {string.Join(", ", s_actions.Keys)}.");
+        }
+
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        var machine = await db.Machines.FindAsync([machineId], cancellationToken).ConfigureAwait(false);
+        if (machine is null)
+        {
+            return ServiceResult<OperationAccepted>.NotFound($"No machine {machineId}.");
+        }
+
+        var host = machine.HostId is { } hostId ? await db.Hosts.FindAsync([hostId], cancellationToken).ConfigureAwait(false) : null;
+        if (host is null || !host.Online || !agents.IsConnected(host.Id))
+        {
+            return ServiceResult<OperationAccepted>.Conflict($"Machine {machine.Name} cannot be reached: its host is offline.");
+        }
+
+        var refusal = (guestAction, machine.State) switch
+        {
+            (_, MachineState.Creating or MachineState.Deleting or MachineState.Migrating) => $"Machine {machine.Name} is busy ({machine.State}); try again when it is done.",
+            (_, MachineState.Lost) => $"Machine {machine.Name} is lost: its host does not report it. Delete it or restore it from a backup.",
+            (GuestAction.Pause, not MachineState.Running) => $"Only a running machine can be paused; {machine.Name} is {machine.State}.",
+            (GuestAction.Resume, not MachineState.Paused) => $"Only a paused machine can be resumed; {machine.Name} is {machine.State}.",
+            (GuestAction.Restart, not (MachineState.Running or MachineState.Paused)) => $"Only a running machine can be restarted; {machine.Name} is {machine.State}.",
+            _ => null,
+        };
+        if (refusal is not null)
+        {
+            return ServiceResult<OperationAccepted>.Conflict(refusal);
+        }
+
+        var operation = OperationService.New("machine." + action.ToLowerInvariant(), machine.Id, machine.Name, user);
+        db.Operations.Add(operation);
+        await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+        var hostIdValue = host.Id;
+        operations.Run(operation, async context =>
+        {
+            await context.ReportAsync(10, $"{guestAction} {machine.Name}").ConfigureAwait(false);
+            var result = await agents.ExecuteAsync(hostIdValue, new AgentCommand(Guid.NewGuid(), context.OperationId, AgentCommandKind.Act, machineId, Action: guestAction), ActionTimeout, context.CancellationToken).ConfigureAwait(false);
+            return await inventory.GuestChangedAsync(hostIdValue, result.Guest!, context.CancellationToken).ConfigureAwait(false);
+        });
+        return ServiceResult<OperationAccepted>.Ok(new OperationAccepted(operation.ToView(), machine.ToView(host.Name)));
+    }
+
+    public async Task<ServiceResult<OperationAccepted>> DeleteAsync(Guid machineId, string user, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        var machine = await db.Machines.FindAsync([machineId], cancellationToken).ConfigureAwait(false);
+        if (machine is null)
+        {
+            return ServiceResult<OperationAccepted>.NotFound($"No machine {machineId}.");
+        }
+
+        var host = machine.HostId is { } hostId ? await db.Hosts.FindAsync([hostId], cancellationToken).ConfigureAwait(false) : null;
+        var onlyRecord = host is null || machine.State == MachineState.Lost;
+        if (!onlyRecord && (!host!.Online || !agents.IsConnected(host.Id)))
+        {
+            return ServiceResult<OperationAccepted>.Conflict($"Machine {machine.Name} cannot be deleted while its host {host.Name} is offline.");
+        }
+
+        if (machine.State is MachineState.Creating or MachineState.Deleting or MachineState.Migrating)
+        {
+            return ServiceResult<OperationAccepted>.Conflict($"Machine {machine.Name} is busy ({machine.State}); try again when it is done.");
+        }
+
+        var operation = OperationService.New("machine.delete", machine.Id, machine.Name, user);
+        db.Operations.Add(operation);
+        await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+        var view = machine.ToView(host?.Name);
+        var previous = machine.State;
+        operations.Run(operation, async context =>
+        {
+            if (!onlyRecord)
+            {
+                await SetStateAsync(machineId, MachineState.Deleting).ConfigureAwait(false);
+                context.OnUndo("restore the machine's state", () => SetStateAsync(machineId, previous));
+                await context.ReportAsync(10, $"Deleting {view.Name} on {view.Host}").ConfigureAwait(false);
+                await agents.ExecuteAsync(host!.Id, new AgentCommand(Guid.NewGuid(), context.OperationId, AgentCommandKind.Delete, machineId), ActionTimeout, context.CancellationToken).ConfigureAwait(false);
+            }
+
+            await RemoveRecordAsync(machineId).ConfigureAwait(false);
+            logger.LogInformation("Deleted machine {Name} ({Id})", view.Name, machineId);
+            return new { deleted = machineId, name = view.Name };
+        });
+        return ServiceResult<OperationAccepted>.Ok(new OperationAccepted(operation.ToView(), view));
+    }
+
+    private async Task SetStateAsync(Guid machineId, MachineState state)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync().ConfigureAwait(false);
+        var machine = await db.Machines.FindAsync(machineId).ConfigureAwait(false);
+        if (machine is null)
+        {
+            return;
+        }
+
+        machine.State = state;
+        machine.UpdatedAt = DateTime.UtcNow;
+        await db.SaveChangesAsync().ConfigureAwait(false);
+        var hostName = machine.HostId is { } id ? await db.Hosts.Where(h => h.Id == id).Select(h => h.Name).FirstOrDefaultAsync().ConfigureAwait(false) : null;
+        feed.Publish(new MachineChanged(machine.ToView(hostName)));
+    }
+
+    /// <summary>Picks the host: the one asked for, or the online host with the most free memory that can run the kind.</summary>
+    private async Task<ServiceResult<HostEntity>> PlaceAsync(RingmasterDbContext db, MachineKind kind, MachineSpec spec, string? wanted, CancellationToken cancellationToken)
+    {
+        var hosts = await db.Hosts.ToListAsync(cancellationToken).ConfigureAwait(false);
+        bool CanRun(HostEntity h) => kind == MachineKind.Vm || h.Capabilities?.ContainerEngine is not null;
+        if (!string.IsNullOrWhiteSpace(wanted))
+        {
+            var host = hosts.FirstOrDefault(h => string.Equals(h.Name, wanted, StringComparison.OrdinalIgnoreCase) || h.Id.ToString() == wanted);
+            if (host is null)
+            {
+                return ServiceResult<HostEntity>.Invalid("host", "Unknown host.");
+            }
+
+            if (!host.Online || !agents.IsConnected(host.Id))
+            {
+                return ServiceResult<HostEntity>.Conflict($"Host {host.Name} is offline.");
+            }
+
+            return CanRun(host)
+                ? ServiceResult<HostEntity>.Ok(host)
+                : ServiceResult<HostEntity>.Conflict($"Host {host.Name} has no container engine.");
+        }
+
+        var used = await db.Machines.Where(m => m.HostId != null).Select(m => new { m.HostId, m.Spec }).ToListAsync(cancellationToken).ConfigureAwait(false);
+        var candidates = hosts.Where(h => h.Online && agents.IsConnected(h.Id) && CanRun(h))
+            .OrderByDescending(h => (h.Capabilities?.MemoryBytes ?? 0) / (1024 * 1024) - used.Where(u => u.HostId == h.Id).Sum(u => (long)u.Spec.MemoryMiB))
+            .ToList();
+        return candidates.Count > 0
+            ? ServiceResult<HostEntity>.Ok(candidates[0])
+            : ServiceResult<HostEntity>.Unavailable(kind == MachineKind.Container
+                ? "No online host has a container engine."
+                : "No host is online.");
+    }
+
+    private static void ValidateLabels(Dictionary<string, string>? labels, Action<string, string> error)
+    {
+        if (labels is null)
+        {
+            return;
+        }
+
+        if (labels.Count > MaxLabels)
+        {
+            error("labels", $"At most {MaxLabels} labels.");
+        }
+
+        foreach (var (key, value) in labels)
+        {
+            if (!LabelKeys.IsValid(key))
+            {
+                error("labels", "Label keys must be 1–63 characters of letters, digits, '-', '_', '.' and '/'.");
+                break;
+            }
+
+            if (value is null || value.Length > 256)
+            {
+                error("labels", "Label values must be at most 256 characters.");
+                break;
+            }
+        }
+    }
+
+    private static string Clip(string value) => value.Length <= 32 ? value : value[..32] + "…";
+}

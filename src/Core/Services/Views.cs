@@ -1,0 +1,31 @@
+using System.Text.Json;
+using Ringmaster.Core.Contracts;
+using Ringmaster.Core.Domain;
+
+namespace Ringmaster.Core.Services;
+
+/// <summary>Turns entities into the records that cross the wire.</summary>
+public static class Views
+{
+    public static DateTimeOffset Utc(DateTime value) => new(DateTime.SpecifyKind(value, DateTimeKind.Utc));
+
+    public static DateTimeOffset? Utc(DateTime? value) => value is null ? null : Utc(value.Value);
+
+    public static MachineView ToView(this MachineEntity m, string? hostName) => new(
+        m.Id, m.Name, m.Kind, m.State, m.LastKnownState, m.Template, m.Image, m.HostId, hostName, m.Spec,
+        m.Labels, m.Detail, Utc(m.CreatedAt), Utc(m.UpdatedAt));
+
+    public static HostView ToView(this HostEntity h, int machineCount) => new(
+        h.Id, h.Name, h.Online, Utc(h.RegisteredAt), Utc(h.LastSeenAt), h.AgentVersion, h.Capabilities,
+        h.CpuPercent, h.MemoryUsedBytes, machineCount);
+
+    public static OperationView ToView(this OperationEntity o, bool includeLog = false) => new(
+        o.Id, o.Kind, (OperationStatus)o.State, o.Progress, o.Message, o.Error,
+        o.ResultJson is null ? null : JsonDocument.Parse(o.ResultJson).RootElement.Clone(),
+        o.MachineId, o.Target, o.User, Utc(o.CreatedAt), Utc(o.StartedAt), Utc(o.EndedAt),
+        includeLog ? o.Log : null);
+
+    public static TemplateView ToView(this TemplateEntity t) => new(t.Name, t.Kind, t.Image, t.Description, t.Vcpus, t.MemoryMiB, t.DiskGiB);
+
+    public static EventView ToView(this EventEntity e) => new(e.Id, Utc(e.At), e.Type, e.MachineId, e.HostId, e.Message);
+}

@@ -1,0 +1,52 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Ringmaster.Core.Contracts;
+using Ringmaster.Core.Domain;
+
+namespace Ringmaster.Core.Store;
+
+/// <summary>Applies migrations at start, turns on SQLite's write-ahead log, and seeds the built-in catalog.</summary>
+public sealed class DatabaseInitializer(IDbContextFactory<RingmasterDbContext> dbFactory, ILogger<DatabaseInitializer> logger) : IHostedService
+{
+    public static IReadOnlyList<TemplateEntity> BuiltInTemplates { get; } =
+    [
+        new() { Name = "busybox", Kind = MachineKind.Container, Image = "ringmaster/busybox:latest", Command = ["sh"], Vcpus = 1, MemoryMiB = 64, DiskGiB = 1, Description = "BusyBox container with a shell on its console; the image is built from Debian's busybox-static." },
+        new() { Name = "default", Kind = MachineKind.Vm, Image = "default", Vcpus = 1, MemoryMiB = 256, DiskGiB = 1, Description = "Small RISC-V Linux VM (6.1 kernel, BusyBox shell) on the built-in emulator." },
+        new() { Name = "debian", Kind = MachineKind.Vm, Image = "debian", Vcpus = 1, MemoryMiB = 512, DiskGiB = 2, Description = "RISC-V VM with Debian's own distribution kernel and a BusyBox shell." },
+    ];
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        if (db.Database.IsSqlite())
+        {
+            await db.Database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken).ConfigureAwait(false);
+        }
+
+        await db.Database.MigrateAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var template in BuiltInTemplates)
+        {
+            if (await db.Templates.FindAsync([template.Name], cancellationToken).ConfigureAwait(false) is null)
+            {
+                db.Templates.Add(new TemplateEntity
+                {
+                    Name = template.Name,
+                    Kind = template.Kind,
+                    Image = template.Image,
+                    Command = template.Command,
+                    Vcpus = template.Vcpus,
+                    MemoryMiB = template.MemoryMiB,
+                    DiskGiB = template.DiskGiB,
+                    Description = template.Description,
+                });
+            }
+        }
+
+        await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+        logger.LogInformation("Database ready ({Provider})", db.Database.ProviderName);
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

@@ -1,0 +1,84 @@
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.SignalR;
+using Ringmaster.Core.Contracts;
+using Ringmaster.Core.Services;
+
+namespace Ringmaster.Web.Agents;
+
+/// <summary>
+/// Where agents dial in (<c>/hubs/agents</c>, join token required). Every call after
+/// <see cref="Register"/> speaks for the host that registered on the same connection.
+/// </summary>
+[Authorize(AuthenticationSchemes = JoinTokenAuthentication.SchemeName)]
+public sealed class AgentHub(
+    InventoryService inventory,
+    AgentConnections connections,
+    PendingCommands pending,
+    OperationService operations,
+    ConsoleBroker consoles,
+    LiveFeed feed,
+    ILogger<AgentHub> logger) : Hub<IAgentClient>, IAgentHub
+{
+    public async Task<RegistrationResult> Register(AgentRegistration registration)
+    {
+        if (registration.HostId == Guid.Empty || string.IsNullOrWhiteSpace(registration.HostName) || registration.HostName.Length > 253)
+        {
+            throw new HubException("A registration needs a host id and a host name of at most 253 characters.");
+        }
+
+        connections.Bind(registration.HostId, Context.ConnectionId);
+        logger.LogInformation("Agent for host {Host} ({HostId}) registered with {Count} guests", registration.HostName, registration.HostId, registration.Guests.Count);
+        return await inventory.RegisterAsync(registration, Context.ConnectionAborted);
+    }
+
+    public Task Heartbeat(AgentHeartbeat heartbeat) =>
+        HostOrNull() is { } hostId ? inventory.HeartbeatAsync(heartbeat with { HostId = hostId }, Context.ConnectionAborted) : Task.CompletedTask;
+
+    public Task CommandCompleted(CommandResult result)
+    {
+        pending.Complete(result);
+        return Task.CompletedTask;
+    }
+
+    public Task GuestChanged(GuestInfo guest) =>
+        HostOrNull() is { } hostId ? inventory.GuestChangedAsync(hostId, guest, Context.ConnectionAborted) : Task.CompletedTask;
+
+    public Task GuestRemoved(Guid machineId) =>
+        HostOrNull() is { } hostId ? inventory.GuestRemovedAsync(hostId, machineId, Context.ConnectionAborted) : Task.CompletedTask;
+
+    public Task OperationProgress(OperationProgressReport report) =>
+        operations.ReportProgressAsync(report.OperationId, report.Progress, report.Message);
+
+    public Task Metrics(IReadOnlyList<GuestMetrics> metrics)
+    {
+        if (HostOrNull() is { } hostId)
+        {
+            feed.Publish(new MetricsChanged(hostId, metrics));
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task ConsoleOutput(ConsoleChunk chunk)
+    {
+        if (HostOrNull() is not null)
+        {
+            consoles.Publish(chunk.MachineId, chunk.Data);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public override Task OnDisconnectedAsync(Exception? exception)
+    {
+        if (connections.Unbind(Context.ConnectionId) is { } hostId)
+        {
+            logger.LogWarning("Agent of host {HostId} disconnected: {Reason}", hostId, exception?.Message ?? "closed");
+            pending.FailHost(hostId, "its agent disconnected");
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private Guid? HostOrNull() => connections.HostOf(Context.ConnectionId);
+}

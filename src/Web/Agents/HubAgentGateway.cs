@@ -1,0 +1,77 @@
+using Microsoft.AspNetCore.SignalR;
+using Ringmaster.Core.Contracts;
+using Ringmaster.Core.Services;
+
+namespace Ringmaster.Web.Agents;
+
+/// <summary>Reaches agents through the hub: commands are acknowledged at once, their outcome awaited.</summary>
+public sealed class HubAgentGateway(IHubContext<AgentHub, IAgentClient> hub, AgentConnections connections, PendingCommands pending) : IAgentGateway
+{
+    private static readonly TimeSpan s_ackTimeout = TimeSpan.FromSeconds(30);
+
+    public bool IsConnected(Guid hostId) => connections.ConnectionOf(hostId) is not null;
+
+    public async Task<CommandResult> ExecuteAsync(Guid hostId, AgentCommand command, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var client = Client(hostId);
+        var outcome = pending.Register(hostId, command.CommandId);
+        CommandAck ack;
+        try
+        {
+            using var ackTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            ackTimeout.CancelAfter(s_ackTimeout);
+            ack = await client.Execute(command, ackTimeout.Token);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            pending.Forget(command.CommandId);
+            throw new AgentUnavailableException($"The host's agent did not accept the command: {ex.Message}", ex);
+        }
+
+        if (!ack.Accepted)
+        {
+            pending.Forget(command.CommandId);
+            throw new AgentCommandException(new CommandResult(command.CommandId, false, null, ack.Error));
+        }
+
+        CommandResult result;
+        try
+        {
+            result = await outcome.WaitAsync(timeout, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            pending.Forget(command.CommandId);
+            throw new AgentUnavailableException($"The host's agent did not finish within {timeout.TotalSeconds:0} s.");
+        }
+
+        return result.Succeeded ? result : throw new AgentCommandException(result);
+    }
+
+    public async Task<IReadOnlyList<GuestInfo>> ListGuestsAsync(Guid hostId, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(s_ackTimeout);
+        return await Client(hostId).ListGuests(timeout.Token);
+    }
+
+    public async Task OpenConsoleAsync(Guid hostId, Guid machineId, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(s_ackTimeout);
+        var ack = await Client(hostId).OpenConsole(machineId, timeout.Token);
+        if (!ack.Accepted)
+        {
+            throw new AgentCommandException(new CommandResult(Guid.Empty, false, null, ack.Error));
+        }
+    }
+
+    public Task SendConsoleInputAsync(Guid hostId, ConsoleChunk chunk, CancellationToken cancellationToken) => Client(hostId).ConsoleInput(chunk);
+
+    public Task ResizeConsoleAsync(Guid hostId, ConsoleSize size, CancellationToken cancellationToken) => Client(hostId).ConsoleResize(size);
+
+    private IAgentClient Client(Guid hostId) =>
+        connections.ConnectionOf(hostId) is { } connectionId
+            ? hub.Clients.Client(connectionId)
+            : throw new AgentUnavailableException("The host's agent is not connected.");
+}

@@ -1,0 +1,147 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+using Ringmaster.Core.Contracts;
+using Ringmaster.Core.Services;
+using Ringmaster.Core.Store;
+
+namespace Ringmaster.Web.Apis;
+
+public static class MachinesApi
+{
+    public static IEndpointRouteBuilder MapMachinesApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/v1/machines").WithTags("Machines");
+        api.MapGet("/", ListMachines);
+        api.MapGet("/{id}", GetMachine);
+        api.MapPost("/", CreateMachine);
+        api.MapPost("/{id}/{action}", ActOnMachine);
+        api.MapDelete("/{id}", DeleteMachine);
+        return app;
+    }
+
+    public sealed record MachineServices(IDbContextFactory<RingmasterDbContext> Db, MachineService Machines);
+
+    public static async Task<Results<Ok<Page<MachineView>>, ValidationProblem>> ListMachines(
+        [AsParameters] MachineServices services,
+        int? limit,
+        string? cursor,
+        MachineState? state,
+        MachineKind? kind,
+        string? host,
+        string? label,
+        string? q,
+        CancellationToken cancellationToken)
+    {
+        if (!ApiResults.TryLimit(limit, out var take))
+        {
+            return ApiResults.Invalid("limit", $"limit must be between 1 and {ApiResults.MaxLimit}.");
+        }
+
+        if (!ApiResults.TryDecodeCursor(cursor, out var after))
+        {
+            return ApiResults.Invalid("cursor", "The cursor is not one this API gave out.");
+        }
+
+        await using var db = await services.Db.CreateDbContextAsync(cancellationToken);
+        var query = db.Machines.AsNoTracking().AsQueryable();
+        if (state is { } s)
+        {
+            query = query.Where(m => m.State == s);
+        }
+
+        if (kind is { } k)
+        {
+            query = query.Where(m => m.Kind == k);
+        }
+
+        if (!string.IsNullOrWhiteSpace(host))
+        {
+            var hostIds = await db.Hosts.Where(h => h.Name == host || h.Id.ToString() == host).Select(h => h.Id).ToListAsync(cancellationToken);
+            query = query.Where(m => m.HostId != null && hostIds.Contains(m.HostId.Value));
+        }
+
+        if (!string.IsNullOrWhiteSpace(q))
+        {
+            query = query.Where(m => m.Name.Contains(q));
+        }
+
+        if (after is not null)
+        {
+            query = query.Where(m => string.Compare(m.Name, after) > 0);
+        }
+
+        var rows = await query.OrderBy(m => m.Name).Take(label is null ? take + 1 : MaxLabelScan).ToListAsync(cancellationToken);
+        if (label is not null)
+        {
+            var (key, value) = SplitLabel(label);
+            rows = [.. rows.Where(m => m.Labels.TryGetValue(key, out var v) && (value is null || v == value)).Take(take + 1)];
+        }
+
+        var hosts = await db.Hosts.AsNoTracking().ToDictionaryAsync(h => h.Id, h => h.Name, cancellationToken);
+        var items = rows.Take(take).Select(m => m.ToView(m.HostId is { } id ? hosts.GetValueOrDefault(id) : null)).ToList();
+        var next = rows.Count > take ? ApiResults.EncodeCursor(items[^1].Name) : null;
+        return TypedResults.Ok(new Page<MachineView>(items, next));
+    }
+
+    private const int MaxLabelScan = 100_000;
+
+    private static (string Key, string? Value) SplitLabel(string label)
+    {
+        var eq = label.IndexOf('=', StringComparison.Ordinal);
+        return eq < 0 ? (label, null) : (label[..eq], label[(eq + 1)..]);
+    }
+
+    public static async Task<Results<Ok<MachineView>, ProblemHttpResult>> GetMachine(
+        [AsParameters] MachineServices services, string id, CancellationToken cancellationToken)
+    {
+        await using var db = await services.Db.CreateDbContextAsync(cancellationToken);
+        var machine = await MachineLookup.FindAsync(db, id, cancellationToken);
+        if (machine is null)
+        {
+            return ApiResults.Problem(ResultKind.NotFound, "No such machine.");
+        }
+
+        var hostName = machine.HostId is { } hostId ? await db.Hosts.Where(h => h.Id == hostId).Select(h => h.Name).FirstOrDefaultAsync(cancellationToken) : null;
+        return TypedResults.Ok(machine.ToView(hostName));
+    }
+
+    public static async Task<Results<Accepted<OperationAccepted>, ValidationProblem, ProblemHttpResult>> CreateMachine(
+        [AsParameters] MachineServices services, [FromBody] CreateMachineRequest request, HttpContext http, CancellationToken cancellationToken) =>
+        ApiResults.Accepted(await services.Machines.CreateAsync(request, ApiResults.UserOf(http), cancellationToken));
+
+    public static async Task<Results<Accepted<OperationAccepted>, ValidationProblem, ProblemHttpResult>> ActOnMachine(
+        [AsParameters] MachineServices services, string id, string action, HttpContext http, CancellationToken cancellationToken)
+    {
+        var machineId = await MachineLookup.ResolveAsync(services.Db, id, cancellationToken);
+        return machineId is null
+            ? ApiResults.Problem(ResultKind.NotFound, "No such machine.")
+            : ApiResults.Accepted(await services.Machines.ActAsync(machineId.Value, action, ApiResults.UserOf(http), cancellationToken));
+    }
+
+    public static async Task<Results<Accepted<OperationAccepted>, ValidationProblem, ProblemHttpResult>> DeleteMachine(
+        [AsParameters] MachineServices services, string id, HttpContext http, CancellationToken cancellationToken)
+    {
+        var machineId = await MachineLookup.ResolveAsync(services.Db, id, cancellationToken);
+        return machineId is null
+            ? ApiResults.Problem(ResultKind.NotFound, "No such machine.")
+            : ApiResults.Accepted(await services.Machines.DeleteAsync(machineId.Value, ApiResults.UserOf(http), cancellationToken));
+    }
+}
+
+/// <summary>Finds a machine by id or by name.</summary>
+internal static class MachineLookup
+{
+    public static async Task<Core.Domain.MachineEntity?> FindAsync(RingmasterDbContext db, string idOrName, CancellationToken cancellationToken) =>
+        Guid.TryParse(idOrName, out var id)
+            ? await db.Machines.AsNoTracking().FirstOrDefaultAsync(m => m.Id == id, cancellationToken)
+            : idOrName.Length <= MachineNames.MaxLength
+                ? await db.Machines.AsNoTracking().FirstOrDefaultAsync(m => m.Name == idOrName, cancellationToken)
+                : null;
+
+    public static async Task<Guid?> ResolveAsync(IDbContextFactory<RingmasterDbContext> factory, string idOrName, CancellationToken cancellationToken)
+    {
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        return (await FindAsync(db, idOrName, cancellationToken))?.Id;
+    }
+}

@@ -1,0 +1,43 @@
+using System.Text.Json.Serialization;
+using MudBlazor.Services;
+
+namespace Ringmaster.Web;
+
+public static class WebExtensions
+{
+    /// <summary>Serves on <paramref name="address"/> unless --urls, ASPNETCORE_URLS or Kestrel settings say otherwise.</summary>
+    public static WebApplicationBuilder UseDefaultAddress(this WebApplicationBuilder builder, string address)
+    {
+        var configured = builder.Configuration["urls"] ?? builder.Configuration["ASPNETCORE_URLS"] ?? builder.Configuration["http_ports"];
+        if (string.IsNullOrWhiteSpace(configured) && !builder.Configuration.GetSection("Kestrel:Endpoints").Exists())
+        {
+            builder.WebHost.UseUrls(address);
+        }
+
+        return builder;
+    }
+
+    /// <summary>JSON (camelCase, enums as strings) and RFC 9457 problem details for every error.</summary>
+    public static IHostApplicationBuilder AddRingmasterApi(this IHostApplicationBuilder builder)
+    {
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
+        builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
+        return builder;
+    }
+
+    public static IHostApplicationBuilder AddRingmasterUi(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddRazorComponents().AddInteractiveServerComponents();
+        builder.Services.AddMudServices();
+        return builder;
+    }
+
+    /// <summary>Errors become problem details (never a stack trace), status-only answers too.</summary>
+    public static WebApplication UseRingmasterErrors(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        return app;
+    }
+}
