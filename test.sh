@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Runs Ringmaster's whole test suite on a Debian 12 machine with the .NET 10 SDK:
+# installs what the tests need from Debian's packages (only what is missing), prepares the
+# container engine, builds, runs every test project, and ends with one line "N passed, N failed".
+set -euo pipefail
+cd "$(dirname "$0")"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DEBIAN_FRONTEND=noninteractive
+
+log() { printf '==> %s\n' "$*"; }
+
+# Debian packages the tests use: the container engine and its runtime, the guest userland, and
+# the browser the end-to-end tests drive.
+packages=(podman runc busybox-static e2fsprogs cpio)
+if [ -d tests/Browser.Tests ]; then packages+=(chromium); fi
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  log "installing from Debian: ${missing[*]}"
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ -f scripts/setup-podman.sh ]; then
+  log "preparing Podman"
+  bash scripts/setup-podman.sh
+fi
+
+results="$PWD/artifacts/test-results"
+rm -rf "$results"
+mkdir -p "$results"
+
+log "building"
+dotnet build Console.sln -c Release -nologo -v:q
+
+log "testing"
+status=0
+dotnet test Console.sln -c Release --no-build -nologo -v:q \
+  --logger "trx" --logger "console;verbosity=normal" --results-directory "$results" "$@" || status=$?
+
+passed=0
+failed=0
+for trx in "$results"/*.trx; do
+  [ -e "$trx" ] || continue
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
+  p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters")
+  f=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")
+  passed=$((passed + ${p:-0}))
+  failed=$((failed + ${f:-0}))
+done
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
+  # The run broke without a failed test to show for it (a build error, a crashed test host).
+  echo "dotnet test exited with status $status"
+  failed=1
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
