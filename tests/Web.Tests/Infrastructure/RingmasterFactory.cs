@@ -1,0 +1,83 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+
+namespace Ringmaster.Web.Tests.Infrastructure;
+
+/// <summary>
+/// The web app with its own data folder and join token. <see cref="Embedded"/> runs the in-process
+/// agent, which needs a real Kestrel port (<see cref="StartKestrel"/>).
+/// </summary>
+public sealed class RingmasterFactory : WebApplicationFactory<Program>
+{
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
+
+    public string DataPath { get; } = Directory.CreateTempSubdirectory("ringmaster-test-").FullName;
+    public string JoinToken { get; } = "test-join-token-" + Guid.NewGuid().ToString("N");
+    public bool Embedded { get; init; }
+    public Dictionary<string, string?> Settings { get; } = [];
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Production");
+        builder.UseSetting("Ringmaster:Data", DataPath);
+        builder.UseSetting("Agent:Embedded", Embedded ? "true" : "false");
+        builder.UseSetting("Agent:JoinToken", JoinToken);
+        builder.UseSetting("Agent:Name", "test-host");
+        foreach (var (key, value) in Settings)
+        {
+            builder.UseSetting(key, value);
+        }
+    }
+
+    /// <summary>Serves on a free loopback port and returns a client for it.</summary>
+    public HttpClient StartKestrel()
+    {
+        UseKestrel(0);
+        StartServer();
+        return CreateClient();
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        try
+        {
+            Directory.Delete(DataPath, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
+
+public static class HttpJson
+{
+    public static async Task<T> ReadAsync<T>(this HttpResponseMessage response) =>
+        (await response.Content.ReadFromJsonAsync<T>(RingmasterFactory.Json))!;
+
+    public static async Task<JsonElement> ReadJsonAsync(this HttpResponseMessage response) =>
+        await response.Content.ReadFromJsonAsync<JsonElement>(RingmasterFactory.Json);
+
+    /// <summary>Polls until <paramref name="condition"/> holds (the thing under test is pushed asynchronously).</summary>
+    public static async Task<T> EventuallyAsync<T>(Func<Task<T>> probe, Func<T, bool> condition, TimeSpan timeout, string what)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        T last;
+        do
+        {
+            last = await probe();
+            if (condition(last))
+            {
+                return last;
+            }
+
+            await Task.Delay(200);
+        }
+        while (DateTime.UtcNow < deadline);
+
+        throw new TimeoutException($"Timed out after {timeout.TotalSeconds:0} s waiting for {what}; last seen: {JsonSerializer.Serialize(last, RingmasterFactory.Json)}");
+    }
+}
