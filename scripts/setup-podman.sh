@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets up Podman for Ringmaster's container driver on Debian 12, as root. Idempotent; needs no stdin.
-#  - installs podman, runc (crun fails on a hybrid cgroup layout) and busybox-static (the built-in image),
+#  - installs podman, runc (crun fails on a hybrid cgroup layout), busybox-static (the built-in image) and curl (the socket check),
 #  - writes Ringmaster's engine settings as a containers.conf drop-in (the main file when the drop-in is not honoured),
 #  - starts the Docker-compatible API socket when nothing answers on it, and checks `podman info`.
 set -euo pipefail
@@ -20,7 +20,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 # 1. Packages (apt-get update only when something is missing).
-PKGS=(podman runc busybox-static)
+PKGS=(podman runc busybox-static curl)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -80,10 +80,6 @@ fi
 answers() {
   curl -fsS --max-time 3 --unix-socket "$SOCKET" http://d/_ping >/dev/null 2>&1
 }
-if ! command -v curl >/dev/null 2>&1; then
-  apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends curl </dev/null \
-    || { apt-get -o DPkg::Lock::Timeout=600 update -q </dev/null && apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends curl </dev/null; }
-fi
 PIDFILE=/run/podman/ringmaster-service.pid
 # A service this script started earlier read the old settings: restart it.
 if [ "$changed" = 1 ] && [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then

@@ -20,6 +20,19 @@ public sealed class ContainerConsoleTests : ContainerTestBase
     }
 
     [Fact]
+    public async Task AttachConsoleAsync_BeforeStart_SeesTheShellAfterStart()
+    {
+        var definition = Define();
+        await Driver.CreateAsync(definition, new Progress<int>(), Timeout);
+
+        await using var console = await Driver.AttachConsoleAsync(definition.Id, Timeout);
+        await Driver.StartAsync(definition.Id, Timeout);
+        await console.WriteAsync("echo early-$((1 + 1))\n"u8.ToArray(), Timeout);
+
+        await ReadUntilAsync(console, "\nearly-2\r\n");
+    }
+
+    [Fact]
     public async Task AttachConsoleAsync_TwoAttachments_BothSeeTheOutput()
     {
         var definition = Define();

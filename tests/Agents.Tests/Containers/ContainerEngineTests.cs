@@ -45,6 +45,46 @@ public sealed class ContainerEngineTests
     }
 
     [Fact]
+    public async Task CheckAsync_NoEngineAnswers_StartsPodmanServiceAndUsesIt()
+    {
+        if (Environment.GetEnvironmentVariable(ContainerDriverOptions.EndpointVariable) is { Length: > 0 } || File.Exists("/var/run/docker.sock"))
+        {
+            Assert.Fail("This test needs no configured endpoint and no Docker socket: another engine would answer first.");
+        }
+
+        var folder = $"/run/rmtest-{Guid.NewGuid():N}";
+        var options = new ContainerDriverOptions
+        {
+            PodmanSocketPath = $"{folder}/podman.sock",
+            PodmanServiceLogPath = $"{folder}/service.log",
+        };
+        try
+        {
+            using var driver = new ContainerDriver(options);
+
+            var availability = await driver.CheckAsync(CancellationToken.None);
+
+            Assert.True(availability.Available, availability.Detail);
+            Assert.Equal($"unix://{folder}/podman.sock", (await driver.GetEngineInfoAsync(CancellationToken.None)).Endpoint);
+            var service = ContainerEngineLocator.StartedService(options.PodmanSocketPath);
+            Assert.NotNull(service);
+            Assert.False(service.HasExited);
+            Assert.True(File.Exists(options.PodmanServiceLogPath));
+            await driver.ListAsync(CancellationToken.None);
+        }
+        finally
+        {
+            if (ContainerEngineLocator.StartedService(options.PodmanSocketPath) is { HasExited: false } service)
+            {
+                service.Kill();
+                await service.WaitForExitAsync();
+            }
+
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Candidates_NoEndpointConfigured_ProbesPodmanThenDocker()
     {
         var locator = new ContainerEngineLocator(new ContainerDriverOptions());

@@ -138,7 +138,8 @@ public sealed partial class ContainerDriver
         }
         else
         {
-            var grace = timeout > TimeSpan.Zero ? timeout : _options.StopTimeout;
+            // A negative timeout (Timeout.InfiniteTimeSpan) means the configured default; zero means kill right after SIGTERM.
+            var grace = timeout < TimeSpan.Zero ? _options.StopTimeout : timeout;
             await CallAsync($"Could not stop container '{name}'",
                 client => client.Containers.StopContainerAsync(
                     container.ID,
@@ -161,8 +162,17 @@ public sealed partial class ContainerDriver
                 throw new GuestException($"Guest {id} is not running, so it cannot be paused.");
         }
 
-        await CallAsync($"Could not pause container '{ToInfo(container).Name}' (the engine's pause needs the cgroup freezer)",
-            client => client.Containers.PauseContainerAsync(container.ID, cancellationToken), cancellationToken);
+        try
+        {
+            await CallAsync($"Could not pause container '{ToInfo(container).Name}'",
+                client => client.Containers.PauseContainerAsync(container.ID, cancellationToken), cancellationToken);
+        }
+        catch (GuestException e) when (e.InnerException is DockerApiException
+            && (e.Message.Contains("freezer", StringComparison.OrdinalIgnoreCase) || e.Message.Contains("not supported", StringComparison.OrdinalIgnoreCase)))
+        {
+            throw new GuestException($"{e.Message} (pausing is not supported by this host's container engine: it needs the cgroup freezer)", e.InnerException);
+        }
+
         return await InfoAsync(id, cancellationToken);
     }
 

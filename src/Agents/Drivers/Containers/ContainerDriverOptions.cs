@@ -15,7 +15,7 @@ public sealed record ContainerDriverOptions
     /// </summary>
     public string? Endpoint { get; init; }
 
-    /// <summary>How long a graceful stop waits when the caller gives no timeout.</summary>
+    /// <summary>How long a graceful stop waits when the caller passes a negative timeout (<see cref="Timeout.InfiniteTimeSpan"/>).</summary>
     public TimeSpan StopTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Whether the driver starts <c>podman system service</c> itself when no engine answers.</summary>

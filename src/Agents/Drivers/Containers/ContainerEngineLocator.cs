@@ -26,7 +26,9 @@ public sealed class ContainerEngine(DockerClient client, ContainerEngineInfo inf
 public sealed class ContainerEngineLocator(ContainerDriverOptions options, ILogger? logger = null)
 {
     private static readonly SemaphoreSlim s_serviceLock = new(1, 1);
-    private static Process? s_service;
+
+    // The services this process started, by socket path; they are kept running for the agent's life and beyond.
+    private static readonly Dictionary<string, Process> s_services = new(StringComparer.Ordinal);
 
     private readonly ContainerDriverOptions _options = options;
     private readonly ILogger _logger = logger ?? NullLogger.Instance;
@@ -78,6 +80,20 @@ public sealed class ContainerEngineLocator(ContainerDriverOptions options, ILogg
         return await StartPodmanServiceAsync(podman, cancellationToken);
     }
 
+    /// <summary>The Podman service this process started on <paramref name="socketPath"/>, if any.</summary>
+    internal static Process? StartedService(string socketPath)
+    {
+        s_serviceLock.Wait();
+        try
+        {
+            return s_services.GetValueOrDefault(socketPath);
+        }
+        finally
+        {
+            s_serviceLock.Release();
+        }
+    }
+
     private string? ConfiguredEndpoint()
     {
         var configured = _options.Endpoint ?? Environment.GetEnvironmentVariable(ContainerDriverOptions.EndpointVariable);
@@ -97,7 +113,7 @@ public sealed class ContainerEngineLocator(ContainerDriverOptions options, ILogg
                 return engine;
             }
 
-            if (s_service is null || s_service.HasExited)
+            if (!s_services.TryGetValue(_options.PodmanSocketPath, out var service) || service.HasExited)
             {
                 Directory.CreateDirectory(Path.GetDirectoryName(_options.PodmanSocketPath)!);
                 File.Delete(_options.PodmanSocketPath);
@@ -110,18 +126,19 @@ public sealed class ContainerEngineLocator(ContainerDriverOptions options, ILogg
                     ArgumentList = { "-c", "exec \"$0\" system service --time=0 \"$1\" >>\"$2\" 2>&1 </dev/null", podman, endpoint, log },
                     UseShellExecute = false,
                 };
-                s_service = Process.Start(start) ?? throw new GuestException($"Could not start '{podman} system service'.");
-                _logger.LogInformation("Started podman system service (pid {Pid}) on {Endpoint}; its log is {Log}", s_service.Id, endpoint, log);
+                service = Process.Start(start) ?? throw new GuestException($"Could not start '{podman} system service'.");
+                s_services[_options.PodmanSocketPath] = service;
+                _logger.LogInformation("Started podman system service (pid {Pid}) on {Endpoint}; its log is {Log}", service.Id, endpoint, log);
             }
 
             var deadline = Stopwatch.StartNew();
             string? failure = null;
             while (deadline.Elapsed < _options.EngineStartTimeout)
             {
-                if (s_service.HasExited)
+                if (service.HasExited)
                 {
                     throw new GuestException(
-                        $"podman system service exited with code {s_service.ExitCode} before answering on {endpoint}; see {WritableLogPath()}.");
+                        $"podman system service exited with code {service.ExitCode} before answering on {endpoint}; see {WritableLogPath()}.");
                 }
 
                 (engine, failure) = await TryConnectAsync(endpoint, cancellationToken);
