@@ -48,7 +48,7 @@ public static class AgentHubExtensions
 
         var dataPath = Path.GetFullPath(builder.Configuration[$"{RingmasterOptions.Section}:Data"] ?? "data");
         builder.Configuration["Agent:Data"] ??= Path.Combine(dataPath, "agent");
-        builder.Services.AddRingmasterAgent(stopOnRejectedToken: false);
+        builder.AddRingmasterAgent(stopOnRejectedToken: false);
         builder.Services.AddSingleton<IAgentServerAddress, OwnServerAddress>();
         builder.Services.AddSingleton<Microsoft.Extensions.Options.IPostConfigureOptions<AgentOptions>, EmbeddedAgentToken>();
         return builder;
