@@ -86,6 +86,8 @@ if [ "$changed" = 1 ] && [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev
   log "settings changed; restarting the podman service this script started (pid $(cat "$PIDFILE"))"
   kill "$(cat "$PIDFILE")" || true
   for _ in $(seq 1 50); do kill -0 "$(cat "$PIDFILE")" 2>/dev/null || break; sleep 0.1; done
+elif [ "$changed" = 1 ] && answers; then
+  log "warning: settings changed while a podman service this script did not start answers on $SOCKET; restart it to apply them"
 fi
 if ! answers; then
   mkdir -p "$(dirname "$SOCKET")"

@@ -4,6 +4,7 @@ using Ringmaster.Core.Contracts;
 
 namespace Ringmaster.Agents.Tests.Containers;
 
+[Collection(PodmanCollection.Name)]
 public sealed class ContainerConsoleTests : ContainerTestBase
 {
     [Fact]

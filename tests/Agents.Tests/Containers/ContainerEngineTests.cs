@@ -1,9 +1,14 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 using Ringmaster.Agents.Drivers;
 using Ringmaster.Agents.Drivers.Containers;
 using Ringmaster.Core.Contracts;
 
 namespace Ringmaster.Agents.Tests.Containers;
 
+[Collection(PodmanCollection.Name)]
 public sealed class ContainerEngineTests
 {
     public ContainerEngineTests() => Podman.EnsureInstalled();
@@ -98,6 +103,27 @@ public sealed class ContainerEngineTests
 
         Assert.Equal("unix:///run/podman/podman.sock", candidates[0]);
         Assert.Equal("unix:///var/run/docker.sock", candidates[1]);
+    }
+
+    [Fact]
+    public async Task AddContainerDriver_Configuration_RegistersTheDriverKeyedByKindWithBoundOptions()
+    {
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Ringmaster:Containers:Endpoint"] = "unix:///run/podman/podman.sock",
+            ["Ringmaster:Containers:StopTimeout"] = "00:00:03",
+        });
+
+        builder.AddContainerDriver();
+        using var host = builder.Build();
+
+        var driver = host.Services.GetRequiredKeyedService<IGuestDriver>(MachineKind.Container);
+        Assert.Same(host.Services.GetRequiredService<ContainerDriver>(), driver);
+        var options = host.Services.GetRequiredService<IOptions<ContainerDriverOptions>>().Value;
+        Assert.Equal(TimeSpan.FromSeconds(3), options.StopTimeout);
+        Assert.Equal("unix:///run/podman/podman.sock", options.Endpoint);
+        Assert.True((await driver.CheckAsync(CancellationToken.None)).Available);
     }
 
     [Theory]

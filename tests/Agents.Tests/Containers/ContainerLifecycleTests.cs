@@ -4,6 +4,7 @@ using Ringmaster.Core.Contracts;
 
 namespace Ringmaster.Agents.Tests.Containers;
 
+[Collection(PodmanCollection.Name)]
 public sealed class ContainerLifecycleTests : ContainerTestBase
 {
     [Fact]
@@ -25,6 +26,28 @@ public sealed class ContainerLifecycleTests : ContainerTestBase
         Assert.Equal(100, reported.Last());
         Assert.Contains(definition.Name, await Podman.AllContainerNamesAsync());
         Assert.Equal(definition.Id.ToString(), await Podman.InspectAsync(definition.Name, "{{index .Config.Labels \"ringmaster.id\"}}"));
+    }
+
+    [Fact]
+    public async Task CreateAsync_BuiltInImageMissing_ImportsItFromTheHostBusybox()
+    {
+        // Nothing else runs meanwhile (one collection), so no container of another test uses the image.
+        await Podman.RunAsync("rmi", "-f", ContainerDriver.BuiltInImage);
+        var definition = Define(image: "busybox");
+        var reported = new List<int>();
+
+        var info = await Driver.CreateAsync(definition, new SynchronousProgress(reported.Add), Timeout);
+
+        Assert.Equal("busybox", info.Image);
+        Assert.Equal(ContainerDriver.BuiltInImage, await Podman.InspectAsync(definition.Name, "{{.ImageName}}"));
+        Assert.Equal("[sh]", await Podman.InspectAsync(definition.Name, "{{.Config.Cmd}}"));
+        Assert.True(reported.Distinct().Count() >= 4, $"progress should move during the import: {string.Join(", ", reported)}");
+        Assert.Equal(reported.Order(), reported);
+        Assert.Equal(100, reported[^1]);
+        await Driver.StartAsync(definition.Id, Timeout);
+        await using var console = await Driver.AttachConsoleAsync(definition.Id, Timeout);
+        await console.WriteAsync("ls /bin/sh /usr/bin/awk && echo applets-ok\n"u8.ToArray(), Timeout);
+        await ReadUntilAsync(console, "\napplets-ok\r\n");
     }
 
     [Fact]

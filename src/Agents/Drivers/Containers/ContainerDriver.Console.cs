@@ -37,16 +37,19 @@ public sealed partial class ContainerDriver
     public async Task<string> GetLogsAsync(Guid id, int? tail, CancellationToken cancellationToken)
     {
         var container = await GetAsync(id, cancellationToken);
-        using var stream = await CallAsync(
+        return await CallAsync(
             $"Could not read the logs of '{ToInfo(container).Name}'",
-            client => client.Containers.GetContainerLogsAsync(
-                container.ID,
-                tty: true,
-                new ContainerLogsParameters { ShowStdout = true, ShowStderr = true, Tail = tail?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "all" },
-                cancellationToken),
+            async client =>
+            {
+                using var stream = await client.Containers.GetContainerLogsAsync(
+                    container.ID,
+                    tty: true,
+                    new ContainerLogsParameters { ShowStdout = true, ShowStderr = true, Tail = tail?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "all" },
+                    cancellationToken);
+                var (stdout, stderr) = await stream.ReadOutputToEndAsync(cancellationToken);
+                return stdout + stderr;
+            },
             cancellationToken);
-        var (stdout, stderr) = await stream.ReadOutputToEndAsync(cancellationToken);
-        return stdout + stderr;
     }
 
     /// <summary>One attachment to a container's terminal; a read loop feeds <see cref="Output"/>.</summary>
@@ -106,6 +109,10 @@ public sealed partial class ContainerDriver
             catch (DockerApiException e)
             {
                 throw new GuestException($"Could not resize the console of '{_name}': {EngineMessage(e)}", e);
+            }
+            catch (Exception e) when (IsUnreachable(e))
+            {
+                throw new GuestException($"Could not resize the console of '{_name}': the container engine is not reachable ({e.GetBaseException().Message})", e);
             }
         }
 

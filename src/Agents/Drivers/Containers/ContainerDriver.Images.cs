@@ -59,23 +59,22 @@ public sealed partial class ContainerDriver
         return new ResolvedImage(image, false);
     }
 
-    private async Task<bool> ImageExistsAsync(string image, CancellationToken cancellationToken)
-    {
-        var client = await ClientAsync(cancellationToken);
-        try
-        {
-            await client.Images.InspectImageAsync(image, cancellationToken);
-            return true;
-        }
-        catch (DockerApiException e) when (e.StatusCode == System.Net.HttpStatusCode.NotFound)
-        {
-            return false;
-        }
-        catch (DockerApiException e)
-        {
-            throw new GuestException($"Could not look up image '{image}': {EngineMessage(e)}", e);
-        }
-    }
+    private Task<bool> ImageExistsAsync(string image, CancellationToken cancellationToken) =>
+        CallAsync(
+            $"Could not look up image '{image}'",
+            async client =>
+            {
+                try
+                {
+                    await client.Images.InspectImageAsync(image, cancellationToken);
+                    return true;
+                }
+                catch (DockerApiException e) when (e.StatusCode == System.Net.HttpStatusCode.NotFound)
+                {
+                    return false;
+                }
+            },
+            cancellationToken);
 
     /// <summary>Builds a root filesystem of the host's static busybox and its applet links, and imports it as <see cref="BuiltInImage"/>.</summary>
     private async Task ImportBusyboxAsync(IProgress<int> progress, CancellationToken cancellationToken)
@@ -133,11 +132,10 @@ public sealed partial class ContainerDriver
         rootfs.Position = 0;
         progress.Report(50);
 
-        var client = await ClientAsync(cancellationToken);
         string? error = null;
-        try
-        {
-            await client.Images.CreateImageAsync(
+        await CallAsync(
+            $"Could not import the built-in image '{BuiltInImage}'",
+            client => client.Images.CreateImageAsync(
                 new ImagesCreateParameters
                 {
                     FromSrc = "-",
@@ -148,13 +146,9 @@ public sealed partial class ContainerDriver
                 },
                 rootfs,
                 null,
-                new Progress<JSONMessage>(m => error ??= m.Error?.Message ?? m.ErrorMessage),
-                cancellationToken);
-        }
-        catch (DockerApiException e)
-        {
-            throw new GuestException($"Could not import the built-in image '{BuiltInImage}': {EngineMessage(e)}", e);
-        }
+                new SynchronousProgress<JSONMessage>(m => error ??= m.Error?.Message ?? m.ErrorMessage),
+                cancellationToken),
+            cancellationToken);
 
         if (!await ImageExistsAsync(BuiltInImage, cancellationToken))
         {
@@ -203,7 +197,7 @@ public sealed partial class ContainerDriver
             await client.Images.CreateImageAsync(
                 new ImagesCreateParameters { FromImage = repository, Tag = tag },
                 null,
-                new Progress<JSONMessage>(m =>
+                new SynchronousProgress<JSONMessage>(m =>
                 {
                     error ??= m.Error?.Message ?? m.ErrorMessage;
                     progress.Report(Math.Min(90, 10 + (Interlocked.Increment(ref messages) * 5)));

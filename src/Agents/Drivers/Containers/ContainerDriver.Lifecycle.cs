@@ -25,7 +25,7 @@ public sealed partial class ContainerDriver
         await using var revert = new Revert();
 
         // The image stays when a later step fails: it is shared and costs nothing to keep.
-        var image = await EnsureImageAsync(definition.Image, new Progress<int>(p => progress.Report(5 + (p * 65 / 100))), cancellationToken);
+        var image = await EnsureImageAsync(definition.Image, new SynchronousProgress<int>(p => progress.Report(5 + (p * 65 / 100))), cancellationToken);
         progress.Report(70);
 
         var command = definition.Command.Count > 0 ? definition.Command.ToList()
@@ -279,22 +279,23 @@ public sealed partial class ContainerDriver
 
     private async Task EnsureNameFreeAsync(string name, CancellationToken cancellationToken)
     {
-        ContainerInspectResponse holder;
-        try
-        {
-            holder = await (await ClientAsync(cancellationToken)).Containers.InspectContainerAsync(name, cancellationToken);
-        }
-        catch (DockerApiException e) when (IsNotFound(e))
-        {
-            return;
-        }
-        catch (DockerApiException e)
-        {
-            throw new GuestException($"Could not check whether the name '{name}' is free: {EngineMessage(e)}", e);
-        }
+        var holder = await CallAsync(
+            $"Could not check whether the name '{name}' is free",
+            async client =>
+            {
+                try
+                {
+                    return await client.Containers.InspectContainerAsync(name, cancellationToken);
+                }
+                catch (DockerApiException e) when (IsNotFound(e))
+                {
+                    return null;
+                }
+            },
+            cancellationToken);
 
         // Inspect also matches id prefixes; only the exact name counts.
-        if (holder.Name?.TrimStart('/') != name)
+        if (holder is null || holder.Name?.TrimStart('/') != name)
         {
             return;
         }

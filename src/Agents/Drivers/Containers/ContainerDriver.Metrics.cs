@@ -65,10 +65,4 @@ public sealed partial class ContainerDriver
         var cpus = current.OnlineCpus > 0 ? current.OnlineCpus : (uint)Environment.ProcessorCount;
         return (double)(current.ContainerNs - before.ContainerNs) / (current.SystemNs - before.SystemNs) * cpus * 100.0;
     }
-
-    /// <summary>An <see cref="IProgress{T}"/> that reports on the caller's thread, so the value is there when the call returns.</summary>
-    private sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
-    {
-        public void Report(T value) => report(value);
-    }
 }

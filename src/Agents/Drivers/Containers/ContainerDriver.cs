@@ -206,4 +206,10 @@ public sealed partial class ContainerDriver : IGuestDriver, IDisposable
         };
 
     private static bool IsNotFound(DockerApiException e) => e is DockerContainerNotFoundException || e.StatusCode == HttpStatusCode.NotFound;
+
+    /// <summary>An <see cref="IProgress{T}"/> that reports on the caller's thread, so what it saw is there when the call returns.</summary>
+    private sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
+    {
+        public void Report(T value) => report(value);
+    }
 }
