@@ -16,7 +16,7 @@ Options:
   --final CMD        last command (default: poweroff); '' sends nothing and kills the process
   --timeout S        per-step timeout in seconds (default 120)
   --log FILE         write the whole console transcript here
-  --quiet            do not echo the console to stderr
+  --quiet            do not echo the console (nor the summary) to stderr
   --json             print one JSON line with the results on stdout
 """
 import json
@@ -126,8 +126,9 @@ def main(argv):
         result["exit_seconds"] = round(time.monotonic() - t0, 3)
         result["exit_code"] = p.returncode
     result["ok"] = True
-    sys.stderr.write("\n[guest-console] prompt after %.3fs%s\n" % (
-        result["prompt_seconds"], ", exited after %.3fs" % result["exit_seconds"] if final else ""))
+    if not quiet:
+        sys.stderr.write("\n[guest-console] prompt after %.3fs%s\n" % (
+            result["prompt_seconds"], ", exited after %.3fs" % result["exit_seconds"] if final else ""))
     finish(0)
 
 
