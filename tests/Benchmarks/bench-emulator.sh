@@ -78,6 +78,7 @@ bench_loop() {
         t=$(time_cmd "$@" "$LOOP") || true
         [ -n "$t" ] || { out[error]="loop run failed: $(tail -n 3 "$WORK/last.out" | tr '\n' ' ')"; return 1; }
         long+=("$t")
+        cp "$WORK/last.out" "$WORK/$name-loop.out"
         t=$(time_cmd "$@" "$LOOP_SHORT") || true
         [ -n "$t" ] || { out[error]="short loop run failed: $(tail -n 3 "$WORK/last.out" | tr '\n' ' ')"; return 1; }
         short+=("$t")
@@ -87,7 +88,6 @@ bench_loop() {
     ts=$(printf '%s\n' "${short[@]}" | median)
     out["loop wall (s)"]=$(printf '%.3f' "$tl")
     out["loop MIPS"]=$(echo "($LOOP_INSNS - $LOOP_SHORT_INSNS) / ($tl - $ts) / 1000000" | bc -l | xargs printf '%.0f')
-    cp "$WORK/last.out" "$WORK/$name-loop.out" 2>/dev/null || true
 }
 
 # bench_boot ARRAY BOOTCMD... : the command must put the guest console on stdin/stdout.
@@ -159,5 +159,5 @@ echo "host: $(nproc) cores, load average at the end $(cut -d' ' -f1-3 /proc/load
 echo "runs per figure: $RUNS; loop: $LOOP_INSNS instructions; boot: $(basename "$IMAGES") image, 1 hart, $MEM, bootargs '$BOOTARGS'"
 [ -n "${QEMU[error]:-}" ] && echo "qemu: NOT MEASURED — ${QEMU[error]}"
 [ -n "${RM[error]:-}" ] && echo "ringmaster: NOT MEASURED — ${RM[error]}"
-[ -n "${RM_NOTE[loop]:-}" ] && echo "ringmaster --stats (last loop run): ${RM_NOTE[loop]}"
+[ -n "${RM_NOTE[loop]:-}" ] && echo "ringmaster --stats (last loop.elf run): ${RM_NOTE[loop]}"
 exit 0
