@@ -3,7 +3,8 @@
  *
  * Build (see build.sh):
  *   riscv64-linux-gnu-gcc -nostdlib -nostartfiles -static -march=rv64gc -mabi=lp64d \
- *       -fno-pie -no-pie -Ttext=0x80000000 -Wl,--build-id=none -o loop.elf loop.S
+ *       -fno-pie -no-pie -Ttext=0x80000000 -Wl,--build-id=none -Wl,-n -o loop.elf loop.S
+ *   (-n: no page alignment, so the first segment starts at 0x80000000 and loads no ELF headers)
  *   (same with -DITERATIONS=1000 -o loop-short.elf)
  *
  * Runs exactly 4 * ITERATIONS + 8 instructions up to and including the store to `tohost`
