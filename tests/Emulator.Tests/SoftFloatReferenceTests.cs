@@ -270,7 +270,8 @@ internal static class RefFloat
 
 public class SoftFloatReferenceTests
 {
-    private const int Iterations = 3000;
+    // SOFTFLOAT_FUZZ_SCALE multiplies the iteration counts for long local runs.
+    private static readonly int Iterations = 3000 * Math.Max(1, int.TryParse(Environment.GetEnvironmentVariable("SOFTFLOAT_FUZZ_SCALE"), out var scale) ? scale : 1);
 
     private static readonly RefFloat.Format F32 = RefFloat.F32;
     private static readonly RefFloat.Format F64 = RefFloat.F64;
@@ -301,15 +302,30 @@ public class SoftFloatReferenceTests
         private int Exponent(int expBits, int near)
         {
             var max = (1 << expBits) - 2;
-            var e = _random.Next(5) switch
+            var e = _random.Next(8) switch
             {
                 0 => _random.Next(max + 1),
                 1 => _random.Next(4),
                 2 => max - _random.Next(4),
                 3 => (max / 2) + _random.Next(-40, 40),
-                _ => near + _random.Next(-30, 31),
+                4 => near + _random.Next(-30, 31),
+                _ => near + _random.Next(-3, 4),
             };
             return Math.Clamp(e, 0, max);
+        }
+
+        /// <summary>A biased exponent for the second operand of a product/quotient so the result lands near <paramref name="target"/>.</summary>
+        public int Target(RefFloat.Format f, int aExp, bool quotient)
+        {
+            var bias = (1 << (f.ExpBits - 1)) - 1;
+            var target = _random.Next(4) switch
+            {
+                0 => 0,
+                1 => (2 * bias) - 1,
+                2 => -f.Precision / 2,
+                _ => bias,
+            };
+            return Math.Clamp(quotient ? aExp - target + bias : target + bias - aExp, 0, 2 * bias);
         }
 
         public ulong Finite(RefFloat.Format f, int near = -1)
@@ -389,7 +405,7 @@ public class SoftFloatReferenceTests
         for (var i = 0; i < Iterations; i++)
         {
             var a = (uint)g.Finite(F32);
-            var b = (uint)g.Finite(F32, 127 + 127 - Gen.ExponentOf(F32, a) + g.Next(60) - 30);
+            var b = (uint)g.Finite(F32, g.Target(F32, Gen.ExponentOf(F32, a), false));
             for (var rm = 0; rm < 5; rm++)
             {
                 uint ef = 0, af = 0;
@@ -407,7 +423,7 @@ public class SoftFloatReferenceTests
         for (var i = 0; i < Iterations; i++)
         {
             var a = g.Finite(F64);
-            var b = g.Finite(F64, 1023 + 1023 - Gen.ExponentOf(F64, a) + g.Next(200) - 100);
+            var b = g.Finite(F64, g.Target(F64, Gen.ExponentOf(F64, a), false));
             for (var rm = 0; rm < 5; rm++)
             {
                 uint ef = 0, af = 0;
@@ -425,7 +441,7 @@ public class SoftFloatReferenceTests
         for (var i = 0; i < Iterations; i++)
         {
             var a = (uint)g.Finite(F32);
-            var b = (uint)g.Finite(F32);
+            var b = (uint)g.Finite(F32, g.Target(F32, Gen.ExponentOf(F32, a), true));
             if ((b & 0x7FFF_FFFF) == 0)
             {
                 continue;
@@ -448,7 +464,7 @@ public class SoftFloatReferenceTests
         for (var i = 0; i < Iterations; i++)
         {
             var a = g.Finite(F64);
-            var b = g.Finite(F64);
+            var b = g.Finite(F64, g.Target(F64, Gen.ExponentOf(F64, a), true));
             if ((b & 0x7FFF_FFFF_FFFF_FFFF) == 0)
             {
                 continue;
@@ -494,7 +510,7 @@ public class SoftFloatReferenceTests
         for (var i = 0; i < Iterations * 2; i++)
         {
             var a = (uint)g.Finite(F32);
-            var b = (uint)g.Finite(F32, 127 + g.Next(40) - 20);
+            var b = (uint)g.Finite(F32, g.Target(F32, Gen.ExponentOf(F32, a), false));
             var productExp = Gen.ExponentOf(F32, a) + Gen.ExponentOf(F32, b) - 127;
             var c = (uint)g.Finite(F32, Math.Clamp(productExp, 0, 254));
             for (var rm = 0; rm < 5; rm++)
@@ -514,7 +530,7 @@ public class SoftFloatReferenceTests
         for (var i = 0; i < Iterations * 2; i++)
         {
             var a = g.Finite(F64);
-            var b = g.Finite(F64, 1023 + g.Next(200) - 100);
+            var b = g.Finite(F64, g.Target(F64, Gen.ExponentOf(F64, a), false));
             var productExp = Gen.ExponentOf(F64, a) + Gen.ExponentOf(F64, b) - 1023;
             var c = g.Finite(F64, Math.Clamp(productExp, 0, 2046));
             for (var rm = 0; rm < 5; rm++)
