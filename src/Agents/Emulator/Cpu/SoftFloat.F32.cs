@@ -3,9 +3,9 @@ namespace Ringmaster.Emulator.Cpu;
 // binary32 arithmetic: exact integer computation, one rounding in RoundPackF32.
 public static partial class SoftFloat
 {
-    public static uint AddF32(uint a, uint b, int rm, ref uint flags) => AddSubF32(a, b, false, rm, ref flags);
+    internal static uint AddF32Soft(uint a, uint b, int rm, ref uint flags) => AddSubF32(a, b, false, rm, ref flags);
 
-    public static uint SubF32(uint a, uint b, int rm, ref uint flags) => AddSubF32(a, b, true, rm, ref flags);
+    internal static uint SubF32Soft(uint a, uint b, int rm, ref uint flags) => AddSubF32(a, b, true, rm, ref flags);
 
     private static uint AddSubF32(uint a, uint b, bool negateB, int rm, ref uint flags)
     {
@@ -81,7 +81,7 @@ public static partial class SoftFloat
         return NormRoundPackF32(signA, qa - 32, sum, rm, ref flags);
     }
 
-    public static uint MulF32(uint a, uint b, int rm, ref uint flags)
+    internal static uint MulF32Soft(uint a, uint b, int rm, ref uint flags)
     {
         if (IsNaN32(a) || IsNaN32(b))
         {
@@ -117,7 +117,7 @@ public static partial class SoftFloat
         return NormRoundPackF32(sign, qa + qb, ma * mb, rm, ref flags);
     }
 
-    public static uint DivF32(uint a, uint b, int rm, ref uint flags)
+    internal static uint DivF32Soft(uint a, uint b, int rm, ref uint flags)
     {
         if (IsNaN32(a) || IsNaN32(b))
         {
@@ -179,7 +179,7 @@ public static partial class SoftFloat
         return NormRoundPackF32(sign, qa - qb - 40, quotient, rm, ref flags);
     }
 
-    public static uint SqrtF32(uint a, int rm, ref uint flags)
+    internal static uint SqrtF32Soft(uint a, int rm, ref uint flags)
     {
         if (IsNaN32(a))
         {
@@ -225,7 +225,7 @@ public static partial class SoftFloat
         return NormRoundPackF32(false, (q - 38) / 2, root, rm, ref flags);
     }
 
-    public static uint FmaF32(uint a, uint b, uint c, int rm, ref uint flags)
+    internal static uint FmaF32Soft(uint a, uint b, uint c, int rm, ref uint flags)
     {
         if (IsNaN32(a) || IsNaN32(b) || IsNaN32(c))
         {

@@ -3,9 +3,9 @@ namespace Ringmaster.Emulator.Cpu;
 // binary64 arithmetic: exact integer computation (128-bit where needed), one rounding in RoundPackF64.
 public static partial class SoftFloat
 {
-    public static ulong AddF64(ulong a, ulong b, int rm, ref uint flags) => AddSubF64(a, b, false, rm, ref flags);
+    internal static ulong AddF64Soft(ulong a, ulong b, int rm, ref uint flags) => AddSubF64(a, b, false, rm, ref flags);
 
-    public static ulong SubF64(ulong a, ulong b, int rm, ref uint flags) => AddSubF64(a, b, true, rm, ref flags);
+    internal static ulong SubF64Soft(ulong a, ulong b, int rm, ref uint flags) => AddSubF64(a, b, true, rm, ref flags);
 
     private static ulong AddSubF64(ulong a, ulong b, bool negateB, int rm, ref uint flags)
     {
@@ -80,7 +80,7 @@ public static partial class SoftFloat
         return NormRoundPackF64(signA, qa - 66, sum, rm, ref flags);
     }
 
-    public static ulong MulF64(ulong a, ulong b, int rm, ref uint flags)
+    internal static ulong MulF64Soft(ulong a, ulong b, int rm, ref uint flags)
     {
         if (IsNaN64(a) || IsNaN64(b))
         {
@@ -117,7 +117,7 @@ public static partial class SoftFloat
         return NormRoundPackF64(sign, qa + qb, new UInt128(hi, lo), rm, ref flags);
     }
 
-    public static ulong DivF64(ulong a, ulong b, int rm, ref uint flags)
+    internal static ulong DivF64Soft(ulong a, ulong b, int rm, ref uint flags)
     {
         if (IsNaN64(a) || IsNaN64(b))
         {
@@ -179,7 +179,7 @@ public static partial class SoftFloat
         return NormRoundPackF64(sign, qa - qb - 62, quotient, rm, ref flags);
     }
 
-    public static ulong SqrtF64(ulong a, int rm, ref uint flags)
+    internal static ulong SqrtF64Soft(ulong a, int rm, ref uint flags)
     {
         if (IsNaN64(a))
         {
@@ -225,7 +225,7 @@ public static partial class SoftFloat
         return NormRoundPackF64(false, (q - 58) / 2, root, rm, ref flags);
     }
 
-    public static ulong FmaF64(ulong a, ulong b, ulong c, int rm, ref uint flags)
+    internal static ulong FmaF64Soft(ulong a, ulong b, ulong c, int rm, ref uint flags)
     {
         if (IsNaN64(a) || IsNaN64(b) || IsNaN64(c))
         {
