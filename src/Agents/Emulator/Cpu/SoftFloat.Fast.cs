@@ -19,8 +19,6 @@ public static partial class SoftFloat
     // a one-ulp step from reaching infinity and rule out overflow in every rounding mode.
     private const int FastMinExp64 = 0x040, FastMaxExp64 = 0x7FD;
     private const int FastFmaMinExp64 = 0x100, FastFmaMaxExp64 = 0x7E0;
-    private const int FastMinExp32 = 0x30, FastMaxExp32 = 0xFD;
-    private const int FastFmaMinExp32 = 0x40, FastFmaMaxExp32 = 0xF0;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static double D(ulong bits) => BitConverter.UInt64BitsToDouble(bits);
@@ -36,9 +34,6 @@ public static partial class SoftFloat
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool InWindow64(ulong bits, int min, int max) => (uint)((int)(bits >> 52 & 0x7FF) - min) <= (uint)(max - min);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool InWindow32(uint bits, int min, int max) => (uint)((int)(bits >> 23 & 0xFF) - min) <= (uint)(max - min);
 
     /// <summary>
     /// Turns the RNE result <paramref name="s"/> (finite, inside the fast window) into the result
@@ -60,30 +55,12 @@ public static partial class SoftFloat
         return step ? (away ? s + 1 : s - 1) : s;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static uint Directed32(uint s, bool errorPositive, bool tie, int rm)
-    {
-        var away = errorPositive != ((int)s < 0);
-        var step = rm switch
-        {
-            Rtz => !away,
-            Rdn => !errorPositive,
-            Rup => errorPositive,
-            Rmm => tie && away,
-            _ => false,
-        };
-        return step ? (away ? s + 1 : s - 1) : s;
-    }
-
     /// <summary>
     /// Bits of half an ulp of s (s normal, well above the subnormals): the distance from s to the
     /// midpoint on its far-from-zero side, the only side where an RMM tie changes the RNE result.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong HalfUlp64(ulong s) => ((s >> 52 & 0x7FF) - 53) << 52;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static uint HalfUlp32(uint s) => ((s >> 23 & 0xFF) - 24) << 23;
 
     // ---------------- binary64 ----------------
 
@@ -234,114 +211,103 @@ public static partial class SoftFloat
     }
 
     // ---------------- binary32 ----------------
-
-    public static uint AddF32(uint a, uint b, int rm, ref uint flags) => AddFast32(a, b, rm, ref flags) ?? AddF32Soft(a, b, rm, ref flags);
-
-    public static uint SubF32(uint a, uint b, int rm, ref uint flags) =>
-        AddFast32(a, b ^ SignBit32, rm, ref flags) ?? SubF32Soft(a, b, rm, ref flags);
+    //
+    // binary32 operands are exact in binary64. The host computes the binary64 result r together
+    // with the exact sign of (exact − r) (TwoSum for add/fma, FMA remainders for div/sqrt; products
+    // are exact). r is always a normal binary64 here and the binary32 rounding position lies 29 bits
+    // above r's last bit, so r with a sticky bit on the correct side rounds exactly like the exact
+    // value; the integer RoundPackF32 then does the single rounding in any mode, flags included.
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static uint? AddFast32(uint a, uint b, int rm, ref uint flags)
+    private static bool IsFiniteNonZero32(uint a) => (a & Inf32) != Inf32 && (a << 1) != 0;
+
+    /// <summary>
+    /// Rounds r + e to binary32: r is a finite, non-zero, normal double; e is zero or an error of
+    /// magnitude at most half an ulp of r (only its sign is used).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint RoundDoubleToF32(double r, double e, int rm, ref uint flags)
     {
-        float x = F(a), y = F(b);
-        var s = x + y;
-        var sBits = Bits(s);
-        if (!InWindow32(sBits, FastMinExp32, FastMaxExp32))
+        var bits = Bits(r);
+        var sign = (long)bits < 0;
+        var m = (bits & FracMask64) | Hidden64;
+        var q = (int)(bits >> 52 & 0x7FF) - 1075;
+        if (e != 0)
         {
-            return null;
+            m = (e > 0) != sign ? (m << 1) + 1 : (m << 1) - 1;
+            q--;
         }
 
-        float big = x, small = y;
-        if (MathF.Abs(x) < MathF.Abs(y))
-        {
-            (big, small) = (y, x);
-        }
-
-        var err = small - (s - big);
-        if (err == 0)
-        {
-            return sBits;
-        }
-
-        flags |= FlagInexact;
-        if (rm == Rne)
-        {
-            return sBits;
-        }
-
-        var positive = err > 0;
-        return Directed32(sBits, positive, (Bits(err) & ~SignBit32) == HalfUlp32(sBits), rm);
+        return NormRoundPackF32(sign, q, m, rm, ref flags);
     }
+
+    public static uint AddF32(uint a, uint b, int rm, ref uint flags)
+    {
+        if (IsFiniteNonZero32(a) && IsFiniteNonZero32(b))
+        {
+            double x = F(a), y = F(b);
+            var r = x + y;
+            if (r != 0)
+            {
+                var t = r - x;
+                return RoundDoubleToF32(r, (x - (r - t)) + (y - t), rm, ref flags);
+            }
+        }
+
+        return AddF32Soft(a, b, rm, ref flags);
+    }
+
+    public static uint SubF32(uint a, uint b, int rm, ref uint flags) => AddF32(a, b ^ SignBit32, rm, ref flags);
 
     public static uint MulF32(uint a, uint b, int rm, ref uint flags)
     {
-        float x = F(a), y = F(b);
-        var p = x * y;
-        var pBits = Bits(p);
-        if (!InWindow32(pBits, FastMinExp32, FastMaxExp32))
+        if (IsFiniteNonZero32(a) && IsFiniteNonZero32(b))
         {
-            return MulF32Soft(a, b, rm, ref flags);
+            return RoundDoubleToF32((double)F(a) * F(b), 0, rm, ref flags);
         }
 
-        var err = MathF.FusedMultiplyAdd(x, y, -p);
-        if (err == 0)
-        {
-            return pBits;
-        }
-
-        flags |= FlagInexact;
-        if (rm == Rne)
-        {
-            return pBits;
-        }
-
-        var positive = err > 0;
-        return Directed32(pBits, positive, (Bits(err) & ~SignBit32) == HalfUlp32(pBits), rm);
+        return MulF32Soft(a, b, rm, ref flags);
     }
 
     public static uint DivF32(uint a, uint b, int rm, ref uint flags)
     {
-        float x = F(a), y = F(b);
-        var q = x / y;
-        var qBits = Bits(q);
-        if (!InWindow32(qBits, FastMinExp32, FastMaxExp32) || !InWindow32(a, FastMinExp32, 0xFE))
+        if (IsFiniteNonZero32(a) && IsFiniteNonZero32(b))
         {
-            return DivF32Soft(a, b, rm, ref flags);
+            double x = F(a), y = F(b);
+            var q = x / y;
+            var rem = Math.FusedMultiplyAdd(-q, y, x);
+            return RoundDoubleToF32(q, y > 0 ? rem : -rem, rm, ref flags);
         }
 
-        var rem = MathF.FusedMultiplyAdd(-q, y, x);
-        if (rem == 0)
-        {
-            return qBits;
-        }
-
-        flags |= FlagInexact;
-        return rm == Rne ? qBits : Directed32(qBits, (rem > 0) == (y > 0), false, rm);
+        return DivF32Soft(a, b, rm, ref flags);
     }
 
     public static uint SqrtF32(uint a, int rm, ref uint flags)
     {
-        if (!InWindow32(a, FastMinExp32, 0xFE) || (int)a < 0)
+        if (IsFiniteNonZero32(a) && (int)a > 0)
         {
-            return SqrtF32Soft(a, rm, ref flags);
+            double x = F(a);
+            var s = Math.Sqrt(x);
+            return RoundDoubleToF32(s, Math.FusedMultiplyAdd(-s, s, x), rm, ref flags);
         }
 
-        var x = F(a);
-        var s = MathF.Sqrt(x);
-        var rem = MathF.FusedMultiplyAdd(-s, s, x);
-        if (rem == 0)
-        {
-            return Bits(s);
-        }
-
-        flags |= FlagInexact;
-        return rm == Rne ? Bits(s) : Directed32(Bits(s), rem > 0, false, rm);
+        return SqrtF32Soft(a, rm, ref flags);
     }
 
     public static uint FmaF32(uint a, uint b, uint c, int rm, ref uint flags)
     {
-        // The product of two binary32 values is exact in binary64, and so is its sum with c
-        // whenever the exponents are close; otherwise fall back to the integer path.
+        if (IsFiniteNonZero32(a) && IsFiniteNonZero32(b) && (c & Inf32) != Inf32)
+        {
+            var p = (double)F(a) * F(b);
+            double z = F(c);
+            var r = p + z;
+            if (r != 0)
+            {
+                var t = r - p;
+                return RoundDoubleToF32(r, (p - (r - t)) + (z - t), rm, ref flags);
+            }
+        }
+
         return FmaF32Soft(a, b, c, rm, ref flags);
     }
 }
