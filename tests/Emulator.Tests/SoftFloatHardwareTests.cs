@@ -160,4 +160,39 @@ public class SoftFloatHardwareTests
             }
         }
     }
+
+    [Fact]
+    public void MinMaxCompare_RandomNonNaN_MatchHostOrdering()
+    {
+        // For non-NaN operands fmin/fmax equal IEEE 754-2019 minimum/maximum (-0 < +0), which is
+        // what Math.Min/Math.Max implement; the predicates equal the host comparison operators.
+        var r = new Random(9);
+        for (var i = 0; i < Iterations; i++)
+        {
+            var a = Random64(r, 0);
+            var b = r.Next(8) == 0 ? a ^ 0x8000_0000_0000_0000 : Random64(r, a);
+            var fa = Random32(r, 0);
+            var fb = r.Next(8) == 0 ? fa ^ 0x8000_0000 : Random32(r, fa);
+            uint flags = 0;
+            if (!double.IsNaN(D(a)) && !double.IsNaN(D(b)))
+            {
+                Same("MinF64", Expect64(Math.Min(D(a), D(b))), SoftFloat.MinF64(a, b, ref flags), a, b);
+                Same("MaxF64", Expect64(Math.Max(D(a), D(b))), SoftFloat.MaxF64(a, b, ref flags), a, b);
+                Assert.Equal(D(a) == D(b), SoftFloat.EqF64(a, b, ref flags));
+                Assert.Equal(D(a) < D(b), SoftFloat.LtF64(a, b, ref flags));
+                Assert.Equal(D(a) <= D(b), SoftFloat.LeF64(a, b, ref flags));
+            }
+
+            if (!float.IsNaN(F(fa)) && !float.IsNaN(F(fb)))
+            {
+                Same("MinF32", Expect32(MathF.Min(F(fa), F(fb))), SoftFloat.MinF32(fa, fb, ref flags), fa, fb);
+                Same("MaxF32", Expect32(MathF.Max(F(fa), F(fb))), SoftFloat.MaxF32(fa, fb, ref flags), fa, fb);
+                Assert.Equal(F(fa) == F(fb), SoftFloat.EqF32(fa, fb, ref flags));
+                Assert.Equal(F(fa) < F(fb), SoftFloat.LtF32(fa, fb, ref flags));
+                Assert.Equal(F(fa) <= F(fb), SoftFloat.LeF32(fa, fb, ref flags));
+            }
+
+            Assert.Equal(0u, flags);
+        }
+    }
 }

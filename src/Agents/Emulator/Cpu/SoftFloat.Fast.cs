@@ -2,16 +2,18 @@ using System.Runtime.CompilerServices;
 
 namespace Ringmaster.Emulator.Cpu;
 
-// Public arithmetic entry points with a hardware fast path.
+// Public arithmetic entry points with a host-FPU fast path that is exact by construction.
 //
-// The host computes the round-to-nearest-even result s (IEEE 754 binary32/binary64 arithmetic,
-// no flush-to-zero). When s is comfortably inside the normal range, the exact error of the
-// operation is obtained with an error-free transformation (Fast2Sum for add, an FMA for the
-// product error and the division/square-root remainders, ErrFma for fused multiply-add). The
-// error's sign gives the directed-rounding results by stepping s one ulp, its value detects the
-// RMM tie, and error != 0 is exactly the inexact flag. Overflow and underflow cannot occur inside
-// the guarded range. Everything else (NaN, infinities, zeros, results near the range limits) goes
-// to the exact integer implementation (the *Soft methods).
+// binary64: the host computes the round-to-nearest-even result s (IEEE 754 arithmetic, no
+// flush-to-zero). When s lies well inside the normal range, the exact error of the operation is
+// obtained with an error-free transformation (Fast2Sum for add, an FMA for the product error and
+// the division/square-root remainders, ErrFma for fused multiply-add). The error's sign gives the
+// directed-rounding results by stepping s one ulp, its value detects the RMM tie, and error != 0
+// is exactly the inexact flag; overflow and underflow cannot occur inside the window.
+// binary32: see the section below (binary64 intermediate + exact error sign + integer rounding).
+// Everything else (NaN, infinities, zeros, results near the range limits) goes to the exact
+// integer implementation (the *Soft methods), which is the specification the fast paths are
+// tested against.
 public static partial class SoftFloat
 {
     // Exponent-field windows for the result of the fast path. The lower bounds keep every error
@@ -28,9 +30,6 @@ public static partial class SoftFloat
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float F(uint bits) => BitConverter.UInt32BitsToSingle(bits);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static uint Bits(float f) => BitConverter.SingleToUInt32Bits(f);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool InWindow64(ulong bits, int min, int max) => (uint)((int)(bits >> 52 & 0x7FF) - min) <= (uint)(max - min);
