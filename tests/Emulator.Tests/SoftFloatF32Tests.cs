@@ -344,4 +344,48 @@ public class SoftFloatF32Tests
         Assert.Equal(0x0000_0002u, SoftFloat.FmaF32(0x0D80_0000, 0x2180_0000, MinSubnormal, 3, ref flags));
         Assert.Equal(SoftFloat.FlagUnderflow | SoftFloat.FlagInexact, flags);
     }
+
+    [Theory]
+    [InlineData(0, 0x3FC0_0002u)] // (1 + 2^-23) × 1.5 = 1.5 + 1.5 ulp: tie between ...01 (odd) and ...02 (even)
+    [InlineData(1, 0x3FC0_0001u)]
+    [InlineData(2, 0x3FC0_0001u)]
+    [InlineData(3, 0x3FC0_0002u)]
+    [InlineData(4, 0x3FC0_0002u)]
+    public void MulF32_NormalRangeTie_RoundsPerMode(int rm, uint expected)
+    {
+        uint flags = 0;
+        Assert.Equal(expected, SoftFloat.MulF32(0x3F80_0001, 0x3FC0_0000, rm, ref flags));
+        Assert.Equal(SoftFloat.FlagInexact, flags);
+        flags = 0;
+        var negativeExpected = rm switch { 2 => 0xBFC0_0002u, 3 => 0xBFC0_0001u, _ => expected | 0x8000_0000 };
+        Assert.Equal(negativeExpected, SoftFloat.MulF32(0xBF80_0001, 0x3FC0_0000, rm, ref flags));
+        Assert.Equal(SoftFloat.FlagInexact, flags);
+    }
+
+    [Theory]
+    [InlineData(0, 0x3F80_0000u)] // 1 × 1 + 2^-24: exact tie inside the fused operation
+    [InlineData(1, 0x3F80_0000u)]
+    [InlineData(2, 0x3F80_0000u)]
+    [InlineData(3, 0x3F80_0001u)]
+    [InlineData(4, 0x3F80_0001u)]
+    public void FmaF32_ExactTie_RoundsPerMode(int rm, uint expected)
+    {
+        uint flags = 0;
+        Assert.Equal(expected, SoftFloat.FmaF32(One, One, 0x3380_0000, rm, ref flags));
+        Assert.Equal(SoftFloat.FlagInexact, flags);
+    }
+
+    [Theory]
+    [InlineData(0, 0x1A35_04F3u)]
+    [InlineData(1, 0x1A35_04F3u)]
+    [InlineData(2, 0x1A35_04F3u)]
+    [InlineData(3, 0x1A35_04F4u)]
+    [InlineData(4, 0x1A35_04F3u)]
+    public void SqrtF32_SmallestSubnormal_RoundsPerMode(int rm, uint expected)
+    {
+        // sqrt(2^-149) = 2^-75 × sqrt(2)
+        uint flags = 0;
+        Assert.Equal(expected, SoftFloat.SqrtF32(MinSubnormal, rm, ref flags));
+        Assert.Equal(SoftFloat.FlagInexact, flags);
+    }
 }

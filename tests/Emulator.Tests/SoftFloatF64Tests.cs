@@ -331,4 +331,43 @@ public class SoftFloatF64Tests
         Assert.Equal(2ul, SoftFloat.FmaF64(MinSubnormal, Half, MinSubnormal, 0, ref flags));
         Assert.Equal(SoftFloat.FlagUnderflow | SoftFloat.FlagInexact, flags);
     }
+
+    [Theory]
+    [InlineData(0, 0x3FF0_0000_0000_0000ul)] // 1 × 1 + 2^-53: exact tie inside the fused operation
+    [InlineData(1, 0x3FF0_0000_0000_0000ul)]
+    [InlineData(2, 0x3FF0_0000_0000_0000ul)]
+    [InlineData(3, 0x3FF0_0000_0000_0001ul)]
+    [InlineData(4, 0x3FF0_0000_0000_0001ul)]
+    public void FmaF64_ExactTie_RoundsPerMode(int rm, ulong expected)
+    {
+        uint flags = 0;
+        Assert.Equal(expected, SoftFloat.FmaF64(One, One, TwoToMinus53, rm, ref flags));
+        Assert.Equal(SoftFloat.FlagInexact, flags);
+    }
+
+    [Theory]
+    [InlineData(0, 0x3FF8_0000_0000_0002ul)] // (1 + 2^-52) × 1.5: tie between ...01 (odd) and ...02 (even)
+    [InlineData(1, 0x3FF8_0000_0000_0001ul)]
+    [InlineData(2, 0x3FF8_0000_0000_0001ul)]
+    [InlineData(3, 0x3FF8_0000_0000_0002ul)]
+    [InlineData(4, 0x3FF8_0000_0000_0002ul)]
+    public void MulF64_NormalRangeTie_RoundsPerMode(int rm, ulong expected)
+    {
+        uint flags = 0;
+        Assert.Equal(expected, SoftFloat.MulF64(0x3FF0_0000_0000_0001, 0x3FF8_0000_0000_0000, rm, ref flags));
+        Assert.Equal(SoftFloat.FlagInexact, flags);
+    }
+
+    [Theory]
+    [InlineData(0, 0x0000_0000_0000_0002ul)] // 3 × 2^-1074 × 0.5: tie in the subnormal range → even
+    [InlineData(1, 0x0000_0000_0000_0001ul)]
+    [InlineData(2, 0x0000_0000_0000_0001ul)]
+    [InlineData(3, 0x0000_0000_0000_0002ul)]
+    [InlineData(4, 0x0000_0000_0000_0002ul)]
+    public void MulF64_SubnormalTie_RoundsPerModeWithUnderflow(int rm, ulong expected)
+    {
+        uint flags = 0;
+        Assert.Equal(expected, SoftFloat.MulF64(3, Half, rm, ref flags));
+        Assert.Equal(SoftFloat.FlagUnderflow | SoftFloat.FlagInexact, flags);
+    }
 }
