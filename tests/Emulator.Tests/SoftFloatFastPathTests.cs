@@ -23,6 +23,13 @@ public class SoftFloatFastPathTests
     }
 
     [Fact]
+    public void HostFastPaths_OnTestHost_Enabled()
+    {
+        // Otherwise the comparisons below would compare the integer path with itself.
+        Assert.True(SoftFloat.HostFastPathsEnabled);
+    }
+
+    [Fact]
     public void ArithmeticF64_RandomAllModes_FastPathMatchesIntegerPath()
     {
         var g = new SoftFloatReferenceTests.Gen(101);

@@ -22,6 +22,46 @@ public static partial class SoftFloat
     private const int FastMinExp64 = 0x040, FastMaxExp64 = 0x7FD;
     private const int FastFmaMinExp64 = 0x100, FastFmaMaxExp64 = 0x7E0;
 
+    // Not readonly, so the probe's operands are never compile-time constants. Declared before
+    // s_hostFpuExact: static fields initialize in textual order.
+    private static ulong[] s_probeOperands =
+    [
+        0x0000_0000_0000_0001, // 2^-1074
+        0x3FF0_0000_0000_0000, // 1
+        0x0010_0000_0000_0000, // 2^-1022
+        0x3FE0_0000_0000_0000, // 0.5
+        0x3FF0_0000_0200_0000, // 1 + 2^-27
+        0x3CA0_0000_0000_0000, // 2^-53
+        0x3FF0_0000_0000_0001, // 1 + 2^-52
+    ];
+
+    /// <summary>
+    /// The fast paths assume the host FPU rounds to nearest-even, keeps subnormal inputs and
+    /// outputs (no DAZ/FTZ) and has an exactly rounded FMA; this probes all three once (on
+    /// non-constant operands, so nothing is folded at compile time) and otherwise routes every
+    /// operation to the integer implementation.
+    /// </summary>
+    private static readonly bool s_hostFpuExact = ProbeHostFpu();
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static bool ProbeHostFpu()
+    {
+        var v = s_probeOperands;
+        double tiny = D(v[0]), one = D(v[1]), minNormal = D(v[2]), half = D(v[3]), x = D(v[4]), halfUlp = D(v[5]), onePlus = D(v[6]);
+        var ok = Bits(tiny * one) == 1 // subnormal input kept (no DAZ)
+            && Bits(minNormal * half) == 0x0008_0000_0000_0000 // subnormal output kept (no FTZ)
+            && Bits(Math.FusedMultiplyAdd(x, x, -one)) == 0x3E50_0000_0100_0000 // fused: 2^-26 + 2^-54
+            && Bits(one + halfUlp) == v[1] // tie to even (down)
+            && Bits(onePlus + halfUlp) == 0x3FF0_0000_0000_0002 // tie to even (up)
+            && Bits(-one - halfUlp) == (v[1] | SignBit64)
+            && BitConverter.SingleToUInt32Bits(BitConverter.UInt32BitsToSingle((uint)v[0]) * (float)one) == 1; // binary32 subnormals
+        s_probeOperands = [];
+        return ok;
+    }
+
+    /// <summary>Whether the host-FPU fast paths are in use (see <see cref="s_hostFpuExact"/>).</summary>
+    internal static bool HostFastPathsEnabled => s_hostFpuExact;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static double D(ulong bits) => BitConverter.UInt64BitsToDouble(bits);
 
@@ -63,10 +103,10 @@ public static partial class SoftFloat
 
     // ---------------- binary64 ----------------
 
-    public static ulong AddF64(ulong a, ulong b, int rm, ref uint flags) => AddFast64(a, b, rm, ref flags) ?? AddF64Soft(a, b, rm, ref flags);
+    public static ulong AddF64(ulong a, ulong b, int rm, ref uint flags) => (s_hostFpuExact ? AddFast64(a, b, rm, ref flags) : null) ?? AddF64Soft(a, b, rm, ref flags);
 
     public static ulong SubF64(ulong a, ulong b, int rm, ref uint flags) =>
-        AddFast64(a, b ^ SignBit64, rm, ref flags) ?? SubF64Soft(a, b, rm, ref flags);
+        (s_hostFpuExact ? AddFast64(a, b ^ SignBit64, rm, ref flags) : null) ?? SubF64Soft(a, b, rm, ref flags);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong? AddFast64(ulong a, ulong b, int rm, ref uint flags)
@@ -107,7 +147,7 @@ public static partial class SoftFloat
         double x = D(a), y = D(b);
         var p = x * y;
         var pBits = Bits(p);
-        if (!InWindow64(pBits, FastMinExp64, FastMaxExp64))
+        if (!s_hostFpuExact || !InWindow64(pBits, FastMinExp64, FastMaxExp64))
         {
             return MulF64Soft(a, b, rm, ref flags);
         }
@@ -133,7 +173,7 @@ public static partial class SoftFloat
         double x = D(a), y = D(b);
         var q = x / y;
         var qBits = Bits(q);
-        if (!InWindow64(qBits, FastMinExp64, FastMaxExp64) || !InWindow64(a, FastMinExp64, 0x7FE))
+        if (!s_hostFpuExact || !InWindow64(qBits, FastMinExp64, FastMaxExp64) || !InWindow64(a, FastMinExp64, 0x7FE))
         {
             return DivF64Soft(a, b, rm, ref flags);
         }
@@ -151,7 +191,7 @@ public static partial class SoftFloat
 
     public static ulong SqrtF64(ulong a, int rm, ref uint flags)
     {
-        if (!InWindow64(a, FastMinExp64, 0x7FE) || (long)a < 0)
+        if (!s_hostFpuExact || !InWindow64(a, FastMinExp64, 0x7FE) || (long)a < 0)
         {
             return SqrtF64Soft(a, rm, ref flags);
         }
@@ -174,7 +214,8 @@ public static partial class SoftFloat
         var r1 = Math.FusedMultiplyAdd(x, y, z);
         var u1 = x * y;
         var r1Bits = Bits(r1);
-        if (!InWindow64(r1Bits, FastFmaMinExp64, FastFmaMaxExp64)
+        if (!s_hostFpuExact
+            || !InWindow64(r1Bits, FastFmaMinExp64, FastFmaMaxExp64)
             || !InWindow64(Bits(u1), FastFmaMinExp64, FastFmaMaxExp64)
             || (c << 1 != 0 && !InWindow64(c, 1, FastFmaMaxExp64)))
         {
@@ -242,7 +283,7 @@ public static partial class SoftFloat
 
     public static uint AddF32(uint a, uint b, int rm, ref uint flags)
     {
-        if (IsFiniteNonZero32(a) && IsFiniteNonZero32(b))
+        if (s_hostFpuExact && IsFiniteNonZero32(a) && IsFiniteNonZero32(b))
         {
             double x = F(a), y = F(b);
             var r = x + y;
@@ -260,7 +301,7 @@ public static partial class SoftFloat
 
     public static uint MulF32(uint a, uint b, int rm, ref uint flags)
     {
-        if (IsFiniteNonZero32(a) && IsFiniteNonZero32(b))
+        if (s_hostFpuExact && IsFiniteNonZero32(a) && IsFiniteNonZero32(b))
         {
             return RoundDoubleToF32((double)F(a) * F(b), 0, rm, ref flags);
         }
@@ -270,7 +311,7 @@ public static partial class SoftFloat
 
     public static uint DivF32(uint a, uint b, int rm, ref uint flags)
     {
-        if (IsFiniteNonZero32(a) && IsFiniteNonZero32(b))
+        if (s_hostFpuExact && IsFiniteNonZero32(a) && IsFiniteNonZero32(b))
         {
             double x = F(a), y = F(b);
             var q = x / y;
@@ -283,7 +324,7 @@ public static partial class SoftFloat
 
     public static uint SqrtF32(uint a, int rm, ref uint flags)
     {
-        if (IsFiniteNonZero32(a) && (int)a > 0)
+        if (s_hostFpuExact && IsFiniteNonZero32(a) && (int)a > 0)
         {
             double x = F(a);
             var s = Math.Sqrt(x);
@@ -295,7 +336,7 @@ public static partial class SoftFloat
 
     public static uint FmaF32(uint a, uint b, uint c, int rm, ref uint flags)
     {
-        if (IsFiniteNonZero32(a) && IsFiniteNonZero32(b) && (c & Inf32) != Inf32)
+        if (s_hostFpuExact && IsFiniteNonZero32(a) && IsFiniteNonZero32(b) && (c & Inf32) != Inf32)
         {
             var p = (double)F(a) * F(b);
             double z = F(c);
