@@ -77,7 +77,8 @@ public static partial class SoftFloat
     /// <summary>
     /// Turns the RNE result <paramref name="s"/> (finite, inside the fast window) into the result
     /// for <paramref name="rm"/>. <paramref name="errorPositive"/>: the exact value is above s;
-    /// <paramref name="tie"/>: the exact value is the midpoint between s and its neighbour.
+    /// <paramref name="tie"/>: the exact value is the midpoint between s and its neighbour away
+    /// from zero (the only tie where RMM differs from RNE).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong Directed64(ulong s, bool errorPositive, bool tie, int rm)
