@@ -52,7 +52,7 @@ public sealed partial class RiscVMachine : IMachineClock
     {
     }
 
-    private RiscVMachine(MachineConfig config, bool loadImages)
+    private RiscVMachine(MachineConfig config, bool loadImages, BootImage? boot = null)
     {
         ArgumentNullException.ThrowIfNull(config);
         Config = config;
@@ -61,7 +61,7 @@ public sealed partial class RiscVMachine : IMachineClock
         if (config.Harts < 1 || config.Harts > 8)
             throw new MachineConfigurationException($"Harts must be between 1 and 8 (got {config.Harts}).");
 
-        _boot = loadImages ? BootImage.Prepare(config) : BootImage.Empty(config);
+        _boot = boot ?? (loadImages ? BootImage.Prepare(config) : BootImage.Empty(config));
         _bus = new Bus((ulong)config.MemoryMiB << 20);
         _harts = new Hart[config.Harts];
         for (var i = 0; i < _harts.Length; i++)
@@ -80,6 +80,10 @@ public sealed partial class RiscVMachine : IMachineClock
 
         LoadImages();
     }
+
+    /// <summary>A machine running a raw program from the start of RAM in M mode (tests and tools).</summary>
+    internal static RiscVMachine ForProgram(byte[] code, ulong tohost, MachineConfig? config = null) =>
+        new(config ?? new MachineConfig { MemoryMiB = 16, EntropyDevice = false }, loadImages: false, BootImage.FromProgram(code, tohost));
 
     public MachineConfig Config { get; }
 
@@ -108,6 +112,8 @@ public sealed partial class RiscVMachine : IMachineClock
     internal Hart GetHart(int i) => _harts[i];
 
     internal Bus Bus => _bus;
+
+    internal ulong[] Mtimecmp => _clint.Mtimecmp;
 
     /// <summary>Physical address of the device tree blob handed to the firmware.</summary>
     public ulong DeviceTreeAddress => _boot.DtbAddress;

@@ -23,6 +23,14 @@ internal sealed class BootImage
 
     public static BootImage Empty(MachineConfig config) => new();
 
+    /// <summary>A raw program at the start of RAM, entered in M mode (tests).</summary>
+    public static BootImage FromProgram(byte[] code, ulong tohost)
+    {
+        var img = new BootImage { BareMetal = true, EntryPoint = MemoryMap.RamBase, ToHost = tohost };
+        img._ram.Add((MemoryMap.RamBase, code));
+        return img;
+    }
+
     public static BootImage Prepare(MachineConfig config)
     {
         var img = new BootImage();
