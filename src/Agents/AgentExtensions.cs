@@ -4,6 +4,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Ringmaster.Agents.Drivers;
 using Ringmaster.Agents.Drivers.Containers;
+using Ringmaster.Agents.Drivers.Emulator;
 
 namespace Ringmaster.Agents;
 
@@ -42,6 +43,7 @@ public static class AgentExtensions
     public static IHostApplicationBuilder AddGuestDrivers(this IHostApplicationBuilder builder)
     {
         builder.AddContainerDriver();
+        builder.AddEmulatorDriver();
         builder.Services.AddSingleton<IPostConfigureOptions<ContainerDriverOptions>, ContainerOwner>();
         builder.Services.AddSingleton<IContainerEngineProbe, ContainerEngineProbe>();
         return builder;
