@@ -159,5 +159,7 @@ echo "host: $(nproc) cores, load average at the end $(cut -d' ' -f1-3 /proc/load
 echo "runs per figure: $RUNS; loop: $LOOP_INSNS instructions; boot: $(basename "$IMAGES") image, 1 hart, $MEM, bootargs '$BOOTARGS'"
 [ -n "${QEMU[error]:-}" ] && echo "qemu: figures marked n/a NOT MEASURED — ${QEMU[error]}"
 [ -n "${RM[error]:-}" ] && echo "ringmaster: figures marked n/a NOT MEASURED — ${RM[error]}"
+[ "$ONLY" = qemu ] && echo "ringmaster: skipped (--only qemu)"
+[ "$ONLY" = ringmaster ] && echo "qemu: skipped (--only ringmaster)"
 [ -n "${RM_NOTE[loop]:-}" ] && echo "ringmaster --stats (last loop.elf run): ${RM_NOTE[loop]}"
 exit 0
