@@ -263,7 +263,8 @@ m = {
   "name": "default",
   "description": "Small Linux kernel (bookworm linux-source-6.1, tinyconfig + config-fragment) with a busybox initramfs, booted through OpenSBI fw_dynamic on a virt board",
   "arch": "riscv64",
-  "isa": "rv64imafdc (rv64gc), Sv39",
+  "isa": "rv64imafdc (rv64gc)",
+  "paging": "Sv39 needed; Linux 6.1 probes Sv57, then Sv48, then Sv39 through satp (WARL)",
   "bootargs": "$BOOTARGS",
   "firmware": "fw_dynamic.bin",
   "kernel": {"file": "Image.gz", "format": "raw RISC-V Image, gzip -9", "release": "$KERNEL_VERSION",
@@ -312,9 +313,24 @@ build_debian() {
     [ -n "$vmlinuz" ] || die "no vmlinuz found following linux-image-riscv64's dependencies"
     local out="$OUT_EXTRA/debian" kver
     kver=$(basename "$(dirname "$vmlinuz")")
+    # virtio_mmio, virtio_blk, virtio_net, virtio_rng and ext4 are modules in Debian's kernel: take
+    # them (and what they depend on) from linux-modules-<ver>, as a second cpio appended to the
+    # shared initramfs (the kernel unpacks concatenated archives); /init insmods them in order.
+    local mdeb mx="$STATE/extract/debian-modules" picked="$STATE/extract/debian-picked" mods
+    mdeb=$(fetch_deb "linux-modules-$kver"); debs+=("$mdeb")
+    rm -rf "$mx" "$picked"; mkdir -p "$mx"
+    dpkg-deb -x "$mdeb" "$mx"
+    mods=$(python3 "$HERE/pick-modules.py" "$(dirname "$(find "$mx" -type d -name kernel -path "*/modules/$kver/*" | head -n1)")" \
+        "$picked" virtio_mmio virtio_blk virtio_net virtio_rng virtio_console ext4)
+    log "Debian kernel modules for the initramfs: $mods"
+    {
+        echo "dir /lib 0755 0 0"; echo "dir /lib/modules 0755 0 0"
+        for f in "$picked"/*; do echo "file /lib/modules/$(basename "$f") $f 0644 0 0"; done
+    } > "$STATE/modules.spec"
+    python3 "$HERE/mkcpio.py" "$STATE/modules.spec" "$STATE/modules.cpio"
     mkdir -p "$out"
     cp "$vmlinuz" "$out/Image"
-    cp "$INITRAMFS" "$out/initramfs.cpio.gz"
+    { cat "$INITRAMFS"; gzip -9 -n -c "$STATE/modules.cpio"; } > "$out/initramfs.cpio.gz"
     cp "$FW_DYNAMIC" "$out/fw_dynamic.bin"
     local pkgs_json="[" d
     for d in "${debs[@]}"; do pkgs_json+="$(deb_json "$d"),"; done
@@ -330,10 +346,11 @@ m = {
   "kernel": {"file": "Image", "format": "raw RISC-V Image (EFI-stub header), from $(basename "$vmlinuz")",
              "release": "$kver", "image_size": $(stat -c %s "$out/Image"),
              "packages": json.loads('''$pkgs_json''')},
-  "initramfs": {"file": "initramfs.cpio.gz", "busybox": json.loads('''$BB_JSON''')},
+  "initramfs": {"file": "initramfs.cpio.gz", "format": "the default image's initramfs, then a second gzip'd newc cpio with /lib/modules/*.ko and modules.list (load order)",
+                "modules": "$mods", "busybox": json.loads('''$BB_JSON''')},
   "opensbi": json.loads('''$FW_JSON'''),
   "debian_suite": "$SUITE",
-  "notes": "virtio_mmio and virtio_blk are modules in this kernel; the initramfs shell needs neither. Use -bios fw_dynamic.bin (fw_jump's fixed DTB address lies inside this kernel) and 512 MiB.",
+  "notes": "virtio_mmio, virtio_blk, virtio_net, virtio_rng and ext4 are modules in this kernel; /init loads them from the initramfs. Use -bios fw_dynamic.bin (fw_jump's fixed DTB address lies inside this kernel) and 512 MiB.",
   "qemu": "qemu-system-riscv64 -machine virt -m 512M -smp 1 -nographic -bios fw_dynamic.bin -kernel Image -initrd initramfs.cpio.gz -append '$BOOTARGS' -no-reboot",
 }
 json.dump(m, open(sys.argv[1], "w"), indent=2)

@@ -157,7 +157,9 @@ done
 echo
 echo "host: $(nproc) cores, load average at the end $(cut -d' ' -f1-3 /proc/loadavg) (figures are noisy when the load exceeds the cores)"
 echo "runs per figure: $RUNS; loop: $LOOP_INSNS instructions; boot: $(basename "$IMAGES") image, 1 hart, $MEM, bootargs '$BOOTARGS'"
-[ -n "${QEMU[error]:-}" ] && echo "qemu: NOT MEASURED — ${QEMU[error]}"
-[ -n "${RM[error]:-}" ] && echo "ringmaster: NOT MEASURED — ${RM[error]}"
+[ -n "${QEMU[error]:-}" ] && echo "qemu: figures marked n/a NOT MEASURED — ${QEMU[error]}"
+[ -n "${RM[error]:-}" ] && echo "ringmaster: figures marked n/a NOT MEASURED — ${RM[error]}"
+[ "$ONLY" = qemu ] && echo "ringmaster: skipped (--only qemu)"
+[ "$ONLY" = ringmaster ] && echo "qemu: skipped (--only ringmaster)"
 [ -n "${RM_NOTE[loop]:-}" ] && echo "ringmaster --stats (last loop.elf run): ${RM_NOTE[loop]}"
 exit 0
