@@ -22,6 +22,7 @@ internal static class Program
           --append ARGS        kernel command line (default console=ttyS0)
           --elf FILE           bare-metal ELF in M mode; exit code from HTIF tohost
           --deterministic      clock derived from the instruction count
+          --rng                add the virtio entropy device
           --max-instructions N stop after N instructions
           --timeout S          stop after S seconds
           --stats              print instructions and MIPS to stderr at exit
@@ -34,7 +35,7 @@ internal static class Program
         int memory = 256, smp = 1;
         long maxInstructions = long.MaxValue;
         double timeout = double.PositiveInfinity;
-        bool stats = false, deterministic = false;
+        bool stats = false, deterministic = false, rng = false;
         try
         {
             for (var i = 0; i < args.Length; i++)
@@ -56,6 +57,7 @@ internal static class Program
                     case "--timeout": timeout = double.Parse(Next(), System.Globalization.CultureInfo.InvariantCulture); break;
                     case "--stats": stats = true; break;
                     case "--deterministic": deterministic = true; break;
+                    case "--rng": rng = true; break;
                     case "-h" or "--help": Console.Out.Write(Usage); return 0;
                     default: throw new ArgumentException($"unknown option {args[i]}");
                 }
@@ -91,6 +93,7 @@ internal static class Program
                 DiskOverlayPath = overlay,
                 BareMetalElfPath = elf,
                 DeterministicClock = deterministic,
+                EntropyDevice = rng,
             });
         }
         catch (MachineConfigurationException ex)
@@ -138,6 +141,7 @@ internal static class Program
                 Console.Error.WriteLine($"ringmaster-emu: {(timedOut ? "stopped (limit reached)" : machine.StopReason)}");
                 if (stats)
                 {
+                    Console.Error.WriteLine(machine.DescribeHarts());
                     Console.Error.WriteLine($"ringmaster-emu: {machine.InstructionCount} instructions in {sw.Elapsed.TotalSeconds:F2} s " +
                         $"(busy {secs:F2} s, idle {machine.IdleTime.TotalSeconds:F2} s), {machine.InstructionCount / Math.Max(secs, 1e-9) / 1e6:F1} MIPS");
                 }

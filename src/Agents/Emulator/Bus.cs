@@ -39,6 +39,9 @@ internal sealed unsafe class Bus
 
     public byte[] Rom => _rom;
 
+    /// <summary>A RAM page whose writes end the current batch (HTIF tohost), or ulong.MaxValue.</summary>
+    public ulong WatchPage = ulong.MaxValue;
+
     /// <summary>Raised when a write to a device may have changed an interrupt line.</summary>
     public bool DeviceTouched;
 

@@ -28,6 +28,7 @@ public sealed partial class RiscVMachine
         w.Write(_instructions);
         w.Write(Mtime);
         w.Write(_tohost);
+        w.Write(ExitCode ?? int.MinValue);
         foreach (var h in _harts)
             h.SaveState(w);
         _clint.SaveState(w);
@@ -92,6 +93,9 @@ public sealed partial class RiscVMachine
                 m._anchorInstructions = (ulong)m._instructions;
                 m._mtimeBase = r.ReadUInt64();
                 m._tohost = r.ReadUInt64();
+                m._bus.WatchPage = m._tohost != 0 ? m._tohost & ~0xfffUL : ulong.MaxValue;
+                var exit = r.ReadInt32();
+                m.ExitCode = exit == int.MinValue ? null : exit;
                 foreach (var h in m._harts)
                     h.LoadState(r);
                 m._clint.LoadState(r);
@@ -108,7 +112,7 @@ public sealed partial class RiscVMachine
                     v.LoadState(r);
                 }
 
-                r.Read(m._bus.Rom);
+                r.BaseStream.ReadExactly(m._bus.Rom);
                 Array.Clear(m._bus.Ram);
                 while (true)
                 {

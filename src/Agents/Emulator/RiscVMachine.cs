@@ -77,6 +77,8 @@ public sealed partial class RiscVMachine : IMachineClock
         CreateVirtioDevices(config);
         foreach (var v in _virtio)
             _bus.Map(MemoryMap.VirtioBase + (ulong)v.Slot * MemoryMap.VirtioStride, MemoryMap.VirtioStride, v);
+        for (var slot = _virtio.Count; slot < MemoryMap.VirtioSlots; slot++)
+            _bus.Map(MemoryMap.VirtioBase + (ulong)slot * MemoryMap.VirtioStride, MemoryMap.VirtioStride, new EmptyVirtioSlot());
 
         LoadImages();
     }
@@ -108,6 +110,10 @@ public sealed partial class RiscVMachine : IMachineClock
     public TimeSpan BusyTime => Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _busyTicks));
 
     public int HartCount => _harts.Length;
+
+    /// <summary>One line per hart: pc, privilege, wait state (diagnostics).</summary>
+    public string DescribeHarts() => string.Join(Environment.NewLine, _harts.Select(h =>
+        $"hart {h.HartId}: pc=0x{h.Pc:x} priv={"USHM"[h.Priv]} waiting={h.Waiting} mip=0x{h.Mip:x} mie=0x{h._mie:x} mstatus=0x{h._mstatus:x} ra=0x{h.X[1]:x} plic-pending=0x{_plic.Read(0x1000, 4):x}"));
 
     internal Hart GetHart(int i) => _harts[i];
 
@@ -379,6 +385,7 @@ public sealed partial class RiscVMachine : IMachineClock
     {
         _boot.WriteInto(_bus);
         _tohost = _boot.ToHost;
+        _bus.WatchPage = _tohost != 0 ? _tohost & ~0xfffUL : ulong.MaxValue;
         foreach (var h in _harts)
             h.Reset(_boot.EntryPoint);
         if (_boot.BareMetal)

@@ -337,9 +337,17 @@ internal sealed unsafe partial class Hart
         if (_bus.IsRam(pa, (ulong)size))
         {
             var page = _bus.HostPage(pa, true);
-            var idx = (int)(va >> 12) & TlbMask;
-            _tlbStoreTag[idx] = va >> 12;
-            _tlbStoreAdd[idx] = (nint)page - (nint)(va & ~0xfffUL);
+            if ((pa & ~0xfffUL) == _bus.WatchPage)
+            {
+                _stopBatch = true;
+            }
+            else
+            {
+                var idx = (int)(va >> 12) & TlbMask;
+                _tlbStoreTag[idx] = va >> 12;
+                _tlbStoreAdd[idx] = (nint)page - (nint)(va & ~0xfffUL);
+            }
+
             var p = page + (pa & 0xfff);
             switch (size)
             {

@@ -243,3 +243,19 @@ internal abstract class VirtioMmio : IMmioDevice, IStatefulDevice
         UpdateIrq();
     }
 }
+
+/// <summary>An empty virtio-mmio slot: valid magic and version, device ID 0 (the driver skips it).</summary>
+internal sealed class EmptyVirtioSlot : IMmioDevice
+{
+    public ulong Read(ulong offset, int size) => offset switch
+    {
+        0x000 => 0x74726976,
+        0x004 => 2,
+        0x00c => 0x554D4551,
+        _ => 0,
+    };
+
+    public void Write(ulong offset, int size, ulong value)
+    {
+    }
+}
