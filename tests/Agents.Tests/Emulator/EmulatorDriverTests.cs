@@ -1,3 +1,4 @@
+using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
 using Ringmaster.Agents.Drivers;
 using Ringmaster.Agents.Drivers.Emulator;
@@ -118,5 +119,41 @@ public sealed class EmulatorDriverTests : IAsyncDisposable
         Assert.Equal(MachineState.Stopped, (await _driver.StopAsync(definition.Id, TimeSpan.FromSeconds(1), false, CancellationToken.None)).State);
         Assert.Null(await _driver.GetMetricsAsync(definition.Id, CancellationToken.None));
         await Assert.ThrowsAsync<GuestException>(() => _driver.PauseAsync(definition.Id, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Console_DefaultImage_BootsToShellAndAnswersUname()
+    {
+        var definition = Define("vm-console", memoryMiB: 256);
+        await _driver.CreateAsync(definition, new Progress<int>(), CancellationToken.None);
+        await using var console = await _driver.AttachConsoleAsync(definition.Id, CancellationToken.None);
+        await _driver.StartAsync(definition.Id, CancellationToken.None);
+        var seen = new StringBuilder();
+
+        await ReadUntilAsync(console, seen, s => s.Contains("# "), TimeSpan.FromMinutes(3));
+        await console.WriteAsync("uname -m\n"u8.ToArray(), CancellationToken.None);
+        await ReadUntilAsync(console, seen, s => s.Split('\n').Any(l => l.TrimEnd('\r') == "riscv64"), TimeSpan.FromSeconds(60));
+
+        Assert.Contains(seen.ToString().Split('\n'), l => l.TrimEnd('\r') == "riscv64");
+        var metrics = await _driver.GetMetricsAsync(definition.Id, CancellationToken.None);
+        Assert.NotNull(metrics);
+        Assert.True(metrics.Mips > 0, "a running VM reports its MIPS");
+    }
+
+    private static async Task ReadUntilAsync(IGuestConsole console, StringBuilder seen, Func<string, bool> done, TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            while (!done(seen.ToString()))
+            {
+                var chunk = await console.Output.ReadAsync(cts.Token);
+                seen.Append(Encoding.UTF8.GetString(chunk));
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            Assert.Fail($"Timed out; the console showed:\n{seen}");
+        }
     }
 }
