@@ -60,6 +60,33 @@ public sealed class EmbeddedProductTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task DefaultVm_CreatedThroughApi_ConsoleReachesShellAndAnswersUname()
+    {
+        await HttpJson.EventuallyAsync(
+            async () => await _api.IsUpAsync() && (await _api.Http.GetAsync("/readyz")).IsSuccessStatusCode,
+            ready => ready, TimeSpan.FromSeconds(30), "the product to be ready");
+
+        var vm = await _api.CreateMachineAsync(new { name = "vm-1", template = "default", memoryMiB = 128 }, TimeSpan.FromMinutes(2));
+        Assert.Equal("vm", vm.GetProperty("kind").GetString());
+        Assert.Equal("Running", vm.GetProperty("state").GetString());
+
+        await using (var console = await _api.OpenConsoleAsync("vm-1"))
+        {
+            await console.ReadUntilAsync(seen => seen.Contains("~ # ", StringComparison.Ordinal), TimeSpan.FromMinutes(2));
+            Assert.Contains("Linux version 6.1", console.Seen);
+            await console.TypeAsync("uname -m\n");
+            await console.ReadUntilAsync(_ => console.Lines.Contains("riscv64"), TimeSpan.FromSeconds(30));
+            Assert.True(console.Lines.Contains("riscv64"), $"the VM never answered uname; its console showed: {console.Seen}");
+        }
+
+        var stop = await _api.StartOperationAsync(HttpMethod.Post, "/api/v1/machines/vm-1/stop");
+        await _api.WaitSucceededAsync(stop, TimeSpan.FromMinutes(1));
+        Assert.Equal("Stopped", (await _api.MachineAsync("vm-1")).GetProperty("state").GetString());
+        var delete = await _api.StartOperationAsync(HttpMethod.Delete, "/api/v1/machines/vm-1");
+        await _api.WaitSucceededAsync(delete, TimeSpan.FromMinutes(1));
+    }
+
+    [Fact]
     public async Task Create_AgentCannotMakeIt_OperationFailsWithReasonAndNothingIsLeft()
     {
         await HttpJson.EventuallyAsync(

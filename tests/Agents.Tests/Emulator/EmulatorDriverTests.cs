@@ -122,12 +122,13 @@ public sealed class EmulatorDriverTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task Console_DefaultImage_BootsToShellAndAnswersUname()
+    public async Task Console_AttachedAfterStart_ShowsWholeBootThenAnswersUname()
     {
         var definition = Define("vm-console", memoryMiB: 256);
         await _driver.CreateAsync(definition, new Progress<int>(), CancellationToken.None);
-        await using var console = await _driver.AttachConsoleAsync(definition.Id, CancellationToken.None);
         await _driver.StartAsync(definition.Id, CancellationToken.None);
+        await Task.Delay(300);
+        await using var console = await _driver.AttachConsoleAsync(definition.Id, CancellationToken.None);
         var seen = new StringBuilder();
 
         await ReadUntilAsync(console, seen, s => s.Contains("# "), TimeSpan.FromMinutes(3));
@@ -135,6 +136,7 @@ public sealed class EmulatorDriverTests : IAsyncDisposable
         await ReadUntilAsync(console, seen, s => s.Split('\n').Any(l => l.TrimEnd('\r') == "riscv64"), TimeSpan.FromSeconds(60));
 
         Assert.Contains(seen.ToString().Split('\n'), l => l.TrimEnd('\r') == "riscv64");
+        Assert.Contains("OpenSBI v1.9", seen.ToString());
         var metrics = await _driver.GetMetricsAsync(definition.Id, CancellationToken.None);
         Assert.NotNull(metrics);
         Assert.True(metrics.Mips > 0, "a running VM reports its MIPS");

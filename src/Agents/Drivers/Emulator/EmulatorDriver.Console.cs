@@ -4,13 +4,21 @@ namespace Ringmaster.Agents.Drivers.Emulator;
 
 public sealed partial class EmulatorDriver
 {
-    /// <summary>The VM's serial console. It stays attached across guest reboots and stop/start.</summary>
+    /// <summary>
+    /// The VM's serial console: first what it printed since this boot began, then what follows. It
+    /// stays attached across guest reboots and stop/start.
+    /// </summary>
     public async Task<IGuestConsole> AttachConsoleAsync(Guid id, CancellationToken cancellationToken)
     {
         var vm = await GetAsync(id, cancellationToken).ConfigureAwait(false);
         var channel = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(4096) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
         lock (vm.Gate)
         {
+            foreach (var chunk in vm.History)
+            {
+                channel.Writer.TryWrite(chunk);
+            }
+
             vm.Consoles.Add(channel);
         }
 

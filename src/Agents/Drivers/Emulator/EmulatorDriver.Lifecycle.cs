@@ -45,6 +45,7 @@ public sealed partial class EmulatorDriver
         vm.State = MachineState.Running;
         vm.Detail = null;
         vm.LastSample = default;
+        vm.ClearHistory();
         runner.Start();
         logger.LogInformation("Started VM {Name} ({Id}): {Memory} MiB, {Harts} harts, image {Image}", vm.Definition.Name, id, config.MemoryMiB, config.Harts, image.Name);
         return Info(vm);

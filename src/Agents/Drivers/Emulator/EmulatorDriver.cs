@@ -211,6 +211,12 @@ public sealed partial class EmulatorDriver(EmulatorDriverOptions options, GuestI
         public MachineState State { get; set; } = MachineState.Stopped;
         public string? Detail { get; set; }
         public List<Channel<byte[]>> Consoles { get; } = [];
+
+        /// <summary>What the console printed since this boot began (bounded), replayed to new attachments.</summary>
+        public List<byte[]> History { get; } = [];
+
+        private int _historyBytes;
+        private const int MaxHistoryBytes = 256 * 1024;
         public (TimeSpan Busy, long Stamp) LastSample { get; set; }
 
         public void Broadcast(ReadOnlyMemory<byte> data)
@@ -218,10 +224,27 @@ public sealed partial class EmulatorDriver(EmulatorDriverOptions options, GuestI
             var copy = data.ToArray();
             lock (Gate)
             {
+                History.Add(copy);
+                _historyBytes += copy.Length;
+                while (_historyBytes > MaxHistoryBytes && History.Count > 1)
+                {
+                    _historyBytes -= History[0].Length;
+                    History.RemoveAt(0);
+                }
+
                 foreach (var console in Consoles)
                 {
                     console.Writer.TryWrite(copy);
                 }
+            }
+        }
+
+        public void ClearHistory()
+        {
+            lock (Gate)
+            {
+                History.Clear();
+                _historyBytes = 0;
             }
         }
 
