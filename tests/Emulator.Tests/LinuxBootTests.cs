@@ -114,6 +114,16 @@ public class LinuxBootTests
     }
 
     [Fact]
+    public void Boot_TwoHarts_BringsUpBothCpus()
+    {
+        using var m = new RiscVMachine(DefaultImage(c => c with { Harts = 2 }));
+        var s = new Session(m);
+        var prompt = s.WaitFor("~ # ");
+        s.Type("echo cpus=$(nproc)");
+        s.WaitFor("\ncpus=2", prompt);
+    }
+
+    [Fact]
     public void Boot_WithOverlayDisk_ReadsTheBaseAndWritesOnlyToTheOverlay()
     {
         var dir = Directory.CreateTempSubdirectory("rmemu-");
