@@ -22,7 +22,7 @@ internal static class Program
           --append ARGS        kernel command line (default console=ttyS0)
           --elf FILE           bare-metal ELF in M mode; exit code from HTIF tohost
           --deterministic      clock derived from the instruction count
-          --rng                add the virtio entropy device
+          --no-rng             leave out the virtio entropy device
           --max-instructions N stop after N instructions
           --timeout S          stop after S seconds
           --stats              print instructions and MIPS to stderr at exit
@@ -35,7 +35,7 @@ internal static class Program
         int memory = 256, smp = 1;
         long maxInstructions = long.MaxValue;
         double timeout = double.PositiveInfinity;
-        bool stats = false, deterministic = false, rng = false;
+        bool stats = false, deterministic = false, rng = true;
         try
         {
             for (var i = 0; i < args.Length; i++)
@@ -57,7 +57,7 @@ internal static class Program
                     case "--timeout": timeout = double.Parse(Next(), System.Globalization.CultureInfo.InvariantCulture); break;
                     case "--stats": stats = true; break;
                     case "--deterministic": deterministic = true; break;
-                    case "--rng": rng = true; break;
+                    case "--no-rng": rng = false; break;
                     case "-h" or "--help": Console.Out.Write(Usage); return 0;
                     default: throw new ArgumentException($"unknown option {args[i]}");
                 }

@@ -42,8 +42,8 @@ public sealed record MachineConfig
     /// <summary>Add a virtio-console device (hvc0) next to the UART.</summary>
     public bool VirtioConsole { get; init; }
 
-    /// <summary>Add a virtio-rng entropy device (off by default: with it the 6.1 test kernel storms on interrupts at boot, not yet understood).</summary>
-    public bool EntropyDevice { get; init; }
+    /// <summary>Add a virtio-rng entropy device.</summary>
+    public bool EntropyDevice { get; init; } = true;
 
     /// <summary>Offer Sv48 in the device tree (Sv39 and Sv48 are both implemented).</summary>
     public bool Sv48 { get; init; }

@@ -66,10 +66,25 @@ public sealed partial class RiscVMachine
         w.Write(Magic);
     }
 
+    /// <summary>The images for a later <see cref="Reset"/> when the configuration still names readable ones.</summary>
+    private static Boot.BootImage? TryPrepareBoot(MachineConfig config)
+    {
+        if (config.KernelPath is null && config.BareMetalElfPath is null)
+            return null;
+        try
+        {
+            return Boot.BootImage.Prepare(config);
+        }
+        catch (MachineConfigurationException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>
     /// Builds a machine from a snapshot. <paramref name="config"/> supplies the host side (disk paths,
-    /// network endpoint, clock mode); memory size and hart count must match the snapshot. Kernel and
-    /// firmware files are not read.
+    /// network endpoint, clock mode); memory size and hart count come from the snapshot. Kernel and
+    /// firmware files are only read (when present) so that a later <see cref="Reset"/> can boot again.
     /// </summary>
     public static RiscVMachine Load(Stream stream, MachineConfig config)
     {
@@ -82,7 +97,7 @@ public sealed partial class RiscVMachine
             var mem = r.ReadInt32();
             var harts = r.ReadInt32();
             var cfg = config with { MemoryMiB = mem, Harts = harts };
-            var m = new RiscVMachine(cfg, loadImages: false);
+            var m = new RiscVMachine(cfg, loadImages: false, TryPrepareBoot(cfg));
             try
             {
                 m.Status = (MachineStatus)r.ReadInt32();

@@ -226,7 +226,10 @@ internal sealed partial class Hart
 
         if (writes)
         {
-            var nv = op switch { 1 => operand, 2 => old | operand, _ => old & ~operand };
+            // mip/sip: set/clear modify the software-writable bits only, never the device-driven
+            // lines (otherwise a device's SEIP would latch into the writable SEIP bit).
+            var rmw = csr is 0x344 or 0x144 ? _mipSoft : old;
+            var nv = op switch { 1 => operand, 2 => rmw | operand, _ => rmw & ~operand };
             CsrWrite(csr, nv);
         }
 

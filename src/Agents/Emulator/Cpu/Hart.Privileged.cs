@@ -107,8 +107,12 @@ internal sealed partial class Hart
     /// <summary>Takes a synchronous exception at the current instruction (Pc still points at it).</summary>
     internal void RaiseException(ulong cause, ulong tval) => TakeTrap(cause, tval, interrupt: false);
 
+    /// <summary>Traps taken, by cause (interrupts at 32 + cause), for diagnostics.</summary>
+    internal readonly long[] TrapCounts = new long[64];
+
     private void TakeTrap(ulong cause, ulong tval, bool interrupt)
     {
+        TrapCounts[(interrupt ? 32 : 0) + (int)(cause & 31)]++;
         var deleg = interrupt ? _mideleg : _medeleg;
         var causeBits = interrupt ? cause | (1UL << 63) : cause;
         if (Priv <= PrivS && ((deleg >> (int)cause) & 1) != 0)
