@@ -24,8 +24,6 @@ public sealed partial class EmulatorDriver
             InitrdPath = image.Initrd,
             Bootargs = image.Bootargs,
             DiskPath = vm.DiskPath,
-            // Linux stalls probing the emulator's virtio entropy device today; leave it out until that is fixed.
-            EntropyDevice = false,
         };
         RiscVMachine machine;
         try
