@@ -16,6 +16,7 @@ public static class OperationsApi
         api.MapGet("/", ListOperations);
         api.MapGet("/{id:guid}", GetOperation);
         api.MapGet("/{id:guid}/wait", WaitForOperation);
+        api.MapPost("/{id:guid}/cancel", CancelOperation);
         return app;
     }
 
@@ -66,6 +67,24 @@ public static class OperationsApi
         return operation is null
             ? ApiResults.Problem(ResultKind.NotFound, "No such operation.")
             : TypedResults.Ok(operation.ToView(includeLog: true));
+    }
+
+    /// <summary>Asks a queued or running operation to stop; its finished steps are undone. 202 with the operation, 409 when it already ended.</summary>
+    public static async Task<Results<Accepted<OperationView>, ProblemHttpResult>> CancelOperation(
+        IDbContextFactory<RingmasterDbContext> dbFactory, OperationService operations, Guid id, CancellationToken cancellationToken)
+    {
+        var current = await GetOperation(dbFactory, id, cancellationToken);
+        if (current.Result is not Ok<OperationView> { Value: { } view })
+        {
+            return (ProblemHttpResult)current.Result;
+        }
+
+        if (IsEnded(view.State) || !operations.Cancel(id))
+        {
+            return ApiResults.Problem(ResultKind.Conflict, $"The operation has already ended ({view.State}).");
+        }
+
+        return TypedResults.Accepted($"/api/v1/operations/{id}", view);
     }
 
     /// <summary>Answers when the operation has ended, or after <c>timeout</c> seconds (1–300, default 30) with its state then.</summary>
