@@ -110,3 +110,12 @@ public sealed class EventEntity
     public Guid? HostId { get; set; }
     public required string Message { get; set; }
 }
+
+/// <summary>An <c>Idempotency-Key</c> a client sent with a POST, and the operation that request started.</summary>
+public sealed class IdempotencyEntity
+{
+    public required string Key { get; set; }
+    public required string Fingerprint { get; set; }
+    public Guid OperationId { get; set; }
+    public DateTime CreatedAt { get; set; }
+}

@@ -13,6 +13,7 @@ public sealed class RingmasterDbContext(DbContextOptions<RingmasterDbContext> op
     public DbSet<SnapshotEntity> Snapshots => Set<SnapshotEntity>();
     public DbSet<OperationEntity> Operations => Set<OperationEntity>();
     public DbSet<EventEntity> Events => Set<EventEntity>();
+    public DbSet<IdempotencyEntity> IdempotencyKeys => Set<IdempotencyEntity>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(RingmasterDbContext).Assembly);

@@ -108,7 +108,8 @@ public static class MachinesApi
 
     public static async Task<Results<Accepted<OperationAccepted>, ValidationProblem, ProblemHttpResult>> CreateMachine(
         [AsParameters] MachineServices services, [FromBody] CreateMachineRequest request, HttpContext http, CancellationToken cancellationToken) =>
-        ApiResults.Accepted(await services.Machines.CreateAsync(request, ApiResults.UserOf(http), cancellationToken));
+        await Idempotency.RunAsync(http, services.Db, request, async () =>
+            ApiResults.Accepted(await services.Machines.CreateAsync(request, ApiResults.UserOf(http), cancellationToken)), cancellationToken);
 
     public static async Task<Results<Accepted<OperationAccepted>, ValidationProblem, ProblemHttpResult>> ActOnMachine(
         [AsParameters] MachineServices services, string id, string action, HttpContext http, CancellationToken cancellationToken)
@@ -116,7 +117,8 @@ public static class MachinesApi
         var machineId = await MachineLookup.ResolveAsync(services.Db, id, cancellationToken);
         return machineId is null
             ? ApiResults.Problem(ResultKind.NotFound, "No such machine.")
-            : ApiResults.Accepted(await services.Machines.ActAsync(machineId.Value, action, ApiResults.UserOf(http), cancellationToken));
+            : await Idempotency.RunAsync(http, services.Db, new { machine = machineId, action }, async () =>
+                ApiResults.Accepted(await services.Machines.ActAsync(machineId.Value, action, ApiResults.UserOf(http), cancellationToken)), cancellationToken);
     }
 
     public static async Task<Results<Accepted<OperationAccepted>, ValidationProblem, ProblemHttpResult>> DeleteMachine(

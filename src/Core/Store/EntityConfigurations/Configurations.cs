@@ -117,3 +117,15 @@ internal sealed class EventConfiguration : IEntityTypeConfiguration<EventEntity>
         builder.HasIndex(e => e.MachineId);
     }
 }
+
+internal sealed class IdempotencyConfiguration : IEntityTypeConfiguration<IdempotencyEntity>
+{
+    public void Configure(EntityTypeBuilder<IdempotencyEntity> builder)
+    {
+        builder.ToTable("IdempotencyKeys");
+        builder.HasKey(i => i.Key);
+        builder.Property(i => i.Key).HasMaxLength(128);
+        builder.Property(i => i.Fingerprint).HasMaxLength(64);
+        builder.HasIndex(i => i.CreatedAt);
+    }
+}
