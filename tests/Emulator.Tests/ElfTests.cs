@@ -32,15 +32,13 @@ public class ElfTests
     }
 
     [Fact]
-    public void BareMetal_TightLoop_RunsAtLeast50Mips()
+    public void BareMetal_TightLoop_CompletesAndReportsSuccess()
     {
-        var sw = Stopwatch.StartNew();
+        // Its speed is measured by tests/Benchmarks/bench-emulator.sh, beside QEMU; here only that it runs right.
         var m = RunElf("loop.elf", 400_000_000);
-        sw.Stop();
+
         Assert.Equal(0, m.ExitCode);
-        var mips = m.InstructionCount / sw.Elapsed.TotalSeconds / 1e6;
-        // The target on an idle 2-core host is 150+; the bound here leaves room for a busy CI machine.
-        Assert.True(mips > 50, $"{mips:F0} MIPS");
+        Assert.True(m.InstructionCount > 1_000_000, $"the loop ran only {m.InstructionCount} instructions");
     }
 
     [Fact]
