@@ -13,13 +13,37 @@ public sealed record RingmasterOptions
 {
     public const string Section = "Ringmaster";
 
-    /// <summary>The data folder (env RINGMASTER_DATA); relative paths are from the working directory.</summary>
+    /// <summary>
+    /// The data folder (env RINGMASTER_DATA). A relative path is taken from the repository's root when
+    /// the product runs from a source checkout (so <c>dotnet run --project src/Web</c> keeps it in
+    /// <c>./data</c>), from the working directory otherwise.
+    /// </summary>
     public string Data { get; init; } = "data";
 
     /// <summary>The database connection string; empty means SQLite in the data folder.</summary>
     public string? ConnectionString { get; init; }
 
-    public string DataPath => Path.GetFullPath(Data);
+    public string DataPath => Resolve(Data);
+
+    /// <summary>The full path of a data folder setting (null: the default).</summary>
+    public static string Resolve(string? data)
+    {
+        data = string.IsNullOrWhiteSpace(data) ? "data" : data;
+        return Path.IsPathRooted(data) ? Path.GetFullPath(data) : Path.GetFullPath(data, s_relativeBase.Value);
+    }
+
+    private static readonly Lazy<string> s_relativeBase = new(() =>
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Console.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        return Environment.CurrentDirectory;
+    });
 }
 
 public static class CoreExtensions

@@ -14,7 +14,7 @@ public static class AgentHubExtensions
     /// <summary>The agent hub, the join token that guards it, and the gateway the core uses to reach agents.</summary>
     public static IHostApplicationBuilder AddAgentHub(this IHostApplicationBuilder builder)
     {
-        var dataPath = Path.GetFullPath(builder.Configuration[$"{RingmasterOptions.Section}:Data"] ?? "data");
+        var dataPath = RingmasterOptions.Resolve(builder.Configuration[$"{RingmasterOptions.Section}:Data"]);
         builder.Services.AddSingleton(JoinToken.Resolve(builder.Configuration, dataPath));
         builder.Services.AddOptions<AgentHubOptions>()
             .BindConfiguration(AgentHubOptions.Section)
@@ -46,7 +46,7 @@ public static class AgentHubExtensions
             return builder;
         }
 
-        var dataPath = Path.GetFullPath(builder.Configuration[$"{RingmasterOptions.Section}:Data"] ?? "data");
+        var dataPath = RingmasterOptions.Resolve(builder.Configuration[$"{RingmasterOptions.Section}:Data"]);
         builder.Configuration["Agent:Data"] ??= Path.Combine(dataPath, "agent");
         builder.AddRingmasterAgent(stopOnRejectedToken: false);
         builder.Services.AddSingleton<IAgentServerAddress, OwnServerAddress>();
