@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net.Http.Json;
 using Ringmaster.Web.Tests.Infrastructure;
 
 namespace Ringmaster.Web.Tests;
@@ -51,6 +52,12 @@ public sealed class EmbeddedProductTests : IAsyncLifetime
             await console.TypeAsync("echo hi\n");
             await console.ReadUntilAsync(_ => console.Lines.Contains("hi"), TimeSpan.FromSeconds(20));
             Assert.True(console.Lines.Contains("hi"), $"the console never printed 'hi'; it showed: {console.Seen}");
+
+            var resized = await _api.Http.PostAsJsonAsync($"/api/v1/machines/{name}/console/size", new { columns = 101, rows = 31 });
+            Assert.Equal(System.Net.HttpStatusCode.NoContent, resized.StatusCode);
+            await console.TypeAsync("stty size\n");
+            await console.ReadUntilAsync(_ => console.Lines.Contains("31 101"), TimeSpan.FromSeconds(20));
+            Assert.True(console.Lines.Contains("31 101"), $"the terminal size did not reach the container; the console showed: {console.Seen}");
         }
 
         var deleted = await _api.StartOperationAsync(HttpMethod.Delete, $"/api/v1/machines/{name}");

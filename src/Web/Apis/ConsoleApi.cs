@@ -1,4 +1,5 @@
 using System.Net.WebSockets;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Ringmaster.Core.Contracts;
 using Ringmaster.Core.Services;
@@ -12,7 +13,36 @@ public static class ConsoleApi
     public static IEndpointRouteBuilder MapConsoleApi(this IEndpointRouteBuilder app)
     {
         app.MapGet("/api/v1/machines/{id}/console", Console).WithTags("Machines");
+        app.MapPost("/api/v1/machines/{id}/console/size", Resize).WithTags("Machines");
         return app;
+    }
+
+    /// <summary>The body of a console resize: the terminal's size in character cells.</summary>
+    public sealed record ConsoleSizeRequest(int Columns, int Rows);
+
+    /// <summary>Tells the guest's terminal its new size (containers' TTYs; a VM's serial line has none and ignores it).</summary>
+    public static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> Resize(
+        string id, ConsoleSizeRequest size, IDbContextFactory<RingmasterDbContext> dbFactory, IAgentGateway agents, CancellationToken cancellationToken)
+    {
+        if (size.Columns is < 1 or > 1000 || size.Rows is < 1 or > 1000)
+        {
+            return ApiResults.Invalid("size", "columns and rows must be between 1 and 1000.");
+        }
+
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var machine = await MachineLookup.FindAsync(db, id, cancellationToken);
+        if (machine is null)
+        {
+            return ApiResults.Problem(ResultKind.NotFound, "No such machine.");
+        }
+
+        if (machine.HostId is not { } hostId || !agents.IsConnected(hostId))
+        {
+            return ApiResults.Problem(ResultKind.Conflict, "The machine's host is offline.");
+        }
+
+        await agents.ResizeConsoleAsync(hostId, new ConsoleSize(machine.Id, size.Columns, size.Rows), cancellationToken);
+        return TypedResults.NoContent();
     }
 
     public static async Task<IResult> Console(
