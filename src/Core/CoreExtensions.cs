@@ -29,21 +29,10 @@ public sealed record RingmasterOptions
     public static string Resolve(string? data)
     {
         data = string.IsNullOrWhiteSpace(data) ? "data" : data;
-        return Path.IsPathRooted(data) ? Path.GetFullPath(data) : Path.GetFullPath(data, s_relativeBase.Value);
+        return Path.IsPathRooted(data) ? Path.GetFullPath(data) : Path.GetFullPath(data, RelativeBase);
     }
 
-    private static readonly Lazy<string> s_relativeBase = new(() =>
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Console.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        return Environment.CurrentDirectory;
-    });
+    private static string RelativeBase => SourceCheckout.Root ?? Environment.CurrentDirectory;
 }
 
 public static class CoreExtensions

@@ -26,7 +26,7 @@ internal sealed class RunningProduct : IAsyncDisposable
 
     public static async Task<RunningProduct> StartAsync()
     {
-        var root = RepoRoot();
+        var root = Core.SourceCheckout.Root ?? throw new InvalidOperationException("Console.sln not found above the benchmark.");
         var dll = Path.Combine(root, "src/Web/bin/Release/net10.0/Ringmaster.Web.dll");
         if (!File.Exists(dll))
         {
@@ -115,18 +115,5 @@ internal sealed class RunningProduct : IAsyncDisposable
         _process.Dispose();
         Http.Dispose();
         Directory.Delete(_data, recursive: true);
-    }
-
-    private static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Console.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("Console.sln not found above the benchmark.");
     }
 }

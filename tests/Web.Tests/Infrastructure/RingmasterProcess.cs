@@ -48,7 +48,7 @@ public sealed class RingmasterProcess : IAsyncDisposable
         }
     }
 
-    public static string RepoRoot { get; } = FindRepoRoot();
+    public static string RepoRoot { get; } = Core.SourceCheckout.Root ?? throw new InvalidOperationException("Console.sln not found above the test assembly.");
 
     /// <summary>Debug or Release: whatever this test assembly was built as.</summary>
     public static string Configuration { get; } = AppContext.BaseDirectory.Contains("/bin/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
@@ -144,18 +144,5 @@ public sealed class RingmasterProcess : IAsyncDisposable
         KillHard();
         _process.Dispose();
         return ValueTask.CompletedTask;
-    }
-
-    private static string FindRepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Console.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("Console.sln not found above the test assembly.");
     }
 }

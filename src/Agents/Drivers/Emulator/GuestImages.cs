@@ -21,14 +21,10 @@ public sealed class GuestImages(EmulatorDriverOptions options)
         }
 
         yield return Path.Combine(AppContext.BaseDirectory, "images");
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        if (Core.SourceCheckout.Root is { } root)
         {
-            if (File.Exists(Path.Combine(dir.FullName, "Console.sln")))
-            {
-                yield return Path.Combine(dir.FullName, "images");
-                yield return Path.Combine(dir.FullName, ".state", "images");
-                break;
-            }
+            yield return Path.Combine(root, "images");
+            yield return Path.Combine(root, ".state", "images");
         }
     }
 
