@@ -158,7 +158,7 @@ public sealed class AgentWorker(
 
             try
             {
-                var heartbeat = new AgentHeartbeat(_hostId, DateTimeOffset.UtcNow, HostCpuPercent(), HostProbe.MemUsedBytes(), 0);
+                var heartbeat = new AgentHeartbeat(_hostId, DateTimeOffset.UtcNow, HostCpuPercent(), HostProbe.MemUsedBytes(), HostProbe.Disk(options.Value.Data).Free);
                 await _connection.SendAsync(nameof(IAgentHub.Heartbeat), heartbeat, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested)

@@ -31,20 +31,7 @@ public sealed class HostProbe(IEnumerable<IContainerEngineProbe> engines)
         var nested = flags.Contains("ept") ? "ept" : flags.Contains("npt") ? "npt" : null;
         var (kvmUsable, kvmDetail) = ProbeKvm();
 
-        Directory.CreateDirectory(dataPath);
-        var drive = new DriveInfo(Path.GetPathRoot(Path.GetFullPath(dataPath)) ?? "/");
-        long diskFree = 0, diskTotal = 0;
-        try
-        {
-            var stat = new DriveInfo(FindMount(Path.GetFullPath(dataPath)));
-            diskFree = stat.AvailableFreeSpace;
-            diskTotal = stat.TotalSize;
-        }
-        catch (IOException)
-        {
-            diskFree = drive.AvailableFreeSpace;
-            diskTotal = drive.TotalSize;
-        }
+        var (diskFree, diskTotal) = Disk(dataPath);
 
         ContainerEngineInfo? engine = null;
         foreach (var probe in engines)
@@ -75,6 +62,23 @@ public sealed class HostProbe(IEnumerable<IContainerEngineProbe> engines)
             Emulator.EmulatorInfo.Isa,
             RuntimeInformation.OSDescription,
             RuntimeInformation.OSArchitecture.ToString().ToLowerInvariant());
+    }
+
+    /// <summary>Free and total bytes of the file system that holds <paramref name="dataPath"/>.</summary>
+    public static (long Free, long Total) Disk(string dataPath)
+    {
+        var full = Path.GetFullPath(dataPath);
+        Directory.CreateDirectory(full);
+        try
+        {
+            var drive = new DriveInfo(FindMount(full));
+            return (drive.AvailableFreeSpace, drive.TotalSize);
+        }
+        catch (IOException)
+        {
+            var root = new DriveInfo(Path.GetPathRoot(full) ?? "/");
+            return (root.AvailableFreeSpace, root.TotalSize);
+        }
     }
 
     /// <summary>Memory in use on the host, from /proc/meminfo (total − available).</summary>

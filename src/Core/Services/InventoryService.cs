@@ -107,21 +107,39 @@ public sealed class InventoryService(
             return;
         }
 
-        var cameBack = !host.Online;
         host.LastSeenAt = DateTime.UtcNow;
         host.CpuPercent = heartbeat.CpuPercent;
         host.MemoryUsedBytes = heartbeat.MemoryUsedBytes;
+        if (host.Capabilities is { } capabilities && heartbeat.DiskFreeBytes > 0)
+        {
+            host.Capabilities = capabilities with { DiskFreeBytes = heartbeat.DiskFreeBytes };
+        }
+
         host.Online = true;
         await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
-        if (cameBack)
-        {
-            var count = await db.Machines.CountAsync(m => m.HostId == host.Id, cancellationToken).ConfigureAwait(false);
-            feed.Publish(new HostChanged(host.ToView(count)));
-        }
+        var count = await db.Machines.CountAsync(m => m.HostId == host.Id, cancellationToken).ConfigureAwait(false);
+        feed.Publish(new HostChanged(host.ToView(count)));
     }
 
     /// <summary>Applies a guest's reported state to its machine.</summary>
     public async Task<MachineView?> GuestChangedAsync(Guid hostId, GuestInfo guest, CancellationToken cancellationToken = default)
+    {
+        // One change of a machine at a time, so what is published follows the order it was saved in.
+        var gate = _machineGates.GetOrAdd(guest.Id, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await ApplyGuestAsync(hostId, guest, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, SemaphoreSlim> _machineGates = new();
+
+    private async Task<MachineView?> ApplyGuestAsync(Guid hostId, GuestInfo guest, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
         var machine = await db.Machines.FindAsync([guest.Id], cancellationToken).ConfigureAwait(false);
