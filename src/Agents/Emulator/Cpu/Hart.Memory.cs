@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Ringmaster.Emulator.Cpu;
 
@@ -157,8 +158,8 @@ internal sealed unsafe partial class Hart
     {
         var vpn = va >> 12;
         var idx = (int)vpn & TlbMask;
-        if (_tlbLoadTag[idx] == vpn && (va & 0xfff) <= (ulong)(0x1000 - size))
-            return (byte*)(_tlbLoadAdd[idx] + (nint)va);
+        if (Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_tlbLoadTag), idx) == vpn && (va & 0xfff) <= (ulong)(0x1000 - size))
+            return (byte*)(Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_tlbLoadAdd), idx) + (nint)va);
         return null;
     }
 
@@ -167,8 +168,8 @@ internal sealed unsafe partial class Hart
     {
         var vpn = va >> 12;
         var idx = (int)vpn & TlbMask;
-        if (_tlbStoreTag[idx] == vpn && (va & 0xfff) <= (ulong)(0x1000 - size))
-            return (byte*)(_tlbStoreAdd[idx] + (nint)va);
+        if (Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_tlbStoreTag), idx) == vpn && (va & 0xfff) <= (ulong)(0x1000 - size))
+            return (byte*)(Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_tlbStoreAdd), idx) + (nint)va);
         return null;
     }
 
