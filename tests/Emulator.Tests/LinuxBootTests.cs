@@ -114,6 +114,39 @@ public class LinuxBootTests
     }
 
     [Fact]
+    public void SaveLoad_MidBoot_FreshMachineContinuesToTheSameShellOutput()
+    {
+        var config = DefaultImage(c => c with { DeterministicClock = true, EntropyDevice = false });
+        using var reference = new RiscVMachine(config);
+        var full = new Session(reference);
+        full.WaitFor("~ # ");
+
+        using var first = new RiscVMachine(config);
+        first.RunSlice(60_000_000);
+        var snapshot = new MemoryStream();
+        first.Save(snapshot);
+        var head = first.ConsoleText();
+        snapshot.Position = 0;
+        using var second = RiscVMachine.Load(snapshot, config);
+        var rest = new Session(second);
+        rest.WaitFor("~ # ");
+
+        Assert.Equal(full.Text, head + rest.Text);
+        Assert.Equal(reference.InstructionCount, second.InstructionCount);
+    }
+
+    [Fact]
+    public void Reset_AfterBoot_BootsAgainToThePrompt()
+    {
+        using var m = new RiscVMachine(DefaultImage());
+        var s = new Session(m);
+        var first = s.WaitFor("~ # ");
+        m.Reset();
+        s.WaitFor("OpenSBI v", first);
+        s.WaitFor("~ # ", first);
+    }
+
+    [Fact]
     public void Boot_TwoHarts_BringsUpBothCpus()
     {
         using var m = new RiscVMachine(DefaultImage(c => c with { Harts = 2 }));

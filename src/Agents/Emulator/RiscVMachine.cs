@@ -376,6 +376,8 @@ public sealed partial class RiscVMachine : IMachineClock
         _anchorInstructions = 0;
         Array.Fill(_clint.Mtimecmp, ulong.MaxValue);
         Array.Clear(_clint.Msip);
+        _plic.Reset();
+        _uart.Reset();
         foreach (var v in _virtio)
             v.ResetDevice();
         LoadImages();
