@@ -53,6 +53,7 @@ internal sealed unsafe partial class Hart
         Array.Clear(X);
         Array.Clear(F);
         Pc = pc;
+        SwitchTlbSet(Priv, PrivM);
         Priv = PrivM;
         Instret = 0;
         Waiting = false;
