@@ -171,6 +171,16 @@ public class LinuxBootTests
     }
 
     [Fact]
+    public void Boot_WithVirtioConsole_WritesToHvc0ReachTheConsoleOutput()
+    {
+        using var m = new RiscVMachine(DefaultImage(c => c with { VirtioConsole = true }));
+        var s = new Session(m);
+        var prompt = s.WaitFor("~ # ");
+        s.Type("ls /dev/hvc0 && echo hvc-$((3*3)) > /dev/hvc0");
+        s.WaitFor("hvc-9", prompt);
+    }
+
+    [Fact]
     public void Reset_AfterBoot_BootsAgainToThePrompt()
     {
         using var m = new RiscVMachine(DefaultImage());
