@@ -364,8 +364,11 @@ public sealed partial class RiscVMachine : IMachineClock
     }
 
     /// <summary>Restarts the machine from its reset vector with the images loaded again (after a reboot, or any time).</summary>
+    /// <exception cref="MachineConfigurationException">The machine was loaded from a snapshot whose configuration names no readable images.</exception>
     public void Reset()
     {
+        if (_boot.IsEmpty)
+            throw new MachineConfigurationException("This machine was loaded from a snapshot without readable kernel/firmware files; it cannot boot again.");
         Array.Clear(_bus.Ram);
         _powerRequest = 0;
         Status = MachineStatus.Running;
