@@ -178,4 +178,26 @@ public class PagingTests
         Assert.Equal(0x8000_0000_0000_0005UL, m.X(A0));
         Assert.Equal(0x20UL, m.X(A1));
     }
+
+    /// <summary>Hart 0 writes hart 1's msip in the CLINT; hart 1, asleep in WFI, takes a machine software interrupt.</summary>
+    [Fact]
+    public void Run_ClintIpi_WakesTheOtherHartWithSoftwareInterrupt()
+    {
+        var p = new TestProgram()
+            .To("hart1", o => Rv.Bne(A0, 0, o))
+            .Li(S0, MemoryMap.ClintBase + 4)
+            .Emit(Rv.Lui(T1, 0x1000))
+            .Label("delay").Emit(Rv.Addi(T1, T1, -1)).To("delay", o => Rv.Bne(T1, 0, o))
+            .Emit(Rv.Addi(T0, 0, 1), Rv.Sw(T0, S0, 0))
+            .Label("spin0").To("spin0", o => Rv.Jal(0, o))
+            .Label("hart1")
+            .Li(T0, Base + 0x400).Emit(Rv.Csrw(0x305, T0))
+            .Emit(Rv.Addi(T0, 0, 8), Rv.Csrw(0x304, T0), Rv.Csrrwi(0, 0x300, 8))
+            .Label("sleep").Emit(Rv.Wfi).To("sleep", o => Rv.Jal(0, o));
+        while (p.Position < 0x400) p.Emit(Rv.Nop);
+        p.Emit(Rv.Csrr(A1, 0x342)).Pass();
+        var m = p.Run(config: new MachineConfig { MemoryMiB = 16, Harts = 2, EntropyDevice = false });
+        Assert.Equal(0, m.ExitCode);
+        Assert.Equal(0x8000_0000_0000_0003UL, m.X(A1, hart: 1));
+    }
 }
