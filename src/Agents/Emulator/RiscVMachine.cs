@@ -169,7 +169,19 @@ public sealed partial class RiscVMachine : IMachineClock
     {
         _uart.Enqueue(data);
         _virtioConsole?.Enqueue(data);
-        _wake.Set();
+        Wake();
+    }
+
+    private void Wake()
+    {
+        try
+        {
+            _wake.Set();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Input or a stop request after Dispose: nothing is waiting any more.
+        }
     }
 
     /// <summary>Copies pending console output into <paramref name="buffer"/>; returns the byte count (any thread).</summary>
@@ -208,7 +220,7 @@ public sealed partial class RiscVMachine : IMachineClock
     public void RequestStop()
     {
         _stopRequested = true;
-        _wake.Set();
+        Wake();
     }
 
     // ---------------------------------------------------------------- running
