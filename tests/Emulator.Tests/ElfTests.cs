@@ -1,4 +1,3 @@
-using System.Diagnostics;
 
 namespace Ringmaster.Emulator.Tests;
 

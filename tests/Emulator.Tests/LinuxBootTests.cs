@@ -114,6 +114,84 @@ public class LinuxBootTests
     }
 
     [Fact]
+    public void SaveLoad_MidBoot_FreshMachineContinuesToTheSameShellOutput()
+    {
+        var config = DefaultImage(c => c with { DeterministicClock = true, EntropyDevice = false });
+        using var reference = new RiscVMachine(config);
+        var full = new Session(reference);
+        full.WaitFor("~ # ");
+
+        using var first = new RiscVMachine(config);
+        first.RunSlice(60_000_000);
+        var snapshot = new MemoryStream();
+        first.Save(snapshot);
+        var head = first.ConsoleText();
+        snapshot.Position = 0;
+        using var second = RiscVMachine.Load(snapshot, config);
+        var rest = new Session(second);
+        rest.WaitFor("~ # ");
+
+        Assert.Equal(full.Text, head + rest.Text);
+        Assert.Equal(reference.InstructionCount, second.InstructionCount);
+    }
+
+    private sealed class RecordingEndpoint : INetworkEndpoint
+    {
+        private static readonly byte[] s_mac = [0x52, 0x54, 0x00, 0xab, 0xcd, 0xef];
+
+        public List<byte[]> Sent { get; } = [];
+
+        public ReadOnlySpan<byte> Mac => s_mac;
+
+        public void Send(ReadOnlySpan<byte> frame)
+        {
+            lock (Sent)
+                Sent.Add(frame.ToArray());
+        }
+
+        public bool TryReceive(out byte[] frame)
+        {
+            frame = [];
+            return false;
+        }
+    }
+
+    [Fact]
+    public void Boot_WithNetworkEndpoint_GuestSeesTheMacAndSendsArp()
+    {
+        var net = new RecordingEndpoint();
+        using var m = new RiscVMachine(DefaultImage(c => c with { Network = net }));
+        var s = new Session(m);
+        var prompt = s.WaitFor("~ # ");
+        s.Type("cat /sys/class/net/eth0/address; ifconfig eth0 10.0.2.15 up; ping -c 1 -W 1 10.0.2.2; echo net-$((2+3))");
+        s.WaitFor("52:54:00:ab:cd:ef", prompt);
+        s.WaitFor("net-5", prompt);
+        lock (net.Sent)
+            Assert.Contains(net.Sent, f => f.Length >= 14 && f[12] == 0x08 && f[13] == 0x06); // an ARP request left the guest
+    }
+
+    [Fact]
+    public void Boot_WithVirtioConsole_WritesToHvc0ReachTheConsoleOutput()
+    {
+        using var m = new RiscVMachine(DefaultImage(c => c with { VirtioConsole = true }));
+        var s = new Session(m);
+        var prompt = s.WaitFor("~ # ");
+        s.Type("ls /dev/hvc0 && echo hvc-$((3*3)) > /dev/hvc0");
+        s.WaitFor("hvc-9", prompt);
+    }
+
+    [Fact]
+    public void Reset_AfterBoot_BootsAgainToThePrompt()
+    {
+        using var m = new RiscVMachine(DefaultImage());
+        var s = new Session(m);
+        var first = s.WaitFor("~ # ");
+        m.Reset();
+        s.WaitFor("OpenSBI v", first);
+        s.WaitFor("~ # ", first);
+    }
+
+    [Fact]
     public void Boot_TwoHarts_BringsUpBothCpus()
     {
         using var m = new RiscVMachine(DefaultImage(c => c with { Harts = 2 }));

@@ -132,4 +132,72 @@ public class PagingTests
         Assert.Equal(0x4000_1000UL, m.X(A5));     // mtval = faulting address
         Assert.Equal(0x40UL, m.X(S0) & 0xC0);     // accessed bit set by the walk, not dirty
     }
+
+    /// <summary>Sv48: a 512 GiB-level table above the Sv39 layout; S-mode store through a fresh 4 KiB page sets A and D.</summary>
+    [Fact]
+    public void Run_Sv48StoreThroughMapping_SetsAccessedAndDirty()
+    {
+        const ulong root = 0x8000_3000, l2 = 0x8000_4000, l1 = 0x8000_5000, l0 = 0x8000_6000;
+        var p = new TestProgram();
+        p.Li(S0, root).Li(T0, ((l2 >> 12) << 10) | 1).Emit(Rv.Sd(T0, S0, 0))                // root[0] -> l2
+            .Li(S0, l2)
+            .Li(T0, ((0x8000_0000UL >> 12) << 10) | 0xCF).Emit(Rv.Sd(T0, S0, 16))               // l2[2] = 1 GiB identity
+            .Li(T0, ((l1 >> 12) << 10) | 1).Emit(Rv.Sd(T0, S0, 8))                              // l2[1] -> l1
+            .Li(S1, l1).Li(T0, ((l0 >> 12) << 10) | 1).Emit(Rv.Sd(T0, S1, 0))
+            .Li(S1, l0).Li(T0, ((0x8000_9000UL >> 12) << 10) | 0x07).Emit(Rv.Sd(T0, S1, 0))
+            .Li(T0, (9UL << 60) | (root >> 12)).Emit(Rv.Csrw(0x180, T0))
+            .Li(T0, Base + 0x800).Emit(Rv.Csrw(0x305, T0))
+            .Emit(Rv.Lui(T2, 0x1000), Rv.Addi(T2, T2, -0x800), Rv.Csrrs(0, 0x300, T2))
+            .Emit(Rv.Auipc(T1, 0), Rv.Addi(T1, T1, 16), Rv.Csrw(0x341, T1), Rv.Mret)
+            .Li(A0, 0x4000_0010).Emit(Rv.Addi(T0, 0, 55), Rv.Sd(T0, A0, 0), Rv.Ecall);
+        while (p.Position < 0x800) p.Emit(Rv.Nop);
+        p.Emit(Rv.Csrr(A4, 0x342)).Li(S1, l0).Emit(Rv.Ld(S0, S1, 0)).Li(S1, 0x8000_9010).Emit(Rv.Ld(A1, S1, 0)).Pass();
+        var m = p.Run();
+        Assert.Equal(0, m.ExitCode);
+        Assert.Equal(9UL, m.X(A4));            // ecall from S: the store went through
+        Assert.Equal(55UL, m.X(A1));
+        Assert.Equal(0xC0UL, m.X(S0) & 0xC0);  // accessed and dirty
+    }
+
+    /// <summary>M mode delegates the supervisor timer; setting mip.STIP from M traps into S with cause 5.</summary>
+    [Fact]
+    public void Run_DelegatedSupervisorTimer_InterruptsSupervisorMode()
+    {
+        var p = new TestProgram()
+            .Li(T0, Base + 0x400).Emit(Rv.Csrw(0x105, T0))                      // stvec
+            .Emit(Rv.Addi(T0, 0, 0x20), Rv.Csrw(0x303, T0), Rv.Csrw(0x304, T0))   // mideleg.STIP, mie.STIE
+            .Emit(Rv.Csrrwi(0, 0x100, 2))                                          // sstatus.SIE
+            .Emit(Rv.Lui(T2, 0x1000), Rv.Addi(T2, T2, -0x800), Rv.Csrrs(0, 0x300, T2))
+            .Emit(Rv.Csrrs(0, 0x344, T0))                                          // mip.STIP (pending, but M mode ignores S interrupts)
+            .Emit(Rv.Auipc(T1, 0), Rv.Addi(T1, T1, 16), Rv.Csrw(0x341, T1), Rv.Mret)
+            .Label("s").To("s", o => Rv.Jal(0, o));
+        while (p.Position < 0x400) p.Emit(Rv.Nop);
+        p.Emit(Rv.Csrr(A0, 0x142), Rv.Csrr(A1, 0x144)).Pass();
+        var m = p.Run();
+        Assert.Equal(0, m.ExitCode);
+        Assert.Equal(0x8000_0000_0000_0005UL, m.X(A0));
+        Assert.Equal(0x20UL, m.X(A1));
+    }
+
+    /// <summary>Hart 0 writes hart 1's msip in the CLINT; hart 1, asleep in WFI, takes a machine software interrupt.</summary>
+    [Fact]
+    public void Run_ClintIpi_WakesTheOtherHartWithSoftwareInterrupt()
+    {
+        var p = new TestProgram()
+            .To("hart1", o => Rv.Bne(A0, 0, o))
+            .Li(S0, MemoryMap.ClintBase + 4)
+            .Emit(Rv.Lui(T1, 0x1000))
+            .Label("delay").Emit(Rv.Addi(T1, T1, -1)).To("delay", o => Rv.Bne(T1, 0, o))
+            .Emit(Rv.Addi(T0, 0, 1), Rv.Sw(T0, S0, 0))
+            .Label("spin0").To("spin0", o => Rv.Jal(0, o))
+            .Label("hart1")
+            .Li(T0, Base + 0x400).Emit(Rv.Csrw(0x305, T0))
+            .Emit(Rv.Addi(T0, 0, 8), Rv.Csrw(0x304, T0), Rv.Csrrwi(0, 0x300, 8))
+            .Label("sleep").Emit(Rv.Wfi).To("sleep", o => Rv.Jal(0, o));
+        while (p.Position < 0x400) p.Emit(Rv.Nop);
+        p.Emit(Rv.Csrr(A1, 0x342)).Pass();
+        var m = p.Run(config: new MachineConfig { MemoryMiB = 16, Harts = 2, EntropyDevice = false });
+        Assert.Equal(0, m.ExitCode);
+        Assert.Equal(0x8000_0000_0000_0003UL, m.X(A1, hart: 1));
+    }
 }

@@ -48,7 +48,8 @@ internal sealed unsafe class Bus
     public void Map(ulong baseAddress, ulong size, IMmioDevice device) =>
         _mappings = [.. _mappings, new Mapping(baseAddress, size, device)];
 
-    public bool IsRam(ulong pa, ulong len) => pa >= MemoryMap.RamBase && pa - MemoryMap.RamBase + len <= RamSize;
+    public bool IsRam(ulong pa, ulong len) =>
+        pa >= MemoryMap.RamBase && pa - MemoryMap.RamBase < RamSize && len <= RamSize - (pa - MemoryMap.RamBase);
 
     /// <summary>Host address of the page holding <paramref name="pa"/> when it is RAM or ROM, else null.</summary>
     public byte* HostPage(ulong pa, bool write)

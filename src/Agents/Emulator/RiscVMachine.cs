@@ -169,7 +169,19 @@ public sealed partial class RiscVMachine : IMachineClock
     {
         _uart.Enqueue(data);
         _virtioConsole?.Enqueue(data);
-        _wake.Set();
+        Wake();
+    }
+
+    private void Wake()
+    {
+        try
+        {
+            _wake.Set();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Input or a stop request after Dispose: nothing is waiting any more.
+        }
     }
 
     /// <summary>Copies pending console output into <paramref name="buffer"/>; returns the byte count (any thread).</summary>
@@ -208,7 +220,7 @@ public sealed partial class RiscVMachine : IMachineClock
     public void RequestStop()
     {
         _stopRequested = true;
-        _wake.Set();
+        Wake();
     }
 
     // ---------------------------------------------------------------- running
@@ -364,8 +376,11 @@ public sealed partial class RiscVMachine : IMachineClock
     }
 
     /// <summary>Restarts the machine from its reset vector with the images loaded again (after a reboot, or any time).</summary>
+    /// <exception cref="MachineConfigurationException">The machine was loaded from a snapshot whose configuration names no readable images.</exception>
     public void Reset()
     {
+        if (_boot.IsEmpty)
+            throw new MachineConfigurationException("This machine was loaded from a snapshot without readable kernel/firmware files; it cannot boot again.");
         Array.Clear(_bus.Ram);
         _powerRequest = 0;
         Status = MachineStatus.Running;
@@ -376,6 +391,8 @@ public sealed partial class RiscVMachine : IMachineClock
         _anchorInstructions = 0;
         Array.Fill(_clint.Mtimecmp, ulong.MaxValue);
         Array.Clear(_clint.Msip);
+        _plic.Reset();
+        _uart.Reset();
         foreach (var v in _virtio)
             v.ResetDevice();
         LoadImages();

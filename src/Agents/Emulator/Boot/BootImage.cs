@@ -21,6 +21,9 @@ internal sealed class BootImage
 
     public bool BareMetal { get; private set; }
 
+    /// <summary>True when there is nothing to boot (a snapshot loaded without its image files).</summary>
+    public bool IsEmpty => _ram.Count == 0;
+
     public static BootImage Empty(MachineConfig config) => new();
 
     /// <summary>A raw program at the start of RAM, entered in M mode (tests).</summary>

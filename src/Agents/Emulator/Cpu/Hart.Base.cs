@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Ringmaster.Emulator.Cpu;
 
@@ -21,7 +22,7 @@ internal sealed unsafe partial class Hart
 
     private void Execute(uint insn, ulong pc, uint len)
     {
-        var x = X;
+        ref var x = ref MemoryMarshal.GetArrayDataReference(X);
         var rd = (int)(insn >> 7) & 31;
         var rs1 = (int)(insn >> 15) & 31;
         var rs2 = (int)(insn >> 20) & 31;
@@ -29,31 +30,31 @@ internal sealed unsafe partial class Hart
         switch (insn & 0x7f)
         {
             case 0x37: // lui
-                x[rd] = (ulong)(long)(int)(insn & 0xfffff000);
+                Unsafe.Add(ref x, rd) = (ulong)(long)(int)(insn & 0xfffff000);
                 break;
             case 0x17: // auipc
-                x[rd] = pc + (ulong)(long)(int)(insn & 0xfffff000);
+                Unsafe.Add(ref x, rd) = pc + (ulong)(long)(int)(insn & 0xfffff000);
                 break;
             case 0x6f: // jal
-                x[rd] = pc + len;
-                x[0] = 0;
+                Unsafe.Add(ref x, rd) = pc + len;
+                x = 0;
                 Pc = pc + (ulong)ImmJ(insn);
                 return;
             case 0x67: // jalr
             {
                 if (f3 != 0)
                     goto default;
-                var target = (x[rs1] + (ulong)ImmI(insn)) & ~1UL;
-                x[rd] = pc + len;
-                x[0] = 0;
+                var target = (Unsafe.Add(ref x, rs1) + (ulong)ImmI(insn)) & ~1UL;
+                Unsafe.Add(ref x, rd) = pc + len;
+                x = 0;
                 Pc = target;
                 return;
             }
 
             case 0x63: // beq bne blt bge bltu bgeu
             {
-                var a = x[rs1];
-                var b = x[rs2];
+                var a = Unsafe.Add(ref x, rs1);
+                var b = Unsafe.Add(ref x, rs2);
                 bool taken;
                 switch (f3)
                 {
@@ -72,7 +73,7 @@ internal sealed unsafe partial class Hart
 
             case 0x03: // loads
             {
-                var addr = x[rs1] + (ulong)ImmI(insn);
+                var addr = Unsafe.Add(ref x, rs1) + (ulong)ImmI(insn);
                 ulong v;
                 switch (f3)
                 {
@@ -86,14 +87,14 @@ internal sealed unsafe partial class Hart
                     default: RaiseIllegal(); return;
                 }
 
-                x[rd] = v;
+                Unsafe.Add(ref x, rd) = v;
                 break;
             }
 
             case 0x23: // stores
             {
-                var addr = x[rs1] + (ulong)ImmS(insn);
-                var v = x[rs2];
+                var addr = Unsafe.Add(ref x, rs1) + (ulong)ImmS(insn);
+                var v = Unsafe.Add(ref x, rs2);
                 switch (f3)
                 {
                     case 0: if (!Store8(addr, v)) return; break;   // sb
@@ -108,25 +109,25 @@ internal sealed unsafe partial class Hart
 
             case 0x13: // op-imm
             {
-                var a = x[rs1];
+                var a = Unsafe.Add(ref x, rs1);
                 var imm = ImmI(insn);
                 switch (f3)
                 {
-                    case 0: x[rd] = a + (ulong)imm; break;                          // addi
+                    case 0: Unsafe.Add(ref x, rd) = a + (ulong)imm; break;                          // addi
                     case 1:                                                         // slli
                         if ((insn >> 26) != 0) goto default;
-                        x[rd] = a << (int)(imm & 63);
+                        Unsafe.Add(ref x, rd) = a << (int)(imm & 63);
                         break;
-                    case 2: x[rd] = (long)a < imm ? 1UL : 0; break;                 // slti
-                    case 3: x[rd] = a < (ulong)imm ? 1UL : 0; break;                // sltiu
-                    case 4: x[rd] = a ^ (ulong)imm; break;                          // xori
+                    case 2: Unsafe.Add(ref x, rd) = (long)a < imm ? 1UL : 0; break;                 // slti
+                    case 3: Unsafe.Add(ref x, rd) = a < (ulong)imm ? 1UL : 0; break;                // sltiu
+                    case 4: Unsafe.Add(ref x, rd) = a ^ (ulong)imm; break;                          // xori
                     case 5:
-                        if ((insn >> 26) == 0) x[rd] = a >> (int)(imm & 63);        // srli
-                        else if ((insn >> 26) == 0x10) x[rd] = (ulong)((long)a >> (int)(imm & 63)); // srai
+                        if ((insn >> 26) == 0) Unsafe.Add(ref x, rd) = a >> (int)(imm & 63);        // srli
+                        else if ((insn >> 26) == 0x10) Unsafe.Add(ref x, rd) = (ulong)((long)a >> (int)(imm & 63)); // srai
                         else goto default;
                         break;
-                    case 6: x[rd] = a | (ulong)imm; break;                          // ori
-                    case 7: x[rd] = a & (ulong)imm; break;                          // andi
+                    case 6: Unsafe.Add(ref x, rd) = a | (ulong)imm; break;                          // ori
+                    case 7: Unsafe.Add(ref x, rd) = a & (ulong)imm; break;                          // andi
                     default: RaiseIllegal(); return;
                 }
 
@@ -135,18 +136,18 @@ internal sealed unsafe partial class Hart
 
             case 0x1b: // op-imm-32
             {
-                var a = (uint)x[rs1];
+                var a = (uint)Unsafe.Add(ref x, rs1);
                 var sh = (int)(insn >> 20) & 31;
                 switch (f3)
                 {
-                    case 0: x[rd] = (ulong)(long)(int)(a + (uint)ImmI(insn)); break;   // addiw
+                    case 0: Unsafe.Add(ref x, rd) = (ulong)(long)(int)(a + (uint)ImmI(insn)); break;   // addiw
                     case 1:                                                            // slliw
                         if ((insn >> 25) != 0) goto default;
-                        x[rd] = (ulong)(long)(int)(a << sh);
+                        Unsafe.Add(ref x, rd) = (ulong)(long)(int)(a << sh);
                         break;
                     case 5:
-                        if ((insn >> 25) == 0) x[rd] = (ulong)(long)(int)(a >> sh);            // srliw
-                        else if ((insn >> 25) == 0x20) x[rd] = (ulong)(long)((int)a >> sh);    // sraiw
+                        if ((insn >> 25) == 0) Unsafe.Add(ref x, rd) = (ulong)(long)(int)(a >> sh);            // srliw
+                        else if ((insn >> 25) == 0x20) Unsafe.Add(ref x, rd) = (ulong)(long)((int)a >> sh);    // sraiw
                         else goto default;
                         break;
                     default: RaiseIllegal(); return;
@@ -157,29 +158,29 @@ internal sealed unsafe partial class Hart
 
             case 0x33: // op
             {
-                var a = x[rs1];
-                var b = x[rs2];
+                var a = Unsafe.Add(ref x, rs1);
+                var b = Unsafe.Add(ref x, rs2);
                 var f7 = insn >> 25;
                 if (f7 == 0)
                 {
                     switch (f3)
                     {
-                        case 0: x[rd] = a + b; break;                                  // add
-                        case 1: x[rd] = a << (int)(b & 63); break;                     // sll
-                        case 2: x[rd] = (long)a < (long)b ? 1UL : 0; break;            // slt
-                        case 3: x[rd] = a < b ? 1UL : 0; break;                        // sltu
-                        case 4: x[rd] = a ^ b; break;                                  // xor
-                        case 5: x[rd] = a >> (int)(b & 63); break;                     // srl
-                        case 6: x[rd] = a | b; break;                                  // or
-                        default: x[rd] = a & b; break;                                 // and
+                        case 0: Unsafe.Add(ref x, rd) = a + b; break;                                  // add
+                        case 1: Unsafe.Add(ref x, rd) = a << (int)(b & 63); break;                     // sll
+                        case 2: Unsafe.Add(ref x, rd) = (long)a < (long)b ? 1UL : 0; break;            // slt
+                        case 3: Unsafe.Add(ref x, rd) = a < b ? 1UL : 0; break;                        // sltu
+                        case 4: Unsafe.Add(ref x, rd) = a ^ b; break;                                  // xor
+                        case 5: Unsafe.Add(ref x, rd) = a >> (int)(b & 63); break;                     // srl
+                        case 6: Unsafe.Add(ref x, rd) = a | b; break;                                  // or
+                        default: Unsafe.Add(ref x, rd) = a & b; break;                                 // and
                     }
                 }
                 else if (f7 == 0x20 && f3 == 0)
-                    x[rd] = a - b;                                                     // sub
+                    Unsafe.Add(ref x, rd) = a - b;                                                     // sub
                 else if (f7 == 0x20 && f3 == 5)
-                    x[rd] = (ulong)((long)a >> (int)(b & 63));                         // sra
+                    Unsafe.Add(ref x, rd) = (ulong)((long)a >> (int)(b & 63));                         // sra
                 else if (f7 == 1)
-                    x[rd] = MulDiv(f3, a, b);                                          // M extension
+                    Unsafe.Add(ref x, rd) = MulDiv(f3, a, b);                                          // M extension
                 else
                     goto default;
                 break;
@@ -187,18 +188,18 @@ internal sealed unsafe partial class Hart
 
             case 0x3b: // op-32
             {
-                var a = (uint)x[rs1];
-                var b = (uint)x[rs2];
+                var a = (uint)Unsafe.Add(ref x, rs1);
+                var b = (uint)Unsafe.Add(ref x, rs2);
                 var f7 = insn >> 25;
-                if (f7 == 0 && f3 == 0) x[rd] = (ulong)(long)(int)(a + b);                 // addw
-                else if (f7 == 0x20 && f3 == 0) x[rd] = (ulong)(long)(int)(a - b);         // subw
-                else if (f7 == 0 && f3 == 1) x[rd] = (ulong)(long)(int)(a << (int)(b & 31)); // sllw
-                else if (f7 == 0 && f3 == 5) x[rd] = (ulong)(long)(int)(a >> (int)(b & 31)); // srlw
-                else if (f7 == 0x20 && f3 == 5) x[rd] = (ulong)(long)((int)a >> (int)(b & 31)); // sraw
+                if (f7 == 0 && f3 == 0) Unsafe.Add(ref x, rd) = (ulong)(long)(int)(a + b);                 // addw
+                else if (f7 == 0x20 && f3 == 0) Unsafe.Add(ref x, rd) = (ulong)(long)(int)(a - b);         // subw
+                else if (f7 == 0 && f3 == 1) Unsafe.Add(ref x, rd) = (ulong)(long)(int)(a << (int)(b & 31)); // sllw
+                else if (f7 == 0 && f3 == 5) Unsafe.Add(ref x, rd) = (ulong)(long)(int)(a >> (int)(b & 31)); // srlw
+                else if (f7 == 0x20 && f3 == 5) Unsafe.Add(ref x, rd) = (ulong)(long)((int)a >> (int)(b & 31)); // sraw
                 else if (f7 == 1)
                 {
                     if (!MulDivW(f3, a, b, out var r)) goto default;                       // M extension, W forms
-                    x[rd] = r;
+                    Unsafe.Add(ref x, rd) = r;
                 }
                 else
                     goto default;
@@ -235,7 +236,7 @@ internal sealed unsafe partial class Hart
                 return;
         }
 
-        x[0] = 0;
+        x = 0;
         Pc = pc + len;
     }
 

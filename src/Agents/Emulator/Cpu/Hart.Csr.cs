@@ -72,7 +72,9 @@ internal sealed partial class Hart
         _mstatus = (_mstatus & ~MstatusWritable) | (v & MstatusWritable);
         if (((old ^ _mstatus) & (MstatusMprv | MstatusMpp | MstatusSum | MstatusMxr)) != 0)
             FlushTlb();
-        _stopBatch = true;
+        // A pending interrupt can only become takeable when a global enable turns on.
+        if ((~old & _mstatus & (MstatusSie | MstatusMie)) != 0)
+            _stopBatch = true;
     }
 
     private bool FpEnabled => (_mstatus & MstatusFs) != 0;

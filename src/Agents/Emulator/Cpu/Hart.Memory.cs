@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Ringmaster.Emulator.Cpu;
 
@@ -9,28 +10,71 @@ internal sealed unsafe partial class Hart
     private const int AccessFetch = 0, AccessLoad = 1, AccessStore = 2;
 
     // One direct-mapped TLB per access kind: tag = virtual page number, add = host address - virtual address.
-    private readonly ulong[] _tlbLoadTag = new ulong[TlbSize];
-    private readonly nint[] _tlbLoadAdd = new nint[TlbSize];
-    private readonly ulong[] _tlbStoreTag = new ulong[TlbSize];
-    private readonly nint[] _tlbStoreAdd = new nint[TlbSize];
+    // There is one set per privilege (U, S, M) so that traps and returns switch sets instead of
+    // flushing; anything that changes translation (satp, sfence.vma, MPRV/MPP/SUM/MXR) flushes all.
+    private ulong[] _tlbLoadTag = null!;
+    private nint[] _tlbLoadAdd = null!;
+    private ulong[] _tlbStoreTag = null!;
+    private nint[] _tlbStoreAdd = null!;
     private ulong _fetchTag;
     private nint _fetchAdd;
+    private readonly TlbSet[] _tlbSets = [new(), new(), new(), new()];
+
+    private sealed class TlbSet
+    {
+        public readonly ulong[] LoadTag = new ulong[TlbSize];
+        public readonly nint[] LoadAdd = new nint[TlbSize];
+        public readonly ulong[] StoreTag = new ulong[TlbSize];
+        public readonly nint[] StoreAdd = new nint[TlbSize];
+        public ulong FetchTag = ulong.MaxValue;
+        public nint FetchAdd;
+
+        public void Flush()
+        {
+            Array.Fill(LoadTag, ulong.MaxValue);
+            Array.Fill(StoreTag, ulong.MaxValue);
+            FetchTag = ulong.MaxValue;
+        }
+    }
+
+    /// <summary>Makes the TLB set of <paramref name="priv"/> the active one (saving the fetch cache of the current set).</summary>
+    private void SwitchTlbSet(int fromPriv, int toPriv)
+    {
+        var from = _tlbSets[fromPriv];
+        from.FetchTag = _fetchTag;
+        from.FetchAdd = _fetchAdd;
+        var to = _tlbSets[toPriv];
+        _tlbLoadTag = to.LoadTag;
+        _tlbLoadAdd = to.LoadAdd;
+        _tlbStoreTag = to.StoreTag;
+        _tlbStoreAdd = to.StoreAdd;
+        _fetchTag = to.FetchTag;
+        _fetchAdd = to.FetchAdd;
+    }
 
     // LR/SC reservation (physical address), or ulong.MaxValue when none.
     internal ulong Reservation = ulong.MaxValue;
 
-    private void InitTlb() => FlushTlb();
+    private void InitTlb()
+    {
+        SwitchTlbSet(Priv, Priv);
+        FlushTlb();
+    }
 
-    /// <summary>Forgets every cached translation (satp, privilege or mstatus change, sfence.vma).</summary>
+    /// <summary>Forgets every cached translation of every privilege (satp or mstatus change, sfence.vma).</summary>
     internal void FlushTlb()
     {
-        Array.Fill(_tlbLoadTag, ulong.MaxValue);
-        Array.Fill(_tlbStoreTag, ulong.MaxValue);
+        foreach (var set in _tlbSets)
+            set.Flush();
         _fetchTag = ulong.MaxValue;
     }
 
     /// <summary>Forgets cached store translations so the next write to each page is seen (dirty tracking).</summary>
-    internal void FlushStoreTlb() => Array.Fill(_tlbStoreTag, ulong.MaxValue);
+    internal void FlushStoreTlb()
+    {
+        foreach (var set in _tlbSets)
+            Array.Fill(set.StoreTag, ulong.MaxValue);
+    }
 
     private byte* FetchSlow(ulong va)
     {
@@ -157,8 +201,8 @@ internal sealed unsafe partial class Hart
     {
         var vpn = va >> 12;
         var idx = (int)vpn & TlbMask;
-        if (_tlbLoadTag[idx] == vpn && (va & 0xfff) <= (ulong)(0x1000 - size))
-            return (byte*)(_tlbLoadAdd[idx] + (nint)va);
+        if (Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_tlbLoadTag), idx) == vpn && (va & 0xfff) <= (ulong)(0x1000 - size))
+            return (byte*)(Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_tlbLoadAdd), idx) + (nint)va);
         return null;
     }
 
@@ -167,8 +211,8 @@ internal sealed unsafe partial class Hart
     {
         var vpn = va >> 12;
         var idx = (int)vpn & TlbMask;
-        if (_tlbStoreTag[idx] == vpn && (va & 0xfff) <= (ulong)(0x1000 - size))
-            return (byte*)(_tlbStoreAdd[idx] + (nint)va);
+        if (Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_tlbStoreTag), idx) == vpn && (va & 0xfff) <= (ulong)(0x1000 - size))
+            return (byte*)(Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_tlbStoreAdd), idx) + (nint)va);
         return null;
     }
 

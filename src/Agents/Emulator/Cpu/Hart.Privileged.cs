@@ -99,8 +99,8 @@ internal sealed partial class Hart
     {
         if (priv != Priv)
         {
+            SwitchTlbSet(Priv, priv);
             Priv = priv;
-            FlushTlb();
         }
     }
 

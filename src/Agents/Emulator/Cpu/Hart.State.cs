@@ -32,7 +32,9 @@ internal sealed partial class Hart
         for (var i = 0; i < 32; i++) X[i] = r.ReadUInt64();
         for (var i = 0; i < 32; i++) F[i] = r.ReadUInt64();
         Pc = r.ReadUInt64();
-        Priv = r.ReadInt32();
+        var priv = r.ReadInt32();
+        SwitchTlbSet(Priv, priv);
+        Priv = priv;
         Instret = r.ReadUInt64();
         Waiting = r.ReadBoolean();
         Reservation = r.ReadUInt64();

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Ringmaster.Emulator.Cpu;
 
@@ -52,6 +53,7 @@ internal sealed unsafe partial class Hart
         Array.Clear(X);
         Array.Clear(F);
         Pc = pc;
+        SwitchTlbSet(Priv, PrivM);
         Priv = PrivM;
         Instret = 0;
         Waiting = false;
@@ -104,7 +106,7 @@ internal sealed unsafe partial class Hart
         uint lo = *(ushort*)p;
         if ((lo & 3) != 3)
         {
-            var e = _rvc[lo];
+            var e = Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_rvc), (int)lo);
             _raw = lo;
             if (e == 0)
             {

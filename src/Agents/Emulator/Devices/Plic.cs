@@ -24,6 +24,16 @@ internal sealed class Plic : IMmioDevice, IStatefulDevice
 
     public int Contexts { get; }
 
+    public void Reset()
+    {
+        Array.Clear(_priority);
+        Array.Clear(_level);
+        Array.Clear(_pending);
+        Array.Clear(_claimed);
+        Array.Clear(_enable);
+        Array.Clear(_threshold);
+    }
+
     /// <summary>Drives a source's interrupt line.</summary>
     public void SetLevel(int irq, bool high)
     {

@@ -23,6 +23,15 @@ internal sealed class Uart16550 : IMmioDevice, IStatefulDevice
         _irq = irq;
     }
 
+    public void Reset()
+    {
+        _ier = _lcr = _mcr = _scr = _fcr = _dlm = 0;
+        _dll = 12;
+        _thrPending = false;
+        _rx.Clear();
+        UpdateIrq();
+    }
+
     /// <summary>Queues host input (any thread).</summary>
     public void Enqueue(ReadOnlySpan<byte> data)
     {
