@@ -1,0 +1,236 @@
+using System.Diagnostics;
+using Docker.DotNet;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Ringmaster.Core.Contracts;
+
+namespace Ringmaster.Agents.Drivers.Containers;
+
+/// <summary>A connection to a container engine that answered, and what it is.</summary>
+public sealed class ContainerEngine(DockerClient client, ContainerEngineInfo info) : IDisposable
+{
+    public DockerClient Client { get; } = client;
+
+    public ContainerEngineInfo Info { get; } = info;
+
+    public void Dispose() => Client.Dispose();
+}
+
+/// <summary>
+/// Finds a container engine that speaks the Docker Engine API: the configured endpoint (option or
+/// <see cref="ContainerDriverOptions.EndpointVariable"/>) when there is one, else Podman's root
+/// socket, Docker's socket, and the user's Podman socket, in that order. When none answers and
+/// <c>podman</c> is installed, it starts <c>podman system service</c> as a child process and waits
+/// for it.
+/// </summary>
+public sealed class ContainerEngineLocator(ContainerDriverOptions options, ILogger? logger = null)
+{
+    private static readonly SemaphoreSlim s_serviceLock = new(1, 1);
+
+    // The services this process started, by socket path; they are kept running for the agent's life and beyond.
+    private static readonly Dictionary<string, Process> s_services = new(StringComparer.Ordinal);
+
+    private readonly ContainerDriverOptions _options = options;
+    private readonly ILogger _logger = logger ?? NullLogger.Instance;
+
+    /// <summary>The endpoints tried, in order.</summary>
+    public IReadOnlyList<string> Candidates()
+    {
+        if (ConfiguredEndpoint() is { } configured)
+        {
+            return [configured];
+        }
+
+        var candidates = new List<string> { "unix://" + _options.PodmanSocketPath, "unix:///var/run/docker.sock" };
+        var runtimeDir = Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR");
+        if (!string.IsNullOrEmpty(runtimeDir))
+        {
+            candidates.Add("unix://" + Path.Combine(runtimeDir, "podman", "podman.sock"));
+        }
+
+        return candidates.Distinct().ToList();
+    }
+
+    /// <summary>Connects to the first engine that answers, starting Podman's service when needed.</summary>
+    /// <exception cref="GuestException">No engine answers, and none could be started.</exception>
+    public async Task<ContainerEngine> LocateAsync(CancellationToken cancellationToken)
+    {
+        var candidates = Candidates();
+        var failures = new List<string>();
+        foreach (var endpoint in candidates)
+        {
+            var (engine, failure) = await TryConnectAsync(endpoint, cancellationToken);
+            if (engine is not null)
+            {
+                return engine;
+            }
+
+            failures.Add($"{endpoint}: {failure}");
+        }
+
+        if (ConfiguredEndpoint() is not null || !_options.StartPodmanService)
+        {
+            throw new GuestException($"Container engine not reachable at {string.Join("; ", failures)}");
+        }
+
+        var podman = FindOnPath("podman")
+            ?? throw new GuestException(
+                $"No container engine answers ({string.Join("; ", failures)}) and podman is not installed: run scripts/setup-podman.sh as root.");
+
+        return await StartPodmanServiceAsync(podman, cancellationToken);
+    }
+
+    /// <summary>The Podman service this process started on <paramref name="socketPath"/>, if any.</summary>
+    internal static Process? StartedService(string socketPath)
+    {
+        s_serviceLock.Wait();
+        try
+        {
+            return s_services.GetValueOrDefault(socketPath);
+        }
+        finally
+        {
+            s_serviceLock.Release();
+        }
+    }
+
+    private string? ConfiguredEndpoint()
+    {
+        var configured = _options.Endpoint ?? Environment.GetEnvironmentVariable(ContainerDriverOptions.EndpointVariable);
+        return string.IsNullOrWhiteSpace(configured) ? null : configured.Trim();
+    }
+
+    private async Task<ContainerEngine> StartPodmanServiceAsync(string podman, CancellationToken cancellationToken)
+    {
+        var endpoint = "unix://" + _options.PodmanSocketPath;
+        await s_serviceLock.WaitAsync(cancellationToken);
+        try
+        {
+            // Another driver may have started it while this one waited.
+            var (engine, _) = await TryConnectAsync(endpoint, cancellationToken);
+            if (engine is not null)
+            {
+                return engine;
+            }
+
+            if (!s_services.TryGetValue(_options.PodmanSocketPath, out var service) || service.HasExited)
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(_options.PodmanSocketPath)!);
+                File.Delete(_options.PodmanSocketPath);
+                var log = WritableLogPath();
+
+                // The shell only sets up the redirection, then becomes podman: the service is our child,
+                // writes to a file rather than to a pipe of ours, and outlives the agent if it must.
+                var start = new ProcessStartInfo("/bin/sh")
+                {
+                    ArgumentList = { "-c", "exec \"$0\" system service --time=0 \"$1\" >>\"$2\" 2>&1 </dev/null", podman, endpoint, log },
+                    UseShellExecute = false,
+                };
+                service = Process.Start(start) ?? throw new GuestException($"Could not start '{podman} system service'.");
+                s_services[_options.PodmanSocketPath] = service;
+                _logger.LogInformation("Started podman system service (pid {Pid}) on {Endpoint}; its log is {Log}", service.Id, endpoint, log);
+            }
+
+            var deadline = Stopwatch.StartNew();
+            string? failure = null;
+            while (deadline.Elapsed < _options.EngineStartTimeout)
+            {
+                if (service.HasExited)
+                {
+                    throw new GuestException(
+                        $"podman system service exited with code {service.ExitCode} before answering on {endpoint}; see {WritableLogPath()}.");
+                }
+
+                (engine, failure) = await TryConnectAsync(endpoint, cancellationToken);
+                if (engine is not null)
+                {
+                    return engine;
+                }
+
+                await Task.Delay(200, cancellationToken);
+            }
+
+            throw new GuestException(
+                $"Container engine not reachable at {endpoint}: podman system service did not answer within {_options.EngineStartTimeout.TotalSeconds:0} s ({failure}); see {WritableLogPath()}.");
+        }
+        finally
+        {
+            s_serviceLock.Release();
+        }
+    }
+
+    private async Task<(ContainerEngine? Engine, string? Failure)> TryConnectAsync(string endpoint, CancellationToken cancellationToken)
+    {
+        Uri uri;
+        try
+        {
+            uri = new Uri(endpoint);
+        }
+        catch (UriFormatException e)
+        {
+            return (null, $"not an endpoint ({e.Message})");
+        }
+
+        if (uri.Scheme == "unix" && !File.Exists(uri.LocalPath))
+        {
+            return (null, "no such socket");
+        }
+
+        // Long requests (stop with a grace period, pulls) carry their own cancellation; this bounds the rest.
+        var configuration = new DockerClientConfiguration(uri, defaultTimeout: TimeSpan.FromMinutes(10));
+        var client = configuration.CreateClient();
+        using var probe = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        probe.CancelAfter(_options.ProbeTimeout);
+        try
+        {
+            var version = await client.System.GetVersionAsync(probe.Token);
+            var component = version.Components?.FirstOrDefault();
+            var name = component?.Name switch
+            {
+                { } n when n.Contains("podman", StringComparison.OrdinalIgnoreCase) => "podman",
+                { } n when n.Equals("Engine", StringComparison.OrdinalIgnoreCase) => "docker",
+                { } n => n,
+                null => "docker",
+            };
+            var info = new ContainerEngineInfo(name, component?.Version ?? version.Version, endpoint);
+            return (new ContainerEngine(client, info), null);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            client.Dispose();
+            return (null, e is OperationCanceledException ? $"no answer within {_options.ProbeTimeout.TotalSeconds:0} s" : e.GetBaseException().Message);
+        }
+    }
+
+    private string WritableLogPath()
+    {
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(_options.PodmanServiceLogPath)!);
+            using (File.Open(_options.PodmanServiceLogPath, FileMode.Append, FileAccess.Write, FileShare.ReadWrite))
+            {
+            }
+
+            return _options.PodmanServiceLogPath;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return Path.Combine(Path.GetTempPath(), "ringmaster-podman-service.log");
+        }
+    }
+
+    internal static string? FindOnPath(string program)
+    {
+        var path = Environment.GetEnvironmentVariable("PATH") ?? "/usr/local/bin:/usr/bin:/bin";
+        foreach (var dir in path.Split(':', StringSplitOptions.RemoveEmptyEntries).Append("/usr/bin").Append("/usr/sbin"))
+        {
+            var candidate = Path.Combine(dir, program);
+            if (File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        return null;
+    }
+}

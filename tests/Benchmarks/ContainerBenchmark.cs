@@ -1,0 +1,126 @@
+using System.Diagnostics;
+using System.Globalization;
+using Ringmaster.Agents.Drivers.Containers;
+using Ringmaster.Core.Contracts;
+
+namespace Ringmaster.Benchmarks;
+
+/// <summary>
+/// Create+start latency of a busybox container through <see cref="ContainerDriver"/> against the same through
+/// the <c>podman</c> command line (<c>podman run -d</c>, same image and limits), in one run. The two paths take
+/// turns so that load from others on the machine falls on both alike. Removal is not timed.
+/// </summary>
+internal static class ContainerBenchmark
+{
+    private const int Vcpus = 1;
+    private const int MemoryMiB = 64;
+    private const int Warmup = 2;
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var iterations = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 20;
+        using var driver = new ContainerDriver(new ContainerDriverOptions());
+        var engine = await driver.GetEngineInfoAsync(CancellationToken.None);
+        Console.WriteLine($"engine: {engine.Name} {engine.Version} at {engine.Endpoint}; {iterations} runs each after {Warmup} warm-up runs; {Environment.ProcessorCount} cores");
+
+        // The first create imports the built-in image; it is not what is measured.
+        var seed = Definition("seed");
+        await driver.CreateAsync(seed, new Progress<int>(), CancellationToken.None);
+        await driver.DeleteAsync(seed.Id, CancellationToken.None);
+
+        var viaDriver = new List<double>();
+        var viaCli = new List<double>();
+        for (var i = 0; i < Warmup + iterations; i++)
+        {
+            var d = await TimeDriverAsync(driver, i);
+            var c = await TimeCliAsync(i);
+            if (i >= Warmup)
+            {
+                viaDriver.Add(d);
+                viaCli.Add(c);
+            }
+        }
+
+        Console.WriteLine();
+        Console.WriteLine("create+start of a busybox container (1 vCPU, 64 MiB), milliseconds");
+        Console.WriteLine($"{"path",-28} {"median",8} {"p90",8} {"min",8} {"max",8}");
+        Row("ContainerDriver (API)", viaDriver);
+        Row("podman run -d (CLI)", viaCli);
+        Console.WriteLine();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"ratio: podman CLI median / driver median = {Percentile(viaCli, 50) / Percentile(viaDriver, 50):0.00}"));
+        return 0;
+    }
+
+    private static GuestDefinition Definition(string tag) => new(
+        Guid.NewGuid(),
+        $"rmbench-{tag}-{Guid.NewGuid().ToString("N")[..8]}",
+        MachineKind.Container,
+        ContainerDriver.BuiltInImage,
+        [],
+        new MachineSpec(Vcpus, MemoryMiB, [], []),
+        new Dictionary<string, string> { ["bench"] = "containers" });
+
+    private static async Task<double> TimeDriverAsync(ContainerDriver driver, int i)
+    {
+        var definition = Definition($"api{i}");
+        var watch = Stopwatch.StartNew();
+        await driver.CreateAsync(definition, new Progress<int>(), CancellationToken.None);
+        var info = await driver.StartAsync(definition.Id, CancellationToken.None);
+        var elapsed = watch.Elapsed.TotalMilliseconds;
+        if (info.State != MachineState.Running)
+        {
+            throw new InvalidOperationException($"{definition.Name} is {info.State} after start.");
+        }
+
+        await driver.DeleteAsync(definition.Id, CancellationToken.None);
+        return elapsed;
+    }
+
+    private static async Task<double> TimeCliAsync(int i)
+    {
+        var name = $"rmbench-cli{i}-{Guid.NewGuid().ToString("N")[..8]}";
+        var watch = Stopwatch.StartNew();
+        var (code, error) = await PodmanAsync(
+            "run", "-d", "-t", "-i", "--name", name,
+            "--cpus", Vcpus.ToString(CultureInfo.InvariantCulture), "--memory", $"{MemoryMiB}m",
+            "--label", "ringmaster.bench=containers",
+            ContainerDriver.BuiltInImage, "sh");
+        var elapsed = watch.Elapsed.TotalMilliseconds;
+        if (code != 0)
+        {
+            throw new InvalidOperationException($"podman run failed: {error}");
+        }
+
+        await PodmanAsync("rm", "-f", "-t", "0", name);
+        return elapsed;
+    }
+
+    private static async Task<(int Code, string Error)> PodmanAsync(params string[] args)
+    {
+        var start = new ProcessStartInfo("podman") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("could not run podman");
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        await stdout;
+        return (process.ExitCode, await stderr);
+    }
+
+    private static void Row(string path, List<double> samples) =>
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{path,-28} {Percentile(samples, 50),8:0.0} {Percentile(samples, 90),8:0.0} {samples.Min(),8:0.0} {samples.Max(),8:0.0}"));
+
+    /// <summary>Nearest-rank percentile.</summary>
+    private static double Percentile(List<double> samples, int percent)
+    {
+        var sorted = samples.Order().ToList();
+        var rank = (int)Math.Ceiling(percent / 100.0 * sorted.Count);
+        return sorted[Math.Clamp(rank - 1, 0, sorted.Count - 1)];
+    }
+}
