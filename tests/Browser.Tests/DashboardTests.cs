@@ -1,0 +1,190 @@
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
+using Ringmaster.Core.Contracts;
+using Ringmaster.Core.Services;
+
+namespace Ringmaster.Browser.Tests;
+
+/// <summary>The dashboard tried as a new user would, in Chromium, against the real app and its embedded agent.</summary>
+[Collection(BrowserCollection.Name)]
+public sealed partial class DashboardTests(BrowserFixture fixture)
+{
+    private static readonly TimeSpan s_live = TimeSpan.FromSeconds(5);
+    private RingmasterApp App => fixture.App;
+
+    [Fact]
+    public async Task EveryPage_NewUser_ShowsRealDataInWords()
+    {
+        var page = await fixture.NewPageAsync();
+
+        await App.GotoAsync(page, "/");
+        await Expect(page.GetByTestId("hosts-online")).ToHaveTextAsync("1");
+        await Expect(page.Locator("[data-test=capacity-host][data-host=browser-test-host]")).ToContainTextAsync("vCPUs");
+        await BrowserFixture.ScreenshotAsync(page, "overview");
+
+        await page.GetByRole(AriaRole.Link, new() { Name = "Hosts" }).ClickAsync();
+        var host = page.Locator("[data-test=host][data-host=browser-test-host]");
+        await Expect(host.GetByTestId("host-status")).ToHaveTextAsync("online");
+        await Expect(host.GetByTestId("capabilities")).ToContainTextAsync("hardware virtualization:");
+        await Expect(host.GetByTestId("capabilities")).ToContainTextAsync("KVM:");
+        await Expect(host.GetByTestId("capabilities")).ToContainTextAsync("container engine:");
+        await BrowserFixture.ScreenshotAsync(page, "hosts");
+
+        await page.GetByRole(AriaRole.Link, new() { Name = "Catalog" }).ClickAsync();
+        await Expect(page.Locator("[data-template=busybox]")).ToContainTextAsync("BusyBox container");
+        await Expect(page.Locator("[data-template=default]")).ToContainTextAsync("RISC-V");
+        await BrowserFixture.ScreenshotAsync(page, "catalog");
+
+        await page.GetByRole(AriaRole.Link, new() { Name = "Machines" }).ClickAsync();
+        await Expect(page.GetByTestId("machines-grid")).ToBeVisibleAsync();
+        await BrowserFixture.ScreenshotAsync(page, "machines");
+
+        await page.GetByRole(AriaRole.Link, new() { Name = "Operations" }).ClickAsync();
+        await Expect(page.GetByTestId("operation-total")).ToContainTextAsync("operations");
+        await BrowserFixture.ScreenshotAsync(page, "operations");
+
+        await page.GetByTestId("theme-toggle").ClickAsync();
+        await BrowserFixture.ScreenshotAsync(page, "operations-dark");
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task Catalog_LaunchBusybox_LandsOnConsoleThatEchoes()
+    {
+        var page = await fixture.NewPageAsync();
+        await App.GotoAsync(page, "/catalog");
+
+        await page.Locator("[data-template=busybox]").GetByTestId("launch").ClickAsync();
+        await Expect(page.GetByTestId("launch-progress")).ToBeVisibleAsync();
+        await page.WaitForURLAsync(MachineUrl(), new() { Timeout = 120_000 });
+        await Expect(page.GetByTestId("state")).ToHaveTextAsync("running", new() { Timeout = 30_000 });
+
+        var console = page.GetByTestId("console");
+        await Expect(console).ToHaveAttributeAsync("data-state", "open", new() { Timeout = 30_000 });
+        await TypeInConsoleAsync(page, "echo hello-ringmaster");
+        // Once echoed as typed, once as the command's output.
+        await WaitForConsoleAsync(page, text => Regex.Count(text, "hello-ringmaster") >= 2, TimeSpan.FromSeconds(20));
+        await BrowserFixture.ScreenshotAsync(page, "machine-console-busybox");
+
+        await page.GetByTestId("machine-operations").GetByRole(AriaRole.Link).First.ClickAsync();
+        await Expect(page.GetByTestId("operation-state")).ToHaveTextAsync("succeeded");
+        await BrowserFixture.ScreenshotAsync(page, "operation-detail");
+        await page.Context.CloseAsync();
+    }
+
+    [Fact(Skip = "Needs the emulator VM driver (the emulator issue); the test is complete and runs once the driver is registered.")]
+    public async Task Catalog_LaunchDefaultVm_BootsLinuxAndUnameSaysRiscv64()
+    {
+        var page = await fixture.NewPageAsync();
+        await App.GotoAsync(page, "/catalog");
+
+        await page.Locator("[data-template=default]").GetByTestId("launch").ClickAsync();
+        await page.WaitForURLAsync(MachineUrl(), new() { Timeout = 120_000 });
+        await Expect(page.GetByTestId("console")).ToHaveAttributeAsync("data-state", "open", new() { Timeout = 30_000 });
+        await WaitForConsoleAsync(page, text => text.Contains("Linux version", StringComparison.Ordinal), TimeSpan.FromMinutes(2));
+        await WaitForConsoleAsync(page, text => PromptPattern().IsMatch(text), TimeSpan.FromMinutes(5));
+        await BrowserFixture.ScreenshotAsync(page, "machine-console-vm-boot");
+
+        await TypeInConsoleAsync(page, "uname -m");
+        await WaitForConsoleAsync(page, text => Regex.IsMatch(text, @"^riscv64\s*$", RegexOptions.Multiline), TimeSpan.FromSeconds(30));
+        await BrowserFixture.ScreenshotAsync(page, "machine-console-vm-uname");
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task Machines_StopFromGrid_StateChangesLiveInBothTabs()
+    {
+        var name = "grid-stop-" + Guid.NewGuid().ToString("N")[..6];
+        await CreateRunningContainerAsync(name);
+
+        var first = await fixture.NewPageAsync();
+        var second = await first.Context.NewPageAsync();
+        await App.GotoAsync(first, "/machines");
+        await App.GotoAsync(second, "/machines");
+        foreach (var tab in new[] { first, second })
+        {
+            await tab.Locator("input[data-test=filter-name], [data-test=filter-name] input").First.FillAsync(name);
+            await Expect(State(tab, name)).ToHaveTextAsync("running");
+        }
+
+        await first.Locator("tr", new() { Has = first.Locator($"[data-machine='{name}']") }).Locator("input[type=checkbox]").CheckAsync();
+        await Expect(first.GetByTestId("selected-count")).ToHaveTextAsync("1 selected");
+        await first.GetByTestId("bulk-stop").ClickAsync();
+        await Expect(first.GetByTestId("bulk-preview")).ToContainTextAsync($"{name} (running): will stop");
+        await BrowserFixture.ScreenshotAsync(first, "machines-bulk-preview");
+        await first.GetByTestId("bulk-confirm").ClickAsync();
+        await Expect(first.GetByTestId("bulk-result")).ToContainTextAsync("stop started");
+        await first.GetByTestId("bulk-close").ClickAsync();
+
+        // No reload: the change is pushed to both tabs.
+        await Expect(State(first, name)).ToHaveTextAsync("stopped", new() { Timeout = 30_000 });
+        await Expect(State(second, name)).ToHaveTextAsync("stopped", new() { Timeout = 5_000 });
+        await BrowserFixture.ScreenshotAsync(second, "machines-stopped-second-tab");
+        await first.Context.CloseAsync();
+    }
+
+    private static ILocator State(IPage page, string machine) => page.Locator($"[data-machine='{machine}'] [data-test=state]");
+
+    private Regex MachineUrl() => new($"^{Regex.Escape(App.Address.ToString())}machines/[0-9a-f-]{{36}}$");
+
+    private async Task CreateRunningContainerAsync(string name)
+    {
+        using var scope = App.Services.CreateScope();
+        var machines = scope.ServiceProvider.GetRequiredService<MachineService>();
+        var result = await machines.CreateAsync(new CreateMachineRequest(name, "busybox"), "browser-test");
+        Assert.True(result.Kind == ResultKind.Ok, result.Message + " " + string.Join(" ", result.Errors?.SelectMany(e => e.Value) ?? []));
+        await scope.ServiceProvider.GetRequiredService<OperationService>().WhenIdleAsync();
+    }
+
+    private static async Task TypeInConsoleAsync(IPage page, string line)
+    {
+        var console = page.GetByTestId("console");
+        if (await console.GetAttributeAsync("data-console") == "xterm")
+        {
+            await console.ClickAsync();
+            await page.Keyboard.TypeAsync(line);
+            await page.Keyboard.PressAsync("Enter");
+        }
+        else
+        {
+            await console.Locator("input").FillAsync(line);
+            await console.Locator("input").PressAsync("Enter");
+        }
+    }
+
+    /// <summary>Waits until the console shows text that satisfies <paramref name="condition"/>.</summary>
+    private static async Task WaitForConsoleAsync(IPage page, Func<string, bool> condition, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        var text = "";
+        while (DateTime.UtcNow < deadline)
+        {
+            text = await ConsoleTextAsync(page);
+            if (condition(text))
+            {
+                return;
+            }
+
+            await Task.Delay(200);
+        }
+
+        Assert.Fail($"The console did not show what was expected within {timeout.TotalSeconds:0} s; it shows:\n{text}");
+    }
+
+    /// <summary>What the console shows on screen (xterm's rows, or the plain console's text).</summary>
+    private static Task<string> ConsoleTextAsync(IPage page) => page.EvaluateAsync<string>("""
+        () => {
+          const c = document.querySelector('[data-test=console]');
+          const rows = c.querySelector('.xterm-rows');
+          if (rows) return Array.from(rows.children).map(r => r.textContent.replace(/\u00a0/g, ' ')).join('\n');
+          const pre = c.querySelector('pre');
+          return pre ? pre.textContent : '';
+        }
+        """);
+
+    private static ILocatorAssertions Expect(ILocator locator) => Assertions.Expect(locator);
+
+    [GeneratedRegex(@"[#$] ?$", RegexOptions.Multiline)]
+    private static partial Regex PromptPattern();
+}
