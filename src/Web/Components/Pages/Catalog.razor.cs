@@ -96,7 +96,7 @@ public partial class Catalog
     }
 
     /// <summary>A fresh name: the template's name and a short random suffix.</summary>
-    internal static string NewName(string template)
+    public static string NewName(string template)
     {
         var stem = new string([.. template.ToLowerInvariant().Select(c => char.IsAsciiLetterOrDigit(c) ? c : '-')]).Trim('-');
         if (stem.Length == 0 || !char.IsAsciiLetter(stem[0]))

@@ -76,7 +76,13 @@ public partial class Machines
         {
             var page = await Data.QueryMachinesAsync(query, cancellationToken);
             _error = null;
-            _total = page.Total;
+            if (_total != page.Total)
+            {
+                // The count lives outside the grid: render the page around it too.
+                _total = page.Total;
+                _ = InvokeAsync(StateHasChanged);
+            }
+
             _live.Clear();
             _onPage = [.. page.Items.Select(m => m.Id)];
             return new GridData<MachineView> { Items = page.Items, TotalItems = page.Total };
