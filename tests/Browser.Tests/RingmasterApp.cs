@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 
@@ -23,6 +24,7 @@ public sealed class RingmasterApp : WebApplicationFactory<Program>
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Development");
+        builder.UseSolutionRelativeContentRoot("src/Web", "Console.sln");
         builder.UseSetting("Ringmaster:Data", DataPath);
         builder.UseSetting("Agent:Embedded", "true");
         builder.UseSetting("Agent:JoinToken", JoinToken);

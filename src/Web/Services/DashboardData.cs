@@ -60,26 +60,40 @@ public sealed class DashboardData(IDbContextFactory<RingmasterDbContext> dbFacto
         }
 
         var total = await machines.CountAsync(cancellationToken);
-        var joined = from m in machines
-                     join h in db.Hosts on m.HostId equals h.Id into hs
-                     from h in hs.DefaultIfEmpty()
-                     select new { Machine = m, Host = h == null ? null : h.Name };
-        joined = (query.Sort, query.Descending) switch
-        {
-            (MachineSort.State, false) => joined.OrderBy(r => r.Machine.State).ThenBy(r => r.Machine.Name),
-            (MachineSort.State, true) => joined.OrderByDescending(r => r.Machine.State).ThenBy(r => r.Machine.Name),
-            (MachineSort.Kind, false) => joined.OrderBy(r => r.Machine.Kind).ThenBy(r => r.Machine.Name),
-            (MachineSort.Kind, true) => joined.OrderByDescending(r => r.Machine.Kind).ThenBy(r => r.Machine.Name),
-            (MachineSort.Host, false) => joined.OrderBy(r => r.Host).ThenBy(r => r.Machine.Name),
-            (MachineSort.Host, true) => joined.OrderByDescending(r => r.Host).ThenBy(r => r.Machine.Name),
-            (MachineSort.Created, false) => joined.OrderBy(r => r.Machine.CreatedAt).ThenBy(r => r.Machine.Name),
-            (MachineSort.Created, true) => joined.OrderByDescending(r => r.Machine.CreatedAt).ThenBy(r => r.Machine.Name),
-            (_, true) => joined.OrderByDescending(r => r.Machine.Name),
-            _ => joined.OrderBy(r => r.Machine.Name),
-        };
         var pageSize = Math.Clamp(query.PageSize, 1, 500);
-        var rows = await joined.Skip(Math.Max(0, query.Page) * pageSize).Take(pageSize).ToListAsync(cancellationToken);
-        return new MachinePage([.. rows.Select(r => r.Machine.ToView(r.Host))], total);
+        var skip = Math.Max(0, query.Page) * pageSize;
+        List<MachineEntity> rows;
+        if (query.Sort == MachineSort.Host)
+        {
+            // Only this sort needs the hosts' names in the query; the others page on the machines alone (and their indexes).
+            var joined = from m in machines
+                         join h in db.Hosts on m.HostId equals h.Id into hs
+                         from h in hs.DefaultIfEmpty()
+                         select new { Machine = m, Host = h == null ? null : h.Name };
+            joined = query.Descending
+                ? joined.OrderByDescending(r => r.Host).ThenBy(r => r.Machine.Name)
+                : joined.OrderBy(r => r.Host).ThenBy(r => r.Machine.Name);
+            rows = await joined.Skip(skip).Take(pageSize).Select(r => r.Machine).ToListAsync(cancellationToken);
+        }
+        else
+        {
+            machines = (query.Sort, query.Descending) switch
+            {
+                (MachineSort.State, false) => machines.OrderBy(m => m.State).ThenBy(m => m.Name),
+                (MachineSort.State, true) => machines.OrderByDescending(m => m.State).ThenBy(m => m.Name),
+                (MachineSort.Kind, false) => machines.OrderBy(m => m.Kind).ThenBy(m => m.Name),
+                (MachineSort.Kind, true) => machines.OrderByDescending(m => m.Kind).ThenBy(m => m.Name),
+                (MachineSort.Created, false) => machines.OrderBy(m => m.CreatedAt).ThenBy(m => m.Name),
+                (MachineSort.Created, true) => machines.OrderByDescending(m => m.CreatedAt).ThenBy(m => m.Name),
+                (_, true) => machines.OrderByDescending(m => m.Name),
+                _ => machines.OrderBy(m => m.Name),
+            };
+            rows = await machines.Skip(skip).Take(pageSize).ToListAsync(cancellationToken);
+        }
+
+        var hostIds = rows.Where(m => m.HostId != null).Select(m => m.HostId!.Value).Distinct().ToList();
+        var hosts = await db.Hosts.Where(h => hostIds.Contains(h.Id)).ToDictionaryAsync(h => h.Id, h => h.Name, cancellationToken);
+        return new MachinePage([.. rows.Select(m => m.ToView(m.HostId is { } id ? hosts.GetValueOrDefault(id) : null))], total);
     }
 
     /// <summary>A LIKE pattern over the labels' JSON text: <c>key</c> or <c>key=value</c>.</summary>
