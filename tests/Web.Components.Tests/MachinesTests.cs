@@ -2,6 +2,7 @@ using Ringmaster.Core.Contracts;
 using Ringmaster.Core.Services;
 using Ringmaster.Web.Components.Pages;
 using Ringmaster.Web.Components.Tests.Infrastructure;
+using Ringmaster.Web.Services;
 
 namespace Ringmaster.Web.Components.Tests;
 
@@ -107,5 +108,18 @@ public sealed class MachinesTests : DashboardTestContext
             Assert.Contains(results, r => r.Contains("web-3: Machine web-3 cannot be reached: its host is offline.", StringComparison.Ordinal));
         });
         Assert.Equal(2, Actions.Calls.Count);
+    }
+
+    [Fact]
+    public void Machines_SortByState_AsksTheServerToSort()
+    {
+        Data.Machines.Add(Sample.Machine("web-1"));
+        var cut = Render<Machines>();
+        cut.WaitForAssertion(() => Assert.Single(cut.FindAll("[data-test=machine-name]")));
+
+        var header = cut.FindAll("th").First(th => th.TextContent.Trim() == "State");
+        header.QuerySelector(".sortable-column-header")!.Click();
+
+        cut.WaitForAssertion(() => Assert.Contains(Data.MachineQueries, q => q.Sort == MachineSort.State), Live);
     }
 }

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.Components.Web;
 using MudBlazor;
 
 namespace Ringmaster.Web.Components.Layout;
@@ -14,6 +15,11 @@ public partial class MainLayout
     private bool _drawerOpen = true;
     private bool _dark;
     private bool _interactive;
+    private ErrorBoundary? _errors;
+
+    private void Recover() => _errors?.Recover();
+
+    protected override void OnParametersSet() => _errors?.Recover();
 
     private void ToggleDrawer() => _drawerOpen = !_drawerOpen;
 
