@@ -1,4 +1,7 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
+using Ringmaster.Core.Services;
 
 namespace Ringmaster.Browser.Tests;
 
@@ -8,6 +11,9 @@ public sealed class BrowserFixture : IAsyncLifetime
     public RingmasterApp App { get; } = new();
     public IPlaywright Playwright { get; private set; } = null!;
     public IBrowser Browser { get; private set; } = null!;
+
+    /// <summary>The machines the tests made; deleted (with their containers) at the end.</summary>
+    public ConcurrentBag<Guid> Created { get; } = [];
 
     /// <summary>Where screenshots go: artifacts/screenshots at the repository root.</summary>
     public static string ScreenshotFolder { get; } = FindScreenshotFolder();
@@ -47,6 +53,15 @@ public sealed class BrowserFixture : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
+        var machines = App.Services.GetRequiredService<MachineService>();
+        var operations = App.Services.GetRequiredService<OperationService>();
+        await operations.WhenIdleAsync();
+        foreach (var id in Created)
+        {
+            await machines.DeleteAsync(id, "browser-test");
+        }
+
+        await operations.WhenIdleAsync();
         await Browser.DisposeAsync();
         Playwright.Dispose();
         await App.DisposeAsync();

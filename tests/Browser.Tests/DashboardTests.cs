@@ -23,7 +23,7 @@ public sealed partial class DashboardTests(BrowserFixture fixture)
         await Expect(page.Locator("[data-test=capacity-host][data-host=browser-test-host]")).ToContainTextAsync("vCPUs");
         await BrowserFixture.ScreenshotAsync(page, "overview");
 
-        await page.GetByRole(AriaRole.Link, new() { Name = "Hosts" }).ClickAsync();
+        await NavigateAsync(page, "Hosts");
         var host = page.Locator("[data-test=host][data-host=browser-test-host]");
         await Expect(host.GetByTestId("host-status")).ToHaveTextAsync("online");
         await Expect(host.GetByTestId("capabilities")).ToContainTextAsync("hardware virtualization:");
@@ -31,16 +31,16 @@ public sealed partial class DashboardTests(BrowserFixture fixture)
         await Expect(host.GetByTestId("capabilities")).ToContainTextAsync("container engine:");
         await BrowserFixture.ScreenshotAsync(page, "hosts");
 
-        await page.GetByRole(AriaRole.Link, new() { Name = "Catalog" }).ClickAsync();
+        await NavigateAsync(page, "Catalog");
         await Expect(page.Locator("[data-template=busybox]")).ToContainTextAsync("BusyBox container");
         await Expect(page.Locator("[data-template=default]")).ToContainTextAsync("RISC-V");
         await BrowserFixture.ScreenshotAsync(page, "catalog");
 
-        await page.GetByRole(AriaRole.Link, new() { Name = "Machines" }).ClickAsync();
+        await NavigateAsync(page, "Machines");
         await Expect(page.GetByTestId("machines-grid")).ToBeVisibleAsync();
         await BrowserFixture.ScreenshotAsync(page, "machines");
 
-        await page.GetByRole(AriaRole.Link, new() { Name = "Operations" }).ClickAsync();
+        await NavigateAsync(page, "Operations");
         await Expect(page.GetByTestId("operation-total")).ToContainTextAsync("operations");
         await BrowserFixture.ScreenshotAsync(page, "operations");
 
@@ -58,6 +58,7 @@ public sealed partial class DashboardTests(BrowserFixture fixture)
         await page.Locator("[data-template=busybox]").GetByTestId("launch").ClickAsync();
         await Expect(page.GetByTestId("launch-progress")).ToBeVisibleAsync();
         await page.WaitForURLAsync(MachineUrl(), new() { Timeout = 120_000 });
+        fixture.Created.Add(Guid.Parse(page.Url[^36..]));
         await Expect(page.GetByTestId("state")).ToHaveTextAsync("running", new() { Timeout = 30_000 });
 
         var console = page.GetByTestId("console");
@@ -81,6 +82,7 @@ public sealed partial class DashboardTests(BrowserFixture fixture)
 
         await page.Locator("[data-template=default]").GetByTestId("launch").ClickAsync();
         await page.WaitForURLAsync(MachineUrl(), new() { Timeout = 120_000 });
+        fixture.Created.Add(Guid.Parse(page.Url[^36..]));
         await Expect(page.GetByTestId("console")).ToHaveAttributeAsync("data-state", "open", new() { Timeout = 30_000 });
         await WaitForConsoleAsync(page, text => text.Contains("Linux version", StringComparison.Ordinal), TimeSpan.FromMinutes(2));
         await WaitForConsoleAsync(page, text => PromptPattern().IsMatch(text), TimeSpan.FromMinutes(5));
@@ -118,11 +120,25 @@ public sealed partial class DashboardTests(BrowserFixture fixture)
         await first.GetByTestId("bulk-close").ClickAsync();
 
         // No reload: the change is pushed to both tabs.
-        await Expect(State(first, name)).ToHaveTextAsync("stopped", new() { Timeout = 30_000 });
+        try
+        {
+            await Expect(State(first, name)).ToHaveTextAsync("stopped", new() { Timeout = 30_000 });
+        }
+        catch (PlaywrightException)
+        {
+            var data = App.Services.GetRequiredService<Ringmaster.Web.Services.IDashboardData>();
+            var machine = (await data.QueryMachinesAsync(new(Name: name))).Items.Single();
+            Assert.Fail($"{name} did not show as stopped; the inventory says {machine.State}: {machine.Detail}");
+        }
+
         await Expect(State(second, name)).ToHaveTextAsync("stopped", new() { Timeout = 5_000 });
         await BrowserFixture.ScreenshotAsync(second, "machines-stopped-second-tab");
         await first.Context.CloseAsync();
     }
+
+    /// <summary>Follows a link of the navigation drawer, as a user would.</summary>
+    private static Task NavigateAsync(IPage page, string name) =>
+        page.Locator(".mud-drawer").GetByRole(AriaRole.Link, new() { Name = name, Exact = true }).ClickAsync();
 
     private static ILocator State(IPage page, string machine) => page.Locator($"[data-machine='{machine}'] [data-test=state]");
 
@@ -134,6 +150,7 @@ public sealed partial class DashboardTests(BrowserFixture fixture)
         var machines = scope.ServiceProvider.GetRequiredService<MachineService>();
         var result = await machines.CreateAsync(new CreateMachineRequest(name, "busybox"), "browser-test");
         Assert.True(result.Kind == ResultKind.Ok, result.Message + " " + string.Join(" ", result.Errors?.SelectMany(e => e.Value) ?? []));
+        fixture.Created.Add(result.Value!.Machine!.Id);
         await scope.ServiceProvider.GetRequiredService<OperationService>().WhenIdleAsync();
     }
 
