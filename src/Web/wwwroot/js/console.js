@@ -3,20 +3,24 @@
 // reconnects with backoff when it closes (the guest rebooted, the server restarted).
 // There is no resize message on the socket yet: a resize only refits the terminal locally.
 
+const scripts = new Map();
+
 function loadScript(src) {
-  return new Promise((resolve, reject) => {
-    const existing = document.querySelector(`script[data-src="${src}"]`);
-    if (existing) {
-      existing.dataset.loaded === "1" ? resolve() : existing.addEventListener("load", () => resolve());
-      return;
-    }
-    const s = document.createElement("script");
-    s.src = src;
-    s.dataset.src = src;
-    s.onload = () => { s.dataset.loaded = "1"; resolve(); };
-    s.onerror = () => reject(new Error("not found: " + src));
-    document.head.appendChild(s);
-  });
+  if (!scripts.has(src)) {
+    scripts.set(src, new Promise((resolve, reject) => {
+      const s = document.createElement("script");
+      s.src = src;
+      s.onload = () => resolve();
+      s.onerror = () => {
+        // Forget the failure, so a later console tries again.
+        scripts.delete(src);
+        s.remove();
+        reject(new Error("not found: " + src));
+      };
+      document.head.appendChild(s);
+    }));
+  }
+  return scripts.get(src);
 }
 
 async function loadXterm() {
