@@ -28,7 +28,7 @@ public sealed class DashboardData(IDbContextFactory<RingmasterDbContext> dbFacto
         var rows = await db.Machines.AsNoTracking()
             .Select(m => new { m.Id, m.State, m.Kind, m.HostId, m.Spec })
             .ToListAsync(cancellationToken);
-        return [.. rows.Select(m => new MachineSummary(m.Id, m.State, m.Kind, m.HostId, m.Spec.Vcpus, m.Spec.MemoryMiB, m.Spec.DiskGiB))];
+        return [.. rows.Select(m => new MachineSummary(m.Id, m.State, m.Kind, m.HostId, m.Spec.Vcpus, m.Spec.MemoryMiB, m.Spec.DiskGiB, m.Spec.Networks.Count))];
     }
 
     public async Task<MachinePage> QueryMachinesAsync(MachineQuery query, CancellationToken cancellationToken = default)

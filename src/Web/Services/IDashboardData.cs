@@ -28,9 +28,9 @@ public enum MachineSort
 public sealed record MachinePage(IReadOnlyList<MachineView> Items, int Total);
 
 /// <summary>The little the Overview needs of every machine to count and sum it.</summary>
-public sealed record MachineSummary(Guid Id, MachineState State, MachineKind Kind, Guid? HostId, int Vcpus, int MemoryMiB, int DiskGiB)
+public sealed record MachineSummary(Guid Id, MachineState State, MachineKind Kind, Guid? HostId, int Vcpus, int MemoryMiB, int DiskGiB, int Networks)
 {
-    public static MachineSummary Of(MachineView m) => new(m.Id, m.State, m.Kind, m.HostId, m.Spec.Vcpus, m.Spec.MemoryMiB, m.Spec.DiskGiB);
+    public static MachineSummary Of(MachineView m) => new(m.Id, m.State, m.Kind, m.HostId, m.Spec.Vcpus, m.Spec.MemoryMiB, m.Spec.DiskGiB, m.Spec.Networks.Count);
 }
 
 /// <summary>How the Operations page asks for a page of the task log.</summary>

@@ -104,7 +104,7 @@ public partial class Overview
             AllocatedDiskGiB: machines.Sum(m => (long)m.DiskGiB),
             NetRxPerSecond: rates.Sum(r => r.NetRxPerSecond),
             NetTxPerSecond: rates.Sum(r => r.NetTxPerSecond),
-            NetworkCount: machines.Count);
+            NetworkCount: machines.Sum(m => m.Networks));
     }
 
     private CoreFourUsage Total()
@@ -123,6 +123,6 @@ public partial class Overview
             _machines.Values.Sum(m => (long)m.DiskGiB),
             _rates.All.Sum(r => r.NetRxPerSecond),
             _rates.All.Sum(r => r.NetTxPerSecond),
-            _machines.Count);
+            _machines.Values.Sum(m => m.Networks));
     }
 }
