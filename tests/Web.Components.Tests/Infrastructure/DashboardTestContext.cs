@@ -26,8 +26,16 @@ public abstract class DashboardTestContext : BunitContext, IAsyncLifetime
     protected IRenderedComponent<MudDialogProvider> Dialogs { get; private set; } = null!;
     protected IRenderedComponent<MudSnackbarProvider> Snackbars { get; private set; } = null!;
 
+    /// <summary>False for tests of the layout, which renders the providers itself.</summary>
+    protected virtual bool RendersProviders => true;
+
     public Task InitializeAsync()
     {
+        if (!RendersProviders)
+        {
+            return Task.CompletedTask;
+        }
+
         Popovers = Render<MudPopoverProvider>();
         Dialogs = Render<MudDialogProvider>();
         Snackbars = Render<MudSnackbarProvider>();

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Web;
+using Microsoft.JSInterop;
 using MudBlazor;
 
 namespace Ringmaster.Web.Components.Layout;
@@ -23,15 +24,40 @@ public partial class MainLayout
 
     private void ToggleDrawer() => _drawerOpen = !_drawerOpen;
 
-    private void ToggleTheme() => _dark = !_dark;
+    private const string ThemeKey = "ringmaster.theme";
 
-    protected override void OnAfterRender(bool firstRender)
+    [Inject] public required IJSRuntime Js { get; init; }
+
+    private async Task ToggleTheme()
     {
-        if (firstRender)
+        _dark = !_dark;
+        try
         {
-            // Marks the page as interactive (the circuit is up): browser tests wait for it.
-            _interactive = true;
-            StateHasChanged();
+            await Js.InvokeVoidAsync("localStorage.setItem", ThemeKey, _dark ? "dark" : "light");
         }
+        catch (JSException)
+        {
+            // Storage refused (private mode): the choice lasts for this page only.
+        }
+    }
+
+    protected override async Task OnAfterRenderAsync(bool firstRender)
+    {
+        if (!firstRender)
+        {
+            return;
+        }
+
+        try
+        {
+            _dark = await Js.InvokeAsync<string?>("localStorage.getItem", ThemeKey) == "dark";
+        }
+        catch (JSException)
+        {
+        }
+
+        // Marks the page as interactive (the circuit is up): browser tests wait for it.
+        _interactive = true;
+        StateHasChanged();
     }
 }
