@@ -122,4 +122,27 @@ public sealed class MachinesTests : DashboardTestContext
 
         cut.WaitForAssertion(() => Assert.Contains(Data.MachineQueries, q => q.Sort == MachineSort.State), Live);
     }
+
+    [Fact]
+    public void Machines_ChangeArrivesWhileAReloadReadsOlderRows_NewerStateStays()
+    {
+        var machine = Sample.Machine("web-1", MachineState.Running);
+        var other = Sample.Machine("web-2", MachineState.Running);
+        Data.Machines.AddRange([machine, other]);
+        var cut = Render<Machines>();
+        cut.WaitForAssertion(() => Assert.Equal("running", cut.Find("[data-machine=web-1] [data-test=state]").TextContent));
+        cut.WaitForState(() => Data.Subscribers == 1);
+        var queries = Data.MachineQueries.Count;
+        Data.QueryGate = new TaskCompletionSource();
+
+        Data.Publish(new MachineRemoved(other.Id, other.Name));
+        // The reload has read its rows (web-1 still running) and waits on the slow database.
+        Assert.True(SpinWait.SpinUntil(() => Data.MachineQueries.Count > queries, Live));
+        Data.Publish(new MachineChanged(machine with { State = MachineState.Stopped, UpdatedAt = machine.UpdatedAt.AddSeconds(1) }));
+        cut.WaitForAssertion(() => Assert.Equal("stopped", cut.Find("[data-machine=web-1] [data-test=state]").TextContent), Live);
+        Data.QueryGate.SetResult();
+
+        cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[data-machine=web-2]")), Live);
+        Assert.Equal("stopped", cut.Find("[data-machine=web-1] [data-test=state]").TextContent);
+    }
 }

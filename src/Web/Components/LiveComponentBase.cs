@@ -15,6 +15,7 @@ public abstract class LiveComponentBase : ComponentBase, IAsyncDisposable
     private readonly CancellationTokenSource _closed = new();
     private Task? _watch;
     private int _reloadPending;
+    private List<LiveChange>? _duringReload;
 
     [Inject] public required IDashboardData Data { get; init; }
 
@@ -58,7 +59,22 @@ public abstract class LiveComponentBase : ComponentBase, IAsyncDisposable
             Volatile.Write(ref _reloadPending, 0);
             await InvokeAsync(async () =>
             {
-                await LoadAsync(_closed.Token);
+                // Changes that arrive while the snapshot loads may be older in it than on screen:
+                // they are applied again once it is in.
+                _duringReload = [];
+                try
+                {
+                    await LoadAsync(_closed.Token);
+                    foreach (var change in _duringReload)
+                    {
+                        Apply(change);
+                    }
+                }
+                finally
+                {
+                    _duringReload = null;
+                }
+
                 StateHasChanged();
             });
         }
@@ -82,6 +98,7 @@ public abstract class LiveComponentBase : ComponentBase, IAsyncDisposable
                     var change = changes.Current;
                     await InvokeAsync(() =>
                     {
+                        _duringReload?.Add(change);
                         if (Apply(change))
                         {
                             StateHasChanged();

@@ -70,7 +70,21 @@ public sealed class FakeDashboardData : IDashboardData
     public Task<IReadOnlyList<MachineSummary>> GetMachineSummariesAsync(CancellationToken cancellationToken = default) =>
         Task.FromResult<IReadOnlyList<MachineSummary>>([.. Machines.Select(MachineSummary.Of)]);
 
-    public Task<MachinePage> QueryMachinesAsync(MachineQuery query, CancellationToken cancellationToken = default)
+    /// <summary>When set, machine queries read their rows at once but answer only when it completes (a slow database).</summary>
+    public TaskCompletionSource? QueryGate { get; set; }
+
+    public async Task<MachinePage> QueryMachinesAsync(MachineQuery query, CancellationToken cancellationToken = default)
+    {
+        var page = ReadMachines(query);
+        if (QueryGate is { } gate)
+        {
+            await gate.Task;
+        }
+
+        return page;
+    }
+
+    private MachinePage ReadMachines(MachineQuery query)
     {
         lock (Machines)
         {
@@ -97,7 +111,7 @@ public sealed class FakeDashboardData : IDashboardData
             }
 
             var list = rows.OrderBy(m => m.Name, StringComparer.Ordinal).ToList();
-            return Task.FromResult(new MachinePage([.. list.Skip(query.Page * query.PageSize).Take(query.PageSize)], list.Count));
+            return new MachinePage([.. list.Skip(query.Page * query.PageSize).Take(query.PageSize)], list.Count);
         }
     }
 

@@ -83,8 +83,17 @@ public partial class Machines
                 _ = InvokeAsync(StateHasChanged);
             }
 
-            _live.Clear();
             _onPage = [.. page.Items.Select(m => m.Id)];
+            // Keep a pushed change that is newer than what the query read.
+            var rows = page.Items.ToDictionary(m => m.Id);
+            foreach (var id in _live.Keys.ToList())
+            {
+                if (!rows.TryGetValue(id, out var row) || row.UpdatedAt > _live[id].UpdatedAt)
+                {
+                    _live.Remove(id);
+                }
+            }
+
             return new GridData<MachineView> { Items = page.Items, TotalItems = page.Total };
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
