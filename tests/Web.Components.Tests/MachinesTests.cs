@@ -145,4 +145,22 @@ public sealed class MachinesTests : DashboardTestContext
         cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[data-machine=web-2]")), Live);
         Assert.Equal("stopped", cut.Find("[data-machine=web-1] [data-test=state]").TextContent);
     }
+
+    [Fact]
+    public void Machines_ChangesPublishedOutOfOrder_NewestStateShows()
+    {
+        var machine = Sample.Machine("web-1", MachineState.Running);
+        Data.Machines.Add(machine);
+        var cut = Render<Machines>();
+        cut.WaitForAssertion(() => Assert.Equal("running", cut.Find("[data-machine=web-1] [data-test=state]").TextContent));
+        cut.WaitForState(() => Data.Subscribers == 1);
+
+        Data.Publish(new MachineChanged(machine with { State = MachineState.Stopped, UpdatedAt = machine.UpdatedAt.AddSeconds(2) }));
+        Data.Publish(new MachineChanged(machine with { State = MachineState.Error, UpdatedAt = machine.UpdatedAt.AddSeconds(1) }));
+        Data.Publish(new MachineChanged(Sample.Machine("marker", MachineState.Creating)));
+
+        cut.WaitForAssertion(() => Assert.Equal("stopped", cut.Find("[data-machine=web-1] [data-test=state]").TextContent), Live);
+        cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll("[data-machine=marker]")), Live);
+        Assert.Equal("stopped", cut.Find("[data-machine=web-1] [data-test=state]").TextContent);
+    }
 }

@@ -26,9 +26,9 @@ public sealed class DashboardData(IDbContextFactory<RingmasterDbContext> dbFacto
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var rows = await db.Machines.AsNoTracking()
-            .Select(m => new { m.Id, m.State, m.Kind, m.HostId, m.Spec })
+            .Select(m => new { m.Id, m.State, m.Kind, m.HostId, m.Spec, m.UpdatedAt })
             .ToListAsync(cancellationToken);
-        return [.. rows.Select(m => new MachineSummary(m.Id, m.State, m.Kind, m.HostId, m.Spec.Vcpus, m.Spec.MemoryMiB, m.Spec.DiskGiB, m.Spec.Networks.Count))];
+        return [.. rows.Select(m => new MachineSummary(m.Id, m.State, m.Kind, m.HostId, m.Spec.Vcpus, m.Spec.MemoryMiB, m.Spec.DiskGiB, m.Spec.Networks.Count, Views.Utc(m.UpdatedAt)))];
     }
 
     public async Task<MachinePage> QueryMachinesAsync(MachineQuery query, CancellationToken cancellationToken = default)

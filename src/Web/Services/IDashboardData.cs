@@ -28,9 +28,15 @@ public enum MachineSort
 public sealed record MachinePage(IReadOnlyList<MachineView> Items, int Total);
 
 /// <summary>The little the Overview needs of every machine to count and sum it.</summary>
-public sealed record MachineSummary(Guid Id, MachineState State, MachineKind Kind, Guid? HostId, int Vcpus, int MemoryMiB, int DiskGiB, int Networks)
+public sealed record MachineSummary(Guid Id, MachineState State, MachineKind Kind, Guid? HostId, int Vcpus, int MemoryMiB, int DiskGiB, int Networks, DateTimeOffset UpdatedAt)
 {
-    public static MachineSummary Of(MachineView m) => new(m.Id, m.State, m.Kind, m.HostId, m.Spec.Vcpus, m.Spec.MemoryMiB, m.Spec.DiskGiB, m.Spec.Networks.Count);
+    public static MachineSummary Of(MachineView m) => new(m.Id, m.State, m.Kind, m.HostId, m.Spec.Vcpus, m.Spec.MemoryMiB, m.Spec.DiskGiB, m.Spec.Networks.Count, m.UpdatedAt);
+}
+
+/// <summary>Changes to one machine can be published out of order; the newer one wins.</summary>
+public static class Freshness
+{
+    public static bool IsOlderThan(this MachineView change, DateTimeOffset? shown) => shown is { } at && change.UpdatedAt < at;
 }
 
 /// <summary>How the Operations page asks for a page of the task log.</summary>

@@ -54,6 +54,11 @@ public partial class Hosts
                     var i = list.FindIndex(m => m.Id == changed.Machine.Id);
                     if (i >= 0)
                     {
+                        if (changed.Machine.IsOlderThan(list[i].UpdatedAt))
+                        {
+                            return false;
+                        }
+
                         list[i] = changed.Machine;
                         return true;
                     }

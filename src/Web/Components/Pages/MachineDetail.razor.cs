@@ -49,6 +49,11 @@ public partial class MachineDetail
         switch (change)
         {
             case MachineChanged changed when changed.Machine.Id == Id:
+                if (changed.Machine.IsOlderThan(_machine?.UpdatedAt))
+                {
+                    return false;
+                }
+
                 _machine = changed.Machine;
                 return true;
             case MachineRemoved removed when removed.MachineId == Id:

@@ -16,7 +16,7 @@ public partial class Machines
     private HashSet<MachineView> _selected = new(s_byId);
     private IReadOnlyList<HostView> _hosts = [];
     private readonly Dictionary<Guid, MachineView> _live = [];
-    private HashSet<Guid> _onPage = [];
+    private Dictionary<Guid, MachineView> _onPage = [];
     private string? _name;
     private MachineState? _state;
     private MachineKind? _kind;
@@ -83,12 +83,11 @@ public partial class Machines
                 _ = InvokeAsync(StateHasChanged);
             }
 
-            _onPage = [.. page.Items.Select(m => m.Id)];
+            _onPage = page.Items.ToDictionary(m => m.Id);
             // Keep a pushed change that is newer than what the query read.
-            var rows = page.Items.ToDictionary(m => m.Id);
             foreach (var id in _live.Keys.ToList())
             {
-                if (!rows.TryGetValue(id, out var row) || row.UpdatedAt > _live[id].UpdatedAt)
+                if (!_onPage.TryGetValue(id, out var row) || row.UpdatedAt > _live[id].UpdatedAt)
                 {
                     _live.Remove(id);
                 }
@@ -109,8 +108,13 @@ public partial class Machines
         {
             case MachineChanged changed:
                 var machine = changed.Machine;
-                if (_onPage.Contains(machine.Id))
+                if (_onPage.TryGetValue(machine.Id, out var row))
                 {
+                    if (machine.IsOlderThan((_live.GetValueOrDefault(machine.Id) ?? row).UpdatedAt))
+                    {
+                        return false;
+                    }
+
                     _live[machine.Id] = machine;
                     if (_state is not null)
                     {

@@ -50,6 +50,11 @@ public partial class Overview
 
                 return true;
             case MachineChanged machine:
+                if (machine.Machine.IsOlderThan(_machines.GetValueOrDefault(machine.Machine.Id)?.UpdatedAt))
+                {
+                    return false;
+                }
+
                 _machines[machine.Machine.Id] = MachineSummary.Of(machine.Machine);
                 return true;
             case MachineRemoved removed:
