@@ -1,7 +1,10 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 using Ringmaster.Agents.Drivers;
+using Ringmaster.Agents.Drivers.Containers;
+using Ringmaster.Agents.Drivers.Emulator;
 
 namespace Ringmaster.Agents;
 
@@ -11,14 +14,16 @@ public static class AgentExtensions
     /// The host agent: its connection worker, runtime, consoles, host probe and drivers. The
     /// standalone agent and the web's embedded agent both use this; only the server address differs.
     /// </summary>
-    public static IServiceCollection AddRingmasterAgent(this IServiceCollection services, bool stopOnRejectedToken)
+    public static IHostApplicationBuilder AddRingmasterAgent(this IHostApplicationBuilder builder, bool stopOnRejectedToken)
     {
+        var services = builder.Services;
         services.AddOptions<AgentOptions>()
             .BindConfiguration(AgentOptions.Section)
             .Validate(o => !string.IsNullOrWhiteSpace(o.Data), "Agent:Data must name a folder.")
             .Validate(o => o.MetricsSeconds is >= 0.2 and <= 600, "Agent:MetricsSeconds must be between 0.2 and 600.")
             .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<AgentIdentity>();
         services.AddSingleton<GuestDrivers>();
         services.AddSingleton<ConsoleSessions>();
         services.AddSingleton<AgentRuntime>();
@@ -30,10 +35,23 @@ public static class AgentExtensions
             return worker;
         });
         services.AddHostedService(sp => sp.GetRequiredService<AgentWorker>());
-        services.AddGuestDrivers();
-        return services;
+        builder.AddGuestDrivers();
+        return builder;
     }
 
     /// <summary>The drivers, keyed by the kind of machine they run.</summary>
-    public static IServiceCollection AddGuestDrivers(this IServiceCollection services) => services;
+    public static IHostApplicationBuilder AddGuestDrivers(this IHostApplicationBuilder builder)
+    {
+        builder.AddContainerDriver();
+        builder.AddEmulatorDriver();
+        builder.Services.AddSingleton<IPostConfigureOptions<ContainerDriverOptions>, ContainerOwner>();
+        builder.Services.AddSingleton<IContainerEngineProbe, ContainerEngineProbe>();
+        return builder;
+    }
+}
+
+/// <summary>Containers belong to the host whose agent made them.</summary>
+internal sealed class ContainerOwner(AgentIdentity identity) : IPostConfigureOptions<ContainerDriverOptions>
+{
+    public void PostConfigure(string? name, ContainerDriverOptions options) => options.Owner ??= identity.HostId.ToString();
 }

@@ -56,7 +56,7 @@ public static class AgentProgram
             return 2;
         }
 
-        builder.Services.AddRingmasterAgent(stopOnRejectedToken: true);
+        builder.AddRingmasterAgent(stopOnRejectedToken: true);
         builder.Services.AddSingleton<IAgentServerAddress>(new FixedServerAddress(serverUri));
         using var host = builder.Build();
         try

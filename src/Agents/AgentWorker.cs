@@ -17,6 +17,7 @@ namespace Ringmaster.Agents;
 /// </summary>
 public sealed class AgentWorker(
     IOptions<AgentOptions> options,
+    AgentIdentity identity,
     IAgentServerAddress serverAddress,
     AgentRuntime runtime,
     ConsoleSessions consoles,
@@ -47,7 +48,7 @@ public sealed class AgentWorker(
     {
         var settings = options.Value;
         var dataPath = Path.GetFullPath(settings.Data);
-        _hostId = LoadOrCreateHostId(dataPath);
+        _hostId = identity.HostId;
         runtime.Attach(this);
         consoles.Attach(this);
 
@@ -291,20 +292,6 @@ public sealed class AgentWorker(
         {
             return 0;
         }
-    }
-
-    private static Guid LoadOrCreateHostId(string dataPath)
-    {
-        Directory.CreateDirectory(dataPath);
-        var file = Path.Combine(dataPath, "host-id");
-        if (File.Exists(file) && Guid.TryParse(File.ReadAllText(file).Trim(), out var id))
-        {
-            return id;
-        }
-
-        id = Guid.NewGuid();
-        File.WriteAllText(file, id.ToString());
-        return id;
     }
 
     private static async Task DelayAsync(TimeSpan delay, CancellationToken cancellationToken) =>

@@ -25,6 +25,8 @@ app.MapMachinesApi();
 app.MapOperationsApi();
 app.MapTemplatesApi();
 app.MapConsoleApi();
+app.MapEventsApi();
+app.MapApiDocs();
 app.MapAgentHub();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 app.Run();

@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using MudBlazor.Services;
+using Scalar.AspNetCore;
 
 namespace Ringmaster.Web;
 
@@ -22,10 +23,19 @@ public static class WebExtensions
     {
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
         builder.Services.AddProblemDetails();
+        builder.Services.AddOpenApi();
         builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
         // Unreadable bodies throw in every environment, so they all get the same explanatory problem document.
         builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         return builder;
+    }
+
+    /// <summary>The OpenAPI document at /openapi/v1.json, generated from the code, and its reader at /api/docs.</summary>
+    public static WebApplication MapApiDocs(this WebApplication app)
+    {
+        app.MapOpenApi();
+        app.MapScalarApiReference("/api/docs", o => o.WithTitle("Ringmaster API"));
+        return app;
     }
 
     public static IHostApplicationBuilder AddRingmasterUi(this IHostApplicationBuilder builder)

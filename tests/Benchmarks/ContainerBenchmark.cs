@@ -6,9 +6,11 @@ using Ringmaster.Core.Contracts;
 namespace Ringmaster.Benchmarks;
 
 /// <summary>
-/// Create+start latency of a busybox container through <see cref="ContainerDriver"/> against the same through
-/// the <c>podman</c> command line (<c>podman run -d</c>, same image and limits), in one run. The two paths take
-/// turns so that load from others on the machine falls on both alike. Removal is not timed.
+/// Create+start latency of a busybox container through the whole product (REST API → operation → agent
+/// hub → agent → driver, the web with its embedded agent in a process of its own), through
+/// <see cref="ContainerDriver"/> alone, and through the <c>podman</c> command line (<c>podman run -d</c>, same
+/// image and limits), in one run. The paths take turns so that load from others on the machine falls
+/// on all alike. Removal is not timed.
 /// </summary>
 internal static class ContainerBenchmark
 {
@@ -28,14 +30,18 @@ internal static class ContainerBenchmark
         await driver.CreateAsync(seed, new Progress<int>(), CancellationToken.None);
         await driver.DeleteAsync(seed.Id, CancellationToken.None);
 
+        await using var product = await RunningProduct.StartAsync();
+        var viaApi = new List<double>();
         var viaDriver = new List<double>();
         var viaCli = new List<double>();
         for (var i = 0; i < Warmup + iterations; i++)
         {
+            var a = await TimeApiAsync(product, i);
             var d = await TimeDriverAsync(driver, i);
             var c = await TimeCliAsync(i);
             if (i >= Warmup)
             {
+                viaApi.Add(a);
                 viaDriver.Add(d);
                 viaCli.Add(c);
             }
@@ -44,11 +50,14 @@ internal static class ContainerBenchmark
         Console.WriteLine();
         Console.WriteLine("create+start of a busybox container (1 vCPU, 64 MiB), milliseconds");
         Console.WriteLine($"{"path",-28} {"median",8} {"p90",8} {"min",8} {"max",8}");
-        Row("ContainerDriver (API)", viaDriver);
+        Row("REST API via agent", viaApi);
+        Row("ContainerDriver alone", viaDriver);
         Row("podman run -d (CLI)", viaCli);
         Console.WriteLine();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"ratio: podman CLI median / driver median = {Percentile(viaCli, 50) / Percentile(viaDriver, 50):0.00}"));
+            $"ratio: agent (REST API) median / podman CLI median = {Percentile(viaApi, 50) / Percentile(viaCli, 50):0.00}"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"ratio: driver median / podman CLI median = {Percentile(viaDriver, 50) / Percentile(viaCli, 50):0.00}"));
         return 0;
     }
 
@@ -60,6 +69,21 @@ internal static class ContainerBenchmark
         [],
         new MachineSpec(Vcpus, MemoryMiB, [], []),
         new Dictionary<string, string> { ["bench"] = "containers" });
+
+    private static async Task<double> TimeApiAsync(RunningProduct product, int i)
+    {
+        var name = $"rmbench-rest{i}-{Guid.NewGuid().ToString("N")[..8]}";
+        var watch = Stopwatch.StartNew();
+        var operation = await product.RunOperationAsync(HttpMethod.Post, "/api/v1/machines", new { name, template = "busybox", vcpus = Vcpus, memoryMiB = MemoryMiB });
+        var elapsed = watch.Elapsed.TotalMilliseconds;
+        if (operation.GetProperty("result").GetProperty("state").GetString() != "Running")
+        {
+            throw new InvalidOperationException($"{name} is not running after create: {operation}");
+        }
+
+        await product.RunOperationAsync(HttpMethod.Delete, $"/api/v1/machines/{name}", null);
+        return elapsed;
+    }
 
     private static async Task<double> TimeDriverAsync(ContainerDriver driver, int i)
     {

@@ -170,15 +170,21 @@ public sealed class InventoryService(
         pending.FailHost(hostId, $"The host's agent went away ({reason}).");
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
         var host = await db.Hosts.FindAsync([hostId], cancellationToken).ConfigureAwait(false);
-        if (host is null || !host.Online)
+        if (host is null)
         {
             return;
         }
 
+        var wasOnline = host.Online;
         host.Online = false;
         var machines = await db.Machines.Where(m => m.HostId == hostId).ToListAsync(cancellationToken).ConfigureAwait(false);
+        if (!wasOnline && machines.All(m => m.State is MachineState.Unknown or MachineState.Lost))
+        {
+            return;
+        }
+
         var now = DateTime.UtcNow;
-        foreach (var machine in machines.Where(m => m.State != MachineState.Unknown))
+        foreach (var machine in machines.Where(m => m.State is not (MachineState.Unknown or MachineState.Lost)))
         {
             machine.LastKnownState = machine.State;
             machine.State = MachineState.Unknown;
@@ -196,14 +202,20 @@ public sealed class InventoryService(
         }
     }
 
-    /// <summary>Marks offline every online host whose last heartbeat is older than <paramref name="timeout"/>.</summary>
+    /// <summary>
+    /// Marks offline every host whose agent has been silent for longer than <paramref name="timeout"/>:
+    /// online hosts that stopped heartbeating, and hosts not yet reconnected since the server started
+    /// whose machines still show their last reported state.
+    /// </summary>
     public async Task<int> SweepAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         var cutoff = DateTime.UtcNow - timeout;
         List<Guid> stale;
         await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false))
         {
-            stale = await db.Hosts.Where(h => h.Online && (h.LastSeenAt == null || h.LastSeenAt < cutoff))
+            var silent = db.Hosts.Where(h => h.LastSeenAt == null || h.LastSeenAt < cutoff);
+            stale = await silent
+                .Where(h => h.Online || db.Machines.Any(m => m.HostId == h.Id && m.State != MachineState.Unknown && m.State != MachineState.Lost))
                 .Select(h => h.Id).ToListAsync(cancellationToken).ConfigureAwait(false);
         }
 
@@ -213,6 +225,17 @@ public sealed class InventoryService(
         }
 
         return stale.Count;
+    }
+
+    /// <summary>
+    /// At server start no agent is connected yet: every host counts as offline until its agent
+    /// registers again. Machines keep their last reported state for one heartbeat timeout (agents
+    /// dial back within seconds); <see cref="SweepAsync"/> turns them Unknown if it does not.
+    /// </summary>
+    public async Task ResetConnectionsAsync(CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        await db.Hosts.Where(h => h.Online).ExecuteUpdateAsync(u => u.SetProperty(h => h.Online, false), cancellationToken).ConfigureAwait(false);
     }
 
     private static void Apply(MachineEntity machine, GuestInfo guest, DateTime now)

@@ -188,7 +188,9 @@ public sealed class MachineService(
         var host = machine.HostId is { } hostId ? await db.Hosts.FindAsync([hostId], cancellationToken).ConfigureAwait(false) : null;
         if (host is null || !host.Online || !agents.IsConnected(host.Id))
         {
-            return ServiceResult<OperationAccepted>.Conflict($"Machine {machine.Name} cannot be reached: its host is offline.");
+            return ServiceResult<OperationAccepted>.Conflict(host is { Online: true }
+                ? $"Machine {machine.Name} cannot be reached right now: its host's agent is reconnecting."
+                : $"Machine {machine.Name} cannot be reached: its host is offline.");
         }
 
         var refusal = (guestAction, machine.State) switch

@@ -173,28 +173,32 @@ public sealed class OperationService(
         _ => ex.Message,
     };
 
-    public async Task ReportProgressAsync(Guid operationId, int progress, string? message)
+    /// <summary>Records progress and, with a message, a log line: one write.</summary>
+    public Task ReportProgressAsync(Guid operationId, int progress, string? message)
     {
         progress = Math.Clamp(progress, 0, 99);
-        await UpdateAsync(operationId, o =>
+        return UpdateAsync(operationId, o =>
         {
             if (o.State is OperationState.Running or OperationState.Queued)
             {
                 o.Progress = Math.Max(o.Progress, progress);
                 o.Message = message is null ? o.Message : Truncate(message, 2000);
             }
-        }).ConfigureAwait(false);
-        if (message is not null)
-        {
-            await AppendLogAsync(operationId, message).ConfigureAwait(false);
-        }
+
+            if (message is not null)
+            {
+                AppendLog(o, message);
+            }
+        });
     }
 
-    public Task AppendLogAsync(Guid operationId, string line) => UpdateAsync(operationId, o =>
+    public Task AppendLogAsync(Guid operationId, string line) => UpdateAsync(operationId, o => AppendLog(o, line), publish: false);
+
+    private static void AppendLog(OperationEntity operation, string line)
     {
-        var log = o.Log + $"{DateTime.UtcNow:HH:mm:ss.fff} {line}\n";
-        o.Log = log.Length > MaxLogChars ? log[^MaxLogChars..] : log;
-    }, publish: false);
+        var log = operation.Log + $"{DateTime.UtcNow:HH:mm:ss.fff} {line}\n";
+        operation.Log = log.Length > MaxLogChars ? log[^MaxLogChars..] : log;
+    }
 
     private async Task UpdateAsync(Guid operationId, Action<OperationEntity> change, bool publish = true)
     {

@@ -3,7 +3,6 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Ringmaster.Agents;
-using Ringmaster.Agents.Drivers.Containers;
 using Ringmaster.Core;
 using Ringmaster.Core.Contracts;
 using Ringmaster.Core.Services;
@@ -49,28 +48,10 @@ public static class AgentHubExtensions
 
         var dataPath = Path.GetFullPath(builder.Configuration[$"{RingmasterOptions.Section}:Data"] ?? "data");
         builder.Configuration["Agent:Data"] ??= Path.Combine(dataPath, "agent");
-        builder.Services.AddRingmasterAgent(stopOnRejectedToken: false);
-        builder.AddContainerDriver();
-        builder.Services.AddSingleton<Ringmaster.Agents.Drivers.IContainerEngineProbe, ContainerDriverEngineProbe>();
+        builder.AddRingmasterAgent(stopOnRejectedToken: false);
         builder.Services.AddSingleton<IAgentServerAddress, OwnServerAddress>();
         builder.Services.AddSingleton<Microsoft.Extensions.Options.IPostConfigureOptions<AgentOptions>, EmbeddedAgentToken>();
         return builder;
-    }
-
-    /// <summary>Reports the container driver's engine in the host's capabilities (none when it does not answer).</summary>
-    private sealed class ContainerDriverEngineProbe(Ringmaster.Agents.Drivers.Containers.ContainerDriver driver) : Ringmaster.Agents.Drivers.IContainerEngineProbe
-    {
-        public async Task<ContainerEngineInfo?> ProbeAsync(CancellationToken cancellationToken)
-        {
-            try
-            {
-                return await driver.GetEngineInfoAsync(cancellationToken);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                return null;
-            }
-        }
     }
 
     private sealed class EmbeddedAgentToken(JoinToken token) : Microsoft.Extensions.Options.IPostConfigureOptions<AgentOptions>

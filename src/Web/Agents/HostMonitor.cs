@@ -6,6 +6,13 @@ namespace Ringmaster.Web.Agents;
 /// <summary>Marks hosts offline when their heartbeats stop.</summary>
 public sealed class HostMonitor(InventoryService inventory, IOptions<AgentHubOptions> options, ILogger<HostMonitor> logger) : BackgroundService
 {
+    /// <summary>Before the server listens: no agent is connected yet, so no host is online.</summary>
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await inventory.ResetConnectionsAsync(cancellationToken);
+        await base.StartAsync(cancellationToken);
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var offlineAfter = TimeSpan.FromSeconds(options.Value.OfflineAfterSeconds);

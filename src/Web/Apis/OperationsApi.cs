@@ -15,6 +15,7 @@ public static class OperationsApi
         var api = app.MapGroup("/api/v1/operations").WithTags("Operations");
         api.MapGet("/", ListOperations);
         api.MapGet("/{id:guid}", GetOperation);
+        api.MapGet("/{id:guid}/wait", WaitForOperation);
         return app;
     }
 
@@ -66,4 +67,57 @@ public static class OperationsApi
             ? ApiResults.Problem(ResultKind.NotFound, "No such operation.")
             : TypedResults.Ok(operation.ToView(includeLog: true));
     }
+
+    /// <summary>Answers when the operation has ended, or after <c>timeout</c> seconds (1–300, default 30) with its state then.</summary>
+    public static async Task<Results<Ok<OperationView>, ProblemHttpResult, ValidationProblem>> WaitForOperation(
+        IDbContextFactory<RingmasterDbContext> dbFactory, LiveFeed feed, Guid id, int? timeout, CancellationToken cancellationToken)
+    {
+        var seconds = timeout ?? 30;
+        if (seconds is < 1 or > 300)
+        {
+            return ApiResults.Invalid("timeout", "timeout must be between 1 and 300 seconds.");
+        }
+
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(TimeSpan.FromSeconds(seconds));
+        var changes = feed.SubscribeAsync(deadline.Token).GetAsyncEnumerator(deadline.Token);
+        try
+        {
+            // Subscribed before reading, so an end that happens in between is not missed.
+            var first = changes.MoveNextAsync();
+            var current = await GetOperation(dbFactory, id, cancellationToken);
+            if (current.Result is not Ok<OperationView> { Value: { } view })
+            {
+                return (ProblemHttpResult)current.Result;
+            }
+
+            if (IsEnded(view.State))
+            {
+                return TypedResults.Ok(view);
+            }
+
+            var next = first;
+            while (await next)
+            {
+                if (changes.Current is OperationChanged { Operation: var changed } && changed.Id == id && IsEnded(changed.State))
+                {
+                    break;
+                }
+
+                next = changes.MoveNextAsync();
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            await changes.DisposeAsync();
+        }
+
+        var final = await GetOperation(dbFactory, id, cancellationToken);
+        return final.Result is Ok<OperationView> ok ? ok : (ProblemHttpResult)final.Result;
+    }
+
+    private static bool IsEnded(OperationStatus state) => state is OperationStatus.Succeeded or OperationStatus.Failed or OperationStatus.Cancelled;
 }

@@ -44,6 +44,11 @@ public sealed partial class ContainerDriver
             labels[UserLabelPrefix + key] = value;
         }
 
+        if (_options.Owner is { } owner)
+        {
+            labels[HostLabel] = owner;
+        }
+
         var parameters = new CreateContainerParameters
         {
             Name = definition.Name,
@@ -221,7 +226,7 @@ public sealed partial class ContainerDriver
     {
         var containers = await CallAsync(
             "Could not list containers",
-            client => client.Containers.ListContainersAsync(LabelFilter(IdLabel), cancellationToken),
+            client => client.Containers.ListContainersAsync(LabelFilter(_options.Owner is { } owner ? $"{HostLabel}={owner}" : IdLabel), cancellationToken),
             cancellationToken);
         return containers
             .Where(c => c.Labels is not null && c.Labels.TryGetValue(IdLabel, out var v) && Guid.TryParse(v, out _))

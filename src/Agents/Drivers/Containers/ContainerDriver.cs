@@ -25,6 +25,7 @@ public sealed partial class ContainerDriver : IGuestDriver, IDisposable
     internal const string ImageLabel = "ringmaster.image";
     internal const string SpecLabel = "ringmaster.spec";
     internal const string UserLabelPrefix = "ringmaster.label.";
+    internal const string HostLabel = "ringmaster.host";
 
     private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web);
 

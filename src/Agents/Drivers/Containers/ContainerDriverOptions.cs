@@ -15,6 +15,13 @@ public sealed record ContainerDriverOptions
     /// </summary>
     public string? Endpoint { get; init; }
 
+    /// <summary>
+    /// The agent's host id. Containers carry it as <c>ringmaster.host</c> and the driver lists only its
+    /// own, so two agents that share one engine (two hosts' agents on one machine) never claim each
+    /// other's guests. Null lists every Ringmaster container.
+    /// </summary>
+    public string? Owner { get; set; }
+
     /// <summary>How long a graceful stop waits when the caller passes a negative timeout (<see cref="Timeout.InfiniteTimeSpan"/>).</summary>
     public TimeSpan StopTimeout { get; init; } = TimeSpan.FromSeconds(10);
 

@@ -3,17 +3,26 @@ namespace Ringmaster.Emulator.Cpu;
 /// <summary>
 /// IEEE 754 binary32/binary64 arithmetic with RISC-V semantics, on raw bit patterns (binary32 as
 /// <see cref="uint"/>, binary64 as <see cref="ulong"/>). <c>rm</c> is a resolved rounding mode
-/// (0 RNE, 1 RTZ, 2 RDN, 3 RUP, 4 RMM); <c>flags</c> accumulates the fflags bits
+/// (0 RNE, 1 RTZ, 2 RDN, 3 RUP, 4 RMM; the caller resolves DYN and rejects reserved encodings,
+/// other values are not supported); <c>flags</c> accumulates the fflags bits
 /// (<see cref="FlagInexact"/> … <see cref="FlagInvalid"/>). NaN results are the canonical NaN.
-/// The CPU does NaN-boxing, sign injection and moves itself.
+/// Results are exact IEEE 754-2008 roundings with tininess detected after rounding and full
+/// subnormal support. No method allocates. The CPU does NaN-boxing, sign injection and moves itself.
 /// </summary>
+/// <remarks>
+/// SoftFloat.Core.cs holds the Berkeley-style round-and-pack routines; SoftFloat.F32.cs and
+/// SoftFloat.F64.cs the exact integer implementations (the <c>*Soft</c> methods, also used for
+/// all special operands), compares, min/max and fclass; SoftFloat.Fast.cs the public arithmetic
+/// entry points with host-FPU fast paths that are exact by construction; SoftFloat.Convert.cs
+/// the conversions.
+/// </remarks>
 public static partial class SoftFloat
 {
     public const uint FlagInexact = 1, FlagUnderflow = 2, FlagOverflow = 4, FlagDivideByZero = 8, FlagInvalid = 16;
     public const uint CanonicalNaN32 = 0x7FC0_0000;
     public const ulong CanonicalNaN64 = 0x7FF8_0000_0000_0000;
 
-    // The bodies are supplied by SoftFloat.F32.cs / SoftFloat.F64.cs / SoftFloat.Convert.cs:
+    // The bodies are supplied by SoftFloat.Fast.cs / SoftFloat.F32.cs / SoftFloat.F64.cs / SoftFloat.Convert.cs:
     //   uint AddF32(uint a, uint b, int rm, ref uint flags)        ulong AddF64(ulong a, ulong b, int rm, ref uint flags)
     //   uint SubF32(...)  MulF32(...)  DivF32(...)                 SubF64 MulF64 DivF64
     //   uint SqrtF32(uint a, int rm, ref uint flags)               ulong SqrtF64(ulong a, int rm, ref uint flags)

@@ -1,0 +1,375 @@
+#!/usr/bin/env bash
+# Build Ringmaster's RISC-V guest images from Debian's packages.
+#
+#   scripts/build-images.sh [default|debian|initramfs|all]     (default: default)
+#
+#   default    small kernel from bookworm's linux-source-6.1 (tinyconfig + scripts/images/kernel.config),
+#              cross-built with gcc-riscv64-linux-gnu, plus the busybox initramfs and Debian's OpenSBI
+#              fw_dynamic.bin  ->  images/default/  (committed: Image.gz, initramfs.cpio.gz,
+#              fw_dynamic.bin, SHA256SUMS, manifest.json, config-fragment)
+#   debian     Debian's own riscv64 distribution kernel with the same initramfs
+#              ->  ${RINGMASTER_IMAGES:-<repo>/.state/images}/debian/   (not committed, ~40 MB)
+#   initramfs  only the busybox initramfs and firmware (into images/default/)
+#   all        default, then debian
+#
+# Runs as root on Debian 12 (bookworm); installs the host tools it needs with apt-get. riscv64
+# packages come from Debian's archive through a private apt state under <repo>/.state/apt (the
+# host's own apt set-up is not touched). The mirror is the one the host's apt sources use, or
+# $RINGMASTER_DEBIAN_MIRROR. Suites are tried in the order trixie, forky, sid (or
+# $RINGMASTER_DEBIAN_SUITES, space separated) until `apt-get update` succeeds without errors.
+# Idempotent: the kernel tree and downloaded packages are reused; outputs are rewritten.
+#
+# Environment: RINGMASTER_DEBIAN_MIRROR, RINGMASTER_DEBIAN_SUITES, RINGMASTER_STATE (work dir,
+# default <repo>/.state), RINGMASTER_IMAGES (output dir for non-committed images),
+# RINGMASTER_JOBS (make -j, default 2).
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+HERE="$REPO/scripts/images"
+STATE=${RINGMASTER_STATE:-$REPO/.state}
+OUT_DEFAULT="$REPO/images/default"
+OUT_EXTRA=${RINGMASTER_IMAGES:-$REPO/.state/images}
+JOBS=${RINGMASTER_JOBS:-2}
+SUITES=${RINGMASTER_DEBIAN_SUITES:-"trixie forky sid"}
+KERNEL_SOURCE_PKG=linux-source-6.1
+# Kernel command line that boots on the virt board (QEMU and Ringmaster). The kernel also carries
+# it as its built-in fallback (CONFIG_CMDLINE), used when the loader passes none.
+BOOTARGS="console=ttyS0"
+TARGET=${1:-default}
+
+log() { printf '\033[1m[build-images]\033[0m %s\n' "$*" >&2; }
+die() { printf '[build-images] ERROR: %s\n' "$*" >&2; exit 1; }
+
+case "$TARGET" in default|debian|initramfs|all) ;; -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
+    *) die "unknown target '$TARGET' (default|debian|initramfs|all)" ;; esac
+[ "$(id -u)" = 0 ] || die "run as root (apt-get installs host tools; dpkg -x keeps ownership simple)"
+
+# ---------------------------------------------------------------- host tools
+ensure_host_packages() {
+    local want=(gcc-riscv64-linux-gnu binutils-riscv64-linux-gnu make bc flex bison libssl-dev
+        libelf-dev cpio e2fsprogs xz-utils gzip python3 debian-archive-keyring ca-certificates)
+    [ "$TARGET" = default ] || [ "$TARGET" = all ] && want+=("$KERNEL_SOURCE_PKG")
+    local missing=() p
+    for p in "${want[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+    done
+    if [ ${#missing[@]} -gt 0 ]; then
+        log "installing host packages: ${missing[*]}"
+        DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends "${missing[@]}"
+    fi
+}
+
+# ---------------------------------------------------------------- Debian riscv64 packages (private apt)
+# The Debian mirror the host is configured with: first "…/debian" URI in the host's apt sources.
+detect_mirror() {
+    if [ -n "${RINGMASTER_DEBIAN_MIRROR:-}" ]; then echo "${RINGMASTER_DEBIAN_MIRROR%/}"; return; fi
+    local files=() f uri
+    [ -f /etc/apt/sources.list ] && files+=(/etc/apt/sources.list)
+    for f in /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do [ -f "$f" ] && files+=("$f"); done
+    for f in "${files[@]}"; do
+        case "$f" in
+            *.sources) uri=$(awk 'tolower($1)=="uris:" {for (i=2;i<=NF;i++) print $i}' "$f") ;;
+            *) uri=$(awk '$1=="deb" || $1=="deb-src" { for (i=2;i<=NF;i++) if ($i !~ /^\[/ && $i !~ /\]$/ && $i ~ /:\/\//) { print $i; break } }' "$f") ;;
+        esac
+        uri=$(printf '%s\n' "$uri" | grep -E '^(https?|file)://[^ ]*/debian/?$' | head -n1 || true)
+        if [ -n "$uri" ]; then echo "${uri%/}"; return; fi
+    done
+    die "no Debian mirror found in the host's apt sources; set RINGMASTER_DEBIAN_MIRROR"
+}
+
+APTDIR="$STATE/apt"
+MIRROR=""
+SUITE=""
+setup_apt() {
+    [ -n "$SUITE" ] && return
+    MIRROR=$(detect_mirror)
+    mkdir -p "$APTDIR"/{state/lists/partial,cache/archives/partial,etc/apt.conf.d,etc/preferences.d,debs}
+    : > "$APTDIR/state/status"
+    cat > "$APTDIR/apt.conf" <<EOF
+Dir::State "$APTDIR/state";
+Dir::State::status "$APTDIR/state/status";
+Dir::Cache "$APTDIR/cache";
+Dir::Etc::SourceList "$APTDIR/etc/sources.list";
+Dir::Etc::SourceParts "/dev/null";
+Dir::Etc::Parts "$APTDIR/etc/apt.conf.d";
+Dir::Etc::PreferencesParts "$APTDIR/etc/preferences.d";
+Dir::Etc::Preferences "/dev/null";
+APT::Architecture "riscv64";
+APT::Architectures { "riscv64"; };
+APT::Get::List-Cleanup "true";
+Acquire::Languages "none";
+Acquire::Retries "2";
+APT::Sandbox::User "root";
+EOF
+    # Carry over the host's release-date policy (a host on a frozen mirror snapshot turns the
+    # Valid-Until check off; signatures are still verified with Debian's archive keyring).
+    local hostcfg
+    hostcfg=$(env -u APT_CONFIG apt-config dump 2>/dev/null | grep -E '^Acquire::Check-(Valid-Until|Date) ' || true)
+    [ -z "$hostcfg" ] || printf '%s\n' "$hostcfg" >> "$APTDIR/apt.conf"
+    export APT_CONFIG="$APTDIR/apt.conf"
+    local s out
+    for s in $SUITES; do
+        echo "deb [arch=riscv64 signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $MIRROR $s main" > "$APTDIR/etc/sources.list"
+        log "apt-get update: riscv64 packages from suite '$s'"
+        if out=$(apt-get update 2>&1) && ! grep -qE '^(E|W): ' <<<"$out"; then
+            SUITE=$s
+            log "using suite $s"
+            return
+        fi
+        printf '%s\n' "$out" | grep -E '^(E|W): ' | head -n 5 >&2 || true
+        log "suite $s failed; trying the next"
+    done
+    die "no suite among '$SUITES' could be fetched"
+}
+
+# fetch PKG -> echo path of the .deb (downloaded once per version, into $APTDIR/debs)
+fetch_deb() {
+    local pkg=$1 ver deb
+    ver=$(apt-cache show --no-all-versions "$pkg" | awk '/^Version:/ {print $2; exit}')
+    [ -n "$ver" ] || die "package $pkg not found in $SUITE"
+    deb=$(ls "$APTDIR/debs/${pkg}_${ver//:/%3a}_"*.deb 2>/dev/null | head -n1 || true)
+    if [ -z "$deb" ]; then
+        (cd "$APTDIR/debs" && apt-get download "$pkg=$ver" >&2) || die "apt-get download $pkg=$ver failed"
+        deb=$(ls "$APTDIR/debs/${pkg}_${ver//:/%3a}_"*.deb | head -n1)
+    fi
+    # Check the download against the index.
+    local want got
+    want=$(apt-cache show --no-all-versions "$pkg" | awk '/^SHA256:/ {print $2; exit}')
+    got=$(sha256sum "$deb" | cut -d' ' -f1)
+    [ "$want" = "$got" ] || die "$deb: sha256 $got does not match the index ($want)"
+    echo "$deb"
+}
+
+# JSON object describing a .deb: {"package","version","architecture","file","sha256"}
+deb_json() {
+    local deb=$1
+    python3 - "$deb" "$(dpkg-deb -f "$deb" Package)" "$(dpkg-deb -f "$deb" Version)" \
+        "$(dpkg-deb -f "$deb" Architecture)" "$(sha256sum "$deb" | cut -d' ' -f1)" <<'EOF'
+import json, os, sys
+deb, pkg, ver, arch, sha = sys.argv[1:]
+print(json.dumps({"package": pkg, "version": ver, "architecture": arch,
+                  "file": os.path.basename(deb), "sha256": sha}))
+EOF
+}
+
+# ---------------------------------------------------------------- firmware + initramfs (shared)
+FW_JSON=""
+BB_JSON=""
+fetch_firmware_and_busybox() {
+    setup_apt
+    local sbi bb x
+    sbi=$(fetch_deb opensbi)
+    bb=$(fetch_deb busybox-static)
+    x="$STATE/extract"
+    rm -rf "$x/opensbi" "$x/busybox"; mkdir -p "$x/opensbi" "$x/busybox"
+    dpkg-deb -x "$sbi" "$x/opensbi"
+    dpkg-deb -x "$bb" "$x/busybox"
+    FW_DYNAMIC="$x/opensbi/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin"
+    BUSYBOX="$x/busybox/usr/bin/busybox"
+    [ -f "$FW_DYNAMIC" ] || FW_DYNAMIC=$(find "$x/opensbi" -path '*generic/fw_dynamic.bin' | head -n1)
+    [ -f "$FW_DYNAMIC" ] || die "fw_dynamic.bin not found in $(basename "$sbi")"
+    [ -f "$BUSYBOX" ] || BUSYBOX=$(find "$x/busybox" -name busybox -type f | head -n1)
+    [ -f "$BUSYBOX" ] || die "busybox not found in $(basename "$bb")"
+    FW_JSON=$(deb_json "$sbi")
+    BB_JSON=$(deb_json "$bb")
+}
+
+INITRAMFS="$STATE/initramfs.cpio.gz"
+build_initramfs() {
+    fetch_firmware_and_busybox
+    local spec="$STATE/initramfs.spec" raw="$STATE/initramfs.cpio" d
+    {
+        for d in /bin /sbin /usr /usr/bin /usr/sbin /dev /etc /proc /sys /tmp /mnt /root /run /var; do
+            echo "dir $d 0755 0 0"
+        done
+        echo "nod /dev/console 0600 0 0 c 5 1"
+        echo "nod /dev/null 0666 0 0 c 1 3"
+        echo "file /bin/busybox $BUSYBOX 0755 0 0"
+        echo "slink /bin/sh busybox 0777 0 0"
+        echo "file /init $HERE/init 0755 0 0"
+        # init lives in /sbin; the rest of the applets are linked by `busybox --install -s` at boot
+        echo "slink /sbin/init ../bin/busybox 0777 0 0"
+        for f in "$HERE"/rootfs/etc/*; do echo "file /etc/$(basename "$f") $f 0644 0 0"; done
+    } > "$spec"
+    python3 "$HERE/mkcpio.py" "$spec" "$raw"
+    gzip -9 -n -c "$raw" > "$INITRAMFS.tmp" && mv "$INITRAMFS.tmp" "$INITRAMFS"
+    log "initramfs: $(stat -c %s "$INITRAMFS") bytes (busybox $(jq_field "$BB_JSON" version))"
+}
+
+jq_field() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"; }
+
+# ---------------------------------------------------------------- (a) the small default kernel
+KSRC=""
+build_small_kernel() {
+    local srcpkg_ver tarball kdir="$STATE/kbuild"
+    srcpkg_ver=$(dpkg-query -W -f='${Version}' "$KERNEL_SOURCE_PKG")
+    tarball=/usr/src/$KERNEL_SOURCE_PKG.tar.xz
+    [ -f "$tarball" ] || die "$tarball missing (is $KERNEL_SOURCE_PKG installed?)"
+    KSRC="$kdir/$KERNEL_SOURCE_PKG"
+    if [ ! -f "$kdir/.extracted-$srcpkg_ver" ]; then
+        log "extracting $tarball"
+        rm -rf "$kdir"; mkdir -p "$kdir"
+        tar -xf "$tarball" -C "$kdir"
+        touch "$kdir/.extracted-$srcpkg_ver"
+    fi
+    local mk=(make -C "$KSRC" ARCH=riscv CROSS_COMPILE=riscv64-linux-gnu- KBUILD_BUILD_USER=ringmaster
+        KBUILD_BUILD_HOST=ringmaster KBUILD_BUILD_TIMESTAMP="$(date -u -d "@$(stat -c %Y "$tarball")")")
+    # tinyconfig + fragment, then olddefconfig; an unchanged result keeps the old .config (and its
+    # time stamp) so that make stays incremental.
+    [ -f "$KSRC/.config" ] && cp -p "$KSRC/.config" "$kdir/config.previous" || rm -f "$kdir/config.previous"
+    "${mk[@]}" -s tinyconfig >/dev/null
+    (cd "$KSRC" && ARCH=riscv CROSS_COMPILE=riscv64-linux-gnu- \
+        scripts/kconfig/merge_config.sh -m .config "$HERE/kernel.config" >/dev/null)
+    "${mk[@]}" -s olddefconfig >/dev/null
+    local cand="$KSRC/.config"
+    # Verify: every CONFIG_X=value in the fragment is in the result, every "is not set" stayed unset.
+    local bad=0 line sym
+    while IFS= read -r line; do
+        case "$line" in
+            CONFIG_*=*) grep -qxF -- "$line" "$cand" || { echo "  wanted $line, got: $(grep -E "^(# )?${line%%=*}[= ]" "$cand" || echo absent)" >&2; bad=1; } ;;
+            "# CONFIG_"*" is not set") sym=${line#\# }; sym=${sym%% *}
+                ! grep -q "^$sym=" "$cand" || { echo "  wanted $sym off, got: $(grep "^$sym=" "$cand")" >&2; bad=1; } ;;
+        esac
+    done < "$HERE/kernel.config"
+    [ $bad = 0 ] || die "kernel config fragment did not apply (see above)"
+    if [ -f "$kdir/config.previous" ] && cmp -s "$kdir/config.previous" "$cand"; then
+        cp -p "$kdir/config.previous" "$cand"
+    fi
+    log "building Image with -j$JOBS (several minutes)"
+    nice -n 10 "${mk[@]}" -j"$JOBS" Image >"$kdir/build.log" 2>&1 || { tail -n 30 "$kdir/build.log" >&2; die "kernel build failed (log: $kdir/build.log)"; }
+    KERNEL_VERSION=$("${mk[@]}" -s kernelrelease)
+    KERNEL_SOURCE_VERSION=$srcpkg_ver
+    GCC_VERSION=$(riscv64-linux-gnu-gcc -dumpfullversion)
+}
+
+write_sums() { (cd "$1" && shift && sha256sum "$@") ; }
+
+build_default() {
+    build_small_kernel
+    build_initramfs
+    local out="$OUT_DEFAULT" img="$KSRC/arch/riscv/boot/Image"
+    mkdir -p "$out"
+    rm -f "$out/fw_jump.bin"
+    gzip -9 -n -c "$img" > "$out/Image.gz.tmp" && mv "$out/Image.gz.tmp" "$out/Image.gz"
+    cp "$INITRAMFS" "$out/initramfs.cpio.gz"
+    cp "$FW_DYNAMIC" "$out/fw_dynamic.bin"
+    cp "$HERE/kernel.config" "$out/config-fragment"
+    local image_sha cfg_sha
+    image_sha=$(sha256sum "$img" | cut -d' ' -f1)
+    cfg_sha=$(sha256sum "$KSRC/.config" | cut -d' ' -f1)
+    python3 - "$out/manifest.json" <<EOF
+import json, sys
+m = {
+  "name": "default",
+  "description": "Small Linux kernel (bookworm linux-source-6.1, tinyconfig + config-fragment) with a busybox initramfs, booted through OpenSBI fw_dynamic on a virt board",
+  "arch": "riscv64",
+  "isa": "rv64imafdc (rv64gc)",
+  "paging": "Sv39 needed; Linux 6.1 probes Sv57, then Sv48, then Sv39 through satp (WARL)",
+  "bootargs": "$BOOTARGS",
+  "firmware": "fw_dynamic.bin",
+  "kernel": {"file": "Image.gz", "format": "raw RISC-V Image, gzip -9", "release": "$KERNEL_VERSION",
+             "image_size": $(stat -c %s "$img"), "image_sha256": "$image_sha",
+             "source_package": {"package": "$KERNEL_SOURCE_PKG", "version": "$KERNEL_SOURCE_VERSION", "suite": "bookworm"},
+             "compiler": "riscv64-linux-gnu-gcc $GCC_VERSION",
+             "config": "tinyconfig + config-fragment, make olddefconfig", "config_sha256": "$cfg_sha",
+             "fragment_sha256": "$(sha256sum "$HERE/kernel.config" | cut -d' ' -f1)"},
+  "initramfs": {"file": "initramfs.cpio.gz", "format": "newc cpio, gzip -9",
+                "init": "scripts/images/init (busybox sh) then busybox init (scripts/images/rootfs/etc/inittab)",
+                "busybox": json.loads('''$BB_JSON''')},
+  "opensbi": json.loads('''$FW_JSON'''),
+  "debian_suite": "$SUITE",
+  "qemu": "qemu-system-riscv64 -machine virt -m 256M -smp 1 -nographic -bios fw_dynamic.bin -kernel Image -initrd initramfs.cpio.gz -append '$BOOTARGS' -no-reboot",
+}
+json.dump(m, open(sys.argv[1], "w"), indent=2)
+open(sys.argv[1], "a").write("\n")
+EOF
+    {
+        echo "$image_sha  Image"
+        write_sums "$out" Image.gz initramfs.cpio.gz fw_dynamic.bin config-fragment manifest.json
+    } > "$out/SHA256SUMS"
+    log "default image written to $out:"
+    ls -l "$out" >&2
+}
+
+# ---------------------------------------------------------------- (b) Debian's distribution kernel
+build_debian() {
+    build_initramfs
+    setup_apt
+    # linux-image-riscv64 (metapackage) -> linux-image-<ver>-riscv64 -> ... : follow Depends until
+    # a package ships a vmlinuz (recent Debian: linux-binary-<ver>-riscv64).
+    local queue=(linux-image-riscv64) seen=" " pkg deb x="$STATE/extract/debian" vmlinuz="" debs=() dep
+    rm -rf "$x"; mkdir -p "$x"
+    while [ ${#queue[@]} -gt 0 ] && [ -z "$vmlinuz" ]; do
+        pkg=${queue[0]}; queue=("${queue[@]:1}")
+        case "$seen" in *" $pkg "*) continue ;; esac
+        seen+="$pkg "
+        deb=$(fetch_deb "$pkg"); debs+=("$deb")
+        dpkg-deb -x "$deb" "$x"
+        vmlinuz=$(find "$x" -type f \( -name 'vmlinuz*' -o -name 'vmlinux*' \) | head -n1 || true)
+        for dep in $(apt-cache depends "$pkg" | awk '$1=="Depends:" {print $2}' | grep -E '^linux-(image|binary)-' || true); do
+            queue+=("$dep")
+        done
+    done
+    [ -n "$vmlinuz" ] || die "no vmlinuz found following linux-image-riscv64's dependencies"
+    local out="$OUT_EXTRA/debian" kver
+    kver=$(basename "$(dirname "$vmlinuz")")
+    # virtio_mmio, virtio_blk, virtio_net, virtio_rng and ext4 are modules in Debian's kernel: take
+    # them (and what they depend on) from linux-modules-<ver>, as a second cpio appended to the
+    # shared initramfs (the kernel unpacks concatenated archives); /init insmods them in order.
+    local mdeb mx="$STATE/extract/debian-modules" picked="$STATE/extract/debian-picked" mods
+    mdeb=$(fetch_deb "linux-modules-$kver"); debs+=("$mdeb")
+    rm -rf "$mx" "$picked"; mkdir -p "$mx"
+    dpkg-deb -x "$mdeb" "$mx"
+    mods=$(python3 "$HERE/pick-modules.py" "$(dirname "$(find "$mx" -type d -name kernel -path "*/modules/$kver/*" | head -n1)")" \
+        "$picked" virtio_mmio virtio_blk virtio_net virtio_rng virtio_console ext4)
+    log "Debian kernel modules for the initramfs: $mods"
+    {
+        echo "dir /lib 0755 0 0"; echo "dir /lib/modules 0755 0 0"
+        for f in "$picked"/*; do echo "file /lib/modules/$(basename "$f") $f 0644 0 0"; done
+    } > "$STATE/modules.spec"
+    python3 "$HERE/mkcpio.py" "$STATE/modules.spec" "$STATE/modules.cpio"
+    mkdir -p "$out"
+    cp "$vmlinuz" "$out/Image"
+    { cat "$INITRAMFS"; gzip -9 -n -c "$STATE/modules.cpio"; } > "$out/initramfs.cpio.gz"
+    cp "$FW_DYNAMIC" "$out/fw_dynamic.bin"
+    local pkgs_json="[" d
+    for d in "${debs[@]}"; do pkgs_json+="$(deb_json "$d"),"; done
+    pkgs_json="${pkgs_json%,}]"
+    python3 - "$out/manifest.json" <<EOF
+import json, sys
+m = {
+  "name": "debian",
+  "description": "Debian's riscv64 distribution kernel with Ringmaster's busybox initramfs, booted through OpenSBI fw_dynamic",
+  "arch": "riscv64",
+  "bootargs": "$BOOTARGS",
+  "firmware": "fw_dynamic.bin",
+  "kernel": {"file": "Image", "format": "raw RISC-V Image (EFI-stub header), from $(basename "$vmlinuz")",
+             "release": "$kver", "image_size": $(stat -c %s "$out/Image"),
+             "packages": json.loads('''$pkgs_json''')},
+  "initramfs": {"file": "initramfs.cpio.gz", "format": "the default image's initramfs, then a second gzip'd newc cpio with /lib/modules/*.ko and modules.list (load order)",
+                "modules": "$mods", "busybox": json.loads('''$BB_JSON''')},
+  "opensbi": json.loads('''$FW_JSON'''),
+  "debian_suite": "$SUITE",
+  "notes": "virtio_mmio, virtio_blk, virtio_net, virtio_rng and ext4 are modules in this kernel; /init loads them from the initramfs. Use -bios fw_dynamic.bin (fw_jump's fixed DTB address lies inside this kernel) and 512 MiB.",
+  "qemu": "qemu-system-riscv64 -machine virt -m 512M -smp 1 -nographic -bios fw_dynamic.bin -kernel Image -initrd initramfs.cpio.gz -append '$BOOTARGS' -no-reboot",
+}
+json.dump(m, open(sys.argv[1], "w"), indent=2)
+open(sys.argv[1], "a").write("\n")
+EOF
+    write_sums "$out" Image initramfs.cpio.gz fw_dynamic.bin manifest.json > "$out/SHA256SUMS"
+    log "Debian kernel image ($kver) written to $out:"
+    ls -l "$out" >&2
+}
+
+ensure_host_packages
+case "$TARGET" in
+    default) build_default ;;
+    debian) build_debian ;;
+    initramfs)
+        build_initramfs
+        mkdir -p "$OUT_DEFAULT"
+        cp "$INITRAMFS" "$OUT_DEFAULT/initramfs.cpio.gz"
+        cp "$FW_DYNAMIC" "$OUT_DEFAULT/fw_dynamic.bin"
+        log "initramfs and firmware copied to $OUT_DEFAULT (run 'default' to refresh SHA256SUMS/manifest)" ;;
+    all) build_default; build_debian ;;
+esac

@@ -1,0 +1,80 @@
+using System.Text.Json;
+
+namespace Ringmaster.Agents.Drivers.Emulator;
+
+/// <summary>A bootable guest image: firmware, kernel, initramfs and the kernel command line.</summary>
+public sealed record GuestImage(string Name, string Directory, string Firmware, string Kernel, string? Initrd, string Bootargs);
+
+/// <summary>Finds guest images by name in the image folders.</summary>
+public sealed class GuestImages(EmulatorDriverOptions options)
+{
+    public IEnumerable<string> SearchPaths()
+    {
+        if (options.ImagesPath is { Length: > 0 } configured)
+        {
+            yield return configured;
+        }
+
+        if (Environment.GetEnvironmentVariable("RINGMASTER_IMAGES") is { Length: > 0 } env)
+        {
+            yield return env;
+        }
+
+        yield return Path.Combine(AppContext.BaseDirectory, "images");
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Console.sln")))
+            {
+                yield return Path.Combine(dir.FullName, "images");
+                yield return Path.Combine(dir.FullName, ".state", "images");
+                break;
+            }
+        }
+    }
+
+    /// <summary>The image, or a <see cref="GuestException"/> that says how to get it.</summary>
+    public GuestImage Find(string name)
+    {
+        if (name.Length is 0 or > 64 || name.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')) || name.StartsWith('.'))
+        {
+            throw new GuestException($"'{name}' is not a valid image name.");
+        }
+
+        foreach (var root in SearchPaths())
+        {
+            var dir = Path.Combine(root, name);
+            var firmware = Path.Combine(dir, "fw_dynamic.bin");
+            var kernel = new[] { "Image.gz", "Image", "vmlinuz" }.Select(k => Path.Combine(dir, k)).FirstOrDefault(File.Exists);
+            if (kernel is null || !File.Exists(firmware))
+            {
+                continue;
+            }
+
+            var initrd = Path.Combine(dir, "initramfs.cpio.gz");
+            return new GuestImage(name, dir, firmware, kernel, File.Exists(initrd) ? initrd : null, Bootargs(dir) ?? options.DefaultBootargs);
+        }
+
+        throw new GuestException(name == "default"
+            ? "The built-in image 'default' is missing from this agent's images folder; rebuild it with scripts/build-images.sh default."
+            : $"Image '{name}' is not on this host; build it with scripts/build-images.sh {name} (or set RINGMASTER_IMAGES).");
+    }
+
+    private static string? Bootargs(string dir)
+    {
+        var manifest = Path.Combine(dir, "manifest.json");
+        if (!File.Exists(manifest))
+        {
+            return null;
+        }
+
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllText(manifest));
+            return doc.RootElement.TryGetProperty("bootargs", out var args) && args.ValueKind == JsonValueKind.String ? args.GetString() : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,395 @@
+using System.Runtime.CompilerServices;
+
+namespace Ringmaster.Emulator.Cpu;
+
+/// <summary>Address translation (Sv39/Sv48 with hardware A/D update), the software TLBs and memory access.</summary>
+internal sealed unsafe partial class Hart
+{
+    private const int TlbBits = 8, TlbSize = 1 << TlbBits, TlbMask = TlbSize - 1;
+    private const int AccessFetch = 0, AccessLoad = 1, AccessStore = 2;
+
+    // One direct-mapped TLB per access kind: tag = virtual page number, add = host address - virtual address.
+    private readonly ulong[] _tlbLoadTag = new ulong[TlbSize];
+    private readonly nint[] _tlbLoadAdd = new nint[TlbSize];
+    private readonly ulong[] _tlbStoreTag = new ulong[TlbSize];
+    private readonly nint[] _tlbStoreAdd = new nint[TlbSize];
+    private ulong _fetchTag;
+    private nint _fetchAdd;
+
+    // LR/SC reservation (physical address), or ulong.MaxValue when none.
+    internal ulong Reservation = ulong.MaxValue;
+
+    private void InitTlb() => FlushTlb();
+
+    /// <summary>Forgets every cached translation (satp, privilege or mstatus change, sfence.vma).</summary>
+    internal void FlushTlb()
+    {
+        Array.Fill(_tlbLoadTag, ulong.MaxValue);
+        Array.Fill(_tlbStoreTag, ulong.MaxValue);
+        _fetchTag = ulong.MaxValue;
+    }
+
+    /// <summary>Forgets cached store translations so the next write to each page is seen (dirty tracking).</summary>
+    internal void FlushStoreTlb() => Array.Fill(_tlbStoreTag, ulong.MaxValue);
+
+    private byte* FetchSlow(ulong va)
+    {
+        if (!Translate(va, AccessFetch, out var pa))
+            return null;
+        var page = _bus.HostPage(pa, false);
+        if (page == null)
+        {
+            RaiseException(Cause.InstructionAccessFault, va);
+            return null;
+        }
+
+        _fetchTag = va >> 12;
+        _fetchAdd = (nint)page - (nint)(va & ~0xfffUL);
+        return page + (pa & 0xfff);
+    }
+
+    /// <summary>Translates <paramref name="va"/>; on failure raises the page or access fault and returns false.</summary>
+    private bool Translate(ulong va, int access, out ulong pa)
+    {
+        var priv = Priv;
+        if (access != AccessFetch && (_mstatus & MstatusMprv) != 0 && priv == PrivM)
+            priv = (int)((_mstatus >> 11) & 3);
+        var mode = _satp >> 60;
+        if (priv == PrivM || mode == 0)
+        {
+            pa = va;
+            return true;
+        }
+
+        int levels = mode == 9 ? 4 : 3;
+        var vaBits = 12 + 9 * levels;
+        // The bits above the virtual address width must all equal its top bit.
+        if ((ulong)((long)(va << (64 - vaBits)) >> (64 - vaBits)) != va)
+            return PageFault(va, access, out pa);
+
+        var a = (_satp & 0xFFF_FFFF_FFFFUL) << 12;
+        for (var i = levels - 1; i >= 0; i--)
+        {
+            var pteAddr = a + (((va >> (12 + 9 * i)) & 0x1ff) << 3);
+            if (!_bus.IsRam(pteAddr, 8))
+                return AccessFault(va, access, out pa);
+            var ptePtr = (ulong*)(_bus.RamPtr + (pteAddr - MemoryMap.RamBase));
+            var pte = *ptePtr;
+            if ((pte & 1) == 0 || (pte & 6) == 4 || (pte >> 54) != 0)
+                return PageFault(va, access, out pa);
+            if ((pte & 0xA) == 0)
+            {
+                // Pointer to the next level.
+                if ((pte & 0xD0) != 0)
+                    return PageFault(va, access, out pa);
+                a = ((pte >> 10) & 0xFFF_FFFF_FFFFUL) << 12;
+                continue;
+            }
+
+            // Leaf: permissions.
+            bool ok = access switch
+            {
+                AccessFetch => (pte & 8) != 0,
+                AccessLoad => (pte & 2) != 0 || ((_mstatus & MstatusMxr) != 0 && (pte & 8) != 0),
+                _ => (pte & 4) != 0,
+            };
+            if (!ok)
+                return PageFault(va, access, out pa);
+            if ((pte & 0x10) != 0)
+            {
+                if (priv == PrivS && (access == AccessFetch || (_mstatus & MstatusSum) == 0))
+                    return PageFault(va, access, out pa);
+            }
+            else if (priv == PrivU)
+            {
+                return PageFault(va, access, out pa);
+            }
+
+            var ppn = (pte >> 10) & 0xFFF_FFFF_FFFFUL;
+            var lowMask = (1UL << (9 * i)) - 1;
+            if ((ppn & lowMask) != 0)
+                return PageFault(va, access, out pa); // misaligned superpage
+
+            // Hardware A/D update.
+            var need = 0x40UL | (access == AccessStore ? 0x80UL : 0);
+            if ((pte & need) != need)
+            {
+                pte |= need;
+                _bus.HostPage(pteAddr, true); // marks the page dirty
+                *ptePtr = pte;
+            }
+
+            pa = ((ppn & ~lowMask) << 12) | (va & ((1UL << (12 + 9 * i)) - 1));
+            return true;
+        }
+
+        return PageFault(va, access, out pa);
+    }
+
+    private bool PageFault(ulong va, int access, out ulong pa)
+    {
+        pa = 0;
+        RaiseException(access switch
+        {
+            AccessFetch => Cause.InstructionPageFault,
+            AccessLoad => Cause.LoadPageFault,
+            _ => Cause.StorePageFault,
+        }, va);
+        return false;
+    }
+
+    private bool AccessFault(ulong va, int access, out ulong pa)
+    {
+        pa = 0;
+        RaiseException(access switch
+        {
+            AccessFetch => Cause.InstructionAccessFault,
+            AccessLoad => Cause.LoadAccessFault,
+            _ => Cause.StoreAccessFault,
+        }, va);
+        return false;
+    }
+
+    // ---- loads ----
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private byte* LoadPtr(ulong va, int size)
+    {
+        var vpn = va >> 12;
+        var idx = (int)vpn & TlbMask;
+        if (_tlbLoadTag[idx] == vpn && (va & 0xfff) <= (ulong)(0x1000 - size))
+            return (byte*)(_tlbLoadAdd[idx] + (nint)va);
+        return null;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private byte* StorePtr(ulong va, int size)
+    {
+        var vpn = va >> 12;
+        var idx = (int)vpn & TlbMask;
+        if (_tlbStoreTag[idx] == vpn && (va & 0xfff) <= (ulong)(0x1000 - size))
+            return (byte*)(_tlbStoreAdd[idx] + (nint)va);
+        return null;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool Load8(ulong va, out ulong v)
+    {
+        var p = LoadPtr(va, 1);
+        if (p != null)
+        {
+            v = *p;
+            return true;
+        }
+
+        return LoadSlow(va, 1, out v);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool Load16(ulong va, out ulong v)
+    {
+        var p = LoadPtr(va, 2);
+        if (p != null)
+        {
+            v = *(ushort*)p;
+            return true;
+        }
+
+        return LoadSlow(va, 2, out v);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool Load32(ulong va, out ulong v)
+    {
+        var p = LoadPtr(va, 4);
+        if (p != null)
+        {
+            v = *(uint*)p;
+            return true;
+        }
+
+        return LoadSlow(va, 4, out v);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool Load64(ulong va, out ulong v)
+    {
+        var p = LoadPtr(va, 8);
+        if (p != null)
+        {
+            v = *(ulong*)p;
+            return true;
+        }
+
+        return LoadSlow(va, 8, out v);
+    }
+
+    private bool LoadSlow(ulong va, int size, out ulong v)
+    {
+        v = 0;
+        if ((va & 0xfff) > (ulong)(0x1000 - size))
+        {
+            // Crosses a page: assemble byte by byte.
+            for (var i = 0; i < size; i++)
+            {
+                if (!LoadSlow(va + (ulong)i, 1, out var b))
+                    return false;
+                v |= b << (8 * i);
+            }
+
+            return true;
+        }
+
+        if (!Translate(va, AccessLoad, out var pa))
+            return false;
+        var page = _bus.HostPage(pa, false);
+        if (page != null)
+        {
+            var idx = (int)(va >> 12) & TlbMask;
+            _tlbLoadTag[idx] = va >> 12;
+            _tlbLoadAdd[idx] = (nint)page - (nint)(va & ~0xfffUL);
+            var p = page + (pa & 0xfff);
+            v = size switch { 1 => *p, 2 => *(ushort*)p, 4 => *(uint*)p, _ => *(ulong*)p };
+            return true;
+        }
+
+        if (!_bus.MmioRead(pa, size, out v))
+        {
+            RaiseException(Cause.LoadAccessFault, va);
+            return false;
+        }
+
+        return true;
+    }
+
+    // ---- stores ----
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool Store8(ulong va, ulong v)
+    {
+        var p = StorePtr(va, 1);
+        if (p != null)
+        {
+            *p = (byte)v;
+            return true;
+        }
+
+        return StoreSlow(va, 1, v);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool Store16(ulong va, ulong v)
+    {
+        var p = StorePtr(va, 2);
+        if (p != null)
+        {
+            *(ushort*)p = (ushort)v;
+            return true;
+        }
+
+        return StoreSlow(va, 2, v);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool Store32(ulong va, ulong v)
+    {
+        var p = StorePtr(va, 4);
+        if (p != null)
+        {
+            *(uint*)p = (uint)v;
+            return true;
+        }
+
+        return StoreSlow(va, 4, v);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool Store64(ulong va, ulong v)
+    {
+        var p = StorePtr(va, 8);
+        if (p != null)
+        {
+            *(ulong*)p = v;
+            return true;
+        }
+
+        return StoreSlow(va, 8, v);
+    }
+
+    private bool StoreSlow(ulong va, int size, ulong v)
+    {
+        if ((va & 0xfff) > (ulong)(0x1000 - size))
+        {
+            // Crosses a page: check both pages before writing anything.
+            if (!Translate(va, AccessStore, out _) || !Translate(va + (ulong)size - 1, AccessStore, out _))
+                return false;
+            for (var i = 0; i < size; i++)
+            {
+                if (!StoreSlow(va + (ulong)i, 1, v >> (8 * i)))
+                    return false;
+            }
+
+            return true;
+        }
+
+        if (!Translate(va, AccessStore, out var pa))
+            return false;
+        if (_bus.IsRam(pa, (ulong)size))
+        {
+            var page = _bus.HostPage(pa, true);
+            if ((pa & ~0xfffUL) == _bus.WatchPage)
+            {
+                _stopBatch = true;
+            }
+            else
+            {
+                var idx = (int)(va >> 12) & TlbMask;
+                _tlbStoreTag[idx] = va >> 12;
+                _tlbStoreAdd[idx] = (nint)page - (nint)(va & ~0xfffUL);
+            }
+
+            var p = page + (pa & 0xfff);
+            switch (size)
+            {
+                case 1: *p = (byte)v; break;
+                case 2: *(ushort*)p = (ushort)v; break;
+                case 4: *(uint*)p = (uint)v; break;
+                default: *(ulong*)p = v; break;
+            }
+
+            return true;
+        }
+
+        if (!_bus.MmioWrite(pa, size, v))
+        {
+            RaiseException(Cause.StoreAccessFault, va);
+            return false;
+        }
+
+        _stopBatch = true;
+        return true;
+    }
+
+    /// <summary>Host pointer for an atomic access (must be naturally aligned RAM); null after raising the trap.</summary>
+    private byte* AmoPtr(ulong va, int size, bool loadOnly)
+    {
+        if ((va & (ulong)(size - 1)) != 0)
+        {
+            RaiseException(loadOnly ? Cause.LoadMisaligned : Cause.StoreMisaligned, va);
+            return null;
+        }
+
+        if (!Translate(va, loadOnly ? AccessLoad : AccessStore, out var pa))
+            return null;
+        if (!_bus.IsRam(pa, (ulong)size))
+        {
+            RaiseException(loadOnly ? Cause.LoadAccessFault : Cause.StoreAccessFault, va);
+            return null;
+        }
+
+        return _bus.HostPage(pa, !loadOnly) + (pa & 0xfff);
+    }
+
+    /// <summary>Physical address of an aligned RAM access, for LR/SC reservations.</summary>
+    private ulong PhysicalOf(byte* p) => (ulong)(p - _bus.RamPtr) + MemoryMap.RamBase;
+}

@@ -1,0 +1,60 @@
+using System.Net.ServerSentEvents;
+using System.Runtime.CompilerServices;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Ringmaster.Core.Services;
+
+namespace Ringmaster.Web.Apis;
+
+/// <summary>
+/// The event stream for automation (Server-Sent Events): machine state changes, operation progress,
+/// host online/offline and metrics, as they happen. <c>types</c> filters by kind
+/// (<c>machine</c>, <c>operation</c>, <c>host</c>, <c>metrics</c>); <c>machine</c> by one machine.
+/// </summary>
+public static class EventsApi
+{
+    private static readonly HashSet<string> s_types = ["machine", "operation", "host", "metrics"];
+
+    public static IEndpointRouteBuilder MapEventsApi(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/api/v1/events", Stream).WithTags("Events");
+        return app;
+    }
+
+    public static Results<ServerSentEventsResult<object>, ValidationProblem> Stream(LiveFeed feed, string? types, Guid? machine, CancellationToken cancellationToken)
+    {
+        var wanted = string.IsNullOrWhiteSpace(types)
+            ? s_types
+            : [.. types.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(t => t.ToLowerInvariant())];
+        if (wanted.Except(s_types).FirstOrDefault() is { } unknown)
+        {
+            return ApiResults.Invalid("types", $"Unknown event type '{(unknown.Length > 32 ? unknown[..32] : unknown)}'. Types: {string.Join(", ", s_types)}.");
+        }
+
+        return TypedResults.ServerSentEvents(Events(feed, wanted, machine, cancellationToken));
+    }
+
+    private static async IAsyncEnumerable<SseItem<object>> Events(LiveFeed feed, HashSet<string> wanted, Guid? machine, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        // A first event tells the client the stream is live (changes from here on).
+        yield return new SseItem<object>(new { at = DateTimeOffset.UtcNow }, "ready");
+        await foreach (var change in feed.SubscribeAsync(cancellationToken))
+        {
+            var (type, id, payload) = change switch
+            {
+                MachineChanged m => ("machine.changed", m.Machine.Id, (object)m.Machine),
+                MachineRemoved r => ("machine.removed", r.MachineId, new { id = r.MachineId, name = r.Name }),
+                OperationChanged o => ("operation.changed", o.Operation.MachineId ?? Guid.Empty, o.Operation),
+                HostChanged h => ("host.changed", Guid.Empty, h.Host),
+                MetricsChanged x => ("metrics", Guid.Empty, new { hostId = x.HostId, metrics = x.Metrics }),
+                _ => ("", Guid.Empty, new object()),
+            };
+            var group = type.Split('.')[0];
+            if (!wanted.Contains(group) || (machine is { } only && group is "machine" or "operation" && id != only))
+            {
+                continue;
+            }
+
+            yield return new SseItem<object>(payload, type);
+        }
+    }
+}

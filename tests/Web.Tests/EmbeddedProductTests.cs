@@ -1,0 +1,134 @@
+using System.Diagnostics;
+using Ringmaster.Web.Tests.Infrastructure;
+
+namespace Ringmaster.Web.Tests;
+
+/// <summary>
+/// The product as <c>dotnet run --project src/Web</c> starts it: one process, embedded agent, real
+/// Podman. What a newcomer does first.
+/// </summary>
+[Collection(ProcessTests.Name)]
+public sealed class EmbeddedProductTests : IAsyncLifetime
+{
+    private readonly string _data = Directory.CreateTempSubdirectory("ringmaster-embedded-").FullName;
+    private readonly int _port = RingmasterProcess.FreePort();
+    private RingmasterProcess _web = null!;
+    private ApiClient _api = null!;
+
+    public Task InitializeAsync()
+    {
+        _web = RingmasterProcess.StartWeb(_port, _data, "embedded-" + Guid.NewGuid().ToString("N"), embeddedAgent: true);
+        _api = ApiClient.For(_port);
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _web.DisposeAsync();
+        Directory.Delete(_data, recursive: true);
+    }
+
+    [Fact]
+    public async Task FirstRun_HostOnlineWithin30s_BusyboxConsoleAnswersEchoHi()
+    {
+        var started = Stopwatch.StartNew();
+        var host = await HttpJson.EventuallyAsync(
+            async () => await _api.IsUpAsync() ? await _api.GetAsync("/api/v1/hosts") : default,
+            page => page.ValueKind != System.Text.Json.JsonValueKind.Undefined && page.GetProperty("items").EnumerateArray().Any(h => h.GetProperty("online").GetBoolean()),
+            TimeSpan.FromSeconds(30), "the embedded host online");
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(30));
+        var engine = host.GetProperty("items")[0].GetProperty("capabilities").GetProperty("containerEngine");
+        Assert.Equal("podman", engine.GetProperty("name").GetString());
+
+        var name = "hi-" + Guid.NewGuid().ToString("N")[..8];
+        var machine = await _api.CreateMachineAsync(new { name, template = "busybox" }, TimeSpan.FromMinutes(3));
+        Assert.Equal("Running", machine.GetProperty("state").GetString());
+        Assert.Equal("container", machine.GetProperty("kind").GetString());
+
+        await using (var console = await _api.OpenConsoleAsync(name))
+        {
+            await Task.Delay(500);
+            await console.TypeAsync("echo hi\n");
+            await console.ReadUntilAsync(_ => console.Lines.Contains("hi"), TimeSpan.FromSeconds(20));
+            Assert.True(console.Lines.Contains("hi"), $"the console never printed 'hi'; it showed: {console.Seen}");
+        }
+
+        var deleted = await _api.StartOperationAsync(HttpMethod.Delete, $"/api/v1/machines/{name}");
+        await _api.WaitSucceededAsync(deleted, TimeSpan.FromMinutes(1));
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, (await _api.Http.GetAsync($"/api/v1/machines/{name}")).StatusCode);
+        Assert.DoesNotContain(name, await Podman.ContainerNamesAsync());
+    }
+
+    [Fact]
+    public async Task DefaultVm_CreatedThroughApi_ConsoleReachesShellAndAnswersUname()
+    {
+        await HttpJson.EventuallyAsync(
+            async () => await _api.IsUpAsync() && (await _api.Http.GetAsync("/readyz")).IsSuccessStatusCode,
+            ready => ready, TimeSpan.FromSeconds(30), "the product to be ready");
+
+        var vm = await _api.CreateMachineAsync(new { name = "vm-1", template = "default", memoryMiB = 128 }, TimeSpan.FromMinutes(2));
+        Assert.Equal("vm", vm.GetProperty("kind").GetString());
+        Assert.Equal("Running", vm.GetProperty("state").GetString());
+
+        await using (var console = await _api.OpenConsoleAsync("vm-1"))
+        {
+            await console.ReadUntilAsync(seen => seen.Contains("~ # ", StringComparison.Ordinal), TimeSpan.FromMinutes(2));
+            Assert.Contains("Linux version 6.1", console.Seen);
+            await console.TypeAsync("uname -m\n");
+            await console.ReadUntilAsync(_ => console.Lines.Contains("riscv64"), TimeSpan.FromSeconds(30));
+            Assert.True(console.Lines.Contains("riscv64"), $"the VM never answered uname; its console showed: {console.Seen}");
+        }
+
+        var stop = await _api.StartOperationAsync(HttpMethod.Post, "/api/v1/machines/vm-1/stop");
+        await _api.WaitSucceededAsync(stop, TimeSpan.FromMinutes(1));
+        Assert.Equal("Stopped", (await _api.MachineAsync("vm-1")).GetProperty("state").GetString());
+        var delete = await _api.StartOperationAsync(HttpMethod.Delete, "/api/v1/machines/vm-1");
+        await _api.WaitSucceededAsync(delete, TimeSpan.FromMinutes(1));
+    }
+
+    [Fact]
+    public async Task Create_AgentCannotMakeIt_OperationFailsWithReasonAndNothingIsLeft()
+    {
+        await HttpJson.EventuallyAsync(
+            async () => await _api.IsUpAsync() && (await _api.Http.GetAsync("/readyz")).IsSuccessStatusCode,
+            ready => ready, TimeSpan.FromSeconds(30), "the product to be ready");
+
+        // The Debian-kernel image is built on demand (scripts/build-images.sh debian), so a fresh host lacks it.
+        var operationId = await _api.StartOperationAsync(HttpMethod.Post, "/api/v1/machines", new { name = "deb-1", template = "debian" });
+        var operation = await HttpJson.EventuallyAsync(
+            () => _api.GetAsync($"/api/v1/operations/{operationId}"),
+            o => o.GetProperty("state").GetString() is "Succeeded" or "Failed",
+            TimeSpan.FromMinutes(1), "the create to end");
+
+        Assert.Equal("Failed", operation.GetProperty("state").GetString());
+        Assert.Contains("Image 'debian' is not on this host", operation.GetProperty("error").GetString());
+        Assert.Contains("Undo: remove the machine record", operation.GetProperty("log").GetString());
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, (await _api.Http.GetAsync("/api/v1/machines/deb-1")).StatusCode);
+        Assert.Equal(0, (await _api.GetAsync("/api/v1/machines")).GetProperty("items").GetArrayLength());
+    }
+}
+
+/// <summary>Tests that start real processes share the machine's two cores one at a time.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ProcessTests
+{
+    public const string Name = "real processes";
+}
+
+internal static class Podman
+{
+    public static async Task<string> ContainerNamesAsync()
+    {
+        var info = new ProcessStartInfo("podman", "ps -a --format {{.Names}}") { RedirectStandardOutput = true, RedirectStandardError = true };
+        using var process = Process.Start(info)!;
+        var output = await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return output;
+    }
+
+    public static async Task RemoveAsync(string name)
+    {
+        using var process = Process.Start(new ProcessStartInfo("podman", $"rm -f -t 0 {name}") { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        await process.WaitForExitAsync();
+    }
+}

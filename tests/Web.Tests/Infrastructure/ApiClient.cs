@@ -1,0 +1,136 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+
+namespace Ringmaster.Web.Tests.Infrastructure;
+
+/// <summary>What a script would do with the REST API: create, act, wait for operations, use the console.</summary>
+public sealed class ApiClient(HttpClient http)
+{
+    public HttpClient Http { get; } = http;
+
+    public static ApiClient For(int port) => new(new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(30) })
+    {
+        Http = { DefaultRequestHeaders = { Authorization = new("Bearer", "test") } },
+    };
+
+    public async Task<JsonElement> GetAsync(string path)
+    {
+        var response = await Http.GetAsync(path);
+        Assert.True(response.IsSuccessStatusCode, $"GET {path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        return await response.ReadJsonAsync();
+    }
+
+    public async Task<bool> IsUpAsync()
+    {
+        try
+        {
+            return (await Http.GetAsync("/healthz")).StatusCode == HttpStatusCode.OK;
+        }
+        catch (HttpRequestException)
+        {
+            return false;
+        }
+        catch (TaskCanceledException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Posts a long action; asserts 202 with a Location and returns the operation id.</summary>
+    public async Task<Guid> StartOperationAsync(HttpMethod method, string path, object? body = null)
+    {
+        using var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
+        var response = await Http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.Accepted, $"{method} {path}: {(int)response.StatusCode} {text}");
+        Assert.NotNull(response.Headers.Location);
+        return JsonDocument.Parse(text).RootElement.GetProperty("operation").GetProperty("id").GetGuid();
+    }
+
+    /// <summary>Waits for an operation to end and asserts it succeeded; returns it.</summary>
+    public async Task<JsonElement> WaitSucceededAsync(Guid operationId, TimeSpan timeout)
+    {
+        var operation = await HttpJson.EventuallyAsync(
+            () => GetAsync($"/api/v1/operations/{operationId}"),
+            o => o.GetProperty("state").GetString() is "Succeeded" or "Failed" or "Cancelled",
+            timeout, $"operation {operationId} to end");
+        Assert.True(operation.GetProperty("state").GetString() == "Succeeded", $"operation failed: {operation}");
+        return operation;
+    }
+
+    public async Task<JsonElement> CreateMachineAsync(object body, TimeSpan timeout)
+    {
+        var operationId = await StartOperationAsync(HttpMethod.Post, "/api/v1/machines", body);
+        var operation = await WaitSucceededAsync(operationId, timeout);
+        return operation.GetProperty("result");
+    }
+
+    public Task<JsonElement> MachineAsync(string idOrName) => GetAsync($"/api/v1/machines/{idOrName}");
+
+    public async Task<JsonElement> HostAsync(string name)
+    {
+        var hosts = await GetAsync("/api/v1/hosts");
+        return hosts.GetProperty("items").EnumerateArray().Single(h => h.GetProperty("name").GetString() == name);
+    }
+
+    /// <summary>Opens the machine's console WebSocket.</summary>
+    public async Task<ConsoleSession> OpenConsoleAsync(string idOrName)
+    {
+        var socket = new ClientWebSocket();
+        var uri = new UriBuilder(Http.BaseAddress!) { Scheme = "ws", Path = $"/api/v1/machines/{idOrName}/console" }.Uri;
+        await socket.ConnectAsync(uri, CancellationToken.None);
+        return new ConsoleSession(socket);
+    }
+}
+
+/// <summary>A console over the WebSocket: type, and read until something shows up.</summary>
+public sealed class ConsoleSession(ClientWebSocket socket) : IAsyncDisposable
+{
+    private readonly StringBuilder _seen = new();
+
+    public string Seen => _seen.ToString();
+
+    public Task TypeAsync(string text) =>
+        socket.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Binary, true, CancellationToken.None);
+
+    /// <summary>Reads output until <paramref name="done"/> holds on everything seen so far.</summary>
+    public async Task<string> ReadUntilAsync(Func<string, bool> done, TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        var buffer = new byte[8192];
+        try
+        {
+            while (!done(_seen.ToString()))
+            {
+                var result = await socket.ReceiveAsync(buffer, cts.Token);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    break;
+                }
+
+                _seen.Append(Encoding.UTF8.GetString(buffer, 0, result.Count));
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        return _seen.ToString();
+    }
+
+    /// <summary>Lines of output with terminal line endings and trailing blanks removed.</summary>
+    public IReadOnlyList<string> Lines => [.. _seen.ToString().Split('\n').Select(l => l.TrimEnd('\r', ' '))];
+
+    public async ValueTask DisposeAsync()
+    {
+        if (socket.State == WebSocketState.Open)
+        {
+            await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
+        socket.Dispose();
+    }
+}
