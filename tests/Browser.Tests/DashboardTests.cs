@@ -101,7 +101,8 @@ public sealed partial class DashboardTests(BrowserFixture fixture)
         await page.Context.CloseAsync();
     }
 
-    [Fact(Skip = "Needs the emulator VM driver (the emulator issue); the test is complete and runs once the driver is registered.")]
+    // Run with: dotnet test tests/Browser.Tests --filter "FullyQualifiedName~DefaultVm" after removing Skip.
+    [Fact(Skip = "With main's VM driver the default VM launched from the Catalog shows the Linux boot in the console, then its output stops at about 4.7 s of kernel time (after virtio_blk and syscon-poweroff) and no prompt comes within 5 minutes on this machine; kept skipped until that is understood.")]
     public async Task Catalog_LaunchDefaultVm_BootsLinuxAndUnameSaysRiscv64()
     {
         var page = await fixture.NewPageAsync();
@@ -112,7 +113,7 @@ public sealed partial class DashboardTests(BrowserFixture fixture)
         fixture.Created.Add(Guid.Parse(page.Url[^36..]));
         await Expect(page.GetByTestId("console")).ToHaveAttributeAsync("data-state", "open", new() { Timeout = 30_000 });
         await WaitForConsoleAsync(page, text => text.Contains("Linux version", StringComparison.Ordinal), TimeSpan.FromMinutes(2));
-        await WaitForConsoleAsync(page, text => PromptPattern().IsMatch(text), TimeSpan.FromMinutes(5));
+        await WaitForConsoleAsync(page, text => PromptPattern().IsMatch(text), TimeSpan.FromMinutes(3));
         await BrowserFixture.ScreenshotAsync(page, "machine-console-vm-boot");
 
         await TypeInConsoleAsync(page, "uname -m");
@@ -248,6 +249,6 @@ public sealed partial class DashboardTests(BrowserFixture fixture)
 
     private static ILocatorAssertions Expect(ILocator locator) => Assertions.Expect(locator);
 
-    [GeneratedRegex(@"[#$] ?$", RegexOptions.Multiline)]
+    [GeneratedRegex(@"[#$] *$", RegexOptions.Multiline)]
     private static partial Regex PromptPattern();
 }
