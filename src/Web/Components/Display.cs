@@ -1,0 +1,125 @@
+using System.Globalization;
+using MudBlazor;
+using Ringmaster.Core.Contracts;
+
+namespace Ringmaster.Web.Components;
+
+/// <summary>How the dashboard words and colours things.</summary>
+public static class Display
+{
+    public static string Bytes(long bytes)
+    {
+        string[] units = ["B", "KiB", "MiB", "GiB", "TiB"];
+        double value = bytes;
+        var unit = 0;
+        while (Math.Abs(value) >= 1024 && unit < units.Length - 1)
+        {
+            value /= 1024;
+            unit++;
+        }
+
+        return unit == 0
+            ? string.Create(CultureInfo.InvariantCulture, $"{bytes} B")
+            : string.Create(CultureInfo.InvariantCulture, $"{value:0.#} {units[unit]}");
+    }
+
+    public static string Rate(double bytesPerSecond) => Bytes((long)bytesPerSecond) + "/s";
+
+    public static string Mib(long mib) => Bytes(mib * 1024 * 1024);
+
+    public static string Percent(double value) => string.Create(CultureInfo.InvariantCulture, $"{value:0.#} %");
+
+    public static string Number(double value, string format = "0.#") => value.ToString(format, CultureInfo.InvariantCulture);
+
+    public static string Kind(MachineKind kind) => kind == MachineKind.Vm ? "VM" : "container";
+
+    public static string State(MachineState state) => state.ToString().ToLowerInvariant();
+
+    public static string State(MachineView machine) => machine.State == MachineState.Unknown && machine.LastKnownState is { } last
+        ? $"unknown (was {State(last)})"
+        : State(machine.State);
+
+    public static Color Colour(MachineState state) => state switch
+    {
+        MachineState.Running => Color.Success,
+        MachineState.Paused => Color.Warning,
+        MachineState.Stopped => Color.Default,
+        MachineState.Creating or MachineState.Deleting or MachineState.Migrating => Color.Info,
+        MachineState.Error or MachineState.Lost => Color.Error,
+        _ => Color.Dark,
+    };
+
+    public static Color Colour(OperationStatus state) => state switch
+    {
+        OperationStatus.Succeeded => Color.Success,
+        OperationStatus.Failed => Color.Error,
+        OperationStatus.Cancelled => Color.Warning,
+        OperationStatus.Running => Color.Info,
+        _ => Color.Default,
+    };
+
+    public static string Status(OperationStatus state) => state.ToString().ToLowerInvariant();
+
+    public static string Ago(DateTimeOffset at, DateTimeOffset now)
+    {
+        var span = now - at;
+        return span.TotalSeconds < 5 ? "just now"
+            : span.TotalMinutes < 1 ? $"{(int)span.TotalSeconds} s ago"
+            : span.TotalHours < 1 ? $"{(int)span.TotalMinutes} min ago"
+            : span.TotalDays < 1 ? $"{(int)span.TotalHours} h ago"
+            : at.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) + " UTC";
+    }
+
+    public static string Duration(OperationView operation, DateTimeOffset now)
+    {
+        if (operation.StartedAt is not { } started)
+        {
+            return operation.State == OperationStatus.Queued ? "waiting" : "—";
+        }
+
+        var span = (operation.EndedAt ?? now) - started;
+        return span.TotalSeconds < 1 ? string.Create(CultureInfo.InvariantCulture, $"{span.TotalMilliseconds:0} ms")
+            : span.TotalMinutes < 1 ? string.Create(CultureInfo.InvariantCulture, $"{span.TotalSeconds:0.0} s")
+            : string.Create(CultureInfo.InvariantCulture, $"{(int)span.TotalMinutes} min {span.Seconds} s");
+    }
+
+    /// <summary>An operation kind in words: "machine.force-stop" reads "force stop".</summary>
+    public static string Action(string kind)
+    {
+        var dot = kind.LastIndexOf('.');
+        return (dot < 0 ? kind : kind[(dot + 1)..]).Replace('-', ' ');
+    }
+
+    /// <summary>What a host can do, one plain sentence per fact.</summary>
+    public static IReadOnlyList<string> Capabilities(HostCapabilities c)
+    {
+        var lines = new List<string>
+        {
+            $"CPU: {c.CpuModel}, {c.Cores} cores ({c.Architecture})",
+            c.HardwareVirtualization
+                ? $"hardware virtualization: yes ({c.HardwareVirtualizationFlag})"
+                : "hardware virtualization: no",
+            c.NestedPaging ? $"nested paging: yes ({c.NestedPagingFlag})" : "nested paging: no",
+            c.RunsInsideHypervisor ? "running inside a hypervisor" : "running on bare metal",
+            c.KvmUsable ? "KVM: usable" : $"KVM: {(string.IsNullOrWhiteSpace(c.KvmDetail) ? "not present" : c.KvmDetail)}",
+            c.ContainerEngine is { } engine
+                ? $"container engine: {engine.Name} {engine.Version}"
+                : "container engine: none found (containers cannot run here)",
+            $"emulator: {c.EmulatorVersion} ({c.EmulatorIsa})",
+            $"memory: {Bytes(c.MemoryBytes)}, disk: {Bytes(c.DiskFreeBytes)} free of {Bytes(c.DiskTotalBytes)}",
+            $"operating system: {c.OperatingSystem}",
+        };
+        return lines;
+    }
+
+    /// <summary>Why a service call did not start, in words.</summary>
+    public static string Problem(Ringmaster.Core.Services.ServiceResult<OperationAccepted> result)
+    {
+        if (result.Errors is { Count: > 0 } errors)
+        {
+            return string.Join(" ", errors.SelectMany(e => e.Value));
+        }
+
+        return result.Message ?? "The request was refused.";
+    }
+}

@@ -1,0 +1,185 @@
+using System.Security.Cryptography;
+using Microsoft.AspNetCore.Components;
+using MudBlazor;
+using Ringmaster.Core.Contracts;
+using Ringmaster.Core.Services;
+using Ringmaster.Web.Services;
+
+namespace Ringmaster.Web.Components.Pages;
+
+public partial class Catalog
+{
+    private IReadOnlyList<TemplateView>? _templates;
+    private IReadOnlyList<HostView> _hosts = [];
+    private string? _error;
+    private Launch? _launch;
+    private TemplateView? _advanced;
+    private LaunchForm _form = new();
+    private string? _formErrors;
+    private readonly Dictionary<Guid, OperationView> _early = [];
+
+    [Inject] public required IMachineActions Actions { get; init; }
+    [Inject] public required NavigationManager Navigation { get; init; }
+    [Inject] public required ISnackbar Snackbar { get; init; }
+
+    /// <summary>A launch under way: the machine's name, its create operation, and how it ended.</summary>
+    private sealed class Launch(string name)
+    {
+        public string Name { get; } = name;
+        public Guid? MachineId { get; set; }
+        public OperationView? Operation { get; set; }
+        public string? Failure { get; set; }
+        public bool Done { get; set; }
+    }
+
+    private sealed class LaunchForm
+    {
+        public string? Name { get; set; }
+        public string? Host { get; set; }
+        public int Vcpus { get; set; }
+        public int MemoryMiB { get; set; }
+        public int DiskGiB { get; set; }
+        public string? Labels { get; set; }
+        public bool Start { get; set; } = true;
+    }
+
+    protected override async Task LoadAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            _templates = await Data.GetTemplatesAsync(cancellationToken);
+            _hosts = await Data.GetHostsAsync(cancellationToken);
+            _error = null;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            _error = "The catalog could not be read: " + ex.Message;
+        }
+    }
+
+    protected override bool Apply(LiveChange change)
+    {
+        switch (change)
+        {
+            case OperationChanged op when _launch is { Done: false, Operation: null }:
+                // The create call has not returned yet: keep what happens meanwhile.
+                _early[op.Operation.Id] = op.Operation;
+                return false;
+            case OperationChanged op when _launch is { Done: false } launch && launch.Operation?.Id == op.Operation.Id:
+                launch.Operation = op.Operation;
+                Follow(launch);
+                return true;
+            case HostChanged:
+                RequestReload();
+                return false;
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>Lands on the console when the create succeeded; says why when it failed.</summary>
+    private void Follow(Launch launch)
+    {
+        switch (launch.Operation?.State)
+        {
+            case OperationStatus.Succeeded:
+                launch.Done = true;
+                Snackbar.Add($"{launch.Name} is ready.", Severity.Success);
+                Navigation.NavigateTo($"/machines/{launch.MachineId}");
+                break;
+            case OperationStatus.Failed or OperationStatus.Cancelled:
+                launch.Done = true;
+                launch.Failure = $"{launch.Name} could not be created: {launch.Operation.Error ?? "the operation was cancelled."}";
+                Snackbar.Add(launch.Failure, Severity.Error);
+                break;
+        }
+    }
+
+    /// <summary>A fresh name: the template's name and a short random suffix.</summary>
+    public static string NewName(string template)
+    {
+        var stem = new string([.. template.ToLowerInvariant().Select(c => char.IsAsciiLetterOrDigit(c) ? c : '-')]).Trim('-');
+        if (stem.Length == 0 || !char.IsAsciiLetter(stem[0]))
+        {
+            stem = "m-" + stem;
+        }
+
+        stem = stem[..Math.Min(stem.Length, MachineNames.MaxLength - 6)].TrimEnd('-');
+        return $"{stem}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(2))}";
+    }
+
+    private Task LaunchAsync(TemplateView template) =>
+        StartAsync(new CreateMachineRequest(NewName(template.Name), template.Name, Start: true));
+
+    private void OpenAdvanced(TemplateView template)
+    {
+        _advanced = template;
+        _formErrors = null;
+        _form = new LaunchForm
+        {
+            Name = NewName(template.Name),
+            Vcpus = template.Vcpus,
+            MemoryMiB = template.MemoryMiB,
+            DiskGiB = template.DiskGiB,
+        };
+    }
+
+    private async Task LaunchAdvancedAsync()
+    {
+        var labels = new Dictionary<string, string>();
+        foreach (var pair in (_form.Labels ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var eq = pair.IndexOf('=', StringComparison.Ordinal);
+            if (eq <= 0)
+            {
+                _formErrors = $"The label '{pair}' needs the form key=value.";
+                return;
+            }
+
+            labels[pair[..eq].Trim()] = pair[(eq + 1)..].Trim();
+        }
+
+        _formErrors = null;
+        var ok = await StartAsync(new CreateMachineRequest(_form.Name, _advanced!.Name, _form.Vcpus, _form.MemoryMiB, _form.DiskGiB,
+            string.IsNullOrWhiteSpace(_form.Host) ? null : _form.Host, labels, _form.Start));
+        if (ok)
+        {
+            _advanced = null;
+        }
+    }
+
+    private async Task<bool> StartAsync(CreateMachineRequest request)
+    {
+        var launch = new Launch(request.Name!);
+        _early.Clear();
+        _launch = launch;
+        ServiceResult<OperationAccepted> result;
+        try
+        {
+            result = await Actions.CreateAsync(request, Closed);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            result = ServiceResult<OperationAccepted>.Unavailable(ex.Message);
+        }
+
+        if (result.Kind != ResultKind.Ok)
+        {
+            launch.Done = true;
+            launch.Failure = $"{launch.Name} could not be created: {Display.Problem(result)}";
+            if (_advanced is not null)
+            {
+                _formErrors = Display.Problem(result);
+            }
+
+            return false;
+        }
+
+        launch.MachineId = result.Value!.Machine?.Id;
+        // The operation may have moved on while the call returned; the feed brings every later step.
+        launch.Operation = _early.GetValueOrDefault(result.Value.Operation.Id) ?? result.Value.Operation;
+        _early.Clear();
+        Follow(launch);
+        return true;
+    }
+}

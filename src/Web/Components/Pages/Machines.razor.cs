@@ -1,0 +1,197 @@
+using Microsoft.AspNetCore.Components;
+using MudBlazor;
+using Ringmaster.Core.Contracts;
+using Ringmaster.Core.Services;
+using Ringmaster.Web.Components.Shared;
+using Ringmaster.Web.Services;
+
+namespace Ringmaster.Web.Components.Pages;
+
+public partial class Machines
+{
+    private static readonly int[] s_pageSizes = [25, 50, 100, 250];
+    private static readonly IEqualityComparer<MachineView> s_byId = EqualityComparer<MachineView>.Create((a, b) => a?.Id == b?.Id, m => m.Id.GetHashCode());
+
+    private MudDataGrid<MachineView>? _grid;
+    private HashSet<MachineView> _selected = new(s_byId);
+    private IReadOnlyList<HostView> _hosts = [];
+    private readonly Dictionary<Guid, MachineView> _live = [];
+    private Dictionary<Guid, MachineView> _onPage = [];
+    private string? _name;
+    private MachineState? _state;
+    private MachineKind? _kind;
+    private Guid? _hostId;
+    private string? _label;
+    private int _total;
+    private string? _error;
+    private bool _loaded;
+
+    [Inject] public required IMachineActions Actions { get; init; }
+    [Inject] public required IDialogService Dialogs { get; init; }
+    [Inject] public required ISnackbar Snackbar { get; init; }
+
+    [SupplyParameterFromQuery(Name = "host")] public string? HostQuery { get; set; }
+
+    private bool Filtered => !string.IsNullOrWhiteSpace(_name) || _state is not null || _kind is not null || _hostId is not null || !string.IsNullOrWhiteSpace(_label);
+
+    private MachineView Current(MachineView row) => _live.GetValueOrDefault(row.Id) ?? row;
+
+    protected override async Task LoadAsync(CancellationToken cancellationToken)
+    {
+        _hosts = await Data.GetHostsAsync(cancellationToken);
+        if (!_loaded)
+        {
+            _loaded = true;
+            _hostId = HostQuery is { } wanted ? _hosts.FirstOrDefault(h => h.Name == wanted || h.Id.ToString() == wanted)?.Id : null;
+            return;
+        }
+
+        if (_grid is not null)
+        {
+            await _grid.ReloadServerData();
+        }
+    }
+
+    private async Task<GridData<MachineView>> ServerDataAsync(GridState<MachineView> state, CancellationToken cancellationToken)
+    {
+        var sort = state.SortDefinitions.FirstOrDefault();
+        var query = new MachineQuery(
+            state.Page,
+            state.PageSize,
+            _name,
+            _state,
+            _kind,
+            _hostId,
+            _label,
+            sort?.SortBy switch
+            {
+                nameof(MachineView.State) => MachineSort.State,
+                nameof(MachineView.Kind) => MachineSort.Kind,
+                nameof(MachineView.Host) => MachineSort.Host,
+                nameof(MachineView.CreatedAt) => MachineSort.Created,
+                _ => MachineSort.Name,
+            },
+            sort?.Descending ?? false);
+        try
+        {
+            var page = await Data.QueryMachinesAsync(query, cancellationToken);
+            _error = null;
+            if (_total != page.Total)
+            {
+                // The count lives outside the grid: render the page around it too.
+                _total = page.Total;
+                _ = InvokeAsync(StateHasChanged);
+            }
+
+            _onPage = page.Items.ToDictionary(m => m.Id);
+            // Keep a pushed change that is newer than what the query read.
+            foreach (var id in _live.Keys.ToList())
+            {
+                if (!_onPage.TryGetValue(id, out var row) || row.UpdatedAt > _live[id].UpdatedAt)
+                {
+                    _live.Remove(id);
+                }
+            }
+
+            return new GridData<MachineView> { Items = page.Items, TotalItems = page.Total };
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            _error = "The machines could not be read: " + ex.Message;
+            return new GridData<MachineView> { Items = [], TotalItems = 0 };
+        }
+    }
+
+    protected override bool Apply(LiveChange change)
+    {
+        switch (change)
+        {
+            case MachineChanged changed:
+                var machine = changed.Machine;
+                if (_onPage.TryGetValue(machine.Id, out var row))
+                {
+                    if (machine.IsOlderThan((_live.GetValueOrDefault(machine.Id) ?? row).UpdatedAt))
+                    {
+                        return false;
+                    }
+
+                    _live[machine.Id] = machine;
+                    if (_state is not null)
+                    {
+                        RequestReload();
+                    }
+
+                    return true;
+                }
+
+                if (machine.State == MachineState.Creating)
+                {
+                    RequestReload();
+                }
+
+                return false;
+            case MachineRemoved removed:
+                _selected.RemoveWhere(m => m.Id == removed.MachineId);
+                RequestReload();
+                return false;
+            case HostChanged:
+                RequestReload();
+                return false;
+            default:
+                return false;
+        }
+    }
+
+    private Task OnNameChanged(string? value)
+    {
+        _name = value;
+        return ReloadGridAsync();
+    }
+
+    private Task OnStateChanged(MachineState? value)
+    {
+        _state = value;
+        return ReloadGridAsync();
+    }
+
+    private Task OnKindChanged(MachineKind? value)
+    {
+        _kind = value;
+        return ReloadGridAsync();
+    }
+
+    private Task OnHostChanged(Guid? value)
+    {
+        _hostId = value;
+        return ReloadGridAsync();
+    }
+
+    private Task OnLabelChanged(string? value)
+    {
+        _label = value;
+        return ReloadGridAsync();
+    }
+
+    private Task ReloadGridAsync() => _grid?.ReloadServerData() ?? Task.CompletedTask;
+
+    private async Task BulkAsync(string action)
+    {
+        var machines = _selected.Select(Current).OrderBy(m => m.Name, StringComparer.Ordinal).ToList();
+        var parameters = new DialogParameters<BulkActionDialog>
+        {
+            { d => d.Action, action },
+            { d => d.Machines, machines },
+        };
+        var dialog = await Dialogs.ShowAsync<BulkActionDialog>($"{char.ToUpperInvariant(action[0])}{action[1..]} {machines.Count} machines", parameters,
+            new DialogOptions { MaxWidth = MaxWidth.Medium, FullWidth = true });
+        var result = await dialog.Result;
+        if (result is { Canceled: false, Data: BulkOutcome outcome })
+        {
+            Snackbar.Add(outcome.Summary, outcome.Failed == 0 ? Severity.Success : Severity.Warning);
+            if (action == "delete")
+            {
+                _selected.Clear();
+            }
+        }
+    }
+}

@@ -1,0 +1,191 @@
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Ringmaster.Core.Contracts;
+using Ringmaster.Core.Domain;
+using Ringmaster.Core.Services;
+using Ringmaster.Core.Store;
+
+namespace Ringmaster.Web.Services;
+
+/// <summary>The dashboard's reads, against the inventory database and the server's live view.</summary>
+public sealed class DashboardData(IDbContextFactory<RingmasterDbContext> dbFactory, LiveFeed feed) : IDashboardData
+{
+    private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web);
+
+    public async Task<IReadOnlyList<HostView>> GetHostsAsync(CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var hosts = await db.Hosts.AsNoTracking().OrderBy(h => h.Name).ToListAsync(cancellationToken);
+        var counts = await db.Machines.Where(m => m.HostId != null).GroupBy(m => m.HostId)
+            .Select(g => new { HostId = g.Key, Count = g.Count() })
+            .ToDictionaryAsync(g => g.HostId!.Value, g => g.Count, cancellationToken);
+        return [.. hosts.Select(h => h.ToView(counts.GetValueOrDefault(h.Id)))];
+    }
+
+    public async Task<IReadOnlyList<MachineSummary>> GetMachineSummariesAsync(CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var rows = await db.Machines.AsNoTracking()
+            .Select(m => new { m.Id, m.State, m.Kind, m.HostId, m.Spec, m.UpdatedAt })
+            .ToListAsync(cancellationToken);
+        return [.. rows.Select(m => new MachineSummary(m.Id, m.State, m.Kind, m.HostId, m.Spec.Vcpus, m.Spec.MemoryMiB, m.Spec.DiskGiB, m.Spec.Networks.Count, Views.Utc(m.UpdatedAt)))];
+    }
+
+    public async Task<MachinePage> QueryMachinesAsync(MachineQuery query, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        IQueryable<MachineEntity> machines = string.IsNullOrWhiteSpace(query.Label)
+            ? db.Machines
+            : db.Machines.FromSql($"SELECT * FROM \"Machines\" WHERE \"Labels\" LIKE {LabelPattern(query.Label)} ESCAPE '\\'");
+        machines = machines.AsNoTracking();
+        if (!string.IsNullOrWhiteSpace(query.Name))
+        {
+            var name = query.Name.Trim();
+            machines = machines.Where(m => m.Name.Contains(name));
+        }
+
+        if (query.State is { } state)
+        {
+            machines = machines.Where(m => m.State == state);
+        }
+
+        if (query.Kind is { } kind)
+        {
+            machines = machines.Where(m => m.Kind == kind);
+        }
+
+        if (query.HostId is { } hostId)
+        {
+            machines = machines.Where(m => m.HostId == hostId);
+        }
+
+        var total = await machines.CountAsync(cancellationToken);
+        var pageSize = Math.Clamp(query.PageSize, 1, 500);
+        var skip = Math.Max(0, query.Page) * pageSize;
+        List<MachineEntity> rows;
+        if (query.Sort == MachineSort.Host)
+        {
+            // Only this sort needs the hosts' names in the query; the others page on the machines alone (and their indexes).
+            var joined = from m in machines
+                         join h in db.Hosts on m.HostId equals h.Id into hs
+                         from h in hs.DefaultIfEmpty()
+                         select new { Machine = m, Host = h == null ? null : h.Name };
+            joined = query.Descending
+                ? joined.OrderByDescending(r => r.Host).ThenBy(r => r.Machine.Name)
+                : joined.OrderBy(r => r.Host).ThenBy(r => r.Machine.Name);
+            rows = await joined.Skip(skip).Take(pageSize).Select(r => r.Machine).ToListAsync(cancellationToken);
+        }
+        else
+        {
+            machines = (query.Sort, query.Descending) switch
+            {
+                (MachineSort.State, false) => machines.OrderBy(m => m.State).ThenBy(m => m.Name),
+                (MachineSort.State, true) => machines.OrderByDescending(m => m.State).ThenBy(m => m.Name),
+                (MachineSort.Kind, false) => machines.OrderBy(m => m.Kind).ThenBy(m => m.Name),
+                (MachineSort.Kind, true) => machines.OrderByDescending(m => m.Kind).ThenBy(m => m.Name),
+                (MachineSort.Created, false) => machines.OrderBy(m => m.CreatedAt).ThenBy(m => m.Name),
+                (MachineSort.Created, true) => machines.OrderByDescending(m => m.CreatedAt).ThenBy(m => m.Name),
+                (_, true) => machines.OrderByDescending(m => m.Name),
+                _ => machines.OrderBy(m => m.Name),
+            };
+            rows = await machines.Skip(skip).Take(pageSize).ToListAsync(cancellationToken);
+        }
+
+        var hostIds = rows.Where(m => m.HostId != null).Select(m => m.HostId!.Value).Distinct().ToList();
+        var hosts = await db.Hosts.Where(h => hostIds.Contains(h.Id)).ToDictionaryAsync(h => h.Id, h => h.Name, cancellationToken);
+        return new MachinePage([.. rows.Select(m => m.ToView(m.HostId is { } id ? hosts.GetValueOrDefault(id) : null))], total);
+    }
+
+    /// <summary>A LIKE pattern over the labels' JSON text: <c>key</c> or <c>key=value</c>.</summary>
+    internal static string LabelPattern(string label)
+    {
+        var eq = label.IndexOf('=', StringComparison.Ordinal);
+        var key = (eq < 0 ? label : label[..eq]).Trim();
+        var text = JsonSerializer.Serialize(key, s_json) + ":";
+        if (eq >= 0)
+        {
+            text += JsonSerializer.Serialize(label[(eq + 1)..].Trim(), s_json);
+        }
+
+        var escaped = text.Replace("\\", "\\\\", StringComparison.Ordinal)
+            .Replace("%", "\\%", StringComparison.Ordinal)
+            .Replace("_", "\\_", StringComparison.Ordinal);
+        return "%" + escaped + "%";
+    }
+
+    public async Task<MachineView?> GetMachineAsync(Guid id, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var machine = await db.Machines.AsNoTracking().FirstOrDefaultAsync(m => m.Id == id, cancellationToken);
+        if (machine is null)
+        {
+            return null;
+        }
+
+        var host = machine.HostId is { } hostId ? await db.Hosts.Where(h => h.Id == hostId).Select(h => h.Name).FirstOrDefaultAsync(cancellationToken) : null;
+        return machine.ToView(host);
+    }
+
+    public async Task<OperationPage> QueryOperationsAsync(OperationQuery query, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var operations = db.Operations.AsNoTracking();
+        if (query.MachineId is { } machineId)
+        {
+            operations = operations.Where(o => o.MachineId == machineId);
+        }
+
+        if (query.State is { } state)
+        {
+            var entityState = (OperationState)state;
+            operations = operations.Where(o => o.State == entityState);
+        }
+
+        if (!string.IsNullOrWhiteSpace(query.Search))
+        {
+            var text = query.Search.Trim();
+            operations = operations.Where(o => o.Kind.Contains(text) || o.Target.Contains(text) || o.User.Contains(text)
+                || (o.Error != null && o.Error.Contains(text)) || (o.Message != null && o.Message.Contains(text)));
+        }
+
+        var total = await operations.CountAsync(cancellationToken);
+        var pageSize = Math.Clamp(query.PageSize, 1, 500);
+        var rows = await operations.OrderByDescending(o => o.CreatedAt)
+            .Skip(Math.Max(0, query.Page) * pageSize).Take(pageSize)
+            .Select(o => new OperationEntity
+            {
+                Id = o.Id,
+                Kind = o.Kind,
+                MachineId = o.MachineId,
+                Target = o.Target,
+                User = o.User,
+                CreatedAt = o.CreatedAt,
+                StartedAt = o.StartedAt,
+                EndedAt = o.EndedAt,
+                State = o.State,
+                Progress = o.Progress,
+                Message = o.Message,
+                Error = o.Error,
+            })
+            .ToListAsync(cancellationToken);
+        return new OperationPage([.. rows.Select(o => o.ToView())], total);
+    }
+
+    public async Task<OperationView?> GetOperationAsync(Guid id, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var operation = await db.Operations.AsNoTracking().FirstOrDefaultAsync(o => o.Id == id, cancellationToken);
+        return operation?.ToView(includeLog: true);
+    }
+
+    public async Task<IReadOnlyList<TemplateView>> GetTemplatesAsync(CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var templates = await db.Templates.AsNoTracking().ToListAsync(cancellationToken);
+        return [.. templates.OrderBy(t => t.Kind).ThenBy(t => t.Name).Select(t => t.ToView())];
+    }
+
+    public GuestMetrics? LatestMetrics(Guid machineId) => feed.LatestMetrics(machineId);
+
+    public IAsyncEnumerable<LiveChange> WatchAsync(CancellationToken cancellationToken) => feed.SubscribeAsync(cancellationToken);
+}

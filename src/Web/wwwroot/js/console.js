@@ -1,0 +1,138 @@
+// A machine's console in the page: the console WebSocket (raw bytes both ways, scrollback first)
+// shown in xterm.js when it was built in, or in a plain text console when it was not. The socket
+// reconnects with backoff when it closes (the guest rebooted, the server restarted).
+// There is no resize message on the socket yet: a resize only refits the terminal locally.
+
+const scripts = new Map();
+
+function loadScript(src) {
+  if (!scripts.has(src)) {
+    scripts.set(src, new Promise((resolve, reject) => {
+      const s = document.createElement("script");
+      s.src = src;
+      s.onload = () => resolve();
+      s.onerror = () => {
+        // Forget the failure, so a later console tries again.
+        scripts.delete(src);
+        s.remove();
+        reject(new Error("not found: " + src));
+      };
+      document.head.appendChild(s);
+    }));
+  }
+  return scripts.get(src);
+}
+
+async function loadXterm() {
+  try {
+    await loadScript("lib/xterm/xterm.js");
+    await loadScript("lib/xterm/addon-fit.js");
+    return window.Terminal && window.FitAddon ? { Terminal: window.Terminal, FitAddon: window.FitAddon.FitAddon } : null;
+  } catch {
+    return null;
+  }
+}
+
+function socketUrl(path) {
+  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+  return `${scheme}//${location.host}${path}`;
+}
+
+class XtermView {
+  constructor(element, lib, send) {
+    this.term = new lib.Terminal({ convertEol: false, scrollback: 5000, cursorBlink: true, fontSize: 14 });
+    this.fit = new lib.FitAddon();
+    this.term.loadAddon(this.fit);
+    this.term.open(element);
+    this.fit.fit();
+    this.term.onData(data => send(new TextEncoder().encode(data)));
+    this.resizeObserver = new ResizeObserver(() => { try { this.fit.fit(); } catch { } });
+    this.resizeObserver.observe(element);
+    this.kind = "xterm";
+  }
+  reset() { this.term.reset(); }
+  write(bytes) { this.term.write(bytes); }
+  notice(text) { this.term.write(`\r\n\x1b[33m[${text}]\x1b[0m\r\n`); }
+  focus() { this.term.focus(); }
+  dispose() { this.resizeObserver.disconnect(); this.term.dispose(); }
+}
+
+class TextView {
+  constructor(element, send) {
+    this.decoder = new TextDecoder();
+    this.pre = document.createElement("pre");
+    this.pre.className = "rm-console-text";
+    this.input = document.createElement("input");
+    this.input.className = "rm-console-input";
+    this.input.placeholder = "Type a command and press Enter";
+    this.input.setAttribute("aria-label", "Console input");
+    this.input.addEventListener("keydown", e => {
+      if (e.key === "Enter") {
+        send(new TextEncoder().encode(this.input.value + "\r"));
+        this.input.value = "";
+        e.preventDefault();
+      }
+    });
+    element.append(this.pre, this.input);
+    this.kind = "text";
+  }
+  reset() { this.pre.textContent = ""; }
+  write(bytes) {
+    // Strip terminal escape sequences: a plain console cannot draw them.
+    const text = this.decoder.decode(bytes, { stream: true }).replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "").replace(/\r/g, "");
+    this.pre.textContent += text;
+    if (this.pre.textContent.length > 200000) this.pre.textContent = this.pre.textContent.slice(-150000);
+    this.pre.scrollTop = this.pre.scrollHeight;
+  }
+  notice(text) { this.pre.textContent += `\n[${text}]\n`; }
+  focus() { this.input.focus(); }
+  dispose() { this.pre.remove(); this.input.remove(); }
+}
+
+export async function open(element, path, status) {
+  const lib = await loadXterm();
+  let socket = null;
+  let closed = false;
+  let delay = 500;
+  let timer = null;
+  const send = bytes => { if (socket && socket.readyState === WebSocket.OPEN) socket.send(bytes); };
+  const view = lib ? new XtermView(element, lib, send) : new TextView(element, send);
+  element.dataset.console = view.kind;
+  const report = (state, text) => {
+    element.dataset.state = state;
+    if (status) status.textContent = text;
+  };
+
+  const connect = () => {
+    if (closed) return;
+    report("connecting", "Connecting to the console…");
+    const ws = new WebSocket(socketUrl(path));
+    ws.binaryType = "arraybuffer";
+    let fresh = true;
+    ws.onopen = () => { delay = 500; report("open", "Connected. Click the console and type."); };
+    ws.onmessage = e => {
+      if (fresh) { view.reset(); fresh = false; } // the server replays the scrollback first
+      view.write(new Uint8Array(e.data));
+    };
+    ws.onclose = () => {
+      if (closed) return;
+      report("reconnecting", `Disconnected; reconnecting in ${Math.round(delay / 100) / 10} s…`);
+      view.notice("console disconnected, reconnecting");
+      timer = setTimeout(connect, delay);
+      delay = Math.min(delay * 2, 8000);
+    };
+    socket = ws;
+  };
+  connect();
+
+  return {
+    focus: () => view.focus(),
+    kind: () => view.kind,
+    dispose: () => {
+      closed = true;
+      clearTimeout(timer);
+      if (socket) socket.close();
+      view.dispose();
+    },
+  };
+}

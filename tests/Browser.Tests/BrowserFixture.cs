@@ -1,0 +1,75 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
+using Ringmaster.Core.Services;
+
+namespace Ringmaster.Browser.Tests;
+
+/// <summary>One app and one browser for the tests of a collection (they run one after another).</summary>
+public sealed class BrowserFixture : IAsyncLifetime
+{
+    public RingmasterApp App { get; } = new();
+    public IPlaywright Playwright { get; private set; } = null!;
+    public IBrowser Browser { get; private set; } = null!;
+
+    /// <summary>The machines the tests made; deleted (with their containers) at the end.</summary>
+    public ConcurrentBag<Guid> Created { get; } = [];
+
+    /// <summary>Where screenshots go: artifacts/screenshots at the repository root.</summary>
+    public static string ScreenshotFolder { get; } = FindScreenshotFolder();
+
+    public async Task InitializeAsync()
+    {
+        await App.StartAsync(TimeSpan.FromSeconds(60));
+        Playwright = await Microsoft.Playwright.Playwright.CreateAsync();
+        // The dashboard marks what tests look for with data-test.
+        Playwright.Selectors.SetTestIdAttribute("data-test");
+        Browser = await RingmasterApp.LaunchChromiumAsync(Playwright);
+    }
+
+    public async Task<IPage> NewPageAsync()
+    {
+        var context = await Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1400, Height = 1000 } });
+        var page = await context.NewPageAsync();
+        page.SetDefaultTimeout(30_000);
+        return page;
+    }
+
+    public static Task ScreenshotAsync(IPage page, string name) =>
+        page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotFolder, name + ".png"), FullPage = true });
+
+    private static string FindScreenshotFolder()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Console.sln")))
+        {
+            dir = dir.Parent;
+        }
+
+        var folder = Path.Combine(dir?.FullName ?? AppContext.BaseDirectory, "artifacts", "screenshots");
+        Directory.CreateDirectory(folder);
+        return folder;
+    }
+
+    public async Task DisposeAsync()
+    {
+        var machines = App.Services.GetRequiredService<MachineService>();
+        var operations = App.Services.GetRequiredService<OperationService>();
+        await operations.WhenIdleAsync();
+        foreach (var id in Created)
+        {
+            await machines.DeleteAsync(id, "browser-test");
+        }
+
+        await operations.WhenIdleAsync();
+        await Browser.DisposeAsync();
+        Playwright.Dispose();
+        await App.DisposeAsync();
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class BrowserCollection : ICollectionFixture<BrowserFixture>
+{
+    public const string Name = "browser";
+}

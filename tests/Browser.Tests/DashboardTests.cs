@@ -1,0 +1,254 @@
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
+using Ringmaster.Core.Contracts;
+using Ringmaster.Core.Services;
+
+namespace Ringmaster.Browser.Tests;
+
+/// <summary>The dashboard tried as a new user would, in Chromium, against the real app and its embedded agent.</summary>
+[Collection(BrowserCollection.Name)]
+public sealed partial class DashboardTests(BrowserFixture fixture)
+{
+    private static readonly TimeSpan s_live = TimeSpan.FromSeconds(5);
+    private RingmasterApp App => fixture.App;
+
+    [Fact]
+    public async Task EveryPage_NewUser_ShowsRealDataInWords()
+    {
+        var page = await fixture.NewPageAsync();
+
+        await App.GotoAsync(page, "/");
+        await Expect(page.GetByTestId("hosts-online")).ToHaveTextAsync("1");
+        await Expect(page.Locator("[data-test=capacity-host][data-host=browser-test-host]")).ToContainTextAsync("vCPUs");
+        await BrowserFixture.ScreenshotAsync(page, "overview");
+
+        await NavigateAsync(page, "Hosts");
+        var host = page.Locator("[data-test=host][data-host=browser-test-host]");
+        await Expect(host.GetByTestId("host-status")).ToHaveTextAsync("online");
+        await Expect(host.GetByTestId("capabilities")).ToContainTextAsync("hardware virtualization:");
+        await Expect(host.GetByTestId("capabilities")).ToContainTextAsync("KVM:");
+        await Expect(host.GetByTestId("capabilities")).ToContainTextAsync("container engine:");
+        await BrowserFixture.ScreenshotAsync(page, "hosts");
+
+        await NavigateAsync(page, "Catalog");
+        await Expect(page.Locator("[data-template=busybox]")).ToContainTextAsync("BusyBox container");
+        await Expect(page.Locator("[data-template=default]")).ToContainTextAsync("RISC-V");
+        await BrowserFixture.ScreenshotAsync(page, "catalog");
+
+        await NavigateAsync(page, "Machines");
+        await Expect(page.GetByTestId("machines-grid")).ToBeVisibleAsync();
+        await BrowserFixture.ScreenshotAsync(page, "machines");
+
+        await NavigateAsync(page, "Operations");
+        await Expect(page.GetByTestId("operation-total")).ToContainTextAsync("operations");
+        await BrowserFixture.ScreenshotAsync(page, "operations");
+
+        await page.GetByTestId("theme-toggle").ClickAsync();
+        await BrowserFixture.ScreenshotAsync(page, "operations-dark");
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task Catalog_LaunchBusybox_LandsOnConsoleThatEchoes()
+    {
+        var page = await fixture.NewPageAsync();
+        await App.GotoAsync(page, "/catalog");
+
+        await page.Locator("[data-template=busybox]").GetByTestId("launch").ClickAsync();
+        await Expect(page.GetByTestId("launch-progress")).ToBeVisibleAsync();
+        await page.WaitForURLAsync(MachineUrl(), new() { Timeout = 120_000 });
+        fixture.Created.Add(Guid.Parse(page.Url[^36..]));
+        await Expect(page.GetByTestId("state")).ToHaveTextAsync("running", new() { Timeout = 30_000 });
+
+        var console = page.GetByTestId("console");
+        await Expect(console).ToHaveAttributeAsync("data-state", "open", new() { Timeout = 30_000 });
+        await TypeInConsoleAsync(page, "echo hello-ringmaster");
+        // Once echoed as typed, once as the command's output.
+        await WaitForConsoleAsync(page, text => Regex.Count(text, "hello-ringmaster") >= 2, TimeSpan.FromSeconds(20));
+        await BrowserFixture.ScreenshotAsync(page, "machine-console-busybox");
+
+        await page.GetByTestId("machine-operations").GetByRole(AriaRole.Link).First.ClickAsync();
+        await Expect(page.GetByTestId("operation-state")).ToHaveTextAsync("succeeded");
+        await BrowserFixture.ScreenshotAsync(page, "operation-detail");
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task MachineConsole_WithoutXterm_PlainConsoleWorksAndSurvivesRestart()
+    {
+        var name = "plain-console-" + Guid.NewGuid().ToString("N")[..6];
+        var id = await CreateRunningContainerAsync(name);
+        var page = await fixture.NewPageAsync();
+        // As when the app was built without npm: xterm.js is not there.
+        await page.RouteAsync("**/lib/xterm/**", route => route.FulfillAsync(new() { Status = 404 }));
+
+        await App.GotoAsync(page, $"/machines/{id}");
+        var console = page.GetByTestId("console");
+        await Expect(console).ToHaveAttributeAsync("data-console", "text");
+        await Expect(console).ToHaveAttributeAsync("data-state", "open", new() { Timeout = 30_000 });
+        await TypeInConsoleAsync(page, "echo plain-$((40+2))");
+        await WaitForConsoleAsync(page, text => text.Contains("plain-42", StringComparison.Ordinal), TimeSpan.FromSeconds(20));
+
+        await page.GetByTestId("action-restart").ClickAsync();
+        await Expect(page.GetByTestId("machine-operations")).ToContainTextAsync("restart", new() { Timeout = 10_000 });
+        await Expect(page.Locator("[data-test=machine-operations] [data-test=operation-row]").First).ToContainTextAsync("succeeded", new() { Timeout = 60_000 });
+        await Expect(page.GetByTestId("state")).ToHaveTextAsync("running");
+        await Expect(console).ToHaveAttributeAsync("data-state", "open", new() { Timeout = 30_000 });
+        await WaitForConsoleAsync(page, _ => true, TimeSpan.FromSeconds(1));
+        await RetryTypingAsync(page, "echo again-$((40+3))", "again-43", TimeSpan.FromSeconds(30));
+        await BrowserFixture.ScreenshotAsync(page, "machine-console-plain-after-restart");
+        await page.Context.CloseAsync();
+    }
+
+    // Run with: dotnet test tests/Browser.Tests --filter "FullyQualifiedName~DefaultVm" after removing Skip.
+    [Fact(Skip = "With main's VM driver the default VM launched from the Catalog shows the Linux boot in the console, then its output stops at about 4.7 s of kernel time (after virtio_blk and syscon-poweroff) and no prompt comes within 5 minutes on this machine; kept skipped until that is understood.")]
+    public async Task Catalog_LaunchDefaultVm_BootsLinuxAndUnameSaysRiscv64()
+    {
+        var page = await fixture.NewPageAsync();
+        await App.GotoAsync(page, "/catalog");
+
+        await page.Locator("[data-template=default]").GetByTestId("launch").ClickAsync();
+        await page.WaitForURLAsync(MachineUrl(), new() { Timeout = 120_000 });
+        fixture.Created.Add(Guid.Parse(page.Url[^36..]));
+        await Expect(page.GetByTestId("console")).ToHaveAttributeAsync("data-state", "open", new() { Timeout = 30_000 });
+        await WaitForConsoleAsync(page, text => text.Contains("Linux version", StringComparison.Ordinal), TimeSpan.FromMinutes(2));
+        await WaitForConsoleAsync(page, text => PromptPattern().IsMatch(text), TimeSpan.FromMinutes(3));
+        await BrowserFixture.ScreenshotAsync(page, "machine-console-vm-boot");
+
+        await TypeInConsoleAsync(page, "uname -m");
+        await WaitForConsoleAsync(page, text => Regex.IsMatch(text, @"^riscv64\s*$", RegexOptions.Multiline), TimeSpan.FromSeconds(30));
+        await BrowserFixture.ScreenshotAsync(page, "machine-console-vm-uname");
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task Machines_StopFromGrid_StateChangesLiveInBothTabs()
+    {
+        var name = "grid-stop-" + Guid.NewGuid().ToString("N")[..6];
+        await CreateRunningContainerAsync(name);
+
+        var first = await fixture.NewPageAsync();
+        var second = await first.Context.NewPageAsync();
+        await App.GotoAsync(first, "/machines");
+        await App.GotoAsync(second, "/machines");
+        foreach (var tab in new[] { first, second })
+        {
+            await tab.Locator("input[data-test=filter-name], [data-test=filter-name] input").First.FillAsync(name);
+            await Expect(State(tab, name)).ToHaveTextAsync("running");
+        }
+
+        await first.Locator("tr", new() { Has = first.Locator($"[data-machine='{name}']") }).Locator("input[type=checkbox]").CheckAsync();
+        await Expect(first.GetByTestId("selected-count")).ToHaveTextAsync("1 selected");
+        await first.GetByTestId("bulk-stop").ClickAsync();
+        await Expect(first.GetByTestId("bulk-preview")).ToContainTextAsync($"{name} (running): will stop");
+        await BrowserFixture.ScreenshotAsync(first, "machines-bulk-preview");
+        await first.GetByTestId("bulk-confirm").ClickAsync();
+        await Expect(first.GetByTestId("bulk-result")).ToContainTextAsync("stop started");
+        await first.GetByTestId("bulk-close").ClickAsync();
+
+        // No reload: the change is pushed to both tabs.
+        try
+        {
+            await Expect(State(first, name)).ToHaveTextAsync("stopped", new() { Timeout = 30_000 });
+        }
+        catch (PlaywrightException)
+        {
+            var data = App.Services.GetRequiredService<Ringmaster.Web.Services.IDashboardData>();
+            var machine = (await data.QueryMachinesAsync(new(Name: name))).Items.Single();
+            Assert.Fail($"{name} did not show as stopped; the inventory says {machine.State}: {machine.Detail}");
+        }
+
+        await Expect(State(second, name)).ToHaveTextAsync("stopped", new() { Timeout = 5_000 });
+        await BrowserFixture.ScreenshotAsync(second, "machines-stopped-second-tab");
+        await first.Context.CloseAsync();
+    }
+
+    /// <summary>Follows a link of the navigation drawer, as a user would.</summary>
+    private static Task NavigateAsync(IPage page, string name) =>
+        page.Locator(".mud-drawer").GetByRole(AriaRole.Link, new() { Name = name, Exact = true }).ClickAsync();
+
+    private static ILocator State(IPage page, string machine) => page.Locator($"[data-machine='{machine}'] [data-test=state]");
+
+    private Regex MachineUrl() => new($"^{Regex.Escape(App.Address.ToString())}machines/[0-9a-f-]{{36}}$");
+
+    /// <summary>Types a command until its output shows (the shell may still be starting after a restart).</summary>
+    private static async Task RetryTypingAsync(IPage page, string command, string expected, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            await TypeInConsoleAsync(page, command);
+            try
+            {
+                await WaitForConsoleAsync(page, text => text.Contains(expected, StringComparison.Ordinal), TimeSpan.FromSeconds(3));
+                return;
+            }
+            catch (Xunit.Sdk.FailException) when (DateTime.UtcNow < deadline)
+            {
+            }
+        }
+    }
+
+    private async Task<Guid> CreateRunningContainerAsync(string name)
+    {
+        using var scope = App.Services.CreateScope();
+        var machines = scope.ServiceProvider.GetRequiredService<MachineService>();
+        var result = await machines.CreateAsync(new CreateMachineRequest(name, "busybox"), "browser-test");
+        Assert.True(result.Kind == ResultKind.Ok, result.Message + " " + string.Join(" ", result.Errors?.SelectMany(e => e.Value) ?? []));
+        fixture.Created.Add(result.Value!.Machine!.Id);
+        await scope.ServiceProvider.GetRequiredService<OperationService>().WhenIdleAsync();
+        return result.Value.Machine.Id;
+    }
+
+    private static async Task TypeInConsoleAsync(IPage page, string line)
+    {
+        var console = page.GetByTestId("console");
+        if (await console.GetAttributeAsync("data-console") == "xterm")
+        {
+            await console.ClickAsync();
+            await page.Keyboard.TypeAsync(line);
+            await page.Keyboard.PressAsync("Enter");
+        }
+        else
+        {
+            await console.Locator("input").FillAsync(line);
+            await console.Locator("input").PressAsync("Enter");
+        }
+    }
+
+    /// <summary>Waits until the console shows text that satisfies <paramref name="condition"/>.</summary>
+    private static async Task WaitForConsoleAsync(IPage page, Func<string, bool> condition, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        var text = "";
+        while (DateTime.UtcNow < deadline)
+        {
+            text = await ConsoleTextAsync(page);
+            if (condition(text))
+            {
+                return;
+            }
+
+            await Task.Delay(200);
+        }
+
+        Assert.Fail($"The console did not show what was expected within {timeout.TotalSeconds:0} s; it shows:\n{text}");
+    }
+
+    /// <summary>What the console shows on screen (xterm's rows, or the plain console's text).</summary>
+    private static Task<string> ConsoleTextAsync(IPage page) => page.EvaluateAsync<string>("""
+        () => {
+          const c = document.querySelector('[data-test=console]');
+          const rows = c.querySelector('.xterm-rows');
+          if (rows) return Array.from(rows.children).map(r => r.textContent.replace(/\u00a0/g, ' ')).join('\n');
+          const pre = c.querySelector('pre');
+          return pre ? pre.textContent : '';
+        }
+        """);
+
+    private static ILocatorAssertions Expect(ILocator locator) => Assertions.Expect(locator);
+
+    [GeneratedRegex(@"[#$] *$", RegexOptions.Multiline)]
+    private static partial Regex PromptPattern();
+}

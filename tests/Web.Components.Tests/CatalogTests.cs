@@ -1,0 +1,97 @@
+using Bunit.TestDoubles;
+using Microsoft.AspNetCore.Components;
+using Microsoft.Extensions.DependencyInjection;
+using Ringmaster.Core.Contracts;
+using Ringmaster.Core.Services;
+using Ringmaster.Web.Components.Pages;
+using Ringmaster.Web.Components.Tests.Infrastructure;
+
+namespace Ringmaster.Web.Components.Tests;
+
+public sealed class CatalogTests : DashboardTestContext
+{
+    [Fact]
+    public void Catalog_Launch_CreatesWithGeneratedNameShowsProgressThenLandsOnTheMachine()
+    {
+        Data.Templates.AddRange([Sample.Busybox, Sample.DefaultVm]);
+        var machineId = Guid.NewGuid();
+        var operationId = Guid.NewGuid();
+        Actions.OnCreate = request => ServiceResult<OperationAccepted>.Ok(new OperationAccepted(
+            Sample.Operation("machine.create", request.Name!, machineId, OperationStatus.Queued, 0, id: operationId),
+            Sample.Machine(request.Name!, MachineState.Creating, id: machineId)));
+        var cut = Render<Catalog>();
+        cut.WaitForAssertion(() => Assert.Equal(2, cut.FindAll("[data-test=template]").Count));
+        cut.WaitForState(() => Data.Subscribers == 1);
+
+        cut.Find("[data-template=busybox] [data-test=launch]").Click();
+
+        var request = Assert.Single(Actions.Created);
+        Assert.Matches("^busybox-[0-9a-f]{4}$", request.Name);
+        Assert.Equal("busybox", request.Template);
+        Data.Publish(new OperationChanged(Sample.Operation("machine.create", request.Name!, machineId, OperationStatus.Running, 80, id: operationId)));
+        cut.WaitForAssertion(() => Assert.Contains("80 %", cut.Find("[data-test=launch-status]").TextContent), Live);
+
+        Data.Publish(new OperationChanged(Sample.Operation("machine.create", request.Name!, machineId, OperationStatus.Succeeded, 100, id: operationId)));
+        var navigation = Services.GetRequiredService<NavigationManager>();
+        cut.WaitForAssertion(() => Assert.EndsWith($"/machines/{machineId}", navigation.Uri, StringComparison.Ordinal), Live);
+    }
+
+    [Fact]
+    public void Catalog_LaunchFails_ShowsTheErrorInWords()
+    {
+        Data.Templates.Add(Sample.Busybox);
+        var operationId = Guid.NewGuid();
+        Actions.OnCreate = request => ServiceResult<OperationAccepted>.Ok(new OperationAccepted(
+            Sample.Operation("machine.create", request.Name!, null, OperationStatus.Queued, 0, id: operationId), null));
+        var cut = Render<Catalog>();
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-template=busybox] [data-test=launch]")));
+        cut.WaitForState(() => Data.Subscribers == 1);
+
+        cut.Find("[data-template=busybox] [data-test=launch]").Click();
+        Data.Publish(new OperationChanged(Sample.Operation("machine.create", "x", null, OperationStatus.Failed, 5,
+            error: "The image ringmaster/busybox:latest could not be built: busybox-static is not installed.", id: operationId)));
+
+        cut.WaitForAssertion(() => Assert.Contains("could not be created: The image ringmaster/busybox:latest could not be built", cut.Find("[data-test=launch-error]").TextContent), Live);
+    }
+
+    [Fact]
+    public void Catalog_CreateRefused_SaysWhy()
+    {
+        Data.Templates.Add(Sample.Busybox);
+        Actions.OnCreate = _ => ServiceResult<OperationAccepted>.Unavailable("No online host has a container engine.");
+        var cut = Render<Catalog>();
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-test=launch]")));
+
+        cut.Find("[data-test=launch]").Click();
+
+        cut.WaitForAssertion(() => Assert.Contains("No online host has a container engine.", cut.Find("[data-test=launch-error]").TextContent));
+    }
+
+    [Fact]
+    public void Catalog_Advanced_SendsNameSpecAndLabels()
+    {
+        Data.Templates.Add(Sample.DefaultVm);
+        Data.Hosts.Add(Sample.Host("alpha"));
+        var cut = Render<Catalog>();
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-test=advanced]")));
+
+        cut.Find("[data-test=advanced]").Click();
+        cut.Find("[data-test=form-name] input, input[data-test=form-name]").Change("my-vm");
+        cut.Find("[data-test=form-labels] input, input[data-test=form-labels]").Change("env=dev, team=web");
+        cut.Find("[data-test=form-launch]").Click();
+
+        var request = Assert.Single(Actions.Created);
+        Assert.Equal("my-vm", request.Name);
+        Assert.Equal(256, request.MemoryMiB);
+        Assert.Equal(new Dictionary<string, string> { ["env"] = "dev", ["team"] = "web" }, request.Labels);
+    }
+
+    [Fact]
+    public void NewName_TemplateName_GetsShortSuffixAndIsValid()
+    {
+        var name = Catalog.NewName("Debian VM");
+
+        Assert.Matches("^debian-vm-[0-9a-f]{4}$", name);
+        Assert.True(MachineNames.IsValid(name));
+    }
+}

@@ -1,0 +1,109 @@
+using Microsoft.EntityFrameworkCore;
+using Ringmaster.Core.Contracts;
+using Ringmaster.Core.Domain;
+using Ringmaster.Core.Services;
+using Ringmaster.Core.Store;
+using Ringmaster.Web.Services;
+
+namespace Ringmaster.Web.Components.Tests;
+
+/// <summary>The dashboard's queries against a real SQLite inventory: filters, sorts and pages run in the database.</summary>
+public sealed class DashboardDataTests : IAsyncLifetime
+{
+    private readonly string _path = Path.Combine(Path.GetTempPath(), $"ringmaster-ui-{Guid.NewGuid():N}.db");
+    private readonly Guid _alpha = Guid.NewGuid();
+    private readonly Guid _beta = Guid.NewGuid();
+    private Factory _factory = null!;
+    private DashboardData _data = null!;
+
+    private sealed class Factory(DbContextOptions<RingmasterDbContext> options) : IDbContextFactory<RingmasterDbContext>
+    {
+        public RingmasterDbContext CreateDbContext() => new(options);
+    }
+
+    public async Task InitializeAsync()
+    {
+        _factory = new Factory(new DbContextOptionsBuilder<RingmasterDbContext>().UseSqlite($"Data Source={_path}").Options);
+        _data = new DashboardData(_factory, new LiveFeed());
+        await using var db = _factory.CreateDbContext();
+        await db.Database.MigrateAsync();
+        db.Hosts.Add(new HostEntity { Id = _alpha, Name = "alpha", Online = true });
+        db.Hosts.Add(new HostEntity { Id = _beta, Name = "beta", Online = true });
+        for (var i = 0; i < 120; i++)
+        {
+            db.Machines.Add(new MachineEntity
+            {
+                Id = Guid.NewGuid(),
+                Name = $"m-{i:000}",
+                Kind = i % 2 == 0 ? MachineKind.Vm : MachineKind.Container,
+                Template = "t",
+                Image = "i",
+                Spec = new MachineSpec(2, 128, [new DiskSpec("root", 3)], [new NetworkSpec("eth0")]),
+                HostId = i < 100 ? _alpha : _beta,
+                State = i % 3 == 0 ? MachineState.Running : MachineState.Stopped,
+                Labels = new Dictionary<string, string> { ["team"] = $"t{i % 4}", ["odd_key"] = i == 7 ? "x%y" : "z" },
+            });
+        }
+
+        await db.SaveChangesAsync();
+    }
+
+    [Fact]
+    public async Task QueryMachines_PageOfMany_ReturnsThatPageAndTheTotal()
+    {
+        var page = await _data.QueryMachinesAsync(new MachineQuery(Page: 2, PageSize: 25));
+
+        Assert.Equal(120, page.Total);
+        Assert.Equal(25, page.Items.Count);
+        Assert.Equal("m-050", page.Items[0].Name);
+        Assert.Equal("alpha", page.Items[0].Host);
+    }
+
+    [Fact]
+    public async Task QueryMachines_Filters_CombineInTheDatabase()
+    {
+        var page = await _data.QueryMachinesAsync(new MachineQuery(Name: "m-0", State: MachineState.Running, Kind: MachineKind.Vm, HostId: _alpha));
+
+        Assert.All(page.Items, m => Assert.True(m.Name.StartsWith("m-0", StringComparison.Ordinal) && m.State == MachineState.Running && m.Kind == MachineKind.Vm));
+        Assert.Equal(17, page.Total);
+    }
+
+    [Theory]
+    [InlineData("team=t1", 30)]
+    [InlineData("team", 120)]
+    [InlineData("odd_key=x%y", 1)]
+    [InlineData("oddXkey=x%y", 0)]
+    [InlineData("team=t", 0)]
+    public async Task QueryMachines_Label_MatchesKeyOrKeyAndValueExactly(string label, int expected)
+    {
+        var page = await _data.QueryMachinesAsync(new MachineQuery(Label: label, PageSize: 500));
+
+        Assert.Equal(expected, page.Total);
+    }
+
+    [Fact]
+    public async Task QueryMachines_SortByHostDescending_PutsBetaFirst()
+    {
+        var page = await _data.QueryMachinesAsync(new MachineQuery(Sort: MachineSort.Host, Descending: true));
+
+        Assert.Equal("beta", page.Items[0].Host);
+        Assert.Equal("m-100", page.Items[0].Name);
+    }
+
+    [Fact]
+    public async Task Summaries_AndHosts_CountWhatIsThere()
+    {
+        var summaries = await _data.GetMachineSummariesAsync();
+        var hosts = await _data.GetHostsAsync();
+
+        Assert.Equal(120 * 3, summaries.Sum(s => s.DiskGiB));
+        Assert.Equal([100, 20], hosts.Select(h => h.MachineCount));
+    }
+
+    public Task DisposeAsync()
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        File.Delete(_path);
+        return Task.CompletedTask;
+    }
+}

@@ -1,0 +1,46 @@
+using Microsoft.Extensions.DependencyInjection;
+using MudBlazor;
+using MudBlazor.Services;
+using Ringmaster.Web.Services;
+
+namespace Ringmaster.Web.Components.Tests.Infrastructure;
+
+/// <summary>A bUnit context with MudBlazor, the popover and dialog providers, and fake data and actions.</summary>
+public abstract class DashboardTestContext : BunitContext, IAsyncLifetime
+{
+    public static readonly TimeSpan Live = TimeSpan.FromSeconds(5);
+
+    protected FakeDashboardData Data { get; } = new();
+    protected FakeMachineActions Actions { get; } = new();
+
+    protected DashboardTestContext()
+    {
+        JSInterop.Mode = JSRuntimeMode.Loose;
+        Services.AddMudServices();
+        Services.AddSingleton<IDashboardData>(Data);
+        Services.AddSingleton<IMachineActions>(Actions);
+    }
+
+    /// <summary>The providers MudBlazor's popovers, dialogs and snackbars render into.</summary>
+    protected IRenderedComponent<MudPopoverProvider> Popovers { get; private set; } = null!;
+    protected IRenderedComponent<MudDialogProvider> Dialogs { get; private set; } = null!;
+    protected IRenderedComponent<MudSnackbarProvider> Snackbars { get; private set; } = null!;
+
+    /// <summary>False for tests of the layout, which renders the providers itself.</summary>
+    protected virtual bool RendersProviders => true;
+
+    public Task InitializeAsync()
+    {
+        if (!RendersProviders)
+        {
+            return Task.CompletedTask;
+        }
+
+        Popovers = Render<MudPopoverProvider>();
+        Dialogs = Render<MudDialogProvider>();
+        Snackbars = Render<MudSnackbarProvider>();
+        return Task.CompletedTask;
+    }
+
+    Task IAsyncLifetime.DisposeAsync() => DisposeAsync().AsTask();
+}

@@ -1,0 +1,154 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using Ringmaster.Core.Contracts;
+using Ringmaster.Core.Services;
+using Ringmaster.Web.Services;
+
+namespace Ringmaster.Web.Components.Tests.Infrastructure;
+
+/// <summary>
+/// The dashboard's data in memory: snapshots from lists the test fills, changes pushed through a
+/// channel per subscriber (as the server's live view does).
+/// </summary>
+public sealed class FakeDashboardData : IDashboardData
+{
+    private readonly ConcurrentDictionary<Channel<LiveChange>, byte> _subscribers = new();
+
+    public List<HostView> Hosts { get; } = [];
+    public List<MachineView> Machines { get; } = [];
+    public List<OperationView> Operations { get; } = [];
+    public List<TemplateView> Templates { get; } = [];
+    public Dictionary<Guid, GuestMetrics> Metrics { get; } = [];
+    public List<MachineQuery> MachineQueries { get; } = [];
+
+    /// <summary>How many pages are subscribed right now.</summary>
+    public int Subscribers => _subscribers.Count;
+
+    /// <summary>Pushes a change to every subscriber and applies it to the snapshot lists.</summary>
+    public void Publish(LiveChange change)
+    {
+        lock (Machines)
+        {
+            switch (change)
+            {
+                case MachineChanged m:
+                    Machines.RemoveAll(x => x.Id == m.Machine.Id);
+                    Machines.Add(m.Machine);
+                    break;
+                case MachineRemoved r:
+                    Machines.RemoveAll(x => x.Id == r.MachineId);
+                    break;
+                case OperationChanged o:
+                    var at = Operations.FindIndex(x => x.Id == o.Operation.Id);
+                    if (at >= 0)
+                    {
+                        Operations[at] = o.Operation with { Log = Operations[at].Log };
+                    }
+                    else
+                    {
+                        Operations.Insert(0, o.Operation);
+                    }
+
+                    break;
+                case HostChanged h:
+                    Hosts.RemoveAll(x => x.Id == h.Host.Id);
+                    Hosts.Add(h.Host);
+                    break;
+            }
+        }
+
+        foreach (var channel in _subscribers.Keys)
+        {
+            channel.Writer.TryWrite(change);
+        }
+    }
+
+    public Task<IReadOnlyList<HostView>> GetHostsAsync(CancellationToken cancellationToken = default) =>
+        Task.FromResult<IReadOnlyList<HostView>>([.. Hosts.OrderBy(h => h.Name)]);
+
+    public Task<IReadOnlyList<MachineSummary>> GetMachineSummariesAsync(CancellationToken cancellationToken = default) =>
+        Task.FromResult<IReadOnlyList<MachineSummary>>([.. Machines.Select(MachineSummary.Of)]);
+
+    /// <summary>When set, machine queries read their rows at once but answer only when it completes (a slow database).</summary>
+    public TaskCompletionSource? QueryGate { get; set; }
+
+    public async Task<MachinePage> QueryMachinesAsync(MachineQuery query, CancellationToken cancellationToken = default)
+    {
+        var page = ReadMachines(query);
+        if (QueryGate is { } gate)
+        {
+            await gate.Task;
+        }
+
+        return page;
+    }
+
+    private MachinePage ReadMachines(MachineQuery query)
+    {
+        lock (Machines)
+        {
+            MachineQueries.Add(query);
+            var rows = Machines.AsEnumerable();
+            if (!string.IsNullOrWhiteSpace(query.Name))
+            {
+                rows = rows.Where(m => m.Name.Contains(query.Name, StringComparison.Ordinal));
+            }
+
+            if (query.State is { } state)
+            {
+                rows = rows.Where(m => m.State == state);
+            }
+
+            if (query.Kind is { } kind)
+            {
+                rows = rows.Where(m => m.Kind == kind);
+            }
+
+            if (query.HostId is { } host)
+            {
+                rows = rows.Where(m => m.HostId == host);
+            }
+
+            var list = rows.OrderBy(m => m.Name, StringComparer.Ordinal).ToList();
+            return new MachinePage([.. list.Skip(query.Page * query.PageSize).Take(query.PageSize)], list.Count);
+        }
+    }
+
+    public Task<MachineView?> GetMachineAsync(Guid id, CancellationToken cancellationToken = default) =>
+        Task.FromResult(Machines.FirstOrDefault(m => m.Id == id));
+
+    public Task<OperationPage> QueryOperationsAsync(OperationQuery query, CancellationToken cancellationToken = default)
+    {
+        var rows = Operations.Where(o => query.MachineId is null || o.MachineId == query.MachineId)
+            .Where(o => query.State is null || o.State == query.State)
+            .Where(o => string.IsNullOrWhiteSpace(query.Search) || o.Target.Contains(query.Search, StringComparison.Ordinal) || o.Kind.Contains(query.Search, StringComparison.Ordinal))
+            .ToList();
+        return Task.FromResult(new OperationPage([.. rows.Skip(query.Page * query.PageSize).Take(query.PageSize).Select(o => o with { Log = null })], rows.Count));
+    }
+
+    public Task<OperationView?> GetOperationAsync(Guid id, CancellationToken cancellationToken = default) =>
+        Task.FromResult(Operations.FirstOrDefault(o => o.Id == id));
+
+    public Task<IReadOnlyList<TemplateView>> GetTemplatesAsync(CancellationToken cancellationToken = default) =>
+        Task.FromResult<IReadOnlyList<TemplateView>>(Templates);
+
+    public GuestMetrics? LatestMetrics(Guid machineId) => Metrics.GetValueOrDefault(machineId);
+
+    public async IAsyncEnumerable<LiveChange> WatchAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var channel = Channel.CreateUnbounded<LiveChange>();
+        _subscribers[channel] = 0;
+        try
+        {
+            await foreach (var change in channel.Reader.ReadAllAsync(cancellationToken))
+            {
+                yield return change;
+            }
+        }
+        finally
+        {
+            _subscribers.TryRemove(channel, out _);
+        }
+    }
+}

@@ -1,0 +1,98 @@
+using Ringmaster.Core.Contracts;
+using Ringmaster.Core.Services;
+using Ringmaster.Web.Components.Pages;
+using Ringmaster.Web.Components.Tests.Infrastructure;
+
+namespace Ringmaster.Web.Components.Tests;
+
+public sealed class MachineDetailTests : DashboardTestContext
+{
+    [Fact]
+    public void MachineDetail_Running_ShowsStateSpecConsoleAndOperations()
+    {
+        var machine = Sample.Machine("web-1", MachineState.Running);
+        Data.Machines.Add(machine);
+        Data.Operations.Add(Sample.Operation("machine.create", "web-1", machine.Id, OperationStatus.Succeeded, 100));
+
+        var cut = Render<MachineDetail>(p => p.Add(x => x.Id, machine.Id));
+
+        cut.WaitForAssertion(() =>
+        {
+            Assert.Equal("web-1", cut.Find("[data-test=machine-title]").TextContent);
+            Assert.Equal("running", cut.Find("[data-test=state]").TextContent);
+            Assert.Contains("64 MiB", cut.Find("[data-test=spec]").TextContent);
+            Assert.Contains("env=dev", cut.Find("[data-test=spec]").TextContent);
+            Assert.NotNull(cut.Find("[data-test=console]"));
+            Assert.Contains("create web-1", cut.Find("[data-test=machine-operations]").TextContent);
+            Assert.False(cut.Find("[data-test=action-stop]").HasAttribute("disabled"));
+            Assert.True(cut.Find("[data-test=action-start]").HasAttribute("disabled"));
+        });
+    }
+
+    [Fact]
+    public void MachineDetail_MetricsPushed_ShowsRatesAndMips()
+    {
+        var machine = Sample.Machine("vm-1", MachineState.Running, MachineKind.Vm);
+        Data.Machines.Add(machine);
+        var cut = Render<MachineDetail>(p => p.Add(x => x.Id, machine.Id));
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-test=no-metrics]")));
+        cut.WaitForState(() => Data.Subscribers == 1);
+        var t0 = DateTimeOffset.UtcNow;
+
+        Data.Publish(new MetricsChanged(Sample.HostId, [new GuestMetrics(machine.Id, t0, 50, 100L << 20, 256L << 20, 0, 0, 0, 0, 120)]));
+        Data.Publish(new MetricsChanged(Sample.HostId, [new GuestMetrics(machine.Id, t0.AddSeconds(1), 75, 110L << 20, 256L << 20, 2048, 1024, 4096, 0, 150)]));
+
+        cut.WaitForAssertion(() =>
+        {
+            Assert.Contains("75 %", cut.Find("[data-test=chart-CPU]").TextContent);
+            Assert.Contains("110 MiB of 256 MiB", cut.Find("[data-test=chart-Memory]").TextContent);
+            Assert.Contains("read 2 KiB/s · write 1 KiB/s", cut.Find("[data-test=chart-Disk]").TextContent);
+            Assert.Contains("↓ 4 KiB/s", cut.Find("[data-test=chart-Network]").TextContent);
+            Assert.Contains("150 million instructions/s", cut.Find("[data-test=chart-MIPS]").TextContent);
+        }, Live);
+    }
+
+    [Fact]
+    public void MachineDetail_Delete_AsksFirstThenDeletes()
+    {
+        var machine = Sample.Machine("web-1", MachineState.Stopped);
+        Data.Machines.Add(machine);
+        var cut = Render<MachineDetail>(p => p.Add(x => x.Id, machine.Id));
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-test=action-delete]")));
+
+        cut.Find("[data-test=action-delete]").Click();
+
+        Dialogs.WaitForAssertion(() => Assert.Contains("web-1 will be stopped and deleted with its disks", Dialogs.Markup));
+        Assert.Empty(Actions.Calls);
+        Dialogs.FindAll("button").Single(b => b.TextContent.Contains("Delete", StringComparison.Ordinal)).Click();
+        cut.WaitForAssertion(() => Assert.Equal([$"delete {machine.Id}"], Actions.Calls));
+    }
+
+    [Fact]
+    public void MachineDetail_ActionRefused_SaysWhyInWords()
+    {
+        var machine = Sample.Machine("web-1", MachineState.Running);
+        Data.Machines.Add(machine);
+        Actions.OnAct = (_, _) => ServiceResult<OperationAccepted>.Conflict("Machine web-1 cannot be reached: its host is offline.");
+        var cut = Render<MachineDetail>(p => p.Add(x => x.Id, machine.Id));
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-test=action-stop]")));
+
+        cut.Find("[data-test=action-stop]").Click();
+
+        Snackbars.WaitForAssertion(() => Assert.Contains("Could not stop web-1: Machine web-1 cannot be reached: its host is offline.", Snackbars.Markup));
+    }
+
+    [Fact]
+    public void MachineDetail_RemovedWhileOpen_SaysItWasDeleted()
+    {
+        var machine = Sample.Machine("web-1");
+        Data.Machines.Add(machine);
+        var cut = Render<MachineDetail>(p => p.Add(x => x.Id, machine.Id));
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-test=machine-title]")));
+        cut.WaitForState(() => Data.Subscribers == 1);
+
+        Data.Publish(new MachineRemoved(machine.Id, "web-1"));
+
+        cut.WaitForAssertion(() => Assert.Contains("web-1 was deleted", cut.Find("[data-test=empty-state]").TextContent), Live);
+    }
+}
