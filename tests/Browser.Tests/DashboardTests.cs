@@ -68,6 +68,12 @@ public sealed partial class DashboardTests(BrowserFixture fixture)
         await WaitForConsoleAsync(page, text => Regex.Count(text, "hello-ringmaster") >= 2, TimeSpan.FromSeconds(20));
         await BrowserFixture.ScreenshotAsync(page, "machine-console-busybox");
 
+        // The terminal told the container its size: stty sees as many rows as xterm fitted.
+        var rows = await page.EvaluateAsync<int>("() => document.querySelector('[data-test=console] .xterm-rows')?.children.length ?? 0");
+        Assert.True(rows > 5, $"xterm showed {rows} rows");
+        await TypeInConsoleAsync(page, "stty size");
+        await WaitForConsoleAsync(page, text => Regex.IsMatch(text, $@"^{rows} \d+\s*$", RegexOptions.Multiline), TimeSpan.FromSeconds(20));
+
         await page.GetByTestId("machine-operations").GetByRole(AriaRole.Link).First.ClickAsync();
         await Expect(page.GetByTestId("operation-state")).ToHaveTextAsync("succeeded");
         await BrowserFixture.ScreenshotAsync(page, "operation-detail");

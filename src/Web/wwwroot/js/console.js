@@ -1,7 +1,8 @@
 // A machine's console in the page: the console WebSocket (raw bytes both ways, scrollback first)
 // shown in xterm.js when it was built in, or in a plain text console when it was not. The socket
 // reconnects with backoff when it closes (the guest rebooted, the server restarted).
-// There is no resize message on the socket yet: a resize only refits the terminal locally.
+// When the terminal's size changes (and each time the socket opens) it is posted to the console's
+// size endpoint, so a container's TTY knows its columns and rows.
 
 const scripts = new Map();
 
@@ -39,13 +40,15 @@ function socketUrl(path) {
 }
 
 class XtermView {
-  constructor(element, lib, send) {
+  constructor(element, lib, send, resized) {
     this.term = new lib.Terminal({ convertEol: false, scrollback: 5000, cursorBlink: true, fontSize: 14 });
     this.fit = new lib.FitAddon();
     this.term.loadAddon(this.fit);
     this.term.open(element);
     this.fit.fit();
     this.term.onData(data => send(new TextEncoder().encode(data)));
+    this.term.onResize(size => resized(size.cols, size.rows));
+    this.resized = resized;
     this.resizeObserver = new ResizeObserver(() => { try { this.fit.fit(); } catch { } });
     this.resizeObserver.observe(element);
     this.kind = "xterm";
@@ -54,6 +57,7 @@ class XtermView {
   write(bytes) { this.term.write(bytes); }
   notice(text) { this.term.write(`\r\n\x1b[33m[${text}]\x1b[0m\r\n`); }
   focus() { this.term.focus(); }
+  announceSize() { this.resized(this.term.cols, this.term.rows); }
   dispose() { this.resizeObserver.disconnect(); this.term.dispose(); }
 }
 
@@ -86,6 +90,7 @@ class TextView {
   }
   notice(text) { this.pre.textContent += `\n[${text}]\n`; }
   focus() { this.input.focus(); }
+  announceSize() { }
   dispose() { this.pre.remove(); this.input.remove(); }
 }
 
@@ -96,7 +101,11 @@ export async function open(element, path, status) {
   let delay = 500;
   let timer = null;
   const send = bytes => { if (socket && socket.readyState === WebSocket.OPEN) socket.send(bytes); };
-  const view = lib ? new XtermView(element, lib, send) : new TextView(element, send);
+  const resized = (columns, rows) => {
+    fetch(path + "/size", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ columns, rows }) })
+      .catch(() => { }); // a guest that is not running has no terminal to tell
+  };
+  const view = lib ? new XtermView(element, lib, send, resized) : new TextView(element, send);
   element.dataset.console = view.kind;
   const report = (state, text) => {
     element.dataset.state = state;
@@ -109,7 +118,7 @@ export async function open(element, path, status) {
     const ws = new WebSocket(socketUrl(path));
     ws.binaryType = "arraybuffer";
     let fresh = true;
-    ws.onopen = () => { delay = 500; report("open", "Connected. Click the console and type."); };
+    ws.onopen = () => { delay = 500; report("open", "Connected. Click the console and type."); view.announceSize(); };
     ws.onmessage = e => {
       if (fresh) { view.reset(); fresh = false; } // the server replays the scrollback first
       view.write(new Uint8Array(e.data));
