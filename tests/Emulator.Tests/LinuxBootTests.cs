@@ -89,12 +89,15 @@ public class LinuxBootTests
         {
             var sw = Stopwatch.StartNew();
             var buf = new byte[65536];
-            while (sw.Elapsed < TimeSpan.FromSeconds(60) && machine.RunSlice(2_000_000) is not (MachineStatus.PoweredOff or MachineStatus.Faulted))
+            bool stopped;
+            do
             {
+                stopped = machine.RunSlice(2_000_000) is MachineStatus.PoweredOff or MachineStatus.Faulted;
                 int n;
                 while ((n = machine.ReadConsoleOutput(buf)) > 0)
                     _text.Append(Encoding.UTF8.GetString(buf, 0, n));
             }
+            while (!stopped && sw.Elapsed < TimeSpan.FromSeconds(60));
         }
     }
 
@@ -189,6 +192,58 @@ public class LinuxBootTests
         m.Reset();
         s.WaitFor("OpenSBI v", first);
         s.WaitFor("~ # ", first);
+    }
+
+    [Fact]
+    public void Boot_UnameCpuinfoPoweroff_ShowsRiscv64AndItsIsaThenStopsByItself()
+    {
+        using var m = new RiscVMachine(DefaultImage());
+        var s = new Session(m);
+        var prompt = s.WaitFor("~ # ");
+
+        s.Type("uname -m; cat /proc/cpuinfo; poweroff");
+        s.RunUntilStopped();
+
+        var lines = s.Text[prompt..].Split('\n').Select(l => l.TrimEnd('\r')).ToList();
+        Assert.Contains("riscv64", lines);
+        Assert.Contains(lines, l => l.StartsWith("isa", StringComparison.Ordinal) && l.Contains("rv64imafdc", StringComparison.Ordinal));
+        Assert.Equal(MachineStatus.PoweredOff, m.Status);
+    }
+
+    [Fact]
+    public void Ext4Disk_WrittenInOneBoot_ReadBackInTheNext()
+    {
+        var dir = Directory.CreateTempSubdirectory("rmemu-ext4-");
+        try
+        {
+            var disk = Path.Combine(dir.FullName, "disk.img");
+            using (var mkfs = Process.Start(new ProcessStartInfo("mke2fs", $"-q -F -t ext4 {disk} 16M") { RedirectStandardError = true })!)
+            {
+                mkfs.WaitForExit();
+                Assert.True(mkfs.ExitCode == 0, "mke2fs (e2fsprogs) failed: " + mkfs.StandardError.ReadToEnd());
+            }
+
+            using (var first = new RiscVMachine(DefaultImage(c => c with { DiskPath = disk })))
+            {
+                var s = new Session(first);
+                var prompt = s.WaitFor("~ # ");
+                s.Type("echo kept-$((20+22)) > /mnt/note; sync; cat /mnt/note");
+                s.WaitFor("\nkept-42", prompt);
+                s.Type("umount /mnt; poweroff");
+                s.RunUntilStopped();
+                Assert.Equal(MachineStatus.PoweredOff, first.Status);
+            }
+
+            using var second = new RiscVMachine(DefaultImage(c => c with { DiskPath = disk }));
+            var again = new Session(second);
+            var prompt2 = again.WaitFor("~ # ");
+            again.Type("cat /mnt/note");
+            again.WaitFor("\nkept-42", prompt2);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
     }
 
     [Fact]
