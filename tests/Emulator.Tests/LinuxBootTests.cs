@@ -52,12 +52,12 @@ public class LinuxBootTests
 
         public RiscVMachine Machine => machine;
 
-        /// <summary>Runs until the console shows <paramref name="marker"/> after <paramref name="from"/>; fails with the console text after 120 s.</summary>
-        public int WaitFor(string marker, int from = 0)
+        /// <summary>Runs until the console shows <paramref name="marker"/> after <paramref name="from"/>; fails with the console text after <paramref name="seconds"/>.</summary>
+        public int WaitFor(string marker, int from = 0, int seconds = 120)
         {
             var sw = Stopwatch.StartNew();
             var buf = new byte[65536];
-            while (sw.Elapsed < TimeSpan.FromSeconds(120))
+            while (sw.Elapsed < TimeSpan.FromSeconds(seconds))
             {
                 var idx = _text.Length > from ? _text.ToString().IndexOf(marker, from, StringComparison.Ordinal) : -1;
                 if (idx >= 0)
@@ -244,6 +244,30 @@ public class LinuxBootTests
         {
             dir.Delete(recursive: true);
         }
+    }
+
+    /// <summary>Debian's own riscv64 kernel, built on demand by scripts/build-images.sh debian (./test.sh does it) into .state/images.</summary>
+    [Fact]
+    public void Boot_DebianDistributionKernel_ReachesTheSamePrompt()
+    {
+        var dir = Path.Combine(Path.GetDirectoryName(ImageDir())!, "..", ".state", "images", "debian");
+        if (Environment.GetEnvironmentVariable("RINGMASTER_IMAGES") is { Length: > 0 } env)
+            dir = Path.Combine(env, "debian");
+        Assert.True(File.Exists(Path.Combine(dir, "Image")), $"The Debian image is missing from {Path.GetFullPath(dir)}: run scripts/build-images.sh debian (./test.sh does).");
+        using var m = new RiscVMachine(DefaultImage(c => c with
+        {
+            MemoryMiB = 512,
+            KernelPath = Path.Combine(dir, "Image"),
+            InitrdPath = Path.Combine(dir, "initramfs.cpio.gz"),
+            FirmwarePath = Path.Combine(dir, "fw_dynamic.bin"),
+        }));
+        var s = new Session(m);
+
+        var prompt = s.WaitFor("~ # ", seconds: 600);
+        s.Type("uname -r; uname -m");
+        s.WaitFor("\nriscv64", prompt);
+
+        Assert.Contains("+deb", s.Text[prompt..]);
     }
 
     [Fact]

@@ -65,7 +65,7 @@ internal static class Program
 
             if (image is not null)
             {
-                var dir = FindImage(image) ?? throw new ArgumentException($"image '{image}' not found (looked for images/{image}/ above the current folder and the program)");
+                var dir = FindImage(image) ?? throw new ArgumentException($"image '{image}' not found (looked in RINGMASTER_IMAGES, and for images/{image}/ and .state/images/{image}/ above the current folder and the program; scripts/build-images.sh {image} builds it)");
                 kernel ??= FirstExisting(dir, "Image.gz", "Image");
                 initrd ??= FirstExisting(dir, "initramfs.cpio.gz", "initrd.img");
                 firmware ??= FirstExisting(dir, "fw_dynamic.bin");
@@ -176,15 +176,23 @@ internal static class Program
         }
     }
 
+    /// <summary>
+    /// An image folder: under RINGMASTER_IMAGES, then images/NAME and .state/images/NAME (where
+    /// scripts/build-images.sh puts images it does not commit) above the current folder and the program.
+    /// </summary>
     private static string? FindImage(string name)
     {
+        if (Environment.GetEnvironmentVariable("RINGMASTER_IMAGES") is { Length: > 0 } env && Directory.Exists(Path.Combine(env, name)))
+            return Path.Combine(env, name);
         foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
         {
             for (var d = new DirectoryInfo(start); d is not null; d = d.Parent)
             {
-                var p = Path.Combine(d.FullName, "images", name);
-                if (Directory.Exists(p))
-                    return p;
+                foreach (var p in new[] { Path.Combine(d.FullName, "images", name), Path.Combine(d.FullName, ".state", "images", name) })
+                {
+                    if (Directory.Exists(p))
+                        return p;
+                }
             }
         }
 
