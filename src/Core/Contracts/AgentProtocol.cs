@@ -43,7 +43,7 @@ public enum AgentCommandKind
 /// <param name="MachineId">The guest.</param>
 /// <param name="Definition">For <see cref="AgentCommandKind.Create"/>: what to create.</param>
 /// <param name="Action">For <see cref="AgentCommandKind.Act"/>: the action.</param>
-/// <param name="StopTimeoutSeconds">How long a graceful stop may take before it is forced.</param>
+/// <param name="StopTimeoutSeconds">How long a graceful stop may take before it is forced (10 s, as Docker does).</param>
 public sealed record AgentCommand(
     Guid CommandId,
     Guid OperationId,
@@ -51,7 +51,7 @@ public sealed record AgentCommand(
     Guid MachineId,
     GuestDefinition? Definition = null,
     GuestAction? Action = null,
-    int StopTimeoutSeconds = 30);
+    int StopTimeoutSeconds = 10);
 
 /// <summary>The agent's immediate answer to a command: accepted, or refused with a reason.</summary>
 public sealed record CommandAck(bool Accepted, string? Error = null);
