@@ -85,7 +85,7 @@ public sealed class HostProbe(IEnumerable<IContainerEngineProbe> engines)
     public static long MemUsedBytes()
     {
         var meminfo = ReadOrEmpty("/proc/meminfo");
-        return MemTotalBytes() - KiB(meminfo, "MemAvailable");
+        return KiB(meminfo, "MemTotal") - KiB(meminfo, "MemAvailable");
     }
 
     private static long MemTotalBytes() => KiB(ReadOrEmpty("/proc/meminfo"), "MemTotal");

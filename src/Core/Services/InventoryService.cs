@@ -16,6 +16,9 @@ public sealed class InventoryService(
     PendingCommands pending,
     ILogger<InventoryService> logger)
 {
+    /// <summary>One change of a machine at a time (see <see cref="GuestChangedAsync"/>).</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, SemaphoreSlim> _machineGates = new();
+
     /// <summary>
     /// Registers (or re-registers) a host and reconciles its machines with the guests its agent
     /// reports: known guests take the reported state, unknown running guests are adopted, and
@@ -136,8 +139,6 @@ public sealed class InventoryService(
             gate.Release();
         }
     }
-
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, SemaphoreSlim> _machineGates = new();
 
     private async Task<MachineView?> ApplyGuestAsync(Guid hostId, GuestInfo guest, CancellationToken cancellationToken)
     {
