@@ -31,6 +31,17 @@ public class ElfTests
     }
 
     [Fact]
+    public void BareMetal_PmpProgram_PassesEveryCheck()
+    {
+        // elf/pmp.S: TOR/NA4/NAPOT, R/W/X for U mode, no-match rules for U and M, WARL R=0 W=1,
+        // the L bit on M mode, locked entries ignoring writes, and PMP on S-mode page-table walks.
+        var m = RunElf("pmp.elf");
+
+        Assert.Equal(MachineStatus.PoweredOff, m.Status);
+        Assert.True(m.ExitCode == 0, $"pmp.elf failed check {m.ExitCode}: {m.StopReason} (last mcause {m.X(18):x}, mtval {m.X(19):x})");
+    }
+
+    [Fact]
     public void BareMetal_TightLoop_CompletesAndReportsSuccess()
     {
         // Its speed is measured by tests/Benchmarks/bench-emulator.sh, beside QEMU; here only that it runs right.

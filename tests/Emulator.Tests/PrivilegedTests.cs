@@ -40,7 +40,7 @@ public class TrapTests
     [Fact]
     public void Run_EcallFromUserMode_TrapsToMachineWithCauseAndEpc()
     {
-        var p = new TestProgram()
+        var p = new TestProgram().AllowAllMemory()
             .Li(T0, Base + 0x200).Emit(Rv.Csrw(0x305, T0))
             .Emit(Rv.Lui(T2, 0x2000), Rv.Addi(T2, T2, -0x800), Rv.Csrrc(0, 0x300, T2)) // clear MPP (0x1800) -> U
             .Emit(Rv.Auipc(T1, 0), Rv.Addi(T1, T1, 16), Rv.Csrw(0x341, T1), Rv.Mret)
@@ -56,7 +56,7 @@ public class TrapTests
     [Fact]
     public void Run_DelegatedEcall_GoesToSupervisorAndSretReturns()
     {
-        var p = new TestProgram()
+        var p = new TestProgram().AllowAllMemory()
             .Li(T0, Base + 0x300).Emit(Rv.Csrw(0x105, T0))      // stvec
             .Li(T0, Base + 0x200).Emit(Rv.Csrw(0x305, T0))      // mtvec
             .Emit(Rv.Addi(T0, 0, 1 << 8), Rv.Csrw(0x302, T0))  // medeleg: ecall from U
@@ -81,7 +81,7 @@ public class TrapTests
     [Fact]
     public void Run_TimerInterrupt_WakesWfiAndTrapsWithInterruptCause()
     {
-        var p = new TestProgram()
+        var p = new TestProgram().AllowAllMemory()
             .Li(T0, Base + 0x200).Emit(Rv.Csrw(0x305, T0))
             .Li(S0, MemoryMap.ClintBase + 0xBFF8).Emit(Rv.Ld(T1, S0, 0), Rv.Addi(T1, T1, 1000))
             .Li(S1, MemoryMap.ClintBase + 0x4000).Emit(Rv.Sd(T1, S1, 0))
@@ -108,7 +108,7 @@ public class PagingTests
     public void Run_Sv39Mapping_TranslatesAndFaultsWithBadAddress()
     {
         const ulong root = 0x8000_4000, l1 = 0x8000_5000, l0 = 0x8000_6000;
-        var p = new TestProgram();
+        var p = new TestProgram().AllowAllMemory();
         // root[2] = gigapage 0x8000_0000 RWX A D;  root[1] -> l1; l1[0] -> l0; l0[0] -> 0x8000_9000 R W A
         p.Li(S0, root)
             .Li(T0, ((0x8000_0000UL >> 12) << 10) | 0xCF).Emit(Rv.Sd(T0, S0, 16))
@@ -138,7 +138,7 @@ public class PagingTests
     public void Run_Sv48StoreThroughMapping_SetsAccessedAndDirty()
     {
         const ulong root = 0x8000_3000, l2 = 0x8000_4000, l1 = 0x8000_5000, l0 = 0x8000_6000;
-        var p = new TestProgram();
+        var p = new TestProgram().AllowAllMemory();
         p.Li(S0, root).Li(T0, ((l2 >> 12) << 10) | 1).Emit(Rv.Sd(T0, S0, 0))                // root[0] -> l2
             .Li(S0, l2)
             .Li(T0, ((0x8000_0000UL >> 12) << 10) | 0xCF).Emit(Rv.Sd(T0, S0, 16))               // l2[2] = 1 GiB identity
@@ -163,7 +163,7 @@ public class PagingTests
     [Fact]
     public void Run_DelegatedSupervisorTimer_InterruptsSupervisorMode()
     {
-        var p = new TestProgram()
+        var p = new TestProgram().AllowAllMemory()
             .Li(T0, Base + 0x400).Emit(Rv.Csrw(0x105, T0))                      // stvec
             .Emit(Rv.Addi(T0, 0, 0x20), Rv.Csrw(0x303, T0), Rv.Csrw(0x304, T0))   // mideleg.STIP, mie.STIE
             .Emit(Rv.Csrrwi(0, 0x100, 2))                                          // sstatus.SIE

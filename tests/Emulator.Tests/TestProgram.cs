@@ -57,6 +57,17 @@ internal sealed class TestProgram
         return this;
     }
 
+    /// <summary>
+    /// PMP entry 0 = NAPOT over the whole physical address space with R, W and X, as firmware does
+    /// before it enters S or U mode (with no matching entry, S- and U-mode accesses fail).
+    /// </summary>
+    public TestProgram AllowAllMemory()
+    {
+        Li(T0, (1UL << 54) - 1);
+        Emit(Rv.Csrw(0x3B0, T0), Rv.Addi(T0, 0, 0x1F), Rv.Csrw(0x3A0, T0));
+        return this;
+    }
+
     /// <summary>Writes 1 to tohost: the run ends with exit code 0.</summary>
     public TestProgram Pass()
     {

@@ -52,6 +52,7 @@ internal sealed partial class Hart
         _cycleOffset = _instretOffset = 0;
         Array.Clear(_pmpaddr);
         Array.Clear(_pmpcfg);
+        PmpDecode();
         Reservation = ulong.MaxValue;
     }
 
@@ -200,10 +201,10 @@ internal sealed partial class Hart
             case 0x343: _mtval = v; break;                                                           // mtval
             case 0x344: _mipSoft = (_mipSoft & ~DelegableInterrupts) | (v & DelegableInterrupts); _stopBatch = true; break; // mip
             case >= 0x3A0 and <= 0x3AF:                                                              // pmpcfgN
-                if ((csr - 0x3A0) / 2 < _pmpcfg.Length) _pmpcfg[(csr - 0x3A0) / 2] = v;
+                if ((csr - 0x3A0) / 2 < _pmpcfg.Length) PmpCfgWrite((int)(csr - 0x3A0) / 2, v);
                 break;
             case >= 0x3B0 and <= 0x3EF:                                                              // pmpaddrN
-                if (csr - 0x3B0 < PmpEntries) _pmpaddr[csr - 0x3B0] = v & ((1UL << 54) - 1);
+                if (csr - 0x3B0 < PmpEntries) PmpAddrWrite((int)(csr - 0x3B0), v);
                 break;
             case 0xB00: _cycleOffset = v - Instret; break;                                           // mcycle
             case 0xB02: _instretOffset = v - Instret; break;                                         // minstret

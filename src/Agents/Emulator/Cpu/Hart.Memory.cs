@@ -81,23 +81,45 @@ internal sealed unsafe partial class Hart
         if (!Translate(va, AccessFetch, out var pa))
             return null;
         var page = _bus.HostPage(pa, false);
-        if (page == null)
+        if (page == null || !PmpAllows(pa, 2, AccessFetch, Priv))
         {
             RaiseException(Cause.InstructionAccessFault, va);
             return null;
         }
 
-        _fetchTag = va >> 12;
-        _fetchAdd = (nint)page - (nint)(va & ~0xfffUL);
-        return page + (pa & 0xfff);
+        var p = page + (pa & 0xfff);
+        if (PmpAllowsPage(pa & ~0xfffUL, AccessFetch, Priv))
+        {
+            _fetchTag = va >> 12;
+            _fetchAdd = (nint)page - (nint)(va & ~0xfffUL);
+        }
+        else if ((*(ushort*)p & 3) == 3 && (pa & 0xfff) != 0xffe && !PmpAllows(pa, 4, AccessFetch, Priv))
+        {
+            // A PMP boundary inside the page: the upper half of a 32-bit instruction is checked too.
+            RaiseException(Cause.InstructionAccessFault, va);
+            return null;
+        }
+
+        return p;
+    }
+
+    /// <summary>
+    /// Translates <paramref name="va"/> and checks PMP for the <paramref name="size"/> bytes there; on
+    /// failure raises the page or access fault (mtval/stval = <paramref name="va"/>) and returns false.
+    /// </summary>
+    private bool TranslateChecked(ulong va, int access, int size, out ulong pa)
+    {
+        if (!Translate(va, access, out pa))
+            return false;
+        if (!PmpAllows(pa, (ulong)size, access, EffectivePriv(access)))
+            return AccessFault(va, access, out pa);
+        return true;
     }
 
     /// <summary>Translates <paramref name="va"/>; on failure raises the page or access fault and returns false.</summary>
     private bool Translate(ulong va, int access, out ulong pa)
     {
-        var priv = Priv;
-        if (access != AccessFetch && (_mstatus & MstatusMprv) != 0 && priv == PrivM)
-            priv = (int)((_mstatus >> 11) & 3);
+        var priv = EffectivePriv(access);
         var mode = _satp >> 60;
         if (priv == PrivM || mode == 0)
         {
@@ -115,7 +137,8 @@ internal sealed unsafe partial class Hart
         for (var i = levels - 1; i >= 0; i--)
         {
             var pteAddr = a + (((va >> (12 + 9 * i)) & 0x1ff) << 3);
-            if (!_bus.IsRam(pteAddr, 8))
+            // Page-table reads are checked by PMP as S-mode loads; a failure is an access fault of the original kind.
+            if (!_bus.IsRam(pteAddr, 8) || !PmpAllows(pteAddr, 8, AccessLoad, PrivS))
                 return AccessFault(va, access, out pa);
             var ptePtr = (ulong*)(_bus.RamPtr + (pteAddr - MemoryMap.RamBase));
             var pte = *ptePtr;
@@ -158,6 +181,8 @@ internal sealed unsafe partial class Hart
             var need = 0x40UL | (access == AccessStore ? 0x80UL : 0);
             if ((pte & need) != need)
             {
+                if (!PmpAllows(pteAddr, 8, AccessStore, PrivS))
+                    return AccessFault(va, access, out pa);
                 pte |= need;
                 _bus.HostPage(pteAddr, true); // marks the page dirty
                 *ptePtr = pte;
@@ -284,11 +309,18 @@ internal sealed unsafe partial class Hart
             return true;
         }
 
-        if (!Translate(va, AccessLoad, out var pa))
+        if (!TranslateChecked(va, AccessLoad, size, out var pa))
             return false;
         var page = _bus.HostPage(pa, false);
         if (page != null)
         {
+            if (!PmpAllowsPage(pa & ~0xfffUL, AccessLoad, EffectivePriv(AccessLoad)))
+            {
+                var q = page + (pa & 0xfff);
+                v = size switch { 1 => *q, 2 => *(ushort*)q, 4 => *(uint*)q, _ => *(ulong*)q };
+                return true;
+            }
+
             var idx = (int)(va >> 12) & TlbMask;
             _tlbLoadTag[idx] = va >> 12;
             _tlbLoadAdd[idx] = (nint)page - (nint)(va & ~0xfffUL);
@@ -365,7 +397,8 @@ internal sealed unsafe partial class Hart
         if ((va & 0xfff) > (ulong)(0x1000 - size))
         {
             // Crosses a page: check both pages before writing anything.
-            if (!Translate(va, AccessStore, out _) || !Translate(va + (ulong)size - 1, AccessStore, out _))
+            var tail = (int)(0x1000 - (va & 0xfff));
+            if (!TranslateChecked(va, AccessStore, tail, out _) || !TranslateChecked(va + (ulong)tail, AccessStore, size - tail, out _))
                 return false;
             for (var i = 0; i < size; i++)
             {
@@ -376,7 +409,7 @@ internal sealed unsafe partial class Hart
             return true;
         }
 
-        if (!Translate(va, AccessStore, out var pa))
+        if (!TranslateChecked(va, AccessStore, size, out var pa))
             return false;
         if (_bus.IsRam(pa, (ulong)size))
         {
@@ -385,7 +418,7 @@ internal sealed unsafe partial class Hart
             {
                 _stopBatch = true;
             }
-            else
+            else if (PmpAllowsPage(pa & ~0xfffUL, AccessStore, EffectivePriv(AccessStore)))
             {
                 var idx = (int)(va >> 12) & TlbMask;
                 _tlbStoreTag[idx] = va >> 12;
@@ -423,7 +456,7 @@ internal sealed unsafe partial class Hart
             return null;
         }
 
-        if (!Translate(va, loadOnly ? AccessLoad : AccessStore, out var pa))
+        if (!TranslateChecked(va, loadOnly ? AccessLoad : AccessStore, size, out var pa))
             return null;
         if (!_bus.IsRam(pa, (ulong)size))
         {

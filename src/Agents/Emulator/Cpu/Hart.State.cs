@@ -48,6 +48,6 @@ internal sealed partial class Hart
         _frm = r.ReadUInt32();
         for (var i = 0; i < _pmpaddr.Length; i++) _pmpaddr[i] = r.ReadUInt64();
         for (var i = 0; i < _pmpcfg.Length; i++) _pmpcfg[i] = r.ReadUInt64();
-        FlushTlb();
+        PmpDecode();
     }
 }
