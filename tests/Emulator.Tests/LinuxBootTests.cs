@@ -8,7 +8,7 @@ namespace Ringmaster.Emulator.Tests;
 /// Boots the default guest image (images/default at the repository root, or the folder named by
 /// RINGMASTER_IMAGES) to its busybox shell. These tests fail, not skip, when the image is missing.
 /// </summary>
-public class LinuxBootTests
+public partial class LinuxBootTests
 {
     private static string ImageDir()
     {

@@ -66,6 +66,15 @@ public interface INetworkEndpoint
 
     /// <summary>The guest's MAC address.</summary>
     ReadOnlySpan<byte> Mac { get; }
+
+    /// <summary>
+    /// Called once by the machine with a callback (safe on any thread) that an endpoint whose
+    /// frames arrive from elsewhere invokes after queueing one, so that an idle guest wakes at once
+    /// instead of at its next timer tick.
+    /// </summary>
+    void Attach(Action frameArrived)
+    {
+    }
 }
 
 /// <summary>A network endpoint that drops everything and never receives.</summary>

@@ -19,7 +19,10 @@ public sealed partial class RiscVMachine : IDisposable
         }
 
         if (config.Network is not null)
+        {
             _virtio.Add(new VirtioNet(slot++, _bus, _plic, config.Network));
+            config.Network.Attach(Wake);
+        }
         if (config.EntropyDevice)
             _virtio.Add(new VirtioRng(slot++, _bus, _plic, config.DeterministicClock));
         if (config.VirtioConsole)
