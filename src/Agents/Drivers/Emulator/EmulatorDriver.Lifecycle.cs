@@ -24,6 +24,7 @@ public sealed partial class EmulatorDriver
             InitrdPath = image.Initrd,
             Bootargs = image.Bootargs,
             DiskPath = vm.DiskPath,
+            Network = ConnectNetwork(vm),
         };
         RiscVMachine machine;
         try
@@ -32,6 +33,7 @@ public sealed partial class EmulatorDriver
         }
         catch (MachineConfigurationException ex)
         {
+            DisconnectNetwork(vm);
             throw new GuestException($"The VM cannot start: {ex.Message}", ex);
         }
 
@@ -125,6 +127,7 @@ public sealed partial class EmulatorDriver
 
         runner.Stop();
         runner.Dispose();
+        DisconnectNetwork(vm, runner.Machine.Config.Network as SwitchPort);
         if (detail is not null)
         {
             logger.LogInformation("VM {Name}: {Detail}", vm.Definition.Name, detail);

@@ -65,6 +65,7 @@ public sealed partial class EmulatorDriver(EmulatorDriverOptions options, GuestI
         }
 
         var image = images.Find(definition.Image);
+        var spec = AssignMacs(definition);
         progress.Report(10);
         var folder = Path.Combine(VmsPath, definition.Id.ToString("N"));
         try
@@ -77,7 +78,7 @@ public sealed partial class EmulatorDriver(EmulatorDriverOptions options, GuestI
             }
 
             progress.Report(60);
-            var vm = new Vm(definition with { Image = image.Name }, folder);
+            var vm = new Vm(definition with { Image = image.Name, Spec = spec }, folder);
             await SaveDefinitionAsync(vm, cancellationToken).ConfigureAwait(false);
             _vms[definition.Id] = vm;
             progress.Report(100);
