@@ -130,6 +130,25 @@ internal sealed unsafe class Bus
 
     public void DmaWrite32(ulong pa, uint v) => DmaWrite(pa, MemoryMarshal.AsBytes(new ReadOnlySpan<uint>(in v)));
 
+    // Decoded-instruction cache: one array per physical page that code ran from, made on first use.
+    // Entries validate themselves against memory (see DecodedOp), so writes need not invalidate them.
+    private Cpu.DecodedOp[]?[]? _decodedRam;
+    private Cpu.DecodedOp[]? _decodedRom;
+
+    /// <summary>The decoded-instruction slots of the RAM or ROM page holding <paramref name="pa"/> (2048 slots, one per halfword).</summary>
+    public Cpu.DecodedOp[] DecodedPage(ulong pa)
+    {
+        var page = pa & ~(PageSize - 1);
+        if (page >= MemoryMap.RamBase && page - MemoryMap.RamBase < RamSize)
+        {
+            _decodedRam ??= new Cpu.DecodedOp[]?[RamSize >> PageShift];
+            var i = (int)((page - MemoryMap.RamBase) >> PageShift);
+            return _decodedRam[i] ??= new Cpu.DecodedOp[PageSize / 2];
+        }
+
+        return _decodedRom ??= new Cpu.DecodedOp[PageSize / 2];
+    }
+
     public void ClearDirty() => Array.Clear(_dirty);
 
     public IReadOnlyList<ulong> DirtyPages()

@@ -244,7 +244,7 @@ internal sealed unsafe partial class Hart
 
     private void FenceI()
     {
-        // No decoded-instruction cache yet: fetches always read memory, nothing to flush.
+        // Decoded instructions check their bits against memory on every use: nothing to flush.
         _fetchTag = ulong.MaxValue;
     }
 }

@@ -18,6 +18,10 @@ internal sealed unsafe partial class Hart
     private nint[] _tlbStoreAdd = null!;
     private ulong _fetchTag;
     private nint _fetchAdd;
+    private DecodedOp[] _fetchOps = s_noOps;
+    private ulong[] _tlbFetchTag = null!;
+    private nint[] _tlbFetchAdd = null!;
+    private DecodedOp[][] _tlbFetchOps = null!;
     private readonly TlbSet[] _tlbSets = [new(), new(), new(), new()];
 
     private sealed class TlbSet
@@ -28,11 +32,18 @@ internal sealed unsafe partial class Hart
         public readonly nint[] StoreAdd = new nint[TlbSize];
         public ulong FetchTag = ulong.MaxValue;
         public nint FetchAdd;
+        public DecodedOp[] FetchOps = s_noOps;
+
+        // Instruction pages: the entries FetchSlow refills the one-entry fetch cache from.
+        public readonly ulong[] FetchTags = new ulong[TlbSize];
+        public readonly nint[] FetchAdds = new nint[TlbSize];
+        public readonly DecodedOp[][] FetchOpsTable = new DecodedOp[TlbSize][];
 
         public void Flush()
         {
             Array.Fill(LoadTag, ulong.MaxValue);
             Array.Fill(StoreTag, ulong.MaxValue);
+            Array.Fill(FetchTags, ulong.MaxValue);
             FetchTag = ulong.MaxValue;
         }
     }
@@ -43,6 +54,7 @@ internal sealed unsafe partial class Hart
         var from = _tlbSets[fromPriv];
         from.FetchTag = _fetchTag;
         from.FetchAdd = _fetchAdd;
+        from.FetchOps = _fetchOps;
         var to = _tlbSets[toPriv];
         _tlbLoadTag = to.LoadTag;
         _tlbLoadAdd = to.LoadAdd;
@@ -50,6 +62,10 @@ internal sealed unsafe partial class Hart
         _tlbStoreAdd = to.StoreAdd;
         _fetchTag = to.FetchTag;
         _fetchAdd = to.FetchAdd;
+        _fetchOps = to.FetchOps;
+        _tlbFetchTag = to.FetchTags;
+        _tlbFetchAdd = to.FetchAdds;
+        _tlbFetchOps = to.FetchOpsTable;
     }
 
     // LR/SC reservation (physical address), or ulong.MaxValue when none.
@@ -78,6 +94,16 @@ internal sealed unsafe partial class Hart
 
     private byte* FetchSlow(ulong va)
     {
+        var vpn = va >> 12;
+        var idx = (int)vpn & TlbMask;
+        if (_tlbFetchTag[idx] == vpn)
+        {
+            _fetchTag = vpn;
+            _fetchAdd = _tlbFetchAdd[idx];
+            _fetchOps = _tlbFetchOps[idx];
+            return (byte*)(_fetchAdd + (nint)va);
+        }
+
         if (!Translate(va, AccessFetch, out var pa))
             return null;
         var page = _bus.HostPage(pa, false);
@@ -90,8 +116,12 @@ internal sealed unsafe partial class Hart
         var p = page + (pa & 0xfff);
         if (PmpAllowsPage(pa & ~0xfffUL, AccessFetch, Priv))
         {
-            _fetchTag = va >> 12;
+            _fetchTag = vpn;
             _fetchAdd = (nint)page - (nint)(va & ~0xfffUL);
+            _fetchOps = _bus.DecodedPage(pa);
+            _tlbFetchTag[idx] = vpn;
+            _tlbFetchAdd[idx] = _fetchAdd;
+            _tlbFetchOps[idx] = _fetchOps;
         }
         else if ((*(ushort*)p & 3) == 3 && (pa & 0xfff) != 0xffe && !PmpAllows(pa, 4, AccessFetch, Priv))
         {

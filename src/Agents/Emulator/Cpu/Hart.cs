@@ -93,6 +93,23 @@ internal sealed unsafe partial class Hart
     private void Step()
     {
         var pc = Pc;
+        if ((pc >> 12) == _fetchTag && (pc & 0xfff) != 0xffe)
+        {
+            // Fast path: through the decoded-instruction cache of the page.
+            var raw = *(uint*)(_fetchAdd + (nint)pc);
+            ref var op = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_fetchOps), (int)(pc & 0xfff) >> 1);
+            if (op.Raw != raw || op.Kind == OpNone)
+                Decode(ref op, raw);
+            ExecuteDecoded(ref op, pc);
+            return;
+        }
+
+        StepSlow(pc);
+    }
+
+    /// <summary>A fetch that misses the fetch TLB, or an instruction in a page's last halfword (it may cross into the next page).</summary>
+    private void StepSlow(ulong pc)
+    {
         byte* p;
         if ((pc >> 12) == _fetchTag)
             p = (byte*)(_fetchAdd + (nint)pc);

@@ -56,6 +56,7 @@ internal static class Rv
     public static uint Lw(int rd, int rs1, long imm) => I(0x03, rd, 2, rs1, imm);
     public static uint Lbu(int rd, int rs1, long imm) => I(0x03, rd, 4, rs1, imm);
     public static uint Sd(int rs2, int rs1, long imm) => S(0x23, 3, rs1, rs2, imm);
+    public static uint Sh(int rs2, int rs1, long imm) => S(0x23, 1, rs1, rs2, imm);
     public static uint Sw(int rs2, int rs1, long imm) => S(0x23, 2, rs1, rs2, imm);
     public static uint Sb(int rs2, int rs1, long imm) => S(0x23, 0, rs1, rs2, imm);
     public static uint Beq(int rs1, int rs2, long imm) => B(0, rs1, rs2, imm);
