@@ -23,6 +23,7 @@ internal sealed unsafe partial class Hart
     private nint[] _tlbFetchAdd = null!;
     private DecodedOp[][] _tlbFetchOps = null!;
     private readonly TlbSet[] _tlbSets = [new(), new(), new(), new()];
+    private TlbSet _tlbActive = null!;
 
     private sealed class TlbSet
     {
@@ -39,8 +40,15 @@ internal sealed unsafe partial class Hart
         public readonly nint[] FetchAdds = new nint[TlbSize];
         public readonly DecodedOp[][] FetchOpsTable = new DecodedOp[TlbSize][];
 
+        /// <summary>False once an entry was filled since the last flush (an empty set needs no clearing).</summary>
+        public bool Empty;
+
         public void Flush()
         {
+            FetchTag = ulong.MaxValue;
+            if (Empty)
+                return;
+            Empty = true;
             Array.Fill(LoadTag, ulong.MaxValue);
             Array.Fill(StoreTag, ulong.MaxValue);
             Array.Fill(FetchTags, ulong.MaxValue);
@@ -56,6 +64,7 @@ internal sealed unsafe partial class Hart
         from.FetchAdd = _fetchAdd;
         from.FetchOps = _fetchOps;
         var to = _tlbSets[toPriv];
+        _tlbActive = to;
         _tlbLoadTag = to.LoadTag;
         _tlbLoadAdd = to.LoadAdd;
         _tlbStoreTag = to.StoreTag;
@@ -119,6 +128,7 @@ internal sealed unsafe partial class Hart
             _fetchTag = vpn;
             _fetchAdd = (nint)page - (nint)(va & ~0xfffUL);
             _fetchOps = _bus.DecodedPage(pa);
+            _tlbActive.Empty = false;
             _tlbFetchTag[idx] = vpn;
             _tlbFetchAdd[idx] = _fetchAdd;
             _tlbFetchOps[idx] = _fetchOps;
@@ -352,6 +362,7 @@ internal sealed unsafe partial class Hart
             }
 
             var idx = (int)(va >> 12) & TlbMask;
+            _tlbActive.Empty = false;
             _tlbLoadTag[idx] = va >> 12;
             _tlbLoadAdd[idx] = (nint)page - (nint)(va & ~0xfffUL);
             var p = page + (pa & 0xfff);
@@ -451,6 +462,7 @@ internal sealed unsafe partial class Hart
             else if (PmpAllowsPage(pa & ~0xfffUL, AccessStore, EffectivePriv(AccessStore)))
             {
                 var idx = (int)(va >> 12) & TlbMask;
+                _tlbActive.Empty = false;
                 _tlbStoreTag[idx] = va >> 12;
                 _tlbStoreAdd[idx] = (nint)page - (nint)(va & ~0xfffUL);
             }

@@ -183,6 +183,7 @@ internal sealed class VirtioConsole(int slot, Bus bus, Plic plic, Action<byte> o
 internal sealed class VirtioNet(int slot, Bus bus, Plic plic, INetworkEndpoint endpoint) : VirtioMmio(slot, bus, plic, 2)
 {
     private const int HeaderSize = 12;
+    private const int MaxFrame = 65535 + 14;
     private const ulong FeatureMac = 1UL << 5;
     private readonly List<Buffer> _chain = [];
     private byte[]? _pendingRx;
@@ -210,8 +211,12 @@ internal sealed class VirtioNet(int slot, Bus bus, Plic plic, INetworkEndpoint e
         {
             while (TryPop(1, out var head, _chain))
             {
-                var frame = GatherReadable(_chain, HeaderSize);
-                endpoint.Send(frame);
+                // A chain longer than any Ethernet frame (a confused or hostile driver) is returned unsent.
+                long total = 0;
+                foreach (var b in _chain)
+                    if (!b.Writable) total += b.Length;
+                if (total <= HeaderSize + MaxFrame)
+                    endpoint.Send(GatherReadable(_chain, HeaderSize));
                 PushUsed(1, head, 0);
             }
         }
