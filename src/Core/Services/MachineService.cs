@@ -317,7 +317,7 @@ public sealed class MachineService(
                 : ServiceResult<HostEntity>.Conflict($"Host {host.Name} has no container engine.");
         }
 
-        var used = await db.Machines.Where(m => m.HostId != null).Select(m => new { m.HostId, m.Spec }).ToListAsync(cancellationToken).ConfigureAwait(false);
+        var used = await db.Machines.IgnoreQueryFilters().Where(m => m.HostId != null).Select(m => new { m.HostId, m.Spec }).ToListAsync(cancellationToken).ConfigureAwait(false);
         var candidates = hosts.Where(h => h.Online && agents.IsConnected(h.Id) && CanRun(h))
             .OrderByDescending(h => (h.Capabilities?.MemoryBytes ?? 0) / (1024 * 1024) - used.Where(u => u.HostId == h.Id).Sum(u => (long)u.Spec.MemoryMiB))
             .ToList();

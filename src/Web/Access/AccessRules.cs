@@ -42,13 +42,13 @@ public sealed class AnyRoleMayWrite
     public static AnyRoleMayWrite Instance { get; } = new();
 }
 
-/// <summary>Any non-GET request under /api/v1 needs Operator unless the endpoint says otherwise: new endpoints are covered without edits.</summary>
+/// <summary>Any non-GET request under /api/v1 (and the console) needs Operator unless the endpoint says otherwise: new endpoints are covered without edits.</summary>
 public sealed class WriteRuleMiddleware(RequestDelegate next)
 {
     public Task InvokeAsync(HttpContext context)
     {
         if (context.Request.Path.StartsWithSegments("/api/v1")
-            && !(HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method) || HttpMethods.IsOptions(context.Request.Method))
+            && (!(HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method) || HttpMethods.IsOptions(context.Request.Method)) || IsConsole(context.Request.Path))
             && context.User.RoleOf() is { } role && role < AccessRole.Operator
             && context.GetEndpoint()?.Metadata is var metadata
             && metadata?.GetMetadata<IAllowAnonymous>() is null && metadata?.GetMetadata<AnyRoleMayWrite>() is null)
@@ -58,4 +58,8 @@ public sealed class WriteRuleMiddleware(RequestDelegate next)
 
         return next(context);
     }
+
+    /// <summary>A console is typing into a machine: Operator's, though it opens with a GET.</summary>
+    private static bool IsConsole(PathString path) =>
+        path.StartsWithSegments("/api/v1/machines", out var rest) && rest.Value is { } r && r.EndsWith("/console", StringComparison.Ordinal);
 }
