@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Ringmaster.Core.Services;
@@ -65,6 +66,8 @@ public static class CoreExtensions
         builder.Services.AddSingleton<PendingCommands>();
         builder.Services.AddSingleton<InventoryService>();
         builder.Services.AddSingleton<MachineService>();
+        builder.Services.AddSingleton<ProjectQuotas>();
+        builder.Services.TryAddSingleton<IAccessScope>(UnrestrictedScope.Instance);
         builder.Services.AddSingleton<OperationService>();
         builder.Services.AddSingleton(TimeProvider.System);
 

@@ -1,5 +1,6 @@
 using Ringmaster.Core;
 using Ringmaster.Web;
+using Ringmaster.Web.Access;
 using Ringmaster.Web.Agents;
 using Ringmaster.Web.Apis;
 using Ringmaster.Web.Components;
@@ -11,11 +12,13 @@ builder.AddAgentHub();
 builder.AddEmbeddedAgent();
 builder.AddRingmasterApi();
 builder.AddRingmasterUi();
+builder.AddRingmasterAccess();
 
 var app = builder.Build();
 app.UseRingmasterErrors();
 app.UseWebSockets();
 app.UseAuthentication();
+app.UseRingmasterAccess();
 app.UseAuthorization();
 app.UseAntiforgery();
 app.MapStaticAssets();
@@ -26,6 +29,7 @@ app.MapOperationsApi();
 app.MapTemplatesApi();
 app.MapConsoleApi();
 app.MapEventsApi();
+app.MapAccessApis();
 app.MapApiDocs();
 app.MapAgentHub();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();

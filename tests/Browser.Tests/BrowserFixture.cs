@@ -5,7 +5,7 @@ using Ringmaster.Core.Services;
 
 namespace Ringmaster.Browser.Tests;
 
-/// <summary>One app and one browser for the tests of a collection (they run one after another).</summary>
+/// <summary>One app and one browser, signed in as admin through the login page, for the tests of a collection (they run one after another).</summary>
 public sealed class BrowserFixture : IAsyncLifetime
 {
     public RingmasterApp App { get; } = new();
@@ -25,11 +25,12 @@ public sealed class BrowserFixture : IAsyncLifetime
         // The dashboard marks what tests look for with data-test.
         Playwright.Selectors.SetTestIdAttribute("data-test");
         Browser = await RingmasterApp.LaunchChromiumAsync(Playwright);
+        await App.SignInAsync(Browser);
     }
 
     public async Task<IPage> NewPageAsync()
     {
-        var context = await Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1400, Height = 1000 } });
+        var context = await App.NewContextAsync(Browser);
         var page = await context.NewPageAsync();
         page.SetDefaultTimeout(30_000);
         return page;

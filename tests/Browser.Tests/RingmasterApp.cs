@@ -21,6 +21,12 @@ public sealed class RingmasterApp : WebApplicationFactory<Program>
     public string JoinToken { get; } = "browser-test-" + Guid.NewGuid().ToString("N");
     public Uri Address { get; private set; } = null!;
 
+    /// <summary>The first admin's password in this app.</summary>
+    public const string AdminPassword = "browser-admin-password";
+
+    /// <summary>The signed-in admin's cookies (Playwright storage state), once <see cref="SignInAsync"/> ran.</summary>
+    public string? StorageState { get; private set; }
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Development");
@@ -29,6 +35,7 @@ public sealed class RingmasterApp : WebApplicationFactory<Program>
         builder.UseSetting("Agent:Embedded", "true");
         builder.UseSetting("Agent:JoinToken", JoinToken);
         builder.UseSetting("Agent:Name", "browser-test-host");
+        builder.UseSetting("Access:AdminPassword", AdminPassword);
         builder.UseSetting("Agent:MetricsSeconds", "1");
         builder.UseSetting("DetailedErrors", "false");
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
@@ -66,6 +73,28 @@ public sealed class RingmasterApp : WebApplicationFactory<Program>
             ExecutablePath = Environment.GetEnvironmentVariable("RINGMASTER_CHROMIUM") ?? "/usr/bin/chromium",
             Headless = true,
             Args = ChromiumArgs,
+        });
+
+    /// <summary>Signs in as admin through the login page, as a person would, and keeps the cookie for <see cref="NewContextAsync"/>.</summary>
+    public async Task SignInAsync(IBrowser browser)
+    {
+        await using var context = await browser.NewContextAsync();
+        var page = await context.NewPageAsync();
+        page.SetDefaultTimeout(30_000);
+        await page.GotoAsync(new Uri(Address, "/login").ToString());
+        await page.GetByTestId("login-user").FillAsync("admin");
+        await page.GetByTestId("login-password").FillAsync(AdminPassword);
+        await page.GetByTestId("login-submit").ClickAsync();
+        await WaitInteractiveAsync(page);
+        StorageState = await context.StorageStateAsync();
+    }
+
+    /// <summary>A browser context signed in as admin (after <see cref="SignInAsync"/>).</summary>
+    public Task<IBrowserContext> NewContextAsync(IBrowser browser) =>
+        browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            ViewportSize = new ViewportSize { Width = 1400, Height = 1000 },
+            StorageState = StorageState ?? throw new InvalidOperationException("Sign in first."),
         });
 
     /// <summary>Opens <paramref name="path"/> and waits until the Blazor circuit is up and the page interactive.</summary>

@@ -16,8 +16,27 @@ public sealed class LayoutTests : DashboardTestContext
         cut.WaitForAssertion(() =>
         {
             var links = cut.FindAll(".mud-drawer a").Select(a => a.TextContent.Trim()).ToList();
-            Assert.Equal(["Overview", "Hosts", "Machines", "Catalog", "Operations"], links);
+            Assert.Equal(["Overview", "Hosts", "Machines", "Catalog", "Operations", "API tokens", "Agents", "Audit"], links);
             Assert.Contains("page body", cut.Find("[data-ringmaster-ready=true]").TextContent);
+        });
+    }
+
+    [Fact]
+    public void MainLayout_Viewer_SeesNameAndSignOutButNoAdminPages()
+    {
+        Authorization.SetAuthorized("vera");
+        Authorization.SetRoles("Viewer");
+
+        var cut = Render<MainLayout>(p => p.Add(x => x.Body, (RenderFragment)(b => b.AddContent(0, "page body"))));
+
+        cut.WaitForAssertion(() =>
+        {
+            var links = cut.FindAll(".mud-drawer a").Select(a => a.TextContent.Trim()).ToList();
+            Assert.DoesNotContain("Audit", links);
+            Assert.DoesNotContain("Agents", links);
+            Assert.Contains("API tokens", links);
+            Assert.Equal("vera", cut.Find("[data-test=signed-in-user]").TextContent.Trim());
+            Assert.Equal("/logout", cut.Find("[data-test=sign-out]").GetAttribute("href"));
         });
     }
 

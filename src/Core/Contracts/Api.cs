@@ -31,7 +31,8 @@ public sealed record MachineView(
     IReadOnlyDictionary<string, string> Labels,
     string? Detail,
     DateTimeOffset CreatedAt,
-    DateTimeOffset UpdatedAt);
+    DateTimeOffset UpdatedAt,
+    string Project = "default");
 
 [JsonConverter(typeof(JsonStringEnumConverter<OperationStatus>))]
 public enum OperationStatus
@@ -72,7 +73,8 @@ public sealed record CreateMachineRequest(
     int? DiskGiB = null,
     string? Host = null,
     Dictionary<string, string>? Labels = null,
-    bool? Start = null);
+    bool? Start = null,
+    string? Project = null);
 
 /// <summary>What a long action answers with, beside its Location header.</summary>
 public sealed record OperationAccepted(OperationView Operation, MachineView? Machine);

@@ -27,6 +27,8 @@ public sealed class MachineEntity
     public IReadOnlyList<string> Command { get; set; } = [];
     public required MachineSpec Spec { get; set; }
     public Guid? HostId { get; set; }
+    /// <summary>The project the machine belongs to (<see cref="ProjectEntity.Default"/> unless said otherwise).</summary>
+    public string Project { get; set; } = ProjectEntity.Default;
     public MachineState State { get; set; }
     /// <summary>The state before the host went offline, so <see cref="MachineState.Unknown"/> can say what it was.</summary>
     public MachineState? LastKnownState { get; set; }

@@ -14,7 +14,9 @@ public sealed class MachineService(
     IAgentGateway agents,
     ConsoleBroker consoles,
     LiveFeed feed,
-    ILogger<MachineService> logger)
+    ILogger<MachineService> logger,
+    ProjectQuotas quotas,
+    IAccessScope scope)
 {
     public static readonly TimeSpan CreateTimeout = TimeSpan.FromMinutes(10);
     public static readonly TimeSpan ActionTimeout = TimeSpan.FromMinutes(2);
@@ -80,12 +82,19 @@ public sealed class MachineService(
             Error("host", "The host must be a host's name or id.");
         }
 
+        var project = string.IsNullOrWhiteSpace(request.Project) ? scope.DefaultProject ?? ProjectEntity.Default : request.Project;
+        if (project.Length > 63 || (scope.Projects is { } visible && !visible.Contains(project))
+            || !await db.Projects.AnyAsync(p => p.Name == project, cancellationToken).ConfigureAwait(false))
+        {
+            Error("project", "Unknown project, or not one of yours.");
+        }
+
         if (errors.Count > 0)
         {
             return ServiceResult<OperationAccepted>.Invalid(errors);
         }
 
-        if (await db.Machines.AnyAsync(m => m.Name == request.Name, cancellationToken).ConfigureAwait(false))
+        if (await db.Machines.IgnoreQueryFilters().AnyAsync(m => m.Name == request.Name, cancellationToken).ConfigureAwait(false))
         {
             return ServiceResult<OperationAccepted>.Conflict($"A machine named '{request.Name}' already exists.");
         }
@@ -95,6 +104,11 @@ public sealed class MachineService(
             request.MemoryMiB ?? template!.MemoryMiB,
             [new DiskSpec("root", request.DiskGiB ?? template!.DiskGiB)],
             [new NetworkSpec("eth0")]);
+        if (await quotas.CheckAsync(project, QuotaDelta.For(spec), cancellationToken).ConfigureAwait(false) is { } exceeded)
+        {
+            return ServiceResult<OperationAccepted>.Conflict(exceeded);
+        }
+
         var placement = await PlaceAsync(db, template!.Kind, spec, request.Host, cancellationToken).ConfigureAwait(false);
         if (placement.Kind != ResultKind.Ok)
         {
@@ -113,6 +127,7 @@ public sealed class MachineService(
             Command = template.Command,
             Spec = spec,
             HostId = host.Id,
+            Project = project,
             State = MachineState.Creating,
             Labels = request.Labels ?? [],
             CreatedAt = now,
@@ -302,7 +317,7 @@ public sealed class MachineService(
                 : ServiceResult<HostEntity>.Conflict($"Host {host.Name} has no container engine.");
         }
 
-        var used = await db.Machines.Where(m => m.HostId != null).Select(m => new { m.HostId, m.Spec }).ToListAsync(cancellationToken).ConfigureAwait(false);
+        var used = await db.Machines.IgnoreQueryFilters().Where(m => m.HostId != null).Select(m => new { m.HostId, m.Spec }).ToListAsync(cancellationToken).ConfigureAwait(false);
         var candidates = hosts.Where(h => h.Online && agents.IsConnected(h.Id) && CanRun(h))
             .OrderByDescending(h => (h.Capabilities?.MemoryBytes ?? 0) / (1024 * 1024) - used.Where(u => u.HostId == h.Id).Sum(u => (long)u.Spec.MemoryMiB))
             .ToList();

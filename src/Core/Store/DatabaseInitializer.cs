@@ -44,6 +44,11 @@ public sealed class DatabaseInitializer(IDbContextFactory<RingmasterDbContext> d
             }
         }
 
+        if (await db.Projects.FindAsync([ProjectEntity.Default], cancellationToken).ConfigureAwait(false) is null)
+        {
+            db.Projects.Add(new ProjectEntity { Name = ProjectEntity.Default, Description = "Where machines go unless a project is named.", CreatedAt = DateTime.UtcNow });
+        }
+
         await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
         logger.LogInformation("Database ready ({Provider})", db.Database.ProviderName);
     }

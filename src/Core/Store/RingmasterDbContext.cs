@@ -1,10 +1,16 @@
+using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Ringmaster.Core.Domain;
+using Ringmaster.Core.Services;
 
 namespace Ringmaster.Core.Store;
 
-/// <summary>The inventory: hosts, machines, templates, images, snapshots, operations and events.</summary>
-public sealed class RingmasterDbContext(DbContextOptions<RingmasterDbContext> options) : DbContext(options)
+/// <summary>
+/// The inventory: hosts, machines, templates, images, snapshots, operations and events; users,
+/// projects, tokens and the audit log. Machines (and their operations and events) are filtered by
+/// the caller's <see cref="IAccessScope"/>.
+/// </summary>
+public sealed class RingmasterDbContext(DbContextOptions<RingmasterDbContext> options, IAccessScope? scope = null) : IdentityDbContext<UserEntity>(options)
 {
     public DbSet<HostEntity> Hosts => Set<HostEntity>();
     public DbSet<MachineEntity> Machines => Set<MachineEntity>();
@@ -14,9 +20,28 @@ public sealed class RingmasterDbContext(DbContextOptions<RingmasterDbContext> op
     public DbSet<OperationEntity> Operations => Set<OperationEntity>();
     public DbSet<EventEntity> Events => Set<EventEntity>();
     public DbSet<IdempotencyEntity> IdempotencyKeys => Set<IdempotencyEntity>();
+    public DbSet<ProjectEntity> Projects => Set<ProjectEntity>();
+    public DbSet<ProjectMemberEntity> ProjectMembers => Set<ProjectMemberEntity>();
+    public DbSet<ApiTokenEntity> ApiTokens => Set<ApiTokenEntity>();
+    public DbSet<JoinTokenEntity> JoinTokens => Set<JoinTokenEntity>();
+    public DbSet<AgentCredentialEntity> AgentCredentials => Set<AgentCredentialEntity>();
+    public DbSet<AuditEntity> Audit => Set<AuditEntity>();
 
-    protected override void OnModelCreating(ModelBuilder modelBuilder) =>
+    /// <summary>The projects the caller sees (null: all); read by the query filters for every query.</summary>
+    private IReadOnlyCollection<string>? VisibleProjects => scope?.Projects;
+
+    private string? CallerName => scope?.User;
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        base.OnModelCreating(modelBuilder);
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(RingmasterDbContext).Assembly);
+        modelBuilder.Entity<MachineEntity>().HasQueryFilter(m => VisibleProjects == null || VisibleProjects.Contains(m.Project));
+        modelBuilder.Entity<OperationEntity>().HasQueryFilter(o => VisibleProjects == null || o.MachineId == null || o.User == CallerName
+            || Set<MachineEntity>().Any(m => m.Id == o.MachineId));
+        modelBuilder.Entity<EventEntity>().HasQueryFilter(e => VisibleProjects == null || e.MachineId == null
+            || Set<MachineEntity>().Any(m => m.Id == e.MachineId));
+    }
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {

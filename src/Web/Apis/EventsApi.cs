@@ -20,7 +20,8 @@ public static class EventsApi
         return app;
     }
 
-    public static Results<ServerSentEventsResult<object>, ValidationProblem> Stream(LiveFeed feed, string? types, Guid? machine, CancellationToken cancellationToken)
+    public static async Task<Results<ServerSentEventsResult<object>, ValidationProblem>> Stream(
+        LiveFeed feed, IAccessScope scope, Microsoft.EntityFrameworkCore.IDbContextFactory<Core.Store.RingmasterDbContext> dbFactory, string? types, Guid? machine, CancellationToken cancellationToken)
     {
         var wanted = string.IsNullOrWhiteSpace(types)
             ? s_types
@@ -30,15 +31,22 @@ public static class EventsApi
             return ApiResults.Invalid("types", $"Unknown event type '{(unknown.Length > 32 ? unknown[..32] : unknown)}'. Types: {string.Join(", ", s_types)}.");
         }
 
-        return TypedResults.ServerSentEvents(Events(feed, wanted, machine, cancellationToken));
+        // A caller restricted to projects sees only their machines' events.
+        var filter = await ProjectFeedFilter.ForAsync(scope, dbFactory, cancellationToken);
+        return TypedResults.ServerSentEvents(Events(feed, wanted, machine, filter, cancellationToken));
     }
 
-    private static async IAsyncEnumerable<SseItem<object>> Events(LiveFeed feed, HashSet<string> wanted, Guid? machine, [EnumeratorCancellation] CancellationToken cancellationToken)
+    private static async IAsyncEnumerable<SseItem<object>> Events(LiveFeed feed, HashSet<string> wanted, Guid? machine, ProjectFeedFilter? filter, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         // A first event tells the client the stream is live (changes from here on).
         yield return new SseItem<object>(new { at = DateTimeOffset.UtcNow }, "ready");
-        await foreach (var change in feed.SubscribeAsync(cancellationToken))
+        await foreach (var received in feed.SubscribeAsync(cancellationToken))
         {
+            if ((filter is null ? received : filter.Apply(received)) is not { } change)
+            {
+                continue;
+            }
+
             var (type, id, payload) = change switch
             {
                 MachineChanged m => ("machine.changed", m.Machine.Id, (object)m.Machine),

@@ -34,6 +34,7 @@ public static class UiBenchmark
 
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await RingmasterApp.LaunchChromiumAsync(playwright);
+        await app.SignInAsync(browser);
 
         var load = new List<double>();
         var ready = new List<double>();
@@ -41,7 +42,7 @@ public static class UiBenchmark
         var labelFilter = new List<double>();
         for (var run = 0; run <= Runs; run++)
         {
-            var context = await browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1400, Height = 1000 } });
+            var context = await app.NewContextAsync(browser);
             var page = await context.NewPageAsync();
             page.SetDefaultTimeout(30_000);
 

@@ -1,3 +1,4 @@
+using Bunit.TestDoubles;
 using Microsoft.Extensions.DependencyInjection;
 using MudBlazor;
 using MudBlazor.Services;
@@ -5,7 +6,7 @@ using Ringmaster.Web.Services;
 
 namespace Ringmaster.Web.Components.Tests.Infrastructure;
 
-/// <summary>A bUnit context with MudBlazor, the popover and dialog providers, and fake data and actions.</summary>
+/// <summary>A bUnit context with a signed-in admin, MudBlazor, the popover and dialog providers, and fake data and actions.</summary>
 public abstract class DashboardTestContext : BunitContext, IAsyncLifetime
 {
     public static readonly TimeSpan Live = TimeSpan.FromSeconds(5);
@@ -19,7 +20,13 @@ public abstract class DashboardTestContext : BunitContext, IAsyncLifetime
         Services.AddMudServices();
         Services.AddSingleton<IDashboardData>(Data);
         Services.AddSingleton<IMachineActions>(Actions);
+        Authorization = AddAuthorization();
+        Authorization.SetAuthorized("admin");
+        Authorization.SetRoles("Admin", "Operator", "Viewer");
     }
+
+    /// <summary>Who the pages see signed in: the admin, unless a test says otherwise.</summary>
+    protected BunitAuthorizationContext Authorization { get; }
 
     /// <summary>The providers MudBlazor's popovers, dialogs and snackbars render into.</summary>
     protected IRenderedComponent<MudPopoverProvider> Popovers { get; private set; } = null!;

@@ -13,7 +13,7 @@ public sealed class ApiClient(HttpClient http)
 
     public static ApiClient For(int port) => new(new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(30) })
     {
-        Http = { DefaultRequestHeaders = { Authorization = new("Bearer", "test") } },
+        Http = { DefaultRequestHeaders = { Authorization = new("Bearer", TestAccess.BootstrapToken) } },
     };
 
     public async Task<JsonElement> GetAsync(string path)
@@ -76,10 +76,15 @@ public sealed class ApiClient(HttpClient http)
         return hosts.GetProperty("items").EnumerateArray().Single(h => h.GetProperty("name").GetString() == name);
     }
 
-    /// <summary>Opens the machine's console WebSocket.</summary>
+    /// <summary>Opens the machine's console WebSocket (with the client's credentials).</summary>
     public async Task<ConsoleSession> OpenConsoleAsync(string idOrName)
     {
         var socket = new ClientWebSocket();
+        if (Http.DefaultRequestHeaders.Authorization is { } authorization)
+        {
+            socket.Options.SetRequestHeader("Authorization", authorization.ToString());
+        }
+
         var uri = new UriBuilder(Http.BaseAddress!) { Scheme = "ws", Path = $"/api/v1/machines/{idOrName}/console" }.Uri;
         await socket.ConnectAsync(uri, CancellationToken.None);
         return new ConsoleSession(socket);

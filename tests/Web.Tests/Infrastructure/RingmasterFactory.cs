@@ -6,8 +6,16 @@ using Microsoft.AspNetCore.Mvc.Testing;
 
 namespace Ringmaster.Web.Tests.Infrastructure;
 
+/// <summary>The credentials every test app starts with: its clients authenticate as admin unless a test says otherwise.</summary>
+public static class TestAccess
+{
+    /// <summary>RINGMASTER_BOOTSTRAP_TOKEN of every test app: an admin token.</summary>
+    public const string BootstrapToken = "rmt_test-bootstrap-token-0123456789abcdef";
+    public const string AdminPassword = "test-admin-password";
+}
+
 /// <summary>
-/// The web app with its own data folder and join token. <see cref="Embedded"/> runs the in-process
+/// The web app with its own data folder and join token; its clients send the bootstrap (admin) token. <see cref="Embedded"/> runs the in-process
 /// agent, which needs a real Kestrel port (<see cref="StartKestrel"/>).
 /// </summary>
 public sealed class RingmasterFactory : WebApplicationFactory<Program>
@@ -26,10 +34,27 @@ public sealed class RingmasterFactory : WebApplicationFactory<Program>
         builder.UseSetting("Agent:Embedded", Embedded ? "true" : "false");
         builder.UseSetting("Agent:JoinToken", JoinToken);
         builder.UseSetting("Agent:Name", "test-host");
+        builder.UseSetting("Access:BootstrapToken", TestAccess.BootstrapToken);
+        builder.UseSetting("Access:AdminPassword", TestAccess.AdminPassword);
         foreach (var (key, value) in Settings)
         {
             builder.UseSetting(key, value);
         }
+    }
+
+    /// <summary>Every client authenticates as admin with the bootstrap token (remove the header to be anonymous).</summary>
+    protected override void ConfigureClient(HttpClient client)
+    {
+        base.ConfigureClient(client);
+        client.DefaultRequestHeaders.Authorization = new("Bearer", TestAccess.BootstrapToken);
+    }
+
+    /// <summary>A client without credentials.</summary>
+    public HttpClient CreateAnonymousClient()
+    {
+        var client = CreateClient();
+        client.DefaultRequestHeaders.Authorization = null;
+        return client;
     }
 
     /// <summary>Serves on a free loopback port and returns a client for it.</summary>

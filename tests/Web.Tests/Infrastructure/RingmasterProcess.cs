@@ -69,6 +69,8 @@ public sealed class RingmasterProcess : IAsyncDisposable
         {
             ["RINGMASTER_DATA"] = dataPath,
             ["RINGMASTER_JOIN_TOKEN"] = joinToken,
+            ["RINGMASTER_BOOTSTRAP_TOKEN"] = TestAccess.BootstrapToken,
+            ["RINGMASTER_ADMIN_PASSWORD"] = TestAccess.AdminPassword,
             ["Agent__Embedded"] = embeddedAgent ? "true" : "false",
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
         });

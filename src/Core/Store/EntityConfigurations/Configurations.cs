@@ -43,6 +43,8 @@ internal sealed class MachineConfiguration : IEntityTypeConfiguration<MachineEnt
         builder.Property(m => m.Detail).HasMaxLength(2048);
         builder.HasIndex(m => m.HostId);
         builder.HasIndex(m => m.State);
+        builder.Property(m => m.Project).HasMaxLength(63);
+        builder.HasIndex(m => m.Project);
         builder.HasOne<HostEntity>().WithMany().HasForeignKey(m => m.HostId).OnDelete(DeleteBehavior.SetNull);
     }
 }

@@ -7,6 +7,9 @@ namespace Ringmaster.Web.Components.Layout;
 
 public partial class MainLayout
 {
+    /// <summary>The theme, shared with the sign-in pages.</summary>
+    public static MudTheme Theme => s_theme;
+
     private static readonly MudTheme s_theme = new()
     {
         PaletteLight = new PaletteLight { Primary = "#5b3cc4", AppbarBackground = "#2d1b69" },

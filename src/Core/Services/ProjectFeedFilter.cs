@@ -1,0 +1,59 @@
+using Microsoft.EntityFrameworkCore;
+using Ringmaster.Core.Store;
+
+namespace Ringmaster.Core.Services;
+
+/// <summary>
+/// Filters the live feed for a caller restricted to some projects: machine changes of its projects,
+/// operations on those machines (or its own), removals of machines it saw, metrics of its guests.
+/// </summary>
+public sealed class ProjectFeedFilter
+{
+    private readonly IReadOnlyCollection<string> _projects;
+    private readonly string? _user;
+    private readonly HashSet<Guid> _visible;
+
+    private ProjectFeedFilter(IReadOnlyCollection<string> projects, string? user, HashSet<Guid> visible)
+    {
+        _projects = projects;
+        _user = user;
+        _visible = visible;
+    }
+
+    /// <summary>Null when <paramref name="scope"/> sees everything (nothing to filter).</summary>
+    public static async Task<ProjectFeedFilter?> ForAsync(IAccessScope scope, IDbContextFactory<RingmasterDbContext> dbFactory, CancellationToken cancellationToken)
+    {
+        if (scope.Projects is not { } projects)
+        {
+            return null;
+        }
+
+        var list = projects.ToList();
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        var ids = await db.Machines.IgnoreQueryFilters().Where(m => list.Contains(m.Project)).Select(m => m.Id).ToListAsync(cancellationToken).ConfigureAwait(false);
+        return new ProjectFeedFilter(list, scope.User, [.. ids]);
+    }
+
+    /// <summary>The change as this caller may see it, or null.</summary>
+    public LiveChange? Apply(LiveChange change)
+    {
+        switch (change)
+        {
+            case MachineChanged m when _projects.Contains(m.Machine.Project):
+                _visible.Add(m.Machine.Id);
+                return change;
+            case MachineChanged m:
+                _visible.Remove(m.Machine.Id);
+                return null;
+            case MachineRemoved r:
+                return _visible.Remove(r.MachineId) ? change : null;
+            case OperationChanged o:
+                return o.Operation.MachineId is not { } id || _visible.Contains(id) || o.Operation.User == _user ? change : null;
+            case MetricsChanged x:
+                var mine = x.Metrics.Where(g => _visible.Contains(g.Id)).ToList();
+                return mine.Count == 0 ? null : x with { Metrics = mine };
+            default:
+                return change;
+        }
+    }
+}

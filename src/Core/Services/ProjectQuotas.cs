@@ -1,0 +1,62 @@
+using Microsoft.EntityFrameworkCore;
+using Ringmaster.Core.Contracts;
+using Ringmaster.Core.Domain;
+using Ringmaster.Core.Store;
+
+namespace Ringmaster.Core.Services;
+
+/// <summary>A change in what a project uses: a new machine, or a resize (negative values free capacity).</summary>
+public sealed record QuotaDelta(int Vcpus, int MemoryMiB, int DiskGiB, int Networks, int Machines)
+{
+    /// <summary>What a new machine with <paramref name="spec"/> adds.</summary>
+    public static QuotaDelta For(MachineSpec spec) => new(spec.Vcpus, spec.MemoryMiB, spec.DiskGiB, spec.Networks.Count, 1);
+
+    /// <summary>What resizing a machine from <paramref name="before"/> to <paramref name="after"/> adds.</summary>
+    public static QuotaDelta Resize(MachineSpec before, MachineSpec after) => new(
+        after.Vcpus - before.Vcpus, after.MemoryMiB - before.MemoryMiB, after.DiskGiB - before.DiskGiB, after.Networks.Count - before.Networks.Count, 0);
+}
+
+/// <summary>What a project's machines use now.</summary>
+public sealed record ProjectUsage(int Vcpus, int MemoryMiB, int DiskGiB, int Networks, int Machines);
+
+/// <summary>The quotas of projects on the core four and machine count, checked before a machine is created or resized.</summary>
+public sealed class ProjectQuotas(IDbContextFactory<RingmasterDbContext> dbFactory)
+{
+    public async Task<ProjectUsage> UsageAsync(string project, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        return await UsageAsync(db, project, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<ProjectUsage> UsageAsync(RingmasterDbContext db, string project, CancellationToken cancellationToken)
+    {
+        var specs = await db.Machines.IgnoreQueryFilters().AsNoTracking().Where(m => m.Project == project).Select(m => m.Spec).ToListAsync(cancellationToken).ConfigureAwait(false);
+        return new ProjectUsage(specs.Sum(s => s.Vcpus), specs.Sum(s => s.MemoryMiB), specs.Sum(s => s.DiskGiB), specs.Sum(s => s.Networks.Count), specs.Count);
+    }
+
+    /// <summary>
+    /// Null when <paramref name="delta"/> fits in the project's quotas; otherwise a sentence naming the
+    /// quota that would be exceeded, what is used, what is asked and what is allowed.
+    /// </summary>
+    public async Task<string?> CheckAsync(string project, QuotaDelta delta, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        var quotas = await db.Projects.AsNoTracking().FirstOrDefaultAsync(p => p.Name == project, cancellationToken).ConfigureAwait(false);
+        if (quotas is null)
+        {
+            return $"There is no project '{project}'.";
+        }
+
+        var used = await UsageAsync(db, project, cancellationToken).ConfigureAwait(false);
+        return Exceeds("vCPUs", "vcpus", used.Vcpus, delta.Vcpus, quotas.MaxVcpus, "")
+            ?? Exceeds("memory", "memoryMiB", used.MemoryMiB, delta.MemoryMiB, quotas.MaxMemoryMiB, " MiB")
+            ?? Exceeds("disk", "diskGiB", used.DiskGiB, delta.DiskGiB, quotas.MaxDiskGiB, " GiB")
+            ?? Exceeds("networks", "networks", used.Networks, delta.Networks, quotas.MaxNetworks, "")
+            ?? Exceeds("machines", "machines", used.Machines, delta.Machines, quotas.MaxMachines, "");
+
+        string? Exceeds(string what, string key, int inUse, int asked, int? limit, string unit) =>
+            limit is { } max && asked > 0 && inUse + asked > max
+                ? $"Project '{project}' quota '{key}' exceeded: {what} in use {inUse}{unit}, asked {asked}{unit} more, allowed {max}{unit}."
+                : null;
+    }
+}

@@ -1,0 +1,64 @@
+using Microsoft.EntityFrameworkCore;
+using Ringmaster.Core.Domain;
+using Ringmaster.Core.Store;
+
+namespace Ringmaster.Web.Access;
+
+/// <summary>Writes the audit log: who did what to what, when, from where, and how it ended.</summary>
+public sealed class AuditLog(IDbContextFactory<RingmasterDbContext> dbFactory, ILogger<AuditLog> logger)
+{
+    public async Task RecordAsync(string user, string action, string target, string? remoteIp, int status, string? detail = null)
+    {
+        try
+        {
+            await using var db = await dbFactory.CreateDbContextAsync();
+            db.Audit.Add(new AuditEntity
+            {
+                At = DateTime.UtcNow,
+                User = Clip(user, 256),
+                Action = Clip(action, 128),
+                Target = Clip(target, 512),
+                RemoteIp = remoteIp is null ? null : Clip(remoteIp, 64),
+                Status = status,
+                Detail = detail is null ? null : Clip(detail, 2048),
+            });
+            await db.SaveChangesAsync();
+        }
+        catch (Exception ex) when (ex is DbUpdateException or InvalidOperationException or ObjectDisposedException)
+        {
+            logger.LogWarning(ex, "Could not write the audit record of {Action} on {Target}", action, target);
+        }
+    }
+
+    public Task RecordAsync(HttpContext http, string action, string target, int status, string? detail = null, string? user = null) =>
+        RecordAsync(user ?? http.User.Identity?.Name ?? "anonymous", action, target, AccessExtensions.RemoteIp(http), status, detail);
+
+    private static string Clip(string value, int max) => value.Length <= max ? value : value[..max];
+}
+
+/// <summary>Records every change through the API (any non-GET under /api/v1) once its answer is sent, refusals included.</summary>
+public sealed class AuditMiddleware(RequestDelegate next, AuditLog audit)
+{
+    public async Task InvokeAsync(HttpContext context)
+    {
+        var request = context.Request;
+        if (!request.Path.StartsWithSegments("/api/v1") || HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method) || HttpMethods.IsOptions(request.Method)
+            || context.GetEndpoint()?.Metadata.GetMetadata<AuditedByHandler>() is not null)
+        {
+            await next(context);
+            return;
+        }
+
+        var route = (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText;
+        var action = $"{request.Method} {route ?? request.Path.Value}";
+        var target = request.Path.Value ?? "";
+        context.Response.OnCompleted(() => audit.RecordAsync(context, action, target, context.Response.StatusCode));
+        await next(context);
+    }
+}
+
+/// <summary>Marks an endpoint that writes its own audit record (sign-ins name the user they tried).</summary>
+public sealed class AuditedByHandler
+{
+    public static AuditedByHandler Instance { get; } = new();
+}

@@ -1,0 +1,83 @@
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+using Ringmaster.Core.Contracts;
+using Ringmaster.Core.Domain;
+using Ringmaster.Web.Access;
+
+namespace Ringmaster.Web.Apis;
+
+/// <summary>
+/// Signing in: <c>POST /api/v1/auth/login</c> trades a user name and password for a personal token
+/// (the CLI's <c>ringmaster login</c>); <c>/account/login</c> and <c>/account/logout</c> are the
+/// dashboard's cookie sign-in form posts.
+/// </summary>
+public static class AuthApi
+{
+    public static IEndpointRouteBuilder MapAuthApi(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/api/v1/auth/login", Login).WithTags("Auth")
+            .AllowAnonymous().RequireRateLimiting(AccessExtensions.SignInLimit).WithMetadata(AuditedByHandler.Instance);
+        app.MapPost("/account/login", SignIn).ExcludeFromDescription()
+            .AllowAnonymous().RequireRateLimiting(AccessExtensions.SignInLimit);
+        app.MapPost("/account/logout", SignOut).ExcludeFromDescription();
+        return app;
+    }
+
+    public static async Task<Results<Ok<LoginResponse>, ProblemHttpResult>> Login(
+        [FromBody] LoginRequest request, UserManager<UserEntity> users, ApiTokens tokens, AuditLog audit, HttpContext http, CancellationToken cancellationToken)
+    {
+        var user = await CheckAsync(users, request.UserName, request.Password);
+        if (user is null)
+        {
+            await audit.RecordAsync(http, "auth.login", "token", StatusCodes.Status401Unauthorized, "wrong user name or password", Clip(request.UserName));
+            return TypedResults.Problem("The user name or password is wrong.", statusCode: StatusCodes.Status401Unauthorized, title: "Unauthorized");
+        }
+
+        var response = await tokens.IssueLoginTokenAsync(user, request.TokenName, cancellationToken);
+        await audit.RecordAsync(http, "auth.login", "token", StatusCodes.Status200OK, null, user.UserName);
+        return TypedResults.Ok(response);
+    }
+
+    public static async Task<RedirectHttpResult> SignIn(
+        [FromForm] string? userName, [FromForm] string? password, [FromForm] string? returnUrl, UserManager<UserEntity> users, AuditLog audit, HttpContext http)
+    {
+        var back = IsLocal(returnUrl) ? returnUrl! : "/";
+        var user = await CheckAsync(users, userName, password);
+        if (user is null)
+        {
+            await audit.RecordAsync(http, "auth.sign-in", "dashboard", StatusCodes.Status401Unauthorized, "wrong user name or password", Clip(userName));
+            return TypedResults.LocalRedirect($"/login?error=1&returnUrl={Uri.EscapeDataString(back)}");
+        }
+
+        await http.SignInAsync(AccessExtensions.CookieScheme, AccessExtensions.CookiePrincipal(user));
+        await audit.RecordAsync(http, "auth.sign-in", "dashboard", StatusCodes.Status200OK, null, user.UserName);
+        return TypedResults.LocalRedirect(back);
+    }
+
+    public static async Task<RedirectHttpResult> SignOut(HttpContext http, AuditLog audit, [FromForm] string? returnUrl)
+    {
+        var name = http.User.Identity?.Name;
+        await http.SignOutAsync(AccessExtensions.CookieScheme);
+        await audit.RecordAsync(http, "auth.sign-out", "dashboard", StatusCodes.Status200OK, null, name);
+        return TypedResults.LocalRedirect("/login");
+    }
+
+    private static async Task<UserEntity?> CheckAsync(UserManager<UserEntity> users, string? userName, string? password)
+    {
+        if (string.IsNullOrWhiteSpace(userName) || string.IsNullOrEmpty(password) || userName.Length > 256 || password.Length > 1024)
+        {
+            return null;
+        }
+
+        var user = await users.Users.FirstOrDefaultAsync(u => u.NormalizedUserName == users.NormalizeName(userName));
+        return user is not null && await users.CheckPasswordAsync(user, password) ? user : null;
+    }
+
+    private static bool IsLocal(string? url) =>
+        !string.IsNullOrEmpty(url) && url.StartsWith('/') && !url.StartsWith("//", StringComparison.Ordinal) && !url.StartsWith("/\\", StringComparison.Ordinal);
+
+    private static string Clip(string? value) => value is null ? "(none)" : value.Length > 64 ? value[..64] : value;
+}
