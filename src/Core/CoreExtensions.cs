@@ -65,6 +65,7 @@ public static class CoreExtensions
         builder.Services.AddSingleton<PendingCommands>();
         builder.Services.AddSingleton<InventoryService>();
         builder.Services.AddSingleton<MachineService>();
+        builder.Services.AddSingleton<MachineUpdateService>();
         builder.Services.AddSingleton<OperationService>();
         builder.Services.AddSingleton(TimeProvider.System);
 

@@ -22,6 +22,7 @@ app.MapStaticAssets();
 app.MapHealthApi();
 app.MapHostsApi();
 app.MapMachinesApi();
+app.MapMachinePatchApi();
 app.MapOperationsApi();
 app.MapTemplatesApi();
 app.MapConsoleApi();

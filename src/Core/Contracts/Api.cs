@@ -31,7 +31,8 @@ public sealed record MachineView(
     IReadOnlyDictionary<string, string> Labels,
     string? Detail,
     DateTimeOffset CreatedAt,
-    DateTimeOffset UpdatedAt);
+    DateTimeOffset UpdatedAt,
+    long Version = 0);
 
 [JsonConverter(typeof(JsonStringEnumConverter<OperationStatus>))]
 public enum OperationStatus

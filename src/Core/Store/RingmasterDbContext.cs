@@ -15,6 +15,9 @@ public sealed class RingmasterDbContext(DbContextOptions<RingmasterDbContext> op
     public DbSet<EventEntity> Events => Set<EventEntity>();
     public DbSet<IdempotencyEntity> IdempotencyKeys => Set<IdempotencyEntity>();
 
+    protected override void OnConfiguring(DbContextOptionsBuilder optionsBuilder) =>
+        optionsBuilder.AddInterceptors(MachineVersionInterceptor.Instance);
+
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(RingmasterDbContext).Assembly);
 
