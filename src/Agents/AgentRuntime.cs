@@ -61,6 +61,11 @@ public sealed class AgentRuntime(GuestDrivers drivers, ConsoleSessions consoles,
             return new CommandAck(false, "A create command needs a definition.");
         }
 
+        if (command.Kind == AgentCommandKind.UpdateSpec && command.Definition is null)
+        {
+            return new CommandAck(false, "A spec update needs the new definition.");
+        }
+
         if (command.Kind == AgentCommandKind.Act && command.Action is null)
         {
             return new CommandAck(false, "An action command needs an action.");
@@ -136,6 +141,14 @@ public sealed class AgentRuntime(GuestDrivers drivers, ConsoleSessions consoles,
 
                 _kinds.TryRemove(command.MachineId, out _);
                 return new CommandResult(command.CommandId, true, null, null);
+            }
+
+            case AgentCommandKind.UpdateSpec:
+            {
+                var driver = (kind is { } k ? drivers.For(k) : null) ?? throw new GuestNotFoundException(command.MachineId);
+                var updater = driver as IGuestSpecUpdater ?? throw new GuestException($"This host's {driver.Kind} driver cannot change a guest's spec.");
+                var guest = await updater.UpdateSpecAsync(command.MachineId, command.Definition!.Spec, ct).ConfigureAwait(false);
+                return new CommandResult(command.CommandId, true, guest, null);
             }
 
             default:

@@ -68,6 +68,7 @@ public static class CoreExtensions
         builder.Services.AddSingleton<MachineService>();
         builder.Services.AddSingleton<ProjectQuotas>();
         builder.Services.TryAddSingleton<IAccessScope>(UnrestrictedScope.Instance);
+        builder.Services.AddSingleton<MachineUpdateService>();
         builder.Services.AddSingleton<OperationService>();
         builder.Services.AddSingleton(TimeProvider.System);
 

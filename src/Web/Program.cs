@@ -25,6 +25,7 @@ app.MapStaticAssets();
 app.MapHealthApi();
 app.MapHostsApi();
 app.MapMachinesApi();
+app.MapMachinePatchApi();
 app.MapOperationsApi();
 app.MapTemplatesApi();
 app.MapConsoleApi();

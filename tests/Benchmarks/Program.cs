@@ -2,13 +2,15 @@ namespace Ringmaster.Benchmarks;
 
 /// <summary>
 /// End-to-end benchmarks, one per first argument:
-/// <c>dotnet run -c Release --project tests/Benchmarks -- containers [iterations]</c>.
+/// <c>dotnet run -c Release --project tests/Benchmarks -- containers [iterations]</c>;
+/// <c>seed-machines DATA [count]</c> fills a data folder for <c>bench-api.sh</c>.
 /// </summary>
 public static class Program
 {
     private static readonly Dictionary<string, Func<string[], Task<int>>> s_benchmarks = new()
     {
         ["containers"] = ContainerBenchmark.RunAsync,
+        ["seed-machines"] = SeedMachines.RunAsync,
     };
 
     public static async Task<int> Main(string[] args)

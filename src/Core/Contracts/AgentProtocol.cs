@@ -31,6 +31,9 @@ public enum AgentCommandKind
     Create,
     Act,
     Delete,
+
+    /// <summary>Change a guest's spec (<see cref="AgentCommand.Definition"/> carries the new one): live where the engine can, else at its next start.</summary>
+    UpdateSpec,
 }
 
 /// <summary>

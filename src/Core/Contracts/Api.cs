@@ -32,7 +32,8 @@ public sealed record MachineView(
     string? Detail,
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt,
-    string Project = "default");
+    string Project = "default",
+    long Version = 0);
 
 [JsonConverter(typeof(JsonStringEnumConverter<OperationStatus>))]
 public enum OperationStatus

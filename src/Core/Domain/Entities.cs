@@ -36,6 +36,9 @@ public sealed class MachineEntity
     public string? Detail { get; set; }
     public DateTime CreatedAt { get; set; }
     public DateTime UpdatedAt { get; set; }
+
+    /// <summary>Changes whenever the name, spec or labels change (bumped on save); the API's ETag.</summary>
+    public long Version { get; set; }
 }
 
 /// <summary>What a new machine is made from: kind, image and default spec.</summary>

@@ -32,6 +32,9 @@ public sealed class RingmasterDbContext(DbContextOptions<RingmasterDbContext> op
 
     private string? CallerName => scope?.User;
 
+    protected override void OnConfiguring(DbContextOptionsBuilder optionsBuilder) =>
+        optionsBuilder.AddInterceptors(MachineVersionInterceptor.Instance);
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         base.OnModelCreating(modelBuilder);

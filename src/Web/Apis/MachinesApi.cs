@@ -93,7 +93,7 @@ public static class MachinesApi
     }
 
     public static async Task<Results<Ok<MachineView>, ProblemHttpResult>> GetMachine(
-        [AsParameters] MachineServices services, string id, CancellationToken cancellationToken)
+        [AsParameters] MachineServices services, string id, HttpContext http, CancellationToken cancellationToken)
     {
         await using var db = await services.Db.CreateDbContextAsync(cancellationToken);
         var machine = await MachineLookup.FindAsync(db, id, cancellationToken);
@@ -103,6 +103,7 @@ public static class MachinesApi
         }
 
         var hostName = machine.HostId is { } hostId ? await db.Hosts.Where(h => h.Id == hostId).Select(h => h.Name).FirstOrDefaultAsync(cancellationToken) : null;
+        http.Response.Headers.ETag = MachinePatchApi.ETagFor(machine.Version);
         return TypedResults.Ok(machine.ToView(hostName));
     }
 

@@ -203,7 +203,7 @@ public sealed partial class EmulatorDriver(EmulatorDriverOptions options, GuestI
     /// <summary>One VM: its definition, folder, and (while it runs) its machine and runner thread.</summary>
     private sealed class Vm(GuestDefinition definition, string folder)
     {
-        public GuestDefinition Definition { get; } = definition;
+        public GuestDefinition Definition { get; set; } = definition;
         public string Folder { get; } = folder;
         public string DiskPath => Path.Combine(Folder, DiskFile);
         public Lock Gate { get; } = new();

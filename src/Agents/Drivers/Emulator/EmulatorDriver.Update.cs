@@ -1,0 +1,44 @@
+using Microsoft.Extensions.Logging;
+using Ringmaster.Core.Contracts;
+
+namespace Ringmaster.Agents.Drivers.Emulator;
+
+public sealed partial class EmulatorDriver : IGuestSpecUpdater
+{
+    /// <summary>
+    /// Keeps the new spec in the VM's definition: its vCPUs and memory take effect at its next start
+    /// (a running emulated board keeps its harts and RAM); a bigger disk grows <c>disk.img</c> (sparse),
+    /// which needs the VM stopped.
+    /// </summary>
+    public async Task<GuestInfo> UpdateSpecAsync(Guid id, MachineSpec spec, CancellationToken cancellationToken)
+    {
+        var vm = await GetAsync(id, cancellationToken).ConfigureAwait(false);
+        if (spec.MemoryMiB is < 64 or > 16384)
+        {
+            throw new GuestException("An emulated VM needs between 64 and 16384 MiB of memory.");
+        }
+
+        if (spec.Vcpus is < 1 or > 8)
+        {
+            throw new GuestException("An emulated VM has between 1 and 8 vCPUs.");
+        }
+
+        var diskBytes = (long)Math.Max(1, spec.DiskGiB) << 30;
+        var disk = new FileInfo(Path.Combine(vm.Folder, DiskFile));
+        if (disk.Exists && diskBytes > disk.Length)
+        {
+            if (vm.Machine is not null)
+            {
+                throw new GuestException($"Stop VM {vm.Definition.Name} to grow its disk.");
+            }
+
+            await using var stream = new FileStream(disk.FullName, FileMode.Open, FileAccess.Write);
+            stream.SetLength(diskBytes);
+        }
+
+        vm.Definition = vm.Definition with { Spec = spec };
+        await SaveDefinitionAsync(vm, cancellationToken).ConfigureAwait(false);
+        logger.LogInformation("VM {Name} ({Id}) now has {Vcpus} vCPUs and {Memory} MiB from its next start", vm.Definition.Name, id, spec.Vcpus, spec.MemoryMiB);
+        return Info(vm);
+    }
+}

@@ -1,0 +1,273 @@
+using System.CommandLine;
+using System.Text.Json;
+
+namespace Ringmaster.Cli;
+
+/// <summary><c>ringmaster machines list|show|create|start|stop|restart|delete</c>.</summary>
+internal static class MachinesCommands
+{
+    public sealed record CreateMachineBody(string Name, string Template, int? Vcpus, int? MemoryMiB, int? DiskGiB, string? Host, Dictionary<string, string>? Labels, bool Start);
+
+    public static Command Build(CliEnvironment env, GlobalOptions globals)
+    {
+        var machines = new Command("machines", "Virtual machines and containers.");
+        machines.Aliases.Add("machine");
+        machines.Subcommands.Add(List(env, globals));
+        machines.Subcommands.Add(Show(env, globals));
+        machines.Subcommands.Add(Create(env, globals));
+        machines.Subcommands.Add(Action(env, globals, "start", "start", "Start a machine."));
+        machines.Subcommands.Add(Stop(env, globals));
+        machines.Subcommands.Add(Action(env, globals, "restart", "restart", "Restart a machine."));
+        machines.Subcommands.Add(Delete(env, globals));
+        return machines;
+    }
+
+    private static Command List(CliEnvironment env, GlobalOptions globals)
+    {
+        var state = new Option<string?>("--state") { Description = "Only machines in this state (Running, Stopped, …)." };
+        var kind = new Option<string?>("--kind") { Description = "Only vm or container." };
+        var host = new Option<string?>("--host") { Description = "Only machines on this host (name or id)." };
+        var label = new Option<string?>("--label", "-l") { Description = "Only machines with this label (key or key=value)." };
+        var query = new Option<string?>("--query", "-q") { Description = "Only machines whose name contains this text." };
+        var limit = new Option<int?>("--limit") { Description = "At most this many machines (default: all of them, a page of 100 at a time)." };
+        var command = new Command("list", "List machines.") { state, kind, host, label, query, limit };
+        command.Aliases.Add("ls");
+        CommandContext.SetAction(command, env, globals, async (context, cancellationToken) =>
+        {
+            var wanted = context.Get(limit);
+            if (wanted is < 1)
+            {
+                throw new CliException("--limit must be at least 1.", ExitCodes.Usage);
+            }
+
+            var filters = new List<string>();
+            void Add(string name, string? value)
+            {
+                if (!string.IsNullOrWhiteSpace(value))
+                {
+                    filters.Add($"{name}={Uri.EscapeDataString(value)}");
+                }
+            }
+
+            Add("state", context.Get(state));
+            Add("kind", context.Get(kind));
+            Add("host", context.Get(host));
+            Add("label", context.Get(label));
+            Add("q", context.Get(query));
+            var items = new List<JsonElement>();
+            string? cursor = null;
+            do
+            {
+                var size = Math.Min(100, (wanted ?? int.MaxValue) - items.Count);
+                var path = $"api/v1/machines?limit={size}" + string.Concat(filters.Select(f => "&" + f)) + (cursor is null ? "" : "&cursor=" + Uri.EscapeDataString(cursor));
+                var page = await context.Client.GetAsync(path, cancellationToken).ConfigureAwait(false);
+                items.AddRange(HostsCommands.Items(page).EnumerateArray());
+                cursor = page.TryGetProperty("nextCursor", out var next) && next.ValueKind == JsonValueKind.String ? next.GetString() : null;
+            }
+            while (cursor is not null && items.Count < (wanted ?? int.MaxValue));
+
+            if (context.Json)
+            {
+                Output.Json(context.Out, JsonSerializer.SerializeToElement(items));
+                return ExitCodes.Ok;
+            }
+
+            Output.Table(context.Out, ["NAME", "KIND", "STATE", "HOST", "VCPUS", "MEMORY", "DISK", "TEMPLATE"],
+                items.Select(m => (IReadOnlyList<string>)
+                [
+                    m.Str("name"),
+                    m.Str("kind"),
+                    m.Str("state"),
+                    m.Str("host"),
+                    Spec(m, "vcpus"),
+                    Spec(m, "memoryMiB") is { Length: > 0 } mib ? mib + " MiB" : "",
+                    DiskGiB(m) is { } disk ? disk + " GiB" : "",
+                    m.Str("template"),
+                ]));
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command Show(CliEnvironment env, GlobalOptions globals)
+    {
+        var name = NameArgument();
+        var command = new Command("show", "Show one machine.") { name };
+        CommandContext.SetAction(command, env, globals, async (context, cancellationToken) =>
+        {
+            var machine = await GetMachineAsync(context, context.Get(name)!, cancellationToken).ConfigureAwait(false);
+            PrintMachine(context, machine);
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command Create(CliEnvironment env, GlobalOptions globals)
+    {
+        var name = NameArgument();
+        var template = new Option<string>("--template", "-t") { Description = "The template to create it from (see the catalog).", Required = true };
+        var vcpus = new Option<int?>("--vcpus") { Description = "vCPUs (default: the template's)." };
+        var memory = new Option<int?>("--memory", "--memory-mib") { Description = "Memory in MiB (default: the template's)." };
+        var disk = new Option<int?>("--disk", "--disk-gib") { Description = "Disk in GiB (default: the template's)." };
+        var host = new Option<string?>("--host") { Description = "The host to place it on (default: the server chooses)." };
+        var labels = new Option<string[]>("--label", "-l") { Description = "A label key=value (repeatable).", AllowMultipleArgumentsPerToken = false };
+        var noStart = new Option<bool>("--no-start") { Description = "Create it stopped." };
+        var noWait = NoWaitOption();
+        var command = new Command("create", "Create (and start) a machine from a template.") { name, template, vcpus, memory, disk, host, labels, noStart, noWait };
+        CommandContext.SetAction(command, env, globals, async (context, cancellationToken) =>
+        {
+            Dictionary<string, string>? labelMap = null;
+            foreach (var pair in context.Get(labels) ?? [])
+            {
+                var eq = pair.IndexOf('=', StringComparison.Ordinal);
+                if (eq <= 0)
+                {
+                    throw new CliException($"The label '{pair}' is not key=value.", ExitCodes.Usage);
+                }
+
+                (labelMap ??= [])[pair[..eq]] = pair[(eq + 1)..];
+            }
+
+            var body = new CreateMachineBody(context.Get(name)!, context.Get(template)!, context.Get(vcpus), context.Get(memory), context.Get(disk), context.Get(host), labelMap, !context.Get(noStart));
+            var accepted = await context.Client.SendAsync(HttpMethod.Post, "api/v1/machines", body, cancellationToken).ConfigureAwait(false);
+            return await FinishAsync(context, accepted, context.Get(noWait), body.Name, cancellationToken).ConfigureAwait(false);
+        });
+        return command;
+    }
+
+    private static Command Stop(CliEnvironment env, GlobalOptions globals)
+    {
+        var name = NameArgument();
+        var force = new Option<bool>("--force", "-f") { Description = "Power it off at once instead of asking the guest to shut down." };
+        var noWait = NoWaitOption();
+        var command = new Command("stop", "Stop a machine.") { name, force, noWait };
+        CommandContext.SetAction(command, env, globals, async (context, cancellationToken) =>
+        {
+            var target = context.Get(name)!;
+            var accepted = await context.Client.SendAsync(HttpMethod.Post, $"api/v1/machines/{Escape(target)}/{(context.Get(force) ? "force-stop" : "stop")}", null, cancellationToken).ConfigureAwait(false);
+            return await FinishAsync(context, accepted, context.Get(noWait), target, cancellationToken).ConfigureAwait(false);
+        });
+        return command;
+    }
+
+    private static Command Action(CliEnvironment env, GlobalOptions globals, string verb, string action, string description)
+    {
+        var name = NameArgument();
+        var noWait = NoWaitOption();
+        var command = new Command(verb, description) { name, noWait };
+        CommandContext.SetAction(command, env, globals, async (context, cancellationToken) =>
+        {
+            var target = context.Get(name)!;
+            var accepted = await context.Client.SendAsync(HttpMethod.Post, $"api/v1/machines/{Escape(target)}/{action}", null, cancellationToken).ConfigureAwait(false);
+            return await FinishAsync(context, accepted, context.Get(noWait), target, cancellationToken).ConfigureAwait(false);
+        });
+        return command;
+    }
+
+    private static Command Delete(CliEnvironment env, GlobalOptions globals)
+    {
+        var name = NameArgument();
+        var noWait = NoWaitOption();
+        var command = new Command("delete", "Delete a machine and what its host stores for it.") { name, noWait };
+        command.Aliases.Add("rm");
+        CommandContext.SetAction(command, env, globals, async (context, cancellationToken) =>
+        {
+            var target = context.Get(name)!;
+            var accepted = await context.Client.SendAsync(HttpMethod.Delete, $"api/v1/machines/{Escape(target)}", null, cancellationToken).ConfigureAwait(false);
+            return await FinishAsync(context, accepted, context.Get(noWait), null, cancellationToken).ConfigureAwait(false);
+        });
+        return command;
+    }
+
+    /// <summary>
+    /// After a 202: with --no-wait prints the operation id (or the whole answer with --json); else
+    /// follows the operation to its end, printing progress to stderr, then prints the machine.
+    /// </summary>
+    private static async Task<int> FinishAsync(CommandContext context, JsonElement accepted, bool noWait, string? machineName, CancellationToken cancellationToken)
+    {
+        var operation = accepted.TryGetProperty("operation", out var op) ? op : accepted;
+        if (noWait)
+        {
+            if (context.Json)
+            {
+                Output.Json(context.Out, accepted);
+            }
+            else
+            {
+                await context.Out.WriteLineAsync(operation.Str("id")).ConfigureAwait(false);
+            }
+
+            return ExitCodes.Ok;
+        }
+
+        var final = await new OperationWaiter(context.Client, context.Env.Error).WaitAsync(operation, cancellationToken).ConfigureAwait(false);
+        if (final.Str("state") != "Succeeded")
+        {
+            var error = final.Str("error");
+            throw new CliException($"The operation {final.Str("kind")} on {final.Str("target")} {final.Str("state").ToLowerInvariant()}{(error.Length > 0 ? ": " + error : ".")} (operation {final.Str("id")})");
+        }
+
+        if (machineName is null)
+        {
+            if (context.Json)
+            {
+                Output.Json(context.Out, final);
+            }
+            else
+            {
+                await context.Out.WriteLineAsync($"{final.Str("kind")} {final.Str("target")}: done").ConfigureAwait(false);
+            }
+
+            return ExitCodes.Ok;
+        }
+
+        var machine = await GetMachineAsync(context, machineName, cancellationToken).ConfigureAwait(false);
+        PrintMachine(context, machine);
+        return ExitCodes.Ok;
+    }
+
+    internal static Task<JsonElement> GetMachineAsync(CommandContext context, string idOrName, CancellationToken cancellationToken) =>
+        context.Client.GetAsync($"api/v1/machines/{Escape(idOrName)}", cancellationToken);
+
+    private static void PrintMachine(CommandContext context, JsonElement machine)
+    {
+        if (context.Json)
+        {
+            Output.Json(context.Out, machine);
+            return;
+        }
+
+        var labels = machine.TryGetProperty("labels", out var l) && l.ValueKind == JsonValueKind.Object
+            ? string.Join(", ", l.EnumerateObject().Select(p => $"{p.Name}={p.Value.GetString()}"))
+            : "";
+        Output.Fields(context.Out,
+        [
+            ("Name", machine.Str("name")),
+            ("Id", machine.Str("id")),
+            ("Kind", machine.Str("kind")),
+            ("State", machine.Str("state") + (machine.Str("detail") is { Length: > 0 } detail ? $" ({detail})" : "")),
+            ("Host", machine.Str("host")),
+            ("Template", machine.Str("template")),
+            ("Image", machine.Str("image")),
+            ("vCPUs", Spec(machine, "vcpus")),
+            ("Memory", Spec(machine, "memoryMiB") + " MiB"),
+            ("Disk", DiskGiB(machine) + " GiB"),
+            ("Labels", labels),
+            ("Created", machine.Str("createdAt")),
+        ]);
+    }
+
+    private static string Spec(JsonElement machine, string field) =>
+        machine.TryGetProperty("spec", out var spec) ? spec.Str(field) : "";
+
+    private static int? DiskGiB(JsonElement machine) =>
+        machine.TryGetProperty("spec", out var spec) && spec.TryGetProperty("disks", out var disks) && disks.ValueKind == JsonValueKind.Array
+            ? disks.EnumerateArray().Sum(d => d.TryGetProperty("sizeGiB", out var size) && size.TryGetInt32(out var g) ? g : 0)
+            : null;
+
+    internal static Argument<string> NameArgument() => new("name") { Description = "The machine's name or id." };
+
+    private static Option<bool> NoWaitOption() => new("--no-wait") { Description = "Return the operation's id at once instead of waiting for it to end." };
+
+    internal static string Escape(string idOrName) => Uri.EscapeDataString(idOrName);
+}

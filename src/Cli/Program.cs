@@ -1,0 +1,6 @@
+namespace Ringmaster.Cli;
+
+internal static class CliProgram
+{
+    public static Task<int> Main(string[] args) => CliApp.RunAsync(args, CliEnvironment.System());
+}

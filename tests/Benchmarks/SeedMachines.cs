@@ -1,0 +1,73 @@
+using Microsoft.EntityFrameworkCore;
+using Ringmaster.Core.Contracts;
+using Ringmaster.Core.Domain;
+using Ringmaster.Core.Store;
+
+namespace Ringmaster.Benchmarks;
+
+/// <summary>
+/// Seeds a fresh data folder with N machines straight through the store (no agent), for the API load
+/// benchmark: <c>seed-machines DATA [count]</c>. Machines belong to 10 made-up offline hosts.
+/// </summary>
+internal static class SeedMachines
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        if (args.Length < 1)
+        {
+            Console.Error.WriteLine("usage: seed-machines DATA_FOLDER [count]");
+            return 2;
+        }
+
+        var data = Path.GetFullPath(args[0]);
+        var count = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 10_000;
+        Directory.CreateDirectory(data);
+        var options = new DbContextOptionsBuilder<RingmasterDbContext>()
+            .UseSqlite($"Data Source={Path.Combine(data, "ringmaster.db")}")
+            .Options;
+        await using (var db = new RingmasterDbContext(options))
+        {
+            await db.Database.MigrateAsync();
+            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;");
+        }
+
+        var now = DateTime.UtcNow;
+        var hosts = Enumerable.Range(1, 10).Select(i => new HostEntity { Id = Guid.NewGuid(), Name = $"bench-host-{i:00}", RegisteredAt = now, AgentVersion = "bench" }).ToList();
+        await using (var db = new RingmasterDbContext(options))
+        {
+            db.Hosts.AddRange(hosts);
+            await db.SaveChangesAsync();
+        }
+
+        const int batch = 1000;
+        for (var start = 0; start < count; start += batch)
+        {
+            await using var db = new RingmasterDbContext(options);
+            db.ChangeTracker.AutoDetectChangesEnabled = false;
+            for (var i = start; i < Math.Min(count, start + batch); i++)
+            {
+                var kind = i % 3 == 0 ? MachineKind.Vm : MachineKind.Container;
+                db.Machines.Add(new MachineEntity
+                {
+                    Id = Guid.NewGuid(),
+                    Name = $"bench-{i:00000}",
+                    Kind = kind,
+                    Template = kind == MachineKind.Vm ? "default" : "busybox",
+                    Image = kind == MachineKind.Vm ? "default" : "ringmaster/busybox:latest",
+                    Command = kind == MachineKind.Vm ? [] : ["sh"],
+                    Spec = new MachineSpec(1 + i % 4, 64 * (1 + i % 8), [new DiskSpec("root", 1 + i % 10)], [new NetworkSpec("eth0")]),
+                    HostId = hosts[i % hosts.Count].Id,
+                    State = (i % 4) switch { 0 => MachineState.Running, 1 => MachineState.Stopped, 2 => MachineState.Unknown, _ => MachineState.Paused },
+                    Labels = new Dictionary<string, string> { ["tier"] = (i % 5).ToString(System.Globalization.CultureInfo.InvariantCulture), ["team"] = "bench" },
+                    CreatedAt = now,
+                    UpdatedAt = now,
+                });
+            }
+
+            await db.SaveChangesAsync();
+        }
+
+        Console.WriteLine($"seeded {count} machines on {hosts.Count} hosts into {data}");
+        return 0;
+    }
+}
