@@ -23,12 +23,12 @@ public sealed partial class EmulatorDriver
             KernelPath = image.Kernel,
             InitrdPath = image.Initrd,
             Bootargs = image.Bootargs,
-            DiskPath = vm.DiskPath,
         };
         RiscVMachine machine;
         try
         {
-            machine = await Task.Run(() => new RiscVMachine(config), cancellationToken).ConfigureAwait(false);
+            config = WithDisk(vm, config);
+            machine = await Task.Run(() => BootOrResume(vm, config), cancellationToken).ConfigureAwait(false);
         }
         catch (MachineConfigurationException ex)
         {
