@@ -35,7 +35,17 @@ public sealed partial class AgentRuntime
                 {
                     var request = command.Restore ?? throw new GuestException("A restore command needs its request.");
                     await consoles.CloseAsync(request.Definition.Id).ConfigureAwait(false);
-                    var guest = await backupDriver.RestoreAsync(request, backups, progress, ct).ConfigureAwait(false);
+                    GuestInfo guest;
+                    try
+                    {
+                        guest = await backupDriver.RestoreAsync(request, backups, progress, ct).ConfigureAwait(false);
+                    }
+                    catch (BackupMissingException ex)
+                    {
+                        // NotFound tells the server to bring the archive here (or say why it cannot).
+                        return new CommandResult(command.CommandId, false, null, ex.Message, NotFound: true);
+                    }
+
                     _kinds[guest.Id] = guest.Kind;
                     if (guest.State == MachineState.Running)
                     {

@@ -32,3 +32,6 @@ public interface IGuestBackups
 
     Task<VerifyReport> VerifyAsync(VerifyRequest request, BackupStore store, IProgress<int> progress, CancellationToken cancellationToken);
 }
+
+/// <summary>A backup (or one it is incremental to) is not in this host's backup store.</summary>
+public sealed class BackupMissingException(string message) : GuestException(message);
