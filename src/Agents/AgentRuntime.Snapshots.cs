@@ -11,12 +11,21 @@ public sealed partial class AgentRuntime
     {
         { Restore: { } restore } => restore.Definition.Kind,
         { CloneOf: { } clone } => clone.Definition.Kind,
+        { Kind: AgentCommandKind.DeleteBackup } => MachineKind.Vm,
         { Verify: { } verify } => File.Exists(backups.ContainerArchiveOf(verify.BackupId)) ? MachineKind.Container : MachineKind.Vm,
         _ => null,
     };
 
     private async Task<CommandResult> ExecuteSavedStateAsync(AgentCommand command, MachineKind? kind, IProgress<int> progress, CancellationToken ct)
     {
+        if (command.Kind == AgentCommandKind.DeleteBackup)
+        {
+            var request = command.Backup ?? throw new GuestException("A delete command names its backup.");
+            File.Delete(backups.ArchiveOf(request.BackupId));
+            File.Delete(backups.ContainerArchiveOf(request.BackupId));
+            return new CommandResult(command.CommandId, true, null, null);
+        }
+
         var driver = (kind is { } k ? drivers.For(k) : null) ?? throw new GuestNotFoundException(command.MachineId);
         var what = kind == MachineKind.Container ? "containers" : "virtual machines";
         if (command.Kind is AgentCommandKind.Backup or AgentCommandKind.Restore or AgentCommandKind.VerifyBackup)

@@ -139,7 +139,7 @@ public sealed partial class AgentRuntime(GuestDrivers drivers, ConsoleSessions c
             }
 
             case AgentCommandKind.Snapshot or AgentCommandKind.RevertSnapshot or AgentCommandKind.DeleteSnapshot
-                or AgentCommandKind.Clone or AgentCommandKind.Backup or AgentCommandKind.Restore or AgentCommandKind.VerifyBackup:
+                or AgentCommandKind.Clone or AgentCommandKind.Backup or AgentCommandKind.Restore or AgentCommandKind.VerifyBackup or AgentCommandKind.DeleteBackup:
                 return await ExecuteSavedStateAsync(command, kind, progress, ct).ConfigureAwait(false);
 
             default:

@@ -38,6 +38,7 @@ public enum AgentCommandKind
     Backup,
     Restore,
     VerifyBackup,
+    DeleteBackup,
 }
 
 /// <summary>

@@ -14,6 +14,8 @@ public sealed class RingmasterDbContext(DbContextOptions<RingmasterDbContext> op
     public DbSet<OperationEntity> Operations => Set<OperationEntity>();
     public DbSet<EventEntity> Events => Set<EventEntity>();
     public DbSet<IdempotencyEntity> IdempotencyKeys => Set<IdempotencyEntity>();
+    public DbSet<BackupEntity> Backups => Set<BackupEntity>();
+    public DbSet<ScheduleEntity> Schedules => Set<ScheduleEntity>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(RingmasterDbContext).Assembly);
