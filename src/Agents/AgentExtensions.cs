@@ -27,6 +27,7 @@ public static class AgentExtensions
         services.AddSingleton<GuestDrivers>();
         services.AddSingleton<ConsoleSessions>();
         services.AddSingleton<AgentRuntime>();
+        services.AddSingleton(sp => new BackupStore(sp.GetRequiredService<IOptions<AgentOptions>>()));
         services.AddSingleton<HostProbe>();
         services.AddSingleton(sp =>
         {

@@ -17,6 +17,9 @@ public sealed record AgentOptions
     /// <summary>The name the host registers under; the machine's host name by default.</summary>
     public string? Name { get; set; }
 
+    /// <summary>Where backups are written and read (a folder, possibly shared between hosts); empty: <c>backups</c> in <see cref="Data"/>.</summary>
+    public string? BackupStore { get; set; }
+
     /// <summary>Seconds between metric pushes and state checks of running guests.</summary>
     public double MetricsSeconds { get; set; } = 2;
 }

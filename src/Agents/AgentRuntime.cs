@@ -19,7 +19,7 @@ public interface IAgentUplink
 /// Carries out the server's commands through the drivers: acknowledges at once, runs the work in
 /// the background (one command at a time per guest) and reports the outcome.
 /// </summary>
-public sealed class AgentRuntime(GuestDrivers drivers, ConsoleSessions consoles, ILogger<AgentRuntime> logger)
+public sealed partial class AgentRuntime(GuestDrivers drivers, ConsoleSessions consoles, BackupStore backups, ILogger<AgentRuntime> logger)
 {
     private readonly ConcurrentDictionary<Guid, SemaphoreSlim> _guestLocks = new();
     private readonly ConcurrentDictionary<Guid, MachineKind> _kinds = new();
@@ -55,7 +55,7 @@ public sealed class AgentRuntime(GuestDrivers drivers, ConsoleSessions consoles,
 
     public CommandAck Accept(AgentCommand command)
     {
-        var kind = command.Kind == AgentCommandKind.Create ? command.Definition?.Kind : _kinds.TryGetValue(command.MachineId, out var k) ? k : null;
+        var kind = command.Kind == AgentCommandKind.Create ? command.Definition?.Kind : _kinds.TryGetValue(command.MachineId, out var k) ? k : KindOf(command);
         if (command.Kind == AgentCommandKind.Create && command.Definition is null)
         {
             return new CommandAck(false, "A create command needs a definition.");
@@ -150,6 +150,9 @@ public sealed class AgentRuntime(GuestDrivers drivers, ConsoleSessions consoles,
                 var guest = await updater.UpdateSpecAsync(command.MachineId, command.Definition!.Spec, ct).ConfigureAwait(false);
                 return new CommandResult(command.CommandId, true, guest, null);
             }
+            case AgentCommandKind.Snapshot or AgentCommandKind.RevertSnapshot or AgentCommandKind.DeleteSnapshot
+                or AgentCommandKind.Clone or AgentCommandKind.Backup or AgentCommandKind.Restore or AgentCommandKind.VerifyBackup or AgentCommandKind.DeleteBackup:
+                return await ExecuteSavedStateAsync(command, kind, progress, ct).ConfigureAwait(false);
 
             default:
             {

@@ -75,6 +75,7 @@ public static class CoreExtensions
         // Order matters: the database is ready before operations are recovered.
         builder.Services.AddHostedService<DatabaseInitializer>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<OperationService>());
+        builder.AddSnapshotsAndBackups();
         return builder;
     }
 }

@@ -30,6 +30,13 @@ public sealed record MachineConfig
     /// </summary>
     public string? DiskOverlayPath { get; init; }
 
+    /// <summary>
+    /// Frozen copy-on-write layers between <see cref="DiskPath"/> (the raw base) and
+    /// <see cref="DiskOverlayPath"/> (the writable top), oldest first. When set (even empty) together
+    /// with an overlay, the disk is a layer chain: snapshots freeze the top and start a new one.
+    /// </summary>
+    public IReadOnlyList<string>? DiskLayers { get; init; }
+
     /// <summary>Open the disk read-only (writes fail with an I/O error in the guest).</summary>
     public bool DiskReadOnly { get; init; }
 

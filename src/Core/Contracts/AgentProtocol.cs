@@ -34,6 +34,14 @@ public enum AgentCommandKind
 
     /// <summary>Change a guest's spec (<see cref="AgentCommand.Definition"/> carries the new one): live where the engine can, else at its next start.</summary>
     UpdateSpec,
+    Snapshot,
+    RevertSnapshot,
+    DeleteSnapshot,
+    Clone,
+    Backup,
+    Restore,
+    VerifyBackup,
+    DeleteBackup,
 }
 
 /// <summary>
@@ -47,6 +55,11 @@ public enum AgentCommandKind
 /// <param name="Definition">For <see cref="AgentCommandKind.Create"/>: what to create.</param>
 /// <param name="Action">For <see cref="AgentCommandKind.Act"/>: the action.</param>
 /// <param name="StopTimeoutSeconds">How long a graceful stop may take before it is forced (10 s, as Docker does).</param>
+/// <param name="Snapshot">For <see cref="AgentCommandKind.Snapshot"/>: what to take; for revert and delete: which one (by id).</param>
+/// <param name="CloneOf">For <see cref="AgentCommandKind.Clone"/>.</param>
+/// <param name="Backup">For <see cref="AgentCommandKind.Backup"/>.</param>
+/// <param name="Restore">For <see cref="AgentCommandKind.Restore"/>.</param>
+/// <param name="Verify">For <see cref="AgentCommandKind.VerifyBackup"/>.</param>
 public sealed record AgentCommand(
     Guid CommandId,
     Guid OperationId,
@@ -54,7 +67,12 @@ public sealed record AgentCommand(
     Guid MachineId,
     GuestDefinition? Definition = null,
     GuestAction? Action = null,
-    int StopTimeoutSeconds = 10);
+    int StopTimeoutSeconds = 10,
+    SnapshotRequest? Snapshot = null,
+    CloneRequest? CloneOf = null,
+    BackupRequest? Backup = null,
+    RestoreRequest? Restore = null,
+    VerifyRequest? Verify = null);
 
 /// <summary>The agent's immediate answer to a command: accepted, or refused with a reason.</summary>
 public sealed record CommandAck(bool Accepted, string? Error = null);
@@ -62,7 +80,18 @@ public sealed record CommandAck(bool Accepted, string? Error = null);
 /// <summary>Agent → server: how a command ended.</summary>
 /// <param name="Guest">The guest as it is now (null after a delete or when it does not exist).</param>
 /// <param name="NotFound">The guest did not exist on the agent.</param>
-public sealed record CommandResult(Guid CommandId, bool Succeeded, GuestInfo? Guest, string? Error, bool NotFound = false);
+/// <param name="Snapshot">The snapshot a snapshot command took.</param>
+/// <param name="Backup">The backup a backup command wrote.</param>
+/// <param name="Verify">What a verification found.</param>
+public sealed record CommandResult(
+    Guid CommandId,
+    bool Succeeded,
+    GuestInfo? Guest,
+    string? Error,
+    bool NotFound = false,
+    SnapshotInfo? Snapshot = null,
+    BackupInfo? Backup = null,
+    VerifyReport? Verify = null);
 
 /// <summary>Agent → server: progress of an operation the agent is working on.</summary>
 public sealed record OperationProgressReport(Guid OperationId, int Progress, string? Message);

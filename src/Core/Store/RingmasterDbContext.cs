@@ -26,6 +26,8 @@ public sealed class RingmasterDbContext(DbContextOptions<RingmasterDbContext> op
     public DbSet<JoinTokenEntity> JoinTokens => Set<JoinTokenEntity>();
     public DbSet<AgentCredentialEntity> AgentCredentials => Set<AgentCredentialEntity>();
     public DbSet<AuditEntity> Audit => Set<AuditEntity>();
+    public DbSet<BackupEntity> Backups => Set<BackupEntity>();
+    public DbSet<ScheduleEntity> Schedules => Set<ScheduleEntity>();
 
     /// <summary>The projects the caller sees (null: all); read by the query filters for every query.</summary>
     private IReadOnlyCollection<string>? VisibleProjects => scope?.Projects;

@@ -75,12 +75,20 @@ public sealed class RingmasterProcess : IAsyncDisposable
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
         });
 
-    public static RingmasterProcess StartAgent(int port, string dataPath, string token, string name) =>
-        Start(AgentDll, ["--server", $"http://127.0.0.1:{port}", "--token", token, "--data", dataPath, "--name", name], new()
+    public static RingmasterProcess StartAgent(int port, string dataPath, string token, string name, IReadOnlyDictionary<string, string?>? settings = null)
+    {
+        var environment = new Dictionary<string, string?>
         {
             ["RINGMASTER_JOIN_TOKEN"] = null,
             ["DOTNET_ENVIRONMENT"] = "Production",
-        });
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            environment[key] = value;
+        }
+
+        return Start(AgentDll, ["--server", $"http://127.0.0.1:{port}", "--token", token, "--data", dataPath, "--name", name], environment);
+    }
 
     private static RingmasterProcess Start(string dll, IEnumerable<string> args, Dictionary<string, string?> environment)
     {

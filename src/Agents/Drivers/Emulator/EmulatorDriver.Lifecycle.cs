@@ -23,13 +23,13 @@ public sealed partial class EmulatorDriver
             KernelPath = image.Kernel,
             InitrdPath = image.Initrd,
             Bootargs = image.Bootargs,
-            DiskPath = vm.DiskPath,
             Network = ConnectNetwork(vm),
         };
         RiscVMachine machine;
         try
         {
-            machine = await Task.Run(() => new RiscVMachine(config), cancellationToken).ConfigureAwait(false);
+            config = WithDisk(vm, config);
+            machine = await Task.Run(() => BootOrResume(vm, config), cancellationToken).ConfigureAwait(false);
         }
         catch (MachineConfigurationException ex)
         {

@@ -103,6 +103,7 @@ public sealed partial class EmulatorDriver(EmulatorDriverOptions options, GuestI
         await PowerOffAsync(vm).ConfigureAwait(false);
         vm.CompleteConsoles();
         TryDeleteFolder(vm.Folder);
+        await CollectLayersAsync().ConfigureAwait(false);
         logger.LogInformation("Deleted VM {Name} ({Id})", vm.Definition.Name, id);
     }
 

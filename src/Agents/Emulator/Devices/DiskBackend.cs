@@ -31,6 +31,8 @@ internal abstract class DiskBackend : IDisposable
         var path = config.DiskPath!;
         try
         {
+            if (config.DiskOverlayPath is not null && config.DiskLayers is not null)
+                return new LayeredDisk(path, config.DiskLayers, config.DiskOverlayPath);
             if (config.DiskOverlayPath is not null)
                 return new OverlayDisk(path, config.DiskOverlayPath);
             return new RawDisk(path, config.DiskReadOnly);

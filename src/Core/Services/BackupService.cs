@@ -1,0 +1,373 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Ringmaster.Core.Contracts;
+using Ringmaster.Core.Domain;
+using Ringmaster.Core.Store;
+
+namespace Ringmaster.Core.Services;
+
+/// <summary>
+/// Brings a backup archive from the store of the host that wrote it to another host's store, for a
+/// restore there. Hosts that share one store folder never need it. The host-to-host transfer relay
+/// plugs in here; without it, <see cref="SharedStoreOnly"/> says what to do instead.
+/// </summary>
+public interface IBackupArchiveTransfer
+{
+    /// <summary>Copies the archives of <paramref name="chain"/> (newest first) to <paramref name="targetHostId"/>'s store, or throws with a reason the user should read.</summary>
+    Task BringAsync(IReadOnlyList<BackupEntity> chain, Guid targetHostId, CancellationToken cancellationToken);
+}
+
+/// <summary>No transfer between stores: a restore works on the host that wrote the backup and on hosts sharing its store.</summary>
+public sealed class SharedStoreOnly(IDbContextFactory<RingmasterDbContext> dbFactory) : IBackupArchiveTransfer
+{
+    public async Task BringAsync(IReadOnlyList<BackupEntity> chain, Guid targetHostId, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        var names = await db.Hosts.ToDictionaryAsync(h => h.Id, h => h.Name, cancellationToken).ConfigureAwait(false);
+        var backup = chain[0];
+        throw new InvalidOperationException(
+            $"Backup {backup.Id} is in the backup store of host {names.GetValueOrDefault(backup.HostId, backup.HostId.ToString())}, which host {names.GetValueOrDefault(targetHostId, targetHostId.ToString())} does not share. " +
+            "Configure both agents with the same Agent:BackupStore folder, or restore on the host that wrote the backup.");
+    }
+}
+
+/// <summary>Backups, restores and verifications, each as an operation carried out by an agent.</summary>
+public sealed class BackupService(
+    IDbContextFactory<RingmasterDbContext> dbFactory,
+    OperationService operations,
+    InventoryService inventory,
+    IAgentGateway agents,
+    IBackupArchiveTransfer transfer,
+    LiveFeed feed,
+    ILogger<BackupService> logger)
+{
+    public static readonly TimeSpan BackupTimeout = TimeSpan.FromMinutes(30);
+
+    public async Task<IReadOnlyList<BackupView>> ListAsync(Guid? machineId, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        var query = db.Backups.AsNoTracking();
+        if (machineId is { } id)
+        {
+            query = query.Where(b => b.MachineId == id);
+        }
+
+        var rows = await query.ToListAsync(cancellationToken).ConfigureAwait(false);
+        var hosts = await db.Hosts.AsNoTracking().ToDictionaryAsync(h => h.Id, h => h.Name, cancellationToken).ConfigureAwait(false);
+        return [.. rows.OrderByDescending(b => b.CreatedAt).Select(b => ToView(b, hosts.GetValueOrDefault(b.HostId)))];
+    }
+
+    public async Task<BackupView?> GetAsync(Guid backupId, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        var backup = await db.Backups.AsNoTracking().FirstOrDefaultAsync(b => b.Id == backupId, cancellationToken).ConfigureAwait(false);
+        if (backup is null)
+        {
+            return null;
+        }
+
+        var host = await db.Hosts.Where(h => h.Id == backup.HostId).Select(h => h.Name).FirstOrDefaultAsync(cancellationToken).ConfigureAwait(false);
+        return ToView(backup, host);
+    }
+
+    public static BackupView ToView(BackupEntity b, string? host) => new(
+        b.Id, b.MachineId, b.MachineName, b.Kind, b.HostId, host, b.PreviousBackupId, b.IncludesMemory, Views.Utc(b.CreatedAt),
+        b.SizeBytes, b.DiskBytes, b.StoredBlocks, Views.Utc(b.VerifiedAt), b.VerifyOk);
+
+    public async Task<ServiceResult<OperationAccepted>> BackupAsync(Guid machineId, BackupMachineRequest request, string user, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        var target = await MachineTargets.FindAsync(db, agents, machineId, cancellationToken).ConfigureAwait(false);
+        if (target.Kind != ResultKind.Ok)
+        {
+            return target.As<OperationAccepted>();
+        }
+
+        var (machine, host) = target.Value!;
+        if (machine.Kind == MachineKind.Container && request.IncludeMemory == true)
+        {
+            return ServiceResult<OperationAccepted>.Invalid("includeMemory", "Backing a container up with its memory needs CRIU checkpointing, which this host's kernel does not support; back it up without memory (its filesystem and settings).");
+        }
+
+        var operation = OperationService.New("machine.backup", machine.Id, machine.Name, user);
+        db.Operations.Add(operation);
+        await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+        operations.Run(operation, context => BackupWorkAsync(context, machine, host, request.IncludeMemory ?? false, request.Full ?? false, null));
+        return ServiceResult<OperationAccepted>.Ok(new OperationAccepted(operation.ToView(), machine.ToView(host.Name)));
+    }
+
+    /// <summary>The work of a backup, also run by schedules: incremental to the machine's newest backup on the same host unless <paramref name="full"/>.</summary>
+    internal async Task<object?> BackupWorkAsync(OperationContext context, MachineEntity machine, HostEntity host, bool includeMemory, bool full, Guid? scheduleId)
+    {
+        Guid? previous = null;
+        if (!full && machine.Kind == MachineKind.Vm)
+        {
+            await using var db = await dbFactory.CreateDbContextAsync().ConfigureAwait(false);
+            previous = await db.Backups.Where(b => b.MachineId == machine.Id && b.HostId == host.Id)
+                .OrderByDescending(b => b.CreatedAt).Select(b => (Guid?)b.Id).FirstOrDefaultAsync().ConfigureAwait(false);
+        }
+
+        await context.ReportAsync(5, $"Backing {machine.Name} up ({(previous is null ? "full" : "incremental")}{(includeMemory ? ", with memory" : "")})").ConfigureAwait(false);
+        var result = await agents.ExecuteAsync(host.Id, new AgentCommand(Guid.NewGuid(), context.OperationId, AgentCommandKind.Backup, machine.Id,
+            Backup: new BackupRequest(Guid.NewGuid(), includeMemory, previous)), BackupTimeout, context.CancellationToken).ConfigureAwait(false);
+        var info = result.Backup ?? throw new InvalidOperationException("The agent did not report the backup.");
+        var entity = new BackupEntity
+        {
+            Id = info.Id,
+            MachineId = machine.Id,
+            MachineName = machine.Name,
+            Kind = machine.Kind,
+            HostId = host.Id,
+            PreviousBackupId = info.PreviousBackupId,
+            IncludesMemory = info.IncludesMemory,
+            CreatedAt = info.CreatedAt.UtcDateTime,
+            SizeBytes = info.SizeBytes,
+            DiskBytes = info.DiskBytes,
+            StoredBlocks = info.StoredBlocks,
+            File = info.File,
+            Spec = machine.Spec,
+            Image = machine.Image,
+            ScheduleId = scheduleId,
+        };
+        await using (var db = await dbFactory.CreateDbContextAsync().ConfigureAwait(false))
+        {
+            db.Backups.Add(entity);
+            InventoryService.AddEvent(db, "backup.created", machine.Id, host.Id, $"{machine.Name} backed up ({(info.PreviousBackupId is null ? "full" : "incremental")}, {info.SizeBytes / 1024} KiB).");
+            await db.SaveChangesAsync().ConfigureAwait(false);
+        }
+
+        feed.Publish(new MachineChanged(machine.ToView(host.Name)));
+        return ToView(entity, host.Name);
+    }
+
+    public async Task<ServiceResult<OperationAccepted>> RestoreAsync(Guid backupId, RestoreBackupRequest request, string user, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        var backup = await db.Backups.AsNoTracking().FirstOrDefaultAsync(b => b.Id == backupId, cancellationToken).ConfigureAwait(false);
+        if (backup is null)
+        {
+            return ServiceResult<OperationAccepted>.NotFound($"No backup {backupId}.");
+        }
+
+        var hosts = await db.Hosts.AsNoTracking().ToListAsync(cancellationToken).ConfigureAwait(false);
+        HostEntity? wantedHost = null;
+        if (!string.IsNullOrWhiteSpace(request.Host))
+        {
+            wantedHost = hosts.FirstOrDefault(h => string.Equals(h.Name, request.Host, StringComparison.OrdinalIgnoreCase) || h.Id.ToString() == request.Host);
+            if (wantedHost is null)
+            {
+                return ServiceResult<OperationAccepted>.Invalid("host", "Unknown host.");
+            }
+        }
+
+        var original = await db.Machines.AsNoTracking().FirstOrDefaultAsync(m => m.Id == backup.MachineId, cancellationToken).ConfigureAwait(false);
+        var replace = string.IsNullOrWhiteSpace(request.Name) || (original is not null && request.Name == original.Name);
+        MachineEntity machine;
+        HostEntity? host;
+        var isNew = false;
+        if (replace && original is not null)
+        {
+            host = hosts.FirstOrDefault(h => h.Id == original.HostId);
+            if (wantedHost is not null && wantedHost.Id != host?.Id)
+            {
+                return ServiceResult<OperationAccepted>.Invalid("host", $"Restoring over {original.Name} happens on its host; give a new name to restore the backup on another host.");
+            }
+
+            if (original.State is MachineState.Creating or MachineState.Deleting or MachineState.Migrating)
+            {
+                return ServiceResult<OperationAccepted>.Conflict($"Machine {original.Name} is busy ({original.State}); try again when it is done.");
+            }
+
+            machine = original;
+        }
+        else
+        {
+            var name = string.IsNullOrWhiteSpace(request.Name) ? backup.MachineName : request.Name;
+            if (!MachineNames.IsValid(name))
+            {
+                return ServiceResult<OperationAccepted>.Invalid("name", $"The name must be {MachineNames.Rule}.");
+            }
+
+            if (await db.Machines.AnyAsync(m => m.Name == name, cancellationToken).ConfigureAwait(false))
+            {
+                return ServiceResult<OperationAccepted>.Conflict($"A machine named '{name}' already exists; restore under another name, or without a name to replace the machine the backup was taken of.");
+            }
+
+            host = wantedHost ?? hosts.FirstOrDefault(h => h.Id == backup.HostId);
+            var now = DateTime.UtcNow;
+            var spec = backup.Spec ?? new MachineSpec(1, 256, [new DiskSpec("root", 1)], [new NetworkSpec("eth0")]);
+            machine = new MachineEntity
+            {
+                Id = original is null && string.IsNullOrWhiteSpace(request.Name) ? backup.MachineId : Guid.NewGuid(),
+                Name = name!,
+                Kind = backup.Kind,
+                Template = original?.Template ?? (backup.Kind == MachineKind.Vm ? "default" : backup.Image),
+                Image = backup.Image,
+                Command = original?.Command ?? [],
+                Spec = name == backup.MachineName ? spec : spec with { Networks = [.. spec.Networks.Select(n => n with { Mac = SnapshotService.NewMac() })] },
+                HostId = host?.Id,
+                State = MachineState.Creating,
+                CreatedAt = now,
+                UpdatedAt = now,
+            };
+            isNew = true;
+        }
+
+        if (host is null || !host.Online || !agents.IsConnected(host.Id))
+        {
+            return ServiceResult<OperationAccepted>.Conflict($"The host to restore on ({host?.Name ?? "none"}) is offline.");
+        }
+
+        var operation = OperationService.New("backup.restore", machine.Id, machine.Name, user);
+        if (isNew)
+        {
+            db.Machines.Add(machine);
+            InventoryService.AddEvent(db, "machine.created", machine.Id, host.Id, $"Machine {machine.Name} is being restored from backup {backup.Id} of {backup.MachineName}.");
+        }
+
+        db.Operations.Add(operation);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (DbUpdateException)
+        {
+            return ServiceResult<OperationAccepted>.Conflict($"A machine named '{machine.Name}' already exists.");
+        }
+
+        var view = machine.ToView(host.Name);
+        if (isNew)
+        {
+            feed.Publish(new MachineChanged(view));
+        }
+
+        var definition = new GuestDefinition(machine.Id, machine.Name, machine.Kind, machine.Image, machine.Command, machine.Spec, machine.Labels);
+        var hostId = host.Id;
+        operations.Run(operation, async context =>
+        {
+            if (isNew)
+            {
+                context.OnUndo("remove the restored machine's record", () => MachineTargets.RemoveRecordAsync(dbFactory, feed, machine.Id));
+            }
+
+            await context.ReportAsync(5, $"Restoring backup of {backup.MachineName} as {machine.Name} on {view.Host}").ConfigureAwait(false);
+            var command = new AgentCommand(Guid.NewGuid(), context.OperationId, AgentCommandKind.Restore, machine.Id, Restore: new RestoreRequest(backup.Id, definition, request.Start ?? true));
+            CommandResult result;
+            try
+            {
+                result = await agents.ExecuteAsync(hostId, command, BackupTimeout, context.CancellationToken).ConfigureAwait(false);
+            }
+            catch (AgentCommandException ex) when (ex.Result.NotFound)
+            {
+                await context.LogAsync(ex.Message).ConfigureAwait(false);
+                await transfer.BringAsync(await ChainAsync(backup.Id).ConfigureAwait(false), hostId, context.CancellationToken).ConfigureAwait(false);
+                result = await agents.ExecuteAsync(hostId, command with { CommandId = Guid.NewGuid() }, BackupTimeout, context.CancellationToken).ConfigureAwait(false);
+            }
+
+            logger.LogInformation("Restored backup {Backup} as {Machine}", backup.Id, machine.Name);
+            return await inventory.GuestChangedAsync(hostId, result.Guest!).ConfigureAwait(false);
+        });
+        return ServiceResult<OperationAccepted>.Ok(new OperationAccepted(operation.ToView(), view));
+    }
+
+    /// <summary>The backup and those it is incremental to, newest first.</summary>
+    private async Task<IReadOnlyList<BackupEntity>> ChainAsync(Guid backupId)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync().ConfigureAwait(false);
+        var chain = new List<BackupEntity>();
+        for (Guid? at = backupId; at is { } id && chain.Count < 10_000;)
+        {
+            var backup = await db.Backups.AsNoTracking().FirstOrDefaultAsync(b => b.Id == id).ConfigureAwait(false);
+            if (backup is null)
+            {
+                break;
+            }
+
+            chain.Add(backup);
+            at = backup.PreviousBackupId;
+        }
+
+        return chain;
+    }
+
+    public async Task<ServiceResult<OperationAccepted>> VerifyAsync(Guid backupId, VerifyBackupRequest request, string user, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        var backup = await db.Backups.AsNoTracking().FirstOrDefaultAsync(b => b.Id == backupId, cancellationToken).ConfigureAwait(false);
+        if (backup is null)
+        {
+            return ServiceResult<OperationAccepted>.NotFound($"No backup {backupId}.");
+        }
+
+        var host = await db.Hosts.AsNoTracking().FirstOrDefaultAsync(h => h.Id == backup.HostId, cancellationToken).ConfigureAwait(false);
+        if (host is null || !host.Online || !agents.IsConnected(host.Id))
+        {
+            return ServiceResult<OperationAccepted>.Conflict("The host whose store holds this backup is offline.");
+        }
+
+        var operation = OperationService.New("backup.verify", null, $"backup of {backup.MachineName}", user);
+        db.Operations.Add(operation);
+        await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+        operations.Run(operation, async context =>
+        {
+            await context.ReportAsync(5, $"Verifying backup {backup.Id} of {backup.MachineName}{(request.TestBoot == true ? " with a test boot" : "")}").ConfigureAwait(false);
+            var result = await agents.ExecuteAsync(host.Id, new AgentCommand(Guid.NewGuid(), context.OperationId, AgentCommandKind.VerifyBackup, backup.MachineId,
+                Verify: new VerifyRequest(backup.Id, request.TestBoot ?? false)), BackupTimeout, context.CancellationToken).ConfigureAwait(false);
+            var report = result.Verify ?? throw new InvalidOperationException("The agent did not report the verification.");
+            await using (var update = await dbFactory.CreateDbContextAsync().ConfigureAwait(false))
+            {
+                var entity = await update.Backups.FindAsync(backup.Id).ConfigureAwait(false);
+                if (entity is not null)
+                {
+                    entity.VerifiedAt = DateTime.UtcNow;
+                    entity.VerifyOk = report.Ok;
+                    await update.SaveChangesAsync().ConfigureAwait(false);
+                }
+            }
+
+            foreach (var check in report.Checks)
+            {
+                await context.LogAsync(check).ConfigureAwait(false);
+            }
+
+            return report.Ok ? report : throw new InvalidOperationException("The backup failed verification: " + string.Join(" ", report.Checks.TakeLast(1)));
+        });
+        return ServiceResult<OperationAccepted>.Ok(new OperationAccepted(operation.ToView(), null));
+    }
+
+    /// <summary>Deletes a backup's archive and record; refused while a later incremental backup needs it.</summary>
+    public async Task<ServiceResult<OperationAccepted>> DeleteAsync(Guid backupId, string user, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        var backup = await db.Backups.AsNoTracking().FirstOrDefaultAsync(b => b.Id == backupId, cancellationToken).ConfigureAwait(false);
+        if (backup is null)
+        {
+            return ServiceResult<OperationAccepted>.NotFound($"No backup {backupId}.");
+        }
+
+        if (await db.Backups.AnyAsync(b => b.PreviousBackupId == backupId, cancellationToken).ConfigureAwait(false))
+        {
+            return ServiceResult<OperationAccepted>.Conflict("A later incremental backup is built on this one; delete that one first.");
+        }
+
+        if (!agents.IsConnected(backup.HostId))
+        {
+            return ServiceResult<OperationAccepted>.Conflict("The host whose store holds this backup is offline.");
+        }
+
+        var operation = OperationService.New("backup.delete", null, $"backup of {backup.MachineName}", user);
+        db.Operations.Add(operation);
+        await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+        operations.Run(operation, context => DeleteWorkAsync(context, backup));
+        return ServiceResult<OperationAccepted>.Ok(new OperationAccepted(operation.ToView(), null));
+    }
+
+    internal async Task<object?> DeleteWorkAsync(OperationContext context, BackupEntity backup)
+    {
+        await agents.ExecuteAsync(backup.HostId, new AgentCommand(Guid.NewGuid(), context.OperationId, AgentCommandKind.DeleteBackup, backup.MachineId,
+            Backup: new BackupRequest(backup.Id, false, null)), BackupTimeout, context.CancellationToken).ConfigureAwait(false);
+        await using var db = await dbFactory.CreateDbContextAsync().ConfigureAwait(false);
+        await db.Backups.Where(b => b.Id == backup.Id).ExecuteDeleteAsync().ConfigureAwait(false);
+        return new { deleted = backup.Id };
+    }
+}

@@ -1,0 +1,325 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Ringmaster.Core.Contracts;
+using Ringmaster.Core.Domain;
+using Ringmaster.Core.Store;
+
+namespace Ringmaster.Core.Services;
+
+/// <summary>Snapshots (a tree per machine) and clones, each as an operation carried out by the machine's agent.</summary>
+public sealed class SnapshotService(
+    IDbContextFactory<RingmasterDbContext> dbFactory,
+    OperationService operations,
+    InventoryService inventory,
+    IAgentGateway agents,
+    LiveFeed feed,
+    ILogger<SnapshotService> logger)
+{
+    public static readonly TimeSpan SnapshotTimeout = TimeSpan.FromMinutes(10);
+    public const string NameRule = "1–64 letters, digits, '.', '_' or '-'";
+    public const string ContainerMemoryRefusal =
+        "Container snapshots with memory need CRIU checkpointing, which this host's kernel does not support. Take the snapshot without memory: it commits the container's filesystem to an image.";
+
+    public static bool IsValidName(string? name) =>
+        name is { Length: >= 1 and <= 64 } && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-');
+
+    /// <summary>The machine's snapshots as a tree (roots first, oldest first at every level).</summary>
+    public async Task<IReadOnlyList<SnapshotView>?> TreeAsync(Guid machineId, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        if (!await db.Machines.AnyAsync(m => m.Id == machineId, cancellationToken).ConfigureAwait(false))
+        {
+            return null;
+        }
+
+        var all = await db.Snapshots.AsNoTracking().Where(s => s.MachineId == machineId).ToListAsync(cancellationToken).ConfigureAwait(false);
+        var ids = all.Select(s => s.Id).ToHashSet();
+        IReadOnlyList<SnapshotView> Children(Guid? parent) => [.. all
+            .Where(s => parent is null ? s.ParentId is null || !ids.Contains(s.ParentId.Value) : s.ParentId == parent)
+            .OrderBy(s => s.CreatedAt)
+            .Select(s => new SnapshotView(s.Id, s.Name, s.Description, s.ParentId, s.IncludesMemory, Views.Utc(s.CreatedAt), Children(s.Id)))];
+        return Children(null);
+    }
+
+    public async Task<ServiceResult<OperationAccepted>> TakeAsync(Guid machineId, TakeSnapshotRequest request, string user, CancellationToken cancellationToken = default)
+    {
+        if (!IsValidName(request.Name))
+        {
+            return ServiceResult<OperationAccepted>.Invalid("name", $"A snapshot name is {NameRule}.");
+        }
+
+        if (request.Description is { Length: > 1024 })
+        {
+            return ServiceResult<OperationAccepted>.Invalid("description", "The description is at most 1024 characters.");
+        }
+
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        var target = await MachineTargets.FindAsync(db, agents, machineId, cancellationToken).ConfigureAwait(false);
+        if (target.Kind != ResultKind.Ok)
+        {
+            return target.As<OperationAccepted>();
+        }
+
+        var (machine, host) = target.Value!;
+        var includeMemory = request.IncludeMemory ?? false;
+        if (machine.Kind == MachineKind.Container && includeMemory)
+        {
+            return ServiceResult<OperationAccepted>.Invalid("includeMemory", ContainerMemoryRefusal);
+        }
+
+        if (await db.Snapshots.AnyAsync(s => s.MachineId == machineId && s.Name == request.Name, cancellationToken).ConfigureAwait(false))
+        {
+            return ServiceResult<OperationAccepted>.Conflict($"Machine {machine.Name} already has a snapshot named '{request.Name}'.");
+        }
+
+        var operation = OperationService.New("snapshot.create", machine.Id, machine.Name, user);
+        db.Operations.Add(operation);
+        await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+        var snapshotRequest = new SnapshotRequest(Guid.NewGuid(), request.Name!, request.Description, includeMemory);
+        operations.Run(operation, context => TakeWorkAsync(context, machine, host, snapshotRequest));
+        return ServiceResult<OperationAccepted>.Ok(new OperationAccepted(operation.ToView(), machine.ToView(host.Name)));
+    }
+
+    /// <summary>The work of a snapshot, also run by schedules.</summary>
+    internal async Task<object?> TakeWorkAsync(OperationContext context, MachineEntity machine, HostEntity host, SnapshotRequest request)
+    {
+        await context.ReportAsync(10, $"Taking snapshot {request.Name} of {machine.Name}{(request.IncludeMemory ? " with memory" : "")}").ConfigureAwait(false);
+        var result = await agents.ExecuteAsync(host.Id, new AgentCommand(Guid.NewGuid(), context.OperationId, AgentCommandKind.Snapshot, machine.Id, Snapshot: request), SnapshotTimeout, context.CancellationToken).ConfigureAwait(false);
+        var info = result.Snapshot ?? throw new InvalidOperationException("The agent did not report the snapshot.");
+        await using (var db = await dbFactory.CreateDbContextAsync().ConfigureAwait(false))
+        {
+            db.Snapshots.Add(new SnapshotEntity
+            {
+                Id = info.Id,
+                MachineId = machine.Id,
+                Name = info.Name,
+                Description = info.Description,
+                ParentId = info.ParentId,
+                IncludesMemory = info.IncludesMemory,
+                CreatedAt = info.CreatedAt.UtcDateTime,
+            });
+            InventoryService.AddEvent(db, "snapshot.created", machine.Id, host.Id, $"Snapshot {info.Name} of {machine.Name} taken{(info.IncludesMemory ? " with memory" : "")}.");
+            await db.SaveChangesAsync().ConfigureAwait(false);
+        }
+
+        if (result.Guest is { } guest)
+        {
+            await inventory.GuestChangedAsync(host.Id, guest).ConfigureAwait(false);
+        }
+
+        feed.Publish(new MachineChanged(machine.ToView(host.Name)));
+        return info;
+    }
+
+    public async Task<ServiceResult<OperationAccepted>> RevertAsync(Guid machineId, string name, string user, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        var target = await MachineTargets.FindAsync(db, agents, machineId, cancellationToken).ConfigureAwait(false);
+        if (target.Kind != ResultKind.Ok)
+        {
+            return target.As<OperationAccepted>();
+        }
+
+        var (machine, host) = target.Value!;
+        var snapshot = await db.Snapshots.AsNoTracking().FirstOrDefaultAsync(s => s.MachineId == machineId && s.Name == name, cancellationToken).ConfigureAwait(false);
+        if (snapshot is null)
+        {
+            return ServiceResult<OperationAccepted>.NotFound($"Machine {machine.Name} has no snapshot named '{Clip(name)}'.");
+        }
+
+        var operation = OperationService.New("snapshot.revert", machine.Id, machine.Name, user);
+        db.Operations.Add(operation);
+        await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+        operations.Run(operation, async context =>
+        {
+            await context.ReportAsync(10, $"Reverting {machine.Name} to snapshot {snapshot.Name}").ConfigureAwait(false);
+            var result = await agents.ExecuteAsync(host.Id, new AgentCommand(Guid.NewGuid(), context.OperationId, AgentCommandKind.RevertSnapshot, machine.Id,
+                Snapshot: new SnapshotRequest(snapshot.Id, snapshot.Name, null, snapshot.IncludesMemory)), SnapshotTimeout, context.CancellationToken).ConfigureAwait(false);
+            await using (var events = await dbFactory.CreateDbContextAsync().ConfigureAwait(false))
+            {
+                InventoryService.AddEvent(events, "snapshot.reverted", machine.Id, host.Id, $"{machine.Name} reverted to snapshot {snapshot.Name}.");
+                await events.SaveChangesAsync().ConfigureAwait(false);
+            }
+
+            return result.Guest is { } guest ? await inventory.GuestChangedAsync(host.Id, guest).ConfigureAwait(false) : null;
+        });
+        return ServiceResult<OperationAccepted>.Ok(new OperationAccepted(operation.ToView(), machine.ToView(host.Name)));
+    }
+
+    public async Task<ServiceResult<OperationAccepted>> DeleteAsync(Guid machineId, string name, string user, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        var target = await MachineTargets.FindAsync(db, agents, machineId, cancellationToken).ConfigureAwait(false);
+        if (target.Kind != ResultKind.Ok)
+        {
+            return target.As<OperationAccepted>();
+        }
+
+        var (machine, host) = target.Value!;
+        var snapshot = await db.Snapshots.AsNoTracking().FirstOrDefaultAsync(s => s.MachineId == machineId && s.Name == name, cancellationToken).ConfigureAwait(false);
+        if (snapshot is null)
+        {
+            return ServiceResult<OperationAccepted>.NotFound($"Machine {machine.Name} has no snapshot named '{Clip(name)}'.");
+        }
+
+        var operation = OperationService.New("snapshot.delete", machine.Id, machine.Name, user);
+        db.Operations.Add(operation);
+        await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+        operations.Run(operation, context => DeleteWorkAsync(context, machine, host, snapshot));
+        return ServiceResult<OperationAccepted>.Ok(new OperationAccepted(operation.ToView(), machine.ToView(host.Name)));
+    }
+
+    internal async Task<object?> DeleteWorkAsync(OperationContext context, MachineEntity machine, HostEntity host, SnapshotEntity snapshot)
+    {
+        await context.ReportAsync(10, $"Deleting snapshot {snapshot.Name} of {machine.Name}").ConfigureAwait(false);
+        await agents.ExecuteAsync(host.Id, new AgentCommand(Guid.NewGuid(), context.OperationId, AgentCommandKind.DeleteSnapshot, machine.Id,
+            Snapshot: new SnapshotRequest(snapshot.Id, snapshot.Name, null, false)), SnapshotTimeout, context.CancellationToken).ConfigureAwait(false);
+        await using var db = await dbFactory.CreateDbContextAsync().ConfigureAwait(false);
+        var children = await db.Snapshots.Where(s => s.ParentId == snapshot.Id).ToListAsync().ConfigureAwait(false);
+        foreach (var child in children)
+        {
+            child.ParentId = snapshot.ParentId;
+        }
+
+        await db.Snapshots.Where(s => s.Id == snapshot.Id).ExecuteDeleteAsync().ConfigureAwait(false);
+        InventoryService.AddEvent(db, "snapshot.deleted", machine.Id, host.Id, $"Snapshot {snapshot.Name} of {machine.Name} deleted.");
+        await db.SaveChangesAsync().ConfigureAwait(false);
+        feed.Publish(new MachineChanged(machine.ToView(host.Name)));
+        return new { deleted = snapshot.Id, name = snapshot.Name };
+    }
+
+    public async Task<ServiceResult<OperationAccepted>> CloneAsync(Guid machineId, CloneMachineRequest request, string user, CancellationToken cancellationToken = default)
+    {
+        if (string.IsNullOrWhiteSpace(request.Name) || !MachineNames.IsValid(request.Name))
+        {
+            return ServiceResult<OperationAccepted>.Invalid("name", $"The clone's name must be {MachineNames.Rule}.");
+        }
+
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        var target = await MachineTargets.FindAsync(db, agents, machineId, cancellationToken).ConfigureAwait(false);
+        if (target.Kind != ResultKind.Ok)
+        {
+            return target.As<OperationAccepted>();
+        }
+
+        var (source, host) = target.Value!;
+        var linked = request.Linked ?? source.Kind == MachineKind.Vm;
+        var includeMemory = request.IncludeMemory ?? false;
+        if (!string.IsNullOrWhiteSpace(request.Host) && !string.Equals(request.Host, host.Name, StringComparison.OrdinalIgnoreCase) && request.Host != host.Id.ToString())
+        {
+            return ServiceResult<OperationAccepted>.Conflict(
+                $"A clone is made on its source's host ({host.Name}). To get a copy on another host, back {source.Name} up and restore the backup there with a new name.");
+        }
+
+        if (source.Kind == MachineKind.Container && includeMemory)
+        {
+            return ServiceResult<OperationAccepted>.Invalid("includeMemory", "Forking a container with its memory needs CRIU checkpointing, which this host's kernel does not support; clone it without memory.");
+        }
+
+        if (includeMemory && source.State != MachineState.Running)
+        {
+            return ServiceResult<OperationAccepted>.Conflict($"Only a running machine can be forked with its memory; {source.Name} is {source.State}.");
+        }
+
+        if (await db.Machines.AnyAsync(m => m.Name == request.Name, cancellationToken).ConfigureAwait(false))
+        {
+            return ServiceResult<OperationAccepted>.Conflict($"A machine named '{request.Name}' already exists.");
+        }
+
+        var now = DateTime.UtcNow;
+        var clone = new MachineEntity
+        {
+            Id = Guid.NewGuid(),
+            Name = request.Name!,
+            Kind = source.Kind,
+            Template = source.Template,
+            Image = source.Image,
+            Command = source.Command,
+            Spec = source.Spec with { Networks = [.. source.Spec.Networks.Select(n => n with { Mac = NewMac() })] },
+            HostId = host.Id,
+            State = MachineState.Creating,
+            Labels = source.Labels,
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+        var operation = OperationService.New("machine.clone", source.Id, source.Name, user);
+        db.Machines.Add(clone);
+        db.Operations.Add(operation);
+        InventoryService.AddEvent(db, "machine.created", clone.Id, host.Id, $"Machine {clone.Name} is being cloned from {source.Name} ({(linked ? "linked" : "full")}{(includeMemory ? ", with memory" : "")}).");
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (DbUpdateException)
+        {
+            return ServiceResult<OperationAccepted>.Conflict($"A machine named '{request.Name}' already exists.");
+        }
+
+        var view = clone.ToView(host.Name);
+        feed.Publish(new MachineChanged(view));
+        var definition = new GuestDefinition(clone.Id, clone.Name, clone.Kind, clone.Image, clone.Command, clone.Spec, clone.Labels);
+        operations.Run(operation, async context =>
+        {
+            context.OnUndo("remove the clone's record", () => MachineTargets.RemoveRecordAsync(dbFactory, feed, clone.Id));
+            await context.ReportAsync(10, $"Cloning {source.Name} as {clone.Name} ({(linked ? "linked" : "full")})").ConfigureAwait(false);
+            var result = await agents.ExecuteAsync(host.Id, new AgentCommand(Guid.NewGuid(), context.OperationId, AgentCommandKind.Clone, source.Id,
+                CloneOf: new CloneRequest(definition, linked, includeMemory)), SnapshotTimeout, context.CancellationToken).ConfigureAwait(false);
+            logger.LogInformation("Cloned {Source} as {Clone}", source.Name, clone.Name);
+            return await inventory.GuestChangedAsync(host.Id, result.Guest!).ConfigureAwait(false);
+        });
+        return ServiceResult<OperationAccepted>.Ok(new OperationAccepted(operation.ToView(), view));
+    }
+
+    /// <summary>A locally administered unicast MAC address in QEMU's 52:54:00 range.</summary>
+    public static string NewMac()
+    {
+        Span<byte> b = stackalloc byte[3];
+        System.Security.Cryptography.RandomNumberGenerator.Fill(b);
+        return $"52:54:00:{b[0]:x2}:{b[1]:x2}:{b[2]:x2}";
+    }
+
+    private static string Clip(string value) => value.Length <= 64 ? value : value[..64] + "…";
+}
+
+/// <summary>Finds a machine and its host, ready for work: the host's agent connected and the machine not busy.</summary>
+internal static class MachineTargets
+{
+    public static async Task<ServiceResult<(MachineEntity Machine, HostEntity Host)>> FindAsync(RingmasterDbContext db, IAgentGateway agents, Guid machineId, CancellationToken cancellationToken)
+    {
+        var machine = await db.Machines.AsNoTracking().FirstOrDefaultAsync(m => m.Id == machineId, cancellationToken).ConfigureAwait(false);
+        if (machine is null)
+        {
+            return ServiceResult<(MachineEntity, HostEntity)>.NotFound($"No machine {machineId}.");
+        }
+
+        var host = machine.HostId is { } hostId ? await db.Hosts.AsNoTracking().FirstOrDefaultAsync(h => h.Id == hostId, cancellationToken).ConfigureAwait(false) : null;
+        if (host is null || !host.Online || !agents.IsConnected(host.Id))
+        {
+            return ServiceResult<(MachineEntity, HostEntity)>.Conflict($"Machine {machine.Name} cannot be reached: its host is offline.");
+        }
+
+        if (machine.State is MachineState.Creating or MachineState.Deleting or MachineState.Migrating or MachineState.Lost or MachineState.Unknown)
+        {
+            return ServiceResult<(MachineEntity, HostEntity)>.Conflict($"Machine {machine.Name} is {machine.State}; try again when it is done.");
+        }
+
+        return ServiceResult<(MachineEntity, HostEntity)>.Ok((machine, host));
+    }
+
+    public static ServiceResult<T> As<T>(this ServiceResult<(MachineEntity Machine, HostEntity Host)> result) =>
+        new(result.Kind, default, result.Message, result.Errors);
+
+    public static async Task RemoveRecordAsync(IDbContextFactory<RingmasterDbContext> dbFactory, LiveFeed feed, Guid machineId)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync().ConfigureAwait(false);
+        var machine = await db.Machines.FindAsync(machineId).ConfigureAwait(false);
+        if (machine is null)
+        {
+            return;
+        }
+
+        db.Machines.Remove(machine);
+        await db.SaveChangesAsync().ConfigureAwait(false);
+        feed.Publish(new MachineRemoved(machineId, machine.Name));
+    }
+}

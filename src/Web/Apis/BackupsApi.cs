@@ -1,0 +1,66 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+using Ringmaster.Core.Contracts;
+using Ringmaster.Core.Services;
+using Ringmaster.Core.Store;
+
+namespace Ringmaster.Web.Apis;
+
+/// <summary>Backups: take one of a machine, list, restore (replacing the machine or as a new one on any host), verify, delete.</summary>
+public static class BackupsApi
+{
+    public static IEndpointRouteBuilder MapBackupsApi(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/api/v1/machines/{id}/backups", BackupMachine).WithTags("Backups");
+        var api = app.MapGroup("/api/v1/backups").WithTags("Backups");
+        api.MapGet("/", ListBackups);
+        api.MapGet("/{id:guid}", GetBackup);
+        api.MapPost("/{id:guid}/restore", RestoreBackup);
+        api.MapPost("/{id:guid}/verify", VerifyBackup);
+        api.MapDelete("/{id:guid}", DeleteBackup);
+        return app;
+    }
+
+    public sealed record BackupServices(IDbContextFactory<RingmasterDbContext> Db, BackupService Backups);
+
+    public static async Task<Results<Accepted<OperationAccepted>, ValidationProblem, ProblemHttpResult>> BackupMachine(
+        [AsParameters] BackupServices services, string id, [FromBody] BackupMachineRequest? request, HttpContext http, CancellationToken cancellationToken)
+    {
+        var machineId = await MachineLookup.ResolveAsync(services.Db, id, cancellationToken);
+        return machineId is null
+            ? ApiResults.Problem(ResultKind.NotFound, "No such machine.")
+            : ApiResults.Accepted(await services.Backups.BackupAsync(machineId.Value, request ?? new BackupMachineRequest(), ApiResults.UserOf(http), cancellationToken));
+    }
+
+    public static async Task<Results<Ok<IReadOnlyList<BackupView>>, ProblemHttpResult>> ListBackups(
+        [AsParameters] BackupServices services, string? machine, CancellationToken cancellationToken)
+    {
+        Guid? machineId = null;
+        if (!string.IsNullOrWhiteSpace(machine))
+        {
+            machineId = Guid.TryParse(machine, out var id) ? id : await MachineLookup.ResolveAsync(services.Db, machine, cancellationToken);
+            if (machineId is null)
+            {
+                return ApiResults.Problem(ResultKind.NotFound, "No such machine.");
+            }
+        }
+
+        return TypedResults.Ok(await services.Backups.ListAsync(machineId, cancellationToken));
+    }
+
+    public static async Task<Results<Ok<BackupView>, ProblemHttpResult>> GetBackup([AsParameters] BackupServices services, Guid id, CancellationToken cancellationToken) =>
+        await services.Backups.GetAsync(id, cancellationToken) is { } backup ? TypedResults.Ok(backup) : ApiResults.Problem(ResultKind.NotFound, "No such backup.");
+
+    public static async Task<Results<Accepted<OperationAccepted>, ValidationProblem, ProblemHttpResult>> RestoreBackup(
+        [AsParameters] BackupServices services, Guid id, [FromBody] RestoreBackupRequest? request, HttpContext http, CancellationToken cancellationToken) =>
+        ApiResults.Accepted(await services.Backups.RestoreAsync(id, request ?? new RestoreBackupRequest(), ApiResults.UserOf(http), cancellationToken));
+
+    public static async Task<Results<Accepted<OperationAccepted>, ValidationProblem, ProblemHttpResult>> VerifyBackup(
+        [AsParameters] BackupServices services, Guid id, [FromBody] VerifyBackupRequest? request, HttpContext http, CancellationToken cancellationToken) =>
+        ApiResults.Accepted(await services.Backups.VerifyAsync(id, request ?? new VerifyBackupRequest(), ApiResults.UserOf(http), cancellationToken));
+
+    public static async Task<Results<Accepted<OperationAccepted>, ValidationProblem, ProblemHttpResult>> DeleteBackup(
+        [AsParameters] BackupServices services, Guid id, HttpContext http, CancellationToken cancellationToken) =>
+        ApiResults.Accepted(await services.Backups.DeleteAsync(id, ApiResults.UserOf(http), cancellationToken));
+}
