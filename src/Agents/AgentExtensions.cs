@@ -27,6 +27,8 @@ public static class AgentExtensions
         services.AddSingleton<GuestDrivers>();
         services.AddSingleton<ConsoleSessions>();
         services.AddSingleton<AgentRuntime>();
+        services.AddSingleton<Transfers.HostTransfers>();
+        services.AddSingleton<Migration.AgentMigrations>();
         services.AddSingleton<HostProbe>();
         services.AddSingleton(sp =>
         {

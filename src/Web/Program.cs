@@ -10,6 +10,7 @@ builder.AddRingmasterCore();
 builder.AddAgentHub();
 builder.AddEmbeddedAgent();
 builder.AddRingmasterApi();
+builder.AddMigrationApi();
 builder.AddRingmasterUi();
 
 var app = builder.Build();
@@ -22,6 +23,7 @@ app.MapStaticAssets();
 app.MapHealthApi();
 app.MapHostsApi();
 app.MapMachinesApi();
+app.MapMigrationApi();
 app.MapOperationsApi();
 app.MapTemplatesApi();
 app.MapConsoleApi();

@@ -31,6 +31,15 @@ public enum AgentCommandKind
     Create,
     Act,
     Delete,
+
+    /// <summary>Send the guest away through <see cref="AgentCommand.Migration"/>'s transfer (source side).</summary>
+    MigrateOut,
+
+    /// <summary>Receive a guest from <see cref="AgentCommand.Migration"/>'s transfer (target side; <see cref="AgentCommand.Definition"/> says what).</summary>
+    MigrateIn,
+
+    /// <summary>The migration failed: the source puts its guest back as it was (running guests run on).</summary>
+    MigrateAbort,
 }
 
 /// <summary>
@@ -51,7 +60,8 @@ public sealed record AgentCommand(
     Guid MachineId,
     GuestDefinition? Definition = null,
     GuestAction? Action = null,
-    int StopTimeoutSeconds = 10);
+    int StopTimeoutSeconds = 10,
+    MigrationOrder? Migration = null);
 
 /// <summary>The agent's immediate answer to a command: accepted, or refused with a reason.</summary>
 public sealed record CommandAck(bool Accepted, string? Error = null);
@@ -59,7 +69,8 @@ public sealed record CommandAck(bool Accepted, string? Error = null);
 /// <summary>Agent → server: how a command ended.</summary>
 /// <param name="Guest">The guest as it is now (null after a delete or when it does not exist).</param>
 /// <param name="NotFound">The guest did not exist on the agent.</param>
-public sealed record CommandResult(Guid CommandId, bool Succeeded, GuestInfo? Guest, string? Error, bool NotFound = false);
+/// <param name="Migration">For migration commands: what this side moved.</param>
+public sealed record CommandResult(Guid CommandId, bool Succeeded, GuestInfo? Guest, string? Error, bool NotFound = false, MigrationFigures? Migration = null);
 
 /// <summary>Agent → server: progress of an operation the agent is working on.</summary>
 public sealed record OperationProgressReport(Guid OperationId, int Progress, string? Message);
@@ -86,6 +97,9 @@ public interface IAgentClient
     Task ConsoleInput(ConsoleChunk chunk);
 
     Task ConsoleResize(ConsoleSize size);
+
+    /// <summary>Pre-flight of a migration: the source tells its image, the target whether it can take the guest.</summary>
+    Task<MigrationProbe> ProbeMigration(MigrationProbeRequest request, CancellationToken cancellationToken);
 }
 
 /// <summary>Methods an agent calls on the server (hub at <see cref="AgentHubPaths.Hub"/>).</summary>
@@ -106,6 +120,12 @@ public interface IAgentHub
     Task Metrics(IReadOnlyList<GuestMetrics> metrics);
 
     Task ConsoleOutput(ConsoleChunk chunk);
+
+    /// <summary>Streams the bytes of a host-to-host transfer (source side); see <c>TransferRelay</c>.</summary>
+    Task UploadTransfer(Guid transferId, IAsyncEnumerable<byte[]> chunks);
+
+    /// <summary>Reads the bytes of a host-to-host transfer (target side).</summary>
+    System.Threading.Channels.ChannelReader<byte[]> DownloadTransfer(Guid transferId, CancellationToken cancellationToken);
 }
 
 public static class AgentHubPaths
