@@ -290,7 +290,8 @@ public sealed class MigrationService(
         var send = agents.ExecuteAsync(source.Id, new AgentCommand(Guid.NewGuid(), context.OperationId, AgentCommandKind.MigrateOut, machine.Id, Migration: order), MoveTimeout, CancellationToken.None);
         CommandResult? sent = null;
         CommandResult? received = null;
-        string? failure = null;
+        Exception? sourceError = null;
+        Exception? targetError = null;
         try
         {
             sent = await send.ConfigureAwait(false);
@@ -298,8 +299,8 @@ public sealed class MigrationService(
         }
         catch (Exception ex)
         {
-            failure = Describe(ex, source.Name, "source");
-            transfer.Fail(failure);
+            sourceError = ex;
+            transfer.Fail($"The source host {source.Name} failed: {ex.Message}");
         }
 
         try
@@ -308,13 +309,19 @@ public sealed class MigrationService(
         }
         catch (Exception ex)
         {
-            failure ??= Describe(ex, target.Name, "target");
-            transfer.Fail(failure);
+            targetError = ex;
+            transfer.Fail($"The target host {target.Name} failed: {ex.Message}");
         }
 
-        if (failure is not null || received?.Guest is null || context.CancellationToken.IsCancellationRequested && received is null)
+        if (sourceError is not null || targetError is not null || received?.Guest is null)
         {
-            var reason = context.CancellationToken.IsCancellationRequested ? "The migration was cancelled." : failure ?? "The target did not report the machine.";
+            // The side whose agent went away is the cause; otherwise the side that failed first (the source stops when the target does).
+            var reason = context.CancellationToken.IsCancellationRequested ? "The migration was cancelled."
+                : targetError is AgentUnavailableException ? Describe(targetError, target.Name, "target")
+                : sourceError is AgentUnavailableException ? Describe(sourceError, source.Name, "source")
+                : targetError is not null && sourceError?.Message.Contains("transfer", StringComparison.OrdinalIgnoreCase) != false ? Describe(targetError, target.Name, "target")
+                : sourceError is not null ? Describe(sourceError, source.Name, "source")
+                : "The target did not report the machine.";
             throw new MigrationFailedException($"{reason} {machine.Name} stays on {source.Name}.");
         }
 
