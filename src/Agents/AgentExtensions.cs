@@ -28,6 +28,8 @@ public static class AgentExtensions
         services.AddSingleton<ConsoleSessions>();
         services.AddSingleton<AgentRuntime>();
         services.AddSingleton(sp => new BackupStore(sp.GetRequiredService<IOptions<AgentOptions>>()));
+        services.AddSingleton<Transfers.HostTransfers>();
+        services.AddSingleton<Migration.AgentMigrations>();
         services.AddSingleton<HostProbe>();
         services.AddSingleton(sp =>
         {

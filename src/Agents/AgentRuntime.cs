@@ -19,7 +19,7 @@ public interface IAgentUplink
 /// Carries out the server's commands through the drivers: acknowledges at once, runs the work in
 /// the background (one command at a time per guest) and reports the outcome.
 /// </summary>
-public sealed partial class AgentRuntime(GuestDrivers drivers, ConsoleSessions consoles, BackupStore backups, ILogger<AgentRuntime> logger)
+public sealed partial class AgentRuntime(GuestDrivers drivers, ConsoleSessions consoles, BackupStore backups, Migration.AgentMigrations migrations, ILogger<AgentRuntime> logger)
 {
     private readonly ConcurrentDictionary<Guid, SemaphoreSlim> _guestLocks = new();
     private readonly ConcurrentDictionary<Guid, MachineKind> _kinds = new();
@@ -55,7 +55,7 @@ public sealed partial class AgentRuntime(GuestDrivers drivers, ConsoleSessions c
 
     public CommandAck Accept(AgentCommand command)
     {
-        var kind = command.Kind == AgentCommandKind.Create ? command.Definition?.Kind : _kinds.TryGetValue(command.MachineId, out var k) ? k : KindOf(command);
+        var kind = command.Kind is AgentCommandKind.Create or AgentCommandKind.MigrateIn ? command.Definition?.Kind : _kinds.TryGetValue(command.MachineId, out var k) ? k : KindOf(command);
         if (command.Kind == AgentCommandKind.Create && command.Definition is null)
         {
             return new CommandAck(false, "A create command needs a definition.");
@@ -123,6 +123,17 @@ public sealed partial class AgentRuntime(GuestDrivers drivers, ConsoleSessions c
         var progress = new Progress<int>(p => _uplink?.Enqueue(nameof(IAgentHub.OperationProgress), new OperationProgressReport(command.OperationId, p, null)));
         switch (command.Kind)
         {
+            case AgentCommandKind.MigrateOut or AgentCommandKind.MigrateIn or AgentCommandKind.MigrateAbort:
+            {
+                var result = await migrations.ExecuteAsync(command, progress, ct).ConfigureAwait(false);
+                if (result.Guest is { } moved)
+                {
+                    _kinds[moved.Id] = moved.Kind;
+                }
+
+                return result;
+            }
+
             case AgentCommandKind.Create:
             {
                 var definition = command.Definition!;

@@ -23,6 +23,8 @@ public sealed class AgentWorker(
     ConsoleSessions consoles,
     HostProbe probe,
     Drivers.GuestDrivers drivers,
+    Transfers.HostTransfers transfers,
+    Migration.AgentMigrations migrations,
     IHostApplicationLifetime lifetime,
     ILogger<AgentWorker> logger) : BackgroundService, IAgentUplink
 {
@@ -70,6 +72,7 @@ public sealed class AgentWorker(
             .Build();
         _connection.ServerTimeout = TimeSpan.FromSeconds(30);
         RegisterHandlers(_connection);
+        transfers.Attach(_connection);
         _connection.Reconnecting += error =>
         {
             Registered = false;
@@ -124,6 +127,7 @@ public sealed class AgentWorker(
         connection.On<Guid, CommandAck>(nameof(IAgentClient.OpenConsole), runtime.OpenConsoleAsync);
         connection.On<ConsoleChunk>(nameof(IAgentClient.ConsoleInput), consoles.WriteAsync);
         connection.On<ConsoleSize>(nameof(IAgentClient.ConsoleResize), consoles.ResizeAsync);
+        connection.On<MigrationProbeRequest, MigrationProbe>(nameof(IAgentClient.ProbeMigration), migrations.ProbeAsync);
     }
 
     private async Task RegisterAsync(string dataPath, CancellationToken cancellationToken)

@@ -11,6 +11,7 @@ builder.AddRingmasterCore();
 builder.AddAgentHub();
 builder.AddEmbeddedAgent();
 builder.AddRingmasterApi();
+builder.AddMigrationApi();
 builder.AddRingmasterUi();
 builder.AddRingmasterAccess();
 
@@ -26,6 +27,7 @@ app.MapHealthApi();
 app.MapHostsApi();
 app.MapMachinesApi();
 app.MapMachinePatchApi();
+app.MapMigrationApi();
 app.MapOperationsApi();
 app.MapTemplatesApi();
 app.MapSnapshotsApi();

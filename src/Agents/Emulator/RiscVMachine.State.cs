@@ -14,7 +14,10 @@ public sealed partial class RiscVMachine
     private const int FormatVersion = 1;
 
     /// <summary>Writes the machine state to <paramref name="stream"/> (between slices).</summary>
-    public void Save(Stream stream)
+    public void Save(Stream stream) => Save(stream, includeMemory: true);
+
+    /// <summary>Writes the machine state; without memory the RAM pages are left out (live migration sends them itself).</summary>
+    private void Save(Stream stream, bool includeMemory)
     {
         using var z = new DeflateStream(stream, CompressionLevel.Fastest, leaveOpen: true);
         using var w = new BinaryWriter(z, Encoding.UTF8, leaveOpen: true);
@@ -43,7 +46,7 @@ public sealed partial class RiscVMachine
 
         w.Write(_bus.Rom);
         var ram = _bus.Ram;
-        for (var off = 0; off < ram.Length; off += (int)Bus.PageSize)
+        for (var off = 0; includeMemory && off < ram.Length; off += (int)Bus.PageSize)
         {
             var page = ram.AsSpan(off, (int)Bus.PageSize);
             if (page.IndexOfAnyExcept((byte)0) < 0)
@@ -100,54 +103,7 @@ public sealed partial class RiscVMachine
             var m = new RiscVMachine(cfg, loadImages: false, TryPrepareBoot(cfg));
             try
             {
-                m.Status = (MachineStatus)r.ReadInt32();
-                var reason = r.ReadString();
-                m.StopReason = reason.Length == 0 ? null : reason;
-                m._powerRequest = r.ReadUInt32();
-                m._instructions = r.ReadInt64();
-                m._anchorInstructions = (ulong)m._instructions;
-                m._mtimeBase = r.ReadUInt64();
-                m._tohost = r.ReadUInt64();
-                m._bus.WatchPage = m._tohost != 0 ? m._tohost & ~0xfffUL : ulong.MaxValue;
-                var exit = r.ReadInt32();
-                m.ExitCode = exit == int.MinValue ? null : exit;
-                foreach (var h in m._harts)
-                    h.LoadState(r);
-                m._clint.LoadState(r);
-                m._plic.LoadState(r);
-                m._uart.LoadState(r);
-                var n = r.ReadInt32();
-                if (n != m._virtio.Count)
-                    throw new MachineConfigurationException($"The snapshot has {n} virtio devices; this configuration makes {m._virtio.Count}.");
-                foreach (var v in m._virtio)
-                {
-                    var type = r.ReadString();
-                    if (type != v.GetType().Name)
-                        throw new MachineConfigurationException($"The snapshot has a {type} where this configuration has a {v.GetType().Name}.");
-                    v.LoadState(r);
-                }
-
-                r.BaseStream.ReadExactly(m._bus.Rom);
-                Array.Clear(m._bus.Ram);
-                while (true)
-                {
-                    var page = r.ReadInt32();
-                    if (page < 0)
-                        break;
-                    r.BaseStream.ReadExactly(m._bus.Ram.AsSpan(page * (int)Bus.PageSize, (int)Bus.PageSize));
-                }
-
-                if (r.ReadBoolean())
-                {
-                    if (m._disk is null)
-                        throw new MachineConfigurationException("The snapshot has a disk but the configuration sets no DiskPath.");
-                    m._disk.LoadState(r);
-                }
-
-                if (r.ReadString() != Magic)
-                    throw new MachineConfigurationException("The snapshot is truncated or corrupt.");
-                if (m.Status is MachineStatus.Idle or MachineStatus.Paused)
-                    m.Status = MachineStatus.Running;
+                m.ReadState(r, keepMemory: false);
                 return m;
             }
             catch
@@ -160,5 +116,59 @@ public sealed partial class RiscVMachine
         {
             throw new MachineConfigurationException($"The snapshot cannot be read: {ex.Message}", ex);
         }
+    }
+
+    /// <summary>Reads everything after the header into this machine; with <paramref name="keepMemory"/> RAM keeps what it holds.</summary>
+    private void ReadState(BinaryReader r, bool keepMemory)
+    {
+        Status = (MachineStatus)r.ReadInt32();
+        var reason = r.ReadString();
+        StopReason = reason.Length == 0 ? null : reason;
+        _powerRequest = r.ReadUInt32();
+        _instructions = r.ReadInt64();
+        _anchorInstructions = (ulong)_instructions;
+        _mtimeBase = r.ReadUInt64();
+        _tohost = r.ReadUInt64();
+        _bus.WatchPage = _tohost != 0 ? _tohost & ~0xfffUL : ulong.MaxValue;
+        var exit = r.ReadInt32();
+        ExitCode = exit == int.MinValue ? null : exit;
+        foreach (var h in _harts)
+            h.LoadState(r);
+        _clint.LoadState(r);
+        _plic.LoadState(r);
+        _uart.LoadState(r);
+        var n = r.ReadInt32();
+        if (n != _virtio.Count)
+            throw new MachineConfigurationException($"The snapshot has {n} virtio devices; this configuration makes {_virtio.Count}.");
+        foreach (var v in _virtio)
+        {
+            var type = r.ReadString();
+            if (type != v.GetType().Name)
+                throw new MachineConfigurationException($"The snapshot has a {type} where this configuration has a {v.GetType().Name}.");
+            v.LoadState(r);
+        }
+
+        r.BaseStream.ReadExactly(_bus.Rom);
+        if (!keepMemory)
+            Array.Clear(_bus.Ram);
+        while (true)
+        {
+            var page = r.ReadInt32();
+            if (page < 0)
+                break;
+            r.BaseStream.ReadExactly(_bus.Ram.AsSpan(page * (int)Bus.PageSize, (int)Bus.PageSize));
+        }
+
+        if (r.ReadBoolean())
+        {
+            if (_disk is null)
+                throw new MachineConfigurationException("The snapshot has a disk but the configuration sets no DiskPath.");
+            _disk.LoadState(r);
+        }
+
+        if (r.ReadString() != Magic)
+            throw new MachineConfigurationException("The snapshot is truncated or corrupt.");
+        if (Status is MachineStatus.Idle or MachineStatus.Paused)
+            Status = MachineStatus.Running;
     }
 }

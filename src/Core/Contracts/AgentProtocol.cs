@@ -42,6 +42,15 @@ public enum AgentCommandKind
     Restore,
     VerifyBackup,
     DeleteBackup,
+
+    /// <summary>Send the guest away through <see cref="AgentCommand.Migration"/>'s transfer (source side).</summary>
+    MigrateOut,
+
+    /// <summary>Receive a guest from <see cref="AgentCommand.Migration"/>'s transfer (target side; <see cref="AgentCommand.Definition"/> says what).</summary>
+    MigrateIn,
+
+    /// <summary>The migration failed: the source puts its guest back as it was (running guests run on).</summary>
+    MigrateAbort,
 }
 
 /// <summary>
@@ -72,7 +81,8 @@ public sealed record AgentCommand(
     CloneRequest? CloneOf = null,
     BackupRequest? Backup = null,
     RestoreRequest? Restore = null,
-    VerifyRequest? Verify = null);
+    VerifyRequest? Verify = null,
+    MigrationOrder? Migration = null);
 
 /// <summary>The agent's immediate answer to a command: accepted, or refused with a reason.</summary>
 public sealed record CommandAck(bool Accepted, string? Error = null);
@@ -83,6 +93,7 @@ public sealed record CommandAck(bool Accepted, string? Error = null);
 /// <param name="Snapshot">The snapshot a snapshot command took.</param>
 /// <param name="Backup">The backup a backup command wrote.</param>
 /// <param name="Verify">What a verification found.</param>
+/// <param name="Migration">For migration commands: what this side moved.</param>
 public sealed record CommandResult(
     Guid CommandId,
     bool Succeeded,
@@ -91,7 +102,8 @@ public sealed record CommandResult(
     bool NotFound = false,
     SnapshotInfo? Snapshot = null,
     BackupInfo? Backup = null,
-    VerifyReport? Verify = null);
+    VerifyReport? Verify = null,
+    MigrationFigures? Migration = null);
 
 /// <summary>Agent → server: progress of an operation the agent is working on.</summary>
 public sealed record OperationProgressReport(Guid OperationId, int Progress, string? Message);
@@ -118,6 +130,9 @@ public interface IAgentClient
     Task ConsoleInput(ConsoleChunk chunk);
 
     Task ConsoleResize(ConsoleSize size);
+
+    /// <summary>Pre-flight of a migration: the source tells its image, the target whether it can take the guest.</summary>
+    Task<MigrationProbe> ProbeMigration(MigrationProbeRequest request, CancellationToken cancellationToken);
 }
 
 /// <summary>Methods an agent calls on the server (hub at <see cref="AgentHubPaths.Hub"/>).</summary>
@@ -138,6 +153,12 @@ public interface IAgentHub
     Task Metrics(IReadOnlyList<GuestMetrics> metrics);
 
     Task ConsoleOutput(ConsoleChunk chunk);
+
+    /// <summary>Streams the bytes of a host-to-host transfer (source side); see <c>TransferRelay</c>.</summary>
+    Task UploadTransfer(Guid transferId, IAsyncEnumerable<byte[]> chunks);
+
+    /// <summary>Reads the bytes of a host-to-host transfer (target side).</summary>
+    System.Threading.Channels.ChannelReader<byte[]> DownloadTransfer(Guid transferId, CancellationToken cancellationToken);
 }
 
 public static class AgentHubPaths

@@ -10,13 +10,14 @@ namespace Ringmaster.Web.Agents;
 /// <see cref="Register"/> speaks for the host that registered on the same connection.
 /// </summary>
 [Authorize(AuthenticationSchemes = JoinTokenAuthentication.SchemeName)]
-public sealed class AgentHub(
+public sealed partial class AgentHub(
     InventoryService inventory,
     AgentConnections connections,
     PendingCommands pending,
     OperationService operations,
     ConsoleBroker consoles,
     LiveFeed feed,
+    TransferRelay transfers,
     ILogger<AgentHub> logger) : Hub<IAgentClient>, IAgentHub
 {
     public async Task<RegistrationResult> Register(AgentRegistration registration)
@@ -75,6 +76,7 @@ public sealed class AgentHub(
         {
             logger.LogWarning("Agent of host {HostId} disconnected: {Reason}", hostId, exception?.Message ?? "closed");
             pending.FailHost(hostId, "its agent disconnected");
+            transfers.FailHost(hostId, "a host's agent disconnected during the transfer");
         }
 
         return Task.CompletedTask;

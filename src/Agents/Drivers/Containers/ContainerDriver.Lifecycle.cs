@@ -202,7 +202,9 @@ public sealed partial class ContainerDriver
         // Every container carrying the id goes, should there ever be more than one.
         var containers = await CallAsync(
             $"Could not look up guest {id}",
-            client => client.Containers.ListContainersAsync(LabelFilter($"{IdLabel}={id}"), cancellationToken),
+            client => client.Containers.ListContainersAsync(
+                new ContainersListParameters { All = true, Filters = new Dictionary<string, IDictionary<string, bool>> { ["label"] = OwnedLabels(id) } },
+                cancellationToken),
             cancellationToken);
         foreach (var container in containers)
         {

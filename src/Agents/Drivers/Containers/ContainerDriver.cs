@@ -155,12 +155,27 @@ public sealed partial class ContainerDriver : IGuestDriver, IDisposable
                     All = true,
                     Filters = new Dictionary<string, IDictionary<string, bool>>
                     {
-                        ["label"] = new Dictionary<string, bool> { [$"{IdLabel}={id}"] = true },
+                        ["label"] = OwnedLabels(id),
                     },
                 },
                 cancellationToken),
             cancellationToken);
         return found.FirstOrDefault();
+    }
+
+    /// <summary>
+    /// The labels that pick this agent's container of a guest. Two agents may share one engine (a
+    /// container moved between them exists twice for a moment), so the owner counts too.
+    /// </summary>
+    private Dictionary<string, bool> OwnedLabels(Guid id)
+    {
+        var labels = new Dictionary<string, bool> { [$"{IdLabel}={id}"] = true };
+        if (_options.Owner is { } owner)
+        {
+            labels[$"{HostLabel}={owner}"] = true;
+        }
+
+        return labels;
     }
 
     private async Task<ContainerListResponse> GetAsync(Guid id, CancellationToken cancellationToken) =>

@@ -10,6 +10,12 @@ public sealed class GuestImages(EmulatorDriverOptions options)
 {
     public IEnumerable<string> SearchPaths()
     {
+        if (options.VmsPath is { Length: > 0 } vms)
+        {
+            // Images received from other hosts with a migrated VM.
+            yield return Path.Combine(Path.GetDirectoryName(Path.GetFullPath(vms))!, "images");
+        }
+
         if (options.ImagesPath is { Length: > 0 } configured)
         {
             yield return configured;
@@ -38,21 +44,29 @@ public sealed class GuestImages(EmulatorDriverOptions options)
 
         foreach (var root in SearchPaths())
         {
-            var dir = Path.Combine(root, name);
-            var firmware = Path.Combine(dir, "fw_dynamic.bin");
-            var kernel = new[] { "Image.gz", "Image", "vmlinuz" }.Select(k => Path.Combine(dir, k)).FirstOrDefault(File.Exists);
-            if (kernel is null || !File.Exists(firmware))
+            if (FindIn(name, Path.Combine(root, name)) is { } image)
             {
-                continue;
+                return image;
             }
-
-            var initrd = Path.Combine(dir, "initramfs.cpio.gz");
-            return new GuestImage(name, dir, firmware, kernel, File.Exists(initrd) ? initrd : null, Bootargs(dir) ?? options.DefaultBootargs);
         }
 
         throw new GuestException(name == "default"
             ? "The built-in image 'default' is missing from this agent's images folder; rebuild it with scripts/build-images.sh default."
             : $"Image '{name}' is not on this host; build it with scripts/build-images.sh {name} (or set RINGMASTER_IMAGES).");
+    }
+
+    /// <summary>The image in <paramref name="dir"/>, or null when its boot files are not there.</summary>
+    public GuestImage? FindIn(string name, string dir)
+    {
+        var firmware = Path.Combine(dir, "fw_dynamic.bin");
+        var kernel = new[] { "Image.gz", "Image", "vmlinuz" }.Select(k => Path.Combine(dir, k)).FirstOrDefault(File.Exists);
+        if (kernel is null || !File.Exists(firmware))
+        {
+            return null;
+        }
+
+        var initrd = Path.Combine(dir, "initramfs.cpio.gz");
+        return new GuestImage(name, dir, firmware, kernel, File.Exists(initrd) ? initrd : null, Bootargs(dir) ?? options.DefaultBootargs);
     }
 
     private static string? Bootargs(string dir)

@@ -26,6 +26,41 @@ internal abstract class DiskBackend : IDisposable
 
     public abstract void Dispose();
 
+    /// <summary>Granularity of write tracking (for live migration).</summary>
+    public const int TrackedBlockSize = 64 * 1024;
+
+    private bool[]? _written;
+
+    /// <summary>From now on, remembers which <see cref="TrackedBlockSize"/> blocks the guest writes.</summary>
+    public void StartWriteTracking() => _written = new bool[(Length + TrackedBlockSize - 1) / TrackedBlockSize];
+
+    /// <summary>Byte offsets of the blocks written since the last call (or since tracking started), and forgets them.</summary>
+    public List<long> TakeWrittenBlocks()
+    {
+        var list = new List<long>();
+        if (_written is { } written)
+        {
+            for (var i = 0; i < written.Length; i++)
+            {
+                if (written[i])
+                {
+                    list.Add((long)i * TrackedBlockSize);
+                    written[i] = false;
+                }
+            }
+        }
+
+        return list;
+    }
+
+    protected void NoteWrite(long position, int length)
+    {
+        if (_written is not { } written || length <= 0)
+            return;
+        for (var b = position / TrackedBlockSize; b <= (position + length - 1) / TrackedBlockSize && b < written.Length; b++)
+            written[b] = true;
+    }
+
     public static DiskBackend Open(MachineConfig config)
     {
         var path = config.DiskPath!;
@@ -62,7 +97,11 @@ internal sealed class RawDisk : DiskBackend
 
     public override void Read(long position, Span<byte> buffer) => RandomAccess.Read(_file.SafeFileHandle, buffer, position);
 
-    public override void Write(long position, ReadOnlySpan<byte> data) => RandomAccess.Write(_file.SafeFileHandle, data, position);
+    public override void Write(long position, ReadOnlySpan<byte> data)
+    {
+        NoteWrite(position, data.Length);
+        RandomAccess.Write(_file.SafeFileHandle, data, position);
+    }
 
     public override void Flush() => _file.Flush(true);
 
@@ -156,6 +195,7 @@ internal sealed class OverlayDisk : DiskBackend
 
     public override void Write(long position, ReadOnlySpan<byte> data)
     {
+        NoteWrite(position, data.Length);
         Span<byte> blk = stackalloc byte[BlockSize];
         var bitmapChanged = false;
         while (data.Length > 0)

@@ -1,0 +1,470 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Ringmaster.Agents.Migration;
+using Ringmaster.Core.Contracts;
+using Ringmaster.Emulator;
+
+namespace Ringmaster.Agents.Drivers.Emulator;
+
+/// <summary>
+/// Moving VMs between hosts. Live: the disk and the non-zero memory pages go while the guest runs,
+/// then rounds of the pages (and disk blocks) written meanwhile, until few are left; then the guest
+/// pauses, the last pages, disk blocks and the state without RAM go, and the target resumes it. The
+/// guest's clock stands still while it is paused, so it continues without a jump. Offline: the disk.
+/// </summary>
+public sealed partial class EmulatorDriver : IMigratableDriver
+{
+    /// <summary>Dirty pages at or under which the source stops and copies the rest.</summary>
+    private const int StopCopyPages = 128;
+
+    private const int MaxRounds = 30;
+
+    private static readonly ConcurrentDictionary<string, (DateTime Stamp, long Length, string Sha)> s_hashes = new();
+
+    public async Task<MigrationProbe> ProbeAsync(MigrationProbeRequest request, CancellationToken cancellationToken)
+    {
+        await LoadAsync(cancellationToken).ConfigureAwait(false);
+        if (request.Manifest is null)
+        {
+            // Source: the image this VM runs, by checksum.
+            try
+            {
+                return new MigrationProbe(true, true, true, await ManifestAsync(images.Find(request.Image), cancellationToken).ConfigureAwait(false), null);
+            }
+            catch (GuestException ex)
+            {
+                return new MigrationProbe(true, true, false, null, ex.Message);
+            }
+        }
+
+        var clash = _vms.Values.FirstOrDefault(v => v.Definition.Id == request.MachineId || v.Definition.Name == request.Name);
+        var nameFree = clash is null;
+        var present = false;
+        string? detail = nameFree ? null : $"A VM named '{clash!.Definition.Name}' ({clash.Definition.Id}) is already on this host.";
+        try
+        {
+            var mine = await ManifestAsync(images.Find(request.Image), cancellationToken).ConfigureAwait(false);
+            present = SameImage(mine, request.Manifest);
+        }
+        catch (GuestException)
+        {
+        }
+
+        return new MigrationProbe(true, nameFree, present, null, detail);
+    }
+
+    private static bool SameImage(ImageManifest a, ImageManifest b) =>
+        a.Files.Count == b.Files.Count && a.Files.All(f => b.Files.Any(g => g.Name == f.Name && g.Sha256 == f.Sha256));
+
+    /// <summary>The image's boot files with their SHA-256 (cached by file time and length).</summary>
+    private static async Task<ImageManifest> ManifestAsync(GuestImage image, CancellationToken cancellationToken)
+    {
+        var files = new List<ImageFileHash>();
+        foreach (var path in ImageFiles(image))
+        {
+            var info = new FileInfo(path);
+            if (!s_hashes.TryGetValue(path, out var cached) || cached.Stamp != info.LastWriteTimeUtc || cached.Length != info.Length)
+            {
+                await using var stream = File.OpenRead(path);
+                var sha = Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, cancellationToken).ConfigureAwait(false));
+                cached = (info.LastWriteTimeUtc, info.Length, sha);
+                s_hashes[path] = cached;
+            }
+
+            files.Add(new ImageFileHash(Path.GetFileName(path), info.Length, cached.Sha));
+        }
+
+        return new ImageManifest(image.Name, files);
+    }
+
+    private static IEnumerable<string> ImageFiles(GuestImage image)
+    {
+        yield return image.Firmware;
+        yield return image.Kernel;
+        if (image.Initrd is not null)
+        {
+            yield return image.Initrd;
+        }
+
+        var manifest = Path.Combine(image.Directory, "manifest.json");
+        if (File.Exists(manifest))
+        {
+            yield return manifest;
+        }
+    }
+
+    public async Task<MigrationFigures> SendAsync(Guid id, MigrationOrder order, ChannelWriter<byte[]> output, IProgress<int> progress, CancellationToken cancellationToken)
+    {
+        var vm = await GetAsync(id, cancellationToken).ConfigureAwait(false);
+        var image = images.Find(vm.Definition.Image);
+        var manifest = await ManifestAsync(image, cancellationToken).ConfigureAwait(false);
+        var runner = vm.Runner;
+        var live = order.Live && runner is not null;
+        if (order.Live && runner is null)
+        {
+            throw new GuestException($"VM {vm.Definition.Name} is not running: migrate it offline.");
+        }
+
+        if (!order.Live && runner is not null)
+        {
+            throw new GuestException($"VM {vm.Definition.Name} is running: migrate it live, or stop it first.");
+        }
+
+        var before = vm.State;
+        var wasPaused = before == MachineState.Paused;
+        vm.State = MachineState.Migrating;
+        var handedOff = false;
+        var paused = false;
+        long bytes = 0;
+        long pages = 0;
+        var rounds = 0;
+        try
+        {
+            var diskBytes = new FileInfo(vm.DiskPath).Length;
+            await WriteAsync(Frames.Header(new MigrationHeader(vm.Definition, live, diskBytes, manifest, null, live && !wasPaused))).ConfigureAwait(false);
+            if (order.SendImage)
+            {
+                foreach (var file in ImageFiles(image))
+                {
+                    bytes += await SendImageFileAsync(file, output, cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            progress.Report(10);
+            if (!live)
+            {
+                bytes += await Frames.SendFileAsync(FrameKind.Disk, vm.DiskPath, null, Frames.DataChunk, output, cancellationToken).ConfigureAwait(false);
+                await WriteAsync(Frames.Simple(FrameKind.End)).ConfigureAwait(false);
+                handedOff = true;
+                return new MigrationFigures(bytes, 0, 0);
+            }
+
+            var machine = runner!.Machine;
+
+            // Round 0: from here on writes are tracked; then everything that holds data goes while the guest runs.
+            Pause();
+            machine.StartDiskWriteTracking();
+            machine.MarkDirtyPages();
+            Resume();
+            bytes += await Frames.SendFileAsync(FrameKind.Disk, vm.DiskPath, null, Frames.DataChunk, output, cancellationToken).ConfigureAwait(false);
+            var first = machine.NonZeroPages();
+            bytes += await SendPagesAsync(first).ConfigureAwait(false);
+            pages += first.Count;
+            progress.Report(50);
+
+            // Rounds: what the guest wrote meanwhile, until little is left.
+            IReadOnlyList<ulong> dirty;
+            List<long> diskBlocks;
+            while (true)
+            {
+                rounds++;
+                Pause();
+                dirty = machine.GetDirtyPages();
+                diskBlocks = machine.TakeDiskWrites();
+                if (dirty.Count <= StopCopyPages || rounds >= MaxRounds)
+                {
+                    break;
+                }
+
+                machine.MarkDirtyPages();
+                Resume();
+                bytes += await SendDiskBlocksAsync(diskBlocks).ConfigureAwait(false);
+                bytes += await SendPagesAsync(dirty).ConfigureAwait(false);
+                pages += dirty.Count;
+                progress.Report(Math.Min(90, 50 + rounds * 2));
+            }
+
+            // Stop and copy: the guest stays paused from here until the target resumes it.
+            var pausedAt = DateTime.UtcNow.Ticks;
+            machine.FlushDisk();
+            bytes += await SendDiskBlocksAsync(diskBlocks).ConfigureAwait(false);
+            bytes += await SendPagesAsync(dirty).ConfigureAwait(false);
+            pages += dirty.Count;
+            using (var state = new MemoryStream())
+            {
+                state.Write(BitConverter.GetBytes(pausedAt));
+                machine.SaveState(state);
+                var frame = new byte[1 + state.Length];
+                frame[0] = (byte)FrameKind.State;
+                state.GetBuffer().AsSpan(0, (int)state.Length).CopyTo(frame.AsSpan(1));
+                await WriteAsync(frame).ConfigureAwait(false);
+            }
+
+            await WriteAsync(Frames.Simple(FrameKind.End)).ConfigureAwait(false);
+            handedOff = true;
+            logger.LogInformation("Sent VM {Name} live: {Rounds} rounds, {Pages} pages, {Bytes} bytes", vm.Definition.Name, rounds, pages, bytes);
+            return new MigrationFigures(bytes, rounds, pages);
+        }
+        finally
+        {
+            if (!handedOff)
+            {
+                if (paused)
+                {
+                    runner!.Resume();
+                }
+
+                vm.State = before;
+            }
+        }
+
+        async Task WriteAsync(byte[] frame)
+        {
+            await output.WriteAsync(frame, cancellationToken).ConfigureAwait(false);
+            bytes += frame.Length;
+        }
+
+        Task<long> SendPagesAsync(IReadOnlyList<ulong> list) =>
+            Frames.SendPagesAsync(list, RiscVMachine.PageBytes, (a, d) => runner!.Machine.ReadPage(a, d), output, cancellationToken);
+
+        Task<long> SendDiskBlocksAsync(List<long> blocks) => blocks.Count == 0
+            ? Task.FromResult(0L)
+            : Frames.SendFileAsync(FrameKind.Disk, vm.DiskPath, blocks, RiscVMachine.DiskBlockBytes, output, cancellationToken);
+
+        void Pause()
+        {
+            if (!wasPaused)
+            {
+                runner!.Pause();
+                paused = true;
+            }
+        }
+
+        void Resume()
+        {
+            if (!wasPaused)
+            {
+                runner!.Resume();
+                paused = false;
+            }
+        }
+    }
+
+    private static async Task<long> SendImageFileAsync(string path, ChannelWriter<byte[]> output, CancellationToken cancellationToken)
+    {
+        long bytes = 0;
+        var name = Path.GetFileName(path);
+        await using var file = File.OpenRead(path);
+        var buffer = new byte[Frames.DataChunk];
+        long offset = 0;
+        int n;
+        do
+        {
+            n = await file.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+            var frame = Frames.ImageFile(name, offset, buffer.AsSpan(0, n));
+            await output.WriteAsync(frame, cancellationToken).ConfigureAwait(false);
+            bytes += frame.Length;
+            offset += n;
+        }
+        while (n > 0);
+        return bytes;
+    }
+
+    public async Task<GuestInfo> AbortSendAsync(Guid id, CancellationToken cancellationToken)
+    {
+        var vm = await GetAsync(id, cancellationToken).ConfigureAwait(false);
+        if (vm.State == MachineState.Migrating)
+        {
+            if (vm.Runner is { } runner)
+            {
+                runner.Resume();
+                vm.State = MachineState.Running;
+            }
+            else
+            {
+                vm.State = MachineState.Stopped;
+            }
+        }
+
+        return Info(vm);
+    }
+
+    public async Task<(GuestInfo Guest, MigrationFigures Figures)> ReceiveAsync(GuestDefinition definition, MigrationOrder order, IAsyncEnumerable<byte[]> input, CancellationToken cancellationToken)
+    {
+        await LoadAsync(cancellationToken).ConfigureAwait(false);
+        if (_vms.ContainsKey(definition.Id) || _vms.Values.Any(v => v.Definition.Name == definition.Name))
+        {
+            throw new GuestException($"A VM named '{definition.Name}' or with id {definition.Id} is already on this host.");
+        }
+
+        var folder = Path.Combine(VmsPath, definition.Id.ToString("N"));
+        TryDeleteFolder(folder);
+        Directory.CreateDirectory(folder);
+        var imageFolder = Path.Combine(ReceivedImagesPath, definition.Image);
+        var imageStaging = imageFolder + ".incoming-" + definition.Id.ToString("N");
+        RiscVMachine? machine = null;
+        MachineRunner? runner = null;
+        Microsoft.Win32.SafeHandles.SafeFileHandle? disk = null;
+        var imageCopied = false;
+        MigrationHeader? header = null;
+        long bytes = 0;
+        long pages = 0;
+        long pausedAt = 0;
+        var ended = false;
+        var stateLoaded = false;
+        try
+        {
+            await foreach (var chunk in input.WithCancellation(cancellationToken).ConfigureAwait(false))
+            {
+                bytes += chunk.Length;
+                var payload = chunk.AsMemory(1);
+                switch ((FrameKind)chunk[0])
+                {
+                    case FrameKind.Header:
+                        header = Frames.ReadHeader(payload.Span);
+                        if (header.Definition.Id != definition.Id)
+                        {
+                            throw new GuestException("The migration stream is of another guest.");
+                        }
+
+                        disk = File.OpenHandle(Path.Combine(folder, DiskFile), FileMode.CreateNew, FileAccess.ReadWrite, FileShare.ReadWrite);
+                        RandomAccess.SetLength(disk, header.DiskBytes);
+                        break;
+                    case FrameKind.ImageFile:
+                    {
+                        var (name, offset, data) = Frames.ReadImageFile(payload);
+                        if (name.Contains('/') || name.Contains('\\') || name.StartsWith('.'))
+                        {
+                            throw new GuestException("The migration stream names an image file outside the image.");
+                        }
+
+                        Directory.CreateDirectory(imageStaging);
+                        await using var file = new FileStream(Path.Combine(imageStaging, name), offset == 0 ? FileMode.Create : FileMode.Open, FileAccess.Write);
+                        file.Seek(offset, SeekOrigin.Begin);
+                        await file.WriteAsync(data, cancellationToken).ConfigureAwait(false);
+                        imageCopied = true;
+                        break;
+                    }
+
+                    case FrameKind.Disk:
+                    {
+                        var (offset, data) = Frames.ReadData(payload);
+                        RandomAccess.Write(disk ?? throw new GuestException("The migration stream has no header."), data.Span, offset);
+                        break;
+                    }
+
+                    case FrameKind.Pages:
+                        machine ??= CreateIncoming(header ?? throw new GuestException("The migration stream has no header."));
+                        pages += Frames.ReadPages(payload.Span, RiscVMachine.PageBytes, machine.WritePage);
+                        break;
+                    case FrameKind.State:
+                        machine ??= CreateIncoming(header ?? throw new GuestException("The migration stream has no header."));
+                        pausedAt = BitConverter.ToInt64(payload.Span);
+                        using (var state = new MemoryStream(chunk, 9, chunk.Length - 9, writable: false))
+                        {
+                            machine.LoadState(state);
+                        }
+
+                        stateLoaded = true;
+                        break;
+                    case FrameKind.End:
+                        ended = true;
+                        break;
+                    default:
+                        throw new GuestException($"The migration stream has an unknown frame '{(char)chunk[0]}'.");
+                }
+            }
+
+            if (!ended || header is null)
+            {
+                throw new GuestException("The migration stream ended early.");
+            }
+
+            if (header.Live && !stateLoaded)
+            {
+                throw new GuestException("The migration stream has no machine state.");
+            }
+
+            disk?.Dispose();
+            disk = null;
+            var vm = new Vm(definition with { Image = header.Definition.Image }, folder);
+            await SaveDefinitionAsync(vm, cancellationToken).ConfigureAwait(false);
+            double? downtime = null;
+            if (header.Live && machine is not null)
+            {
+                runner = new MachineRunner(machine, options.SliceBudget);
+                runner.ConsoleOutput += vm.Broadcast;
+                var started = runner;
+                runner.StatusChanged += status => OnStatusChanged(vm, started, status);
+                vm.Machine = machine;
+                vm.Runner = runner;
+                vm.State = header.WasRunning ? MachineState.Running : MachineState.Paused;
+                if (!header.WasRunning)
+                {
+                    runner.Pause();
+                }
+
+                _vms[definition.Id] = vm;
+                runner.Start();
+                downtime = TimeSpan.FromTicks(DateTime.UtcNow.Ticks - pausedAt).TotalMilliseconds;
+            }
+            else
+            {
+                machine?.Dispose();
+                machine = null;
+                _vms[definition.Id] = vm;
+            }
+
+            logger.LogInformation("Received VM {Name} ({Id}){Live}: {Bytes} bytes, {Pages} pages, downtime {Downtime} ms",
+                definition.Name, definition.Id, header.Live ? " live" : "", bytes, pages, downtime?.ToString("0.0") ?? "-");
+            return (Info(vm), new MigrationFigures(bytes, 0, pages, downtime, imageCopied));
+        }
+        catch (Exception ex)
+        {
+            disk?.Dispose();
+            if (runner is not null)
+            {
+                _vms.TryRemove(definition.Id, out _);
+                runner.Dispose();
+            }
+
+            machine?.Dispose();
+            TryDeleteFolder(folder);
+            TryDeleteFolder(imageStaging);
+            if (ex is GuestException or OperationCanceledException)
+            {
+                throw;
+            }
+
+            throw new GuestException($"Receiving the VM failed: {ex.Message}", ex);
+        }
+        finally
+        {
+            if (imageCopied && Directory.Exists(imageStaging))
+            {
+                TryDeleteFolder(imageFolder);
+                try
+                {
+                    Directory.Move(imageStaging, imageFolder);
+                }
+                catch (IOException ex)
+                {
+                    logger.LogWarning("Could not keep the received image {Image}: {Reason}", definition.Image, ex.Message);
+                }
+            }
+        }
+
+        RiscVMachine CreateIncoming(MigrationHeader h)
+        {
+            var image = imageCopied
+                ? images.FindIn(h.Definition.Image, imageStaging) ?? throw new GuestException($"The received image '{h.Definition.Image}' is incomplete.")
+                : images.Find(h.Definition.Image);
+            var config = new MachineConfig
+            {
+                MemoryMiB = definition.Spec.MemoryMiB,
+                Harts = definition.Spec.Vcpus,
+                FirmwarePath = image.Firmware,
+                KernelPath = image.Kernel,
+                InitrdPath = image.Initrd,
+                Bootargs = image.Bootargs,
+                DiskPath = Path.Combine(folder, DiskFile),
+            };
+            return RiscVMachine.CreateIncoming(config);
+        }
+    }
+
+    /// <summary>Where images received from other hosts are kept (searched first, see <see cref="GuestImages"/>).</summary>
+    private string ReceivedImagesPath => Path.Combine(Path.GetDirectoryName(Path.GetFullPath(VmsPath))!, "images");
+}

@@ -1,0 +1,154 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+
+namespace Ringmaster.Core.Services;
+
+/// <summary>
+/// Host-to-host transfers through the server. Agents only dial the server, so bytes from one host to
+/// another go through here: the server opens a transfer for a source and a target host, the source
+/// agent streams chunks in (<see cref="WriteAsync"/>) and the target agent streams them out
+/// (<see cref="Reader"/>) through a bounded channel, so a slow target holds the source back instead
+/// of filling the server's memory. A transfer id is one-time and bound to its two hosts; it fails
+/// when either host's agent goes away, and is gone once finished.
+/// </summary>
+public sealed class TransferRelay
+{
+    /// <summary>Chunks in flight per transfer (each at most <see cref="MaxChunkBytes"/>).</summary>
+    public const int Capacity = 16;
+
+    public const int MaxChunkBytes = 1024 * 1024;
+
+    private readonly ConcurrentDictionary<Guid, Transfer> _transfers = new();
+
+    /// <summary>Opens a transfer from <paramref name="sourceHostId"/> to <paramref name="targetHostId"/>.</summary>
+    public Transfer Open(Guid sourceHostId, Guid targetHostId, string purpose)
+    {
+        var transfer = new Transfer(Guid.NewGuid(), sourceHostId, targetHostId, purpose, this);
+        _transfers[transfer.Id] = transfer;
+        return transfer;
+    }
+
+    public int ActiveCount => _transfers.Count;
+
+    /// <summary>The transfer when <paramref name="hostId"/> is its source and the source has not connected yet.</summary>
+    public Transfer? ClaimUpload(Guid transferId, Guid hostId) =>
+        _transfers.TryGetValue(transferId, out var t) && t.SourceHostId == hostId && Interlocked.Exchange(ref t.UploadClaimed, 1) == 0 ? t : null;
+
+    /// <summary>The transfer when <paramref name="hostId"/> is its target and the target has not connected yet.</summary>
+    public Transfer? ClaimDownload(Guid transferId, Guid hostId) =>
+        _transfers.TryGetValue(transferId, out var t) && t.TargetHostId == hostId && Interlocked.Exchange(ref t.DownloadClaimed, 1) == 0 ? t : null;
+
+    /// <summary>Fails every transfer a host takes part in (its agent went away).</summary>
+    public void FailHost(Guid hostId, string reason)
+    {
+        foreach (var t in _transfers.Values)
+        {
+            if (t.SourceHostId == hostId || t.TargetHostId == hostId)
+            {
+                t.Fail(reason);
+            }
+        }
+    }
+
+    internal void Remove(Guid id) => _transfers.TryRemove(id, out _);
+
+    /// <summary>One transfer: a bounded pipe of chunks from the source host to the target host.</summary>
+    public sealed class Transfer : IDisposable
+    {
+        private readonly Channel<byte[]> _channel = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(Capacity)
+        {
+            SingleReader = true,
+            SingleWriter = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+
+        private readonly CancellationTokenSource _failed = new();
+        private readonly TransferRelay _relay;
+        private long _bytes;
+        internal int UploadClaimed;
+        internal int DownloadClaimed;
+
+        internal Transfer(Guid id, Guid sourceHostId, Guid targetHostId, string purpose, TransferRelay relay)
+        {
+            Id = id;
+            SourceHostId = sourceHostId;
+            TargetHostId = targetHostId;
+            Purpose = purpose;
+            _relay = relay;
+        }
+
+        public Guid Id { get; }
+        public Guid SourceHostId { get; }
+        public Guid TargetHostId { get; }
+        public string Purpose { get; }
+        public string? FailureReason { get; private set; }
+
+        /// <summary>Bytes that went through so far.</summary>
+        public long Bytes => Interlocked.Read(ref _bytes);
+
+        /// <summary>Cancelled when the transfer fails.</summary>
+        public CancellationToken Failed => _failed.Token;
+
+        /// <summary>What the target reads; completes when the source finished, or with the failure.</summary>
+        public ChannelReader<byte[]> Reader => _channel.Reader;
+
+        /// <summary>Adds a chunk from the source; waits while the pipe is full.</summary>
+        public async ValueTask WriteAsync(byte[] chunk, CancellationToken cancellationToken)
+        {
+            if (chunk.Length > MaxChunkBytes)
+            {
+                throw new InvalidOperationException($"A transfer chunk is at most {MaxChunkBytes} bytes.");
+            }
+
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _failed.Token);
+            try
+            {
+                await _channel.Writer.WriteAsync(chunk, linked.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (_failed.IsCancellationRequested)
+            {
+                throw new TransferFailedException(FailureReason ?? "The transfer failed.");
+            }
+            catch (ChannelClosedException)
+            {
+                throw new TransferFailedException(FailureReason ?? "The transfer is closed.");
+            }
+
+            Interlocked.Add(ref _bytes, chunk.Length);
+        }
+
+        /// <summary>The source sent everything.</summary>
+        public void Complete() => _channel.Writer.TryComplete();
+
+        /// <summary>Fails the transfer: both sides stop with <paramref name="reason"/>.</summary>
+        public void Fail(string reason)
+        {
+            if (_channel.Writer.TryComplete(new TransferFailedException(reason)))
+            {
+                FailureReason = reason;
+            }
+
+            FailureReason ??= reason;
+            try
+            {
+                _failed.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+            }
+        }
+
+        /// <summary>Forgets the transfer; a side still attached fails.</summary>
+        public void Dispose()
+        {
+            Fail("The transfer was closed.");
+            _relay.Remove(Id);
+            while (_channel.Reader.TryRead(out _))
+            {
+            }
+        }
+    }
+}
+
+/// <summary>A host-to-host transfer stopped: a side went away, or it was cancelled.</summary>
+public sealed class TransferFailedException(string message) : Exception(message);

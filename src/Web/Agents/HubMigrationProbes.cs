@@ -1,0 +1,14 @@
+using Microsoft.AspNetCore.SignalR;
+using Ringmaster.Core.Contracts;
+using Ringmaster.Core.Services;
+
+namespace Ringmaster.Web.Agents;
+
+/// <summary>Asks agents the pre-flight questions of a migration through the hub (a client result).</summary>
+public sealed class HubMigrationProbes(IHubContext<AgentHub, IAgentClient> hub, AgentConnections connections) : IMigrationProbes
+{
+    public Task<MigrationProbe> ProbeAsync(Guid hostId, MigrationProbeRequest request, CancellationToken cancellationToken) =>
+        connections.ConnectionOf(hostId) is { } connectionId
+            ? hub.Clients.Client(connectionId).ProbeMigration(request, cancellationToken)
+            : throw new AgentUnavailableException("The host's agent is not connected.");
+}
