@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Microsoft.AspNetCore.Components;
 using Microsoft.Extensions.DependencyInjection;
 using Ringmaster.Core.Contracts;
 using Ringmaster.Web.Components.Pages;
@@ -74,21 +73,6 @@ public sealed class ScalingTests : DashboardTestContext
         cut.WaitForAssertion(() => Assert.Contains("must not be below min", cut.Find("[data-test=problems]").TextContent));
         Assert.Equal("api", cut.Find("[data-test=new-name] input, input[data-test=new-name]").GetAttribute("value"));
         Assert.Contains("create api", _scaling.Calls);
-    }
-}
-
-public sealed class ScalingNavTests : DashboardTestContext
-{
-    protected override bool RendersProviders => false;
-
-    public ScalingNavTests() => Services.AddSingleton<IScalingData>(new FakeScalingData());
-
-    [Fact]
-    public void Nav_HasScalingEntry()
-    {
-        var cut = Render<Ringmaster.Web.Components.Layout.MainLayout>(p => p.Add(x => x.Body, (RenderFragment)(_ => { })));
-
-        Assert.Contains(cut.FindAll("a"), a => a.GetAttribute("href") == "/scaling" && a.TextContent.Contains("Scaling", StringComparison.Ordinal));
     }
 }
 
