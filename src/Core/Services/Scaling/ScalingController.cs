@@ -453,6 +453,7 @@ public sealed class ScalingController(
         }
 
         var outcomes = await db.Operations.AsNoTracking().Where(o => finished.Contains(o.Id)).Select(o => new { o.Id, o.State, o.Error }).ToListAsync(cancellationToken).ConfigureAwait(false);
+        string? error = null;
         foreach (var outcome in outcomes.Where(o => o.State is OperationState.Succeeded or OperationState.Failed or OperationState.Cancelled))
         {
             state.Creating.Remove(outcome.Id);
@@ -463,8 +464,14 @@ public sealed class ScalingController(
             }
             else
             {
-                Failed(group, state, realNow, outcome.Error ?? "The create operation did not finish.");
+                error = outcome.Error ?? "The create operation did not finish.";
             }
+        }
+
+        // A batch that fails together (an engine that went away) is one failure for the backoff, not one per member.
+        if (error is not null)
+        {
+            Failed(group, state, realNow, error);
         }
     }
 
