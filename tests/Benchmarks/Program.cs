@@ -11,6 +11,7 @@ public static class Program
     {
         ["containers"] = ContainerBenchmark.RunAsync,
         ["seed-machines"] = SeedMachines.RunAsync,
+        ["scaling"] = ScalingBenchmark.RunAsync,
     };
 
     public static async Task<int> Main(string[] args)

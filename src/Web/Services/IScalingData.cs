@@ -1,0 +1,82 @@
+using Ringmaster.Core.Contracts;
+using Ringmaster.Core.Services;
+using Ringmaster.Core.Services.Scaling;
+
+namespace Ringmaster.Web.Services;
+
+/// <summary>What the dashboard's scaling pages read and change.</summary>
+public interface IScalingData
+{
+    /// <summary>How often an open scaling page takes a new snapshot.</summary>
+    TimeSpan RefreshInterval { get; }
+
+    Task<IReadOnlyList<ScalingGroupView>> GroupsAsync(CancellationToken cancellationToken = default);
+
+    Task<ScalingGroupView?> GroupAsync(string idOrName, CancellationToken cancellationToken = default);
+
+    /// <summary>The group's recent desired, running and CPU figures, oldest first.</summary>
+    IReadOnlyList<ScalingSample> Samples(Guid groupId);
+
+    Task<IReadOnlyList<ScalingPolicyView>> PoliciesAsync(Guid groupId, CancellationToken cancellationToken = default);
+
+    Task<IReadOnlyList<ScalingScriptView>> ScriptsAsync(Guid groupId, CancellationToken cancellationToken = default);
+
+    Task<IReadOnlyList<ScalingScriptVersionView>> VersionsAsync(Guid groupId, Guid scriptId, CancellationToken cancellationToken = default);
+
+    Task<ServiceResult<ScalingGroupView>> CreateAsync(CreateScalingGroupRequest request, CancellationToken cancellationToken = default);
+
+    Task<ServiceResult<ScalingGroupView>> UpdateAsync(Guid groupId, UpdateScalingGroupRequest request, CancellationToken cancellationToken = default);
+
+    Task<ServiceResult<ScalingPolicyView>> AddPolicyAsync(Guid groupId, CreateScalingPolicyRequest request, CancellationToken cancellationToken = default);
+
+    Task<ServiceResult<ScalingScriptView>> SaveScriptAsync(Guid groupId, Guid? scriptId, SaveScalingScriptRequest request, CancellationToken cancellationToken = default);
+
+    Task<ServiceResult<ScalingScriptView>> RollbackAsync(Guid groupId, Guid scriptId, int version, CancellationToken cancellationToken = default);
+
+    Task<ScriptRunView?> DryRunAsync(Guid groupId, string source, CancellationToken cancellationToken = default);
+}
+
+/// <summary>The scaling pages' data, from the same services as the REST API.</summary>
+public sealed class ScalingData(ScalingService scaling, ScalingController controller) : IScalingData
+{
+    public TimeSpan RefreshInterval => TimeSpan.FromSeconds(2);
+
+    public Task<IReadOnlyList<ScalingGroupView>> GroupsAsync(CancellationToken cancellationToken = default) => scaling.ListAsync(cancellationToken);
+
+    public Task<ScalingGroupView?> GroupAsync(string idOrName, CancellationToken cancellationToken = default) => scaling.GetAsync(idOrName, cancellationToken);
+
+    public IReadOnlyList<ScalingSample> Samples(Guid groupId) => controller.Samples(groupId);
+
+    public Task<IReadOnlyList<ScalingPolicyView>> PoliciesAsync(Guid groupId, CancellationToken cancellationToken = default) => scaling.PoliciesAsync(groupId, cancellationToken);
+
+    public Task<IReadOnlyList<ScalingScriptView>> ScriptsAsync(Guid groupId, CancellationToken cancellationToken = default) => scaling.ScriptsAsync(groupId, cancellationToken);
+
+    public async Task<IReadOnlyList<ScalingScriptVersionView>> VersionsAsync(Guid groupId, Guid scriptId, CancellationToken cancellationToken = default) =>
+        await scaling.VersionsAsync(groupId, scriptId.ToString(), cancellationToken) ?? [];
+
+    public async Task<ServiceResult<ScalingGroupView>> CreateAsync(CreateScalingGroupRequest request, CancellationToken cancellationToken = default)
+    {
+        var result = await scaling.CreateAsync(request, MachineActions.User, cancellationToken);
+        controller.Kick();
+        return result;
+    }
+
+    public async Task<ServiceResult<ScalingGroupView>> UpdateAsync(Guid groupId, UpdateScalingGroupRequest request, CancellationToken cancellationToken = default)
+    {
+        var result = await scaling.UpdateAsync(groupId, request, MachineActions.User, cancellationToken);
+        controller.Kick();
+        return result;
+    }
+
+    public Task<ServiceResult<ScalingPolicyView>> AddPolicyAsync(Guid groupId, CreateScalingPolicyRequest request, CancellationToken cancellationToken = default) =>
+        scaling.AddPolicyAsync(groupId, request, cancellationToken);
+
+    public Task<ServiceResult<ScalingScriptView>> SaveScriptAsync(Guid groupId, Guid? scriptId, SaveScalingScriptRequest request, CancellationToken cancellationToken = default) =>
+        scaling.SaveScriptAsync(groupId, scriptId?.ToString(), request, MachineActions.User, cancellationToken);
+
+    public Task<ServiceResult<ScalingScriptView>> RollbackAsync(Guid groupId, Guid scriptId, int version, CancellationToken cancellationToken = default) =>
+        scaling.RollbackAsync(groupId, scriptId.ToString(), version, MachineActions.User, cancellationToken);
+
+    public Task<ScriptRunView?> DryRunAsync(Guid groupId, string source, CancellationToken cancellationToken = default) =>
+        controller.DryRunAsync(groupId, source, cancellationToken);
+}
