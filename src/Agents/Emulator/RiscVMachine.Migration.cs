@@ -70,7 +70,4 @@ public sealed partial class RiscVMachine
 
     /// <summary>Size of the tracked disk blocks.</summary>
     public static int DiskBlockBytes => Devices.DiskBackend.TrackedBlockSize;
-
-    /// <summary>Writes the disk's pending data to its file.</summary>
-    public void FlushDisk() => _disk?.Flush();
 }
