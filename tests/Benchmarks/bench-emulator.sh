@@ -12,6 +12,8 @@
 #   boot to prompt   launch → the first shell prompt on the serial console, default image
 #                    (OpenSBI fw_dynamic + small kernel + busybox initramfs, 1 hart, 256 MiB)
 #   boot to exit     launch → process exit after typing `poweroff` at the prompt
+#   ... (CPU)        the same from the CPU time (user + system) the process used instead of wall
+#                    time: much steadier when other work shares the host's cores
 # The ratio column is ringmaster ÷ qemu (MIPS: higher is better; times: lower is better).
 #
 # QEMU runs with TCG, no -icount. The Ringmaster side runs the project's runner
@@ -58,31 +60,44 @@ gzip -dc "$IMAGES/Image.gz" > "$WORK/Image"   # QEMU's riscv loader takes a raw 
 
 median() { sort -g | awk '{a[NR]=$1} END {if (NR==0) exit 1; if (NR%2) print a[(NR+1)/2]; else printf "%.6f\n", (a[NR/2]+a[NR/2+1])/2}'; }
 now() { date +%s.%N; }
-# time_cmd CMD... : wall seconds of one run, or nothing when the command failed
+# cpu_of FILE : user + system seconds recorded by /usr/bin/time -f '%U %S' in FILE
+cpu_of() { awk 'NF == 2 && $1 ~ /^[0-9.]+$/ {u = $1; s = $2} END {if (u == "") exit 1; printf "%.3f\n", u + s}' "$1"; }
+# time_cmd CMD... : wall seconds of one run, or nothing when the command failed; its CPU seconds go to $WORK/last.cpu
 time_cmd() {
     local t0 t1
     t0=$(now)
-    if timeout "$TIMEOUT" "$@" </dev/null >"$WORK/last.out" 2>&1; then t1=$(now); echo "$t1 - $t0" | bc -l; fi
+    if /usr/bin/time -o "$WORK/time.out" -f '%U %S' timeout "$TIMEOUT" "$@" </dev/null >"$WORK/last.out" 2>&1; then
+        t1=$(now); echo "$t1 - $t0" | bc -l
+        cpu_of "$WORK/time.out" >"$WORK/last.cpu"
+    fi
 }
 
 # Figures end up in these associative arrays, keyed by figure name.
 declare -A QEMU RM
 declare -A RM_NOTE
-FIGURES=("loop MIPS" "loop wall (s)" "boot to prompt (s)" "boot to exit (s)")
+FIGURES=("loop MIPS" "loop MIPS (CPU)" "loop wall (s)" "boot to prompt (s)" "boot to exit (s)" "boot to exit CPU (s)")
 
 # bench_loop ARRAY LOOPCMD... : fills the array; the ELF is appended as the last argument.
 bench_loop() {
     local -n out=$1; local name=$1; shift
-    local i t long=() short=()
+    local i t long=() short=() clong=() cshort=()
     for ((i = 0; i < RUNS; i++)); do
         t=$(time_cmd "$@" "$LOOP") || true
         [ -n "$t" ] || { out[error]="loop run failed: $(tail -n 3 "$WORK/last.out" | tr '\n' ' ')"; return 1; }
         long+=("$t")
+        clong+=("$(cat "$WORK/last.cpu")")
         cp "$WORK/last.out" "$WORK/$name-loop.out"
         t=$(time_cmd "$@" "$LOOP_SHORT") || true
         [ -n "$t" ] || { out[error]="short loop run failed: $(tail -n 3 "$WORK/last.out" | tr '\n' ' ')"; return 1; }
         short+=("$t")
+        cshort+=("$(cat "$WORK/last.cpu")")
     done
+    local cl cs
+    cl=$(printf '%s\n' "${clong[@]}" | median)
+    cs=$(printf '%s\n' "${cshort[@]}" | median)
+    if [ "$(echo "$cl > $cs" | bc -l)" = 1 ]; then
+        out["loop MIPS (CPU)"]=$(echo "($LOOP_INSNS - $LOOP_SHORT_INSNS) / ($cl - $cs) / 1000000" | bc -l | xargs printf '%.0f')
+    fi
     local tl ts
     tl=$(printf '%s\n' "${long[@]}" | median)
     ts=$(printf '%s\n' "${short[@]}" | median)
@@ -93,15 +108,18 @@ bench_loop() {
 # bench_boot ARRAY BOOTCMD... : the command must put the guest console on stdin/stdout.
 bench_boot() {
     local -n out=$1; shift
-    local i j p=() e=()
+    local i j p=() e=() c=()
     for ((i = 0; i < RUNS; i++)); do
-        if ! j=$(python3 "$CONSOLE" --quiet --json --timeout "$TIMEOUT" --log "$WORK/boot.log" -- "$@"); then
+        rm -f "$WORK/boot.time"
+        if ! j=$(python3 "$CONSOLE" --quiet --json --timeout "$TIMEOUT" --log "$WORK/boot.log" -- /usr/bin/time -o "$WORK/boot.time" -f '%U %S' "$@"); then
             out[error]="boot run failed: $(python3 -c 'import json,sys; print(json.loads(sys.argv[1]).get("error",""))' "$j" 2>/dev/null) $(tail -c 300 "$WORK/boot.log" 2>/dev/null | tr '\r\n' '  ')"
             return 1
         fi
         p+=("$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["prompt_seconds"])' "$j")")
         e+=("$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["exit_seconds"])' "$j")")
+        cpu_of "$WORK/boot.time" >/dev/null 2>&1 && c+=("$(cpu_of "$WORK/boot.time")")
     done
+    [ ${#c[@]} -gt 0 ] && out["boot to exit CPU (s)"]=$(printf '%s\n' "${c[@]}" | median | xargs printf '%.3f')
     out["boot to prompt (s)"]=$(printf '%s\n' "${p[@]}" | median | xargs printf '%.3f')
     out["boot to exit (s)"]=$(printf '%s\n' "${e[@]}" | median | xargs printf '%.3f')
 }

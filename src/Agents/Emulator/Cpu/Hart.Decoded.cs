@@ -45,6 +45,7 @@ internal sealed unsafe partial class Hart
             insn = raw;
         }
 
+        op.Insn = insn;
         op.Rd = (byte)((insn >> 7) & 31);
         op.Rs1 = (byte)((insn >> 15) & 31);
         op.Rs2 = (byte)((insn >> 20) & 31);
@@ -182,17 +183,8 @@ internal sealed unsafe partial class Hart
                 RaiseException(Cause.IllegalInstruction, _raw);
                 return;
             default:
-                if (len == 4)
-                {
-                    _raw = op.Raw;
-                    Execute(op.Raw, pc, 4);
-                }
-                else
-                {
-                    _raw = op.Raw & 0xffff;
-                    Execute(_rvc[(int)_raw], pc, 2);
-                }
-
+                _raw = len == 4 ? op.Raw : op.Raw & 0xffff;
+                Execute(op.Insn, pc, (uint)len);
                 return;
         }
 
