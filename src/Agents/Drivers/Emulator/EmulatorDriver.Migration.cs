@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Ringmaster.Agents.Migration;
 using Ringmaster.Core.Contracts;
 using Ringmaster.Emulator;
+using Ringmaster.Emulator.Devices;
 
 namespace Ringmaster.Agents.Drivers.Emulator;
 
@@ -122,7 +123,7 @@ public sealed partial class EmulatorDriver : IMigratableDriver
         var rounds = 0;
         try
         {
-            var diskBytes = new FileInfo(vm.DiskPath).Length;
+            var diskBytes = await DiskLengthAsync(vm, cancellationToken).ConfigureAwait(false);
             await WriteAsync(Frames.Header(new MigrationHeader(vm.Definition, live, diskBytes, manifest, null, live && !wasPaused))).ConfigureAwait(false);
             if (order.SendImage)
             {
@@ -135,7 +136,7 @@ public sealed partial class EmulatorDriver : IMigratableDriver
             progress.Report(10);
             if (!live)
             {
-                bytes += await Frames.SendFileAsync(FrameKind.Disk, vm.DiskPath, null, Frames.DataChunk, output, cancellationToken).ConfigureAwait(false);
+                bytes += await SendDiskAsync(vm, null, Frames.DataChunk, output, cancellationToken).ConfigureAwait(false);
                 await WriteAsync(Frames.Simple(FrameKind.End)).ConfigureAwait(false);
                 handedOff = true;
                 return new MigrationFigures(bytes, 0, 0);
@@ -145,10 +146,11 @@ public sealed partial class EmulatorDriver : IMigratableDriver
 
             // Round 0: from here on writes are tracked; then everything that holds data goes while the guest runs.
             Pause();
+            machine.FlushDisk();
             machine.StartDiskWriteTracking();
             machine.MarkDirtyPages();
             Resume();
-            bytes += await Frames.SendFileAsync(FrameKind.Disk, vm.DiskPath, null, Frames.DataChunk, output, cancellationToken).ConfigureAwait(false);
+            bytes += await SendDiskAsync(vm, null, Frames.DataChunk, output, cancellationToken).ConfigureAwait(false);
             var first = machine.NonZeroPages();
             bytes += await SendPagesAsync(first).ConfigureAwait(false);
             pages += first.Count;
@@ -169,6 +171,7 @@ public sealed partial class EmulatorDriver : IMigratableDriver
                 }
 
                 machine.MarkDirtyPages();
+                machine.FlushDisk();
                 Resume();
                 bytes += await SendDiskBlocksAsync(diskBlocks).ConfigureAwait(false);
                 bytes += await SendPagesAsync(dirty).ConfigureAwait(false);
@@ -221,7 +224,7 @@ public sealed partial class EmulatorDriver : IMigratableDriver
 
         Task<long> SendDiskBlocksAsync(List<long> blocks) => blocks.Count == 0
             ? Task.FromResult(0L)
-            : Frames.SendFileAsync(FrameKind.Disk, vm.DiskPath, blocks, RiscVMachine.DiskBlockBytes, output, cancellationToken);
+            : SendDiskAsync(vm, blocks, RiscVMachine.DiskBlockBytes, output, cancellationToken);
 
         void Pause()
         {
@@ -321,6 +324,20 @@ public sealed partial class EmulatorDriver : IMigratableDriver
 
                         disk = File.OpenHandle(Path.Combine(folder, DiskFile), FileMode.CreateNew, FileAccess.ReadWrite, FileShare.ReadWrite);
                         RandomAccess.SetLength(disk, header.DiskBytes);
+
+                        // The disk is a layer chain at once, as every started VM's is: the received blocks go into
+                        // the raw base through this handle (it follows the file into the layer store) and the
+                        // guest writes to a fresh top layer once it runs here.
+                        await _layersLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+                        try
+                        {
+                            EnsureLayered(new Vm(definition, folder));
+                        }
+                        finally
+                        {
+                            _layersLock.Release();
+                        }
+
                         break;
                     case FrameKind.ImageFile:
                     {
@@ -414,6 +431,7 @@ public sealed partial class EmulatorDriver : IMigratableDriver
         catch (Exception ex)
         {
             disk?.Dispose();
+            DisconnectNetwork(new Vm(definition, folder));
             if (runner is not null)
             {
                 _vms.TryRemove(definition.Id, out _);
@@ -459,9 +477,79 @@ public sealed partial class EmulatorDriver : IMigratableDriver
                 KernelPath = image.Kernel,
                 InitrdPath = image.Initrd,
                 Bootargs = image.Bootargs,
-                DiskPath = Path.Combine(folder, DiskFile),
             };
-            return RiscVMachine.CreateIncoming(config);
+            var incoming = new Vm(definition, folder);
+            return RiscVMachine.CreateIncoming(WithDisk(incoming, config with { Network = ConnectNetwork(incoming) }));
+        }
+    }
+
+    /// <summary>The size of the disk the guest sees.</summary>
+    private async Task<long> DiskLengthAsync(Vm vm, CancellationToken cancellationToken)
+    {
+        await _layersLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return ReadDiskState(vm) is { } state ? LayerLength(state.Layer) : new FileInfo(vm.DiskPath).Length;
+        }
+        finally
+        {
+            _layersLock.Release();
+        }
+    }
+
+    /// <summary>
+    /// Sends the disk as the guest sees it: pieces at <paramref name="offsets"/>, or every piece that
+    /// holds data. A layered disk is read through its chain, opened now so that it sees what the
+    /// machine flushed last.
+    /// </summary>
+    private async Task<long> SendDiskAsync(Vm vm, IEnumerable<long>? offsets, int pieceBytes, ChannelWriter<byte[]> output, CancellationToken cancellationToken)
+    {
+        DiskChain chain;
+        await _layersLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (ReadDiskState(vm) is null)
+            {
+                return await Frames.SendFileAsync(FrameKind.Disk, vm.DiskPath, offsets, pieceBytes, output, cancellationToken).ConfigureAwait(false);
+            }
+
+            chain = OpenChain(vm, includeTop: true);
+        }
+        finally
+        {
+            _layersLock.Release();
+        }
+
+        using (chain)
+        {
+            var length = chain.Length;
+            var pieces = offsets ?? chain.AllocatedBlocks().Select(b => (long)b * CowLayer.BlockSize / pieceBytes * pieceBytes).Distinct();
+            var buffer = new byte[pieceBytes];
+            long bytes = 0;
+            foreach (var offset in pieces)
+            {
+                if (offset >= length)
+                {
+                    continue;
+                }
+
+                var n = (int)Math.Min(pieceBytes, length - offset);
+                for (var at = 0; at < n; at += CowLayer.BlockSize)
+                {
+                    chain.ReadBlock((int)((offset + at) / CowLayer.BlockSize), buffer.AsSpan(at, CowLayer.BlockSize));
+                }
+
+                if (offsets is null && buffer.AsSpan(0, n).IndexOfAnyExcept((byte)0) < 0)
+                {
+                    continue;
+                }
+
+                var frame = Frames.Data(FrameKind.Disk, offset, buffer.AsSpan(0, n));
+                await output.WriteAsync(frame, cancellationToken).ConfigureAwait(false);
+                bytes += frame.Length;
+            }
+
+            return bytes;
         }
     }
 

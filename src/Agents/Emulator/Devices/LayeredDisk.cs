@@ -65,6 +65,7 @@ internal sealed class LayeredDisk : DiskBackend
 
     public override void Write(long position, ReadOnlySpan<byte> data)
     {
+        NoteWrite(position, data.Length);
         Span<byte> blk = stackalloc byte[CowLayer.BlockSize];
         while (data.Length > 0)
         {
