@@ -25,6 +25,7 @@ app.MapMachinesApi();
 app.MapMachinePatchApi();
 app.MapOperationsApi();
 app.MapTemplatesApi();
+app.MapImagesApi();
 app.MapConsoleApi();
 app.MapEventsApi();
 app.MapApiDocs();
