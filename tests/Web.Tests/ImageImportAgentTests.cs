@@ -46,4 +46,31 @@ public sealed class ImageImportAgentTests : IAsyncLifetime
 
         await _api.WaitSucceededAsync(await _api.StartOperationAsync(HttpMethod.Delete, $"/api/v1/machines/{name}"), TimeSpan.FromMinutes(1));
     }
+
+    [Fact]
+    public async Task UploadedVmImage_TemplateThenVm_AgentFetchesItAndTheVmStarts()
+    {
+        var folder = Path.Combine(Core.SourceCheckout.Root!, "images", "default");
+        using var tarball = new MemoryStream();
+        using (var tar = new System.Formats.Tar.TarWriter(tarball, leaveOpen: true))
+        {
+            foreach (var file in new[] { "fw_dynamic.bin", "Image.gz", "initramfs.cpio.gz", "manifest.json" })
+            {
+                await tar.WriteEntryAsync(Path.Combine(folder, file), file);
+            }
+        }
+
+        var suffix = Guid.NewGuid().ToString("N")[..8];
+        var image = "vm-" + suffix;
+        var uploaded = await _api.Http.PostAsync("/api/v1/images", ImageTarballs.Upload(image, "vm", tarball.ToArray(), "default-image.tar"));
+        Assert.Equal(HttpStatusCode.Created, uploaded.StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await _api.Http.PostAsJsonAsync("/api/v1/templates", new { name = image, image, memoryMiB = 128 })).StatusCode);
+
+        var name = "impvm-" + suffix;
+        var machine = await _api.CreateMachineAsync(new { name, template = image }, TimeSpan.FromMinutes(3));
+
+        Assert.Equal("Running", machine.GetProperty("state").GetString());
+        Assert.Equal("vm", machine.GetProperty("kind").GetString());
+        await _api.WaitSucceededAsync(await _api.StartOperationAsync(HttpMethod.Delete, $"/api/v1/machines/{name}"), TimeSpan.FromMinutes(1));
+    }
 }
