@@ -26,6 +26,7 @@ public static class AgentExtensions
         services.AddSingleton<AgentIdentity>();
         services.AddSingleton<GuestDrivers>();
         services.AddSingleton<ConsoleSessions>();
+        services.AddSingleton<ImageFetcher>();
         services.AddSingleton<AgentRuntime>();
         services.AddSingleton(sp => new BackupStore(sp.GetRequiredService<IOptions<AgentOptions>>()));
         services.AddSingleton<Transfers.HostTransfers>();

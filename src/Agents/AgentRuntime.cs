@@ -19,7 +19,7 @@ public interface IAgentUplink
 /// Carries out the server's commands through the drivers: acknowledges at once, runs the work in
 /// the background (one command at a time per guest) and reports the outcome.
 /// </summary>
-public sealed partial class AgentRuntime(GuestDrivers drivers, ConsoleSessions consoles, BackupStore backups, Migration.AgentMigrations migrations, ILogger<AgentRuntime> logger)
+public sealed partial class AgentRuntime(GuestDrivers drivers, ConsoleSessions consoles, BackupStore backups, Migration.AgentMigrations migrations, ILogger<AgentRuntime> logger, ImageFetcher? images = null)
 {
     private readonly ConcurrentDictionary<Guid, SemaphoreSlim> _guestLocks = new();
     private readonly ConcurrentDictionary<Guid, MachineKind> _kinds = new();
@@ -137,7 +137,14 @@ public sealed partial class AgentRuntime(GuestDrivers drivers, ConsoleSessions c
             case AgentCommandKind.Create:
             {
                 var definition = command.Definition!;
-                var guest = await drivers.For(definition.Kind)!.CreateAsync(definition, progress, ct).ConfigureAwait(false);
+                var creator = drivers.For(definition.Kind)!;
+                if (definition.ImageSource is not null)
+                {
+                    definition = await (images ?? throw new GuestException("This agent cannot fetch images from the server."))
+                        .PrepareAsync(definition, creator, progress, ct).ConfigureAwait(false);
+                }
+
+                var guest = await creator.CreateAsync(definition, progress, ct).ConfigureAwait(false);
                 _kinds[guest.Id] = guest.Kind;
                 return new CommandResult(command.CommandId, true, guest, null);
             }

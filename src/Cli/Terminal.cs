@@ -27,7 +27,13 @@ internal sealed partial class SystemTerminal : ITerminal
     private const int StdinFd = 0;
     private const int TcsaNow = 0;
 
-    public Stream Input { get; } = Console.OpenStandardInput();
+    /// <summary>
+    /// Standard input read with read(2) directly: .NET's own console stream edits lines (and echoes)
+    /// when input is a terminal, which a raw console must not do.
+    /// </summary>
+    public Stream Input { get; } = OperatingSystem.IsWindows()
+        ? Console.OpenStandardInput()
+        : new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(StdinFd, ownsHandle: false), FileAccess.Read, bufferSize: 0);
 
     public Stream Output { get; } = Console.OpenStandardOutput();
 

@@ -69,6 +69,9 @@ public static class CoreExtensions
         builder.Services.AddSingleton<ProjectQuotas>();
         builder.Services.TryAddSingleton<IAccessScope>(UnrestrictedScope.Instance);
         builder.Services.AddSingleton<MachineUpdateService>();
+        builder.Services.AddOptions<ImageOptions>().BindConfiguration(RingmasterOptions.Section)
+            .Validate(o => o.MaxImageMiB > 0, "Ringmaster:MaxImageMiB must be positive.").ValidateOnStart();
+        builder.Services.AddSingleton<ImageService>();
         builder.Services.AddSingleton<OperationService>();
         builder.Services.AddSingleton(TimeProvider.System);
 

@@ -35,6 +35,7 @@ app.MapTemplatesApi();
 app.MapSnapshotsApi();
 app.MapBackupsApi();
 app.MapSchedulesApi();
+app.MapImagesApi();
 app.MapConsoleApi();
 app.MapEventsApi();
 app.MapAccessApis();

@@ -42,23 +42,27 @@ auth="Authorization: Bearer $token"
 got=$(curl -fs -H "$auth" "$base/api/v1/machines?limit=100" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["items"]))')
 [[ "$got" == 100 ]] || { echo "the list answered $got machines, not 100" >&2; exit 1; }
 
-run() { # name path -> "rps p50_ms p99_ms"
-  local out
+cpu_ticks() { awk '{print $14+$15}' "/proc/$web_pid/stat"; }
+
+run() { # name path -> "rps p50_ms p99_ms cpu_ms_per_request"
+  local out before after
   wrk -t2 -c"$connections" -d2s -H "$auth" "$base$2" >/dev/null           # warm-up (JIT, caches)
+  before=$(cpu_ticks)
   out=$(wrk -t2 -c"$connections" -d"${seconds}s" --latency -H "$auth" "$base$2")
+  after=$(cpu_ticks)
   if grep -q "Non-2xx" <<<"$out"; then echo "$out" >&2; echo "$1: non-2xx answers" >&2; exit 1; fi
-  awk -v name="$1" '
+  awk -v name="$1" -v ticks="$((after - before))" -v hz="$(getconf CLK_TCK)" '
     function ms(v) { if (v ~ /us$/) return v/1000; if (v ~ /ms$/) return v+0; if (v ~ /s$/) return v*1000; return v }
-    $1=="50%" { p50=ms($2) } $1=="99%" { p99=ms($2) } $1=="Requests/sec:" { rps=$2 }
-    END { printf "%s %.1f %.2f %.2f\n", name, rps, p50, p99 }' <<<"$out"
+    $1=="50%" { p50=ms($2) } $1=="99%" { p99=ms($2) } $1=="Requests/sec:" { rps=$2 } / requests in / { n=$1 }
+    END { printf "%s %.1f %.2f %.2f %.3f\n", name, rps, p50, p99, ticks * 1000 / hz / n }' <<<"$out"
 }
 
 list=$(run list "/api/v1/machines?limit=100")
 health=$(run healthz "/healthz")
-echo "$count machines, wrk ${seconds}s x $connections connections, 2 threads, loopback, $(nproc) cores"
-printf '%-40s %10s %10s %10s\n' endpoint 'req/s' 'p50 ms' 'p99 ms'
-read -r _ lr l50 l99 <<<"$list"
-read -r _ hr h50 h99 <<<"$health"
-printf '%-40s %10s %10s %10s\n' "GET /api/v1/machines?limit=100" "$lr" "$l50" "$l99"
-printf '%-40s %10s %10s %10s\n' "GET /healthz" "$hr" "$h50" "$h99"
-python3 -c "print(f'list/healthz throughput ratio: {$lr/$hr:.3f}  (p50 x{$l50/max($h50,0.001):.1f})')"
+echo "$count machines, wrk ${seconds}s x $connections connections, 2 threads, loopback, $(nproc) cores, load average $(cut -d' ' -f1 /proc/loadavg)"
+printf '%-40s %10s %10s %10s %14s\n' endpoint 'req/s' 'p50 ms' 'p99 ms' 'server CPU ms'
+read -r _ lr l50 l99 lc <<<"$list"
+read -r _ hr h50 h99 hc <<<"$health"
+printf '%-40s %10s %10s %10s %14s\n' "GET /api/v1/machines?limit=100" "$lr" "$l50" "$l99" "$lc"
+printf '%-40s %10s %10s %10s %14s\n' "GET /healthz" "$hr" "$h50" "$h99" "$hc"
+python3 -c "print(f'list/healthz throughput ratio: {$lr/$hr:.3f}  (p50 x{$l50/max($h50,0.001):.1f}); server CPU per request: list {$lc} ms = {$lc/max($hc,0.0001):.0f}x healthz')"

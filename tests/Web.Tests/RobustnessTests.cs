@@ -106,6 +106,55 @@ public sealed class RobustnessTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task HostileInput_PatchMachineAndImagesAndTemplates_ClientErrorAndNothingChanges()
+    {
+        var before = await InventoryAsync() + await _client.GetStringAsync("/api/v1/images") + await _client.GetStringAsync("/api/v1/templates");
+        foreach (var id in s_hostileIds)
+        {
+            foreach (var body in s_hostileBodies)
+            {
+                using var patch = new HttpRequestMessage(HttpMethod.Patch, $"/api/v1/machines/{id}") { Content = new StringContent(body, Encoding.UTF8, "application/merge-patch+json") };
+                patch.Headers.TryAddWithoutValidation("If-Match", "*");
+                await AssertClientErrorAsync(await _client.SendAsync(patch), $"PATCH machine with {body}");
+            }
+
+            await AssertClientErrorAsync(await _client.GetAsync($"/api/v1/images/{id}"), "GET image");
+            await AssertClientErrorAsync(await _client.GetAsync($"/api/v1/images/{id}/content"), "GET image content");
+        }
+
+        foreach (var body in s_hostileBodies)
+        {
+            await AssertClientErrorAsync(await _client.PostAsync("/api/v1/images", new StringContent(body, Encoding.UTF8, "application/json")), $"POST image {body}");
+            await AssertClientErrorAsync(await _client.PostAsync("/api/v1/templates", new StringContent(body, Encoding.UTF8, "application/json")), $"POST template {body}");
+        }
+
+        foreach (var (name, kind, path) in new[]
+        {
+            ("../../etc", "container", "x.tar"), ("ok", "container", "../../../etc/passwd"), ("ok", "container", "/etc/shadow"),
+            ("ok", "mainframe", "x.tar"), ("\u202eevil", "vm", "x.tar"), (new string('a', 5000), "vm", "x.tar"), ("ok", "vm", "%2e%2e/%2e%2e/x"),
+        })
+        {
+            var json = $"{{\"name\": \"{name}\", \"kind\": \"{kind}\", \"path\": \"{path}\"}}";
+            await AssertClientErrorAsync(await _client.PostAsync("/api/v1/images", new StringContent(json, Encoding.UTF8, "application/json")), $"import {json[..Math.Min(json.Length, 80)]}");
+        }
+
+        foreach (var fileName in new[] { "../../x.tar", "/etc/passwd", "a/b.tar", "..", "evil\u202e.tar" })
+        {
+            using var form = new MultipartFormDataContent
+            {
+                { new StringContent("fine"), "name" },
+                { new StringContent("container"), "kind" },
+                { new ByteArrayContent(Encoding.UTF8.GetBytes("not a tarball")), "file", fileName },
+            };
+            await AssertClientErrorAsync(await _client.PostAsync("/api/v1/images", form), $"upload named {fileName}");
+        }
+
+        var wrongType = await _client.PostAsync("/api/v1/images", new StringContent("name=a", Encoding.UTF8, "application/x-www-form-urlencoded"));
+        await AssertClientErrorAsync(wrongType, "form-urlencoded image");
+        Assert.Equal(before, await InventoryAsync() + await _client.GetStringAsync("/api/v1/images") + await _client.GetStringAsync("/api/v1/templates"));
+    }
+
+    [Fact]
     public async Task UnknownOperation_Cancel_NotFound()
     {
         var response = await _client.PostAsync($"/api/v1/operations/{Guid.NewGuid()}/cancel", null);

@@ -48,6 +48,7 @@ public sealed record MachineSpec(int Vcpus, int MemoryMiB, IReadOnlyList<DiskSpe
 /// <param name="Command">For containers: the command to run (empty: the image's own).</param>
 /// <param name="Spec">The core four.</param>
 /// <param name="Labels">Free labels, kept on the guest too.</param>
+/// <param name="ImageSource">For an image imported into the server: where the agent fetches it when it lacks it.</param>
 public sealed record GuestDefinition(
     Guid Id,
     string Name,
@@ -55,7 +56,8 @@ public sealed record GuestDefinition(
     string Image,
     IReadOnlyList<string> Command,
     MachineSpec Spec,
-    IReadOnlyDictionary<string, string> Labels);
+    IReadOnlyDictionary<string, string> Labels,
+    ImageSource? ImageSource = null);
 
 /// <summary>What an agent reports about one guest it runs.</summary>
 public sealed record GuestInfo(

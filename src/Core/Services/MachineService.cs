@@ -149,7 +149,8 @@ public sealed class MachineService(
 
         var view = machine.ToView(host.Name);
         feed.Publish(new MachineChanged(view));
-        var definition = new GuestDefinition(machine.Id, machine.Name, machine.Kind, machine.Image, machine.Command, spec, machine.Labels);
+        var definition = new GuestDefinition(machine.Id, machine.Name, machine.Kind, machine.Image, machine.Command, spec, machine.Labels,
+            await ImageService.SourceForAsync(db, machine.Image, cancellationToken).ConfigureAwait(false));
         operations.Run(operation, context => CreateWorkAsync(context, definition, host.Id, host.Name, start));
         return ServiceResult<OperationAccepted>.Ok(new OperationAccepted(operation.ToView(), view));
     }

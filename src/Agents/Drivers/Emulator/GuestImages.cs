@@ -26,6 +26,11 @@ public sealed class GuestImages(EmulatorDriverOptions options)
             yield return env;
         }
 
+        if (options.VmsPath is { Length: > 0 })
+        {
+            yield return ImportedPath(options);
+        }
+
         yield return Path.Combine(AppContext.BaseDirectory, "images");
         if (Core.SourceCheckout.Root is { } root)
         {
@@ -33,6 +38,10 @@ public sealed class GuestImages(EmulatorDriverOptions options)
             yield return Path.Combine(root, ".state", "images");
         }
     }
+
+    /// <summary>Where the agent keeps images it fetched from the server (beside its VMs' folder).</summary>
+    public static string ImportedPath(EmulatorDriverOptions options) =>
+        Path.Combine(Path.GetDirectoryName(Path.GetFullPath(options.VmsPath ?? "vms"))!, "imported-images");
 
     /// <summary>The image, or a <see cref="GuestException"/> that says how to get it.</summary>
     public GuestImage Find(string name)

@@ -1,0 +1,388 @@
+using System.Formats.Tar;
+using System.IO.Compression;
+using System.Security.Cryptography;
+using System.Text.RegularExpressions;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Ringmaster.Core.Contracts;
+using Ringmaster.Core.Domain;
+using Ringmaster.Core.Store;
+
+namespace Ringmaster.Core.Services;
+
+/// <summary>Image import settings (section <c>Ringmaster</c>).</summary>
+public sealed record ImageOptions
+{
+    /// <summary>The only folder <c>POST /api/v1/images {"path"}</c> may import from; default <c>&lt;data&gt;/import</c>.</summary>
+    public string? ImportRoot { get; init; }
+
+    /// <summary>The largest image accepted, in MiB (413 above it).</summary>
+    public long MaxImageMiB { get; init; } = 4096;
+}
+
+/// <summary>An upload is larger than <see cref="ImageOptions.MaxImageMiB"/>.</summary>
+public sealed class ImageTooLargeException(long limitBytes) : Exception($"An image is at most {limitBytes / (1024 * 1024)} MiB.")
+{
+    public long LimitBytes { get; } = limitBytes;
+}
+
+/// <summary>An uploaded file written to the server's staging folder, with its checksum.</summary>
+public sealed record StagedImage(string TempPath, string Sha256, long SizeBytes, string? FileName);
+
+/// <summary>
+/// Imports images into the server's data folder (<c>images/</c>) with their SHA-256 and size:
+/// container images as root filesystem tarballs (.tar or .tar.gz), VM images as a tarball of the
+/// emulator's image folder (firmware <c>fw_dynamic.bin</c>, a kernel <c>Image</c>/<c>Image.gz</c>/<c>vmlinuz</c>,
+/// optionally <c>initramfs.cpio.gz</c> and <c>manifest.json</c>). Names, upload file names and
+/// import paths are checked strictly: nothing is read or written outside the folders meant for it.
+/// </summary>
+public sealed partial class ImageService(
+    IDbContextFactory<RingmasterDbContext> dbFactory,
+    IOptions<RingmasterOptions> ringmaster,
+    IOptions<ImageOptions> options,
+    ILogger<ImageService> logger)
+{
+    public const string NameRule = "1–64 characters of lowercase letters, digits, '.', '_' and '-', starting and ending with a letter or digit";
+
+    private static readonly string[] s_kernels = ["Image.gz", "Image", "vmlinuz"];
+    private static readonly HashSet<string> s_vmFiles = ["fw_dynamic.bin", "Image.gz", "Image", "vmlinuz", "initramfs.cpio.gz", "manifest.json"];
+
+    [GeneratedRegex("^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$", RegexOptions.CultureInvariant)]
+    private static partial Regex NamePattern();
+
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._ -]{0,127}$", RegexOptions.CultureInvariant)]
+    private static partial Regex FileNamePattern();
+
+    public static bool IsValidName(string? name) => name is not null && NamePattern().IsMatch(name) && !name.Contains("..", StringComparison.Ordinal);
+
+    public long MaxBytes => options.Value.MaxImageMiB * 1024 * 1024;
+
+    public string ImagesPath => Path.Combine(ringmaster.Value.DataPath, "images");
+
+    public string ImportRoot => Path.GetFullPath(string.IsNullOrWhiteSpace(options.Value.ImportRoot)
+        ? Path.Combine(ringmaster.Value.DataPath, "import")
+        : RingmasterOptions.Resolve(options.Value.ImportRoot));
+
+    public static MachineKind? ParseKind(string? kind) => kind?.Trim().ToLowerInvariant() switch
+    {
+        "container" => MachineKind.Container,
+        "vm" => MachineKind.Vm,
+        _ => null,
+    };
+
+    /// <summary>Checks name and kind before any byte is read; the errors by field, empty when fine.</summary>
+    public static Dictionary<string, string[]> Validate(string? name, string? kind)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (string.IsNullOrWhiteSpace(name))
+        {
+            errors["name"] = ["A name is required."];
+        }
+        else if (!IsValidName(name))
+        {
+            errors["name"] = [$"The name must be {NameRule}."];
+        }
+
+        if (string.IsNullOrWhiteSpace(kind))
+        {
+            errors["kind"] = ["A kind is required: container or vm."];
+        }
+        else if (ParseKind(kind) is null)
+        {
+            errors["kind"] = ["Unknown kind; it is container or vm."];
+        }
+
+        return errors;
+    }
+
+    /// <summary>An upload's file name, checked: a plain name, no folders, no traversal, no control characters.</summary>
+    public static bool IsValidFileName(string? fileName) =>
+        fileName is not null && FileNamePattern().IsMatch(fileName) && !fileName.Contains("..", StringComparison.Ordinal);
+
+    /// <summary>Writes <paramref name="content"/> to the staging folder, hashing it; throws <see cref="ImageTooLargeException"/> past the limit.</summary>
+    public async Task<StagedImage> StageAsync(Stream content, string? fileName, CancellationToken cancellationToken)
+    {
+        var staging = Path.Combine(ImagesPath, ".staging");
+        Directory.CreateDirectory(staging);
+        var temp = Path.Combine(staging, Guid.NewGuid().ToString("N"));
+        try
+        {
+            using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            long size = 0;
+            await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, useAsync: true))
+            {
+                var buffer = new byte[81920];
+                int read;
+                while ((read = await content.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+                {
+                    size += read;
+                    if (size > MaxBytes)
+                    {
+                        throw new ImageTooLargeException(MaxBytes);
+                    }
+
+                    sha.AppendData(buffer, 0, read);
+                    await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            return new StagedImage(temp, Convert.ToHexStringLower(sha.GetHashAndReset()), size, fileName);
+        }
+        catch
+        {
+            TryDelete(temp);
+            throw;
+        }
+    }
+
+    /// <summary>Checks a staged file's format for its kind and keeps it under <paramref name="name"/>; the staged file is gone afterwards either way.</summary>
+    public async Task<ServiceResult<ImageView>> CommitAsync(string? name, string? kind, StagedImage staged, string source, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var errors = Validate(name, kind);
+            if (staged.FileName is not null && !IsValidFileName(staged.FileName))
+            {
+                errors["file"] = ["The file name must be a plain name (letters, digits, '.', '_', '-', space), without folders."];
+            }
+
+            if (errors.Count > 0)
+            {
+                return ServiceResult<ImageView>.Invalid(errors);
+            }
+
+            if (staged.SizeBytes == 0)
+            {
+                return ServiceResult<ImageView>.Invalid("file", "The file is empty.");
+            }
+
+            var machineKind = ParseKind(kind)!.Value;
+            var formatError = await CheckFormatAsync(staged.TempPath, machineKind, cancellationToken).ConfigureAwait(false);
+            if (formatError is not null)
+            {
+                return ServiceResult<ImageView>.Invalid("file", formatError);
+            }
+
+            await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+            if (await db.Images.AnyAsync(i => i.Name == name, cancellationToken).ConfigureAwait(false)
+                || await db.Templates.AnyAsync(t => t.Image == name, cancellationToken).ConfigureAwait(false))
+            {
+                return ServiceResult<ImageView>.Conflict($"An image named '{name}' already exists.");
+            }
+
+            var target = PathOf(name!);
+            File.Move(staged.TempPath, target, overwrite: true);
+            var image = new ImageEntity
+            {
+                Name = name!,
+                Kind = machineKind,
+                Source = source.Length > 1024 ? source[..1024] : source,
+                Sha256 = staged.Sha256,
+                SizeBytes = staged.SizeBytes,
+                CreatedAt = DateTime.UtcNow,
+            };
+            db.Images.Add(image);
+            try
+            {
+                await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (DbUpdateException)
+            {
+                return ServiceResult<ImageView>.Conflict($"An image named '{name}' already exists.");
+            }
+
+            logger.LogInformation("Imported {Kind} image {Name} ({Size} bytes, sha256 {Sha})", machineKind, name, staged.SizeBytes, staged.Sha256);
+            return ServiceResult<ImageView>.Ok(ToView(image));
+        }
+        finally
+        {
+            TryDelete(staged.TempPath);
+        }
+    }
+
+    /// <summary>Imports a file under the import folder; anything outside it (by .., links or absolute paths) is refused.</summary>
+    public async Task<ServiceResult<ImageView>> ImportFromPathAsync(ImportImageRequest request, CancellationToken cancellationToken)
+    {
+        var errors = Validate(request.Name, request.Kind);
+        var root = ImportRoot;
+        string? full = null;
+        if (string.IsNullOrWhiteSpace(request.Path))
+        {
+            errors["path"] = ["A path is required (a file under the server's import folder)."];
+        }
+        else if (request.Path.Length > 1024 || request.Path.Contains('\0') || request.Path.Split('/', '\\').Contains(".."))
+        {
+            errors["path"] = ["The path must name a file under the server's import folder, without '..'."];
+        }
+        else
+        {
+            full = Path.GetFullPath(Path.IsPathRooted(request.Path) ? request.Path : Path.Combine(root, request.Path));
+            var resolved = ResolveLinks(full);
+            if (resolved is null || !IsUnder(resolved, ResolveLinks(root) ?? root) || !IsUnder(full, root))
+            {
+                errors["path"] = ["The path must name a file under the server's import folder."];
+            }
+            else if (!File.Exists(resolved))
+            {
+                errors["path"] = ["No such file in the server's import folder."];
+            }
+            else
+            {
+                full = resolved;
+            }
+        }
+
+        if (errors.Count > 0)
+        {
+            return ServiceResult<ImageView>.Invalid(errors);
+        }
+
+        StagedImage staged;
+        await using (var file = new FileStream(full!, FileMode.Open, FileAccess.Read, FileShare.Read, 81920, useAsync: true))
+        {
+            staged = await StageAsync(file, null, cancellationToken).ConfigureAwait(false);
+        }
+
+        return await CommitAsync(request.Name, request.Kind, staged, "path:" + Path.GetRelativePath(root, full!), cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<IReadOnlyList<ImageView>> ListAsync(CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        var images = await db.Images.AsNoTracking().OrderBy(i => i.Name).ToListAsync(cancellationToken).ConfigureAwait(false);
+        return [.. images.Select(ToView)];
+    }
+
+    public async Task<ImageView?> FindAsync(string name, CancellationToken cancellationToken)
+    {
+        if (!IsValidName(name))
+        {
+            return null;
+        }
+
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        var image = await db.Images.AsNoTracking().FirstOrDefaultAsync(i => i.Name == name, cancellationToken).ConfigureAwait(false);
+        return image is null ? null : ToView(image);
+    }
+
+    /// <summary>Where an agent fetches an imported image, or null when <paramref name="image"/> is not one.</summary>
+    public static async Task<ImageSource?> SourceForAsync(RingmasterDbContext db, string image, CancellationToken cancellationToken)
+    {
+        if (!IsValidName(image))
+        {
+            return null;
+        }
+
+        var entity = await db.Images.AsNoTracking().FirstOrDefaultAsync(i => i.Name == image, cancellationToken).ConfigureAwait(false);
+        return entity?.Sha256 is { } sha ? new ImageSource(entity.Name, sha, entity.SizeBytes, $"/api/v1/images/{entity.Name}/content") : null;
+    }
+
+    /// <summary>The stored file of an image (null when the name is not valid).</summary>
+    public string? ContentPath(string name) => IsValidName(name) ? PathOf(name) : null;
+
+    private string PathOf(string name)
+    {
+        Directory.CreateDirectory(ImagesPath);
+        return Path.Combine(ImagesPath, name + ".image");
+    }
+
+    private static ImageView ToView(ImageEntity i) => new(i.Name, i.Kind, i.Source, i.Sha256, i.SizeBytes, Views.Utc(i.CreatedAt));
+
+    /// <summary>A tarball (plain or gzip) with safe entry names; for VMs, the files of an emulator image at its top level.</summary>
+    private static async Task<string?> CheckFormatAsync(string path, MachineKind kind, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var file = File.OpenRead(path);
+            var magic = new byte[2];
+            var gzip = await file.ReadAsync(magic, cancellationToken).ConfigureAwait(false) == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
+            file.Position = 0;
+            await using Stream data = gzip ? new GZipStream(file, CompressionMode.Decompress) : file;
+            await using var tar = new TarReader(data);
+            var entries = 0;
+            var files = new HashSet<string>(StringComparer.Ordinal);
+            while (await tar.GetNextEntryAsync(copyData: false, cancellationToken).ConfigureAwait(false) is { } entry)
+            {
+                entries++;
+                var entryName = entry.Name.StartsWith("./", StringComparison.Ordinal) ? entry.Name[2..] : entry.Name;
+                if (entryName.StartsWith('/') || entryName.Split('/').Contains(".."))
+                {
+                    return $"The tarball has an entry outside its root ('{Clip(entry.Name)}').";
+                }
+
+                if (kind == MachineKind.Vm && entryName.Length > 0 && entryName != ".")
+                {
+                    if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile) || !s_vmFiles.Contains(entryName))
+                    {
+                        return $"A VM image holds only {string.Join(", ", s_vmFiles)} at its top level; '{Clip(entry.Name)}' is not one of them.";
+                    }
+
+                    files.Add(entryName);
+                }
+            }
+
+            if (entries == 0)
+            {
+                return "The tarball is empty.";
+            }
+
+            if (kind == MachineKind.Vm && (!files.Contains("fw_dynamic.bin") || !s_kernels.Any(files.Contains)))
+            {
+                return "A VM image needs fw_dynamic.bin and a kernel (Image.gz, Image or vmlinuz).";
+            }
+
+            return null;
+        }
+        catch (Exception e) when (e is InvalidDataException or FormatException or EndOfStreamException or ArgumentException)
+        {
+            return kind == MachineKind.Container
+                ? "A container image is a root filesystem tarball (.tar or .tar.gz); this file is not one."
+                : "A VM image is a tarball (.tar or .tar.gz) of the emulator's image files; this file is not one.";
+        }
+    }
+
+    private static string? ResolveLinks(string path)
+    {
+        try
+        {
+            var full = Path.GetFullPath(path);
+            var parts = full.Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries);
+            var current = Path.GetPathRoot(full)!;
+            foreach (var part in parts)
+            {
+                current = Path.Combine(current, part);
+                var info = new FileInfo(current);
+                if (info.LinkTarget is not null)
+                {
+                    current = info.ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? current;
+                }
+            }
+
+            return current;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    private static bool IsUnder(string path, string root)
+    {
+        var prefix = root.EndsWith(Path.DirectorySeparatorChar) ? root : root + Path.DirectorySeparatorChar;
+        return path.StartsWith(prefix, StringComparison.Ordinal);
+    }
+
+    private static string Clip(string value) => value.Length <= 64 ? value : value[..64] + "…";
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}

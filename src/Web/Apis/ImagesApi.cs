@@ -1,0 +1,241 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Http.Metadata;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Net.Http.Headers;
+using Ringmaster.Core.Contracts;
+using Ringmaster.Core.Services;
+using Ringmaster.Web.Agents;
+
+namespace Ringmaster.Web.Apis;
+
+/// <summary>
+/// Images: <c>GET /api/v1/images</c>, <c>GET /api/v1/images/{name}</c>, and <c>POST /api/v1/images</c>
+/// as a multipart upload (<c>name</c>, <c>kind</c>, <c>file</c>) or JSON <c>{"name", "kind", "path"}</c>
+/// for a file under the server's import folder. Agents fetch an image's bytes from
+/// <c>GET /api/v1/images/{name}/content</c> with their join token.
+/// </summary>
+public static class ImagesApi
+{
+    private const int MaxFieldBytes = 1024;
+
+    public static IEndpointRouteBuilder MapImagesApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/v1/images").WithTags("Images");
+        api.MapGet("/", ListImages);
+        api.MapGet("/{name}", GetImage);
+        api.MapPost("/", ImportImage)
+            .WithMetadata(new AcceptsMetadata(["multipart/form-data", "application/json"], typeof(ImportImageRequest)))
+            .DisableAntiforgery()
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+        api.MapGet("/{name}/content", GetContent)
+            .RequireAuthorization(new AuthorizeAttribute { AuthenticationSchemes = JoinTokenAuthentication.SchemeName });
+        return app;
+    }
+
+    public static async Task<Ok<Page<ImageView>>> ListImages(ImageService images, CancellationToken cancellationToken) =>
+        TypedResults.Ok(new Page<ImageView>(await images.ListAsync(cancellationToken), null));
+
+    public static async Task<Results<Ok<ImageView>, ProblemHttpResult>> GetImage(ImageService images, string name, CancellationToken cancellationToken) =>
+        await images.FindAsync(name, cancellationToken) is { } image
+            ? TypedResults.Ok(image)
+            : ApiResults.Problem(ResultKind.NotFound, "No such image.");
+
+    /// <summary>The image's bytes, for agents that lack it (checked by them against its SHA-256).</summary>
+    public static async Task<Results<PhysicalFileHttpResult, ProblemHttpResult>> GetContent(ImageService images, string name, CancellationToken cancellationToken)
+    {
+        var image = await images.FindAsync(name, cancellationToken);
+        var path = images.ContentPath(name);
+        if (image is null || path is null || !File.Exists(path))
+        {
+            return ApiResults.Problem(ResultKind.NotFound, "No such image.");
+        }
+
+        return TypedResults.PhysicalFile(path, "application/octet-stream", entityTag: new EntityTagHeaderValue($"\"{image.Sha256}\""));
+    }
+
+    public static async Task<Results<Created<ImageView>, ValidationProblem, ProblemHttpResult>> ImportImage(HttpContext http, ImageService images, CancellationToken cancellationToken)
+    {
+        var limit = images.MaxBytes + (1024 * 1024);
+        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
+        {
+            size.MaxRequestBodySize = limit;
+        }
+
+        if (http.Request.ContentLength > limit)
+        {
+            return TooLarge(images);
+        }
+
+        if (!MediaTypeHeaderValue.TryParse(http.Request.ContentType, out var media))
+        {
+            return Unsupported();
+        }
+
+        try
+        {
+            ServiceResult<ImageView> result;
+            if (media.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase))
+            {
+                ImportImageRequest? request;
+                try
+                {
+                    request = await JsonSerializer.DeserializeAsync<ImportImageRequest>(http.Request.Body, JsonSerializerOptions.Web, cancellationToken);
+                }
+                catch (JsonException e)
+                {
+                    return TypedResults.Problem($"The body is not valid JSON for this request: {e.Message.Split(" Path:")[0]}", statusCode: StatusCodes.Status400BadRequest, title: "The request could not be read.");
+                }
+
+                if (request is null)
+                {
+                    return ApiResults.Invalid("body", "The body must be a JSON object {\"name\", \"kind\", \"path\"}.");
+                }
+
+                result = await images.ImportFromPathAsync(request, cancellationToken);
+            }
+            else if (media.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase))
+            {
+                result = await ReadUploadAsync(http, media, images, limit, cancellationToken);
+            }
+            else
+            {
+                return Unsupported();
+            }
+
+            return result.Kind switch
+            {
+                ResultKind.Ok => TypedResults.Created($"/api/v1/images/{result.Value!.Name}", result.Value),
+                ResultKind.Invalid => TypedResults.ValidationProblem(result.Errors!, title: "The request is not valid."),
+                _ => ApiResults.Problem(result.Kind, result.Message),
+            };
+        }
+        catch (ImageTooLargeException)
+        {
+            return TooLarge(images);
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return TooLarge(images);
+        }
+        catch (InvalidDataException e)
+        {
+            return e.Message.Contains("length limit", StringComparison.OrdinalIgnoreCase)
+                ? TooLarge(images)
+                : TypedResults.Problem($"The multipart body could not be read: {e.Message}", statusCode: StatusCodes.Status400BadRequest, title: "The request could not be read.");
+        }
+    }
+
+    private static async Task<ServiceResult<ImageView>> ReadUploadAsync(HttpContext http, MediaTypeHeaderValue media, ImageService images, long limit, CancellationToken cancellationToken)
+    {
+        var boundary = HeaderUtilities.RemoveQuotes(media.Boundary).Value;
+        if (string.IsNullOrWhiteSpace(boundary) || boundary.Length > 200)
+        {
+            return ServiceResult<ImageView>.Invalid("body", "A multipart body needs a boundary.");
+        }
+
+        var reader = new MultipartReader(boundary, http.Request.Body) { BodyLengthLimit = limit, HeadersLengthLimit = 16 * 1024 };
+        string? name = null, kind = null;
+        StagedImage? staged = null;
+        try
+        {
+            while (await reader.ReadNextSectionAsync(cancellationToken) is { } section)
+            {
+                if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition) || !disposition.DispositionType.Equals("form-data", StringComparison.OrdinalIgnoreCase))
+                {
+                    continue;
+                }
+
+                var field = HeaderUtilities.RemoveQuotes(disposition.Name).Value;
+                if (disposition.IsFileDisposition())
+                {
+                    if (staged is not null)
+                    {
+                        return ServiceResult<ImageView>.Invalid("file", "Send one file.");
+                    }
+
+                    var fileName = disposition.FileNameStar.HasValue ? disposition.FileNameStar.Value : HeaderUtilities.RemoveQuotes(disposition.FileName).Value;
+                    if (!ImageService.IsValidFileName(fileName))
+                    {
+                        return ServiceResult<ImageView>.Invalid("file", "The file name must be a plain name (letters, digits, '.', '_', '-', space), without folders.");
+                    }
+
+                    var early = ImageService.Validate(name ?? "x", kind ?? "container");
+                    if (name is not null && kind is not null && early.Count > 0)
+                    {
+                        return ServiceResult<ImageView>.Invalid(early);
+                    }
+
+                    staged = await images.StageAsync(section.Body, fileName, cancellationToken);
+                }
+                else if (field is "name" or "kind")
+                {
+                    var value = await ReadFieldAsync(section.Body, cancellationToken);
+                    if (value is null)
+                    {
+                        return ServiceResult<ImageView>.Invalid(field, "This field is too long.");
+                    }
+
+                    if (field == "name")
+                    {
+                        name = value;
+                    }
+                    else
+                    {
+                        kind = value;
+                    }
+                }
+            }
+
+            if (staged is null)
+            {
+                var errors = ImageService.Validate(name, kind);
+                errors["file"] = ["A file is required (a form field named file)."];
+                return ServiceResult<ImageView>.Invalid(errors);
+            }
+
+            var result = await images.CommitAsync(name, kind, staged, "upload:" + staged.FileName, cancellationToken);
+            staged = null;
+            return result;
+        }
+        finally
+        {
+            if (staged is not null)
+            {
+                try
+                {
+                    File.Delete(staged.TempPath);
+                }
+                catch (IOException)
+                {
+                }
+            }
+        }
+    }
+
+    private static async Task<string?> ReadFieldAsync(Stream body, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[MaxFieldBytes + 1];
+        var total = 0;
+        int read;
+        while ((read = await body.ReadAsync(buffer.AsMemory(total), cancellationToken)) > 0)
+        {
+            total += read;
+            if (total > MaxFieldBytes)
+            {
+                return null;
+            }
+        }
+
+        return System.Text.Encoding.UTF8.GetString(buffer, 0, total).Trim();
+    }
+
+    private static ProblemHttpResult TooLarge(ImageService images) => TypedResults.Problem(
+        $"An image is at most {images.MaxBytes / (1024 * 1024)} MiB (Ringmaster:MaxImageMiB).", statusCode: StatusCodes.Status413PayloadTooLarge, title: "Image too large");
+
+    private static ProblemHttpResult Unsupported() => TypedResults.Problem(
+        "Send multipart/form-data (name, kind, file) or application/json {\"name\", \"kind\", \"path\"}.", statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported media type");
+}
