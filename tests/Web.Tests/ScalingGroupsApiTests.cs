@@ -260,4 +260,21 @@ public sealed class ScalingGroupsApiTests : IAsyncLifetime
             o => o.GetProperty("state").GetString() == "Succeeded", TimeSpan.FromSeconds(20), "the delete to finish");
         Assert.Equal(HttpStatusCode.NotFound, (await _client.GetAsync("/api/v1/scaling-groups/gone")).StatusCode);
     }
+
+    [Fact]
+    public async Task CustomMetricRule_ValueAboveThreshold_AddsMembersAndRecordsInputs()
+    {
+        await CreateGroupAsync(new { name = "queued", template = "busybox", min = 0, max = 5, desired = 0, cooldownSeconds = 3600 });
+        var policy = await _client.PostAsJsonAsync("/api/v1/scaling-groups/queued/policies", new { name = "backlog", kind = "metric", metric = "queue", @operator = "above", threshold = 10, durationSeconds = 0, adjustment = 2 });
+        Assert.Equal(HttpStatusCode.Created, policy.StatusCode);
+
+        await _client.PostAsJsonAsync("/api/v1/scaling-groups/queued/metrics", new { name = "queue", value = 50 });
+
+        var group = await HttpJson.EventuallyAsync(() => GroupAsync("queued"), g => g.GetProperty("desired").GetInt32() == 2, TimeSpan.FromSeconds(20), "the rule to add 2");
+        var decision = group.GetProperty("history")[0];
+        Assert.Equal("policy", decision.GetProperty("source").GetString());
+        Assert.Equal("backlog", decision.GetProperty("sourceName").GetString());
+        Assert.Equal(50, decision.GetProperty("inputs").GetProperty("value").GetDouble());
+        Assert.Equal("queue 50 > 10 for 0 s → add 2.", decision.GetProperty("reason").GetString());
+    }
 }
