@@ -348,10 +348,22 @@ public sealed class ScalingController(
 
         var online = hosts.Where(h => h.Online && agents.IsConnected(h.Id)).Select(h => h.Id).ToHashSet();
         bool Deleting(MachineEntity m) => m.State == MachineState.Deleting || state.Deleting.ContainsKey(m.Id);
-        var failed = members.Where(m => !Deleting(m) && m.State is MachineState.Error or MachineState.Lost or MachineState.Stopped).ToList();
+        // A member is Stopped between its create and its start: one with an operation under way is not failed.
+        var provisioning = state.Creating.Values.ToHashSet();
+        var suspects = members.Where(m => !Deleting(m) && !provisioning.Contains(m.Id) && m.State is MachineState.Error or MachineState.Lost or MachineState.Stopped).ToList();
+        if (suspects.Count > 0)
+        {
+            var ids = suspects.Select(m => m.Id).ToList();
+            var busy = await db.Operations.AsNoTracking()
+                .Where(o => o.MachineId != null && ids.Contains(o.MachineId.Value) && (o.State == OperationState.Queued || o.State == OperationState.Running))
+                .Select(o => o.MachineId!.Value).ToListAsync(cancellationToken).ConfigureAwait(false);
+            provisioning.UnionWith(busy);
+        }
+
+        var failed = suspects.Where(m => !provisioning.Contains(m.Id)).ToList();
         var away = members.Where(m => !Deleting(m) && (m.State == MachineState.Unknown || (m.HostId is { } h && !online.Contains(h) && m.State != MachineState.Lost))).ToList();
         var healthy = members.Where(m => !Deleting(m) && m.State is MachineState.Running or MachineState.Paused && !away.Contains(m)).ToList();
-        var pending = members.Where(m => !Deleting(m) && m.State == MachineState.Creating && !away.Contains(m)).ToList();
+        var pending = members.Where(m => !Deleting(m) && !healthy.Contains(m) && !away.Contains(m) && (m.State == MachineState.Creating || provisioning.Contains(m.Id))).ToList();
 
         foreach (var member in failed)
         {
