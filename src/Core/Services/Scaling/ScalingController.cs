@@ -30,6 +30,7 @@ public sealed class ScalingController(
     ILogger<ScalingController> logger) : BackgroundService
 {
     public static readonly TimeSpan Round = TimeSpan.FromSeconds(1);
+    public static readonly TimeSpan BusyRound = TimeSpan.FromMilliseconds(250);
     public static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan s_sampleEvery = TimeSpan.FromSeconds(5);
     private const int MaxSamples = 720;
@@ -90,7 +91,9 @@ public sealed class ScalingController(
 
             try
             {
-                await _kick.WaitAsync(Round, stoppingToken).ConfigureAwait(false);
+                // While members are being created or removed, rounds come faster so a freed provisioning slot is reused at once.
+                var busy = _states.Values.Any(s => s.Creating.Count > 0 || s.Deleting.Count > 0);
+                await _kick.WaitAsync(busy ? BusyRound : Round, stoppingToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
