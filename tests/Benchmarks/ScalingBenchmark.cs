@@ -72,6 +72,8 @@ internal static class ScalingBenchmark
         // Where the time went: the members' create operations.
         var waits = new List<double>();
         var runs = new List<double>();
+        var creates = new List<double>();
+        var starts = new List<double>();
         var firstCreated = DateTimeOffset.MaxValue;
         var lastCreated = DateTimeOffset.MinValue;
         foreach (var id in group.GetProperty("members").EnumerateArray())
@@ -84,6 +86,18 @@ internal static class ScalingBenchmark
                 var ended = op.GetProperty("endedAt").GetDateTimeOffset();
                 waits.Add((started - at).TotalSeconds);
                 runs.Add((ended - started).TotalSeconds);
+
+                // The operation's log stamps its steps: "Creating …" (the agent makes the guest), "Starting …" (the agent starts it).
+                var full = await http.GetFromJsonAsync<JsonElement>($"/api/v1/operations/{op.GetProperty("id").GetString()}");
+                var steps = (full.GetProperty("log").GetString() ?? "").Split('\n', StringSplitOptions.RemoveEmptyEntries)
+                    .Select(l => (At: TimeSpan.TryParse(l.Split(' ')[0], CultureInfo.InvariantCulture, out var t) ? t : (TimeSpan?)null, Line: l)).ToList();
+                var creating = steps.FirstOrDefault(x => x.Line.Contains(" Creating ", StringComparison.Ordinal)).At;
+                var starting = steps.FirstOrDefault(x => x.Line.Contains(" Starting ", StringComparison.Ordinal)).At;
+                if (creating is { } c && starting is { } st)
+                {
+                    creates.Add((st - c).TotalSeconds);
+                    starts.Add((ended.UtcDateTime.TimeOfDay - st).TotalSeconds);
+                }
                 firstCreated = at < firstCreated ? at : firstCreated;
                 lastCreated = at > lastCreated ? at : lastCreated;
             }
@@ -105,6 +119,9 @@ internal static class ScalingBenchmark
         Console.WriteLine($"{template}: 0 → {count} in {total:0.0} s (first member running after {first:0.0} s); back to 0 in {scaleIn:0.0} s");
         Console.WriteLine($"  create operations: {runs.Count}, issued over {(lastCreated - firstCreated).TotalSeconds:0.0} s in batches of at most {parallel}");
         Console.WriteLine($"  each create (operation start → member running): median {Percentile(runs, 0.5):0.00} s, p90 {Percentile(runs, 0.9):0.00} s, max {runs.LastOrDefault():0.00} s");
+        creates.Sort();
+        starts.Sort();
+        Console.WriteLine($"    of which the agent's create: median {Percentile(creates, 0.5):0.00} s, p90 {Percentile(creates, 0.9):0.00} s; its start: median {Percentile(starts, 0.5):0.00} s, p90 {Percentile(starts, 0.9):0.00} s");
         Console.WriteLine($"  waiting in the operation queue: max {(waits.Count == 0 ? 0 : waits.Max()):0.00} s");
         Console.WriteLine($"  ideal with {parallel} at once and that median: {Math.Ceiling(count / (double)parallel) * Percentile(runs, 0.5):0.0} s; measured / ideal = {total / Math.Max(0.01, Math.Ceiling(count / (double)parallel) * Percentile(runs, 0.5)):0.00}");
     }

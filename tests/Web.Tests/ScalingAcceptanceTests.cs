@@ -4,6 +4,8 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
+using Ringmaster.Core.Contracts;
+using Ringmaster.Core.Services;
 using Ringmaster.Web.Tests.Infrastructure;
 
 namespace Ringmaster.Web.Tests;
@@ -254,5 +256,44 @@ public sealed class ScalingAcceptanceTests : IAsyncLifetime
         {
             Assert.Equal(HttpStatusCode.NotFound, (await _api.Http.GetAsync($"/api/v1/machines/{member.GetProperty("id").GetString()}")).StatusCode);
         }
+    }
+
+    [Fact]
+    public async Task Member_HostOffline_ReplacedOnAnOnlineHost()
+    {
+        await StartAsync();
+        var name = await CreateGroupAsync("away", new { template = "busybox", min = 0, max = 3, desired = 0 });
+        var groupId = (await GroupAsync(name)).GetProperty("id").GetString()!;
+        var inventory = _factory.Services.GetRequiredService<InventoryService>();
+        var farHost = Guid.NewGuid();
+        var stranded = Guid.NewGuid();
+        var capabilities = new HostCapabilities("Test CPU", 2, 4L << 30, 1L << 30, 2L << 30, [], false, null, false, null, false, false, "not present", new ContainerEngineInfo("podman", "4.3", "unix:///run/podman/podman.sock"), "0", "rv64", "Linux", "x64");
+        var guest = new GuestInfo(stranded, $"{name}-far", MachineKind.Container, MachineState.Running, "ringmaster/busybox:latest",
+            new MachineSpec(1, 64, [new DiskSpec("root", 1)], [new NetworkSpec("eth0")]), new Dictionary<string, string> { ["ringmaster.io/scaling-group"] = groupId });
+        await inventory.RegisterAsync(new AgentRegistration(farHost, $"far-{_suffix}", "test", capabilities, [guest]));
+        await inventory.MarkOfflineAsync(farHost, "the test took it away");
+
+        (await _api.Http.PatchAsJsonAsync($"/api/v1/scaling-groups/{name}", new { desired = 1 })).EnsureSuccessStatusCode();
+
+        var group = await HttpJson.EventuallyAsync(() => GroupAsync(name),
+            g => g.GetProperty("running").GetInt32() == 1 && g.GetProperty("members").GetArrayLength() == 2 && g.GetProperty("status").GetString() == "stable",
+            TimeSpan.FromMinutes(2), "a member on an online host to replace the stranded one");
+        var members = await MembersAsync(group);
+        Assert.Equal("Unknown", members.Single(m => m.GetProperty("id").GetGuid() == stranded).GetProperty("state").GetString());
+        var replacement = members.Single(m => m.GetProperty("id").GetGuid() != stranded);
+        Assert.Equal("test-host", replacement.GetProperty("host").GetString());
+        Assert.Equal("Running", replacement.GetProperty("state").GetString());
+
+        // Its stranded member cannot be deleted while its host is away: the delete fails saying so, and the group stays.
+        var delete = await _api.StartOperationAsync(HttpMethod.Delete, $"/api/v1/scaling-groups/{name}");
+        var failed = await HttpJson.EventuallyAsync(() => _api.GetAsync($"/api/v1/operations/{delete}"),
+            o => o.GetProperty("state").GetString() is "Succeeded" or "Failed", TimeSpan.FromMinutes(2), "the group's delete to end");
+        Assert.Equal("Failed", failed.GetProperty("state").GetString());
+        Assert.Contains("cannot be deleted", failed.GetProperty("error").GetString());
+        Assert.Contains($"{name}-far", failed.GetProperty("error").GetString());
+        var kept = await GroupAsync(name);
+        Assert.NotEqual("deleting", kept.GetProperty("status").GetString());
+        Assert.Contains(stranded, kept.GetProperty("members").EnumerateArray().Select(m => m.GetGuid()));
+        _groups.Remove(name);
     }
 }

@@ -178,7 +178,7 @@ public sealed class ScalingGroupsApiTests : IAsyncLifetime
 
     [Theory]
     [InlineData("while (true) {}", "time limit")]
-    [InlineData("const a = []; while (true) { a.push('xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' + a.length); }", "memory limit")]
+    [InlineData("const a = []; while (true) { a.push(new Array(100000).fill(a.length)); }", "memory limit")]
     [InlineData("function f(n) { return f(n + 1); } f(0);", "recursion limit")]
     [InlineData("throw new Error('boom');", "line 1, column")]
     public async Task DryRun_BreaksALimit_StoppedWithClearError(string source, string expected)
@@ -259,5 +259,22 @@ public sealed class ScalingGroupsApiTests : IAsyncLifetime
         await HttpJson.EventuallyAsync(async () => await (await _client.GetAsync($"/api/v1/operations/{operation}")).ReadJsonAsync(),
             o => o.GetProperty("state").GetString() == "Succeeded", TimeSpan.FromSeconds(20), "the delete to finish");
         Assert.Equal(HttpStatusCode.NotFound, (await _client.GetAsync("/api/v1/scaling-groups/gone")).StatusCode);
+    }
+
+    [Fact]
+    public async Task CustomMetricRule_ValueAboveThreshold_AddsMembersAndRecordsInputs()
+    {
+        await CreateGroupAsync(new { name = "queued", template = "busybox", min = 0, max = 5, desired = 0, cooldownSeconds = 3600 });
+        var policy = await _client.PostAsJsonAsync("/api/v1/scaling-groups/queued/policies", new { name = "backlog", kind = "metric", metric = "queue", @operator = "above", threshold = 10, durationSeconds = 0, adjustment = 2 });
+        Assert.Equal(HttpStatusCode.Created, policy.StatusCode);
+
+        await _client.PostAsJsonAsync("/api/v1/scaling-groups/queued/metrics", new { name = "queue", value = 50 });
+
+        var group = await HttpJson.EventuallyAsync(() => GroupAsync("queued"), g => g.GetProperty("desired").GetInt32() == 2, TimeSpan.FromSeconds(20), "the rule to add 2");
+        var decision = group.GetProperty("history")[0];
+        Assert.Equal("policy", decision.GetProperty("source").GetString());
+        Assert.Equal("backlog", decision.GetProperty("sourceName").GetString());
+        Assert.Equal(50, decision.GetProperty("inputs").GetProperty("value").GetDouble());
+        Assert.Equal("queue 50 > 10 for 0 s → add 2.", decision.GetProperty("reason").GetString());
     }
 }

@@ -30,6 +30,7 @@ public sealed class ScalingController(
     ILogger<ScalingController> logger) : BackgroundService
 {
     public static readonly TimeSpan Round = TimeSpan.FromSeconds(1);
+    public static readonly TimeSpan BusyRound = TimeSpan.FromMilliseconds(250);
     public static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan s_sampleEvery = TimeSpan.FromSeconds(5);
     private const int MaxSamples = 720;
@@ -90,7 +91,9 @@ public sealed class ScalingController(
 
             try
             {
-                await _kick.WaitAsync(Round, stoppingToken).ConfigureAwait(false);
+                // While members are being created or removed, rounds come faster so a freed provisioning slot is reused at once.
+                var busy = _states.Values.Any(s => s.Creating.Count > 0 || s.Deleting.Count > 0);
+                await _kick.WaitAsync(busy ? BusyRound : Round, stoppingToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
@@ -348,10 +351,22 @@ public sealed class ScalingController(
 
         var online = hosts.Where(h => h.Online && agents.IsConnected(h.Id)).Select(h => h.Id).ToHashSet();
         bool Deleting(MachineEntity m) => m.State == MachineState.Deleting || state.Deleting.ContainsKey(m.Id);
-        var failed = members.Where(m => !Deleting(m) && m.State is MachineState.Error or MachineState.Lost or MachineState.Stopped).ToList();
+        // A member is Stopped between its create and its start: one with an operation under way is not failed.
+        var provisioning = state.Creating.Values.ToHashSet();
+        var suspects = members.Where(m => !Deleting(m) && !provisioning.Contains(m.Id) && m.State is MachineState.Error or MachineState.Lost or MachineState.Stopped).ToList();
+        if (suspects.Count > 0)
+        {
+            var ids = suspects.Select(m => m.Id).ToList();
+            var busy = await db.Operations.AsNoTracking()
+                .Where(o => o.MachineId != null && ids.Contains(o.MachineId.Value) && (o.State == OperationState.Queued || o.State == OperationState.Running))
+                .Select(o => o.MachineId!.Value).ToListAsync(cancellationToken).ConfigureAwait(false);
+            provisioning.UnionWith(busy);
+        }
+
+        var failed = suspects.Where(m => !provisioning.Contains(m.Id)).ToList();
         var away = members.Where(m => !Deleting(m) && (m.State == MachineState.Unknown || (m.HostId is { } h && !online.Contains(h) && m.State != MachineState.Lost))).ToList();
         var healthy = members.Where(m => !Deleting(m) && m.State is MachineState.Running or MachineState.Paused && !away.Contains(m)).ToList();
-        var pending = members.Where(m => !Deleting(m) && m.State == MachineState.Creating && !away.Contains(m)).ToList();
+        var pending = members.Where(m => !Deleting(m) && !healthy.Contains(m) && !away.Contains(m) && (m.State == MachineState.Creating || provisioning.Contains(m.Id))).ToList();
 
         foreach (var member in failed)
         {

@@ -242,7 +242,9 @@ public sealed class ScalingService(
         var name = group.Name;
         operations.Run(operation, async context =>
         {
+            context.OnUndo("keep the group", () => UndeleteAsync(groupId));
             var removed = 0;
+            var stuckRounds = 0;
             for (var round = 0; ; round++)
             {
                 context.CancellationToken.ThrowIfCancellationRequested();
@@ -264,6 +266,7 @@ public sealed class ScalingService(
 
                 await context.ReportAsync(Math.Min(90, 10 + removed * 80 / Math.Max(1, removed + left.Count)), $"Deleting {left.Count} member(s) of {name}").ConfigureAwait(false);
                 var started = new List<Guid>();
+                var refusals = new List<string>();
                 foreach (var member in left.Where(m => m.State is not (MachineState.Creating or MachineState.Deleting)))
                 {
                     var result = await machines.DeleteAsync(member.Id, user, context.CancellationToken).ConfigureAwait(false);
@@ -271,6 +274,17 @@ public sealed class ScalingService(
                     {
                         started.Add(result.Value!.Operation.Id);
                     }
+                    else
+                    {
+                        refusals.Add(result.Message ?? member.Name);
+                    }
+                }
+
+                // Members that cannot be deleted (their host is offline) and nothing else under way: say so rather than wait forever.
+                stuckRounds = started.Count == 0 && refusals.Count == left.Count ? stuckRounds + 1 : 0;
+                if (stuckRounds >= 20)
+                {
+                    throw new InvalidOperationException($"{refusals.Count} member(s) cannot be deleted: {string.Join(" ", refusals)} Delete the group again when their host is back, or delete those machines.");
                 }
 
                 foreach (var id in started)
@@ -294,6 +308,14 @@ public sealed class ScalingService(
             return new { deleted = groupId, name, members = removed };
         });
         return ServiceResult<OperationAccepted>.Ok(new OperationAccepted(operation.ToView(), null));
+    }
+
+    private async Task UndeleteAsync(Guid groupId)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync().ConfigureAwait(false);
+        await db.Set<ScalingGroupEntity>().Where(g => g.Id == groupId)
+            .ExecuteUpdateAsync(u => u.SetProperty(g => g.Deleting, false).SetProperty(g => g.Status, "scaling").SetProperty(g => g.StatusDetail, "The delete did not finish; keeping the group."))
+            .ConfigureAwait(false);
     }
 
     public async Task<ServiceResult<bool>> ReportMetricAsync(Guid groupId, ReportMetricRequest request, CancellationToken cancellationToken = default)

@@ -39,7 +39,7 @@ public static class ScriptSandbox
 {
     public static readonly TimeSpan TimeLimit = TimeSpan.FromSeconds(1);
     public const long MemoryLimitBytes = 32L * 1024 * 1024;
-    public const int MaxStatements = 50_000_000;
+    public const int MaxStatements = 100_000_000;
     public const int MaxRecursion = 64;
     public const int MaxSourceChars = 64 * 1024;
     public const int MaxLogLines = 100;
