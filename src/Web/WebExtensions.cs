@@ -44,6 +44,7 @@ public static class WebExtensions
         builder.Services.AddMudServices();
         builder.Services.AddSingleton<Services.IDashboardData, Services.DashboardData>();
         builder.Services.AddSingleton<Services.IMachineActions, Services.MachineActions>();
+        builder.Services.AddSingleton<Services.IMachineSavedStates, Services.MachineSavedStates>();
         return builder;
     }
 
