@@ -146,6 +146,12 @@ public sealed class SnapshotsApiTests : IAsyncLifetime
         Assert.False(snapshot.GetProperty("includesMemory").GetBoolean());
         var backup = await RunAsync(HttpMethod.Post, $"/api/v1/machines/{name}/backups");
         Assert.Equal("container", backup.GetProperty("kind").GetString());
+
+        // Restoring without a name replaces the machine in place; its snapshots went with the old one.
+        var restored = await RunAsync(HttpMethod.Post, $"/api/v1/backups/{backup.GetProperty("id").GetGuid()}/restore");
+        Assert.Equal(name, restored.GetProperty("name").GetString());
+        Assert.Equal("Running", restored.GetProperty("state").GetString());
+        Assert.Empty((await _api.GetAsync($"/api/v1/machines/{name}/snapshots")).EnumerateArray());
         await RunAsync(HttpMethod.Delete, $"/api/v1/machines/{name}");
     }
 
