@@ -68,6 +68,29 @@ public sealed class SchedulesTests : IAsyncLifetime
         Assert.Equal(new DateTimeOffset(2026, 11, 24, 12, 0, 0, TimeSpan.Zero), after.GetProperty("nextRunAt").GetDateTimeOffset());
     }
 
+    [Fact]
+    public async Task DailyBackups_KeepLastOne_OldChainGoesOnlyOnceANewFullBackupStands()
+    {
+        var api = new ApiClient(_client);
+        await api.CreateMachineAsync(new { name = "sched-backed", template = "default", start = false }, TimeSpan.FromMinutes(2));
+        var created = await _client.PostAsJsonAsync("/api/v1/schedules", new { name = "daily", job = "backup", cron = "0 3 * * *", machine = "sched-backed", keepLast = 1 });
+        Assert.Equal(System.Net.HttpStatusCode.Created, created.StatusCode);
+        var scheduler = _factory.Services.GetRequiredService<ScheduleService>();
+
+        var counts = new List<int>();
+        for (var day = 1; day <= ScheduleService.MaxChain + 1; day++)
+        {
+            _clock.Now = new DateTimeOffset(2026, 11, 24, 3, 0, 0, TimeSpan.Zero).AddDays(day);
+            await api.WaitSucceededAsync(Assert.Single(await scheduler.RunDueAsync()), TimeSpan.FromMinutes(1));
+            counts.Add((await api.GetAsync("/api/v1/backups?machine=sched-backed")).GetArrayLength());
+        }
+
+        // Incremental backups need the whole chain below them: nothing goes until a new full backup starts a chain.
+        Assert.Equal([1, 2, 3, 4, 5, 6, 7, 1], counts);
+        var left = Assert.Single((await api.GetAsync("/api/v1/backups?machine=sched-backed")).EnumerateArray());
+        Assert.False(left.GetProperty("incremental").GetBoolean());
+    }
+
     private static IEnumerable<System.Text.Json.JsonElement> Flatten(System.Text.Json.JsonElement node) =>
         new[] { node }.Concat(node.GetProperty("children").EnumerateArray().SelectMany(Flatten));
 
