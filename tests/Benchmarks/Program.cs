@@ -12,6 +12,7 @@ public static class Program
         ["containers"] = ContainerBenchmark.RunAsync,
         ["seed-machines"] = SeedMachines.RunAsync,
         ["scaling"] = ScalingBenchmark.RunAsync,
+        ["snapshots"] = SnapshotBenchmark.RunAsync,
     };
 
     public static async Task<int> Main(string[] args)

@@ -130,6 +130,32 @@ public sealed class SnapshotsApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Container_MemorySnapshotRefusedWithCriuReason_FilesystemSnapshotAndBackupWork()
+    {
+        await HostsOnlineAsync();
+        var name = "ctr-snap-" + _suffix;
+        await RunAsync(HttpMethod.Post, "/api/v1/machines", new { name, template = "busybox", host = HostA });
+
+        var memory = await _api.Http.PostAsJsonAsync($"/api/v1/machines/{name}/snapshots", new { name = "with-memory", includeMemory = true });
+        var fork = await _api.Http.PostAsJsonAsync($"/api/v1/machines/{name}/clone", new { name = name + "-fork", includeMemory = true });
+
+        Assert.Equal(HttpStatusCode.BadRequest, memory.StatusCode);
+        Assert.Contains("CRIU", await memory.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.BadRequest, fork.StatusCode);
+        var snapshot = await RunAsync(HttpMethod.Post, $"/api/v1/machines/{name}/snapshots", new { name = "fs" });
+        Assert.False(snapshot.GetProperty("includesMemory").GetBoolean());
+        var backup = await RunAsync(HttpMethod.Post, $"/api/v1/machines/{name}/backups");
+        Assert.Equal("container", backup.GetProperty("kind").GetString());
+
+        // Restoring without a name replaces the machine in place; its snapshots went with the old one.
+        var restored = await RunAsync(HttpMethod.Post, $"/api/v1/backups/{backup.GetProperty("id").GetGuid()}/restore");
+        Assert.Equal(name, restored.GetProperty("name").GetString());
+        Assert.Equal("Running", restored.GetProperty("state").GetString());
+        Assert.Empty((await _api.GetAsync($"/api/v1/machines/{name}/snapshots")).EnumerateArray());
+        await RunAsync(HttpMethod.Delete, $"/api/v1/machines/{name}");
+    }
+
+    [Fact]
     public async Task Schedules_BadCronOrNoTarget_ProblemDetails_GoodOneListed()
     {
         await HostsOnlineAsync();

@@ -58,7 +58,9 @@ public sealed partial class RiscVMachine
             w.Write(Magic);
         }
 
-        return new MachineStateCapture(prefix.ToArray(), (byte[])_bus.Rom.Clone(), (byte[])_bus.Ram.Clone(), suffix.ToArray());
+        var ram = MachineStateCapture.RentRam(_bus.Ram.Length);
+        _bus.Ram.AsSpan().CopyTo(ram);
+        return new MachineStateCapture(prefix.ToArray(), (byte[])_bus.Rom.Clone(), ram, suffix.ToArray());
     }
 
     /// <summary>
@@ -81,9 +83,27 @@ public sealed partial class RiscVMachine
 /// <see cref="Suffix"/>), the boot ROM and RAM. <see cref="WriteTo"/> writes it as a
 /// <see cref="RiscVMachine.Save"/> stream.
 /// </summary>
-public sealed class MachineStateCapture(byte[] prefix, byte[] rom, byte[] ram, byte[] suffix)
+public sealed class MachineStateCapture(byte[] prefix, byte[] rom, byte[] ram, byte[] suffix) : IDisposable
 {
     public const int PageSize = (int)Bus.PageSize;
+
+    // One spare RAM-sized buffer per size: a capture's copy is written out within seconds, and the
+    // next capture then copies into memory that is already there (no 256 MiB allocation and zeroing
+    // while the guest stands still).
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<int, byte[]> s_spare = new();
+    private int _returned;
+
+    internal static byte[] RentRam(int length) =>
+        s_spare.TryRemove(length, out var spare) ? spare : GC.AllocateUninitializedArray<byte>(length);
+
+    /// <summary>Gives the RAM copy back for the next capture; the capture is unusable afterwards.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _returned, 1) == 0)
+        {
+            s_spare.TryAdd(Ram.Length, Ram);
+        }
+    }
 
     public byte[] Prefix { get; } = prefix;
     public byte[] Rom { get; } = rom;

@@ -264,6 +264,13 @@ public sealed class BackupService(
                 result = await agents.ExecuteAsync(hostId, command with { CommandId = Guid.NewGuid() }, BackupTimeout, context.CancellationToken).ConfigureAwait(false);
             }
 
+            if (!isNew)
+            {
+                // Restoring over a machine replaces it whole: its snapshots went with it on the host.
+                await using var snapshots = await dbFactory.CreateDbContextAsync().ConfigureAwait(false);
+                await snapshots.Snapshots.Where(s => s.MachineId == machine.Id).ExecuteDeleteAsync().ConfigureAwait(false);
+            }
+
             logger.LogInformation("Restored backup {Backup} as {Machine}", backup.Id, machine.Name);
             return await inventory.GuestChangedAsync(hostId, result.Guest!).ConfigureAwait(false);
         });

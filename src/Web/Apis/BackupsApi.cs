@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using Ringmaster.Core.Contracts;
 using Ringmaster.Core.Services;
@@ -25,8 +24,9 @@ public static class BackupsApi
     public sealed record BackupServices(IDbContextFactory<RingmasterDbContext> Db, BackupService Backups);
 
     public static async Task<Results<Accepted<OperationAccepted>, ValidationProblem, ProblemHttpResult>> BackupMachine(
-        [AsParameters] BackupServices services, string id, [FromBody] BackupMachineRequest? request, HttpContext http, CancellationToken cancellationToken)
+        [AsParameters] BackupServices services, string id, HttpContext http, CancellationToken cancellationToken)
     {
+        var request = await OptionalBodyAsync<BackupMachineRequest>(http, cancellationToken);
         var machineId = await MachineLookup.ResolveAsync(services.Db, id, cancellationToken);
         return machineId is null
             ? ApiResults.Problem(ResultKind.NotFound, "No such machine.")
@@ -53,12 +53,40 @@ public static class BackupsApi
         await services.Backups.GetAsync(id, cancellationToken) is { } backup ? TypedResults.Ok(backup) : ApiResults.Problem(ResultKind.NotFound, "No such backup.");
 
     public static async Task<Results<Accepted<OperationAccepted>, ValidationProblem, ProblemHttpResult>> RestoreBackup(
-        [AsParameters] BackupServices services, Guid id, [FromBody] RestoreBackupRequest? request, HttpContext http, CancellationToken cancellationToken) =>
-        ApiResults.Accepted(await services.Backups.RestoreAsync(id, request ?? new RestoreBackupRequest(), ApiResults.UserOf(http), cancellationToken));
+        [AsParameters] BackupServices services, Guid id, HttpContext http, CancellationToken cancellationToken) =>
+        ApiResults.Accepted(await services.Backups.RestoreAsync(id, await OptionalBodyAsync<RestoreBackupRequest>(http, cancellationToken) ?? new RestoreBackupRequest(), ApiResults.UserOf(http), cancellationToken));
 
     public static async Task<Results<Accepted<OperationAccepted>, ValidationProblem, ProblemHttpResult>> VerifyBackup(
-        [AsParameters] BackupServices services, Guid id, [FromBody] VerifyBackupRequest? request, HttpContext http, CancellationToken cancellationToken) =>
-        ApiResults.Accepted(await services.Backups.VerifyAsync(id, request ?? new VerifyBackupRequest(), ApiResults.UserOf(http), cancellationToken));
+        [AsParameters] BackupServices services, Guid id, HttpContext http, CancellationToken cancellationToken) =>
+        ApiResults.Accepted(await services.Backups.VerifyAsync(id, await OptionalBodyAsync<VerifyBackupRequest>(http, cancellationToken) ?? new VerifyBackupRequest(), ApiResults.UserOf(http), cancellationToken));
+
+    /// <summary>
+    /// These bodies are optional: a POST without one (or without a content type) means the defaults.
+    /// Read by hand so the route does not require a JSON content type. Bad JSON is a 400 problem
+    /// (the app's bad-request handler turns the exception into one).
+    /// </summary>
+    private static async Task<T?> OptionalBodyAsync<T>(HttpContext http, CancellationToken cancellationToken)
+        where T : class
+    {
+        if (http.Request.ContentLength == 0 || (http.Request.ContentLength is null && !http.Request.Headers.ContainsKey("Transfer-Encoding")))
+        {
+            return null;
+        }
+
+        if (!http.Request.HasJsonContentType())
+        {
+            throw new BadHttpRequestException("Send the body as application/json (or send none for the defaults).", StatusCodes.Status415UnsupportedMediaType);
+        }
+
+        try
+        {
+            return await http.Request.ReadFromJsonAsync<T>(cancellationToken);
+        }
+        catch (System.Text.Json.JsonException ex)
+        {
+            throw new BadHttpRequestException("The body is not valid JSON: " + ex.Message, ex);
+        }
+    }
 
     public static async Task<Results<Accepted<OperationAccepted>, ValidationProblem, ProblemHttpResult>> DeleteBackup(
         [AsParameters] BackupServices services, Guid id, HttpContext http, CancellationToken cancellationToken) =>

@@ -13,6 +13,7 @@ public abstract class DashboardTestContext : BunitContext, IAsyncLifetime
 
     protected FakeDashboardData Data { get; } = new();
     protected FakeMachineActions Actions { get; } = new();
+    protected FakeSavedStates States { get; } = new();
 
     protected DashboardTestContext()
     {
@@ -20,6 +21,7 @@ public abstract class DashboardTestContext : BunitContext, IAsyncLifetime
         Services.AddMudServices();
         Services.AddSingleton<IDashboardData>(Data);
         Services.AddSingleton<IMachineActions>(Actions);
+        Services.AddSingleton<IMachineSavedStates>(States);
         Authorization = AddAuthorization();
         Authorization.SetAuthorized("admin");
         Authorization.SetRoles("Admin", "Operator", "Viewer");

@@ -27,6 +27,9 @@ public sealed class RingmasterFactory : WebApplicationFactory<Program>
     public bool Embedded { get; init; }
     public Dictionary<string, string?> Settings { get; } = [];
 
+    /// <summary>Services to put in place of the app's own (a test clock, say).</summary>
+    public Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? TestServices { get; init; }
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Production");
@@ -39,6 +42,11 @@ public sealed class RingmasterFactory : WebApplicationFactory<Program>
         foreach (var (key, value) in Settings)
         {
             builder.UseSetting(key, value);
+        }
+
+        if (TestServices is { } services)
+        {
+            Microsoft.AspNetCore.TestHost.WebHostBuilderExtensions.ConfigureTestServices(builder, services);
         }
     }
 

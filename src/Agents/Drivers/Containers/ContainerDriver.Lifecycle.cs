@@ -222,6 +222,7 @@ public sealed partial class ContainerDriver
         }
 
         _lastCpu.TryRemove(id, out _);
+        await RemoveSavedImagesAsync(id, cancellationToken);
     }
 
     public async Task<IReadOnlyList<GuestInfo>> ListAsync(CancellationToken cancellationToken)

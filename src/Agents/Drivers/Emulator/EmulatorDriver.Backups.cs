@@ -95,6 +95,7 @@ public sealed partial class EmulatorDriver : IGuestBackups
                     WriteEntry(archive, "memory.suffix", checksums, s => s.Write(capture.Suffix));
                     var pages = capture.Ram.Length / Block;
                     memoryStored = await Task.Run(() => WriteBlocks(archive, "memory", checksums, Enumerable.Range(0, pages), pages, (i, buffer) => capture.Ram.AsSpan(i * Block, Block).CopyTo(buffer), previousMemory, p => progress.Report(65 + (int)(p * 30))), cancellationToken).ConfigureAwait(false);
+                    capture.Dispose();
                 }
 
                 var manifest = new BackupManifest(FormatVersion, request.BackupId, vm.Definition.Id, vm.Definition.Name, vm.Definition, DateTimeOffset.UtcNow,

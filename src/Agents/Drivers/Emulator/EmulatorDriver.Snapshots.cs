@@ -230,6 +230,7 @@ public sealed partial class EmulatorDriver : IGuestSnapshots
             using var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
             capture.WriteTo(stream);
         }, cancellationToken).ConfigureAwait(false);
+        capture.Dispose();
         File.Move(temp, file, overwrite: true);
     }
 

@@ -1,0 +1,232 @@
+using System.IO.Compression;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Docker.DotNet.Models;
+using Microsoft.Extensions.Logging;
+using Ringmaster.Core.Contracts;
+
+namespace Ringmaster.Agents.Drivers.Containers;
+
+/// <summary>
+/// Container backups: one archive per backup (<c>ID.rmctr</c>, a zip) with the container's
+/// settings (<c>settings.json</c>: definition, command, environment, working directory, user),
+/// an export of its filesystem (<c>rootfs.tar</c>) and <c>manifest.json</c> with their SHA-256. A
+/// restore imports the filesystem as an image and makes the container from it with the settings.
+/// Always full: the engine's export has no notion of changed blocks.
+/// </summary>
+public sealed partial class ContainerDriver : IGuestBackups
+{
+    private const string RestoreRepository = "localhost/ringmaster-restores";
+
+    private sealed record ContainerSettings(GuestDefinition Definition, IList<string>? Cmd, IList<string>? Entrypoint, IList<string>? Env, string? WorkingDir, string? User, bool Tty);
+
+    private sealed record ContainerBackupManifest(int Format, Guid Id, Guid MachineId, string MachineName, DateTimeOffset CreatedAt, Dictionary<string, string> Checksums);
+
+    public async Task<BackupInfo> BackupAsync(Guid id, BackupRequest request, BackupStore store, IProgress<int> progress, CancellationToken cancellationToken)
+    {
+        if (request.IncludeMemory)
+        {
+            throw new GuestException("Backing a container up with its memory needs CRIU checkpointing, which this host's kernel does not support; back it up without memory.");
+        }
+
+        var container = await GetAsync(id, cancellationToken);
+        var info = ToInfo(container);
+        var inspect = await CallAsync("Could not inspect the container", client => client.Containers.InspectContainerAsync(container.ID, cancellationToken), cancellationToken);
+        var definition = new GuestDefinition(id, info.Name, MachineKind.Container, info.Image, [], info.Spec, info.Labels);
+        var settings = new ContainerSettings(definition, inspect.Config?.Cmd, inspect.Config?.Entrypoint, inspect.Config?.Env, inspect.Config?.WorkingDir, inspect.Config?.User, inspect.Config?.Tty ?? true);
+        store.Ensure();
+        var file = store.ContainerArchiveOf(request.BackupId);
+        var temp = file + ".tmp";
+        var checksums = new Dictionary<string, string>();
+        try
+        {
+            await using (var output = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
+            using (var archive = new ZipArchive(output, ZipArchiveMode.Create))
+            {
+                await WriteEntryAsync(archive, "settings.json", checksums, s => s.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(settings, s_json), cancellationToken).AsTask());
+                progress.Report(10);
+                await using var export = await CallAsync($"Could not export container '{info.Name}'", client => client.Containers.ExportContainerAsync(container.ID, cancellationToken), cancellationToken);
+                await WriteEntryAsync(archive, "rootfs.tar", checksums, s => export.CopyToAsync(s, cancellationToken));
+                progress.Report(90);
+                var manifest = new ContainerBackupManifest(1, request.BackupId, id, info.Name, DateTimeOffset.UtcNow, checksums);
+                await using var m = archive.CreateEntry("manifest.json", CompressionLevel.Fastest).Open();
+                await m.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(manifest, s_json), cancellationToken);
+            }
+
+            File.Move(temp, file, overwrite: true);
+        }
+        catch
+        {
+            File.Delete(temp);
+            throw;
+        }
+
+        var size = new FileInfo(file).Length;
+        _logger.LogInformation("Backed container {Name} up to {File} ({Size} bytes)", info.Name, file, size);
+        return new BackupInfo(request.BackupId, id, info.Name, MachineKind.Container, null, false, DateTimeOffset.UtcNow, size, size, 0, file);
+    }
+
+    public async Task<GuestInfo> RestoreAsync(RestoreRequest request, BackupStore store, IProgress<int> progress, CancellationToken cancellationToken)
+    {
+        var file = store.ContainerArchiveOf(request.BackupId);
+        if (!File.Exists(file))
+        {
+            throw new BackupMissingException($"The backup store of this host ({store.Path}) does not hold backup {request.BackupId}.");
+        }
+
+        var definition = request.Definition;
+        if (await FindAsync(definition.Id, cancellationToken) is not null)
+        {
+            // Restoring over the machine: it goes first (its snapshots' images with it).
+            await DeleteAsync(definition.Id, cancellationToken);
+        }
+
+        ContainerSettings settings;
+        var image = $"{RestoreRepository}/{definition.Id:N}:latest";
+        using (var archive = ZipFile.OpenRead(file))
+        {
+            settings = JsonSerializer.Deserialize<ContainerSettings>(await ReadEntryAsync(archive, "settings.json", cancellationToken), s_json)
+                ?? throw new GuestException("The backup's settings are empty.");
+            var entry = archive.GetEntry("rootfs.tar") ?? throw new GuestException("The backup has no filesystem.");
+
+            // The engine wants a body of known length: unpack the filesystem to a scratch file first.
+            var scratch = Path.Combine(Path.GetTempPath(), $"ringmaster-restore-{request.BackupId:N}.tar");
+            await using (var unpacked = new FileStream(scratch, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
+            await using (var packed = entry.Open())
+            {
+                await packed.CopyToAsync(unpacked, cancellationToken);
+            }
+
+            await using var rootfs = new FileStream(scratch, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.DeleteOnClose);
+            string? error = null;
+            await CallAsync("Could not import the backup's filesystem",
+                client => client.Images.CreateImageAsync(new ImagesCreateParameters { FromSrc = "-", Repo = $"{RestoreRepository}/{definition.Id:N}", Tag = "latest", Message = $"Ringmaster restore of {settings.Definition.Name}" },
+                    rootfs, null, new SynchronousProgress<JSONMessage>(m => error ??= m.Error?.Message ?? m.ErrorMessage), cancellationToken), cancellationToken);
+            if (!await ImageExistsAsync(image, cancellationToken))
+            {
+                throw new GuestException($"Could not import the backup's filesystem: {error ?? "the engine reported no image"}");
+            }
+        }
+
+        progress.Report(60);
+        await EnsureNameFreeAsync(definition.Name, cancellationToken);
+        var labels = new Dictionary<string, string>
+        {
+            [IdLabel] = definition.Id.ToString(),
+            [NameLabel] = definition.Name,
+            [KindLabel] = "container",
+            [ImageLabel] = settings.Definition.Image,
+            [SpecLabel] = JsonSerializer.Serialize(definition.Spec, s_json),
+        };
+        foreach (var (key, value) in definition.Labels.Count > 0 ? definition.Labels : settings.Definition.Labels)
+        {
+            labels[UserLabelPrefix + key] = value;
+        }
+
+        if (_options.Owner is { } owner)
+        {
+            labels[HostLabel] = owner;
+        }
+
+        await CallAsync($"Could not create container '{definition.Name}'",
+            client => client.Containers.CreateContainerAsync(new CreateContainerParameters
+            {
+                Name = definition.Name,
+                Image = image,
+                Cmd = settings.Cmd,
+                Entrypoint = settings.Entrypoint,
+                Env = settings.Env,
+                WorkingDir = settings.WorkingDir,
+                User = settings.User,
+                Labels = labels,
+                Tty = settings.Tty,
+                OpenStdin = true,
+                AttachStdin = true,
+                AttachStdout = true,
+                AttachStderr = true,
+                HostConfig = new HostConfig { NanoCPUs = definition.Spec.Vcpus * 1_000_000_000L, Memory = definition.Spec.MemoryMiB * 1024L * 1024L },
+            }, cancellationToken), cancellationToken);
+        progress.Report(90);
+        return request.Start ? await StartAsync(definition.Id, cancellationToken) : await InfoAsync(definition.Id, cancellationToken);
+    }
+
+    public async Task<VerifyReport> VerifyAsync(VerifyRequest request, BackupStore store, IProgress<int> progress, CancellationToken cancellationToken)
+    {
+        var file = store.ContainerArchiveOf(request.BackupId);
+        if (!File.Exists(file))
+        {
+            return new VerifyReport(false, [$"The backup store of this host ({store.Path}) does not hold backup {request.BackupId}."], null);
+        }
+
+        try
+        {
+            using var archive = ZipFile.OpenRead(file);
+            var manifest = JsonSerializer.Deserialize<ContainerBackupManifest>(await ReadEntryAsync(archive, "manifest.json", cancellationToken), s_json)
+                ?? throw new GuestException("The backup's manifest is empty.");
+            foreach (var (name, expected) in manifest.Checksums)
+            {
+                var entry = archive.GetEntry(name) ?? throw new GuestException($"The entry {name} is missing.");
+                await using var s = entry.Open();
+                if (Convert.ToHexStringLower(await SHA256.HashDataAsync(s, cancellationToken)) != expected)
+                {
+                    return new VerifyReport(false, [$"{name} does not match its checksum."], null);
+                }
+            }
+
+            return new VerifyReport(true, [$"{manifest.Checksums.Count} entries match their SHA-256 checksums.", request.TestBoot ? "A container backup's test boot is its restore: restore it under a new name to try it." : "No test boot asked."], null);
+        }
+        catch (Exception ex) when (ex is InvalidDataException or IOException or JsonException or GuestException)
+        {
+            return new VerifyReport(false, [$"The backup cannot be read: {ex.Message}"], null);
+        }
+    }
+
+    private static async Task WriteEntryAsync(ZipArchive archive, string name, Dictionary<string, string> checksums, Func<Stream, Task> write)
+    {
+        var entry = archive.CreateEntry(name, CompressionLevel.Fastest);
+        await using var raw = entry.Open();
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        await using var tee = new HashingWriteStream(raw, hash);
+        await write(tee);
+        checksums[name] = Convert.ToHexStringLower(hash.GetCurrentHash());
+    }
+
+    private static async Task<byte[]> ReadEntryAsync(ZipArchive archive, string name, CancellationToken cancellationToken)
+    {
+        var entry = archive.GetEntry(name) ?? throw new GuestException($"The backup has no {name}.");
+        await using var s = entry.Open();
+        using var copy = new MemoryStream();
+        await s.CopyToAsync(copy, cancellationToken);
+        return copy.ToArray();
+    }
+
+    private sealed class HashingWriteStream(Stream inner, IncrementalHash hash) : Stream
+    {
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+        public override void Write(ReadOnlySpan<byte> buffer)
+        {
+            hash.AppendData(buffer);
+            inner.Write(buffer);
+        }
+
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            hash.AppendData(buffer.Span);
+            await inner.WriteAsync(buffer, cancellationToken);
+        }
+
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override void Flush() => inner.Flush();
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+    }
+}

@@ -1,0 +1,58 @@
+using Ringmaster.Agents.Drivers;
+using Ringmaster.Core.Contracts;
+
+namespace Ringmaster.Agents.Tests.Containers;
+
+/// <summary>Container snapshots (commits), clones and backups (exports) on the real engine: a file in the container's filesystem.</summary>
+[Collection(PodmanCollection.Name)]
+public sealed class ContainerSnapshotTests : ContainerTestBase
+{
+    private readonly string _store = Directory.CreateTempSubdirectory("ringmaster-ctr-backups-").FullName;
+
+    private async Task RunAsync(Guid id, string command, string expected)
+    {
+        await using var console = await Driver.AttachConsoleAsync(id, Timeout);
+        await console.WriteAsync(System.Text.Encoding.UTF8.GetBytes(command + "\n"), Timeout);
+        await ReadUntilAsync(console, expected);
+    }
+
+    [Fact]
+    public async Task SnapshotRevertCloneBackupRestore_FileFollowsEachPoint()
+    {
+        var definition = Define();
+        await CreateRunningAsync(definition);
+        await RunAsync(definition.Id, "echo one > /root/f; echo at-$(cat /root/f)", "\nat-one\r\n");
+
+        var snapshot = await Driver.TakeSnapshotAsync(definition.Id, new SnapshotRequest(Guid.NewGuid(), "first", "file one", false), Timeout);
+        await RunAsync(definition.Id, "echo two > /root/f; echo at-$(cat /root/f)", "\nat-two\r\n");
+        var memory = await Assert.ThrowsAsync<GuestException>(() => Driver.TakeSnapshotAsync(definition.Id, new SnapshotRequest(Guid.NewGuid(), "mem", null, true), Timeout));
+        var reverted = await Driver.RevertSnapshotAsync(definition.Id, snapshot.Id, Timeout);
+
+        Assert.Contains("CRIU", memory.Message);
+        Assert.Equal("file one", snapshot.Description);
+        Assert.Equal(MachineState.Running, reverted.State);
+        await RunAsync(definition.Id, "echo back-$(cat /root/f)", "\nback-one\r\n");
+        var second = await Driver.TakeSnapshotAsync(definition.Id, new SnapshotRequest(Guid.NewGuid(), "second", null, false), Timeout);
+        Assert.Equal(snapshot.Id, second.ParentId);
+
+        var clone = Define();
+        var cloned = await Driver.CloneAsync(definition.Id, new CloneRequest(clone, true, false), new Progress<int>(), Timeout);
+        Assert.Equal(clone.Name, cloned.Name);
+        await Driver.StartAsync(clone.Id, Timeout);
+        await RunAsync(clone.Id, "echo clone-$(cat /root/f)", "\nclone-one\r\n");
+
+        var store = new BackupStore(_store);
+        var backup = await Driver.BackupAsync(definition.Id, new BackupRequest(Guid.NewGuid(), false, null), store, new Progress<int>(), Timeout);
+        Assert.True((await Driver.VerifyAsync(new VerifyRequest(backup.Id, false), store, new Progress<int>(), Timeout)).Ok);
+        await Driver.DeleteSnapshotAsync(definition.Id, snapshot.Id, Timeout);
+        await Driver.DeleteSnapshotAsync(definition.Id, second.Id, Timeout);
+        Assert.Empty(await Driver.ListSnapshotsAsync(definition.Id, Timeout));
+        await Driver.DeleteAsync(definition.Id, Timeout);
+
+        var restored = Define();
+        var guest = await Driver.RestoreAsync(new RestoreRequest(backup.Id, restored, Start: true), store, new Progress<int>(), Timeout);
+        Assert.Equal(MachineState.Running, guest.State);
+        await RunAsync(restored.Id, "echo restored-$(cat /root/f)", "\nrestored-one\r\n");
+        Directory.Delete(_store, recursive: true);
+    }
+}

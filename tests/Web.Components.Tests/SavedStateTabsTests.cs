@@ -1,0 +1,116 @@
+using Ringmaster.Core.Contracts;
+using Ringmaster.Core.Services;
+using Ringmaster.Web.Components.Pages;
+using Ringmaster.Web.Components.Shared;
+using Ringmaster.Web.Components.Tests.Infrastructure;
+
+namespace Ringmaster.Web.Components.Tests;
+
+/// <summary>The machine page's Snapshots and Backups tabs.</summary>
+public sealed class SavedStateTabsTests : DashboardTestContext
+{
+    private static SnapshotView Snap(string name, bool memory, params SnapshotView[] children) =>
+        new(Guid.NewGuid(), name, name == "base" ? "before the upgrade" : null, null, memory, DateTimeOffset.UtcNow.AddMinutes(-5), children);
+
+    [Fact]
+    public void Snapshots_Tree_ShowsChildrenUnderTheirParent_TakeWithMemory()
+    {
+        var vm = Sample.Machine("vm-1", MachineState.Running, MachineKind.Vm);
+        States.Snapshots.Add(Snap("base", true, Snap("after-upgrade", false)));
+
+        var cut = Render<MachineSnapshots>(p => p.Add(x => x.Machine, vm));
+
+        cut.WaitForAssertion(() =>
+        {
+            var root = cut.Find("[data-test=snapshot][data-name=base]");
+            Assert.Contains("with memory", root.TextContent);
+            Assert.Contains("before the upgrade", root.TextContent);
+            Assert.NotNull(root.QuerySelector("[data-test=snapshot][data-name=after-upgrade]"));
+        });
+        cut.Find("[data-test=snapshot-name] input, input[data-test=snapshot-name]").Change("nightly");
+        cut.Find("[data-test=snapshot-memory] input, input[data-test=snapshot-memory]").Change(true);
+        cut.Find("[data-test=snapshot-take]").Click();
+        cut.WaitForAssertion(() => Assert.Equal(["snapshot.create nightly memory=True"], States.Calls));
+        Assert.Contains("Taking snapshot nightly", cut.Find("[data-test=snapshot-message]").TextContent);
+    }
+
+    [Fact]
+    public void Snapshots_Revert_AsksFirst_ThenReverts_AndReloadsWhenDone()
+    {
+        var vm = Sample.Machine("vm-1", MachineState.Running, MachineKind.Vm);
+        States.Snapshots.Add(Snap("base", false));
+        var cut = Render<MachineSnapshots>(p => p.Add(x => x.Machine, vm));
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-test=snapshot-revert]")));
+
+        cut.Find("[data-test=snapshot-revert]").Click();
+        Dialogs.WaitForAssertion(() => Assert.Contains("vm-1 goes back to snapshot base", Dialogs.Markup));
+        Assert.Empty(States.Calls);
+        Dialogs.FindAll("button").Single(b => b.TextContent.Contains("Revert", StringComparison.Ordinal)).Click();
+        cut.WaitForAssertion(() => Assert.Equal(["snapshot.revert base"], States.Calls));
+
+        States.Snapshots.Add(Snap("second", false));
+        cut.Render(p => p.Add(x => x.Operations, [Sample.Operation("snapshot.create", "vm-1", vm.Id, OperationStatus.Succeeded, 100)]));
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-test=snapshot][data-name=second]")), Live);
+    }
+
+    [Fact]
+    public void Snapshots_Container_SaysMemoryNeedsCriu_AndRefusalIsShown()
+    {
+        var container = Sample.Machine("web-1", MachineState.Running, MachineKind.Container);
+        States.OnCall = _ => ServiceResult<OperationAccepted>.Conflict("Machine web-1 already has a snapshot named 'x'.");
+
+        var cut = Render<MachineSnapshots>(p => p.Add(x => x.Machine, container));
+
+        cut.WaitForAssertion(() => Assert.Contains("CRIU", cut.Find("[data-test=container-snapshot-note]").TextContent));
+        Assert.True(cut.Find("[data-test=snapshot-memory] input, input[data-test=snapshot-memory]").HasAttribute("disabled"));
+        Assert.NotNull(cut.Find("[data-test=no-snapshots]"));
+        cut.Find("[data-test=snapshot-name] input, input[data-test=snapshot-name]").Change("x");
+        cut.Find("[data-test=snapshot-take]").Click();
+        cut.WaitForAssertion(() => Assert.Contains("already has a snapshot named 'x'", cut.Find("[data-test=snapshot-message]").TextContent));
+    }
+
+    [Fact]
+    public void Backups_List_BackUpNow_RestoreAsNew_Verify()
+    {
+        var vm = Sample.Machine("vm-1", MachineState.Running, MachineKind.Vm);
+        var full = new BackupView(Guid.NewGuid(), vm.Id, "vm-1", MachineKind.Vm, Sample.HostId, "alpha", null, false, DateTimeOffset.UtcNow.AddHours(-2), 3 << 20, 1 << 30, 700, DateTimeOffset.UtcNow, true);
+        var incremental = new BackupView(Guid.NewGuid(), vm.Id, "vm-1", MachineKind.Vm, Sample.HostId, "alpha", full.Id, true, DateTimeOffset.UtcNow.AddHours(-1), 1 << 20, 1 << 30, 40, null, null);
+        States.Backups.AddRange([incremental, full]);
+
+        var cut = Render<MachineBackups>(p => p.Add(x => x.Machine, vm));
+
+        cut.WaitForAssertion(() =>
+        {
+            var rows = cut.FindAll("[data-test=backup]");
+            Assert.Equal(2, rows.Count);
+            Assert.Contains("incremental, with memory", rows[0].TextContent);
+            Assert.Contains("not yet", rows[0].TextContent);
+            Assert.Contains("full", rows[1].TextContent);
+            Assert.Contains("ok", rows[1].QuerySelector("[data-test=backup-verified]")!.TextContent);
+        });
+        cut.Find("[data-test=backup-now]").Click();
+        cut.Find("[data-test=restore-name] input, input[data-test=restore-name]").Change("vm-1-copy");
+        cut.FindAll("[data-test=backup-restore]")[1].Click();
+        cut.FindAll("[data-test=backup-verify]")[0].Click();
+        cut.WaitForAssertion(() => Assert.Equal(
+            ["machine.backup memory=False", $"backup.restore {full.Id} as=vm-1-copy", $"backup.verify {incremental.Id} boot=False"],
+            States.Calls));
+    }
+
+    [Fact]
+    public void MachineDetail_HasSnapshotsAndBackupsTabs()
+    {
+        var machine = Sample.Machine("vm-1", MachineState.Stopped, MachineKind.Vm);
+        Data.Machines.Add(machine);
+
+        var cut = Render<MachineDetail>(p => p.Add(x => x.Id, machine.Id));
+
+        cut.WaitForAssertion(() =>
+        {
+            var tabs = cut.Find("[data-test=saved-state-tabs]").TextContent;
+            Assert.Contains("Snapshots", tabs);
+            Assert.Contains("Backups", tabs);
+            Assert.NotNull(cut.Find("[data-test=snapshots-tab]"));
+        });
+    }
+}
