@@ -6,7 +6,7 @@ using Ringmaster.Web.Tests.Infrastructure;
 namespace Ringmaster.Web.Tests;
 
 /// <summary>A clock the test moves by hand; its timers never fire, so only the test starts due jobs.</summary>
-public sealed class FakeClock(DateTimeOffset start) : TimeProvider
+public sealed class FakeScheduleClock(DateTimeOffset start) : TimeProvider
 {
     public DateTimeOffset Now { get; set; } = start;
 
@@ -29,7 +29,7 @@ public sealed class FakeClock(DateTimeOffset start) : TimeProvider
 /// <summary>Scheduled snapshots on a real VM with the clock in the test's hands, and retention as Proxmox Backup Server prunes.</summary>
 public sealed class SchedulesTests : IAsyncLifetime
 {
-    private readonly FakeClock _clock = new(new DateTimeOffset(2026, 11, 24, 8, 30, 0, TimeSpan.Zero));
+    private readonly FakeScheduleClock _clock = new(new DateTimeOffset(2026, 11, 24, 8, 30, 0, TimeSpan.Zero));
     private readonly RingmasterFactory _factory;
     private HttpClient _client = null!;
 

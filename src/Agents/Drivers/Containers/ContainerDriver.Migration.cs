@@ -44,7 +44,7 @@ public sealed partial class ContainerDriver : IMigratableDriver
         var wasRunning = container.State is "running" or "paused";
         var inspect = await CallAsync($"Could not inspect container '{info.Name}'",
             client => client.Containers.InspectContainerAsync(container.ID, cancellationToken), cancellationToken);
-        var settings = new ContainerSettings(inspect.Config?.Cmd, inspect.Config?.Entrypoint, inspect.Config?.Env, inspect.Config?.WorkingDir, inspect.Config?.Tty ?? true);
+        var settings = new Ringmaster.Agents.Migration.ContainerSettings(inspect.Config?.Cmd, inspect.Config?.Entrypoint, inspect.Config?.Env, inspect.Config?.WorkingDir, inspect.Config?.Tty ?? true);
         var definition = new GuestDefinition(id, info.Name, MachineKind.Container, info.Image, inspect.Config?.Cmd?.ToList() ?? [], info.Spec, info.Labels);
         long bytes = 0;
         var renamed = false;
