@@ -17,6 +17,7 @@ public static class MigrationApi
     {
         builder.AddMigrations();
         builder.Services.AddSingleton<IMigrationProbes, HubMigrationProbes>();
+        builder.Services.AddSingleton<Services.IMigrationActions, Services.MigrationActions>();
         return builder;
     }
 

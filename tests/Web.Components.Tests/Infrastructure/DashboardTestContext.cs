@@ -12,6 +12,7 @@ public abstract class DashboardTestContext : BunitContext, IAsyncLifetime
 
     protected FakeDashboardData Data { get; } = new();
     protected FakeMachineActions Actions { get; } = new();
+    protected FakeMigrationActions Migrations { get; } = new();
 
     protected DashboardTestContext()
     {
@@ -19,6 +20,7 @@ public abstract class DashboardTestContext : BunitContext, IAsyncLifetime
         Services.AddMudServices();
         Services.AddSingleton<IDashboardData>(Data);
         Services.AddSingleton<IMachineActions>(Actions);
+        Services.AddSingleton<IMigrationActions>(Migrations);
     }
 
     /// <summary>The providers MudBlazor's popovers, dialogs and snackbars render into.</summary>
