@@ -9,6 +9,7 @@ public static class Program
     private static readonly Dictionary<string, Func<string[], Task<int>>> s_benchmarks = new()
     {
         ["containers"] = ContainerBenchmark.RunAsync,
+        ["migration"] = MigrationBenchmark.RunAsync,
     };
 
     public static async Task<int> Main(string[] args)

@@ -351,7 +351,10 @@ public sealed class MigrationService(
             sent?.Migration?.Bytes ?? figures?.Bytes ?? 0,
             sent?.Migration?.Rounds ?? 0,
             sent?.Migration?.Pages ?? figures?.Pages ?? 0,
-            figures?.ImageCopied ?? false);
+            figures?.ImageCopied ?? false,
+            figures?.DowntimeMs is { } down && sent?.Migration?.StopCopyMs is { } stopCopy && figures.LoadMs is { } load
+                ? new DowntimeBreakdown(Math.Round(stopCopy, 2), Math.Round(Math.Max(0, down - stopCopy - load), 2), Math.Round(load, 2), sent.Migration.FinalPages)
+                : null);
         logger.LogInformation("Moved {Machine} {Mode} from {Source} to {Target} in {Total} ms (downtime {Downtime} ms, {Bytes} bytes, {Rounds} rounds)",
             machine.Name, mode, source.Name, target.Name, result.TotalMs, result.DowntimeMs, result.Bytes, result.Rounds);
         return result;
