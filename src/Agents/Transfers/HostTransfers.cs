@@ -28,7 +28,7 @@ public sealed class HostTransfers
     /// Streams what <paramref name="produce"/> writes to the transfer <paramref name="transferId"/>.
     /// Returns when the server took every chunk; throws when the transfer fails, cancelling the producer.
     /// </summary>
-    public async Task SendAsync(Guid transferId, Func<ChannelWriter<byte[]>, CancellationToken, Task> produce, CancellationToken cancellationToken)
+    public async Task SendAsync(Guid transferId, Func<TransferSink, CancellationToken, Task> produce, CancellationToken cancellationToken)
     {
         var connection = Connection;
         var channel = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(Backlog) { SingleReader = true, SingleWriter = true });
@@ -38,7 +38,8 @@ public sealed class HostTransfers
         {
             try
             {
-                await produce(channel.Writer, stop.Token).ConfigureAwait(false);
+                var sink = new TransferSink(channel.Writer, ct => connection.InvokeAsync<long>(nameof(IAgentHub.TransferDelivered), transferId, ct));
+                await produce(sink, stop.Token).ConfigureAwait(false);
                 channel.Writer.TryComplete();
             }
             catch (Exception ex)
@@ -110,6 +111,31 @@ public sealed class HostTransfers
         HubException h => h.Message.Replace("An unexpected error occurred invoking 'UploadTransfer' on the server. HubException: ", "", StringComparison.Ordinal),
         _ => ex.Message,
     };
+}
+
+/// <summary>Where a sender writes the chunks of a transfer.</summary>
+public sealed class TransferSink(ChannelWriter<byte[]> writer, Func<CancellationToken, Task<long>> delivered)
+{
+    private long _written;
+
+    /// <summary>Bytes written so far.</summary>
+    public long Written => Interlocked.Read(ref _written);
+
+    /// <summary>Adds a chunk; waits while the chunks in flight fill the backlog.</summary>
+    public async ValueTask WriteAsync(byte[] chunk, CancellationToken cancellationToken)
+    {
+        await writer.WriteAsync(chunk, cancellationToken).ConfigureAwait(false);
+        Interlocked.Add(ref _written, chunk.Length);
+    }
+
+    /// <summary>Waits until all but <paramref name="slack"/> bytes went on to the target, so that what is written next is not stuck behind them.</summary>
+    public async Task DrainAsync(long slack, CancellationToken cancellationToken)
+    {
+        while (Written - await delivered(cancellationToken).ConfigureAwait(false) > slack)
+        {
+            await Task.Delay(2, cancellationToken).ConfigureAwait(false);
+        }
+    }
 }
 
 /// <summary>A host-to-host transfer stopped; the message says why.</summary>

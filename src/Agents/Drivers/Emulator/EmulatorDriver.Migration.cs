@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
-using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Ringmaster.Agents.Migration;
 using Ringmaster.Core.Contracts;
@@ -95,7 +94,7 @@ public sealed partial class EmulatorDriver : IMigratableDriver
         }
     }
 
-    public async Task<MigrationFigures> SendAsync(Guid id, MigrationOrder order, ChannelWriter<byte[]> output, IProgress<int> progress, CancellationToken cancellationToken)
+    public async Task<MigrationFigures> SendAsync(Guid id, MigrationOrder order, Transfers.TransferSink output, IProgress<int> progress, CancellationToken cancellationToken)
     {
         var vm = await GetAsync(id, cancellationToken).ConfigureAwait(false);
         var image = images.Find(vm.Definition.Image);
@@ -160,6 +159,9 @@ public sealed partial class EmulatorDriver : IMigratableDriver
             while (true)
             {
                 rounds++;
+
+                // What was sent must reach the target first: the last frames must not queue behind it while the guest is paused.
+                await output.DrainAsync(Frames.DataChunk, cancellationToken).ConfigureAwait(false);
                 Pause();
                 dirty = machine.GetDirtyPages();
                 diskBlocks = machine.TakeDiskWrites();
@@ -243,7 +245,7 @@ public sealed partial class EmulatorDriver : IMigratableDriver
         }
     }
 
-    private static async Task<long> SendImageFileAsync(string path, ChannelWriter<byte[]> output, CancellationToken cancellationToken)
+    private static async Task<long> SendImageFileAsync(string path, Transfers.TransferSink output, CancellationToken cancellationToken)
     {
         long bytes = 0;
         var name = Path.GetFileName(path);
