@@ -287,6 +287,8 @@ public sealed class MigrationService(
         // Both sides at once: the target reads what the source sends. Neither wait is cancelled by the
         // operation: a cancel fails the transfer, and both sides then stop on their own.
         var receive = agents.ExecuteAsync(target.Id, new AgentCommand(Guid.NewGuid(), context.OperationId, AgentCommandKind.MigrateIn, machine.Id, definition, Migration: order), MoveTimeout, CancellationToken.None);
+        _ = receive.ContinueWith(t => transfer.Fail($"The target host {target.Name} failed: {t.Exception?.GetBaseException().Message}"),
+            CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
         var send = agents.ExecuteAsync(source.Id, new AgentCommand(Guid.NewGuid(), context.OperationId, AgentCommandKind.MigrateOut, machine.Id, Migration: order), MoveTimeout, CancellationToken.None);
         CommandResult? sent = null;
         CommandResult? received = null;
