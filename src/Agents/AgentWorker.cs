@@ -72,7 +72,7 @@ public sealed class AgentWorker(
             .Build();
         _connection.ServerTimeout = TimeSpan.FromSeconds(30);
         RegisterHandlers(_connection);
-        transfers.Attach(_connection);
+        transfers.Attach(_connection, server, settings.Token, _hostId);
         _connection.Reconnecting += error =>
         {
             Registered = false;

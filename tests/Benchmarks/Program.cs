@@ -13,6 +13,7 @@ public static class Program
         ["seed-machines"] = SeedMachines.RunAsync,
         ["scaling"] = ScalingBenchmark.RunAsync,
         ["snapshots"] = SnapshotBenchmark.RunAsync,
+        ["migration"] = MigrationBenchmark.RunAsync,
     };
 
     public static async Task<int> Main(string[] args)

@@ -264,6 +264,36 @@ public sealed partial class MigrationTests : IAsyncLifetime
         await AssertRefusedAsync($"big-{_suffix}", HostB, "target online");
     }
 
+    [Fact]
+    public async Task Evacuate_HostWithVmAndContainer_EveryMachineMovesAndRuns()
+    {
+        await StartClusterAsync();
+        var vm = $"evac-{_suffix}";
+        var box = $"box-{_suffix}";
+        await _api.CreateMachineAsync(new { name = vm, template = "default", memoryMiB = 64, host = HostA }, TimeSpan.FromMinutes(3));
+        await _api.CreateMachineAsync(new { name = box, template = "busybox", host = HostA }, TimeSpan.FromMinutes(3));
+
+        var bad = await _api.Http.PostAsJsonAsync($"/api/v1/hosts/{HostA}/evacuate", new { concurrency = 0 });
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+
+        var operationId = await _api.StartOperationAsync(HttpMethod.Post, $"/api/v1/hosts/{HostA}/evacuate", new { concurrency = 2 });
+        var operation = await _api.WaitSucceededAsync(operationId, TimeSpan.FromMinutes(5));
+        var items = operation.GetProperty("result").GetProperty("items").EnumerateArray().ToList();
+        Assert.Equal(2, items.Count);
+        Assert.All(items, i => Assert.Equal("Moved", i.GetProperty("state").GetString()));
+        Assert.True(items.Single(i => i.GetProperty("machine").GetString() == vm).GetProperty("live").GetBoolean());
+        Assert.Contains($"{vm}: on {HostB}", operation.GetProperty("log").GetString());
+
+        foreach (var name in new[] { vm, box })
+        {
+            var machine = await _api.MachineAsync(name);
+            Assert.Equal(HostB, machine.GetProperty("host").GetString());
+            Assert.Equal("Running", machine.GetProperty("state").GetString());
+        }
+
+        Assert.Equal(0, (await _api.HostAsync(HostA)).GetProperty("machineCount").GetInt32());
+    }
+
     /// <summary>Waits until the VM's shell answers (a timed-out read ends a console session, so each try opens one).</summary>
     private async Task WaitForShellAsync(string name)
     {

@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using Ringmaster.Core.Contracts;
 
 namespace Ringmaster.Agents.Drivers;
@@ -14,7 +13,7 @@ public interface IMigratableDriver
     Task<MigrationProbe> ProbeAsync(MigrationProbeRequest request, CancellationToken cancellationToken);
 
     /// <summary>Sends the guest. On failure the guest is as it was (running guests keep running).</summary>
-    Task<MigrationFigures> SendAsync(Guid id, MigrationOrder order, ChannelWriter<byte[]> output, IProgress<int> progress, CancellationToken cancellationToken);
+    Task<MigrationFigures> SendAsync(Guid id, MigrationOrder order, Transfers.TransferSink output, IProgress<int> progress, CancellationToken cancellationToken);
 
     /// <summary>Receives a guest and (when it ran on the source) runs it. On failure nothing is left behind.</summary>
     Task<(GuestInfo Guest, MigrationFigures Figures)> ReceiveAsync(GuestDefinition definition, MigrationOrder order, IAsyncEnumerable<byte[]> input, CancellationToken cancellationToken);

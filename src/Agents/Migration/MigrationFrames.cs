@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json;
-using System.Threading.Channels;
 using Ringmaster.Core.Contracts;
 
 namespace Ringmaster.Agents.Migration;
@@ -105,7 +104,7 @@ public static class Frames
         (BinaryPrimitives.ReadInt64LittleEndian(payload.Span), payload[8..]);
 
     /// <summary>Sends pages in frames of <see cref="PagesPerFrame"/>; <paramref name="read"/> copies one page.</summary>
-    public static async Task<long> SendPagesAsync(IReadOnlyList<ulong> pages, int pageBytes, Action<ulong, Span<byte>> read, ChannelWriter<byte[]> output, CancellationToken cancellationToken)
+    public static async Task<long> SendPagesAsync(IReadOnlyList<ulong> pages, int pageBytes, Action<ulong, Span<byte>> read, Transfers.TransferSink output, CancellationToken cancellationToken)
     {
         long bytes = 0;
         for (var i = 0; i < pages.Count; i += PagesPerFrame)
@@ -146,7 +145,7 @@ public static class Frames
     public delegate void WritePage(ulong address, ReadOnlySpan<byte> data);
 
     /// <summary>Sends a file's non-zero pieces (a sparse disk's holes stay holes on the target).</summary>
-    public static async Task<long> SendFileAsync(FrameKind kind, string path, IEnumerable<long>? offsets, int pieceBytes, ChannelWriter<byte[]> output, CancellationToken cancellationToken)
+    public static async Task<long> SendFileAsync(FrameKind kind, string path, IEnumerable<long>? offsets, int pieceBytes, Transfers.TransferSink output, CancellationToken cancellationToken)
     {
         long bytes = 0;
         using var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);

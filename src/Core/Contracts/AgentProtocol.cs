@@ -157,6 +157,9 @@ public interface IAgentHub
     /// <summary>Streams the bytes of a host-to-host transfer (source side); see <c>TransferRelay</c>.</summary>
     Task UploadTransfer(Guid transferId, IAsyncEnumerable<byte[]> chunks);
 
+    /// <summary>Bytes of a transfer handed on to its target so far.</summary>
+    Task<long> TransferDelivered(Guid transferId);
+
     /// <summary>Reads the bytes of a host-to-host transfer (target side).</summary>
     System.Threading.Channels.ChannelReader<byte[]> DownloadTransfer(Guid transferId, CancellationToken cancellationToken);
 }

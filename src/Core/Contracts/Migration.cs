@@ -35,7 +35,11 @@ public sealed record MigrationResult(
     long Bytes,
     int Rounds,
     long Pages,
-    bool ImageCopied);
+    bool ImageCopied,
+    DowntimeBreakdown? Downtime = null);
+
+/// <summary>Where a live migration's downtime went: the source's stop-and-copy, the trip through the relay, the target's load and resume.</summary>
+public sealed record DowntimeBreakdown(double StopCopyMs, double RelayMs, double LoadMs, long FinalPages);
 
 /// <summary>One machine of an evacuation, in the parent operation's result.</summary>
 public sealed record EvacuationItem(Guid MachineId, string Machine, string? Target, bool Live, string State, Guid? OperationId, string? Error, double? DowntimeMs);
@@ -67,4 +71,7 @@ public sealed record MigrationOrder(Guid TransferId, bool Live, bool SendImage);
 
 /// <summary>Figures an agent reports at the end of its side of a migration.</summary>
 /// <param name="DowntimeMs">On the target: from the source's last pause to the resume here.</param>
-public sealed record MigrationFigures(long Bytes, int Rounds, long Pages, double? DowntimeMs = null, bool ImageCopied = false);
+/// <param name="StopCopyMs">On the source: from the last pause until the last frame was handed to the transfer.</param>
+/// <param name="FinalPages">On the source: pages copied while the guest was paused.</param>
+/// <param name="LoadMs">On the target: from the state's arrival to the resume.</param>
+public sealed record MigrationFigures(long Bytes, int Rounds, long Pages, double? DowntimeMs = null, bool ImageCopied = false, double? StopCopyMs = null, long FinalPages = 0, double? LoadMs = null);

@@ -287,6 +287,8 @@ public sealed class MigrationService(
         // Both sides at once: the target reads what the source sends. Neither wait is cancelled by the
         // operation: a cancel fails the transfer, and both sides then stop on their own.
         var receive = agents.ExecuteAsync(target.Id, new AgentCommand(Guid.NewGuid(), context.OperationId, AgentCommandKind.MigrateIn, machine.Id, definition, Migration: order), MoveTimeout, CancellationToken.None);
+        _ = receive.ContinueWith(t => transfer.Fail($"The target host {target.Name} failed: {t.Exception?.GetBaseException().Message}"),
+            CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
         var send = agents.ExecuteAsync(source.Id, new AgentCommand(Guid.NewGuid(), context.OperationId, AgentCommandKind.MigrateOut, machine.Id, Migration: order), MoveTimeout, CancellationToken.None);
         CommandResult? sent = null;
         CommandResult? received = null;
@@ -351,7 +353,10 @@ public sealed class MigrationService(
             sent?.Migration?.Bytes ?? figures?.Bytes ?? 0,
             sent?.Migration?.Rounds ?? 0,
             sent?.Migration?.Pages ?? figures?.Pages ?? 0,
-            figures?.ImageCopied ?? false);
+            figures?.ImageCopied ?? false,
+            figures?.DowntimeMs is { } down && sent?.Migration?.StopCopyMs is { } stopCopy && figures.LoadMs is { } load
+                ? new DowntimeBreakdown(Math.Round(stopCopy, 2), Math.Round(Math.Max(0, down - stopCopy - load), 2), Math.Round(load, 2), sent.Migration.FinalPages)
+                : null);
         logger.LogInformation("Moved {Machine} {Mode} from {Source} to {Target} in {Total} ms (downtime {Downtime} ms, {Bytes} bytes, {Rounds} rounds)",
             machine.Name, mode, source.Name, target.Name, result.TotalMs, result.DowntimeMs, result.Bytes, result.Rounds);
         return result;

@@ -38,6 +38,10 @@ public sealed class TransferRelay
     public Transfer? ClaimDownload(Guid transferId, Guid hostId) =>
         _transfers.TryGetValue(transferId, out var t) && t.TargetHostId == hostId && Interlocked.Exchange(ref t.DownloadClaimed, 1) == 0 ? t : null;
 
+    /// <summary>The transfer when <paramref name="hostId"/> takes part in it.</summary>
+    public Transfer? Find(Guid transferId, Guid hostId) =>
+        _transfers.TryGetValue(transferId, out var t) && (t.SourceHostId == hostId || t.TargetHostId == hostId) ? t : null;
+
     /// <summary>Fails every transfer a host takes part in (its agent went away).</summary>
     public void FailHost(Guid hostId, string reason)
     {
@@ -65,6 +69,7 @@ public sealed class TransferRelay
         private readonly CancellationTokenSource _failed = new();
         private readonly TransferRelay _relay;
         private long _bytes;
+        private long _delivered;
         internal int UploadClaimed;
         internal int DownloadClaimed;
 
@@ -85,6 +90,11 @@ public sealed class TransferRelay
 
         /// <summary>Bytes that went through so far.</summary>
         public long Bytes => Interlocked.Read(ref _bytes);
+
+        /// <summary>Bytes handed on to the target so far (the source waits on it before a short pause).</summary>
+        public long Delivered => Interlocked.Read(ref _delivered);
+
+        public void MarkDelivered(int bytes) => Interlocked.Add(ref _delivered, bytes);
 
         /// <summary>Cancelled when the transfer fails.</summary>
         public CancellationToken Failed => _failed.Token;

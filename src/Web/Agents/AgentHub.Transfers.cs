@@ -33,6 +33,16 @@ public sealed partial class AgentHub
         }
     }
 
+    /// <summary>How many bytes of the transfer went on to its target (asked by the source before a short pause).</summary>
+    public Task<long> TransferDelivered(Guid transferId)
+    {
+        var transfer = (HostOrNull() is { } hostId ? transfers.Find(transferId, hostId) : null)
+            ?? throw new HubException("No such transfer for this host.");
+        return transfer.Failed.IsCancellationRequested
+            ? throw new HubException(transfer.FailureReason ?? "The transfer failed.")
+            : Task.FromResult(transfer.Delivered);
+    }
+
     /// <summary>Server-to-client stream to the transfer's target host.</summary>
     public ChannelReader<byte[]> DownloadTransfer(Guid transferId, CancellationToken cancellationToken)
     {
@@ -51,6 +61,7 @@ public sealed partial class AgentHub
             await foreach (var chunk in ReadAsync(transfer, cancellationToken))
             {
                 await output.WriteAsync(chunk, cancellationToken);
+                transfer.MarkDelivered(chunk.Length);
             }
 
             output.TryComplete();

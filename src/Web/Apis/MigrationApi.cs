@@ -17,6 +17,7 @@ public static class MigrationApi
     {
         builder.AddMigrations();
         builder.Services.AddSingleton<IMigrationProbes, HubMigrationProbes>();
+        builder.Services.AddSingleton<Services.IMigrationActions, Services.MigrationActions>();
         return builder;
     }
 
@@ -27,6 +28,7 @@ public static class MigrationApi
         machines.MapPost("/{id}/migrate/preflight", Preflight);
         machines.MapPost("/{id}/migrate", Migrate);
         app.MapGroup("/api/v1/hosts").WithTags("Migration").MapPost("/{id}/evacuate", Evacuate);
+        app.MapTransferEndpoints();
         return app;
     }
 

@@ -14,6 +14,7 @@ public abstract class DashboardTestContext : BunitContext, IAsyncLifetime
     protected FakeDashboardData Data { get; } = new();
     protected FakeMachineActions Actions { get; } = new();
     protected FakeSavedStates States { get; } = new();
+    protected FakeMigrationActions Migrations { get; } = new();
 
     protected DashboardTestContext()
     {
@@ -25,6 +26,7 @@ public abstract class DashboardTestContext : BunitContext, IAsyncLifetime
         Authorization = AddAuthorization();
         Authorization.SetAuthorized("admin");
         Authorization.SetRoles("Admin", "Operator", "Viewer");
+        Services.AddSingleton<IMigrationActions>(Migrations);
     }
 
     /// <summary>Who the pages see signed in: the admin, unless a test says otherwise.</summary>

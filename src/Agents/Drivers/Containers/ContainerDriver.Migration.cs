@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.IO.Pipelines;
 using System.Text.Json;
-using System.Threading.Channels;
 using Docker.DotNet;
 using Docker.DotNet.Models;
 using Microsoft.Extensions.Logging;
@@ -32,7 +31,7 @@ public sealed partial class ContainerDriver : IMigratableDriver
         return new MigrationProbe(true, clash is null, true, null, clash is null ? null : $"A container named '{clash.Name}' ({clash.Id}) is already on this host.");
     }
 
-    public async Task<MigrationFigures> SendAsync(Guid id, MigrationOrder order, ChannelWriter<byte[]> output, IProgress<int> progress, CancellationToken cancellationToken)
+    public async Task<MigrationFigures> SendAsync(Guid id, MigrationOrder order, Transfers.TransferSink output, IProgress<int> progress, CancellationToken cancellationToken)
     {
         if (order.Live)
         {

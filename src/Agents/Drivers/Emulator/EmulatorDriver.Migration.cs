@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
-using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Ringmaster.Agents.Migration;
 using Ringmaster.Core.Contracts;
@@ -96,7 +95,7 @@ public sealed partial class EmulatorDriver : IMigratableDriver
         }
     }
 
-    public async Task<MigrationFigures> SendAsync(Guid id, MigrationOrder order, ChannelWriter<byte[]> output, IProgress<int> progress, CancellationToken cancellationToken)
+    public async Task<MigrationFigures> SendAsync(Guid id, MigrationOrder order, Transfers.TransferSink output, IProgress<int> progress, CancellationToken cancellationToken)
     {
         var vm = await GetAsync(id, cancellationToken).ConfigureAwait(false);
         var image = images.Find(vm.Definition.Image);
@@ -162,6 +161,9 @@ public sealed partial class EmulatorDriver : IMigratableDriver
             while (true)
             {
                 rounds++;
+
+                // What was sent must reach the target first: the last frames must not queue behind it while the guest is paused.
+                await output.DrainAsync(Frames.DataChunk, cancellationToken).ConfigureAwait(false);
                 Pause();
                 dirty = machine.GetDirtyPages();
                 diskBlocks = machine.TakeDiskWrites();
@@ -181,6 +183,7 @@ public sealed partial class EmulatorDriver : IMigratableDriver
 
             // Stop and copy: the guest stays paused from here until the target resumes it.
             var pausedAt = DateTime.UtcNow.Ticks;
+            var stopCopy = System.Diagnostics.Stopwatch.StartNew();
             machine.FlushDisk();
             bytes += await SendDiskBlocksAsync(diskBlocks).ConfigureAwait(false);
             bytes += await SendPagesAsync(dirty).ConfigureAwait(false);
@@ -197,8 +200,8 @@ public sealed partial class EmulatorDriver : IMigratableDriver
 
             await WriteAsync(Frames.Simple(FrameKind.End)).ConfigureAwait(false);
             handedOff = true;
-            logger.LogInformation("Sent VM {Name} live: {Rounds} rounds, {Pages} pages, {Bytes} bytes", vm.Definition.Name, rounds, pages, bytes);
-            return new MigrationFigures(bytes, rounds, pages);
+            logger.LogInformation("Sent VM {Name} live: {Rounds} rounds, {Pages} pages, {Bytes} bytes; {Final} pages while paused", vm.Definition.Name, rounds, pages, bytes, dirty.Count);
+            return new MigrationFigures(bytes, rounds, pages, StopCopyMs: stopCopy.Elapsed.TotalMilliseconds, FinalPages: dirty.Count);
         }
         finally
         {
@@ -245,7 +248,7 @@ public sealed partial class EmulatorDriver : IMigratableDriver
         }
     }
 
-    private static async Task<long> SendImageFileAsync(string path, ChannelWriter<byte[]> output, CancellationToken cancellationToken)
+    private static async Task<long> SendImageFileAsync(string path, Transfers.TransferSink output, CancellationToken cancellationToken)
     {
         long bytes = 0;
         var name = Path.GetFileName(path);
@@ -307,6 +310,7 @@ public sealed partial class EmulatorDriver : IMigratableDriver
         long pausedAt = 0;
         var ended = false;
         var stateLoaded = false;
+        System.Diagnostics.Stopwatch? loadClock = null;
         try
         {
             await foreach (var chunk in input.WithCancellation(cancellationToken).ConfigureAwait(false))
@@ -367,6 +371,7 @@ public sealed partial class EmulatorDriver : IMigratableDriver
                         pages += Frames.ReadPages(payload.Span, RiscVMachine.PageBytes, machine.WritePage);
                         break;
                     case FrameKind.State:
+                        loadClock = System.Diagnostics.Stopwatch.StartNew();
                         machine ??= CreateIncoming(header ?? throw new GuestException("The migration stream has no header."));
                         pausedAt = BitConverter.ToInt64(payload.Span);
                         using (var state = new MemoryStream(chunk, 9, chunk.Length - 9, writable: false))
@@ -399,6 +404,7 @@ public sealed partial class EmulatorDriver : IMigratableDriver
             var vm = new Vm(definition with { Image = header.Definition.Image }, folder);
             await SaveDefinitionAsync(vm, cancellationToken).ConfigureAwait(false);
             double? downtime = null;
+            double? loadMs = null;
             if (header.Live && machine is not null)
             {
                 runner = new MachineRunner(machine, options.SliceBudget);
@@ -416,6 +422,7 @@ public sealed partial class EmulatorDriver : IMigratableDriver
                 _vms[definition.Id] = vm;
                 runner.Start();
                 downtime = TimeSpan.FromTicks(DateTime.UtcNow.Ticks - pausedAt).TotalMilliseconds;
+                loadMs = loadClock?.Elapsed.TotalMilliseconds;
             }
             else
             {
@@ -426,7 +433,7 @@ public sealed partial class EmulatorDriver : IMigratableDriver
 
             logger.LogInformation("Received VM {Name} ({Id}){Live}: {Bytes} bytes, {Pages} pages, downtime {Downtime} ms",
                 definition.Name, definition.Id, header.Live ? " live" : "", bytes, pages, downtime?.ToString("0.0") ?? "-");
-            return (Info(vm), new MigrationFigures(bytes, 0, pages, downtime, imageCopied));
+            return (Info(vm), new MigrationFigures(bytes, 0, pages, downtime, imageCopied, LoadMs: loadMs));
         }
         catch (Exception ex)
         {
