@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
+using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Ringmaster.Agents.Migration;
 using Ringmaster.Core.Contracts;
@@ -509,7 +510,7 @@ public sealed partial class EmulatorDriver : IMigratableDriver
     /// holds data. A layered disk is read through its chain, opened now so that it sees what the
     /// machine flushed last.
     /// </summary>
-    private async Task<long> SendDiskAsync(Vm vm, IEnumerable<long>? offsets, int pieceBytes, ChannelWriter<byte[]> output, CancellationToken cancellationToken)
+    private async Task<long> SendDiskAsync(Vm vm, IEnumerable<long>? offsets, int pieceBytes, Transfers.TransferSink output, CancellationToken cancellationToken)
     {
         DiskChain chain;
         await _layersLock.WaitAsync(cancellationToken).ConfigureAwait(false);
