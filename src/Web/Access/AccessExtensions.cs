@@ -143,6 +143,7 @@ public static class AccessExtensions
         app.MapProjectsApi();
         app.MapUsersApi();
         app.MapAuditApi();
+        app.MapAgentsApi();
         return app;
     }
 
