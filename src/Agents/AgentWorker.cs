@@ -41,6 +41,9 @@ public sealed class AgentWorker(
     /// <summary>True once registered on the current connection.</summary>
     public bool Registered { get; private set; }
 
+    /// <summary>Set when the server refused the stored credential, so the join token is tried instead.</summary>
+    private volatile bool _credentialRefused;
+
     /// <summary>Set when the server refused the join token; a standalone agent then exits with code 2.</summary>
     public bool StopOnRejectedToken { get; set; } = true;
 
@@ -66,7 +69,7 @@ public sealed class AgentWorker(
 
         var hubUri = new Uri(server, AgentHubPaths.Hub);
         _connection = new HubConnectionBuilder()
-            .WithUrl(hubUri, o => o.AccessTokenProvider = () => Task.FromResult(settings.Token))
+            .WithUrl(hubUri, o => o.AccessTokenProvider = () => Task.FromResult(_credentialRefused ? settings.Token : identity.Credential ?? settings.Token))
             .WithAutomaticReconnect(new BackoffRetryPolicy())
             .AddJsonProtocol(o => o.PayloadSerializerOptions.Converters.Add(new JsonStringEnumConverter()))
             .Build();
@@ -89,6 +92,12 @@ public sealed class AgentWorker(
                 await _connection.StartAsync(stoppingToken).ConfigureAwait(false);
                 await RegisterAsync(dataPath, stoppingToken).ConfigureAwait(false);
                 break;
+            }
+            catch (HttpRequestException ex) when (ex.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden && identity.Credential is not null && !_credentialRefused)
+            {
+                // The server no longer knows this credential (a new database): join again with the join token.
+                logger.LogWarning("The server at {Hub} refused this agent's credential; joining with the join token", hubUri);
+                _credentialRefused = true;
             }
             catch (HttpRequestException ex) when (ex.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
             {
@@ -137,6 +146,12 @@ public sealed class AgentWorker(
         var registration = new AgentRegistration(_hostId, options.Value.Name ?? Environment.MachineName, Version, capabilities, guests);
         var result = await _connection!.InvokeAsync<RegistrationResult>(nameof(IAgentHub.Register), registration, cancellationToken).ConfigureAwait(false);
         _heartbeatSeconds = Math.Max(1, result.HeartbeatSeconds);
+        if (result.Credential is { Length: > 0 } credential)
+        {
+            identity.SaveCredential(credential);
+            _credentialRefused = false;
+        }
+
         lock (_statesLock)
         {
             _lastStates.Clear();

@@ -43,7 +43,7 @@ public static class WebExtensions
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
         builder.Services.AddMudServices();
         builder.Services.AddSingleton<Services.IDashboardData, Services.DashboardData>();
-        builder.Services.AddSingleton<Services.IMachineActions, Services.MachineActions>();
+        builder.Services.AddScoped<Services.IMachineActions, Services.MachineActions>();
         builder.Services.AddSingleton<Services.IScalingData, Services.ScalingData>();
         builder.Services.AddSingleton<Services.IMachineSavedStates, Services.MachineSavedStates>();
         return builder;

@@ -9,7 +9,8 @@ public sealed record AgentRegistration(
     IReadOnlyList<GuestInfo> Guests);
 
 /// <summary>The server's answer to a registration.</summary>
-public sealed record RegistrationResult(Guid HostId, int HeartbeatSeconds);
+/// <param name="Credential">The agent's own credential, issued when it joined with a join token: keep it and present it from then on.</param>
+public sealed record RegistrationResult(Guid HostId, int HeartbeatSeconds, string? Credential = null);
 
 /// <summary>A periodic sign of life, with the host's live figures.</summary>
 public sealed record AgentHeartbeat(Guid HostId, DateTimeOffset At, double CpuPercent, long MemoryUsedBytes, long DiskFreeBytes);

@@ -87,6 +87,7 @@ public static class AccessExtensions
             .AddPolicy(nameof(AccessRole.Operator), p => p.RequireRole(nameof(AccessRole.Operator)))
             .AddPolicy(nameof(AccessRole.Viewer), p => p.RequireRole(nameof(AccessRole.Viewer)));
         builder.Services.AddCascadingAuthenticationState();
+        builder.Services.AddScoped<Microsoft.AspNetCore.Components.Server.Circuits.CircuitHandler, CircuitAccess>();
 
         builder.Services.AddRateLimiter(o =>
         {
@@ -143,6 +144,7 @@ public static class AccessExtensions
         app.MapProjectsApi();
         app.MapUsersApi();
         app.MapAuditApi();
+        app.MapAgentsApi();
         return app;
     }
 

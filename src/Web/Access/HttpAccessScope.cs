@@ -2,14 +2,19 @@ using Ringmaster.Core.Services;
 
 namespace Ringmaster.Web.Access;
 
-/// <summary>The access scope of the request being served (none outside a request: agents and background work see all).</summary>
+/// <summary>
+/// The access scope of the dashboard circuit or the request being served (none outside both: agents
+/// and background work see all).
+/// </summary>
 public sealed class HttpAccessScope(IHttpContextAccessor accessor) : IAccessScope
 {
-    public IReadOnlyCollection<string>? Projects => accessor.HttpContext?.User.ProjectsOf();
+    private System.Security.Claims.ClaimsPrincipal? Caller => CircuitAccess.Current ?? accessor.HttpContext?.User;
 
-    public string? User => accessor.HttpContext?.User.Identity?.Name;
+    public IReadOnlyCollection<string>? Projects => Caller?.ProjectsOf();
 
-    public string? DefaultProject => accessor.HttpContext?.User.ProjectsOf() switch
+    public string? User => Caller?.Identity?.Name;
+
+    public string? DefaultProject => Caller?.ProjectsOf() switch
     {
         null => null,
         var projects when projects.Contains(Core.Domain.ProjectEntity.Default) => Core.Domain.ProjectEntity.Default,

@@ -18,7 +18,8 @@ public sealed partial class AgentHub(
     ConsoleBroker consoles,
     LiveFeed feed,
     TransferRelay transfers,
-    ILogger<AgentHub> logger) : Hub<IAgentClient>, IAgentHub
+    ILogger<AgentHub> logger,
+    AgentCredentials credentials) : Hub<IAgentClient>, IAgentHub
 {
     public async Task<RegistrationResult> Register(AgentRegistration registration)
     {
@@ -27,9 +28,27 @@ public sealed partial class AgentHub(
             throw new HubException("A registration needs a host id and a host name of at most 253 characters.");
         }
 
+        // An agent's own credential speaks for its host only; a join token gets the host a credential, unless it was revoked.
+        string? credential = null;
+        if (Context.User?.FindFirst(JoinTokenAuthentication.HostClaim)?.Value is { } credentialHost)
+        {
+            if (credentialHost != registration.HostId.ToString())
+            {
+                throw new HubException("This agent's credential belongs to another host.");
+            }
+        }
+        else if ((credential = await credentials.IssueAsync(registration.HostId, Context.ConnectionAborted)) is null)
+        {
+            // Unbound, the connection can do nothing; the agent is told why.
+            logger.LogWarning("Refused host {HostId}: its agent credential was revoked", registration.HostId);
+            throw new HubException("This host's agent credential was revoked; an admin must remove the host before it can join again.");
+        }
+
         connections.Bind(registration.HostId, Context.ConnectionId);
+        credentials.Track(registration.HostId, Context);
         logger.LogInformation("Agent for host {Host} ({HostId}) registered with {Count} guests", registration.HostName, registration.HostId, registration.Guests.Count);
-        return await inventory.RegisterAsync(registration, Context.ConnectionAborted);
+        var result = await inventory.RegisterAsync(registration, Context.ConnectionAborted);
+        return credential is null ? result : result with { Credential = credential };
     }
 
     public Task Heartbeat(AgentHeartbeat heartbeat) =>
@@ -74,6 +93,7 @@ public sealed partial class AgentHub(
     {
         if (connections.Unbind(Context.ConnectionId) is { } hostId)
         {
+            credentials.Forget(hostId, Context.ConnectionId);
             logger.LogWarning("Agent of host {HostId} disconnected: {Reason}", hostId, exception?.Message ?? "closed");
             pending.FailHost(hostId, "its agent disconnected");
             transfers.FailHost(hostId, "a host's agent disconnected during the transfer");

@@ -30,6 +30,7 @@ public static class AgentHubExtensions
             })
             .AddJsonProtocol(o => o.PayloadSerializerOptions.Converters.Add(new JsonStringEnumConverter()));
         builder.Services.AddSingleton<AgentConnections>();
+        builder.Services.AddSingleton<AgentCredentials>();
         builder.Services.AddSingleton<IAgentGateway, HubAgentGateway>();
         builder.Services.AddHostedService<HostMonitor>();
         return builder;

@@ -42,15 +42,22 @@ public sealed record JoinToken(string Value)
     public override string ToString() => "JoinToken(***)";
 }
 
+/// <summary>
+/// Agents on the hub: the configured join token (the bootstrap one the embedded agent uses), a join
+/// token an admin created, or the agent's own credential (claim <see cref="HostClaim"/> names its host).
+/// </summary>
 public sealed class JoinTokenAuthentication(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory logger,
     UrlEncoder encoder,
-    JoinToken joinToken) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+    JoinToken joinToken,
+    AgentCredentials credentials) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "AgentJoinToken";
+    public const string ProofClaim = "ringmaster:agent-proof";
+    public const string HostClaim = "ringmaster:agent-host";
 
-    protected override Task<AuthenticateResult> HandleAuthenticateAsync()
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         string? presented = null;
         var header = Request.Headers.Authorization.ToString();
@@ -65,15 +72,27 @@ public sealed class JoinTokenAuthentication(
 
         if (presented is null)
         {
-            return Task.FromResult(AuthenticateResult.NoResult());
+            return AuthenticateResult.NoResult();
         }
 
-        if (!joinToken.Matches(presented))
+        var claims = new List<Claim> { new(ClaimTypes.Role, "agent") };
+        if (joinToken.Matches(presented))
         {
-            return Task.FromResult(AuthenticateResult.Fail("The join token is not valid."));
+            claims.Add(new Claim(ProofClaim, nameof(AgentProof.JoinToken)));
+        }
+        else if (await credentials.CheckAsync(presented, Context.RequestAborted) is { } proof)
+        {
+            claims.Add(new Claim(ProofClaim, proof.Proof.ToString()));
+            if (proof.HostId is { } hostId)
+            {
+                claims.Add(new Claim(HostClaim, hostId.ToString()));
+            }
+        }
+        else
+        {
+            return AuthenticateResult.Fail("The join token or agent credential is not valid.");
         }
 
-        var identity = new ClaimsIdentity([new Claim(ClaimTypes.Role, "agent")], SchemeName);
-        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName)));
+        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName)), SchemeName));
     }
 }

@@ -8,7 +8,7 @@ using Ringmaster.Core.Store;
 namespace Ringmaster.Web.Services;
 
 /// <summary>The dashboard's reads, against the inventory database and the server's live view.</summary>
-public sealed class DashboardData(IDbContextFactory<RingmasterDbContext> dbFactory, LiveFeed feed) : IDashboardData
+public sealed class DashboardData(IDbContextFactory<RingmasterDbContext> dbFactory, LiveFeed feed, IAccessScope? scope = null) : IDashboardData
 {
     private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web);
 
@@ -187,5 +187,24 @@ public sealed class DashboardData(IDbContextFactory<RingmasterDbContext> dbFacto
 
     public GuestMetrics? LatestMetrics(Guid machineId) => feed.LatestMetrics(machineId);
 
-    public IAsyncEnumerable<LiveChange> WatchAsync(CancellationToken cancellationToken) => feed.SubscribeAsync(cancellationToken);
+    public IAsyncEnumerable<LiveChange> WatchAsync(CancellationToken cancellationToken) =>
+        scope is null ? feed.SubscribeAsync(cancellationToken) : WatchScopedAsync(scope, cancellationToken);
+
+    /// <summary>The live feed as the signed-in user may see it: other projects' machines filtered out.</summary>
+    private async IAsyncEnumerable<LiveChange> WatchScopedAsync(IAccessScope access, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        // Subscribed at once (the first MoveNext registers), so nothing is missed while the filter loads.
+        await using var changes = feed.SubscribeAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
+        var next = changes.MoveNextAsync();
+        var filter = await ProjectFeedFilter.ForAsync(access, dbFactory, cancellationToken);
+        while (await next)
+        {
+            if ((filter is null ? changes.Current : filter.Apply(changes.Current)) is { } visible)
+            {
+                yield return visible;
+            }
+
+            next = changes.MoveNextAsync();
+        }
+    }
 }

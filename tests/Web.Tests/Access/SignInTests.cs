@@ -44,6 +44,8 @@ public sealed class SignInTests : IAsyncLifetime
     [InlineData("/healthz")]
     [InlineData("/openapi/v1.json")]
     [InlineData("/login")]
+    [InlineData("/api/docs")]
+    [InlineData("/readyz")]
     public async Task PublicPaths_WithoutCredentials_Answer(string path)
     {
         using var client = _factory.CreateAnonymousClient();
