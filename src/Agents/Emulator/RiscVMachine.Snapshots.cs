@@ -18,44 +18,13 @@ public sealed partial class RiscVMachine
         var prefix = new MemoryStream();
         using (var w = new BinaryWriter(prefix, Encoding.UTF8, leaveOpen: true))
         {
-            w.Write(Magic);
-            w.Write(FormatVersion);
-            w.Write(Config.MemoryMiB);
-            w.Write(_harts.Length);
-            w.Write((int)Status);
-            w.Write(StopReason ?? string.Empty);
-            w.Write(_powerRequest);
-            w.Write(_instructions);
-            w.Write(Mtime);
-            w.Write(_tohost);
-            w.Write(ExitCode ?? int.MinValue);
-            foreach (var h in _harts)
-                h.SaveState(w);
-            _clint.SaveState(w);
-            _plic.SaveState(w);
-            _uart.SaveState(w);
-            w.Write(_virtio.Count);
-            foreach (var v in _virtio)
-            {
-                w.Write(v.GetType().Name);
-                v.SaveState(w);
-            }
+            WriteStateHead(w);
         }
 
         var suffix = new MemoryStream();
         using (var w = new BinaryWriter(suffix, Encoding.UTF8, leaveOpen: true))
         {
-            if (_disk is not null)
-            {
-                w.Write(true);
-                _disk.SaveState(w);
-            }
-            else
-            {
-                w.Write(false);
-            }
-
-            w.Write(Magic);
+            WriteStateTail(w);
         }
 
         var ram = MachineStateCapture.RentRam(_bus.Ram.Length);

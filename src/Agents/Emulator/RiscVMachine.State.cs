@@ -21,6 +21,25 @@ public sealed partial class RiscVMachine
     {
         using var z = new DeflateStream(stream, CompressionLevel.Fastest, leaveOpen: true);
         using var w = new BinaryWriter(z, Encoding.UTF8, leaveOpen: true);
+        WriteStateHead(w);
+        w.Write(_bus.Rom);
+        var ram = _bus.Ram;
+        for (var off = 0; includeMemory && off < ram.Length; off += (int)Bus.PageSize)
+        {
+            var page = ram.AsSpan(off, (int)Bus.PageSize);
+            if (page.IndexOfAnyExcept((byte)0) < 0)
+                continue;
+            w.Write(off / (int)Bus.PageSize);
+            w.Write(page);
+        }
+
+        w.Write(-1);
+        WriteStateTail(w);
+    }
+
+    /// <summary>What a saved state starts with: format, configuration checks, harts and devices (everything before the boot ROM and RAM).</summary>
+    private void WriteStateHead(BinaryWriter w)
+    {
         w.Write(Magic);
         w.Write(FormatVersion);
         w.Write(Config.MemoryMiB);
@@ -43,19 +62,11 @@ public sealed partial class RiscVMachine
             w.Write(v.GetType().Name);
             v.SaveState(w);
         }
+    }
 
-        w.Write(_bus.Rom);
-        var ram = _bus.Ram;
-        for (var off = 0; includeMemory && off < ram.Length; off += (int)Bus.PageSize)
-        {
-            var page = ram.AsSpan(off, (int)Bus.PageSize);
-            if (page.IndexOfAnyExcept((byte)0) < 0)
-                continue;
-            w.Write(off / (int)Bus.PageSize);
-            w.Write(page);
-        }
-
-        w.Write(-1);
+    /// <summary>What a saved state ends with, after the RAM: the disk's own state and the closing magic.</summary>
+    private void WriteStateTail(BinaryWriter w)
+    {
         if (_disk is not null)
         {
             w.Write(true);
