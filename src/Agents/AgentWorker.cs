@@ -279,7 +279,20 @@ public sealed class AgentWorker(
         }
     }
 
-    public void Enqueue(string method, object argument) => _outbox.Writer.TryWrite((method, argument));
+    public void Enqueue(string method, object argument)
+    {
+        // A guest a command just made or changed counts as seen, so that the watch loop reports it
+        // removed even when it disappears before the loop's next look.
+        if (argument is CommandResult { Guest: { } guest })
+        {
+            lock (_statesLock)
+            {
+                _lastStates[guest.Id] = guest.State;
+            }
+        }
+
+        _outbox.Writer.TryWrite((method, argument));
+    }
 
     public async Task SendIfConnectedAsync(string method, object argument)
     {
