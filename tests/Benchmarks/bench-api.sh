@@ -27,8 +27,9 @@ trap cleanup EXIT
 
 dotnet "$root/tests/Benchmarks/bin/Release/net10.0/Ringmaster.Benchmarks.dll" seed-machines "$data" "$count"
 
-# The token is used when the server demands one (RINGMASTER_BOOTSTRAP_TOKEN makes it an admin token).
-RINGMASTER_DATA="$data" RINGMASTER_BOOTSTRAP_TOKEN="$token" Agent__Embedded=false \
+# The token is used when the server demands one (RINGMASTER_BOOTSTRAP_TOKEN makes it an admin token);
+# the per-token rate limit is off so that the figures measure the server, not the limiter.
+RINGMASTER_DATA="$data" RINGMASTER_BOOTSTRAP_TOKEN="$token" Agent__Embedded=false Access__TokenRequestsPerMinute=0 \
   ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning \
   dotnet "$root/src/Web/bin/Release/net10.0/Ringmaster.Web.dll" --urls "http://127.0.0.1:$port" >"$data/web.log" 2>&1 &
 web_pid=$!

@@ -33,6 +33,7 @@ public sealed class MachineUpdateService(
     InventoryService inventory,
     IAgentGateway agents,
     LiveFeed feed,
+    ProjectQuotas quotas,
     ILogger<MachineUpdateService> logger)
 {
     public const string VmNextStartDetail = "The new vCPUs and memory take effect at the VM's next start.";
@@ -251,16 +252,9 @@ public sealed class MachineUpdateService(
         return ServiceResult<MachineUpdated>.Ok(new MachineUpdated(detail is null ? view : view with { Detail = detail }, Detail: detail));
     }
 
-    /// <summary>
-    /// PROJECT QUOTA HOOK: where a resize is checked against the machine's project quota (the core four
-    /// and the machine count; <c>ProjectQuotas</c> from the users/projects work). Returns why the new
-    /// spec is refused, or null. Machines have no project yet, so nothing is refused here yet.
-    /// </summary>
-    private static Task<string?> CheckProjectQuotaAsync(MachineEntity machine, MachineSpec newSpec, CancellationToken cancellationToken)
-    {
-        _ = (machine, newSpec, cancellationToken);
-        return Task.FromResult<string?>(null);
-    }
+    /// <summary>Why the machine's project cannot take the new spec (its quota on the core four), or null.</summary>
+    private Task<string?> CheckProjectQuotaAsync(MachineEntity machine, MachineSpec newSpec, CancellationToken cancellationToken) =>
+        quotas.CheckAsync(machine.Project, QuotaDelta.Resize(machine.Spec, newSpec), cancellationToken);
 
     private async Task RestoreSpecAsync(Guid machineId, MachineSpec spec)
     {

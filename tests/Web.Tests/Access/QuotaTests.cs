@@ -99,4 +99,19 @@ public sealed class QuotaTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.True((await response.ReadJsonAsync()).GetProperty("errors").TryGetProperty("maxMachines", out _));
     }
+
+    [Fact]
+    public async Task Patch_ResizeOverAQuota_ConflictNamingTheQuota_SpecUnchanged()
+    {
+        var etag = (await _admin.GetAsync("/api/v1/machines/small-1")).Headers.ETag!.ToString();
+        using var request = new HttpRequestMessage(HttpMethod.Patch, "/api/v1/machines/small-1") { Content = new StringContent("""{"spec": {"vcpus": 3}}""", System.Text.Encoding.UTF8) };
+        request.Content.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse("application/merge-patch+json");
+        request.Headers.TryAddWithoutValidation("If-Match", etag);
+        using var response = await _admin.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
+        Assert.Contains("quota 'vcpus' exceeded", (await response.ReadJsonAsync()).GetProperty("detail").GetString(), StringComparison.Ordinal);
+        var machine = await (await _admin.GetAsync("/api/v1/machines/small-1")).ReadJsonAsync();
+        Assert.Equal(1, machine.GetProperty("spec").GetProperty("vcpus").GetInt32());
+    }
 }
