@@ -89,6 +89,24 @@ if [ "$changed" = 1 ] && [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev
 elif [ "$changed" = 1 ] && answers; then
   log "warning: settings changed while a podman service this script did not start answers on $SOCKET; restart it to apply them"
 fi
+# A service can answer and still fail every container start ("write child: broken pipe"), as seen
+# after hours of test runs: start a throwaway container through it and restart it when that fails.
+starts() {
+  local image
+  image=$(podman images --format '{{.Repository}}:{{.Tag}}' 2>/dev/null | grep -m1 busybox) || return 0
+  timeout 60 podman --remote --url "unix://$SOCKET" run --rm --net none "$image" true >/dev/null 2>&1
+}
+if answers && ! starts; then
+  if [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
+    log "the podman service answers but cannot start containers; restarting it (pid $(cat "$PIDFILE"))"
+    kill "$(cat "$PIDFILE")" || true
+    for _ in $(seq 1 50); do kill -0 "$(cat "$PIDFILE")" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$(cat "$PIDFILE")" 2>/dev/null || true
+    for _ in $(seq 1 50); do answers || break; sleep 0.1; done
+  else
+    log "warning: the podman service on $SOCKET answers but cannot start containers, and this script did not start it; restart it"
+  fi
+fi
 if ! answers; then
   mkdir -p "$(dirname "$SOCKET")"
   rm -f "$SOCKET"
