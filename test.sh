@@ -56,6 +56,22 @@ for trx in "$results"/*.trx; do
   passed=$((passed + ${p:-0}))
   failed=$((failed + ${f:-0}))
 done
+if [ "$failed" -gt 0 ]; then
+  # Name each failed test and its message at the end, where a truncated log still shows them.
+  echo "Failed tests:"
+  for trx in "$results"/*.trx; do
+    [ -e "$trx" ] || continue
+    perl -0777 -ne '
+      while (/<UnitTestResult\b[^>]*?testName="([^"]*)"[^>]*?outcome="Failed"[^>]*>(.*?)<\/UnitTestResult>/gs) {
+        my ($name, $body) = ($1, $2);
+        my ($msg) = $body =~ /<Message>(.*?)<\/Message>/s;
+        $msg = defined $msg ? substr($msg, 0, 600) : "";
+        for ($name, $msg) { s/&lt;/</g; s/&gt;/>/g; s/&quot;/"/g; s/&apos;/\x27/g; s/&amp;/&/g; }
+        print "  $name\n";
+        print map { "    $_\n" } split /\n/, $msg;
+      }' "$trx"
+  done
+fi
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
   # The run broke without a failed test to show for it (a build error, a crashed test host).
   echo "dotnet test exited with status $status"
