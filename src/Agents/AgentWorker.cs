@@ -32,6 +32,9 @@ public sealed class AgentWorker(
 
     private readonly Channel<(string Method, object Argument)> _outbox = Channel.CreateUnbounded<(string, object)>();
     private readonly Dictionary<Guid, MachineState> _lastStates = [];
+
+    /// <summary>Guests a command reported while the watch loop was listing: the list may predate them.</summary>
+    private readonly HashSet<Guid> _reportedDuringList = [];
     private readonly Lock _statesLock = new();
     private HubConnection? _connection;
     private Guid _hostId;
@@ -200,11 +203,20 @@ public sealed class AgentWorker(
 
             try
             {
+                lock (_statesLock)
+                {
+                    _reportedDuringList.Clear();
+                }
+
                 var guests = await runtime.ListAsync(cancellationToken).ConfigureAwait(false);
                 var metrics = new List<GuestMetrics>();
                 lock (_statesLock)
                 {
-                    foreach (var guest in guests)
+                    // A guest a command reported after the list was taken is as that command said: the
+                    // list neither changes nor removes it (it may not have existed, or been in that
+                    // state, when the list was taken); the next round looks at it again.
+                    var listed = guests.Select(g => g.Id).ToHashSet();
+                    foreach (var guest in guests.Where(g => !_reportedDuringList.Contains(g.Id)))
                     {
                         if (!_lastStates.TryGetValue(guest.Id, out var before) || before != guest.State)
                         {
@@ -212,15 +224,21 @@ public sealed class AgentWorker(
                         }
                     }
 
-                    foreach (var gone in _lastStates.Keys.Except(guests.Select(g => g.Id)).ToList())
+                    foreach (var gone in _lastStates.Keys.Where(id => !listed.Contains(id) && !_reportedDuringList.Contains(id)).ToList())
                     {
                         Enqueue(nameof(IAgentHub.GuestRemoved), gone);
                     }
 
+                    var reported = _lastStates.Where(p => _reportedDuringList.Contains(p.Key)).ToList();
                     _lastStates.Clear();
                     foreach (var guest in guests)
                     {
                         _lastStates[guest.Id] = guest.State;
+                    }
+
+                    foreach (var (id, state) in reported)
+                    {
+                        _lastStates[id] = state;
                     }
                 }
 
@@ -288,6 +306,7 @@ public sealed class AgentWorker(
             lock (_statesLock)
             {
                 _lastStates[guest.Id] = guest.State;
+                _reportedDuringList.Add(guest.Id);
             }
         }
 
