@@ -30,6 +30,7 @@ public static class AgentExtensions
         services.AddSingleton<AgentRuntime>();
         services.AddSingleton(sp => new BackupStore(sp.GetRequiredService<IOptions<AgentOptions>>()));
         services.AddSingleton<Transfers.HostTransfers>();
+        services.AddSingleton<Transfers.BackupArchives>();
         services.AddSingleton<Migration.AgentMigrations>();
         services.AddSingleton<HostProbe>();
         services.AddSingleton(sp =>

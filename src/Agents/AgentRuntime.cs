@@ -19,7 +19,7 @@ public interface IAgentUplink
 /// Carries out the server's commands through the drivers: acknowledges at once, runs the work in
 /// the background (one command at a time per guest) and reports the outcome.
 /// </summary>
-public sealed partial class AgentRuntime(GuestDrivers drivers, ConsoleSessions consoles, BackupStore backups, Migration.AgentMigrations migrations, ILogger<AgentRuntime> logger, ImageFetcher? images = null)
+public sealed partial class AgentRuntime(GuestDrivers drivers, ConsoleSessions consoles, BackupStore backups, Migration.AgentMigrations migrations, Transfers.BackupArchives archives, ILogger<AgentRuntime> logger, ImageFetcher? images = null)
 {
     private readonly ConcurrentDictionary<Guid, SemaphoreSlim> _guestLocks = new();
     private readonly ConcurrentDictionary<Guid, MachineKind> _kinds = new();
@@ -123,6 +123,15 @@ public sealed partial class AgentRuntime(GuestDrivers drivers, ConsoleSessions c
         var progress = new Progress<int>(p => _uplink?.Enqueue(nameof(IAgentHub.OperationProgress), new OperationProgressReport(command.OperationId, p, null)));
         switch (command.Kind)
         {
+            case AgentCommandKind.SendBackups or AgentCommandKind.ReceiveBackups:
+            {
+                var order = command.Archives ?? throw new GuestException("A backup transfer command needs its order.");
+                _ = command.Kind == AgentCommandKind.SendBackups
+                    ? await archives.SendAsync(order, progress, ct).ConfigureAwait(false)
+                    : await archives.ReceiveAsync(order, ct).ConfigureAwait(false);
+                return new CommandResult(command.CommandId, true, null, null);
+            }
+
             case AgentCommandKind.MigrateOut or AgentCommandKind.MigrateIn or AgentCommandKind.MigrateAbort:
             {
                 var result = await migrations.ExecuteAsync(command, progress, ct).ConfigureAwait(false);

@@ -52,6 +52,12 @@ public enum AgentCommandKind
 
     /// <summary>The migration failed: the source puts its guest back as it was (running guests run on).</summary>
     MigrateAbort,
+
+    /// <summary>Send backup archives from this host's store through <see cref="AgentCommand.Archives"/>'s transfer.</summary>
+    SendBackups,
+
+    /// <summary>Receive backup archives from <see cref="AgentCommand.Archives"/>'s transfer into this host's store.</summary>
+    ReceiveBackups,
 }
 
 /// <summary>
@@ -70,6 +76,7 @@ public enum AgentCommandKind
 /// <param name="Backup">For <see cref="AgentCommandKind.Backup"/>.</param>
 /// <param name="Restore">For <see cref="AgentCommandKind.Restore"/>.</param>
 /// <param name="Verify">For <see cref="AgentCommandKind.VerifyBackup"/>.</param>
+/// <param name="Archives">For <see cref="AgentCommandKind.SendBackups"/> and <see cref="AgentCommandKind.ReceiveBackups"/>.</param>
 public sealed record AgentCommand(
     Guid CommandId,
     Guid OperationId,
@@ -83,7 +90,8 @@ public sealed record AgentCommand(
     BackupRequest? Backup = null,
     RestoreRequest? Restore = null,
     VerifyRequest? Verify = null,
-    MigrationOrder? Migration = null);
+    MigrationOrder? Migration = null,
+    BackupArchiveOrder? Archives = null);
 
 /// <summary>The agent's immediate answer to a command: accepted, or refused with a reason.</summary>
 public sealed record CommandAck(bool Accepted, string? Error = null);

@@ -28,6 +28,9 @@ public sealed record BackupRequest(Guid BackupId, bool IncludeMemory, Guid? Prev
 /// <summary>Server → agent: restore a backup as <see cref="Definition"/> (a new machine, or the same id to replace it).</summary>
 public sealed record RestoreRequest(Guid BackupId, GuestDefinition Definition, bool Start);
 
+/// <summary>Server → agents: copy the archives of these backups from the source host's store to the target's through a relay transfer.</summary>
+public sealed record BackupArchiveOrder(Guid TransferId, IReadOnlyList<Guid> BackupIds);
+
 /// <summary>Server → agent: check a backup's archive chain, optionally boot it aside until the console prompt.</summary>
 public sealed record VerifyRequest(Guid BackupId, bool TestBoot);
 

@@ -7,27 +7,82 @@ using Ringmaster.Core.Store;
 namespace Ringmaster.Core.Services;
 
 /// <summary>
-/// Brings a backup archive from the store of the host that wrote it to another host's store, for a
-/// restore there. Hosts that share one store folder never need it. The host-to-host transfer relay
-/// plugs in here; without it, <see cref="SharedStoreOnly"/> says what to do instead.
+/// Brings backup archives from the store of the host that wrote them to another host's store, for a
+/// restore there. Hosts that share one store folder never need it.
 /// </summary>
 public interface IBackupArchiveTransfer
 {
     /// <summary>Copies the archives of <paramref name="chain"/> (newest first) to <paramref name="targetHostId"/>'s store, or throws with a reason the user should read.</summary>
-    Task BringAsync(IReadOnlyList<BackupEntity> chain, Guid targetHostId, CancellationToken cancellationToken);
+    Task BringAsync(IReadOnlyList<BackupEntity> chain, Guid targetHostId, OperationContext context);
 }
 
-/// <summary>No transfer between stores: a restore works on the host that wrote the backup and on hosts sharing its store.</summary>
-public sealed class SharedStoreOnly(IDbContextFactory<RingmasterDbContext> dbFactory) : IBackupArchiveTransfer
+/// <summary>
+/// Copies archives between hosts' stores through the server's transfer relay (the path live
+/// migration uses): the host holding the chain sends, the target receives, both at once.
+/// </summary>
+public sealed class RelayBackupTransfer(IDbContextFactory<RingmasterDbContext> dbFactory, IAgentGateway agents, TransferRelay relay) : IBackupArchiveTransfer
 {
-    public async Task BringAsync(IReadOnlyList<BackupEntity> chain, Guid targetHostId, CancellationToken cancellationToken)
+    public async Task BringAsync(IReadOnlyList<BackupEntity> chain, Guid targetHostId, OperationContext context)
     {
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
-        var names = await db.Hosts.ToDictionaryAsync(h => h.Id, h => h.Name, cancellationToken).ConfigureAwait(false);
+        await using var db = await dbFactory.CreateDbContextAsync().ConfigureAwait(false);
+        var names = await db.Hosts.ToDictionaryAsync(h => h.Id, h => h.Name).ConfigureAwait(false);
+        string Name(Guid id) => names.GetValueOrDefault(id, id.ToString());
         var backup = chain[0];
-        throw new InvalidOperationException(
-            $"Backup {backup.Id} is in the backup store of host {names.GetValueOrDefault(backup.HostId, backup.HostId.ToString())}, which host {names.GetValueOrDefault(targetHostId, targetHostId.ToString())} does not share. " +
-            "Configure both agents with the same Agent:BackupStore folder, or restore on the host that wrote the backup.");
+        var sourceId = backup.HostId;
+        if (chain.Any(b => b.HostId != sourceId))
+        {
+            throw new InvalidOperationException($"The chain of backup {backup.Id} spans several hosts' stores; restore it on host {Name(sourceId)}.");
+        }
+
+        if (sourceId == targetHostId)
+        {
+            throw new InvalidOperationException($"The archive of backup {backup.Id} is missing from the backup store of host {Name(sourceId)}.");
+        }
+
+        if (!agents.IsConnected(sourceId))
+        {
+            throw new InvalidOperationException($"Backup {backup.Id} is in the backup store of host {Name(sourceId)}, which is offline; restore when it is back, or on a host sharing its store.");
+        }
+
+        await context.ReportAsync(10, $"Copying {chain.Count} backup archive(s) from {Name(sourceId)} to {Name(targetHostId)}").ConfigureAwait(false);
+        using var transfer = relay.Open(sourceId, targetHostId, $"backup {backup.Id}");
+        using var cancelled = context.CancellationToken.Register(() => transfer.Fail("The restore was cancelled."));
+        var order = new BackupArchiveOrder(transfer.Id, [.. chain.Select(b => b.Id)]);
+        var receive = agents.ExecuteAsync(targetHostId, new AgentCommand(Guid.NewGuid(), context.OperationId, AgentCommandKind.ReceiveBackups, backup.MachineId, Archives: order),
+            BackupService.BackupTimeout, CancellationToken.None);
+        _ = receive.ContinueWith(t => transfer.Fail($"Host {Name(targetHostId)} failed: {t.Exception?.GetBaseException().Message}"),
+            CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+        var send = agents.ExecuteAsync(sourceId, new AgentCommand(Guid.NewGuid(), context.OperationId, AgentCommandKind.SendBackups, backup.MachineId, Archives: order),
+            BackupService.BackupTimeout, CancellationToken.None);
+        Exception? sendError = null;
+        try
+        {
+            await send.ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            sendError = ex;
+            transfer.Fail($"Host {Name(sourceId)} failed: {ex.Message}");
+        }
+
+        try
+        {
+            await receive.ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // The side that failed first is the cause: the target fails when the source stops sending.
+            var sourceFirst = sendError is AgentUnavailableException || (sendError is not null && !sendError.Message.Contains("transfer", StringComparison.OrdinalIgnoreCase));
+            var cause = sourceFirst ? $"host {Name(sourceId)} could not send it: {sendError!.Message}" : $"host {Name(targetHostId)} could not receive it: {ex.Message}";
+            throw new InvalidOperationException($"Copying backup {backup.Id} failed: {(context.CancellationToken.IsCancellationRequested ? "the restore was cancelled" : cause)}");
+        }
+
+        if (sendError is not null)
+        {
+            throw new InvalidOperationException($"Copying backup {backup.Id} failed: host {Name(sourceId)} could not send it: {sendError.Message}");
+        }
+
+        await context.LogAsync($"Copied {chain.Count} archive(s), {transfer.Bytes / 1024} KiB, from {Name(sourceId)} to {Name(targetHostId)}").ConfigureAwait(false);
     }
 }
 
@@ -260,8 +315,18 @@ public sealed class BackupService(
             catch (AgentCommandException ex) when (ex.Result.NotFound)
             {
                 await context.LogAsync(ex.Message).ConfigureAwait(false);
-                await transfer.BringAsync(await ChainAsync(backup.Id).ConfigureAwait(false), hostId, context.CancellationToken).ConfigureAwait(false);
-                result = await agents.ExecuteAsync(hostId, command with { CommandId = Guid.NewGuid() }, BackupTimeout, context.CancellationToken).ConfigureAwait(false);
+                var chain = await ChainAsync(backup.Id).ConfigureAwait(false);
+                try
+                {
+                    await transfer.BringAsync(chain, hostId, context).ConfigureAwait(false);
+                    await context.ReportAsync(60, $"Restoring backup of {backup.MachineName} as {machine.Name} on {view.Host}").ConfigureAwait(false);
+                    result = await agents.ExecuteAsync(hostId, command with { CommandId = Guid.NewGuid() }, BackupTimeout, context.CancellationToken).ConfigureAwait(false);
+                }
+                finally
+                {
+                    // The copies served this restore only: the backup stays listed on the host that wrote it.
+                    await RemoveCopiesAsync(context, chain, hostId).ConfigureAwait(false);
+                }
             }
 
             if (!isNew)
@@ -275,6 +340,22 @@ public sealed class BackupService(
             return await inventory.GuestChangedAsync(hostId, result.Guest!).ConfigureAwait(false);
         });
         return ServiceResult<OperationAccepted>.Ok(new OperationAccepted(operation.ToView(), view));
+    }
+
+    private async Task RemoveCopiesAsync(OperationContext context, IReadOnlyList<BackupEntity> chain, Guid hostId)
+    {
+        foreach (var copy in chain.Where(b => b.HostId != hostId))
+        {
+            try
+            {
+                await agents.ExecuteAsync(hostId, new AgentCommand(Guid.NewGuid(), context.OperationId, AgentCommandKind.DeleteBackup, copy.MachineId, Backup: new BackupRequest(copy.Id, false, null)),
+                    TimeSpan.FromMinutes(1), CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is AgentUnavailableException or AgentCommandException)
+            {
+                logger.LogWarning("The copy of backup {Backup} stays in the store of host {Host}: {Reason}", copy.Id, hostId, ex.Message);
+            }
+        }
     }
 
     /// <summary>The backup and those it is incremental to, newest first.</summary>
