@@ -113,4 +113,29 @@ public sealed class SavedStateTabsTests : DashboardTestContext
             Assert.NotNull(cut.Find("[data-test=snapshots-tab]"));
         });
     }
+
+    [Fact]
+    public async Task Clone_ToAnotherHost_LinkedTurnsOff_AndTheRequestNamesTheHost_RefusalIsShown()
+    {
+        Data.Hosts.Add(Sample.Host("alpha"));
+        Data.Hosts.Add(Sample.Host("beta", id: Guid.NewGuid()));
+        var vm = Sample.Machine("vm-1", MachineState.Stopped, MachineKind.Vm);
+        var cut = Render<MachineSnapshots>(p => p.Add(x => x.Machine, vm));
+        cut.WaitForAssertion(() => Assert.Contains("stays on this host", cut.Find("[data-test=clone-hint]").TextContent));
+
+        cut.Find("[data-test=clone-name] input, input[data-test=clone-name]").Change("vm-2");
+        var hosts = cut.FindComponent<MudBlazor.MudSelect<string>>();
+        await cut.InvokeAsync(() => hosts.Instance.ValueChanged.InvokeAsync("beta"));
+        cut.WaitForAssertion(() => Assert.Contains("then moved to beta (offline)", cut.Find("[data-test=clone-hint]").TextContent));
+        Assert.True(cut.Find("[data-test=clone-linked] input, input[data-test=clone-linked]").HasAttribute("disabled"));
+
+        cut.Find("[data-test=clone-start]").Click();
+        cut.WaitForAssertion(() => Assert.Equal(["machine.clone vm-2 linked=False host=beta memory=False"], States.Calls));
+        Assert.Contains("Cloning vm-1 as vm-2 on beta", cut.Find("[data-test=snapshot-message]").TextContent);
+
+        States.OnCall = _ => ServiceResult<OperationAccepted>.Conflict("A clone of vm-1 cannot be placed on beta. capacity: beta lacks room.");
+        cut.Find("[data-test=clone-name] input, input[data-test=clone-name]").Change("vm-3");
+        cut.Find("[data-test=clone-start]").Click();
+        cut.WaitForAssertion(() => Assert.Contains("beta lacks room", cut.Find("[data-test=snapshot-message]").TextContent));
+    }
 }

@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json;
 using Ringmaster.Web.Tests.Infrastructure;
 
@@ -123,5 +125,37 @@ public sealed class BackupTransferTests : IAsyncLifetime
         var names = (await _api.GetAsync("/api/v1/machines?limit=100")).GetProperty("items").EnumerateArray().Select(m => m.GetProperty("name").GetString()).ToList();
         Assert.DoesNotContain(vm + "-c", names);
         Assert.Empty(Directory.GetFiles(StoreB));
+    }
+
+    [Fact]
+    public async Task CloneOnOtherHost_RunningFork_ContinuesThereWithShellAndDisk_LinkedIsRefused()
+    {
+        await HostStateAsync(HostA);
+        await HostStateAsync(HostB);
+        var vm = "bt-fork-" + _suffix;
+        await RunAsync(HttpMethod.Post, "/api/v1/machines", new { name = vm, template = "default", memoryMiB = 128, host = HostA });
+        await using (var console = await _api.OpenConsoleAsync(vm))
+        {
+            await console.ReadUntilAsync(seen => seen.Contains("~ # ", StringComparison.Ordinal), TimeSpan.FromMinutes(3));
+            await TypeAndSeeAsync(console, "echo one | dd of=/dev/vda conv=sync 2>/dev/null; sync; c=7; echo at-$(head -c 3 /dev/vda)-$c", "at-one-7");
+        }
+
+        var linked = await _api.Http.PostAsJsonAsync($"/api/v1/machines/{vm}/clone", new { name = vm + "-l", linked = true, host = HostB });
+        Assert.Equal(HttpStatusCode.BadRequest, linked.StatusCode);
+        Assert.Contains("linked", await linked.Content.ReadAsStringAsync());
+        var nowhere = await _api.Http.PostAsJsonAsync($"/api/v1/machines/{vm}/clone", new { name = vm + "-n", host = "no-such-host" });
+        Assert.Equal(HttpStatusCode.BadRequest, nowhere.StatusCode);
+
+        var fork = await RunAsync(HttpMethod.Post, $"/api/v1/machines/{vm}/clone", new { name = vm + "-b", host = HostB, includeMemory = true });
+        Assert.Equal(HostB, fork.GetProperty("host").GetString());
+        Assert.Equal("Running", fork.GetProperty("state").GetString());
+        Assert.Equal(HostA, (await _api.MachineAsync(vm)).GetProperty("host").GetString());
+        Assert.NotEqual(
+            (await _api.MachineAsync(vm)).GetProperty("spec").GetProperty("networks")[0].GetProperty("mac").GetString(),
+            fork.GetProperty("spec").GetProperty("networks")[0].GetProperty("mac").GetString());
+        await using (var console = await _api.OpenConsoleAsync(vm + "-b"))
+        {
+            await TypeAndSeeAsync(console, "echo fork-$(head -c 3 /dev/vda)-$c", "fork-one-7");
+        }
     }
 }

@@ -257,6 +257,23 @@ public sealed class MigrationService(
         return (ServiceResult<OperationAccepted>.Ok(new OperationAccepted(operation.ToView(), machine.ToView(plan.Source?.Name))), done.Task);
     }
 
+    /// <summary>
+    /// Moves a machine inside an operation already running (a clone placed on another host): the
+    /// pre-flight, then the move, whose undo steps join the operation's.
+    /// </summary>
+    internal async Task<MigrationResult> MoveWithinAsync(OperationContext context, Guid machineId, Guid targetHostId, bool live)
+    {
+        var plan = await PlanAsync(machineId, targetHostId.ToString(), live, context.CancellationToken).ConfigureAwait(false)
+            ?? throw new MigrationFailedException("The machine to move no longer exists.");
+        if (!plan.Preflight.CanMigrate)
+        {
+            var failed = plan.Preflight.Checks.Where(c => !c.Passed).Select(c => $"{c.Name}: {c.Detail}");
+            throw new MigrationFailedException($"{plan.Machine.Name} cannot move to {plan.Target?.Name}. " + string.Join(" ", failed));
+        }
+
+        return await MoveAsync(context, plan).ConfigureAwait(false);
+    }
+
     private async Task<MigrationResult> MoveAsync(OperationContext context, Plan plan)
     {
         var clock = Stopwatch.StartNew();

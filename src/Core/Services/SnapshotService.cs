@@ -12,6 +12,7 @@ public sealed class SnapshotService(
     OperationService operations,
     InventoryService inventory,
     IAgentGateway agents,
+    MigrationService migrations,
     LiveFeed feed,
     ILogger<SnapshotService> logger)
 {
@@ -205,10 +206,31 @@ public sealed class SnapshotService(
         var (source, host) = target.Value!;
         var linked = request.Linked ?? source.Kind == MachineKind.Vm;
         var includeMemory = request.IncludeMemory ?? false;
+        HostEntity? placeOn = null;
         if (!string.IsNullOrWhiteSpace(request.Host) && !string.Equals(request.Host, host.Name, StringComparison.OrdinalIgnoreCase) && request.Host != host.Id.ToString())
         {
-            return ServiceResult<OperationAccepted>.Conflict(
-                $"A clone is made on its source's host ({host.Name}). To get a copy on another host, back {source.Name} up and restore the backup there with a new name.");
+            // Made on the source's host as a full copy, then moved (offline, or live for a fork).
+            if (request.Linked == true)
+            {
+                return ServiceResult<OperationAccepted>.Invalid("linked",
+                    $"A linked clone shares {source.Name}'s disk layers on {host.Name}, so it stays there. Clone with \"linked\": false to place a full copy on {Clip(request.Host)}.");
+            }
+
+            var hosts = await db.Hosts.AsNoTracking().ToListAsync(cancellationToken).ConfigureAwait(false);
+            placeOn = hosts.FirstOrDefault(h => string.Equals(h.Name, request.Host, StringComparison.OrdinalIgnoreCase) || h.Id.ToString() == request.Host);
+            if (placeOn is null)
+            {
+                return ServiceResult<OperationAccepted>.Invalid("host", $"No host named '{Clip(request.Host)}'.");
+            }
+
+            var preflight = (await migrations.PreflightAsync(source.Id, placeOn.Id.ToString(), includeMemory, cancellationToken).ConfigureAwait(false)).Value;
+            var failed = preflight?.Checks.Where(c => !c.Passed && c.Name is not ("mode" or "name")).Select(c => $"{c.Name}: {c.Detail}").ToList() ?? [];
+            if (failed.Count > 0)
+            {
+                return ServiceResult<OperationAccepted>.Conflict($"A clone of {source.Name} cannot be placed on {placeOn.Name}. " + string.Join(" ", failed));
+            }
+
+            linked = false;
         }
 
         if (source.Kind == MachineKind.Container && includeMemory)
@@ -265,7 +287,20 @@ public sealed class SnapshotService(
             var result = await agents.ExecuteAsync(host.Id, new AgentCommand(Guid.NewGuid(), context.OperationId, AgentCommandKind.Clone, source.Id,
                 CloneOf: new CloneRequest(definition, linked, includeMemory)), SnapshotTimeout, context.CancellationToken).ConfigureAwait(false);
             logger.LogInformation("Cloned {Source} as {Clone}", source.Name, clone.Name);
-            return await inventory.GuestChangedAsync(host.Id, result.Guest!).ConfigureAwait(false);
+            var made = await inventory.GuestChangedAsync(host.Id, result.Guest!).ConfigureAwait(false);
+            if (placeOn is null)
+            {
+                return made;
+            }
+
+            context.OnUndo($"delete the clone on {host.Name}", () => agents.ExecuteAsync(host.Id,
+                new AgentCommand(Guid.NewGuid(), context.OperationId, AgentCommandKind.Delete, clone.Id), TimeSpan.FromMinutes(2), CancellationToken.None));
+            await context.ReportAsync(50, $"Moving {clone.Name} to {placeOn.Name}").ConfigureAwait(false);
+            var moved = await migrations.MoveWithinAsync(context, clone.Id, placeOn.Id, includeMemory).ConfigureAwait(false);
+            await context.LogAsync($"{clone.Name} moved to {placeOn.Name} in {moved.TotalMs:0} ms ({moved.Bytes / 1024} KiB)").ConfigureAwait(false);
+            await using var placed = await dbFactory.CreateDbContextAsync().ConfigureAwait(false);
+            var entity = await placed.Machines.AsNoTracking().FirstAsync(m => m.Id == clone.Id).ConfigureAwait(false);
+            return entity.ToView(placeOn.Name);
         });
         return ServiceResult<OperationAccepted>.Ok(new OperationAccepted(operation.ToView(), view));
     }

@@ -14,6 +14,8 @@ public interface IMachineSavedStates
 
     Task<ServiceResult<OperationAccepted>> DeleteSnapshotAsync(Guid machineId, string snapshot, CancellationToken cancellationToken = default);
 
+    Task<ServiceResult<OperationAccepted>> CloneAsync(Guid machineId, CloneMachineRequest request, CancellationToken cancellationToken = default);
+
     Task<IReadOnlyList<BackupView>> BackupsAsync(Guid machineId, CancellationToken cancellationToken = default);
 
     Task<ServiceResult<OperationAccepted>> BackupAsync(Guid machineId, BackupMachineRequest request, CancellationToken cancellationToken = default);
@@ -34,6 +36,9 @@ public sealed class MachineSavedStates(SnapshotService snapshots, BackupService 
 
     public Task<ServiceResult<OperationAccepted>> RevertAsync(Guid machineId, string snapshot, CancellationToken cancellationToken = default) =>
         snapshots.RevertAsync(machineId, snapshot, MachineActions.User, cancellationToken);
+
+    public Task<ServiceResult<OperationAccepted>> CloneAsync(Guid machineId, CloneMachineRequest request, CancellationToken cancellationToken = default) =>
+        snapshots.CloneAsync(machineId, request, MachineActions.User, cancellationToken);
 
     public Task<ServiceResult<OperationAccepted>> DeleteSnapshotAsync(Guid machineId, string snapshot, CancellationToken cancellationToken = default) =>
         snapshots.DeleteAsync(machineId, snapshot, MachineActions.User, cancellationToken);

@@ -30,6 +30,9 @@ public sealed class FakeSavedStates : IMachineSavedStates
     public Task<ServiceResult<OperationAccepted>> DeleteSnapshotAsync(Guid machineId, string snapshot, CancellationToken cancellationToken = default) =>
         Answer($"snapshot.delete {snapshot}", machineId);
 
+    public Task<ServiceResult<OperationAccepted>> CloneAsync(Guid machineId, CloneMachineRequest request, CancellationToken cancellationToken = default) =>
+        Answer($"machine.clone {request.Name} linked={request.Linked} host={request.Host ?? "(same)"} memory={request.IncludeMemory}", machineId);
+
     public Task<IReadOnlyList<BackupView>> BackupsAsync(Guid machineId, CancellationToken cancellationToken = default) =>
         Task.FromResult<IReadOnlyList<BackupView>>([.. Backups]);
 

@@ -6,7 +6,7 @@ using Ringmaster.Web.Services;
 
 namespace Ringmaster.Web.Components.Shared;
 
-/// <summary>The machine page's Snapshots tab: the tree, take, revert, delete. Reloads when a snapshot operation on the machine ends.</summary>
+/// <summary>The machine page's Snapshots tab: the tree, take, revert, delete, and clones. Reloads when a snapshot operation on the machine ends.</summary>
 public partial class MachineSnapshots
 {
     private IReadOnlyList<SnapshotView> _tree = [];
@@ -18,12 +18,63 @@ public partial class MachineSnapshots
 
     private string? _seen;
 
+    private const string SameHost = "";
+    private IReadOnlyList<HostView> _hosts = [];
+    private string? _cloneName;
+    private string _cloneHost = SameHost;
+    private bool _linked = true;
+    private bool _cloneMemory;
+
     [Parameter, EditorRequired] public required MachineView Machine { get; set; }
 
     /// <summary>The machine's recent operations, kept live by the page.</summary>
     [Parameter] public IReadOnlyList<OperationView> Operations { get; set; } = [];
     [Inject] public required IMachineSavedStates States { get; init; }
     [Inject] public required IDialogService Dialogs { get; init; }
+    [Inject] public required IDashboardData Data { get; init; }
+
+    private string CloneHint => _cloneHost != SameHost
+        ? $"A full copy is made on {Machine.Host}, then moved to {_cloneHost} ({(_cloneMemory ? "live, as a running fork" : "offline")}). It gets a new name and MAC address."
+        : _linked
+            ? "A linked clone shares this machine's disk layers: ready at once, but it stays on this host."
+            : "A full clone copies the disk: independent of this machine.";
+
+    protected override async Task OnInitializedAsync()
+    {
+        _linked = Machine.Kind == MachineKind.Vm;
+        try
+        {
+            _hosts = await Data.GetHostsAsync();
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Say("Could not read the hosts: " + ex.Message, Severity.Warning);
+        }
+    }
+
+    private void CloneHostChanged(string host)
+    {
+        _cloneHost = host;
+        if (host != SameHost)
+        {
+            _linked = false;
+        }
+    }
+
+    private async Task CloneAsync()
+    {
+        var name = _cloneName;
+        var result = await States.CloneAsync(Machine.Id, new CloneMachineRequest(name, _linked, _cloneHost == SameHost ? null : _cloneHost, _cloneMemory));
+        if (result.Kind == ResultKind.Ok)
+        {
+            Say($"Cloning {Machine.Name} as {name}{(_cloneHost == SameHost ? "" : " on " + _cloneHost)}…", Severity.Info);
+            _cloneName = null;
+        }
+        else
+        {
+            Say("Could not clone: " + Display.Problem(result), Severity.Error);
+        }
+    }
 
     private async Task LoadAsync(CancellationToken cancellationToken) =>
         _tree = await States.SnapshotsAsync(Machine.Id, cancellationToken);
