@@ -15,7 +15,15 @@ public sealed partial class RiscVMachine
     public static int PageBytes => (int)Bus.PageSize;
 
     /// <summary>A machine that receives a migrating one: RAM zeroed, nothing loaded; pages and state follow.</summary>
-    public static RiscVMachine CreateIncoming(MachineConfig config) => new(config, loadImages: false, TryPrepareBoot(config));
+    public static RiscVMachine CreateIncoming(MachineConfig config)
+    {
+        // The boot images are kept for a later reset, but RAM must start all zero: the source sends
+        // only the pages that hold data, so a page left with the kernel or initramfs in it here would
+        // stand where the guest has zeros.
+        var machine = new RiscVMachine(config, loadImages: false, TryPrepareBoot(config));
+        Array.Clear(machine._bus.Ram);
+        return machine;
+    }
 
     /// <summary>Guest-physical addresses of the pages that are not all zeros (the first round of a migration).</summary>
     public List<ulong> NonZeroPages()

@@ -113,7 +113,7 @@ public sealed partial class RiscVMachine : IMachineClock
 
     /// <summary>One line per hart: pc, privilege, wait state (diagnostics).</summary>
     public string DescribeHarts() => string.Join(Environment.NewLine, _harts.Select(h =>
-        $"hart {h.HartId}: pc=0x{h.Pc:x} priv={"USHM"[h.Priv]} waiting={h.Waiting} mip=0x{h.Mip:x} mie=0x{h._mie:x} mstatus=0x{h._mstatus:x} ra=0x{h.X[1]:x} plic-pending=0x{_plic.Read(0x1000, 4):x} traps=[{string.Join(",", h.TrapCounts.Select((c, i) => (c, i)).Where(t => t.c > 0).Select(t => $"{(t.i >= 32 ? "irq" + (t.i - 32) : "exc" + t.i)}:{t.c}"))}]"));
+        $"hart {h.HartId}: pc=0x{h.Pc:x} priv={"USHM"[h.Priv]} waiting={h.Waiting} mip=0x{h.Mip:x} mie=0x{h._mie:x} mstatus=0x{h._mstatus:x} ra=0x{h.X[1]:x} plic-pending=0x{_plic.Read(0x1000, 4):x} mtime={Mtime} mtimecmp={_clint.Mtimecmp[h.HartId]} traps=[{string.Join(",", h.TrapCounts.Select((c, i) => (c, i)).Where(t => t.c > 0).Select(t => $"{(t.i >= 32 ? "irq" + (t.i - 32) : "exc" + t.i)}:{t.c}"))}]"));
 
     internal Hart GetHart(int i) => _harts[i];
 

@@ -1,0 +1,100 @@
+using System.Threading.Channels;
+using Ringmaster.Agents.Transfers;
+using Ringmaster.Core.Contracts;
+
+namespace Ringmaster.Agents.Tests.Emulator;
+
+/// <summary>
+/// Live migration between two emulator drivers (two hosts' folders), the bytes handed from one to
+/// the other in memory as the relay would: the guest's shell and disk continue on the target.
+/// </summary>
+public sealed class EmulatorMigrationTests : IAsyncDisposable
+{
+    private readonly EmulatorHarness _source = new();
+    private readonly EmulatorHarness _target = new();
+
+    public async ValueTask DisposeAsync()
+    {
+        await _source.DisposeAsync();
+        await _target.DisposeAsync();
+    }
+
+    /// <summary>Moves <paramref name="definition"/> from the source driver to the target driver, live.</summary>
+    private async Task<GuestInfo> MoveAsync(GuestDefinition definition)
+    {
+        var channel = Channel.CreateBounded<byte[]>(4);
+        long delivered = 0;
+        var sink = new TransferSink(channel.Writer, _ => Task.FromResult(Interlocked.Read(ref delivered)));
+        var order = new MigrationOrder(Guid.NewGuid(), Live: true, SendImage: false);
+
+        async IAsyncEnumerable<byte[]> Read()
+        {
+            await foreach (var chunk in channel.Reader.ReadAllAsync())
+            {
+                Interlocked.Add(ref delivered, chunk.Length);
+                yield return chunk;
+            }
+        }
+
+        var receive = Task.Run(() => _target.Driver.ReceiveAsync(definition, order, Read(), CancellationToken.None));
+        try
+        {
+            await _source.Driver.SendAsync(definition.Id, order, sink, new Progress<int>(), CancellationToken.None);
+            channel.Writer.TryComplete();
+        }
+        catch (Exception ex)
+        {
+            channel.Writer.TryComplete(ex);
+            throw;
+        }
+
+        var (guest, _) = await receive;
+        await _source.Driver.DeleteAsync(definition.Id, CancellationToken.None);
+        return guest;
+    }
+
+    [Fact]
+    public async Task LiveMove_RunningVm_ShellAndDiskContinueOnTarget()
+    {
+        var vm = await _source.CreateWithExt4Async("vm-move");
+        await _source.Driver.StartAsync(vm.Id, CancellationToken.None);
+        await using (var console = await _source.AttachAsync(vm.Id))
+        {
+            await console.WaitForPromptAsync();
+            await console.RunAsync("echo moved > /mnt/f; sync; c=5; echo at-$(cat /mnt/f)-$c", "at-moved-5");
+        }
+
+        var guest = await MoveAsync(vm);
+
+        Assert.Equal(MachineState.Running, guest.State);
+        await using (var console = await _target.AttachAsync(vm.Id))
+        {
+            await console.RunAsync("echo up-$((40+2))-$c", "up-42-5", 30);
+            await console.RunAsync("echo there-$(cat /mnt/f)-$c", "there-moved-5");
+        }
+    }
+
+    [Fact]
+    public async Task LiveMove_FullForkJustMade_ShellAndDiskContinueOnTarget()
+    {
+        var source = await _source.CreateWithExt4Async("vm-origin");
+        await _source.Driver.StartAsync(source.Id, CancellationToken.None);
+        await using (var console = await _source.AttachAsync(source.Id))
+        {
+            await console.WaitForPromptAsync();
+            await console.RunAsync("echo origin > /mnt/f; sync; c=7; echo at-$(cat /mnt/f)-$c", "at-origin-7");
+        }
+
+        var fork = EmulatorHarness.Define("vm-fork");
+        var forked = await _source.Driver.CloneAsync(source.Id, new CloneRequest(fork, Linked: false, IncludeMemory: true), new Progress<int>(), CancellationToken.None);
+        Assert.Equal(MachineState.Running, forked.State);
+
+        var guest = await MoveAsync(fork);
+
+        Assert.Equal(MachineState.Running, guest.State);
+        await using (var console = await _target.AttachAsync(fork.Id))
+        {
+            await console.RunAsync("echo fork-$(cat /mnt/f)-$c", "fork-origin-7");
+        }
+    }
+}
