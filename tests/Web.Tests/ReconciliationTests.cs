@@ -52,6 +52,26 @@ public sealed class ReconciliationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Reported_ByAHostTheMachineLeft_ChangesNothing_ItsOwnHostsReportApplies()
+    {
+        var source = Guid.NewGuid();
+        var target = Guid.NewGuid();
+        var guestId = Guid.NewGuid();
+        await _inventory.RegisterAsync(new AgentRegistration(source, "src", "t", s_capabilities, [Guest(guestId, "moving", MachineState.Running)]));
+        await _inventory.RegisterAsync(new AgentRegistration(target, "dst", "t", s_capabilities, []));
+
+        // The move: Ringmaster itself places the machine on the target.
+        await _inventory.GuestChangedAsync(target, Guest(guestId, "moving", MachineState.Running));
+        // Late news from the source's watch loop, listed before it let go.
+        Assert.Null(await _inventory.GuestReportedAsync(source, Guest(guestId, "moving", MachineState.Paused)));
+
+        var machine = await MachineAsync(guestId);
+        Assert.Equal((target, MachineState.Running), (machine!.HostId!.Value, machine.State));
+        await _inventory.GuestReportedAsync(target, Guest(guestId, "moving", MachineState.Stopped));
+        Assert.Equal(MachineState.Stopped, (await MachineAsync(guestId))!.State);
+    }
+
+    [Fact]
     public async Task Register_AdoptedNameTaken_GetsSuffix()
     {
         var first = Guid.NewGuid();

@@ -140,12 +140,37 @@ public sealed class InventoryService(
         }
     }
 
-    private async Task<MachineView?> ApplyGuestAsync(Guid hostId, GuestInfo guest, CancellationToken cancellationToken)
+    /// <summary>
+    /// A guest's state as its agent saw it on its own (the watch loop). A report from a host the
+    /// machine no longer belongs to is late news (the source of a migration that ended, listed just
+    /// before it let go) and changes nothing: only Ringmaster's own commands move a machine.
+    /// </summary>
+    public async Task<MachineView?> GuestReportedAsync(Guid hostId, GuestInfo guest, CancellationToken cancellationToken = default)
+    {
+        var gate = _machineGates.GetOrAdd(guest.Id, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await ApplyGuestAsync(hostId, guest, cancellationToken, onlyFromItsHost: true).ConfigureAwait(false);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    private async Task<MachineView?> ApplyGuestAsync(Guid hostId, GuestInfo guest, CancellationToken cancellationToken, bool onlyFromItsHost = false)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
         var machine = await db.Machines.FindAsync([guest.Id], cancellationToken).ConfigureAwait(false);
         if (machine is null)
         {
+            return null;
+        }
+
+        if (onlyFromItsHost && machine.HostId is { } owner && owner != hostId)
+        {
+            logger.LogDebug("Ignored a report of {Machine} from host {Host}: it belongs to host {Owner}", machine.Name, hostId, owner);
             return null;
         }
 

@@ -61,7 +61,7 @@ public sealed partial class AgentHub(
     }
 
     public Task GuestChanged(GuestInfo guest) =>
-        HostOrNull() is { } hostId ? inventory.GuestChangedAsync(hostId, guest, Context.ConnectionAborted) : Task.CompletedTask;
+        HostOrNull() is { } hostId ? inventory.GuestReportedAsync(hostId, guest, Context.ConnectionAborted) : Task.CompletedTask;
 
     public Task GuestRemoved(Guid machineId) =>
         HostOrNull() is { } hostId ? inventory.GuestRemovedAsync(hostId, machineId, Context.ConnectionAborted) : Task.CompletedTask;
