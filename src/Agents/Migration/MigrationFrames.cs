@@ -26,6 +26,9 @@ public enum FrameKind : byte
     /// <summary>A piece of a container's filesystem export (tar).</summary>
     Export = (byte)'X',
 
+    /// <summary>A piece of a snapshot's file (a disk layer, its record, a memory state), encoded as <see cref="ImageFile"/>; offset -1 announces the file's length.</summary>
+    SnapshotFile = (byte)'N',
+
     /// <summary>Everything was sent.</summary>
     End = (byte)'E',
 }
@@ -81,11 +84,14 @@ public static class Frames
         return frame;
     }
 
-    public static byte[] ImageFile(string name, long offset, ReadOnlySpan<byte> data)
+    public static byte[] ImageFile(string name, long offset, ReadOnlySpan<byte> data) => NamedData(FrameKind.ImageFile, name, offset, data);
+
+    /// <summary>A piece of a named file: name length (u16), name, offset (i64), bytes.</summary>
+    public static byte[] NamedData(FrameKind kind, string name, long offset, ReadOnlySpan<byte> data)
     {
         var nameBytes = Encoding.UTF8.GetBytes(name);
         var frame = new byte[1 + 2 + nameBytes.Length + 8 + data.Length];
-        frame[0] = (byte)FrameKind.ImageFile;
+        frame[0] = (byte)kind;
         BinaryPrimitives.WriteUInt16LittleEndian(frame.AsSpan(1), (ushort)nameBytes.Length);
         nameBytes.CopyTo(frame.AsSpan(3));
         BinaryPrimitives.WriteInt64LittleEndian(frame.AsSpan(3 + nameBytes.Length), offset);

@@ -97,4 +97,38 @@ public sealed class EmulatorMigrationTests : IAsyncDisposable
             await console.RunAsync("echo fork-$(cat /mnt/f)-$c", "fork-origin-7");
         }
     }
+
+    [Fact]
+    public async Task LiveMove_VmWithSnapshots_SnapshotsRevertOnTarget_NewOnesContinueTheTree()
+    {
+        var vm = await _source.CreateWithExt4Async("vm-snaps");
+        await _source.Driver.StartAsync(vm.Id, CancellationToken.None);
+        SnapshotInfo first;
+        await using (var console = await _source.AttachAsync(vm.Id))
+        {
+            await console.WaitForPromptAsync();
+            await console.RunAsync("echo one > /mnt/f; sync; c=1; echo at-$(cat /mnt/f)-$c", "at-one-1");
+            first = await _source.Driver.TakeSnapshotAsync(vm.Id, new SnapshotRequest(Guid.NewGuid(), "first", null, IncludeMemory: true), CancellationToken.None);
+            await console.RunAsync("echo two > /mnt/f; sync; c=2; echo at-$(cat /mnt/f)-$c", "at-two-2");
+        }
+
+        await MoveAsync(vm);
+
+        var listed = Assert.Single(await _target.Driver.ListSnapshotsAsync(vm.Id, CancellationToken.None));
+        Assert.Equal(("first", true), (listed.Name, listed.IncludesMemory));
+        await using (var console = await _target.AttachAsync(vm.Id))
+        {
+            await console.RunAsync("echo now-$(cat /mnt/f)-$c", "now-two-2");
+        }
+
+        var reverted = await _target.Driver.RevertSnapshotAsync(vm.Id, first.Id, CancellationToken.None);
+        Assert.Equal(MachineState.Running, reverted.State);
+        await using (var console = await _target.AttachAsync(vm.Id))
+        {
+            await console.RunAsync("echo back-$(cat /mnt/f)-$c", "back-one-1");
+        }
+
+        var second = await _target.Driver.TakeSnapshotAsync(vm.Id, new SnapshotRequest(Guid.NewGuid(), "second", null, IncludeMemory: false), CancellationToken.None);
+        Assert.Equal(first.Id, second.ParentId);
+    }
 }

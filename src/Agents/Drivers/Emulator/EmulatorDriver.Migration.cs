@@ -133,6 +133,7 @@ public sealed partial class EmulatorDriver : IMigratableDriver
                 }
             }
 
+            bytes += await SendSnapshotsAsync(vm, output, cancellationToken).ConfigureAwait(false);
             progress.Report(10);
             if (!live)
             {
@@ -312,6 +313,7 @@ public sealed partial class EmulatorDriver : IMigratableDriver
         var ended = false;
         var stateLoaded = false;
         System.Diagnostics.Stopwatch? loadClock = null;
+        var snapshots = new IncomingSnapshots(this, folder, definition);
         try
         {
             await foreach (var chunk in input.WithCancellation(cancellationToken).ConfigureAwait(false))
@@ -360,6 +362,13 @@ public sealed partial class EmulatorDriver : IMigratableDriver
                         break;
                     }
 
+                    case FrameKind.SnapshotFile:
+                    {
+                        var (name, offset, data) = Frames.ReadImageFile(payload);
+                        snapshots.Accept(name, offset, data.Span);
+                        break;
+                    }
+
                     case FrameKind.Disk:
                     {
                         var (offset, data) = Frames.ReadData(payload);
@@ -402,6 +411,7 @@ public sealed partial class EmulatorDriver : IMigratableDriver
 
             disk?.Dispose();
             disk = null;
+            await snapshots.FinishAsync(cancellationToken).ConfigureAwait(false);
             var vm = new Vm(definition with { Image = header.Definition.Image }, folder);
             await SaveDefinitionAsync(vm, cancellationToken).ConfigureAwait(false);
             double? downtime = null;
@@ -439,6 +449,7 @@ public sealed partial class EmulatorDriver : IMigratableDriver
         catch (Exception ex)
         {
             disk?.Dispose();
+            snapshots.Abandon();
             DisconnectNetwork(new Vm(definition, folder));
             if (runner is not null)
             {

@@ -1,0 +1,209 @@
+using System.Buffers.Binary;
+using System.Text;
+using System.Text.Json;
+using Ringmaster.Agents.Migration;
+using Ringmaster.Core.Contracts;
+
+namespace Ringmaster.Agents.Drivers.Emulator;
+
+/// <summary>
+/// Snapshots travel with a migrating VM: the frozen disk layers its snapshots stand on (their files
+/// and records), the snapshot list and their memory states go before the disk, so that on the target
+/// every snapshot can still be reverted to. Layers are named by id; one the target already has (a
+/// linked clone brought it earlier) is kept as it is.
+/// </summary>
+public sealed partial class EmulatorDriver
+{
+    private const string LayerPrefix = "layer/";
+    private const string VmPrefix = "vm/";
+    private const string StatePrefix = "vm/state/";
+    private const string CurrentName = "vm/current";
+
+    /// <summary>Sends the VM's snapshots (nothing when it has none); returns the bytes sent.</summary>
+    private async Task<long> SendSnapshotsAsync(Vm vm, Transfers.TransferSink output, CancellationToken cancellationToken)
+    {
+        var snapshots = ReadSnapshots(vm);
+        if (snapshots.Count == 0)
+        {
+            return 0;
+        }
+
+        long bytes = 0;
+
+        // Held while the layers go: no merge or collection may change them under the reader.
+        await _layersLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var layers = new Dictionary<string, LayerRecord>();
+            foreach (var snapshot in snapshots)
+            {
+                for (string? at = snapshot.Layer; at is not null && !layers.ContainsKey(at);)
+                {
+                    var record = ReadLayer(at);
+                    layers[at] = record;
+                    at = record.Parent;
+                }
+            }
+
+            foreach (var layer in layers.Values)
+            {
+                bytes += await SendNamedFileAsync(LayerPrefix + layer.File, Path.Combine(LayersPath, layer.File), output, cancellationToken).ConfigureAwait(false);
+                bytes += await WriteAsync(LayerPrefix + layer.Id + ".json", JsonSerializer.SerializeToUtf8Bytes(layer, s_json)).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _layersLock.Release();
+        }
+
+        foreach (var snapshot in snapshots.Where(s => s.IncludesMemory))
+        {
+            var state = SnapshotStatePath(vm, snapshot.Id);
+            if (File.Exists(state))
+            {
+                bytes += await SendNamedFileAsync(StatePrefix + Path.GetFileName(state), state, output, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        bytes += await WriteAsync(VmPrefix + SnapshotsFile, JsonSerializer.SerializeToUtf8Bytes(snapshots, s_json)).ConfigureAwait(false);
+        if (ReadDiskState(vm)?.Current is { } current)
+        {
+            bytes += await WriteAsync(CurrentName, Encoding.UTF8.GetBytes(current.ToString())).ConfigureAwait(false);
+        }
+
+        return bytes;
+
+        async Task<long> WriteAsync(string name, byte[] content)
+        {
+            var frame = Frames.NamedData(FrameKind.SnapshotFile, name, 0, content);
+            await output.WriteAsync(frame, cancellationToken).ConfigureAwait(false);
+            return frame.Length;
+        }
+    }
+
+    /// <summary>Announces a file's length, then sends its pieces that hold data (holes stay holes).</summary>
+    private static async Task<long> SendNamedFileAsync(string name, string path, Transfers.TransferSink output, CancellationToken cancellationToken)
+    {
+        using var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        var length = RandomAccess.GetLength(file);
+        var announce = new byte[8];
+        BinaryPrimitives.WriteInt64LittleEndian(announce, length);
+        var first = Frames.NamedData(FrameKind.SnapshotFile, name, -1, announce);
+        await output.WriteAsync(first, cancellationToken).ConfigureAwait(false);
+        long bytes = first.Length;
+        var buffer = new byte[Frames.DataChunk];
+        for (long offset = 0; offset < length; offset += buffer.Length)
+        {
+            var n = await RandomAccess.ReadAsync(file, buffer.AsMemory(0, (int)Math.Min(buffer.Length, length - offset)), offset, cancellationToken).ConfigureAwait(false);
+            if (buffer.AsSpan(0, n).IndexOfAnyExcept((byte)0) < 0)
+            {
+                continue;
+            }
+
+            var frame = Frames.NamedData(FrameKind.SnapshotFile, name, offset, buffer.AsSpan(0, n));
+            await output.WriteAsync(frame, cancellationToken).ConfigureAwait(false);
+            bytes += frame.Length;
+        }
+
+        return bytes;
+    }
+
+    /// <summary>
+    /// The target's side: snapshot files land in the VM's new folder, layers beside the layer store
+    /// under a staging name until <see cref="FinishAsync"/> moves in those the store lacks.
+    /// </summary>
+    private sealed class IncomingSnapshots(EmulatorDriver driver, string folder, GuestDefinition definition)
+    {
+        private readonly string _suffix = ".incoming-" + definition.Id.ToString("N");
+        private readonly HashSet<string> _staged = [];
+
+        public Guid? Current { get; private set; }
+
+        public void Accept(string name, long offset, ReadOnlySpan<byte> data)
+        {
+            string path;
+            if (name.StartsWith(LayerPrefix, StringComparison.Ordinal))
+            {
+                Directory.CreateDirectory(driver.LayersPath);
+                path = Path.Combine(driver.LayersPath, SafeName(name[LayerPrefix.Length..]) + _suffix);
+                _staged.Add(path);
+            }
+            else if (name.StartsWith(StatePrefix, StringComparison.Ordinal))
+            {
+                path = Path.Combine(Directory.CreateDirectory(Path.Combine(folder, SnapshotsFolder)).FullName, SafeName(name[StatePrefix.Length..]));
+            }
+            else if (name == CurrentName)
+            {
+                Current = Guid.TryParse(Encoding.UTF8.GetString(data), out var id) ? id : throw new GuestException("The migration stream names a current snapshot that is not an id.");
+                return;
+            }
+            else if (name == VmPrefix + SnapshotsFile)
+            {
+                path = Path.Combine(folder, SnapshotsFile);
+            }
+            else
+            {
+                throw new GuestException($"The migration stream carries an unknown snapshot file '{(name.Length > 64 ? name[..64] : name)}'.");
+            }
+
+            using var file = File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.Write, FileShare.None);
+            if (offset < 0)
+            {
+                RandomAccess.SetLength(file, BinaryPrimitives.ReadInt64LittleEndian(data));
+            }
+            else
+            {
+                RandomAccess.Write(file, data, offset);
+            }
+        }
+
+        private static string SafeName(string name) =>
+            name.Length is > 0 and <= 128 && !name.StartsWith('.') && name.IndexOfAny(['/', '\\', '\0']) < 0
+                ? name
+                : throw new GuestException("The migration stream names a snapshot file outside its folders.");
+
+        /// <summary>Moves the received layers into the store (records last, so a record never names a missing file) and sets the VM's current snapshot.</summary>
+        public async Task FinishAsync(CancellationToken cancellationToken)
+        {
+            await driver._layersLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                var records = _staged.Where(p => p.EndsWith(".json" + _suffix, StringComparison.Ordinal)).ToList();
+                foreach (var staged in records)
+                {
+                    var record = JsonSerializer.Deserialize<LayerRecord>(File.ReadAllText(staged), s_json)
+                        ?? throw new GuestException("The migration stream carries an empty layer record.");
+                    var finalRecord = Path.Combine(driver.LayersPath, record.Id + ".json");
+                    var stagedFile = Path.Combine(driver.LayersPath, SafeName(record.File) + _suffix);
+                    if (!File.Exists(finalRecord))
+                    {
+                        File.Move(stagedFile, Path.Combine(driver.LayersPath, record.File), overwrite: true);
+                        File.Move(staged, finalRecord);
+                    }
+                }
+
+                var vm = new Vm(definition, folder);
+                if (Current is { } current && ReadDiskState(vm) is { } state)
+                {
+                    WriteDiskState(vm, state with { Current = current });
+                }
+            }
+            finally
+            {
+                driver._layersLock.Release();
+                Abandon();
+            }
+        }
+
+        /// <summary>Deletes what is still staged (all of it when the migration failed).</summary>
+        public void Abandon()
+        {
+            foreach (var path in _staged)
+            {
+                driver.TryDeleteFile(path);
+            }
+
+            _staged.Clear();
+        }
+    }
+}
