@@ -133,6 +133,12 @@ public sealed partial class MigrationTests : IAsyncLifetime
         Assert.True(Regex.Matches(console.Seen, "Linux version").Count <= 1, "the VM booted again");
         Assert.True(Regex.Matches(console.Seen, "OpenSBI v").Count <= 1, "the firmware ran again");
 
+        // The shell still takes typed commands there (its memory arrived whole).
+        await console.TypeAsync("\u0003");
+        await console.TypeAsync("echo typed-$((6*7))\n");
+        await console.ReadUntilAsync(_ => console.Lines.Contains("typed-42"), TimeSpan.FromMinutes(1));
+        Assert.Contains("typed-42", console.Lines);
+
         // The source no longer has it; the target answers to commands.
         var stop = await _api.StartOperationAsync(HttpMethod.Post, $"/api/v1/machines/{name}/stop");
         await _api.WaitSucceededAsync(stop, TimeSpan.FromMinutes(1));
@@ -177,6 +183,57 @@ public sealed partial class MigrationTests : IAsyncLifetime
             await console.ReadUntilAsync(_ => Counters(console).Any(c => c > last + 10), TimeSpan.FromMinutes(1));
             Assert.Contains(Counters(console), c => c > last + 10);
         }
+    }
+
+    [Fact]
+    public async Task Migrate_CancelledWhileCopying_GuestKeepsRunningOnSource_TargetKeepsNothing()
+    {
+        var (_, agentB) = await StartClusterAsync();
+        var name = $"cancel-{_suffix}";
+        await StartCountingVmAsync(name, 256);
+        await using (var console = await _api.OpenConsoleAsync(name))
+        {
+            await console.TypeAsync("\u0003");
+            await console.TypeAsync("dd if=/dev/urandom of=/fill bs=1M count=48 && echo filled-up\n");
+            await console.ReadUntilAsync(seen => seen.Contains("filled-up\r\n", StringComparison.Ordinal) || seen.Contains("filled-up\n", StringComparison.Ordinal), TimeSpan.FromMinutes(5));
+            await console.TypeAsync(CounterLoop);
+        }
+
+        var operationId = await _api.StartOperationAsync(HttpMethod.Post, $"/api/v1/machines/{name}/migrate", new { host = HostB, live = true });
+        await HttpJson.EventuallyAsync(
+            () => _api.GetAsync($"/api/v1/operations/{operationId}"),
+            o => o.GetProperty("progress").GetInt32() >= 10 || o.GetProperty("state").GetString() is "Succeeded" or "Failed",
+            TimeSpan.FromMinutes(2), "the copy to begin");
+
+        // The target stands still while the cancel arrives, so the copy cannot end first.
+        agentB.Signal("STOP");
+        try
+        {
+            var cancel = await _api.Http.PostAsync($"/api/v1/operations/{operationId}/cancel", null);
+            Assert.True(cancel.IsSuccessStatusCode, $"cancel: {(int)cancel.StatusCode} {await cancel.Content.ReadAsStringAsync()}");
+        }
+        finally
+        {
+            agentB.Signal("CONT");
+        }
+
+        var operation = await WaitEndedAsync(operationId, TimeSpan.FromMinutes(2));
+        Assert.Equal("Cancelled", operation.GetProperty("state").GetString());
+
+        var machine = await HttpJson.EventuallyAsync(() => _api.MachineAsync(name), m => m.GetProperty("state").GetString() == "Running", TimeSpan.FromSeconds(30), "the VM running again");
+        Assert.Equal(HostA, machine.GetProperty("host").GetString());
+        await using (var console = await _api.OpenConsoleAsync(name))
+        {
+            var last = Counters(console).DefaultIfEmpty(0).Max();
+            await console.ReadUntilAsync(_ => Counters(console).Any(c => c > last + 10), TimeSpan.FromMinutes(1));
+            Assert.Contains(Counters(console), c => c > last + 10);
+        }
+
+        // The target dropped what it had received: nothing of the guest is left on it.
+        await HostOnlineAsync(HostB);
+        Assert.False(Directory.Exists(Path.Combine(_root, HostB, "vms", machine.GetProperty("id").GetString()!.Replace("-", "", StringComparison.Ordinal))),
+            "the target kept a folder of the guest");
+        Assert.Equal(0, (await _api.HostAsync(HostB)).GetProperty("machineCount").GetInt32());
     }
 
     [Fact]

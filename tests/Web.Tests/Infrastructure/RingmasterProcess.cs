@@ -135,6 +135,13 @@ public sealed class RingmasterProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>SIGSTOP or SIGCONT: the process stands still (it neither reads nor answers) until continued.</summary>
+    public void Signal(string signal)
+    {
+        using var kill = Process.Start(new ProcessStartInfo("kill", ["-" + signal, _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))!;
+        kill.WaitForExit();
+    }
+
     public async Task<bool> WaitForExitAsync(TimeSpan timeout)
     {
         using var cts = new CancellationTokenSource(timeout);
