@@ -23,11 +23,24 @@ public interface IMachineSavedStates
     Task<ServiceResult<OperationAccepted>> RestoreAsync(Guid backupId, RestoreBackupRequest request, CancellationToken cancellationToken = default);
 
     Task<ServiceResult<OperationAccepted>> VerifyAsync(Guid backupId, VerifyBackupRequest request, CancellationToken cancellationToken = default);
+
+    Task<IReadOnlyList<ScheduleView>> SchedulesAsync(CancellationToken cancellationToken = default);
+
+    Task<ServiceResult<ScheduleView>> CreateScheduleAsync(CreateScheduleRequest request, CancellationToken cancellationToken = default);
+
+    Task<bool> DeleteScheduleAsync(Guid scheduleId, CancellationToken cancellationToken = default);
 }
 
 /// <summary>The tabs' reads and actions, server-side through the same services as the REST API.</summary>
-public sealed class MachineSavedStates(SnapshotService snapshots, BackupService backups) : IMachineSavedStates
+public sealed class MachineSavedStates(SnapshotService snapshots, BackupService backups, ScheduleService schedules) : IMachineSavedStates
 {
+    public Task<IReadOnlyList<ScheduleView>> SchedulesAsync(CancellationToken cancellationToken = default) => schedules.ListAsync(cancellationToken);
+
+    public Task<ServiceResult<ScheduleView>> CreateScheduleAsync(CreateScheduleRequest request, CancellationToken cancellationToken = default) =>
+        schedules.CreateAsync(request, cancellationToken);
+
+    public Task<bool> DeleteScheduleAsync(Guid scheduleId, CancellationToken cancellationToken = default) => schedules.DeleteAsync(scheduleId, cancellationToken);
+
     public async Task<IReadOnlyList<SnapshotView>> SnapshotsAsync(Guid machineId, CancellationToken cancellationToken = default) =>
         await snapshots.TreeAsync(machineId, cancellationToken) ?? [];
 

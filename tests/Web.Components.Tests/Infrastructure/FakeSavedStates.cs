@@ -9,6 +9,8 @@ public sealed class FakeSavedStates : IMachineSavedStates
 {
     public List<SnapshotView> Snapshots { get; } = [];
     public List<BackupView> Backups { get; } = [];
+    public List<ScheduleView> Schedules { get; } = [];
+    public Func<CreateScheduleRequest, ServiceResult<ScheduleView>>? OnCreateSchedule { get; set; }
     public List<string> Calls { get; } = [];
     public Func<string, ServiceResult<OperationAccepted>>? OnCall { get; set; }
 
@@ -44,4 +46,26 @@ public sealed class FakeSavedStates : IMachineSavedStates
 
     public Task<ServiceResult<OperationAccepted>> VerifyAsync(Guid backupId, VerifyBackupRequest request, CancellationToken cancellationToken = default) =>
         Answer($"backup.verify {backupId} boot={request.TestBoot}", Guid.Empty);
+
+    public Task<IReadOnlyList<ScheduleView>> SchedulesAsync(CancellationToken cancellationToken = default) =>
+        Task.FromResult<IReadOnlyList<ScheduleView>>([.. Schedules]);
+
+    public Task<ServiceResult<ScheduleView>> CreateScheduleAsync(CreateScheduleRequest request, CancellationToken cancellationToken = default)
+    {
+        Calls.Add($"schedule.create {request.Name} {request.Job} '{request.Cron}' machine={request.Machine ?? "-"} selector={request.Selector ?? "-"} keep={request.KeepLast}/{request.KeepDaily}/{request.KeepWeekly}");
+        var result = OnCreateSchedule?.Invoke(request) ?? ServiceResult<ScheduleView>.Ok(new ScheduleView(Guid.NewGuid(), request.Name!, request.Job!, request.Cron!, null, request.Selector,
+            request.IncludeMemory ?? false, request.KeepLast ?? 0, request.KeepDaily ?? 0, request.KeepWeekly ?? 0, true, null, DateTimeOffset.UtcNow.AddHours(1)));
+        if (result.Kind == ResultKind.Ok)
+        {
+            Schedules.Add(result.Value!);
+        }
+
+        return Task.FromResult(result);
+    }
+
+    public Task<bool> DeleteScheduleAsync(Guid scheduleId, CancellationToken cancellationToken = default)
+    {
+        Calls.Add($"schedule.delete {Schedules.FirstOrDefault(s => s.Id == scheduleId)?.Name}");
+        return Task.FromResult(Schedules.RemoveAll(s => s.Id == scheduleId) > 0);
+    }
 }
