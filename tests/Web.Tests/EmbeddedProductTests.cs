@@ -32,12 +32,10 @@ public sealed class EmbeddedProductTests : IAsyncLifetime
     [Fact]
     public async Task FirstRun_HostOnlineWithin30s_BusyboxConsoleAnswersEchoHi()
     {
-        var started = Stopwatch.StartNew();
         var host = await HttpJson.EventuallyAsync(
             async () => await _api.IsUpAsync() ? await _api.GetAsync("/api/v1/hosts") : default,
             page => page.ValueKind != System.Text.Json.JsonValueKind.Undefined && page.GetProperty("items").EnumerateArray().Any(h => h.GetProperty("online").GetBoolean()),
             TimeSpan.FromSeconds(30), "the embedded host online");
-        Assert.True(started.Elapsed < TimeSpan.FromSeconds(30));
         var engine = host.GetProperty("items")[0].GetProperty("capabilities").GetProperty("containerEngine");
         Assert.Equal("podman", engine.GetProperty("name").GetString());
 
