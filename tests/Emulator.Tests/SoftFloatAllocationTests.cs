@@ -46,13 +46,20 @@ public class SoftFloatAllocationTests
             sink += Exercise(values[i & 255], values[(i * 7) & 255], values[(i * 13) & 255], i % 5);
         }
 
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < 20_000; i++)
+        // The runtime itself may allocate on this thread once in a while (tiered compilation promoting
+        // a method under load); an allocating method would allocate in every pass, so the quietest pass counts.
+        var allocated = long.MaxValue;
+        for (var pass = 0; pass < 5 && allocated > 0; pass++)
         {
-            sink += Exercise(values[i & 255], values[(i * 7) & 255], values[(i * 13) & 255], i % 5);
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var i = 0; i < 20_000; i++)
+            {
+                sink += Exercise(values[i & 255], values[(i * 7) & 255], values[(i * 13) & 255], i % 5);
+            }
+
+            allocated = Math.Min(allocated, GC.GetAllocatedBytesForCurrentThread() - before);
         }
 
-        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         Assert.Equal(0, allocated);
         Assert.NotEqual(0UL, sink | 1);
     }
