@@ -39,6 +39,8 @@ internal static class MigrationBenchmark
             {
                 ["RINGMASTER_DATA"] = Path.Combine(data, "web"),
                 ["RINGMASTER_JOIN_TOKEN"] = token,
+                ["RINGMASTER_BOOTSTRAP_TOKEN"] = RunningProduct.BenchToken,
+                ["Access__TokenRequestsPerMinute"] = "0",
                 ["Agent__Embedded"] = "false",
                 ["ASPNETCORE_ENVIRONMENT"] = "Production",
                 ["Logging__LogLevel__Default"] = "Warning",
@@ -53,7 +55,7 @@ internal static class MigrationBenchmark
             }
 
             using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromMinutes(2) };
-            http.DefaultRequestHeaders.Authorization = new("Bearer", "bench");
+            http.DefaultRequestHeaders.Authorization = new("Bearer", RunningProduct.BenchToken);
             await UntilAsync(async () =>
             {
                 var hosts = await http.GetFromJsonAsync<JsonElement>("/api/v1/hosts");
@@ -63,6 +65,7 @@ internal static class MigrationBenchmark
             await RunOperationAsync(http, HttpMethod.Post, "/api/v1/machines", new { name = "bench-vm", template = "default", memoryMiB = 256, host = "bench-a" });
             using (var console = new ClientWebSocket())
             {
+                console.Options.SetRequestHeader("Authorization", "Bearer " + RunningProduct.BenchToken);
                 await console.ConnectAsync(new Uri($"ws://127.0.0.1:{port}/api/v1/machines/bench-vm/console"), CancellationToken.None);
                 await ReadUntilAsync(console, "~ # ", TimeSpan.FromMinutes(3));
                 await TypeAsync(console, Workload);

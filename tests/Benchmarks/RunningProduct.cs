@@ -24,6 +24,9 @@ internal sealed class RunningProduct : IAsyncDisposable
 
     public HttpClient Http { get; }
 
+    /// <summary>The admin token the benchmark's server is started with (RINGMASTER_BOOTSTRAP_TOKEN).</summary>
+    public const string BenchToken = "rmt_bench-bootstrap-token-0123456789abcdef";
+
     public static async Task<RunningProduct> StartAsync()
     {
         var root = Core.SourceCheckout.Root ?? throw new InvalidOperationException("Console.sln not found above the benchmark.");
@@ -45,6 +48,8 @@ internal sealed class RunningProduct : IAsyncDisposable
         info.ArgumentList.Add(dll);
         info.ArgumentList.Add($"--urls=http://127.0.0.1:{port}");
         info.Environment["RINGMASTER_DATA"] = data;
+        info.Environment["RINGMASTER_BOOTSTRAP_TOKEN"] = BenchToken;
+        info.Environment["Access__TokenRequestsPerMinute"] = "0";
         info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         info.Environment["Logging__LogLevel__Default"] = "Warning";
         var process = Process.Start(info)!;
@@ -53,6 +58,7 @@ internal sealed class RunningProduct : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        http.DefaultRequestHeaders.Authorization = new("Bearer", BenchToken);
         var product = new RunningProduct(process, data, http);
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (DateTime.UtcNow < deadline)
