@@ -67,12 +67,6 @@ public sealed class BackupTransferTests : IAsyncLifetime
             o => o.GetProperty("state").GetString() is "Succeeded" or "Failed" or "Cancelled",
             TimeSpan.FromMinutes(4), $"operation {operationId} to end");
 
-    private static async Task TypeAndSeeAsync(ConsoleSession console, string command, string line)
-    {
-        await console.TypeAsync(command + "\n");
-        await console.ReadUntilAsync(_ => console.Lines.Contains(line), TimeSpan.FromSeconds(60));
-        Assert.True(console.Lines.Contains(line), $"the console never printed '{line}'; it showed: {console.Seen}");
-    }
 
     [Fact]
     public async Task IncrementalChain_RestoredOnHostWithItsOwnStore_GuestSeesItsDisk_SourceOfflineIsAClearFailure()
@@ -86,9 +80,9 @@ public sealed class BackupTransferTests : IAsyncLifetime
         await using (var console = await _api.OpenConsoleAsync(vm))
         {
             await console.ReadUntilAsync(seen => seen.Contains("~ # ", StringComparison.Ordinal), TimeSpan.FromMinutes(3));
-            await TypeAndSeeAsync(console, "echo one | dd of=/dev/vda conv=sync 2>/dev/null; sync; echo at-$(head -c 3 /dev/vda)", "at-one");
+            await console.RunAsync("echo one | dd of=/dev/vda conv=sync 2>/dev/null; sync; echo at-$(head -c 3 /dev/vda)", "at-one");
             full = (await RunAsync(HttpMethod.Post, $"/api/v1/machines/{vm}/backups", new { })).GetProperty("id").GetGuid();
-            await TypeAndSeeAsync(console, "echo two | dd of=/dev/vda conv=sync 2>/dev/null; sync; echo at-$(head -c 3 /dev/vda)", "at-two");
+            await console.RunAsync("echo two | dd of=/dev/vda conv=sync 2>/dev/null; sync; echo at-$(head -c 3 /dev/vda)", "at-two");
             var second = await RunAsync(HttpMethod.Post, $"/api/v1/machines/{vm}/backups", new { });
             Assert.True(second.GetProperty("incremental").GetBoolean());
             incremental = second.GetProperty("id").GetGuid();
@@ -106,7 +100,7 @@ public sealed class BackupTransferTests : IAsyncLifetime
         await using (var console = await _api.OpenConsoleAsync(vm + "-b"))
         {
             await console.ReadUntilAsync(seen => seen.Contains("~ # ", StringComparison.Ordinal), TimeSpan.FromMinutes(3));
-            await TypeAndSeeAsync(console, "echo got-$(head -c 3 /dev/vda)", "got-two");
+            await console.RunAsync("echo got-$(head -c 3 /dev/vda)", "got-two");
         }
 
         Assert.Empty(Directory.Exists(StoreB) ? Directory.GetFiles(StoreB) : []);
@@ -137,7 +131,7 @@ public sealed class BackupTransferTests : IAsyncLifetime
         await using (var console = await _api.OpenConsoleAsync(vm))
         {
             await console.ReadUntilAsync(seen => seen.Contains("~ # ", StringComparison.Ordinal), TimeSpan.FromMinutes(3));
-            await TypeAndSeeAsync(console, "echo one | dd of=/dev/vda conv=sync 2>/dev/null; sync; c=7; echo at-$(head -c 3 /dev/vda)-$c", "at-one-7");
+            await console.RunAsync("echo one | dd of=/dev/vda conv=sync 2>/dev/null; sync; c=7; echo at-$(head -c 3 /dev/vda)-$c", "at-one-7");
         }
 
         var linked = await _api.Http.PostAsJsonAsync($"/api/v1/machines/{vm}/clone", new { name = vm + "-l", linked = true, host = HostB });
@@ -155,7 +149,7 @@ public sealed class BackupTransferTests : IAsyncLifetime
             fork.GetProperty("spec").GetProperty("networks")[0].GetProperty("mac").GetString());
         await using (var console = await _api.OpenConsoleAsync(vm + "-b"))
         {
-            await TypeAndSeeAsync(console, "echo fork-$(head -c 3 /dev/vda)-$c", "fork-one-7");
+            await console.RunAsync("echo fork-$(head -c 3 /dev/vda)-$c", "fork-one-7");
         }
     }
 }

@@ -145,6 +145,17 @@ public sealed partial class MigrationTests : IAsyncLifetime
         Assert.Equal(HostB, (await _api.MachineAsync(name)).GetProperty("host").GetString());
     }
 
+    /// <summary>Fills 48 MiB of the counting VM's memory with random data, so that a copy takes a while, then starts the counter again.</summary>
+    private async Task FillMemoryAsync(string name)
+    {
+        await using var console = await _api.OpenConsoleAsync(name);
+        await console.TypeAsync("\u0003");
+        await console.TypeAsync("dd if=/dev/urandom of=/fill bs=1M count=48 && echo filled-up\n");
+        await console.ReadUntilAsync(seen => seen.Contains("filled-up\r\n", StringComparison.Ordinal) || seen.Contains("filled-up\n", StringComparison.Ordinal), TimeSpan.FromMinutes(5));
+        Assert.Contains("filled-up", console.Seen);
+        await console.TypeAsync(CounterLoop);
+    }
+
     [Fact]
     public async Task Migrate_TargetKilledMidway_GuestKeepsRunningOnSource()
     {
@@ -152,15 +163,7 @@ public sealed partial class MigrationTests : IAsyncLifetime
         var name = $"stay-{_suffix}";
         await StartCountingVmAsync(name, 256);
 
-        // Fill guest memory so that the copy takes a while, then start counting again.
-        await using (var console = await _api.OpenConsoleAsync(name))
-        {
-            await console.TypeAsync("\u0003");
-            await console.TypeAsync("dd if=/dev/urandom of=/fill bs=1M count=48 && echo filled-up\n");
-            await console.ReadUntilAsync(seen => seen.Contains("filled-up\r\n", StringComparison.Ordinal) || seen.Contains("filled-up\n", StringComparison.Ordinal), TimeSpan.FromMinutes(5));
-            Assert.Contains("filled-up", console.Seen);
-            await console.TypeAsync(CounterLoop);
-        }
+        await FillMemoryAsync(name);
 
         var operationId = await _api.StartOperationAsync(HttpMethod.Post, $"/api/v1/machines/{name}/migrate", new { host = HostB, live = true });
         await HttpJson.EventuallyAsync(
@@ -191,13 +194,7 @@ public sealed partial class MigrationTests : IAsyncLifetime
         var (_, agentB) = await StartClusterAsync();
         var name = $"cancel-{_suffix}";
         await StartCountingVmAsync(name, 256);
-        await using (var console = await _api.OpenConsoleAsync(name))
-        {
-            await console.TypeAsync("\u0003");
-            await console.TypeAsync("dd if=/dev/urandom of=/fill bs=1M count=48 && echo filled-up\n");
-            await console.ReadUntilAsync(seen => seen.Contains("filled-up\r\n", StringComparison.Ordinal) || seen.Contains("filled-up\n", StringComparison.Ordinal), TimeSpan.FromMinutes(5));
-            await console.TypeAsync(CounterLoop);
-        }
+        await FillMemoryAsync(name);
 
         var operationId = await _api.StartOperationAsync(HttpMethod.Post, $"/api/v1/machines/{name}/migrate", new { host = HostB, live = true });
         await HttpJson.EventuallyAsync(

@@ -66,12 +66,6 @@ public sealed class SnapshotsApiTests : IAsyncLifetime
         return (await _api.WaitSucceededAsync(operation, TimeSpan.FromMinutes(minutes))).GetProperty("result");
     }
 
-    private static async Task TypeAndSeeAsync(ConsoleSession console, string command, string line)
-    {
-        await console.TypeAsync(command + "\n");
-        await console.ReadUntilAsync(_ => console.Lines.Contains(line), TimeSpan.FromSeconds(60));
-        Assert.True(console.Lines.Contains(line), $"the console never printed '{line}'; it showed: {console.Seen}");
-    }
 
     [Fact]
     public async Task SnapshotRevertCloneBackupRestoreOnOtherHost_GuestShowsTheSavedValues()
@@ -81,10 +75,10 @@ public sealed class SnapshotsApiTests : IAsyncLifetime
         await using (var console = await _api.OpenConsoleAsync("vm-snap"))
         {
             await console.ReadUntilAsync(seen => seen.Contains("~ # ", StringComparison.Ordinal), TimeSpan.FromMinutes(2));
-            await TypeAndSeeAsync(console, "echo one | dd of=/dev/vda conv=sync 2>/dev/null; sync; c=1; echo at-$(head -c 3 /dev/vda)-$c", "at-one-1");
+            await console.RunAsync("echo one | dd of=/dev/vda conv=sync 2>/dev/null; sync; c=1; echo at-$(head -c 3 /dev/vda)-$c", "at-one-1");
             var snapshot = await RunAsync(HttpMethod.Post, "/api/v1/machines/vm-snap/snapshots", new { name = "s1", description = "one and 1", includeMemory = true });
             Assert.Equal("s1", snapshot.GetProperty("name").GetString());
-            await TypeAndSeeAsync(console, "echo two | dd of=/dev/vda conv=sync 2>/dev/null; sync; c=2; echo at-$(head -c 3 /dev/vda)-$c", "at-two-2");
+            await console.RunAsync("echo two | dd of=/dev/vda conv=sync 2>/dev/null; sync; c=2; echo at-$(head -c 3 /dev/vda)-$c", "at-two-2");
         }
 
         var duplicate = await _api.Http.PostAsJsonAsync("/api/v1/machines/vm-snap/snapshots", new { name = "s1" });
@@ -97,7 +91,7 @@ public sealed class SnapshotsApiTests : IAsyncLifetime
         Assert.Equal("Running", reverted.GetProperty("state").GetString());
         await using (var console = await _api.OpenConsoleAsync("vm-snap"))
         {
-            await TypeAndSeeAsync(console, "echo back-$(head -c 3 /dev/vda)-$c", "back-one-1");
+            await console.RunAsync("echo back-$(head -c 3 /dev/vda)-$c", "back-one-1");
         }
 
         await RunAsync(HttpMethod.Post, "/api/v1/machines/vm-snap/snapshots", new { name = "s2" });
@@ -122,7 +116,7 @@ public sealed class SnapshotsApiTests : IAsyncLifetime
         await using (var console = await _api.OpenConsoleAsync("vm-restored"))
         {
             await console.ReadUntilAsync(seen => seen.Contains("~ # ", StringComparison.Ordinal), TimeSpan.FromMinutes(2));
-            await TypeAndSeeAsync(console, "echo got-$(head -c 3 /dev/vda)", "got-one");
+            await console.RunAsync("echo got-$(head -c 3 /dev/vda)", "got-one");
         }
 
         var verified = await RunAsync(HttpMethod.Post, $"/api/v1/backups/{backupId}/verify", new { testBoot = false });

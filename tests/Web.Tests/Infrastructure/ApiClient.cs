@@ -126,6 +126,14 @@ public sealed class ConsoleSession(ClientWebSocket socket) : IAsyncDisposable
         return _seen.ToString();
     }
 
+    /// <summary>Types a command line and waits (up to a minute) for <paramref name="line"/> as a whole line of output; fails with what the console showed.</summary>
+    public async Task RunAsync(string command, string line)
+    {
+        await TypeAsync(command + "\n");
+        await ReadUntilAsync(_ => Lines.Contains(line), TimeSpan.FromSeconds(60));
+        Assert.True(Lines.Contains(line), $"the console never printed '{line}'; it showed: {Seen}");
+    }
+
     /// <summary>Lines of output with terminal line endings and trailing blanks removed.</summary>
     public IReadOnlyList<string> Lines => [.. _seen.ToString().Split('\n').Select(l => l.TrimEnd('\r', ' '))];
 
