@@ -14,6 +14,10 @@ public sealed class HostEntity
     public HostCapabilities? Capabilities { get; set; }
     public double CpuPercent { get; set; }
     public long MemoryUsedBytes { get; set; }
+
+    /// <summary>True when <paramref name="idOrName"/> names this host: its id, or its name in any case.</summary>
+    public bool IsNamed(string? idOrName) =>
+        idOrName is not null && (string.Equals(Name, idOrName, StringComparison.OrdinalIgnoreCase) || Id.ToString() == idOrName);
 }
 
 /// <summary>A guest: what should run (spec, image, host) and what was last reported (state).</summary>

@@ -208,7 +208,7 @@ public sealed class BackupService(
         HostEntity? wantedHost = null;
         if (!string.IsNullOrWhiteSpace(request.Host))
         {
-            wantedHost = hosts.FirstOrDefault(h => string.Equals(h.Name, request.Host, StringComparison.OrdinalIgnoreCase) || h.Id.ToString() == request.Host);
+            wantedHost = hosts.FirstOrDefault(h => h.IsNamed(request.Host));
             if (wantedHost is null)
             {
                 return ServiceResult<OperationAccepted>.Invalid("host", "Unknown host.");

@@ -302,7 +302,7 @@ public sealed class MachineService(
         bool CanRun(HostEntity h) => kind == MachineKind.Vm || h.Capabilities?.ContainerEngine is not null;
         if (!string.IsNullOrWhiteSpace(wanted))
         {
-            var host = hosts.FirstOrDefault(h => string.Equals(h.Name, wanted, StringComparison.OrdinalIgnoreCase) || h.Id.ToString() == wanted);
+            var host = hosts.FirstOrDefault(h => h.IsNamed(wanted));
             if (host is null)
             {
                 return ServiceResult<HostEntity>.Invalid("host", "Unknown host.");

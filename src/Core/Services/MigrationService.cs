@@ -62,7 +62,7 @@ public sealed class MigrationService(
 
         var hosts = await db.Hosts.AsNoTracking().ToListAsync(cancellationToken).ConfigureAwait(false);
         var source = hosts.FirstOrDefault(h => h.Id == machine.HostId);
-        var target = hosts.FirstOrDefault(h => string.Equals(h.Name, wanted, StringComparison.OrdinalIgnoreCase) || h.Id.ToString() == wanted);
+        var target = hosts.FirstOrDefault(h => h.IsNamed(wanted));
         var live = liveWanted ?? (machine.Kind == MachineKind.Vm && machine.State is MachineState.Running or MachineState.Paused);
         var checks = new List<PreflightCheck>();
         void Check(string name, bool passed, string detail) => checks.Add(new PreflightCheck(name, passed, detail));
@@ -440,7 +440,7 @@ public sealed class MigrationService(
 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
         var hosts = await db.Hosts.AsNoTracking().ToListAsync(cancellationToken).ConfigureAwait(false);
-        var host = hosts.FirstOrDefault(h => h.Id.ToString() == hostIdOrName || string.Equals(h.Name, hostIdOrName, StringComparison.OrdinalIgnoreCase));
+        var host = hosts.FirstOrDefault(h => h.IsNamed(hostIdOrName));
         if (host is null)
         {
             return ServiceResult<OperationAccepted>.NotFound("No such host.");

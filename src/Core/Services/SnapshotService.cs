@@ -207,7 +207,7 @@ public sealed class SnapshotService(
         var linked = request.Linked ?? source.Kind == MachineKind.Vm;
         var includeMemory = request.IncludeMemory ?? false;
         HostEntity? placeOn = null;
-        if (!string.IsNullOrWhiteSpace(request.Host) && !string.Equals(request.Host, host.Name, StringComparison.OrdinalIgnoreCase) && request.Host != host.Id.ToString())
+        if (!string.IsNullOrWhiteSpace(request.Host) && !host.IsNamed(request.Host))
         {
             // Made on the source's host as a full copy, then moved (offline, or live for a fork).
             if (request.Linked == true)
@@ -217,7 +217,7 @@ public sealed class SnapshotService(
             }
 
             var hosts = await db.Hosts.AsNoTracking().ToListAsync(cancellationToken).ConfigureAwait(false);
-            placeOn = hosts.FirstOrDefault(h => string.Equals(h.Name, request.Host, StringComparison.OrdinalIgnoreCase) || h.Id.ToString() == request.Host);
+            placeOn = hosts.FirstOrDefault(h => h.IsNamed(request.Host));
             if (placeOn is null)
             {
                 return ServiceResult<OperationAccepted>.Invalid("host", $"No host named '{Clip(request.Host)}'.");
