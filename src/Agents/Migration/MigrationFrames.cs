@@ -150,8 +150,18 @@ public static class Frames
 
     public delegate void WritePage(ulong address, ReadOnlySpan<byte> data);
 
+    /// <summary>Builds the frame of one piece of a file.</summary>
+    public delegate byte[] PieceFrame(long offset, ReadOnlySpan<byte> data);
+
     /// <summary>Sends a file's non-zero pieces (a sparse disk's holes stay holes on the target).</summary>
-    public static async Task<long> SendFileAsync(FrameKind kind, string path, IEnumerable<long>? offsets, int pieceBytes, Transfers.TransferSink output, CancellationToken cancellationToken)
+    public static Task<long> SendFileAsync(FrameKind kind, string path, IEnumerable<long>? offsets, int pieceBytes, Transfers.TransferSink output, CancellationToken cancellationToken) =>
+        SendFileAsync(path, offsets, pieceBytes, (offset, data) => Data(kind, offset, data), output, cancellationToken);
+
+    /// <summary>
+    /// Sends a file's pieces as <paramref name="frame"/> makes them: those at <paramref name="offsets"/>,
+    /// or every piece that is not all zeros.
+    /// </summary>
+    public static async Task<long> SendFileAsync(string path, IEnumerable<long>? offsets, int pieceBytes, PieceFrame frame, Transfers.TransferSink output, CancellationToken cancellationToken)
     {
         long bytes = 0;
         using var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
@@ -170,9 +180,9 @@ public static class Frames
                 continue;
             }
 
-            var frame = Data(kind, offset, buffer.AsSpan(0, n));
-            await output.WriteAsync(frame, cancellationToken).ConfigureAwait(false);
-            bytes += frame.Length;
+            var piece = frame(offset, buffer.AsSpan(0, n));
+            await output.WriteAsync(piece, cancellationToken).ConfigureAwait(false);
+            bytes += piece.Length;
         }
 
         return bytes;

@@ -84,28 +84,12 @@ public sealed partial class EmulatorDriver
     /// <summary>Announces a file's length, then sends its pieces that hold data (holes stay holes).</summary>
     private static async Task<long> SendNamedFileAsync(string name, string path, Transfers.TransferSink output, CancellationToken cancellationToken)
     {
-        using var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-        var length = RandomAccess.GetLength(file);
         var announce = new byte[8];
-        BinaryPrimitives.WriteInt64LittleEndian(announce, length);
+        BinaryPrimitives.WriteInt64LittleEndian(announce, new FileInfo(path).Length);
         var first = Frames.NamedData(FrameKind.SnapshotFile, name, -1, announce);
         await output.WriteAsync(first, cancellationToken).ConfigureAwait(false);
-        long bytes = first.Length;
-        var buffer = new byte[Frames.DataChunk];
-        for (long offset = 0; offset < length; offset += buffer.Length)
-        {
-            var n = await RandomAccess.ReadAsync(file, buffer.AsMemory(0, (int)Math.Min(buffer.Length, length - offset)), offset, cancellationToken).ConfigureAwait(false);
-            if (buffer.AsSpan(0, n).IndexOfAnyExcept((byte)0) < 0)
-            {
-                continue;
-            }
-
-            var frame = Frames.NamedData(FrameKind.SnapshotFile, name, offset, buffer.AsSpan(0, n));
-            await output.WriteAsync(frame, cancellationToken).ConfigureAwait(false);
-            bytes += frame.Length;
-        }
-
-        return bytes;
+        return first.Length + await Frames.SendFileAsync(path, null, Frames.DataChunk,
+            (offset, data) => Frames.NamedData(FrameKind.SnapshotFile, name, offset, data), output, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
