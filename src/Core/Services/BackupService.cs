@@ -50,30 +50,14 @@ public sealed class RelayBackupTransfer(IDbContextFactory<RingmasterDbContext> d
         var order = new BackupArchiveOrder(transfer.Id, [.. chain.Select(b => b.Id)]);
         var receive = agents.ExecuteAsync(targetHostId, new AgentCommand(Guid.NewGuid(), context.OperationId, AgentCommandKind.ReceiveBackups, backup.MachineId, Archives: order),
             BackupService.BackupTimeout, CancellationToken.None);
-        _ = receive.ContinueWith(t => transfer.Fail($"Host {Name(targetHostId)} failed: {t.Exception?.GetBaseException().Message}"),
-            CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
-        var send = agents.ExecuteAsync(sourceId, new AgentCommand(Guid.NewGuid(), context.OperationId, AgentCommandKind.SendBackups, backup.MachineId, Archives: order),
-            BackupService.BackupTimeout, CancellationToken.None);
-        Exception? sendError = null;
-        try
-        {
-            await send.ConfigureAwait(false);
-        }
-        catch (Exception ex)
-        {
-            sendError = ex;
-            transfer.Fail($"Host {Name(sourceId)} failed: {ex.Message}");
-        }
-
-        try
-        {
-            await receive.ConfigureAwait(false);
-        }
-        catch (Exception ex)
+        var (_, sendError, _, receiveError) = await transfer.RunAsync(receive,
+            () => agents.ExecuteAsync(sourceId, new AgentCommand(Guid.NewGuid(), context.OperationId, AgentCommandKind.SendBackups, backup.MachineId, Archives: order), BackupService.BackupTimeout, CancellationToken.None),
+            Name(sourceId), Name(targetHostId)).ConfigureAwait(false);
+        if (receiveError is not null)
         {
             // The side that failed first is the cause: the target fails when the source stops sending.
             var sourceFirst = sendError is AgentUnavailableException || (sendError is not null && !sendError.Message.Contains("transfer", StringComparison.OrdinalIgnoreCase));
-            var cause = sourceFirst ? $"host {Name(sourceId)} could not send it: {sendError!.Message}" : $"host {Name(targetHostId)} could not receive it: {ex.Message}";
+            var cause = sourceFirst ? $"host {Name(sourceId)} could not send it: {sendError!.Message}" : $"host {Name(targetHostId)} could not receive it: {receiveError.Message}";
             throw new InvalidOperationException($"Copying backup {backup.Id} failed: {(context.CancellationToken.IsCancellationRequested ? "the restore was cancelled" : cause)}");
         }
 

@@ -304,32 +304,12 @@ public sealed class MigrationService(
         // Both sides at once: the target reads what the source sends. Neither wait is cancelled by the
         // operation: a cancel fails the transfer, and both sides then stop on their own.
         var receive = agents.ExecuteAsync(target.Id, new AgentCommand(Guid.NewGuid(), context.OperationId, AgentCommandKind.MigrateIn, machine.Id, definition, Migration: order), MoveTimeout, CancellationToken.None);
-        _ = receive.ContinueWith(t => transfer.Fail($"The target host {target.Name} failed: {t.Exception?.GetBaseException().Message}"),
-            CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
-        var send = agents.ExecuteAsync(source.Id, new AgentCommand(Guid.NewGuid(), context.OperationId, AgentCommandKind.MigrateOut, machine.Id, Migration: order), MoveTimeout, CancellationToken.None);
-        CommandResult? sent = null;
-        CommandResult? received = null;
-        Exception? sourceError = null;
-        Exception? targetError = null;
-        try
+        var (sent, sourceError, received, targetError) = await transfer.RunAsync(receive,
+            () => agents.ExecuteAsync(source.Id, new AgentCommand(Guid.NewGuid(), context.OperationId, AgentCommandKind.MigrateOut, machine.Id, Migration: order), MoveTimeout, CancellationToken.None),
+            source.Name, target.Name).ConfigureAwait(false);
+        if (sent is not null)
         {
-            sent = await send.ConfigureAwait(false);
             await context.LogAsync($"Source sent {sent.Migration?.Bytes ?? 0} bytes in {sent.Migration?.Rounds ?? 0} rounds").ConfigureAwait(false);
-        }
-        catch (Exception ex)
-        {
-            sourceError = ex;
-            transfer.Fail($"The source host {source.Name} failed: {ex.Message}");
-        }
-
-        try
-        {
-            received = await receive.ConfigureAwait(false);
-        }
-        catch (Exception ex)
-        {
-            targetError = ex;
-            transfer.Fail($"The target host {target.Name} failed: {ex.Message}");
         }
 
         if (sourceError is not null || targetError is not null || received?.Guest is null)

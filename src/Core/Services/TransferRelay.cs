@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
+using Ringmaster.Core.Contracts;
 
 namespace Ringmaster.Core.Services;
 
@@ -127,6 +128,42 @@ public sealed class TransferRelay
             Interlocked.Add(ref _bytes, chunk.Length);
         }
 
+        /// <summary>
+        /// Runs both sides at once: the target's command reads what the source's command sends. A side
+        /// that fails fails the transfer, so the other stops too; the caller cancels by failing the
+        /// transfer, never the commands. Returns how each side ended.
+        /// </summary>
+        public async Task<TransferSides> RunAsync(Task<CommandResult> receive, Func<Task<CommandResult>> send, string sourceName, string targetName)
+        {
+            _ = receive.ContinueWith(t => Fail($"The target host {targetName} failed: {t.Exception?.GetBaseException().Message}"),
+                CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            CommandResult? sent = null;
+            CommandResult? received = null;
+            Exception? sendError = null;
+            Exception? receiveError = null;
+            try
+            {
+                sent = await send().ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                sendError = ex;
+                Fail($"The source host {sourceName} failed: {ex.Message}");
+            }
+
+            try
+            {
+                received = await receive.ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                receiveError = ex;
+                Fail($"The target host {targetName} failed: {ex.Message}");
+            }
+
+            return new TransferSides(sent, sendError, received, receiveError);
+        }
+
         /// <summary>The source sent everything.</summary>
         public void Complete() => _channel.Writer.TryComplete();
 
@@ -162,3 +199,6 @@ public sealed class TransferRelay
 
 /// <summary>A host-to-host transfer stopped: a side went away, or it was cancelled.</summary>
 public sealed class TransferFailedException(string message) : Exception(message);
+
+/// <summary>How the two sides of a transfer ended: each side's result, or what it failed with.</summary>
+public sealed record TransferSides(CommandResult? Sent, Exception? SendError, CommandResult? Received, Exception? ReceiveError);
