@@ -113,7 +113,7 @@ public static class Display
     }
 
     /// <summary>Why a service call did not start, in words.</summary>
-    public static string Problem(Ringmaster.Core.Services.ServiceResult<OperationAccepted> result)
+    public static string Problem<T>(Ringmaster.Core.Services.ServiceResult<T> result)
     {
         if (result.Errors is { Count: > 0 } errors)
         {

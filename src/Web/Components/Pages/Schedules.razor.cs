@@ -113,7 +113,7 @@ public partial class Schedules
             }
             else
             {
-                Say("Could not add the schedule: " + (result.Errors is { Count: > 0 } errors ? string.Join(" ", errors.SelectMany(e => e.Value)) : result.Message), Severity.Error);
+                Say("Could not add the schedule: " + Display.Problem(result), Severity.Error);
             }
         }
         finally
