@@ -126,9 +126,15 @@ public sealed partial class AgentRuntime(GuestDrivers drivers, ConsoleSessions c
             case AgentCommandKind.SendBackups or AgentCommandKind.ReceiveBackups:
             {
                 var order = command.Archives ?? throw new GuestException("A backup transfer command needs its order.");
-                _ = command.Kind == AgentCommandKind.SendBackups
-                    ? await archives.SendAsync(order, progress, ct).ConfigureAwait(false)
-                    : await archives.ReceiveAsync(order, ct).ConfigureAwait(false);
+                if (command.Kind == AgentCommandKind.SendBackups)
+                {
+                    await archives.SendAsync(order, progress, ct).ConfigureAwait(false);
+                }
+                else
+                {
+                    await archives.ReceiveAsync(order, ct).ConfigureAwait(false);
+                }
+
                 return new CommandResult(command.CommandId, true, null, null);
             }
 
