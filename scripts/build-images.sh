@@ -16,7 +16,10 @@
 # packages come from Debian's archive through a private apt state under <repo>/.state/apt (the
 # host's own apt set-up is not touched). The mirror is the one the host's apt sources use, or
 # $RINGMASTER_DEBIAN_MIRROR. Suites are tried in the order trixie, forky, sid (or
-# $RINGMASTER_DEBIAN_SUITES, space separated) until `apt-get update` succeeds without errors.
+# $RINGMASTER_DEBIAN_SUITES, space separated) until one gives a bootable image: a suite whose index
+# cannot be fetched or whose kernel packages give no RISC-V Image falls through to the next. Both
+# kernel package layouts are read (scripts/images/kernel-layout.py); manifest.json records the
+# suite, the layout and every package used, with checksums.
 # Idempotent: the kernel tree and downloaded packages are reused; outputs are rewritten.
 #
 # Environment: RINGMASTER_DEBIAN_MIRROR, RINGMASTER_DEBIAN_SUITES, RINGMASTER_STATE (work dir,
@@ -55,7 +58,10 @@ ensure_host_packages() {
     done
     if [ ${#missing[@]} -gt 0 ]; then
         log "installing host packages: ${missing[*]}"
-        DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends "${missing[@]}"
+        local install=(env -u APT_CONFIG DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600)
+        # A fresh machine may have no package lists yet: read them once, then install.
+        "${install[@]}" install -y --no-install-recommends "${missing[@]}" \
+            || { "${install[@]}" update && "${install[@]}" install -y --no-install-recommends "${missing[@]}"; }
     fi
 }
 
@@ -292,50 +298,62 @@ EOF
 }
 
 # ---------------------------------------------------------------- (b) Debian's distribution kernel
+# Each suite is tried in a process of its own (errexit holds inside it), in order, until one gives
+# a bootable image: a suite whose index cannot be fetched, whose kernel packages cannot be read or
+# whose kernel is not a RISC-V Image falls through to the next. The output folder is replaced only
+# when a suite succeeded.
 build_debian() {
+    if [ -z "${RINGMASTER_ONE_SUITE:-}" ]; then
+        local s
+        for s in $SUITES; do
+            if RINGMASTER_ONE_SUITE=1 RINGMASTER_DEBIAN_SUITES=$s bash "$0" debian; then return 0; fi
+            log "suite $s gave no bootable Debian kernel image; trying the next"
+        done
+        die "no suite among '$SUITES' gave a bootable Debian kernel image"
+    fi
     build_initramfs
     setup_apt
-    # linux-image-riscv64 (metapackage) -> linux-image-<ver>-riscv64 -> ... : follow Depends until
-    # a package ships a vmlinuz (recent Debian: linux-binary-<ver>-riscv64).
-    local queue=(linux-image-riscv64) seen=" " pkg deb x="$STATE/extract/debian" vmlinuz="" debs=() dep
-    rm -rf "$x"; mkdir -p "$x"
-    while [ ${#queue[@]} -gt 0 ] && [ -z "$vmlinuz" ]; do
+    # linux-image-riscv64 (metapackage) -> linux-image-<release> -> (sid) linux-binary-<release> +
+    # linux-modules-<release>: every linux-image/binary/modules package on that path is fetched and
+    # kernel-layout.py finds the kernel and the modules among them, in either layout.
+    local queue=(linux-image-riscv64) seen=" " pkg deb debs=() dep
+    while [ ${#queue[@]} -gt 0 ]; do
         pkg=${queue[0]}; queue=("${queue[@]:1}")
         case "$seen" in *" $pkg "*) continue ;; esac
         seen+="$pkg "
         deb=$(fetch_deb "$pkg"); debs+=("$deb")
-        dpkg-deb -x "$deb" "$x"
-        vmlinuz=$(find "$x" -type f \( -name 'vmlinuz*' -o -name 'vmlinux*' \) | head -n1 || true)
-        for dep in $(apt-cache depends "$pkg" | awk '$1=="Depends:" {print $2}' | grep -E '^linux-(image|binary)-' || true); do
+        for dep in $(apt-cache depends "$pkg" | awk '$1 ~ /^\|?Depends:$/ {print $2}' | grep -E '^linux-(image|binary|modules)-' || true); do
             queue+=("$dep")
         done
     done
-    [ -n "$vmlinuz" ] || die "no vmlinuz found following linux-image-riscv64's dependencies"
-    local out="$OUT_EXTRA/debian" kver
-    kver=$(basename "$(dirname "$vmlinuz")")
+    local x="$STATE/extract/debian" layout
+    rm -rf "$x"; mkdir -p "$x"
+    layout=$(python3 "$HERE/kernel-layout.py" --extract "$x" "${debs[@]}") || die "suite $SUITE: the kernel packages give no bootable kernel (see above)"
+    local RELEASE LAYOUT KERNEL_PACKAGE KERNEL_PATH MODULES_PACKAGE MODULES_PATH
+    eval "$layout"
+    log "kernel $RELEASE ($LAYOUT layout): $KERNEL_PATH from $KERNEL_PACKAGE, modules from $MODULES_PACKAGE"
+    local out="$OUT_EXTRA/debian" kver=$RELEASE work="$OUT_EXTRA/.debian.new"
     # virtio_mmio, virtio_blk, virtio_net, virtio_rng and ext4 are modules in Debian's kernel: take
-    # them (and what they depend on) from linux-modules-<ver>, as a second cpio appended to the
-    # shared initramfs (the kernel unpacks concatenated archives); /init insmods them in order.
-    local mdeb mx="$STATE/extract/debian-modules" picked="$STATE/extract/debian-picked" mods
-    mdeb=$(fetch_deb "linux-modules-$kver"); debs+=("$mdeb")
-    rm -rf "$mx" "$picked"; mkdir -p "$mx"
-    dpkg-deb -x "$mdeb" "$mx"
-    mods=$(python3 "$HERE/pick-modules.py" "$(dirname "$(find "$mx" -type d -name kernel -path "*/modules/$kver/*" | head -n1)")" \
-        "$picked" virtio_mmio virtio_blk virtio_net virtio_rng virtio_console ext4)
+    # them (and what they depend on) as a second cpio appended to the shared initramfs (the kernel
+    # unpacks concatenated archives); /init insmods them in order.
+    local picked="$STATE/extract/debian-picked" mods
+    rm -rf "$picked"
+    mods=$(python3 "$HERE/pick-modules.py" "$x/modules/$kver" "$picked" \
+        virtio_mmio virtio_blk virtio_net virtio_rng virtio_console ext4)
     log "Debian kernel modules for the initramfs: $mods"
     {
         echo "dir /lib 0755 0 0"; echo "dir /lib/modules 0755 0 0"
         for f in "$picked"/*; do echo "file /lib/modules/$(basename "$f") $f 0644 0 0"; done
     } > "$STATE/modules.spec"
     python3 "$HERE/mkcpio.py" "$STATE/modules.spec" "$STATE/modules.cpio"
-    mkdir -p "$out"
-    cp "$vmlinuz" "$out/Image"
-    { cat "$INITRAMFS"; gzip -9 -n -c "$STATE/modules.cpio"; } > "$out/initramfs.cpio.gz"
-    cp "$FW_DYNAMIC" "$out/fw_dynamic.bin"
+    rm -rf "$work"; mkdir -p "$work"
+    cp "$x/Image" "$work/Image"
+    { cat "$INITRAMFS"; gzip -9 -n -c "$STATE/modules.cpio"; } > "$work/initramfs.cpio.gz"
+    cp "$FW_DYNAMIC" "$work/fw_dynamic.bin"
     local pkgs_json="[" d
     for d in "${debs[@]}"; do pkgs_json+="$(deb_json "$d"),"; done
     pkgs_json="${pkgs_json%,}]"
-    python3 - "$out/manifest.json" <<EOF
+    python3 - "$work/manifest.json" <<EOF
 import json, sys
 m = {
   "name": "debian",
@@ -343,8 +361,9 @@ m = {
   "arch": "riscv64",
   "bootargs": "$BOOTARGS",
   "firmware": "fw_dynamic.bin",
-  "kernel": {"file": "Image", "format": "raw RISC-V Image (EFI-stub header), from $(basename "$vmlinuz")",
-             "release": "$kver", "image_size": $(stat -c %s "$out/Image"),
+  "kernel": {"file": "Image", "format": "raw RISC-V Image (EFI-stub header), from $KERNEL_PATH in $KERNEL_PACKAGE",
+             "release": "$kver", "layout": "$LAYOUT", "modules_package": "$MODULES_PACKAGE",
+             "image_size": $(stat -c %s "$work/Image"),
              "packages": json.loads('''$pkgs_json''')},
   "initramfs": {"file": "initramfs.cpio.gz", "format": "the default image's initramfs, then a second gzip'd newc cpio with /lib/modules/*.ko and modules.list (load order)",
                 "modules": "$mods", "busybox": json.loads('''$BB_JSON''')},
@@ -356,8 +375,12 @@ m = {
 json.dump(m, open(sys.argv[1], "w"), indent=2)
 open(sys.argv[1], "a").write("\n")
 EOF
-    write_sums "$out" Image initramfs.cpio.gz fw_dynamic.bin manifest.json > "$out/SHA256SUMS"
-    log "Debian kernel image ($kver) written to $out:"
+    write_sums "$work" Image initramfs.cpio.gz fw_dynamic.bin manifest.json > "$work/SHA256SUMS"
+    rm -rf "$out.old"
+    [ ! -e "$out" ] || mv "$out" "$out.old"
+    mv "$work" "$out"
+    rm -rf "$out.old"
+    log "Debian kernel image ($kver, suite $SUITE) written to $out:"
     ls -l "$out" >&2
 }
 
