@@ -63,6 +63,33 @@ public sealed class AutomationApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Wait_OperationAlreadyEnded_AnswersOkEveryTime()
+    {
+        var operation = await SeedRunningOperationAsync();
+        await FinishAsync(operation.Id);
+
+        for (var i = 0; i < 50; i++)
+        {
+            var response = await _client.GetAsync($"/api/v1/operations/{operation.Id}/wait?timeout=30");
+
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal("Succeeded", (await response.ReadJsonAsync()).GetProperty("state").GetString());
+        }
+    }
+
+    [Fact]
+    public async Task Wait_UnknownOperation_NotFoundEveryTime()
+    {
+        for (var i = 0; i < 20; i++)
+        {
+            var response = await _client.GetAsync($"/api/v1/operations/{Guid.NewGuid()}/wait?timeout=30");
+
+            Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        }
+    }
+
+    [Fact]
     public async Task Wait_Timeout_AnswersWithCurrentState()
     {
         var operation = await SeedRunningOperationAsync();

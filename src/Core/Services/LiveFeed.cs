@@ -26,8 +26,12 @@ public sealed class LiveFeed
     private readonly ConcurrentDictionary<Channel<LiveChange>, byte> _subscribers = new();
     private readonly ConcurrentDictionary<Guid, GuestMetrics> _latestMetrics = new();
 
-    /// <summary>Subscribes until <paramref name="cancellationToken"/> is cancelled.</summary>
-    public async IAsyncEnumerable<LiveChange> SubscribeAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>
+    /// Subscribes now: every change published after this call is kept for the subscription until it
+    /// is read or the subscription is disposed. Subscribe before reading the state the changes apply
+    /// to, so that nothing in between is missed.
+    /// </summary>
+    public LiveSubscription Subscribe()
     {
         var channel = Channel.CreateBounded<LiveChange>(new BoundedChannelOptions(4096)
         {
@@ -35,19 +39,16 @@ public sealed class LiveFeed
             SingleReader = true,
         });
         _subscribers[channel] = 0;
-        try
+        return new LiveSubscription(channel.Reader, () => _subscribers.TryRemove(channel, out _));
+    }
+
+    /// <summary>Subscribes until <paramref name="cancellationToken"/> is cancelled.</summary>
+    public async IAsyncEnumerable<LiveChange> SubscribeAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        using var subscription = Subscribe();
+        await foreach (var change in subscription.ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {
-            while (await channel.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                while (channel.Reader.TryRead(out var change))
-                {
-                    yield return change;
-                }
-            }
-        }
-        finally
-        {
-            _subscribers.TryRemove(channel, out _);
+            yield return change;
         }
     }
 
@@ -75,4 +76,13 @@ public sealed class LiveFeed
 
     /// <summary>The newest figures of a machine, if its agent sent any.</summary>
     public GuestMetrics? LatestMetrics(Guid machineId) => _latestMetrics.TryGetValue(machineId, out var m) ? m : null;
+}
+
+/// <summary>One subscriber's changes since it subscribed (<see cref="LiveFeed.Subscribe"/>); dispose to leave.</summary>
+public sealed class LiveSubscription(ChannelReader<LiveChange> reader, Action leave) : IDisposable
+{
+    /// <summary>The changes as they come, until <paramref name="cancellationToken"/> is cancelled.</summary>
+    public IAsyncEnumerable<LiveChange> ReadAllAsync(CancellationToken cancellationToken) => reader.ReadAllAsync(cancellationToken);
+
+    public void Dispose() => leave();
 }

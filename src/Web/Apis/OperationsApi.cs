@@ -97,41 +97,33 @@ public static class OperationsApi
             return ApiResults.Invalid("timeout", "timeout must be between 1 and 300 seconds.");
         }
 
+        // Subscribed before reading, so an end that happens in between is not missed.
+        using var changes = feed.Subscribe();
+        var current = await GetOperation(dbFactory, id, cancellationToken);
+        if (current.Result is not Ok<OperationView> { Value: { } view })
+        {
+            return (ProblemHttpResult)current.Result;
+        }
+
+        if (IsEnded(view.State))
+        {
+            return TypedResults.Ok(view);
+        }
+
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(TimeSpan.FromSeconds(seconds));
-        var changes = feed.SubscribeAsync(deadline.Token).GetAsyncEnumerator(deadline.Token);
         try
         {
-            // Subscribed before reading, so an end that happens in between is not missed.
-            var first = changes.MoveNextAsync();
-            var current = await GetOperation(dbFactory, id, cancellationToken);
-            if (current.Result is not Ok<OperationView> { Value: { } view })
+            await foreach (var change in changes.ReadAllAsync(deadline.Token))
             {
-                return (ProblemHttpResult)current.Result;
-            }
-
-            if (IsEnded(view.State))
-            {
-                return TypedResults.Ok(view);
-            }
-
-            var next = first;
-            while (await next)
-            {
-                if (changes.Current is OperationChanged { Operation: var changed } && changed.Id == id && IsEnded(changed.State))
+                if (change is OperationChanged { Operation: var changed } && changed.Id == id && IsEnded(changed.State))
                 {
                     break;
                 }
-
-                next = changes.MoveNextAsync();
             }
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-        }
-        finally
-        {
-            await changes.DisposeAsync();
         }
 
         var final = await GetOperation(dbFactory, id, cancellationToken);

@@ -11,6 +11,7 @@ namespace Ringmaster.Web.Services;
 public sealed class DashboardData(IDbContextFactory<RingmasterDbContext> dbFactory, LiveFeed feed, IAccessScope? scope = null) : IDashboardData
 {
     private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web);
+    private readonly CatalogService _catalog = new(dbFactory);
 
     public async Task<IReadOnlyList<HostView>> GetHostsAsync(CancellationToken cancellationToken = default)
     {
@@ -178,12 +179,7 @@ public sealed class DashboardData(IDbContextFactory<RingmasterDbContext> dbFacto
         return operation?.ToView(includeLog: true);
     }
 
-    public async Task<IReadOnlyList<TemplateView>> GetTemplatesAsync(CancellationToken cancellationToken = default)
-    {
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var templates = await db.Templates.AsNoTracking().ToListAsync(cancellationToken);
-        return [.. templates.OrderBy(t => t.Kind).ThenBy(t => t.Name).Select(t => t.ToView())];
-    }
+    public Task<IReadOnlyList<TemplateView>> GetTemplatesAsync(CancellationToken cancellationToken = default) => _catalog.ListAsync(cancellationToken);
 
     public GuestMetrics? LatestMetrics(Guid machineId) => feed.LatestMetrics(machineId);
 
@@ -193,18 +189,15 @@ public sealed class DashboardData(IDbContextFactory<RingmasterDbContext> dbFacto
     /// <summary>The live feed as the signed-in user may see it: other projects' machines filtered out.</summary>
     private async IAsyncEnumerable<LiveChange> WatchScopedAsync(IAccessScope access, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        // Subscribed at once (the first MoveNext registers), so nothing is missed while the filter loads.
-        await using var changes = feed.SubscribeAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
-        var next = changes.MoveNextAsync();
+        // Subscribed at once, so nothing is missed while the filter loads.
+        using var changes = feed.Subscribe();
         var filter = await ProjectFeedFilter.ForAsync(access, dbFactory, cancellationToken);
-        while (await next)
+        await foreach (var change in changes.ReadAllAsync(cancellationToken))
         {
-            if ((filter is null ? changes.Current : filter.Apply(changes.Current)) is { } visible)
+            if ((filter is null ? change : filter.Apply(change)) is { } visible)
             {
                 yield return visible;
             }
-
-            next = changes.MoveNextAsync();
         }
     }
 }
