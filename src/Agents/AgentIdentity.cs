@@ -32,11 +32,21 @@ public sealed class AgentIdentity(IOptions<AgentOptions> options)
     public void SaveCredential(string credential)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(CredentialFile)!);
-        File.WriteAllText(CredentialFile, credential);
+        // Written whole to a file that is born 0600, then renamed into place: a reader never sees
+        // it empty, half-written or readable by others.
+        var temporary = CredentialFile + ".new";
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows())
         {
-            File.SetUnixFileMode(CredentialFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
         }
+
+        using (var writer = new StreamWriter(temporary, options))
+        {
+            writer.Write(credential);
+        }
+
+        File.Move(temporary, CredentialFile, overwrite: true);
 
         _credential = credential;
         _credentialRead = true;

@@ -44,8 +44,12 @@ public sealed class AgentCredentialTests : IAsyncLifetime
         var agent = agents.GetProperty("items")[0];
         Assert.Equal("test-host", agent.GetProperty("host").GetString());
 
+        // The agent keeps the credential when its registration answers, which may be just after
+        // the server lists it as connected.
         var file = Path.Combine(_factory.DataPath, "agent", "credential");
-        var credential = (await File.ReadAllTextAsync(file)).Trim();
+        var credential = await HttpJson.EventuallyAsync(
+            async () => File.Exists(file) ? (await File.ReadAllTextAsync(file)).Trim() : "",
+            c => c.Length > 0, TimeSpan.FromSeconds(30), "the agent to keep its credential");
         Assert.StartsWith("rma_", credential, StringComparison.Ordinal);
         if (!OperatingSystem.IsWindows())
         {
