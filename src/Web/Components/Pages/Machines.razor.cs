@@ -134,8 +134,15 @@ public partial class Machines
                 _selected.RemoveWhere(m => m.Id == removed.MachineId);
                 RequestReload();
                 return false;
-            case HostChanged:
-                RequestReload();
+            case HostChanged { Host: var host }:
+                // Heartbeats publish a host every few seconds; the grid shows only a host's name
+                // (and the filter lists the hosts), so only a new or renamed host needs a new page.
+                // Reloading on each would redraw the rows under the user's clicks.
+                if (_hosts.FirstOrDefault(h => h.Id == host.Id)?.Name != host.Name)
+                {
+                    RequestReload();
+                }
+
                 return false;
             default:
                 return false;
