@@ -49,9 +49,12 @@ case "$TARGET" in default|debian|initramfs|all) ;; -h|--help) sed -n '2,25p' "$0
 
 # ---------------------------------------------------------------- host tools
 ensure_host_packages() {
-    local want=(gcc-riscv64-linux-gnu binutils-riscv64-linux-gnu make bc flex bison libssl-dev
-        libelf-dev cpio e2fsprogs xz-utils gzip python3 debian-archive-keyring ca-certificates)
-    [ "$TARGET" = default ] || [ "$TARGET" = all ] && want+=("$KERNEL_SOURCE_PKG")
+    # Fetching Debian's packages and packing the initramfs takes only Python and apt; building the
+    # small kernel (default, all) takes the cross toolchain and the kernel source too.
+    local want=(xz-utils gzip python3 debian-archive-keyring ca-certificates)
+    if [ "$TARGET" = default ] || [ "$TARGET" = all ]; then
+        want+=(gcc-riscv64-linux-gnu binutils-riscv64-linux-gnu make bc flex bison libssl-dev libelf-dev cpio e2fsprogs "$KERNEL_SOURCE_PKG")
+    fi
     local missing=() p
     for p in "${want[@]}"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

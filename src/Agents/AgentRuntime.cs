@@ -24,14 +24,19 @@ public sealed partial class AgentRuntime(GuestDrivers drivers, ConsoleSessions c
     private readonly ConcurrentDictionary<Guid, SemaphoreSlim> _guestLocks = new();
     private readonly ConcurrentDictionary<Guid, MachineKind> _kinds = new();
     private readonly ConcurrentDictionary<Guid, Task> _work = new();
+    private readonly ConcurrentDictionary<MachineKind, string> _listFailures = new();
     private IAgentUplink? _uplink;
 
     public void Attach(IAgentUplink uplink) => _uplink = uplink;
+
+    /// <summary>Raised when a driver starts or stops being able to list its guests (a container engine appeared or went away).</summary>
+    public event Action? DriversChanged;
 
     /// <summary>Every guest of every driver, for registration and reconciliation.</summary>
     public async Task<IReadOnlyList<GuestInfo>> ListAsync(CancellationToken cancellationToken)
     {
         var all = new List<GuestInfo>();
+        var changed = false;
         foreach (var driver in drivers.All)
         {
             try
@@ -43,11 +48,33 @@ public sealed partial class AgentRuntime(GuestDrivers drivers, ConsoleSessions c
                 }
 
                 all.AddRange(guests);
+                if (_listFailures.TryRemove(driver.Kind, out _))
+                {
+                    changed = true;
+                    logger.LogInformation("The {Kind} driver lists its guests again", driver.Kind);
+                }
+            }
+            catch (GuestException ex)
+            {
+                // Said once, and again only when the reason changes (a missing engine is not news every few seconds).
+                if (_listFailures.TryGetValue(driver.Kind, out var before) && before == ex.Message)
+                {
+                    continue;
+                }
+
+                _listFailures[driver.Kind] = ex.Message;
+                changed = true;
+                logger.LogWarning("The {Kind} driver cannot list its guests: {Reason}", driver.Kind, ex.Message);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
                 logger.LogWarning(ex, "The {Kind} driver could not list its guests", driver.Kind);
             }
+        }
+
+        if (changed)
+        {
+            DriversChanged?.Invoke();
         }
 
         return all;
@@ -120,7 +147,7 @@ public sealed partial class AgentRuntime(GuestDrivers drivers, ConsoleSessions c
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(15));
         var ct = timeout.Token;
-        var progress = new Progress<int>(p => _uplink?.Enqueue(nameof(IAgentHub.OperationProgress), new OperationProgressReport(command.OperationId, p, null)));
+        var progress = new OperationProgress(_uplink, command.OperationId);
         switch (command.Kind)
         {
             case AgentCommandKind.SendBackups or AgentCommandKind.ReceiveBackups:
@@ -237,4 +264,15 @@ public sealed partial class AgentRuntime(GuestDrivers drivers, ConsoleSessions c
             return new CommandAck(false, ex.Message);
         }
     }
+}
+
+/// <summary>A command's progress, sent to the server in order as the operation's progress and message.</summary>
+internal sealed class OperationProgress(IAgentUplink? uplink, Guid operationId) : IProgressWithNotes
+{
+    public void Report(int value) => Send(value, null);
+
+    public void Report(int percent, string note) => Send(percent, note);
+
+    private void Send(int percent, string? note) =>
+        uplink?.Enqueue(nameof(IAgentHub.OperationProgress), new OperationProgressReport(operationId, percent, note));
 }

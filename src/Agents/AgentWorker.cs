@@ -41,6 +41,9 @@ public sealed class AgentWorker(
     private int _heartbeatSeconds = 3;
     private (long Idle, long Total) _lastCpu;
 
+    /// <summary>Set when what the host can do may have changed since registration; the watch loop sends it again.</summary>
+    private int _capabilitiesStale;
+
     /// <summary>True once registered on the current connection.</summary>
     public bool Registered { get; private set; }
 
@@ -59,6 +62,8 @@ public sealed class AgentWorker(
         _hostId = identity.HostId;
         runtime.Attach(this);
         consoles.Attach(this);
+        runtime.DriversChanged += MarkCapabilitiesStale;
+        probe.Changed += MarkCapabilitiesStale;
 
         Uri server;
         try
@@ -265,6 +270,12 @@ public sealed class AgentWorker(
                 {
                     await SendIfConnectedAsync(nameof(IAgentHub.Metrics), metrics).ConfigureAwait(false);
                 }
+
+                if (Interlocked.Exchange(ref _capabilitiesStale, 0) == 1)
+                {
+                    var capabilities = await probe.ProbeAsync(options.Value.Data, cancellationToken).ConfigureAwait(false);
+                    Enqueue(nameof(IAgentHub.CapabilitiesChanged), capabilities);
+                }
             }
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
             {
@@ -272,6 +283,8 @@ public sealed class AgentWorker(
             }
         }
     }
+
+    private void MarkCapabilitiesStale() => Volatile.Write(ref _capabilitiesStale, 1);
 
     private async Task OutboxLoopAsync(CancellationToken cancellationToken)
     {

@@ -5,8 +5,15 @@ using Ringmaster.Core.Contracts;
 namespace Ringmaster.Agents;
 
 /// <summary>Reads what this host can do: CPU, memory, disk, virtualization support and container engine.</summary>
-public sealed class HostProbe(IEnumerable<IContainerEngineProbe> engines)
+public sealed class HostProbe(IEnumerable<IContainerEngineProbe> engines, Drivers.Emulator.GuestImages? images = null)
 {
+    /// <summary>Raised when something this probe reports changed on its own (an image was built).</summary>
+    public event Action? Changed
+    {
+        add { if (images is not null) images.Changed += value; }
+        remove { if (images is not null) images.Changed -= value; }
+    }
+
     private static readonly Dictionary<string, string> s_flagMeanings = new(StringComparer.Ordinal)
     {
         ["vmx"] = "hardware virtualization (Intel VT-x)",
@@ -34,9 +41,10 @@ public sealed class HostProbe(IEnumerable<IContainerEngineProbe> engines)
         var (diskFree, diskTotal) = Disk(dataPath);
 
         ContainerEngineInfo? engine = null;
+        string? engineProblem = "no container engine driver is configured";
         foreach (var probe in engines)
         {
-            engine = await probe.ProbeAsync(cancellationToken).ConfigureAwait(false);
+            (engine, engineProblem) = await probe.ProbeAsync(cancellationToken).ConfigureAwait(false);
             if (engine is not null)
             {
                 break;
@@ -61,7 +69,9 @@ public sealed class HostProbe(IEnumerable<IContainerEngineProbe> engines)
             Emulator.EmulatorInfo.Version,
             Emulator.EmulatorInfo.Isa,
             RuntimeInformation.OSDescription,
-            RuntimeInformation.OSArchitecture.ToString().ToLowerInvariant());
+            RuntimeInformation.OSArchitecture.ToString().ToLowerInvariant(),
+            engine is null ? engineProblem : null,
+            images?.Describe());
     }
 
     /// <summary>Free and total bytes of the file system that holds <paramref name="dataPath"/>.</summary>

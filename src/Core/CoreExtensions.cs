@@ -66,6 +66,7 @@ public static class CoreExtensions
         builder.Services.AddSingleton<PendingCommands>();
         builder.Services.AddSingleton<InventoryService>();
         builder.Services.AddSingleton<MachineService>();
+        builder.Services.AddSingleton<CatalogService>();
         builder.Services.AddSingleton<ProjectQuotas>();
         builder.Services.TryAddSingleton<IAccessScope>(UnrestrictedScope.Instance);
         builder.Services.AddSingleton<MachineUpdateService>();

@@ -92,6 +92,27 @@ public sealed class EmbeddedProductTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Catalog_EveryTemplateOfferedAsAvailable_LaunchesToRunning()
+    {
+        await HttpJson.EventuallyAsync(
+            async () => await _api.IsUpAsync() && (await _api.Http.GetAsync("/readyz")).IsSuccessStatusCode,
+            ready => ready, TimeSpan.FromSeconds(30), "the product to be ready");
+
+        var templates = (await _api.GetAsync("/api/v1/templates")).GetProperty("items").EnumerateArray().ToList();
+        var offered = templates.Where(t => t.GetProperty("available").GetBoolean()).Select(t => t.GetProperty("name").GetString()!).ToList();
+        Assert.Contains("busybox", offered);
+        Assert.Contains("default", offered);
+        foreach (var template in offered)
+        {
+            var name = $"all-{template}-{Guid.NewGuid().ToString("N")[..6]}";
+            var machine = await _api.CreateMachineAsync(new { name, template }, TimeSpan.FromMinutes(8));
+            Assert.True(machine.GetProperty("state").GetString() == "Running", $"template {template} launched to {machine}");
+            var delete = await _api.StartOperationAsync(HttpMethod.Delete, $"/api/v1/machines/{name}");
+            await _api.WaitSucceededAsync(delete, TimeSpan.FromMinutes(1));
+        }
+    }
+
+    [Fact]
     public async Task Create_AgentCannotMakeIt_OperationFailsWithReasonAndNothingIsLeft()
     {
         await HttpJson.EventuallyAsync(

@@ -151,6 +151,9 @@ public interface IAgentHub
 
     Task Heartbeat(AgentHeartbeat heartbeat);
 
+    /// <summary>What the host can do changed since it registered (a container engine appeared or went away, an image was built).</summary>
+    Task CapabilitiesChanged(HostCapabilities capabilities);
+
     Task CommandCompleted(CommandResult result);
 
     Task GuestChanged(GuestInfo guest);

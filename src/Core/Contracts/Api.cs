@@ -63,7 +63,11 @@ public sealed record OperationView(
     string? Log = null);
 
 /// <summary>A template in the catalog.</summary>
-public sealed record TemplateView(string Name, MachineKind Kind, string Image, string Description, int Vcpus, int MemoryMiB, int DiskGiB);
+/// <param name="Available">Whether a machine can be made from it now, on some online host.</param>
+/// <param name="UnavailableReason">Why not, in words with what fixes it (null when available).</param>
+/// <param name="Note">What a launch will do first, such as building its image (null when nothing).</param>
+public sealed record TemplateView(string Name, MachineKind Kind, string Image, string Description, int Vcpus, int MemoryMiB, int DiskGiB,
+    bool Available = true, string? UnavailableReason = null, string? Note = null);
 
 /// <summary>The body of <c>POST /api/v1/machines</c>: only <see cref="Name"/> and <see cref="Template"/> are required.</summary>
 public sealed record CreateMachineRequest(

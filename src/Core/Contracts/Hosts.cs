@@ -6,7 +6,9 @@ public sealed record CpuFlagInfo(string Flag, string Meaning);
 /// <summary>The container engine that answers on this host, if any.</summary>
 public sealed record ContainerEngineInfo(string Name, string Version, string Endpoint);
 
-/// <summary>What a host can do, read by its agent at registration.</summary>
+/// <summary>What a host can do, read by its agent at registration (and again when it changes).</summary>
+/// <param name="ContainerEngineProblem">Why no container engine answers, in words with what fixes it (null when one does).</param>
+/// <param name="Images">The VM images this host has and those it can build on demand (null from agents that do not say).</param>
 public sealed record HostCapabilities(
     string CpuModel,
     int Cores,
@@ -25,4 +27,12 @@ public sealed record HostCapabilities(
     string EmulatorVersion,
     string EmulatorIsa,
     string OperatingSystem,
-    string Architecture);
+    string Architecture,
+    string? ContainerEngineProblem = null,
+    HostImages? Images = null);
+
+/// <summary>The built-in VM images of a host.</summary>
+/// <param name="Present">Images the host has.</param>
+/// <param name="Buildable">Images the host builds from Debian's packages the first time a VM needs them.</param>
+/// <param name="BuildProblem">Why the host cannot build images (null when it can).</param>
+public sealed record HostImages(IReadOnlyList<string> Present, IReadOnlyList<string> Buildable, string? BuildProblem);

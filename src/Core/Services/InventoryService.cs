@@ -124,6 +124,22 @@ public sealed class InventoryService(
         feed.Publish(new HostChanged(host.ToView(count)));
     }
 
+    /// <summary>Keeps what a host can do now (its agent says so when it changes).</summary>
+    public async Task CapabilitiesChangedAsync(Guid hostId, HostCapabilities capabilities, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        var host = await db.Hosts.FindAsync([hostId], cancellationToken).ConfigureAwait(false);
+        if (host is null)
+        {
+            return;
+        }
+
+        host.Capabilities = capabilities;
+        await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+        var count = await db.Machines.CountAsync(m => m.HostId == host.Id, cancellationToken).ConfigureAwait(false);
+        feed.Publish(new HostChanged(host.ToView(count)));
+    }
+
     /// <summary>Applies a guest's reported state to its machine.</summary>
     public async Task<MachineView?> GuestChangedAsync(Guid hostId, GuestInfo guest, CancellationToken cancellationToken = default)
     {

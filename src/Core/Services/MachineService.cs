@@ -109,7 +109,8 @@ public sealed class MachineService(
             return ServiceResult<OperationAccepted>.Conflict(exceeded);
         }
 
-        var placement = await PlaceAsync(db, template!.Kind, spec, request.Host, cancellationToken).ConfigureAwait(false);
+        System.Diagnostics.Debug.Assert(template is not null, "a request without a known template was refused above");
+        var placement = await PlaceAsync(db, template, spec, request.Host, cancellationToken).ConfigureAwait(false);
         if (placement.Kind != ResultKind.Ok)
         {
             return new ServiceResult<OperationAccepted>(placement.Kind, null, placement.Message, placement.Errors);
@@ -295,11 +296,16 @@ public sealed class MachineService(
         feed.Publish(new MachineChanged(machine.ToView(hostName)));
     }
 
-    /// <summary>Picks the host: the one asked for, or the online host with the most free memory that can run the kind.</summary>
-    private async Task<ServiceResult<HostEntity>> PlaceAsync(RingmasterDbContext db, MachineKind kind, MachineSpec spec, string? wanted, CancellationToken cancellationToken)
+    /// <summary>
+    /// Picks the host: the one asked for, or the online host with the most free memory that can make
+    /// a machine from the template (a container engine for containers; the image, or a way to build
+    /// it, for VMs: <see cref="CatalogService.CanRun"/>). Hosts that already have a VM's image go first.
+    /// </summary>
+    private async Task<ServiceResult<HostEntity>> PlaceAsync(RingmasterDbContext db, TemplateEntity template, MachineSpec spec, string? wanted, CancellationToken cancellationToken)
     {
         var hosts = await db.Hosts.ToListAsync(cancellationToken).ConfigureAwait(false);
-        bool CanRun(HostEntity h) => kind == MachineKind.Vm || h.Capabilities?.ContainerEngine is not null;
+        var imported = await db.Images.AnyAsync(i => i.Name == template.Image, cancellationToken).ConfigureAwait(false);
+        bool CanRun(HostEntity h) => CatalogService.CanRun(h, template.Kind, template.Image, imported);
         if (!string.IsNullOrWhiteSpace(wanted))
         {
             var host = hosts.FirstOrDefault(h => h.IsNamed(wanted));
@@ -315,18 +321,18 @@ public sealed class MachineService(
 
             return CanRun(host)
                 ? ServiceResult<HostEntity>.Ok(host)
-                : ServiceResult<HostEntity>.Conflict($"Host {host.Name} has no container engine.");
+                : ServiceResult<HostEntity>.Conflict(CatalogService.Assess(template, [host], imported ? new HashSet<string> { template.Image } : new HashSet<string>()).UnavailableReason!);
         }
 
         var used = await db.Machines.IgnoreQueryFilters().Where(m => m.HostId != null).Select(m => new { m.HostId, m.Spec }).ToListAsync(cancellationToken).ConfigureAwait(false);
-        var candidates = hosts.Where(h => h.Online && agents.IsConnected(h.Id) && CanRun(h))
-            .OrderByDescending(h => (h.Capabilities?.MemoryBytes ?? 0) / (1024 * 1024) - used.Where(u => u.HostId == h.Id).Sum(u => (long)u.Spec.MemoryMiB))
+        var online = hosts.Where(h => h.Online && agents.IsConnected(h.Id)).ToList();
+        var candidates = online.Where(CanRun)
+            .OrderByDescending(h => template.Kind == MachineKind.Vm && !imported && h.Capabilities?.Images is { } images && images.Present.Contains(template.Image))
+            .ThenByDescending(h => (h.Capabilities?.MemoryBytes ?? 0) / (1024 * 1024) - used.Where(u => u.HostId == h.Id).Sum(u => (long)u.Spec.MemoryMiB))
             .ToList();
         return candidates.Count > 0
             ? ServiceResult<HostEntity>.Ok(candidates[0])
-            : ServiceResult<HostEntity>.Unavailable(kind == MachineKind.Container
-                ? "No online host has a container engine."
-                : "No host is online.");
+            : ServiceResult<HostEntity>.Unavailable(CatalogService.Assess(template, online, imported ? new HashSet<string> { template.Image } : new HashSet<string>()).UnavailableReason!);
     }
 
     private static void ValidateLabels(Dictionary<string, string>? labels, Action<string, string> error)

@@ -54,6 +54,9 @@ public sealed partial class AgentHub(
     public Task Heartbeat(AgentHeartbeat heartbeat) =>
         HostOrNull() is { } hostId ? inventory.HeartbeatAsync(heartbeat with { HostId = hostId }, Context.ConnectionAborted) : Task.CompletedTask;
 
+    public Task CapabilitiesChanged(HostCapabilities capabilities) =>
+        HostOrNull() is { } hostId ? inventory.CapabilitiesChangedAsync(hostId, capabilities, Context.ConnectionAborted) : Task.CompletedTask;
+
     public Task CommandCompleted(CommandResult result)
     {
         pending.Complete(result);

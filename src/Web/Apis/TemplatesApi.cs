@@ -102,10 +102,7 @@ public static class TemplatesApi
         return TypedResults.Created($"/api/v1/templates/{template.Name}", template.ToView());
     }
 
-    public static async Task<Ok<Page<TemplateView>>> ListTemplates(IDbContextFactory<RingmasterDbContext> dbFactory, CancellationToken cancellationToken)
-    {
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var templates = await db.Templates.AsNoTracking().OrderBy(t => t.Name).ToListAsync(cancellationToken);
-        return TypedResults.Ok(new Page<TemplateView>([.. templates.Select(t => t.ToView())], null));
-    }
+    /// <summary>The catalog: each template with whether it can be launched now, and why not.</summary>
+    public static async Task<Ok<Page<TemplateView>>> ListTemplates(CatalogService catalog, CancellationToken cancellationToken) =>
+        TypedResults.Ok(new Page<TemplateView>([.. (await catalog.ListAsync(cancellationToken)).OrderBy(t => t.Name, StringComparer.Ordinal)], null));
 }

@@ -93,8 +93,8 @@ public static class Display
     /// <summary>What a host can do, one plain sentence per fact.</summary>
     public static IReadOnlyList<string> Capabilities(HostCapabilities c)
     {
-        var lines = new List<string>
-        {
+        List<string> lines =
+        [
             $"CPU: {c.CpuModel}, {c.Cores} cores ({c.Architecture})",
             c.HardwareVirtualization
                 ? $"hardware virtualization: yes ({c.HardwareVirtualizationFlag})"
@@ -104,12 +104,22 @@ public static class Display
             c.KvmUsable ? "KVM: usable" : $"KVM: {(string.IsNullOrWhiteSpace(c.KvmDetail) ? "not present" : c.KvmDetail)}",
             c.ContainerEngine is { } engine
                 ? $"container engine: {engine.Name} {engine.Version}"
-                : "container engine: none found (containers cannot run here)",
+                : $"containers: unavailable — {c.ContainerEngineProblem ?? "no container engine answers"}",
             $"emulator: {c.EmulatorVersion} ({c.EmulatorIsa})",
+            .. (c.Images is { } images ? new[] { ImagesLine(images) } : []),
             $"memory: {Bytes(c.MemoryBytes)}, disk: {Bytes(c.DiskFreeBytes)} free of {Bytes(c.DiskTotalBytes)}",
             $"operating system: {c.OperatingSystem}",
-        };
+        ];
         return lines;
+    }
+
+    private static string ImagesLine(HostImages images)
+    {
+        var present = images.Present.Count > 0 ? string.Join(", ", images.Present) : "none";
+        var buildable = images.Buildable.Except(images.Present).ToList();
+        return $"VM images: {present}"
+            + (buildable.Count > 0 ? $"; builds {string.Join(", ", buildable)} on first use" : "")
+            + (images.BuildProblem is { } problem ? $"; cannot build images: {problem}" : "");
     }
 
     /// <summary>Why a service call did not start, in words.</summary>

@@ -28,6 +28,9 @@ public sealed record ContainerDriverOptions
     /// <summary>Whether the driver starts <c>podman system service</c> itself when no engine answers.</summary>
     public bool StartPodmanService { get; init; } = true;
 
+    /// <summary>The Podman program the driver starts its service with (a name looked up on PATH, or a path).</summary>
+    public string Podman { get; init; } = "podman";
+
     /// <summary>Where a Podman service started by the driver listens.</summary>
     public string PodmanSocketPath { get; init; } = "/run/podman/podman.sock";
 

@@ -33,6 +33,9 @@ public sealed class ContainerEngineLocator(ContainerDriverOptions options, ILogg
     private readonly ContainerDriverOptions _options = options;
     private readonly ILogger _logger = logger ?? NullLogger.Instance;
 
+    /// <summary>What a host without Podman or Docker says, with what fixes it.</summary>
+    public const string PodmanMissing = "Podman is not installed; run `sudo bash scripts/setup-podman.sh`";
+
     /// <summary>The endpoints tried, in order.</summary>
     public IReadOnlyList<string> Candidates()
     {
@@ -73,9 +76,11 @@ public sealed class ContainerEngineLocator(ContainerDriverOptions options, ILogg
             throw new GuestException($"Container engine not reachable at {string.Join("; ", failures)}");
         }
 
-        var podman = FindOnPath("podman")
-            ?? throw new GuestException(
-                $"No container engine answers ({string.Join("; ", failures)}) and podman is not installed: run scripts/setup-podman.sh as root.");
+        if (FindOnPath(_options.Podman) is not { } podman)
+        {
+            _logger.LogDebug("No container engine answers: {Failures}", string.Join("; ", failures));
+            throw new GuestException(PodmanMissing);
+        }
 
         return await StartPodmanServiceAsync(podman, cancellationToken);
     }

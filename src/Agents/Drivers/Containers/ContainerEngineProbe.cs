@@ -1,17 +1,17 @@
 namespace Ringmaster.Agents.Drivers.Containers;
 
-/// <summary>Reports the container engine the driver reaches (starting Podman's service if it must), or none.</summary>
+/// <summary>Reports the container engine the driver reaches (starting Podman's service if it must), or why there is none.</summary>
 internal sealed class ContainerEngineProbe(ContainerDriver driver) : IContainerEngineProbe
 {
-    public async Task<Core.Contracts.ContainerEngineInfo?> ProbeAsync(CancellationToken cancellationToken)
+    public async Task<ContainerEngineProbeResult> ProbeAsync(CancellationToken cancellationToken)
     {
         try
         {
-            return await driver.GetEngineInfoAsync(cancellationToken).ConfigureAwait(false);
+            return new(await driver.GetEngineInfoAsync(cancellationToken).ConfigureAwait(false), null);
         }
-        catch (GuestException)
+        catch (GuestException ex)
         {
-            return null;
+            return new(null, ex.Message);
         }
     }
 }

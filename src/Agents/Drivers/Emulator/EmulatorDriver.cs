@@ -64,7 +64,7 @@ public sealed partial class EmulatorDriver(EmulatorDriverOptions options, GuestI
             throw new GuestException("An emulated VM has between 1 and 8 vCPUs.");
         }
 
-        var image = images.Find(definition.Image);
+        var image = await images.FindOrBuildAsync(definition.Image, progress, cancellationToken).ConfigureAwait(false);
         var spec = AssignMacs(definition);
         progress.Report(10);
         var folder = Path.Combine(VmsPath, definition.Id.ToString("N"));

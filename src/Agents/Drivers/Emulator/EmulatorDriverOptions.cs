@@ -15,6 +15,18 @@ public sealed record EmulatorDriverOptions
     /// </summary>
     public string? ImagesPath { get; init; }
 
+    /// <summary>
+    /// The script that builds images from Debian's packages the first time a VM needs one
+    /// (default: the repository's <c>scripts/build-images.sh</c> when the agent runs from a checkout).
+    /// </summary>
+    public string? ImageBuildScript { get; init; }
+
+    /// <summary>Where images built on demand go (default: the repository's <c>.state/images</c>, else <c>built-images</c> beside the VMs' folder); searched too.</summary>
+    public string? BuiltImagesPath { get; init; }
+
+    /// <summary>Whether the repository's <c>images/</c> and <c>.state/images/</c> are searched when the agent runs from a checkout.</summary>
+    public bool SearchSourceCheckout { get; init; } = true;
+
     /// <summary>Kernel command line when the image's manifest gives none.</summary>
     public string DefaultBootargs { get; init; } = "console=ttyS0";
 

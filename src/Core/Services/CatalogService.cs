@@ -1,0 +1,65 @@
+using Microsoft.EntityFrameworkCore;
+using Ringmaster.Core.Contracts;
+using Ringmaster.Core.Domain;
+using Ringmaster.Core.Store;
+
+namespace Ringmaster.Core.Services;
+
+/// <summary>
+/// The catalog as it can be used now: each template says whether some online host can make a
+/// machine from it, why not, and what a launch does first (such as building its image). Placement
+/// asks the same question of one host through <see cref="CanRun"/>, so a template offered as
+/// available is one a launch can place.
+/// </summary>
+public sealed class CatalogService(IDbContextFactory<RingmasterDbContext> dbFactory)
+{
+    public async Task<IReadOnlyList<TemplateView>> ListAsync(CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        var templates = await db.Templates.AsNoTracking().ToListAsync(cancellationToken).ConfigureAwait(false);
+        var hosts = await db.Hosts.AsNoTracking().Where(h => h.Online).ToListAsync(cancellationToken).ConfigureAwait(false);
+        var imported = (await db.Images.AsNoTracking().Select(i => i.Name).ToListAsync(cancellationToken).ConfigureAwait(false)).ToHashSet(StringComparer.Ordinal);
+        return [.. templates.OrderBy(t => t.Kind).ThenBy(t => t.Name, StringComparer.Ordinal).Select(t => Assess(t, hosts, imported))];
+    }
+
+    /// <summary>Whether <paramref name="host"/> can make a machine of this kind from this image (imported images are fetched from the server by any host).</summary>
+    public static bool CanRun(HostEntity host, MachineKind kind, string image, bool imported) => kind switch
+    {
+        MachineKind.Container => host.Capabilities?.ContainerEngine is not null,
+        _ => imported || host.Capabilities?.Images is not { } images || images.Present.Contains(image) || images.Buildable.Contains(image),
+    };
+
+    /// <summary>The template as it can be used on these online hosts.</summary>
+    public static TemplateView Assess(TemplateEntity template, IReadOnlyCollection<HostEntity> onlineHosts, IReadOnlySet<string> importedImages)
+    {
+        var view = template.ToView();
+        if (onlineHosts.Count == 0)
+        {
+            return view with { Available = false, UnavailableReason = "No host is online." };
+        }
+
+        var imported = importedImages.Contains(template.Image);
+        var able = onlineHosts.Where(h => CanRun(h, template.Kind, template.Image, imported)).ToList();
+        if (able.Count == 0)
+        {
+            return view with { Available = false, UnavailableReason = WhyNot(template, onlineHosts) };
+        }
+
+        // Only hosts that would build the image first: say so, the first launch takes longer.
+        var mustBuild = template.Kind == MachineKind.Vm && !imported
+            && able.All(h => h.Capabilities?.Images is { } images && !images.Present.Contains(template.Image));
+        return mustBuild
+            ? view with { Note = $"The first launch builds image '{template.Image}' from Debian's packages (about a minute)." }
+            : view;
+    }
+
+    private static string WhyNot(TemplateEntity template, IReadOnlyCollection<HostEntity> hosts)
+    {
+        var perHost = string.Join("; ", hosts.OrderBy(h => h.Name, StringComparer.Ordinal).Select(h => template.Kind == MachineKind.Container
+            ? $"{h.Name}: {h.Capabilities?.ContainerEngineProblem ?? "no container engine answers"}"
+            : $"{h.Name}: {h.Capabilities?.Images?.BuildProblem ?? "it cannot build it"}"));
+        return template.Kind == MachineKind.Container
+            ? $"Containers cannot run on any online host — {perHost}."
+            : $"Image '{template.Image}' is on no online host and none can build it — {perHost}. Build it with `sudo bash scripts/build-images.sh {template.Image}`.";
+    }
+}
