@@ -55,6 +55,31 @@ public sealed class CatalogTests : DashboardTestContext
     }
 
     [Fact]
+    public void Catalog_TemplateNotAvailable_SaysWhyAndLaunchIsDisabled()
+    {
+        const string reason = "Containers cannot run on any online host — host-1: Podman is not installed; run `sudo bash scripts/setup-podman.sh`.";
+        Data.Templates.AddRange([Sample.Busybox with { Available = false, UnavailableReason = reason }, Sample.DefaultVm]);
+        var cut = Render<Catalog>();
+        cut.WaitForAssertion(() => Assert.Equal(2, cut.FindAll("[data-test=template]").Count));
+
+        Assert.Contains(reason, cut.Find("[data-template=busybox] [data-test=unavailable]").TextContent);
+        Assert.True(cut.Find("[data-template=busybox] [data-test=launch]").HasAttribute("disabled"));
+        Assert.Equal(reason, cut.Find("[data-template=busybox] [data-test=launch]").GetAttribute("title"));
+        Assert.False(cut.Find("[data-template=default] [data-test=launch]").HasAttribute("disabled"));
+        Assert.Empty(cut.FindAll("[data-template=default] [data-test=unavailable]"));
+    }
+
+    [Fact]
+    public void Catalog_TemplateWhoseImageIsBuiltFirst_SaysSo()
+    {
+        Data.Templates.Add(Sample.DefaultVm with { Name = "debian", Image = "debian", Note = "The first launch builds image 'debian' from Debian's packages (about a minute)." });
+        var cut = Render<Catalog>();
+
+        cut.WaitForAssertion(() => Assert.Contains("builds image 'debian'", cut.Find("[data-template=debian] [data-test=template-note]").TextContent));
+        Assert.False(cut.Find("[data-template=debian] [data-test=launch]").HasAttribute("disabled"));
+    }
+
+    [Fact]
     public void Catalog_CreateRefused_SaysWhy()
     {
         Data.Templates.Add(Sample.Busybox);
