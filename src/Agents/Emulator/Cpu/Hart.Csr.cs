@@ -147,6 +147,7 @@ internal sealed partial class Hart
             case >= 0x3B0 and <= 0x3EF:                                                          // pmpaddrN
                 v = csr - 0x3B0 < PmpEntries ? _pmpaddr[csr - 0x3B0] : 0;
                 return true;
+            case >= CsrTselect and <= CsrTinfo: v = TriggerCsrRead(csr); return true;            // tselect tdata1-3 tinfo (no triggers)
             case 0xB00: v = Instret + _cycleOffset; return true;                                 // mcycle
             case 0xB02: v = Instret + _instretOffset; return true;                               // minstret
             case >= 0xB03 and <= 0xB1F: v = 0; return true;                                      // mhpmcounterN
@@ -206,6 +207,7 @@ internal sealed partial class Hart
             case >= 0x3B0 and <= 0x3EF:                                                              // pmpaddrN
                 if (csr - 0x3B0 < PmpEntries) PmpAddrWrite((int)(csr - 0x3B0), v);
                 break;
+            case >= CsrTselect and <= CsrTinfo: break;                                               // trigger CSRs: WARL, nothing to select or arm
             case 0xB00: _cycleOffset = v - Instret; break;                                           // mcycle
             case 0xB02: _instretOffset = v - Instret; break;                                         // minstret
             default: break;                                                                          // read-only zero counters and events

@@ -25,6 +25,7 @@ internal sealed partial class Hart
         w.Write(_frm);
         foreach (var v in _pmpaddr) w.Write(v);
         foreach (var v in _pmpcfg) w.Write(v);
+        // The trigger CSRs (Hart.Trigger.cs) hold no state on a hart without triggers: nothing to save.
     }
 
     public void LoadState(BinaryReader r)
