@@ -29,7 +29,7 @@ public sealed class AutomationApiTests : IAsyncLifetime
     {
         var db = _factory.Services.GetRequiredService<IDbContextFactory<RingmasterDbContext>>();
         await using var context = await db.CreateDbContextAsync();
-        var operation = OperationService.New("test.work", null, "target", "tester");
+        var operation = OperationService.New("test.work", null, "target", "tester", "default");
         operation.State = OperationState.Running;
         context.Operations.Add(operation);
         await context.SaveChangesAsync();

@@ -98,7 +98,7 @@ public sealed class MachinesApiTests : IAsyncLifetime
     {
         var problem = await PostProblemAsync(new { name = "web-1", template = "busybox" }, HttpStatusCode.ServiceUnavailable);
 
-        Assert.Equal("No online host has a container engine.", problem.GetProperty("detail").GetString());
+        Assert.Equal("No host is online.", problem.GetProperty("detail").GetString());
         await AssertNoMachinesAsync();
     }
 

@@ -60,7 +60,8 @@ public sealed record OperationView(
     DateTimeOffset CreatedAt,
     DateTimeOffset? StartedAt,
     DateTimeOffset? EndedAt,
-    string? Log = null);
+    string? Log = null,
+    string? Project = null);
 
 /// <summary>A template in the catalog.</summary>
 /// <param name="Available">Whether a machine can be made from it now, on some online host.</param>

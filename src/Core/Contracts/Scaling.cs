@@ -12,7 +12,8 @@ public sealed record CreateScalingGroupRequest(
     int? CooldownSeconds = null,
     string? Placement = null,
     int? MaxParallel = null,
-    Dictionary<string, string>? Labels = null);
+    Dictionary<string, string>? Labels = null,
+    string? Project = null);
 
 /// <summary>The body of <c>PATCH /api/v1/scaling-groups/{id}</c>: only what is given changes.</summary>
 public sealed record UpdateScalingGroupRequest(
@@ -59,7 +60,8 @@ public sealed record ScalingGroupView(
     string? LastError,
     DateTimeOffset? LastScaledAt,
     DateTimeOffset CreatedAt,
-    IReadOnlyList<ScalingDecisionView> History);
+    IReadOnlyList<ScalingDecisionView> History,
+    string Project = "default");
 
 /// <summary>The body of <c>POST …/policies</c>: a metric rule (<c>metric</c>, <c>operator</c>, <c>threshold</c>,
 /// <c>durationSeconds</c>, <c>adjustment</c>) or a schedule (<c>cron</c>, <c>target</c>, <c>value</c>).</summary>

@@ -89,7 +89,8 @@ public sealed record BackupView(
     long DiskBytes,
     long StoredBlocks,
     DateTimeOffset? VerifiedAt,
-    bool? VerifyOk)
+    bool? VerifyOk,
+    string Project = "default")
 {
     public bool Incremental => PreviousBackupId is not null;
 }
@@ -114,7 +115,8 @@ public sealed record ScheduleView(
     int KeepWeekly,
     bool Enabled,
     DateTimeOffset? LastRunAt,
-    DateTimeOffset? NextRunAt);
+    DateTimeOffset? NextRunAt,
+    string Project = "default");
 
 /// <summary>The body of <c>POST /api/v1/schedules</c>: a job (snapshot or backup), a cron expression (UTC), one machine or a label selector, retention.</summary>
 public sealed record CreateScheduleRequest(
@@ -127,4 +129,5 @@ public sealed record CreateScheduleRequest(
     int? KeepLast = null,
     int? KeepDaily = null,
     int? KeepWeekly = null,
-    bool? Enabled = null);
+    bool? Enabled = null,
+    string? Project = null);

@@ -32,6 +32,13 @@ public sealed class ProjectEntity
     public int? MaxNetworks { get; set; }
     public int? MaxMachines { get; set; }
     public DateTime CreatedAt { get; set; }
+
+    /// <summary>
+    /// Bumped by every change that is checked against the quotas, inside the same transaction: the
+    /// update holds the project's row (PostgreSQL) or the database's write lock (SQLite) until the
+    /// change is saved, so two changes of one project are checked one after the other.
+    /// </summary>
+    public long QuotaStamp { get; set; }
 }
 
 /// <summary>A user's membership of a project.</summary>

@@ -8,6 +8,8 @@ public sealed class BackupEntity
     public Guid Id { get; set; }
     public Guid MachineId { get; set; }
     public required string MachineName { get; set; }
+    /// <summary>The project of the machine it was taken of; the backup stays in it when the machine is gone.</summary>
+    public string Project { get; set; } = ProjectEntity.Default;
     public MachineKind Kind { get; set; }
     /// <summary>The host whose agent wrote it (its store holds the archive).</summary>
     public Guid HostId { get; set; }
@@ -37,6 +39,8 @@ public sealed class ScheduleEntity
 {
     public Guid Id { get; set; }
     public required string Name { get; set; }
+    /// <summary>The project it belongs to: it runs only on that project's machines.</summary>
+    public string Project { get; set; } = ProjectEntity.Default;
     public ScheduleJob Job { get; set; }
     public required string Cron { get; set; }
     public Guid? MachineId { get; set; }

@@ -98,6 +98,8 @@ public sealed class OperationEntity
     public Guid? MachineId { get; set; }
     public required string Target { get; set; }
     public required string User { get; set; }
+    /// <summary>The project whose objects the work touches (its work runs with that project's scope); null for work across projects, which only admins see.</summary>
+    public string? Project { get; set; }
     public DateTime CreatedAt { get; set; }
     public DateTime? StartedAt { get; set; }
     public DateTime? EndedAt { get; set; }

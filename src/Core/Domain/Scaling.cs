@@ -7,6 +7,8 @@ public sealed class ScalingGroupEntity
 {
     public Guid Id { get; set; }
     public required string Name { get; set; }
+    /// <summary>The project it belongs to: its members are made in it and count against its quotas.</summary>
+    public string Project { get; set; } = ProjectEntity.Default;
     public required string Template { get; set; }
     public MachineKind Kind { get; set; }
     public int Min { get; set; }

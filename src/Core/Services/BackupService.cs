@@ -111,7 +111,7 @@ public sealed class BackupService(
 
     public static BackupView ToView(BackupEntity b, string? host) => new(
         b.Id, b.MachineId, b.MachineName, b.Kind, b.HostId, host, b.PreviousBackupId, b.IncludesMemory, Views.Utc(b.CreatedAt),
-        b.SizeBytes, b.DiskBytes, b.StoredBlocks, Views.Utc(b.VerifiedAt), b.VerifyOk);
+        b.SizeBytes, b.DiskBytes, b.StoredBlocks, Views.Utc(b.VerifiedAt), b.VerifyOk, b.Project);
 
     public async Task<ServiceResult<OperationAccepted>> BackupAsync(Guid machineId, BackupMachineRequest request, string user, CancellationToken cancellationToken = default)
     {
@@ -128,7 +128,7 @@ public sealed class BackupService(
             return ServiceResult<OperationAccepted>.Invalid("includeMemory", "Backing a container up with its memory needs CRIU checkpointing, which this host's kernel does not support; back it up without memory (its filesystem and settings).");
         }
 
-        var operation = OperationService.New("machine.backup", machine.Id, machine.Name, user);
+        var operation = OperationService.New("machine.backup", machine.Id, machine.Name, user, machine.Project);
         db.Operations.Add(operation);
         await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
         operations.Run(operation, context => BackupWorkAsync(context, machine, host, request.IncludeMemory ?? false, request.Full ?? false, null));
@@ -155,6 +155,7 @@ public sealed class BackupService(
             Id = info.Id,
             MachineId = machine.Id,
             MachineName = machine.Name,
+            Project = machine.Project,
             Kind = machine.Kind,
             HostId = host.Id,
             PreviousBackupId = info.PreviousBackupId,
@@ -245,6 +246,7 @@ public sealed class BackupService(
                 Command = original?.Command ?? [],
                 Spec = name == backup.MachineName ? spec : spec with { Networks = [.. spec.Networks.Select(n => n with { Mac = SnapshotService.NewMac() })] },
                 HostId = host?.Id,
+                Project = backup.Project,
                 State = MachineState.Creating,
                 CreatedAt = now,
                 UpdatedAt = now,
@@ -257,7 +259,7 @@ public sealed class BackupService(
             return ServiceResult<OperationAccepted>.Conflict($"The host to restore on ({host?.Name ?? "none"}) is offline.");
         }
 
-        var operation = OperationService.New("backup.restore", machine.Id, machine.Name, user);
+        var operation = OperationService.New("backup.restore", machine.Id, machine.Name, user, machine.Project);
         if (isNew)
         {
             db.Machines.Add(machine);
@@ -267,7 +269,11 @@ public sealed class BackupService(
         db.Operations.Add(operation);
         try
         {
-            await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+            // A machine restored as new belongs to the backup's project and counts against its quotas.
+            if (await ProjectQuotas.SaveWithinQuotaAsync(db, machine.Project, isNew ? QuotaDelta.For(machine.Spec) : new QuotaDelta(0, 0, 0, 0, 0), cancellationToken).ConfigureAwait(false) is { } over)
+            {
+                return ServiceResult<OperationAccepted>.Conflict(over);
+            }
         }
         catch (DbUpdateException)
         {
@@ -377,7 +383,7 @@ public sealed class BackupService(
             return ServiceResult<OperationAccepted>.Conflict("The host whose store holds this backup is offline.");
         }
 
-        var operation = OperationService.New("backup.verify", null, $"backup of {backup.MachineName}", user);
+        var operation = OperationService.New("backup.verify", null, $"backup of {backup.MachineName}", user, backup.Project);
         db.Operations.Add(operation);
         await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
         operations.Run(operation, async context =>
@@ -427,7 +433,7 @@ public sealed class BackupService(
             return ServiceResult<OperationAccepted>.Conflict("The host whose store holds this backup is offline.");
         }
 
-        var operation = OperationService.New("backup.delete", null, $"backup of {backup.MachineName}", user);
+        var operation = OperationService.New("backup.delete", null, $"backup of {backup.MachineName}", user, backup.Project);
         db.Operations.Add(operation);
         await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
         operations.Run(operation, context => DeleteWorkAsync(context, backup));

@@ -22,6 +22,35 @@ public sealed class CatalogService(IDbContextFactory<RingmasterDbContext> dbFact
         return [.. templates.OrderBy(t => t.Kind).ThenBy(t => t.Name, StringComparer.Ordinal).Select(t => Assess(t, hosts, imported))];
     }
 
+    /// <summary>
+    /// Deletes a template; refused while a scaling group makes machines from it, and for the built-in
+    /// ones (they come back at every start). Machines made from it keep running: they hold their own copy.
+    /// </summary>
+    public async Task<ServiceResult<TemplateView>> DeleteAsync(string name, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        var template = name.Length <= 128 ? await db.Templates.FindAsync([name], cancellationToken).ConfigureAwait(false) : null;
+        if (template is null)
+        {
+            return ServiceResult<TemplateView>.NotFound("No such template.");
+        }
+
+        if (DatabaseInitializer.BuiltInTemplates.Any(t => t.Name == name))
+        {
+            return ServiceResult<TemplateView>.Conflict($"'{name}' is a built-in template; it cannot be deleted.");
+        }
+
+        var groups = await db.Set<ScalingGroupEntity>().IgnoreQueryFilters().Where(g => g.Template == name).Select(g => g.Name).OrderBy(n => n).Take(5).ToListAsync(cancellationToken).ConfigureAwait(false);
+        if (groups.Count > 0)
+        {
+            return ServiceResult<TemplateView>.Conflict($"Template '{name}' is in use by scaling groups: {string.Join(", ", groups)}; delete or change those first.");
+        }
+
+        db.Templates.Remove(template);
+        await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+        return ServiceResult<TemplateView>.Ok(template.ToView());
+    }
+
     /// <summary>Whether <paramref name="host"/> can make a machine of this kind from this image (imported images are fetched from the server by any host).</summary>
     public static bool CanRun(HostEntity host, MachineKind kind, string image, bool imported) => kind switch
     {

@@ -266,6 +266,34 @@ public sealed partial class ImageService(
         return image is null ? null : ToView(image);
     }
 
+    /// <summary>
+    /// Deletes an imported image and its file; refused (409, naming what) while a template or a
+    /// machine of any project uses it. Hosts keep the copies they fetched until their machines go.
+    /// </summary>
+    public async Task<ServiceResult<ImageView>> DeleteAsync(string name, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        var image = IsValidName(name) ? await db.Images.FirstOrDefaultAsync(i => i.Name == name, cancellationToken).ConfigureAwait(false) : null;
+        if (image is null)
+        {
+            return ServiceResult<ImageView>.NotFound("No such image.");
+        }
+
+        var templates = await db.Templates.Where(t => t.Image == name).Select(t => t.Name).OrderBy(n => n).Take(5).ToListAsync(cancellationToken).ConfigureAwait(false);
+        var machines = await db.Machines.IgnoreQueryFilters().CountAsync(m => m.Image == name, cancellationToken).ConfigureAwait(false);
+        if (templates.Count > 0 || machines > 0)
+        {
+            return ServiceResult<ImageView>.Conflict($"Image '{name}' is in use ("
+                + string.Join("; ", new[] { templates.Count > 0 ? $"templates: {string.Join(", ", templates)}" : null, machines > 0 ? $"{machines} machine(s)" : null }.Where(x => x is not null))
+                + "); delete those first.");
+        }
+
+        db.Images.Remove(image);
+        await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+        File.Delete(PathOf(name));
+        return ServiceResult<ImageView>.Ok(ToView(image));
+    }
+
     /// <summary>Where an agent fetches an imported image, or null when <paramref name="image"/> is not one.</summary>
     public static async Task<ImageSource?> SourceForAsync(RingmasterDbContext db, string image, CancellationToken cancellationToken)
     {

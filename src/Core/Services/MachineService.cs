@@ -82,14 +82,13 @@ public sealed class MachineService(
             Error("host", "The host must be a host's name or id.");
         }
 
-        var project = string.IsNullOrWhiteSpace(request.Project) ? scope.DefaultProject ?? ProjectEntity.Default : request.Project;
-        if (project.Length > 63 || (scope.Projects is { } visible && !visible.Contains(project))
-            || !await db.Projects.AnyAsync(p => p.Name == project, cancellationToken).ConfigureAwait(false))
+        var project = await ProjectNames.ResolveAsync(db, scope, request.Project, cancellationToken).ConfigureAwait(false);
+        if (project is null)
         {
-            Error("project", "Unknown project, or not one of yours.");
+            Error("project", ProjectNames.Refusal);
         }
 
-        if (errors.Count > 0)
+        if (errors.Count > 0 || project is null)
         {
             return ServiceResult<OperationAccepted>.Invalid(errors);
         }
@@ -135,13 +134,16 @@ public sealed class MachineService(
             UpdatedAt = now,
         };
         var start = request.Start ?? true;
-        var operation = OperationService.New("machine.create", machine.Id, machine.Name, user);
+        var operation = OperationService.New("machine.create", machine.Id, machine.Name, user, machine.Project);
         db.Machines.Add(machine);
         db.Operations.Add(operation);
         InventoryService.AddEvent(db, "machine.created", machine.Id, host.Id, $"Machine {machine.Name} is being created on {host.Name} from {template.Name}.");
         try
         {
-            await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+            if (await ProjectQuotas.SaveWithinQuotaAsync(db, project, QuotaDelta.For(spec), cancellationToken).ConfigureAwait(false) is { } over)
+            {
+                return ServiceResult<OperationAccepted>.Conflict(over);
+            }
         }
         catch (DbUpdateException)
         {
@@ -224,7 +226,7 @@ public sealed class MachineService(
             return ServiceResult<OperationAccepted>.Conflict(refusal);
         }
 
-        var operation = OperationService.New("machine." + action.ToLowerInvariant(), machine.Id, machine.Name, user);
+        var operation = OperationService.New("machine." + action.ToLowerInvariant(), machine.Id, machine.Name, user, machine.Project);
         db.Operations.Add(operation);
         await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
         var hostIdValue = host.Id;
@@ -258,7 +260,7 @@ public sealed class MachineService(
             return ServiceResult<OperationAccepted>.Conflict($"Machine {machine.Name} is busy ({machine.State}); try again when it is done.");
         }
 
-        var operation = OperationService.New("machine.delete", machine.Id, machine.Name, user);
+        var operation = OperationService.New("machine.delete", machine.Id, machine.Name, user, machine.Project);
         db.Operations.Add(operation);
         await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
         var view = machine.ToView(host?.Name);

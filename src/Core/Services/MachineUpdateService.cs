@@ -187,10 +187,12 @@ public sealed class MachineUpdateService(
         }
 
         var now = DateTime.UtcNow;
-        int rows;
+        var rows = 0;
         try
         {
-            rows = await db.Machines
+            // A new spec is checked against the project's quotas again, in one step with the write.
+            var delta = specChanged ? QuotaDelta.Resize(machine.Spec, spec) : new QuotaDelta(0, 0, 0, 0, 0);
+            if (await ProjectQuotas.WithinQuotaAsync(db, machine.Project, delta, async () => rows = await db.Machines
                 .Where(m => m.Id == machine.Id && m.Version == machine.Version)
                 .ExecuteUpdateAsync(s => s
                     .SetProperty(m => m.Name, name)
@@ -198,7 +200,10 @@ public sealed class MachineUpdateService(
                     .SetProperty(m => m.Spec, spec)
                     .SetProperty(m => m.UpdatedAt, now)
                     .SetProperty(m => m.Version, machine.Version + 1), cancellationToken)
-                .ConfigureAwait(false);
+                .ConfigureAwait(false), cancellationToken).ConfigureAwait(false) is { } over)
+            {
+                return ServiceResult<MachineUpdated>.Conflict(over);
+            }
         }
         catch (DbUpdateException)
         {
@@ -233,7 +238,7 @@ public sealed class MachineUpdateService(
 
         if (specChanged && machine.Kind == MachineKind.Container && limitsChanged)
         {
-            var operation = OperationService.New("machine.update", machine.Id, name, user);
+            var operation = OperationService.New("machine.update", machine.Id, name, user, machine.Project);
             db.Operations.Add(operation);
             await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
             var hostIdValue = host!.Id;

@@ -28,7 +28,8 @@ public sealed class MigrationService(
     IMigrationProbes probes,
     TransferRelay relay,
     LiveFeed feed,
-    ILogger<MigrationService> logger)
+    ILogger<MigrationService> logger,
+    IAccessScope? scope = null)
 {
     public static readonly TimeSpan MoveTimeout = TimeSpan.FromMinutes(30);
 
@@ -232,7 +233,7 @@ public sealed class MigrationService(
         }
 
         var machine = plan.Machine;
-        var operation = OperationService.New("machine.migrate", machine.Id, machine.Name, user);
+        var operation = OperationService.New("machine.migrate", machine.Id, machine.Name, user, machine.Project);
         await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false))
         {
             db.Operations.Add(operation);
@@ -418,6 +419,12 @@ public sealed class MigrationService(
             return ServiceResult<OperationAccepted>.Invalid("concurrency", "concurrency must be between 1 and 8.");
         }
 
+        if (scope?.Projects is not null)
+        {
+            // It would move only the caller's machines and leave the others: emptying a host is for admins.
+            return ServiceResult<OperationAccepted>.Forbidden("Evacuating a host moves the machines of every project: only an admin may do it.");
+        }
+
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
         var hosts = await db.Hosts.AsNoTracking().ToListAsync(cancellationToken).ConfigureAwait(false);
         var host = hosts.FirstOrDefault(h => h.IsNamed(hostIdOrName));
@@ -440,7 +447,7 @@ public sealed class MigrationService(
         var machines = await db.Machines.AsNoTracking().Where(m => m.HostId == host.Id).OrderBy(m => m.Name).ToListAsync(cancellationToken).ConfigureAwait(false);
         var committed = (await db.Machines.AsNoTracking().Where(m => m.HostId != null && m.State != MachineState.Lost).Select(m => new { m.HostId, m.Spec.MemoryMiB }).ToListAsync(cancellationToken).ConfigureAwait(false))
             .GroupBy(m => m.HostId!.Value).ToDictionary(g => g.Key, g => g.Sum(m => (long)m.MemoryMiB));
-        var operation = OperationService.New("host.evacuate", null, host.Name, user);
+        var operation = OperationService.New("host.evacuate", null, host.Name, user, project: null);
         db.Operations.Add(operation);
         await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
 

@@ -41,14 +41,19 @@ public sealed class OperationService(
     private readonly ConcurrentDictionary<Guid, (CancellationTokenSource Cancel, Task Task)> _running = new();
     private readonly CancellationTokenSource _stopping = new();
 
-    /// <summary>A new operation in state Queued, to be saved together with what it is about.</summary>
-    public static OperationEntity New(string kind, Guid? machineId, string target, string user) => new()
+    /// <summary>
+    /// A new operation in state Queued, to be saved together with what it is about. <paramref name="project"/>
+    /// is the project of what the work touches (its work runs with that project's scope); null only for
+    /// work across projects, which only admins see.
+    /// </summary>
+    public static OperationEntity New(string kind, Guid? machineId, string target, string user, string? project) => new()
     {
         Id = Guid.NewGuid(),
         Kind = kind,
         MachineId = machineId,
         Target = target,
         User = user,
+        Project = project,
         CreatedAt = DateTime.UtcNow,
         State = OperationState.Queued,
         Message = "Queued",
@@ -82,6 +87,8 @@ public sealed class OperationService(
 
     private async Task ExecuteAsync(OperationEntity operation, Func<OperationContext, Task<object?>> work, CancellationToken cancellationToken)
     {
+        // The work sees what the operation's project holds, whoever started it and whenever it runs.
+        WorkScope.Enter(WorkScope.For(operation));
         var gate = operation.MachineId is { } machineId ? _machineLocks.GetOrAdd(machineId, _ => new SemaphoreSlim(1, 1)) : null;
         var context = new OperationContext(operation.Id, this, cancellationToken);
         var acquired = false;

@@ -5,18 +5,16 @@ namespace Ringmaster.Core.Services;
 
 /// <summary>
 /// Filters the live feed for a caller restricted to some projects: machine changes of its projects,
-/// operations on those machines (or its own), removals of machines it saw, metrics of its guests.
+/// operations of its projects, removals of machines it saw, metrics of its guests.
 /// </summary>
 public sealed class ProjectFeedFilter
 {
     private readonly IReadOnlyCollection<string> _projects;
-    private readonly string? _user;
     private readonly HashSet<Guid> _visible;
 
-    private ProjectFeedFilter(IReadOnlyCollection<string> projects, string? user, HashSet<Guid> visible)
+    private ProjectFeedFilter(IReadOnlyCollection<string> projects, HashSet<Guid> visible)
     {
         _projects = projects;
-        _user = user;
         _visible = visible;
     }
 
@@ -31,7 +29,7 @@ public sealed class ProjectFeedFilter
         var list = projects.ToList();
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
         var ids = await db.Machines.IgnoreQueryFilters().Where(m => list.Contains(m.Project)).Select(m => m.Id).ToListAsync(cancellationToken).ConfigureAwait(false);
-        return new ProjectFeedFilter(list, scope.User, [.. ids]);
+        return new ProjectFeedFilter(list, [.. ids]);
     }
 
     /// <summary>The change as this caller may see it, or null.</summary>
@@ -48,7 +46,8 @@ public sealed class ProjectFeedFilter
             case MachineRemoved r:
                 return _visible.Remove(r.MachineId) ? change : null;
             case OperationChanged o:
-                return o.Operation.MachineId is not { } id || _visible.Contains(id) || o.Operation.User == _user ? change : null;
+                // An operation belongs to the project of what it works on; work across projects (null) is for admins.
+                return o.Operation.Project is { } project && _projects.Contains(project) ? change : null;
             case MetricsChanged x:
                 var mine = x.Metrics.Where(g => _visible.Contains(g.Id)).ToList();
                 return mine.Count == 0 ? null : x with { Metrics = mine };

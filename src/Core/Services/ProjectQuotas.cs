@@ -36,11 +36,43 @@ public sealed class ProjectQuotas(IDbContextFactory<RingmasterDbContext> dbFacto
 
     /// <summary>
     /// Null when <paramref name="delta"/> fits in the project's quotas; otherwise a sentence naming the
-    /// quota that would be exceeded, what is used, what is asked and what is allowed.
+    /// quota that would be exceeded, what is used, what is asked and what is allowed. Only a hint:
+    /// the change itself is checked again with <see cref="SaveWithinQuotaAsync"/>.
     /// </summary>
     public async Task<string?> CheckAsync(string project, QuotaDelta delta, CancellationToken cancellationToken = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        return await CheckAsync(db, project, delta, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Saves what <paramref name="db"/> holds (a new machine, a resize) only if <paramref name="delta"/>
+    /// still fits in the project's quotas: the check and the save are one transaction, serialized per
+    /// project, so parallel changes cannot together go past a quota. Null when saved; otherwise the
+    /// sentence of <see cref="CheckAsync(string, QuotaDelta, CancellationToken)"/>, and nothing is saved.
+    /// </summary>
+    public static Task<string?> SaveWithinQuotaAsync(RingmasterDbContext db, string project, QuotaDelta delta, CancellationToken cancellationToken = default) =>
+        WithinQuotaAsync(db, project, delta, () => db.SaveChangesAsync(cancellationToken), cancellationToken);
+
+    /// <summary>Runs <paramref name="write"/> (on <paramref name="db"/>) only if <paramref name="delta"/> still fits, as <see cref="SaveWithinQuotaAsync"/> does.</summary>
+    public static async Task<string?> WithinQuotaAsync(RingmasterDbContext db, string project, QuotaDelta delta, Func<Task> write, CancellationToken cancellationToken = default)
+    {
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await db.Projects.Where(p => p.Name == project)
+            .ExecuteUpdateAsync(s => s.SetProperty(p => p.QuotaStamp, p => p.QuotaStamp + 1), cancellationToken).ConfigureAwait(false);
+        if (await CheckAsync(db, project, delta, cancellationToken).ConfigureAwait(false) is { } exceeded)
+        {
+            await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
+            return exceeded;
+        }
+
+        await write().ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return null;
+    }
+
+    private static async Task<string?> CheckAsync(RingmasterDbContext db, string project, QuotaDelta delta, CancellationToken cancellationToken)
+    {
         var quotas = await db.Projects.AsNoTracking().FirstOrDefaultAsync(p => p.Name == project, cancellationToken).ConfigureAwait(false);
         if (quotas is null)
         {

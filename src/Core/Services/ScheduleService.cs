@@ -21,13 +21,14 @@ public sealed class ScheduleService(
     BackupService backups,
     IAgentGateway agents,
     TimeProvider clock,
-    ILogger<ScheduleService> logger)
+    ILogger<ScheduleService> logger,
+    IAccessScope? scope = null)
 {
     public const string User = "scheduler";
 
     public static ScheduleView ToView(ScheduleEntity s) => new(
         s.Id, s.Name, s.Job.ToString().ToLowerInvariant(), s.Cron, s.MachineId, s.Selector, s.IncludeMemory,
-        s.KeepLast, s.KeepDaily, s.KeepWeekly, s.Enabled, Views.Utc(s.LastRunAt), Views.Utc(s.NextRunAt));
+        s.KeepLast, s.KeepDaily, s.KeepWeekly, s.Enabled, Views.Utc(s.LastRunAt), Views.Utc(s.NextRunAt), s.Project);
 
     public async Task<IReadOnlyList<ScheduleView>> ListAsync(CancellationToken cancellationToken = default)
     {
@@ -84,6 +85,13 @@ public sealed class ScheduleService(
 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
         Guid? machineId = null;
+        // A machine's schedule is in the machine's project; a selector's runs only on the machines of its own.
+        var project = await ProjectNames.ResolveAsync(db, scope ?? UnrestrictedScope.Instance, request.Project, cancellationToken).ConfigureAwait(false);
+        if (project is null)
+        {
+            Error("project", ProjectNames.Refusal);
+        }
+
         if (!string.IsNullOrWhiteSpace(request.Machine))
         {
             var machine = Guid.TryParse(request.Machine, out var id)
@@ -96,6 +104,7 @@ public sealed class ScheduleService(
             else
             {
                 machineId = machine.Id;
+                project = machine.Project;
                 if (machine.Kind == MachineKind.Container && request.IncludeMemory == true)
                 {
                     Error("includeMemory", SnapshotService.ContainerMemoryRefusal);
@@ -103,7 +112,7 @@ public sealed class ScheduleService(
             }
         }
 
-        if (errors.Count > 0)
+        if (errors.Count > 0 || project is null)
         {
             return ServiceResult<ScheduleView>.Invalid(errors);
         }
@@ -118,6 +127,7 @@ public sealed class ScheduleService(
         {
             Id = Guid.NewGuid(),
             Name = request.Name!,
+            Project = project,
             Job = job,
             Cron = request.Cron!.Trim(),
             MachineId = machineId,
@@ -161,6 +171,8 @@ public sealed class ScheduleService(
     /// <summary>Starts every job whose time has come (by the injected clock); returns the operations started.</summary>
     public async Task<IReadOnlyList<Guid>> RunDueAsync(CancellationToken cancellationToken = default)
     {
+        // Every project's schedules are due here; each job then runs as an operation of its machine's project.
+        WorkScope.Enter(new SystemScope("schedules"));
         var now = clock.GetUtcNow().UtcDateTime;
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
         var due = await db.Schedules.Where(s => s.Enabled && s.NextRunAt != null && s.NextRunAt <= now).ToListAsync(cancellationToken).ConfigureAwait(false);
@@ -179,7 +191,7 @@ public sealed class ScheduleService(
                     continue;
                 }
 
-                var operation = OperationService.New($"schedule.{schedule.Job.ToString().ToLowerInvariant()}", machine.Id, machine.Name, User);
+                var operation = OperationService.New($"schedule.{schedule.Job.ToString().ToLowerInvariant()}", machine.Id, machine.Name, User, machine.Project);
                 db.Operations.Add(operation);
                 await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
                 var snapshotOf = schedule;
@@ -196,13 +208,13 @@ public sealed class ScheduleService(
     {
         if (schedule.MachineId is { } id)
         {
-            return await db.Machines.AsNoTracking().Where(m => m.Id == id).ToListAsync(cancellationToken).ConfigureAwait(false);
+            return await db.Machines.AsNoTracking().Where(m => m.Id == id && m.Project == schedule.Project).ToListAsync(cancellationToken).ConfigureAwait(false);
         }
 
         var selector = schedule.Selector ?? "";
         var eq = selector.IndexOf('=', StringComparison.Ordinal);
         var (key, value) = eq < 0 ? (selector, (string?)null) : (selector[..eq], selector[(eq + 1)..]);
-        var all = await db.Machines.AsNoTracking().ToListAsync(cancellationToken).ConfigureAwait(false);
+        var all = await db.Machines.AsNoTracking().Where(m => m.Project == schedule.Project).ToListAsync(cancellationToken).ConfigureAwait(false);
         return [.. all.Where(m => m.Labels.TryGetValue(key, out var v) && (value is null || v == value))];
     }
 

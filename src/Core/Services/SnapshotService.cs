@@ -73,7 +73,7 @@ public sealed class SnapshotService(
             return ServiceResult<OperationAccepted>.Conflict($"Machine {machine.Name} already has a snapshot named '{request.Name}'.");
         }
 
-        var operation = OperationService.New("snapshot.create", machine.Id, machine.Name, user);
+        var operation = OperationService.New("snapshot.create", machine.Id, machine.Name, user, machine.Project);
         db.Operations.Add(operation);
         await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
         var snapshotRequest = new SnapshotRequest(Guid.NewGuid(), request.Name!, request.Description, includeMemory);
@@ -128,7 +128,7 @@ public sealed class SnapshotService(
             return ServiceResult<OperationAccepted>.NotFound($"Machine {machine.Name} has no snapshot named '{Clip(name)}'.");
         }
 
-        var operation = OperationService.New("snapshot.revert", machine.Id, machine.Name, user);
+        var operation = OperationService.New("snapshot.revert", machine.Id, machine.Name, user, machine.Project);
         db.Operations.Add(operation);
         await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
         operations.Run(operation, async context =>
@@ -163,7 +163,7 @@ public sealed class SnapshotService(
             return ServiceResult<OperationAccepted>.NotFound($"Machine {machine.Name} has no snapshot named '{Clip(name)}'.");
         }
 
-        var operation = OperationService.New("snapshot.delete", machine.Id, machine.Name, user);
+        var operation = OperationService.New("snapshot.delete", machine.Id, machine.Name, user, machine.Project);
         db.Operations.Add(operation);
         await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
         operations.Run(operation, context => DeleteWorkAsync(context, machine, host, snapshot));
@@ -259,18 +259,23 @@ public sealed class SnapshotService(
             Command = source.Command,
             Spec = source.Spec with { Networks = [.. source.Spec.Networks.Select(n => n with { Mac = NewMac() })] },
             HostId = host.Id,
+            Project = source.Project,
             State = MachineState.Creating,
             Labels = source.Labels,
             CreatedAt = now,
             UpdatedAt = now,
         };
-        var operation = OperationService.New("machine.clone", source.Id, source.Name, user);
+        var operation = OperationService.New("machine.clone", source.Id, source.Name, user, source.Project);
         db.Machines.Add(clone);
         db.Operations.Add(operation);
         InventoryService.AddEvent(db, "machine.created", clone.Id, host.Id, $"Machine {clone.Name} is being cloned from {source.Name} ({(linked ? "linked" : "full")}{(includeMemory ? ", with memory" : "")}).");
         try
         {
-            await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+            // What is made from a machine belongs to its project and counts against its quotas.
+            if (await ProjectQuotas.SaveWithinQuotaAsync(db, clone.Project, QuotaDelta.For(clone.Spec), cancellationToken).ConfigureAwait(false) is { } over)
+            {
+                return ServiceResult<OperationAccepted>.Conflict(over);
+            }
         }
         catch (DbUpdateException)
         {

@@ -23,7 +23,8 @@ public static class Views
         o.Id, o.Kind, (OperationStatus)o.State, o.Progress, o.Message, o.Error,
         o.ResultJson is null ? null : JsonDocument.Parse(o.ResultJson).RootElement.Clone(),
         o.MachineId, o.Target, o.User, Utc(o.CreatedAt), Utc(o.StartedAt), Utc(o.EndedAt),
-        includeLog ? o.Log : null);
+        includeLog ? o.Log : null,
+        o.Project);
 
     public static TemplateView ToView(this TemplateEntity t) => new(t.Name, t.Kind, t.Image, t.Description, t.Vcpus, t.MemoryMiB, t.DiskGiB);
 

@@ -32,8 +32,6 @@ public sealed class RingmasterDbContext(DbContextOptions<RingmasterDbContext> op
     /// <summary>The projects the caller sees (null: all); read by the query filters for every query.</summary>
     private IReadOnlyCollection<string>? VisibleProjects => scope?.Projects;
 
-    private string? CallerName => scope?.User;
-
     protected override void OnConfiguring(DbContextOptionsBuilder optionsBuilder) =>
         optionsBuilder.AddInterceptors(MachineVersionInterceptor.Instance);
 
@@ -42,8 +40,10 @@ public sealed class RingmasterDbContext(DbContextOptions<RingmasterDbContext> op
         base.OnModelCreating(modelBuilder);
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(RingmasterDbContext).Assembly);
         modelBuilder.Entity<MachineEntity>().HasQueryFilter(m => VisibleProjects == null || VisibleProjects.Contains(m.Project));
-        modelBuilder.Entity<OperationEntity>().HasQueryFilter(o => VisibleProjects == null || o.MachineId == null || o.User == CallerName
-            || Set<MachineEntity>().Any(m => m.Id == o.MachineId));
+        modelBuilder.Entity<OperationEntity>().HasQueryFilter(o => VisibleProjects == null || (o.Project != null && VisibleProjects.Contains(o.Project)));
+        modelBuilder.Entity<BackupEntity>().HasQueryFilter(b => VisibleProjects == null || VisibleProjects.Contains(b.Project));
+        modelBuilder.Entity<ScheduleEntity>().HasQueryFilter(s => VisibleProjects == null || VisibleProjects.Contains(s.Project));
+        modelBuilder.Entity<ScalingGroupEntity>().HasQueryFilter(g => VisibleProjects == null || VisibleProjects.Contains(g.Project));
         modelBuilder.Entity<EventEntity>().HasQueryFilter(e => VisibleProjects == null || e.MachineId == null
             || Set<MachineEntity>().Any(m => m.Id == e.MachineId));
     }

@@ -67,7 +67,11 @@ public static class AccessClaims
         IReadOnlyList<string>? projects = null;
         if (tokenProject is not null)
         {
-            projects = [tokenProject];
+            // A token for one project works only while its user is a member (or an admin): removing
+            // someone from a project takes the project from their tokens at once.
+            var member = user is null || user.Role >= AccessRole.Admin
+                || await db.ProjectMembers.AsNoTracking().AnyAsync(m => m.UserId == user.Id && m.Project == tokenProject, cancellationToken);
+            projects = member ? [tokenProject] : [];
         }
         else if (role < AccessRole.Admin && user is not null)
         {

@@ -15,6 +15,7 @@ public sealed class HostMonitor(InventoryService inventory, IOptions<AgentHubOpt
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        WorkScope.Enter(new SystemScope("host monitor"));
         var offlineAfter = TimeSpan.FromSeconds(options.Value.OfflineAfterSeconds);
         // After a server restart, give agents one full period to dial back in before judging them.
         await Task.Delay(offlineAfter, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);

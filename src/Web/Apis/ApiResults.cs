@@ -27,6 +27,7 @@ internal static class ApiResults
         ResultKind.NotFound => TypedResults.Problem(detail, statusCode: StatusCodes.Status404NotFound, title: "Not found"),
         ResultKind.Conflict => TypedResults.Problem(detail, statusCode: StatusCodes.Status409Conflict, title: "Conflict"),
         ResultKind.Unavailable => TypedResults.Problem(detail, statusCode: StatusCodes.Status503ServiceUnavailable, title: "Unavailable"),
+        ResultKind.Forbidden => TypedResults.Problem(detail, statusCode: StatusCodes.Status403Forbidden, title: "Forbidden"),
         _ => TypedResults.Problem(detail, statusCode: StatusCodes.Status400BadRequest, title: "Bad request"),
     };
 

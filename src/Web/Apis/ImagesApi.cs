@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Net.Http.Headers;
 using Ringmaster.Core.Contracts;
+using Ringmaster.Core.Domain;
 using Ringmaster.Core.Services;
 using Ringmaster.Web.Agents;
 
@@ -26,7 +27,10 @@ public static class ImagesApi
         var api = app.MapGroup("/api/v1/images").WithTags("Images");
         api.MapGet("/", ListImages);
         api.MapGet("/{name}", GetImage);
+        // Images are shared by every project: admins add and remove them.
+        api.MapDelete("/{name}", DeleteImage).RequireAuthorization(nameof(AccessRole.Admin));
         api.MapPost("/", ImportImage)
+            .RequireAuthorization(nameof(AccessRole.Admin))
             .WithMetadata(new AcceptsMetadata(["multipart/form-data", "application/json"], typeof(ImportImageRequest)))
             .DisableAntiforgery()
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
@@ -43,6 +47,13 @@ public static class ImagesApi
         await images.FindAsync(name, cancellationToken) is { } image
             ? TypedResults.Ok(image)
             : ApiResults.Problem(ResultKind.NotFound, "No such image.");
+
+    /// <summary>Deletes an imported image and its file (409 naming what uses it while something does).</summary>
+    public static async Task<Results<Ok<ImageView>, ProblemHttpResult>> DeleteImage(ImageService images, string name, CancellationToken cancellationToken)
+    {
+        var result = await images.DeleteAsync(name, cancellationToken);
+        return result.Kind == ResultKind.Ok ? TypedResults.Ok(result.Value!) : ApiResults.Problem(result.Kind, result.Message);
+    }
 
     /// <summary>The image's bytes, for agents that lack it (checked by them against its SHA-256).</summary>
     public static async Task<Results<PhysicalFileHttpResult, ProblemHttpResult>> GetContent(ImageService images, string name, CancellationToken cancellationToken)

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using Ringmaster.Core;
 using Ringmaster.Core.Contracts;
+using Ringmaster.Core.Domain;
 using Ringmaster.Core.Services;
 using Ringmaster.Core.Store;
 using Ringmaster.Web.Agents;
@@ -27,7 +28,8 @@ public static class MigrationApi
         machines.MapGet("/{id}/migrate/preflight", Preflight);
         machines.MapPost("/{id}/migrate/preflight", Preflight);
         machines.MapPost("/{id}/migrate", Migrate);
-        app.MapGroup("/api/v1/hosts").WithTags("Migration").MapPost("/{id}/evacuate", Evacuate);
+        // Emptying a host moves every project's machines: an admin's action.
+        app.MapGroup("/api/v1/hosts").WithTags("Migration").MapPost("/{id}/evacuate", Evacuate).RequireAuthorization(nameof(AccessRole.Admin));
         app.MapTransferEndpoints();
         return app;
     }

@@ -145,6 +145,18 @@ public static class ProjectsApi
             return ApiResults.Problem(ResultKind.Conflict, $"Project '{name}' still has {machines} machine(s); delete or move them first.");
         }
 
+        // What else a project owns would be left without one (and out of every member's sight).
+        var owned = new[]
+        {
+            (await db.Backups.IgnoreQueryFilters().CountAsync(b => b.Project == name, cancellationToken), "backup(s)"),
+            (await db.Schedules.IgnoreQueryFilters().CountAsync(x => x.Project == name, cancellationToken), "schedule(s)"),
+            (await db.Set<ScalingGroupEntity>().IgnoreQueryFilters().CountAsync(g => g.Project == name, cancellationToken), "scaling group(s)"),
+        }.Where(o => o.Item1 > 0).Select(o => $"{o.Item1} {o.Item2}").ToList();
+        if (owned.Count > 0)
+        {
+            return ApiResults.Problem(ResultKind.Conflict, $"Project '{name}' still has {string.Join(", ", owned)}; delete them first.");
+        }
+
         db.Projects.Remove(project);
         await db.SaveChangesAsync(cancellationToken);
         return TypedResults.NoContent();

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Ringmaster.Core.Contracts;
+using Ringmaster.Core.Domain;
 using Ringmaster.Core.Services;
 using Ringmaster.Core.Store;
 
@@ -12,7 +13,9 @@ public static class TemplatesApi
     {
         var api = app.MapGroup("/api/v1/templates").WithTags("Templates");
         api.MapGet("/", ListTemplates);
-        api.MapPost("/", CreateTemplate);
+        // The catalog is shared by every project: admins write it.
+        api.MapPost("/", CreateTemplate).RequireAuthorization(nameof(AccessRole.Admin));
+        api.MapDelete("/{name}", DeleteTemplate).RequireAuthorization(nameof(AccessRole.Admin));
         return app;
     }
 
@@ -100,6 +103,13 @@ public static class TemplatesApi
         }
 
         return TypedResults.Created($"/api/v1/templates/{template.Name}", template.ToView());
+    }
+
+    /// <summary>Deletes a template (not a built-in one, nor one a scaling group uses: 409 naming it).</summary>
+    public static async Task<Results<Ok<TemplateView>, ProblemHttpResult>> DeleteTemplate(CatalogService catalog, string name, CancellationToken cancellationToken)
+    {
+        var result = await catalog.DeleteAsync(name, cancellationToken);
+        return result.Kind == ResultKind.Ok ? TypedResults.Ok(result.Value!) : ApiResults.Problem(result.Kind, result.Message);
     }
 
     /// <summary>The catalog: each template with whether it can be launched now, and why not.</summary>

@@ -46,6 +46,7 @@ public sealed class MachineActions(MachineService machines, AuthenticationStateP
                 ResultKind.NotFound => 404,
                 ResultKind.Invalid => 400,
                 ResultKind.Unavailable => 503,
+                ResultKind.Forbidden => 403,
                 _ when principal is not null && !principal.HasRole(AccessRole.Operator) => 403,
                 _ => 409,
             };

@@ -18,8 +18,8 @@ public sealed class ProjectScopeTests(AccessFixture fixture) : IClassFixture<Acc
         await using var db = await fixture.Factory.Services.GetRequiredService<IDbContextFactory<RingmasterDbContext>>().CreateDbContextAsync();
         var alpha = await db.Machines.SingleAsync(m => m.Name == "alpha-1");
         var beta = await db.Machines.SingleAsync(m => m.Name == "beta-1");
-        var onAlpha = OperationService.New("machine.stop", alpha.Id, alpha.Name, "ada");
-        var onBeta = OperationService.New("machine.stop", beta.Id, beta.Name, "ada");
+        var onAlpha = OperationService.New("machine.stop", alpha.Id, alpha.Name, "ada", alpha.Project);
+        var onBeta = OperationService.New("machine.stop", beta.Id, beta.Name, "ada", beta.Project);
         onAlpha.State = onBeta.State = OperationState.Succeeded;
         db.Operations.AddRange(onAlpha, onBeta);
         await db.SaveChangesAsync();

@@ -105,6 +105,8 @@ public sealed class ScalingController(
     /// <summary>One round over every group.</summary>
     public async Task RunRoundAsync(CancellationToken cancellationToken)
     {
+        // The controller keeps every project's groups; each member it makes goes to its group's project.
+        WorkScope.Enter(new SystemScope("scaling controller"));
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
         var groups = await db.Set<ScalingGroupEntity>().ToListAsync(cancellationToken).ConfigureAwait(false);
         foreach (var gone in _states.Keys.Except(groups.Select(g => g.Id)).ToList())
@@ -518,7 +520,7 @@ public sealed class ScalingController(
                 ? candidates.OrderByDescending(h => perHost[h.Id]).ThenBy(h => h.Name, StringComparer.Ordinal).First()
                 : candidates.OrderBy(h => perHost[h.Id]).ThenBy(h => h.Name, StringComparer.Ordinal).First();
             perHost[host.Id]++;
-            requests.Add(new CreateMachineRequest($"{group.Name}-{Guid.NewGuid():N}"[..(group.Name.Length + 7)], group.Template, Host: host.Id.ToString(), Labels: labels, Start: true));
+            requests.Add(new CreateMachineRequest($"{group.Name}-{Guid.NewGuid():N}"[..(group.Name.Length + 7)], group.Template, Host: host.Id.ToString(), Labels: labels, Start: true, Project: group.Project));
         }
 
         var results = await Task.WhenAll(requests.Select(r => machines.CreateAsync(r, UserOf(group), cancellationToken))).ConfigureAwait(false);

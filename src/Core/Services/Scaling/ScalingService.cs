@@ -13,7 +13,8 @@ public sealed class ScalingService(
     ScalingMetrics metrics,
     OperationService operations,
     MachineService machines,
-    [FromKeyedServices(ScalingMetrics.ClockKey)] TimeProvider clock)
+    [FromKeyedServices(ScalingMetrics.ClockKey)] TimeProvider clock,
+    IAccessScope? scope = null)
 {
     /// <summary>The label that marks a machine as a member; its value is the group's id.</summary>
     public const string MemberLabel = "ringmaster.io/scaling-group";
@@ -111,12 +112,18 @@ public sealed class ScalingService(
             }
         }
 
-        if (errors.Any)
+        var project = await ProjectNames.ResolveAsync(db, scope ?? UnrestrictedScope.Instance, request.Project, cancellationToken).ConfigureAwait(false);
+        if (project is null)
+        {
+            errors.Add("project", ProjectNames.Refusal);
+        }
+
+        if (errors.Any || project is null)
         {
             return ServiceResult<ScalingGroupView>.Invalid(errors.ToDictionary());
         }
 
-        if (await db.Set<ScalingGroupEntity>().AnyAsync(g => g.Name == request.Name, cancellationToken).ConfigureAwait(false))
+        if (await db.Set<ScalingGroupEntity>().IgnoreQueryFilters().AnyAsync(g => g.Name == request.Name, cancellationToken).ConfigureAwait(false))
         {
             return ServiceResult<ScalingGroupView>.Conflict($"A scaling group named '{request.Name}' already exists.");
         }
@@ -126,6 +133,7 @@ public sealed class ScalingService(
         {
             Id = Guid.NewGuid(),
             Name = request.Name!,
+            Project = project,
             Template = template!.Name,
             Kind = template.Kind,
             Min = min,
@@ -236,7 +244,7 @@ public sealed class ScalingService(
         group.Deleting = true;
         group.Status = "deleting";
         group.StatusDetail = "Removing its members.";
-        var operation = OperationService.New("scaling-group.delete", null, group.Name, user);
+        var operation = OperationService.New("scaling-group.delete", null, group.Name, user, group.Project);
         db.Operations.Add(operation);
         await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
         var name = group.Name;
@@ -703,7 +711,7 @@ public sealed class ScalingService(
         [.. members.OrderBy(m => m.CreatedAt).Select(m => m.Id)],
         members.Count(m => m.State == MachineState.Running),
         g.Status, g.StatusDetail, g.LastError, Views.Utc(g.LastScaledAt), Views.Utc(g.CreatedAt),
-        [.. history.Select(ToView)]);
+        [.. history.Select(ToView)], g.Project);
 
     public static ScalingDecisionView ToView(ScalingDecisionEntity d) => new(
         d.Id, Views.Utc(d.At), d.Source, d.SourceName, d.ScriptVersion, JsonDocument.Parse(d.Inputs).RootElement.Clone(), d.OldDesired, d.NewDesired, d.Reason);

@@ -11,6 +11,8 @@ internal sealed class BackupConfiguration : IEntityTypeConfiguration<BackupEntit
         builder.ToTable("Backups");
         builder.HasKey(b => b.Id);
         builder.Property(b => b.MachineName).HasMaxLength(63);
+        builder.Property(b => b.Project).HasMaxLength(63);
+        builder.HasIndex(b => b.Project);
         builder.Property(b => b.Kind).HasConversion<string>().HasMaxLength(16);
         builder.Property(b => b.File).HasMaxLength(1024);
         builder.Property(b => b.Image).HasMaxLength(256);
@@ -27,6 +29,8 @@ internal sealed class ScheduleConfiguration : IEntityTypeConfiguration<ScheduleE
         builder.HasKey(s => s.Id);
         builder.Property(s => s.Name).HasMaxLength(63);
         builder.HasIndex(s => s.Name).IsUnique();
+        builder.Property(s => s.Project).HasMaxLength(63);
+        builder.HasIndex(s => s.Project);
         builder.Property(s => s.Job).HasConversion<string>().HasMaxLength(16);
         builder.Property(s => s.Cron).HasMaxLength(128);
         builder.Property(s => s.Selector).HasMaxLength(320);

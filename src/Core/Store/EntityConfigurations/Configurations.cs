@@ -98,6 +98,8 @@ internal sealed class OperationConfiguration : IEntityTypeConfiguration<Operatio
         builder.Property(o => o.Kind).HasMaxLength(64);
         builder.Property(o => o.Target).HasMaxLength(256);
         builder.Property(o => o.User).HasMaxLength(256);
+        builder.Property(o => o.Project).HasMaxLength(63);
+        builder.HasIndex(o => o.Project);
         builder.Property(o => o.State).HasConversion<string>().HasMaxLength(16);
         builder.Property(o => o.Message).HasMaxLength(2048);
         builder.Property(o => o.Error).HasMaxLength(4096);

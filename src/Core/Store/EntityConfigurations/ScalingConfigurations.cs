@@ -12,6 +12,8 @@ internal sealed class ScalingGroupConfiguration : IEntityTypeConfiguration<Scali
         builder.HasKey(g => g.Id);
         builder.Property(g => g.Name).HasMaxLength(40);
         builder.HasIndex(g => g.Name).IsUnique();
+        builder.Property(g => g.Project).HasMaxLength(63);
+        builder.HasIndex(g => g.Project);
         builder.Property(g => g.Template).HasMaxLength(128);
         builder.Property(g => g.Kind).HasConversion<string>().HasMaxLength(16);
         builder.Property(g => g.Placement).HasMaxLength(16);

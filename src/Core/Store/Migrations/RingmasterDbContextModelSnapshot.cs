@@ -316,6 +316,11 @@ namespace Ringmaster.Core.Store.Migrations
                     b.Property<Guid?>("PreviousBackupId")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("Project")
+                        .IsRequired()
+                        .HasMaxLength(63)
+                        .HasColumnType("TEXT");
+
                     b.Property<Guid?>("ScheduleId")
                         .HasColumnType("TEXT");
 
@@ -335,6 +340,8 @@ namespace Ringmaster.Core.Store.Migrations
                         .HasColumnType("INTEGER");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("Project");
 
                     b.HasIndex("MachineId", "CreatedAt");
 
@@ -626,6 +633,10 @@ namespace Ringmaster.Core.Store.Migrations
                     b.Property<int>("Progress")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("Project")
+                        .HasMaxLength(63)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("ResultJson")
                         .HasColumnType("TEXT");
 
@@ -652,6 +663,8 @@ namespace Ringmaster.Core.Store.Migrations
                     b.HasIndex("CreatedAt");
 
                     b.HasIndex("MachineId");
+
+                    b.HasIndex("Project");
 
                     b.HasIndex("State");
 
@@ -684,6 +697,9 @@ namespace Ringmaster.Core.Store.Migrations
                         .HasColumnType("INTEGER");
 
                     b.Property<int?>("MaxVcpus")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("QuotaStamp")
                         .HasColumnType("INTEGER");
 
                     b.HasKey("Name");
@@ -805,6 +821,11 @@ namespace Ringmaster.Core.Store.Migrations
                         .HasMaxLength(16)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("Project")
+                        .IsRequired()
+                        .HasMaxLength(63)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Status")
                         .IsRequired()
                         .HasMaxLength(32)
@@ -826,6 +847,8 @@ namespace Ringmaster.Core.Store.Migrations
 
                     b.HasIndex("Name")
                         .IsUnique();
+
+                    b.HasIndex("Project");
 
                     b.ToTable("ScalingGroups", (string)null);
                 });
@@ -1014,6 +1037,11 @@ namespace Ringmaster.Core.Store.Migrations
                     b.Property<DateTime?>("NextRunAt")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("Project")
+                        .IsRequired()
+                        .HasMaxLength(63)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Selector")
                         .HasMaxLength(320)
                         .HasColumnType("TEXT");
@@ -1022,6 +1050,8 @@ namespace Ringmaster.Core.Store.Migrations
 
                     b.HasIndex("Name")
                         .IsUnique();
+
+                    b.HasIndex("Project");
 
                     b.ToTable("Schedules", (string)null);
                 });
