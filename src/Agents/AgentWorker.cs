@@ -41,6 +41,10 @@ public sealed class AgentWorker(
     private int _heartbeatSeconds = 3;
     private (long Idle, long Total) _lastCpu;
 
+    private readonly SemaphoreSlim _registering = new(1, 1);
+    private string? _registrationFailure;
+    private string _dataPath = "";
+
     /// <summary>Set when what the host can do may have changed since registration; the watch loop sends it again.</summary>
     private int _capabilitiesStale;
 
@@ -90,7 +94,8 @@ public sealed class AgentWorker(
             logger.LogWarning("Lost the server at {Hub}; reconnecting ({Reason})", hubUri, error?.Message);
             return Task.CompletedTask;
         };
-        _connection.Reconnected += _ => RegisterAsync(dataPath, stoppingToken);
+        _connection.Reconnected += _ => TryRegisterAsync(dataPath, stoppingToken);
+        _dataPath = dataPath;
 
         var delay = TimeSpan.FromSeconds(1);
         while (!stoppingToken.IsCancellationRequested)
@@ -98,7 +103,9 @@ public sealed class AgentWorker(
             try
             {
                 await _connection.StartAsync(stoppingToken).ConfigureAwait(false);
-                await RegisterAsync(dataPath, stoppingToken).ConfigureAwait(false);
+                // Connected: a registration that fails now (a slow or busy server) is tried again by
+                // the heartbeat loop on this connection, not by starting it again.
+                await TryRegisterAsync(dataPath, stoppingToken).ConfigureAwait(false);
                 break;
             }
             catch (HttpRequestException ex) when (ex.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden && identity.Credential is not null && !_credentialRefused)
@@ -145,6 +152,41 @@ public sealed class AgentWorker(
         connection.On<ConsoleChunk>(nameof(IAgentClient.ConsoleInput), consoles.WriteAsync);
         connection.On<ConsoleSize>(nameof(IAgentClient.ConsoleResize), consoles.ResizeAsync);
         connection.On<MigrationProbeRequest, MigrationProbe>(nameof(IAgentClient.ProbeMigration), migrations.ProbeAsync);
+        // The server lost sight of this host while the connection stayed up (heartbeats late on a
+        // loaded machine): it asks for the whole state again. Not awaited here: a registration is a
+        // call to the server, and this handler runs on the connection's receive loop.
+        connection.On(nameof(IAgentClient.Resync), () =>
+        {
+            _ = TryRegisterAsync(_dataPath, CancellationToken.None);
+            return Task.CompletedTask;
+        });
+    }
+
+    /// <summary>Registers (again), one registration at a time; a failure is logged (once per reason) and leaves <see cref="Registered"/> false for the next try.</summary>
+    private async Task<bool> TryRegisterAsync(string dataPath, CancellationToken cancellationToken)
+    {
+        await _registering.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await RegisterAsync(dataPath, cancellationToken).ConfigureAwait(false);
+            _registrationFailure = null;
+            return true;
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            Registered = false;
+            if (_registrationFailure != ex.Message)
+            {
+                _registrationFailure = ex.Message;
+                logger.LogWarning("Registering with the server failed ({Reason}); trying again", ex.Message);
+            }
+
+            return false;
+        }
+        finally
+        {
+            _registering.Release();
+        }
     }
 
     private async Task RegisterAsync(string dataPath, CancellationToken cancellationToken)
@@ -178,8 +220,14 @@ public sealed class AgentWorker(
         while (!cancellationToken.IsCancellationRequested)
         {
             await DelayAsync(TimeSpan.FromSeconds(_heartbeatSeconds), cancellationToken).ConfigureAwait(false);
-            if (!Registered || _connection?.State != HubConnectionState.Connected)
+            if (_connection?.State != HubConnectionState.Connected)
             {
+                continue;
+            }
+
+            if (!Registered)
+            {
+                await TryRegisterAsync(_dataPath, cancellationToken).ConfigureAwait(false);
                 continue;
             }
 

@@ -49,18 +49,29 @@ public sealed class ClusterTests : IAsyncLifetime
 
     private RingmasterProcess StartAgent(string name) => Track(RingmasterProcess.StartAgent(_port, Path.Combine(_root, name), _token, name));
 
-    private Task<JsonElement> WaitForAsync(string what, Func<Task<JsonElement>> probe, Func<JsonElement, bool> condition, double seconds) =>
-        HttpJson.EventuallyAsync(async () =>
+    private async Task<JsonElement> WaitForAsync(string what, Func<Task<JsonElement>> probe, Func<JsonElement, bool> condition, double seconds)
+    {
+        try
         {
-            try
+            return await HttpJson.EventuallyAsync(async () =>
             {
-                return await probe();
-            }
-            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or InvalidOperationException)
-            {
-                return default;
-            }
-        }, e => e.ValueKind != JsonValueKind.Undefined && condition(e), TimeSpan.FromSeconds(seconds), what);
+                try
+                {
+                    return await probe();
+                }
+                catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or InvalidOperationException)
+                {
+                    return default;
+                }
+            }, e => e.ValueKind != JsonValueKind.Undefined && condition(e), TimeSpan.FromSeconds(seconds), what);
+        }
+        catch (TimeoutException ex)
+        {
+            // What the processes said is what explains a timeout: the end of each one's log.
+            var logs = string.Join("\n", _processes.Select((p, i) => $"--- process {i} ---\n" + string.Join("\n", p.Output.Split('\n').TakeLast(80))));
+            throw new TimeoutException(ex.Message + "\n" + logs, ex);
+        }
+    }
 
     private Task<JsonElement> HostOnlineAsync(string name, bool online, double seconds) =>
         WaitForAsync($"host {name} {(online ? "online" : "offline")}", () => _api.HostAsync(name), h => h.GetProperty("online").GetBoolean() == online, seconds);

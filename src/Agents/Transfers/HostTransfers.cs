@@ -70,7 +70,11 @@ public sealed class HostTransfers : IDisposable
         }, CancellationToken.None);
 
         var first = await Task.WhenAny(upload, producer).ConfigureAwait(false);
-        if (first == upload)
+        // The server may answer after the last chunk before the producer's task has finished
+        // returning (a loaded machine descheduled it): every chunk written and read, and a success
+        // from the server, is a whole transfer.
+        var whole = upload.IsCompletedSuccessfully && upload.Result.IsSuccessStatusCode && channel.Reader.Completion.IsCompletedSuccessfully;
+        if (first == upload && !whole)
         {
             // The server answered before the producer finished: the transfer failed there.
             var reason = await FailureAsync(upload).ConfigureAwait(false);

@@ -140,6 +140,9 @@ public interface IAgentClient
 
     Task ConsoleResize(ConsoleSize size);
 
+    /// <summary>The server took the host for offline while its connection stayed up: send the whole state again (register).</summary>
+    Task Resync();
+
     /// <summary>Pre-flight of a migration: the source tells its image, the target whether it can take the guest.</summary>
     Task<MigrationProbe> ProbeMigration(MigrationProbeRequest request, CancellationToken cancellationToken);
 }

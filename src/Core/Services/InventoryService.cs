@@ -101,14 +101,21 @@ public sealed class InventoryService(
 
     public const int HeartbeatSeconds = 3;
 
-    public async Task HeartbeatAsync(AgentHeartbeat heartbeat, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Records a heartbeat. True when the host had been taken for offline (its heartbeats came late
+    /// while its connection stayed up): its machines say Unknown, and its agent should send its whole
+    /// state again.
+    /// </summary>
+    public async Task<bool> HeartbeatAsync(AgentHeartbeat heartbeat, CancellationToken cancellationToken = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
         var host = await db.Hosts.FindAsync([heartbeat.HostId], cancellationToken).ConfigureAwait(false);
         if (host is null)
         {
-            return;
+            return false;
         }
+
+        var cameBack = !host.Online;
 
         host.LastSeenAt = DateTime.UtcNow;
         host.CpuPercent = heartbeat.CpuPercent;
@@ -122,6 +129,7 @@ public sealed class InventoryService(
         await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
         var count = await db.Machines.CountAsync(m => m.HostId == host.Id, cancellationToken).ConfigureAwait(false);
         feed.Publish(new HostChanged(host.ToView(count)));
+        return cameBack;
     }
 
     /// <summary>Keeps what a host can do now (its agent says so when it changes).</summary>

@@ -51,8 +51,14 @@ public sealed partial class AgentHub(
         return credential is null ? result : result with { Credential = credential };
     }
 
-    public Task Heartbeat(AgentHeartbeat heartbeat) =>
-        HostOrNull() is { } hostId ? inventory.HeartbeatAsync(heartbeat with { HostId = hostId }, Context.ConnectionAborted) : Task.CompletedTask;
+    public async Task Heartbeat(AgentHeartbeat heartbeat)
+    {
+        if (HostOrNull() is { } hostId && await inventory.HeartbeatAsync(heartbeat with { HostId = hostId }, Context.ConnectionAborted))
+        {
+            logger.LogInformation("Host {HostId} is back after late heartbeats; asking its agent for its whole state", hostId);
+            await Clients.Caller.Resync();
+        }
+    }
 
     public Task CapabilitiesChanged(HostCapabilities capabilities) =>
         HostOrNull() is { } hostId ? inventory.CapabilitiesChangedAsync(hostId, capabilities, Context.ConnectionAborted) : Task.CompletedTask;
