@@ -7,6 +7,7 @@ using Ringmaster.Agents.Drivers;
 using Ringmaster.Agents.Drivers.Containers;
 using Ringmaster.Agents.Drivers.Emulator;
 using Ringmaster.Core;
+using Ringmaster.Core.Services;
 
 namespace Ringmaster.Agents;
 
@@ -37,6 +38,7 @@ public static class AgentExtensions
             .BindConfiguration(AgentOptions.Section)
             .Validate(o => !string.IsNullOrWhiteSpace(o.Data), "Agent:Data must name a folder.")
             .Validate(o => o.MetricsSeconds is >= 0.2 and <= 600, "Agent:MetricsSeconds must be between 0.2 and 600.")
+            .Validate(o => !InputText.HasHiddenCharacters(o.Name), $"Agent:Name (--name) {InputText.HiddenCharacters}.")
             .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<AgentIdentity>();
