@@ -15,6 +15,10 @@ namespace Ringmaster.Web.Tests;
 /// snapshot, a backup, an image, users, projects, tokens, schedules, a scaling group with a policy
 /// and a script), with malformed and wrongly typed bodies (built from the operation's schema and
 /// from every property name the API knows), with wrong content types, and with hostile query values.
+/// No operation is skipped: the console WebSocket is called as plain HTTP (it answers 400, connect
+/// with a WebSocket client), and the event stream, which never ends by design, is judged by its
+/// headers. What is not in the document (the agents' hub and transfer endpoints, which take the
+/// join token, not an admin) is not called.
 /// </summary>
 public sealed class HostileInputTests(ITestOutputHelper output) : IAsyncLifetime
 {

@@ -28,7 +28,7 @@ public static class InputText
     /// </summary>
     public static string? CheckName(string? value, int maxLength, string what = "A name")
     {
-        if (string.IsNullOrWhiteSpace(value) || value.Trim().Length > maxLength)
+        if (string.IsNullOrWhiteSpace(value) || value.Length > maxLength)
         {
             return $"{what} of 1 to {maxLength} characters is required.";
         }
