@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -5,6 +6,8 @@ using Microsoft.Extensions.Options;
 using Ringmaster.Agents.Drivers;
 using Ringmaster.Agents.Drivers.Containers;
 using Ringmaster.Agents.Drivers.Emulator;
+using Ringmaster.Core;
+using Ringmaster.Core.Services;
 
 namespace Ringmaster.Agents;
 
@@ -16,11 +19,26 @@ public static class AgentExtensions
     /// </summary>
     public static IHostApplicationBuilder AddRingmasterAgent(this IHostApplicationBuilder builder, bool stopOnRejectedToken)
     {
+        // The agent's data (VM disks, memory states, snapshots, backups, images, its credential) is
+        // the owner's alone: new files are born so, and what is there already is made so.
+        PrivateData.RestrictNewFiles();
+        var configured = builder.Configuration.GetSection(AgentOptions.Section).Get<AgentOptions>() ?? new AgentOptions();
+        if (!string.IsNullOrWhiteSpace(configured.Data))
+        {
+            PrivateData.Secure(Path.GetFullPath(configured.Data));
+        }
+
+        if (!string.IsNullOrWhiteSpace(configured.BackupStore))
+        {
+            PrivateData.Secure(Path.GetFullPath(configured.BackupStore));
+        }
+
         var services = builder.Services;
         services.AddOptions<AgentOptions>()
             .BindConfiguration(AgentOptions.Section)
             .Validate(o => !string.IsNullOrWhiteSpace(o.Data), "Agent:Data must name a folder.")
             .Validate(o => o.MetricsSeconds is >= 0.2 and <= 600, "Agent:MetricsSeconds must be between 0.2 and 600.")
+            .Validate(o => !InputText.HasHiddenCharacters(o.Name), $"Agent:Name (--name) {InputText.HiddenCharacters}.")
             .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<AgentIdentity>();

@@ -5,13 +5,16 @@ using Microsoft.Extensions.Options;
 
 namespace Ringmaster.Agents;
 
-/// <summary>Entry point of <c>ringmaster-agent --server URL --token TOKEN --data DIR [--name NAME]</c>.</summary>
+/// <summary>Entry point of <c>ringmaster-agent --server URL [--token-file PATH] --data DIR [--name NAME]</c>.</summary>
 public static class AgentProgram
 {
+    private const string TokenFileKey = "Agent:TokenFile";
+
     private static readonly Dictionary<string, string> s_switches = new()
     {
         ["--server"] = "Agent:Server",
         ["--token"] = "Agent:Token",
+        ["--token-file"] = TokenFileKey,
         ["--data"] = "Agent:Data",
         ["--name"] = "Agent:Name",
     };
@@ -23,10 +26,15 @@ public static class AgentProgram
             Console.WriteLine("""
                 ringmaster-agent: runs guests on this host for a Ringmaster server.
 
-                  --server URL    the server's address (env RINGMASTER_SERVER)
-                  --token TOKEN   the join token (env RINGMASTER_JOIN_TOKEN)
-                  --data DIR      the agent's data folder (default ./agent-data)
-                  --name NAME     the host's name (default: the machine's host name)
+                  --server URL       the server's address (env RINGMASTER_SERVER)
+                  --token-file PATH  a file holding the join token, readable by its owner only
+                                     (env RINGMASTER_JOIN_TOKEN_FILE)
+                  --data DIR         the agent's data folder (default ./agent-data)
+                  --name NAME        the host's name (default: the machine's host name)
+
+                The join token comes from --token-file, else from the environment variable
+                RINGMASTER_JOIN_TOKEN. --token TOKEN works too, but every user of this host sees
+                a command line (ps), so it is not the way to pass a secret.
                 """);
             return 0;
         }
@@ -50,9 +58,32 @@ public static class AgentProgram
             return 2;
         }
 
+        var onCommandLine = args.Any(a => a == "--token" || a.StartsWith("--token=", StringComparison.Ordinal));
+        if (builder.Configuration[TokenFileKey] is { Length: > 0 } tokenFile)
+        {
+            if (onCommandLine)
+            {
+                Console.Error.WriteLine("ringmaster-agent: give the join token once: --token-file or --token, not both");
+                return 2;
+            }
+
+            var (token, error) = ReadTokenFile(tokenFile);
+            if (error is not null)
+            {
+                Console.Error.WriteLine($"ringmaster-agent: {error}");
+                return 2;
+            }
+
+            builder.Configuration["Agent:Token"] = token;
+        }
+        else if (onCommandLine)
+        {
+            Console.Error.WriteLine("ringmaster-agent: warning: --token shows the join token to every user of this host (ps); use --token-file or RINGMASTER_JOIN_TOKEN");
+        }
+
         if (string.IsNullOrWhiteSpace(builder.Configuration["Agent:Token"]))
         {
-            Console.Error.WriteLine("ringmaster-agent: --token (or RINGMASTER_JOIN_TOKEN) must give the server's join token");
+            Console.Error.WriteLine("ringmaster-agent: --token-file (or RINGMASTER_JOIN_TOKEN) must give the server's join token");
             return 2;
         }
 
@@ -73,6 +104,44 @@ public static class AgentProgram
         return Environment.ExitCode;
     }
 
+    /// <summary>
+    /// The join token kept in <paramref name="path"/>, or why not: the file must exist, hold a token,
+    /// and be readable by its owner only (a token others can read is as good as theirs).
+    /// </summary>
+    private static (string? Token, string? Error) ReadTokenFile(string path)
+    {
+        var full = Path.GetFullPath(path);
+        if (!File.Exists(full))
+        {
+            return (null, $"the token file {full} does not exist");
+        }
+
+        if (!OperatingSystem.IsWindows())
+        {
+            var mode = File.GetUnixFileMode(full);
+            const UnixFileMode others = UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute
+                | UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
+            if ((mode & others) != 0)
+            {
+                return (null, $"the token file {full} can be read or changed by other users (mode {Convert.ToString((int)mode, 8).PadLeft(4, '0')}); make it private first: chmod 600 {full}");
+            }
+        }
+
+        string token;
+        try
+        {
+            token = File.ReadAllText(full).Trim();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return (null, $"the token file {full} cannot be read: {e.Message}");
+        }
+
+        return token.Length == 0 || token.Contains('\n', StringComparison.Ordinal)
+            ? (null, $"the token file {full} must hold the join token on one line")
+            : (token, null);
+    }
+
     private static IEnumerable<KeyValuePair<string, string?>> FromEnvironment()
     {
         if (Environment.GetEnvironmentVariable("RINGMASTER_SERVER") is { Length: > 0 } server)
@@ -83,6 +152,11 @@ public static class AgentProgram
         if (Environment.GetEnvironmentVariable("RINGMASTER_JOIN_TOKEN") is { Length: > 0 } token)
         {
             yield return new("Agent:Token", token);
+        }
+
+        if (Environment.GetEnvironmentVariable("RINGMASTER_JOIN_TOKEN_FILE") is { Length: > 0 } tokenFile)
+        {
+            yield return new(TokenFileKey, tokenFile);
         }
     }
 }

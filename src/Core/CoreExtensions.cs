@@ -46,6 +46,11 @@ public static class CoreExtensions
             builder.Configuration[$"{RingmasterOptions.Section}:Data"] = data;
         }
 
+        // Before anything is written: the database, the join token, images and the embedded
+        // agent's VMs and backups are the owner's alone, and so is what an earlier version left.
+        PrivateData.RestrictNewFiles();
+        PrivateData.Secure(RingmasterOptions.Resolve(builder.Configuration[$"{RingmasterOptions.Section}:Data"]));
+
         builder.Services.AddOptions<RingmasterOptions>()
             .BindConfiguration(RingmasterOptions.Section)
             .Validate(o => !string.IsNullOrWhiteSpace(o.Data), "Ringmaster:Data must name a folder.")

@@ -49,11 +49,12 @@ public static class WebExtensions
         return builder;
     }
 
-    /// <summary>Errors become problem details (never a stack trace), status-only answers too.</summary>
+    /// <summary>Errors become problem details (never a stack trace), status-only answers too; a body in a charset the server cannot read is a 415.</summary>
     public static WebApplication UseRingmasterErrors(this WebApplication app)
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseKnownRequestCharsets();
         return app;
     }
 }

@@ -147,6 +147,36 @@ public class ConfigurationTests
     }
 
     [Fact]
+    public void Constructor_GzipKernelExpandingPastRam_RefusedBeforeItIsExpanded()
+    {
+        var fw = Path.GetTempFileName();
+        var kernel = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllBytes(fw, Enumerable.Repeat((byte)0x13, 4096).ToArray());
+            using (var file = File.Create(kernel))
+            using (var gzip = new System.IO.Compression.GZipStream(file, System.IO.Compression.CompressionLevel.Fastest))
+            {
+                var zeros = new byte[1 << 20];
+                for (var i = 0; i < 48; i++)
+                {
+                    gzip.Write(zeros);
+                }
+            }
+
+            var ex = Assert.Throws<MachineConfigurationException>(() => new RiscVMachine(new MachineConfig { KernelPath = kernel, FirmwarePath = fw, MemoryMiB = 32 }));
+
+            Assert.Contains("expands to more than the machine's 32 MiB", ex.Message);
+            Assert.True(new FileInfo(kernel).Length < 1 << 20);
+        }
+        finally
+        {
+            File.Delete(fw);
+            File.Delete(kernel);
+        }
+    }
+
+    [Fact]
     public void Constructor_TooManyHarts_ThrowsConfigurationError()
     {
         Assert.Throws<MachineConfigurationException>(() => new RiscVMachine(new MachineConfig { Harts = 64 }));

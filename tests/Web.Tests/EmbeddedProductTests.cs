@@ -157,4 +157,17 @@ internal static class Podman
         using var process = Process.Start(new ProcessStartInfo("podman", $"rm -f -t 0 {name}") { RedirectStandardOutput = true, RedirectStandardError = true })!;
         await process.WaitForExitAsync();
     }
+
+    /// <summary>Removes every container the agent of host <paramref name="hostId"/> made (its ringmaster.host label).</summary>
+    public static async Task RemoveOwnedByAsync(string hostId)
+    {
+        var info = new ProcessStartInfo("podman", $"ps -a -q --filter label=ringmaster.host={hostId}") { RedirectStandardOutput = true, RedirectStandardError = true };
+        using var list = Process.Start(info)!;
+        var ids = (await list.StandardOutput.ReadToEndAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        await list.WaitForExitAsync();
+        foreach (var id in ids)
+        {
+            await RemoveAsync(id);
+        }
+    }
 }

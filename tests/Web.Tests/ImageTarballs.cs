@@ -48,6 +48,20 @@ internal static class ImageTarballs
         return output.ToArray();
     }
 
+    /// <summary>A gzip bomb: a tarball of one file (<paramref name="entryName"/>) of <paramref name="mebibytes"/> MiB of zeros, some hundred times smaller compressed.</summary>
+    public static byte[] GzipBomb(int mebibytes, string entryName = "zeros")
+    {
+        using var output = new MemoryStream();
+        using (var gzip = new GZipStream(output, CompressionLevel.SmallestSize, leaveOpen: true))
+        using (var tar = new TarWriter(gzip, TarEntryFormat.Pax, leaveOpen: true))
+        {
+            using var zeros = new ZeroStream((long)mebibytes << 20);
+            tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, entryName) { DataStream = zeros });
+        }
+
+        return output.ToArray();
+    }
+
     public static MultipartFormDataContent Upload(string? name, string? kind, byte[]? file, string fileName = "rootfs.tar")
     {
         var form = new MultipartFormDataContent();
@@ -69,6 +83,30 @@ internal static class ImageTarballs
         }
 
         return form;
+    }
+
+    /// <summary><c>length</c> zero bytes, never held in memory at once.</summary>
+    private sealed class ZeroStream(long length) : Stream
+    {
+        private long _position;
+
+        public override bool CanRead => true;
+        public override bool CanSeek => true;
+        public override bool CanWrite => false;
+        public override long Length => length;
+        public override long Position { get => _position; set => _position = value; }
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => _position = origin switch { SeekOrigin.Begin => offset, SeekOrigin.Current => _position + offset, _ => length + offset };
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            var n = (int)Math.Min(count, length - _position);
+            Array.Clear(buffer, offset, n);
+            _position += n;
+            return n;
+        }
     }
 
     private sealed class NonClosing(Stream inner) : Stream

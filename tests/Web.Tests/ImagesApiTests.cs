@@ -136,6 +136,58 @@ public sealed class ImagesApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Upload_GzipBomb_413AndNothingLeftBehind()
+    {
+        var bomb = ImageTarballs.GzipBomb(64);
+        Assert.True(bomb.Length < 1024 * 1024, $"the bomb is {bomb.Length} bytes compressed");
+
+        var problem = await ProblemAsync(await _client.PostAsync("/api/v1/images", ImageTarballs.Upload("bomb", "container", bomb, "rootfs.tar.gz")), HttpStatusCode.RequestEntityTooLarge);
+
+        Assert.Contains("expands to more than 8 MiB", problem.GetProperty("detail").GetString());
+        Assert.Equal(0, await ImageCountAsync());
+        Assert.Equal(HttpStatusCode.NotFound, (await _client.GetAsync("/api/v1/images/bomb")).StatusCode);
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(_factory.DataPath, "images"), "*", SearchOption.AllDirectories));
+    }
+
+    [Fact]
+    public async Task ImportPath_GzipBomb_413AndNothingLeftBehind()
+    {
+        Directory.CreateDirectory(ImportRoot);
+        await File.WriteAllBytesAsync(Path.Combine(ImportRoot, "bomb.tar.gz"), ImageTarballs.GzipBomb(64, "Image"));
+
+        var problem = await ProblemAsync(await _client.PostAsJsonAsync("/api/v1/images", new { name = "bomb", kind = "vm", path = "bomb.tar.gz" }), HttpStatusCode.RequestEntityTooLarge);
+
+        Assert.Contains("expands to more than 8 MiB", problem.GetProperty("detail").GetString());
+        Assert.Equal(0, await ImageCountAsync());
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(_factory.DataPath, "images"), "*", SearchOption.AllDirectories));
+    }
+
+    [Fact]
+    public async Task Upload_GzipTarballUnderTheLimitExpanded_201()
+    {
+        var response = await _client.PostAsync("/api/v1/images", ImageTarballs.Upload("small-zeros", "container", ImageTarballs.GzipBomb(6), "rootfs.tar.gz"));
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("multipart/form-data; boundary=xyz", "not multipart")]
+    [InlineData("multipart/form-data; boundary=xyz", "--xyz\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\ncut")]
+    [InlineData("multipart/form-data; boundary=xyz", "--xyz\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.tar\"\r\n\r\nno closing boundary")]
+    [InlineData("multipart/form-data; boundary=xyz", "")]
+    public async Task Upload_BodyNotMultipart_400ProblemSaysWhatIsWrong(string contentType, string body)
+    {
+        var content = new ByteArrayContent(Encoding.UTF8.GetBytes(body));
+        content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+
+        var problem = await ProblemAsync(await _client.PostAsync("/api/v1/images", content), HttpStatusCode.BadRequest);
+
+        Assert.Contains("multipart/form-data", problem.GetProperty("detail").GetString());
+        Assert.Equal(0, await ImageCountAsync());
+        Assert.Empty(Directory.Exists(Path.Combine(_factory.DataPath, "images")) ? Directory.EnumerateFiles(Path.Combine(_factory.DataPath, "images"), "*", SearchOption.AllDirectories) : []);
+    }
+
+    [Fact]
     public async Task Upload_NoFile_400()
     {
         var problem = await ProblemAsync(await _client.PostAsync("/api/v1/images", ImageTarballs.Upload("nofile", "container", null)), HttpStatusCode.BadRequest);

@@ -195,6 +195,9 @@ public sealed class MachinePatchTests : IAsyncLifetime
     [InlineData("text/plain", "{\"name\": \"x\"}", HttpStatusCode.UnsupportedMediaType)]
     [InlineData("application/merge-patch+json", "{\"name\": ", HttpStatusCode.BadRequest)]
     [InlineData("application/merge-patch+json", "[1, 2]", HttpStatusCode.BadRequest)]
+    [InlineData("application/merge-patch+json", "{\"name\": \"half\\uD800\"}", HttpStatusCode.BadRequest)]
+    [InlineData("application/merge-patch+json", "{\"labels\": {\"\\uDC00\": \"x\"}}", HttpStatusCode.BadRequest)]
+    [InlineData("application/merge-patch+json; charset=utf-99", "{\"name\": \"x\"}", HttpStatusCode.UnsupportedMediaType)]
     public async Task Patch_UnreadableBody_Problem(string contentType, string body, HttpStatusCode expected)
     {
         var (_, etag) = await GetAsync();

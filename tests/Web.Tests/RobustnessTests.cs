@@ -88,6 +88,22 @@ public sealed class RobustnessTests : IAsyncLifetime
     }
 
     [Theory]
+    [InlineData("/api/v1/tokens")]
+    [InlineData("/api/v1/machines")]
+    [InlineData("/api/v1/projects")]
+    public async Task UnknownCharset_415ProblemSaysSendUtf8(string path)
+    {
+        var content = new StringContent("{\"name\": \"x\"}", Encoding.UTF8);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json") { CharSet = "utf-99" };
+
+        var response = await _client.PostAsync(path, content);
+
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("charset 'utf-99' is not one this server reads; send UTF-8", await response.Content.ReadAsStringAsync());
+    }
+
+    [Theory]
     [InlineData("/api/v1/machines?limit=abc")]
     [InlineData("/api/v1/machines?limit=-1")]
     [InlineData("/api/v1/machines?limit=100000")]

@@ -21,8 +21,10 @@ public sealed record ImageOptions
     public long MaxImageMiB { get; init; } = 4096;
 }
 
-/// <summary>An upload is larger than <see cref="ImageOptions.MaxImageMiB"/>.</summary>
-public sealed class ImageTooLargeException(long limitBytes) : Exception($"An image is at most {limitBytes / (1024 * 1024)} MiB.")
+/// <summary>An upload, or what it expands to, is larger than <see cref="ImageOptions.MaxImageMiB"/>.</summary>
+public sealed class ImageTooLargeException(long limitBytes, bool expanded = false) : Exception(expanded
+    ? $"This image expands to more than {limitBytes / (1024 * 1024)} MiB; an image is at most that, compressed or expanded (Ringmaster:MaxImageMiB)."
+    : $"An image is at most {limitBytes / (1024 * 1024)} MiB (Ringmaster:MaxImageMiB).")
 {
     public long LimitBytes { get; } = limitBytes;
 }
@@ -158,7 +160,7 @@ public sealed partial class ImageService(
             }
 
             var machineKind = ParseKind(kind)!.Value;
-            var formatError = await CheckFormatAsync(staged.TempPath, machineKind, cancellationToken).ConfigureAwait(false);
+            var formatError = await CheckFormatAsync(staged.TempPath, machineKind, MaxBytes, cancellationToken).ConfigureAwait(false);
             if (formatError is not null)
             {
                 return ServiceResult<ImageView>.Invalid("file", formatError);
@@ -317,8 +319,13 @@ public sealed partial class ImageService(
 
     private static ImageView ToView(ImageEntity i) => new(i.Name, i.Kind, i.Source, i.Sha256, i.SizeBytes, Views.Utc(i.CreatedAt));
 
-    /// <summary>A tarball (plain or gzip) with safe entry names; for VMs, the files of an emulator image at its top level.</summary>
-    private static async Task<string?> CheckFormatAsync(string path, MachineKind kind, CancellationToken cancellationToken)
+    /// <summary>
+    /// A tarball (plain or gzip) with safe entry names; for VMs, the files of an emulator image at its
+    /// top level. A gzip tarball is read through to its end, and may not expand past
+    /// <paramref name="maxBytes"/> (the upload limit): a small bomb would otherwise be unpacked by
+    /// every agent that imports it. Throws <see cref="ImageTooLargeException"/> then.
+    /// </summary>
+    private static async Task<string?> CheckFormatAsync(string path, MachineKind kind, long maxBytes, CancellationToken cancellationToken)
     {
         try
         {
@@ -326,7 +333,7 @@ public sealed partial class ImageService(
             var magic = new byte[2];
             var gzip = await file.ReadAsync(magic, cancellationToken).ConfigureAwait(false) == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
             file.Position = 0;
-            await using Stream data = gzip ? new GZipStream(file, CompressionMode.Decompress) : file;
+            await using Stream data = gzip ? new ExpansionLimit(new GZipStream(file, CompressionMode.Decompress), maxBytes) : file;
             await using var tar = new TarReader(data);
             var entries = 0;
             var files = new HashSet<string>(StringComparer.Ordinal);
@@ -355,6 +362,12 @@ public sealed partial class ImageService(
                 return "The tarball is empty.";
             }
 
+            // What follows the tarball's end marker expands too when the agent unpacks the file.
+            if (gzip)
+            {
+                await data.CopyToAsync(Stream.Null, cancellationToken).ConfigureAwait(false);
+            }
+
             if (kind == MachineKind.Vm && (!files.Contains("fw_dynamic.bin") || !s_kernels.Any(files.Contains)))
             {
                 return "A VM image needs fw_dynamic.bin and a kernel (Image.gz, Image or vmlinuz).";
@@ -367,6 +380,52 @@ public sealed partial class ImageService(
             return kind == MachineKind.Container
                 ? "A container image is a root filesystem tarball (.tar or .tar.gz); this file is not one."
                 : "A VM image is a tarball (.tar or .tar.gz) of the emulator's image files; this file is not one.";
+        }
+    }
+
+    /// <summary>A decompressing stream that throws <see cref="ImageTooLargeException"/> once more than <c>limit</c> bytes came out of it.</summary>
+    private sealed class ExpansionLimit(Stream inner, long limit) : Stream
+    {
+        private long _read;
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => _read; set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override int Read(byte[] buffer, int offset, int count) => Count(inner.Read(buffer, offset, count));
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            Count(await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false));
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        private int Count(int read)
+        {
+            _read += read;
+            return _read > limit ? throw new ImageTooLargeException(limit, expanded: true) : read;
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                inner.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
+
+        public override async ValueTask DisposeAsync()
+        {
+            await inner.DisposeAsync().ConfigureAwait(false);
+            await base.DisposeAsync().ConfigureAwait(false);
         }
     }
 

@@ -8,4 +8,9 @@ public static partial class LabelKeys
     private static partial Regex Pattern();
 
     public static bool IsValid(string? key) => key is not null && Pattern().IsMatch(key);
+
+    /// <summary>What a label value may be: at most 256 characters, none of them a control or format character.</summary>
+    public const string ValueRule = "Label values must be at most 256 characters, without control or format characters";
+
+    public static bool IsValidValue(string? value) => value is { Length: <= 256 } && !InputText.HasHiddenCharacters(value);
 }

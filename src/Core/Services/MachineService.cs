@@ -357,9 +357,9 @@ public sealed class MachineService(
                 break;
             }
 
-            if (value is null || value.Length > 256)
+            if (!LabelKeys.IsValidValue(value))
             {
-                error("labels", "Label values must be at most 256 characters.");
+                error("labels", LabelKeys.ValueRule + ".");
                 break;
             }
         }

@@ -110,9 +110,9 @@ public sealed class MachineUpdateService(
                 Error("labels", "Label keys must be 1–63 characters of letters, digits, '-', '_', '.' and '/'.");
             }
 
-            if (labels.Values.Any(v => v.Length > 256))
+            if (labels.Values.Any(v => !LabelKeys.IsValidValue(v)))
             {
-                Error("labels", "Label values must be at most 256 characters.");
+                Error("labels", LabelKeys.ValueRule + ".");
             }
         }
 

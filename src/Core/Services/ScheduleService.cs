@@ -82,6 +82,10 @@ public sealed class ScheduleService(
         {
             Error("selector", "The selector is at most 320 characters.");
         }
+        else if (InputText.HasHiddenCharacters(request.Selector))
+        {
+            Error("selector", $"A selector {InputText.HiddenCharacters}.");
+        }
 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
         Guid? machineId = null;

@@ -49,9 +49,9 @@ public sealed class SnapshotService(
             return ServiceResult<OperationAccepted>.Invalid("name", $"A snapshot name is {NameRule}.");
         }
 
-        if (request.Description is { Length: > 1024 })
+        if (InputText.CheckText(request.Description, 1024, "The description") is { } descriptionError)
         {
-            return ServiceResult<OperationAccepted>.Invalid("description", "The description is at most 1024 characters.");
+            return ServiceResult<OperationAccepted>.Invalid("description", descriptionError);
         }
 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);

@@ -18,9 +18,9 @@ public sealed class ApiTokens(IDbContextFactory<RingmasterDbContext> dbFactory, 
     {
         var callerRole = caller.RoleOf() ?? AccessRole.Viewer;
         var errors = new Dictionary<string, string[]>();
-        if (string.IsNullOrWhiteSpace(request.Name) || request.Name.Length > MaxNameLength)
+        if (InputText.CheckName(request.Name, MaxNameLength) is { } nameError)
         {
-            errors["name"] = [$"A name of 1 to {MaxNameLength} characters is required."];
+            errors["name"] = [nameError];
         }
 
         var role = request.Role ?? callerRole;

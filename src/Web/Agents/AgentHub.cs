@@ -23,9 +23,10 @@ public sealed partial class AgentHub(
 {
     public async Task<RegistrationResult> Register(AgentRegistration registration)
     {
-        if (registration.HostId == Guid.Empty || string.IsNullOrWhiteSpace(registration.HostName) || registration.HostName.Length > 253)
+        if (registration.HostId == Guid.Empty || string.IsNullOrWhiteSpace(registration.HostName) || registration.HostName.Length > 253
+            || InputText.HasHiddenCharacters(registration.HostName))
         {
-            throw new HubException("A registration needs a host id and a host name of at most 253 characters.");
+            throw new HubException($"A registration needs a host id and a host name of at most 253 characters; a host name {InputText.HiddenCharacters}.");
         }
 
         // An agent's own credential speaks for its host only; a join token gets the host a credential, unless it was revoked.

@@ -35,9 +35,9 @@ public static class AgentsApi
     public static async Task<Results<Created<JoinTokenCreated>, ValidationProblem>> CreateJoinToken(
         AgentCredentials credentials, ClaimsPrincipal user, [FromBody] CreateJoinTokenRequest request, TimeProvider clock, CancellationToken cancellationToken)
     {
-        if (string.IsNullOrWhiteSpace(request.Name) || request.Name.Length > 128)
+        if (InputText.CheckName(request.Name, 128) is { } nameError)
         {
-            return ApiResults.Invalid("name", "A name of 1 to 128 characters is required.");
+            return ApiResults.Invalid("name", nameError);
         }
 
         if (request.ExpiresAt is { } expires && expires <= clock.GetUtcNow())
@@ -45,7 +45,7 @@ public static class AgentsApi
             return ApiResults.Invalid("expiresAt", "The expiry must be in the future.");
         }
 
-        var (token, secret) = await credentials.CreateJoinTokenAsync(request.Name.Trim(), request.ExpiresAt, user.Identity?.Name ?? "unknown", cancellationToken);
+        var (token, secret) = await credentials.CreateJoinTokenAsync(request.Name!.Trim(), request.ExpiresAt, user.Identity?.Name ?? "unknown", cancellationToken);
         return TypedResults.Created($"/api/v1/join-tokens/{token.Id}", new JoinTokenCreated(token.Id, token.Name, Views.Utc(token.ExpiresAt), secret));
     }
 

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using Ringmaster.Core.Contracts;
 using Ringmaster.Core.Domain;
+using Ringmaster.Core.Services;
 using Ringmaster.Web.Access;
 
 namespace Ringmaster.Web.Apis;
@@ -26,9 +27,14 @@ public static class AuthApi
         return app;
     }
 
-    public static async Task<Results<Ok<LoginResponse>, ProblemHttpResult>> Login(
+    public static async Task<Results<Ok<LoginResponse>, ValidationProblem, ProblemHttpResult>> Login(
         [FromBody] LoginRequest request, UserManager<UserEntity> users, ApiTokens tokens, AuditLog audit, HttpContext http, CancellationToken cancellationToken)
     {
+        if (InputText.HasHiddenCharacters(request.TokenName))
+        {
+            return ApiResults.Invalid("tokenName", $"A token name {InputText.HiddenCharacters}.");
+        }
+
         var user = await CheckAsync(users, request.UserName, request.Password);
         if (user is null)
         {

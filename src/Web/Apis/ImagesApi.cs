@@ -124,9 +124,9 @@ public static class ImagesApi
                 _ => ApiResults.Problem(result.Kind, result.Message),
             };
         }
-        catch (ImageTooLargeException)
+        catch (ImageTooLargeException e)
         {
-            return TooLarge(images);
+            return TooLarge(images, e.Message);
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
@@ -136,7 +136,7 @@ public static class ImagesApi
         {
             return e.Message.Contains("length limit", StringComparison.OrdinalIgnoreCase)
                 ? TooLarge(images)
-                : TypedResults.Problem($"The multipart body could not be read: {e.Message}", statusCode: StatusCodes.Status400BadRequest, title: "The request could not be read.");
+                : TypedResults.Problem(e.Message == NotMultipart ? e.Message : $"The multipart body could not be read: {e.Message}", statusCode: StatusCodes.Status400BadRequest, title: "The request could not be read.");
         }
     }
 
@@ -153,7 +153,7 @@ public static class ImagesApi
         StagedImage? staged = null;
         try
         {
-            while (await reader.ReadNextSectionAsync(cancellationToken) is { } section)
+            while (await NextSectionAsync(reader, cancellationToken) is { } section)
             {
                 if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition) || !disposition.DispositionType.Equals("form-data", StringComparison.OrdinalIgnoreCase))
                 {
@@ -180,11 +180,11 @@ public static class ImagesApi
                         return ServiceResult<ImageView>.Invalid(early);
                     }
 
-                    staged = await images.StageAsync(section.Body, fileName, cancellationToken);
+                    staged = await images.StageAsync(new MalformedAsInvalidData(section.Body), fileName, cancellationToken);
                 }
                 else if (field is "name" or "kind")
                 {
-                    var value = await ReadFieldAsync(section.Body, cancellationToken);
+                    var value = await ReadFieldAsync(new MalformedAsInvalidData(section.Body), cancellationToken);
                     if (value is null)
                     {
                         return ServiceResult<ImageView>.Invalid(field, "This field is too long.");
@@ -227,6 +227,56 @@ public static class ImagesApi
         }
     }
 
+    /// <summary>
+    /// The next part of a multipart body. The reader says a body that is not multipart (or ends
+    /// before its closing boundary) with an IOException; that is the caller's mistake, said as one.
+    /// </summary>
+    private static async Task<MultipartSection?> NextSectionAsync(MultipartReader reader, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await reader.ReadNextSectionAsync(cancellationToken);
+        }
+        catch (IOException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new InvalidDataException(NotMultipart, e);
+        }
+    }
+
+    private const string NotMultipart =
+        "The body is not multipart/form-data with the boundary its Content-Type names, or it ends before the closing boundary. Send the fields name and kind and the file as parts of one multipart/form-data body.";
+
+    /// <summary>A part's body whose read errors (the multipart reader's "unexpected end of stream") are the sender's: <see cref="InvalidDataException"/>.</summary>
+    private sealed class MalformedAsInvalidData(Stream inner) : Stream
+    {
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            try
+            {
+                return await inner.ReadAsync(buffer, cancellationToken);
+            }
+            catch (IOException e) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new InvalidDataException(NotMultipart, e);
+            }
+        }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+    }
+
     private static async Task<string?> ReadFieldAsync(Stream body, CancellationToken cancellationToken)
     {
         var buffer = new byte[MaxFieldBytes + 1];
@@ -244,8 +294,8 @@ public static class ImagesApi
         return System.Text.Encoding.UTF8.GetString(buffer, 0, total).Trim();
     }
 
-    private static ProblemHttpResult TooLarge(ImageService images) => TypedResults.Problem(
-        $"An image is at most {images.MaxBytes / (1024 * 1024)} MiB (Ringmaster:MaxImageMiB).", statusCode: StatusCodes.Status413PayloadTooLarge, title: "Image too large");
+    private static ProblemHttpResult TooLarge(ImageService images, string? detail = null) => TypedResults.Problem(
+        detail ?? $"An image is at most {images.MaxBytes / (1024 * 1024)} MiB (Ringmaster:MaxImageMiB).", statusCode: StatusCodes.Status413PayloadTooLarge, title: "Image too large");
 
     private static ProblemHttpResult Unsupported() => TypedResults.Problem(
         "Send multipart/form-data (name, kind, file) or application/json {\"name\", \"kind\", \"path\"}.", statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported media type");

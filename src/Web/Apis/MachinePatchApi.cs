@@ -185,95 +185,109 @@ public static class MachinePatchApi
         var clearLabels = false;
         Dictionary<string, string?>? labels = null;
         int? vcpus = null, memory = null, disk = null;
-        foreach (var property in root.EnumerateObject())
+        try
         {
-            var field = property.Name;
-            var value = property.Value;
-            if (field.Equals("name", StringComparison.OrdinalIgnoreCase))
+            Read();
+        }
+        catch (InvalidOperationException)
+        {
+            // JsonElement.GetString and Name throw this for text that is no Unicode (an escaped half surrogate pair).
+            return new PatchRequest(empty, errors, TypedResults.Problem(
+                "The body is not valid JSON: it holds text that is not valid Unicode (such as half a surrogate pair).", statusCode: StatusCodes.Status400BadRequest, title: "The request could not be read."));
+        }
+
+        return new PatchRequest(new MachinePatch(name, clearLabels, labels, vcpus, memory, disk), errors);
+
+        void Read()
+        {
+            foreach (var property in root.EnumerateObject())
             {
-                if (value.ValueKind == JsonValueKind.String)
+                var field = property.Name;
+                var value = property.Value;
+                if (field.Equals("name", StringComparison.OrdinalIgnoreCase))
                 {
-                    name = value.GetString();
-                }
-                else
-                {
-                    Error("name", value.ValueKind == JsonValueKind.Null ? "A machine must have a name." : "The name must be a string.");
-                }
-            }
-            else if (field.Equals("labels", StringComparison.OrdinalIgnoreCase))
-            {
-                if (value.ValueKind == JsonValueKind.Null)
-                {
-                    clearLabels = true;
-                }
-                else if (value.ValueKind == JsonValueKind.Object)
-                {
-                    labels = [];
-                    foreach (var label in value.EnumerateObject())
+                    if (value.ValueKind == JsonValueKind.String)
                     {
-                        if (label.Value.ValueKind is JsonValueKind.String or JsonValueKind.Null)
-                        {
-                            labels[label.Name] = label.Value.ValueKind == JsonValueKind.Null ? null : label.Value.GetString();
-                        }
-                        else
-                        {
-                            Error("labels", "Label values must be strings (null removes a label).");
-                        }
+                        name = value.GetString();
+                    }
+                    else
+                    {
+                        Error("name", value.ValueKind == JsonValueKind.Null ? "A machine must have a name." : "The name must be a string.");
                     }
                 }
-                else
+                else if (field.Equals("labels", StringComparison.OrdinalIgnoreCase))
                 {
-                    Error("labels", "Labels must be an object of strings (null removes them all).");
-                }
-            }
-            else if (field.Equals("spec", StringComparison.OrdinalIgnoreCase))
-            {
-                if (value.ValueKind != JsonValueKind.Object)
-                {
-                    Error("spec", "The spec must be an object with vcpus, memoryMiB and/or diskGiB.");
-                    continue;
-                }
-
-                foreach (var item in value.EnumerateObject())
-                {
-                    var key = "spec." + item.Name;
-                    int? number = item.Value.ValueKind == JsonValueKind.Number && item.Value.TryGetInt32(out var n) ? n : null;
-                    if (item.Name.Equals("vcpus", StringComparison.OrdinalIgnoreCase) || item.Name.Equals("memoryMiB", StringComparison.OrdinalIgnoreCase) || item.Name.Equals("diskGiB", StringComparison.OrdinalIgnoreCase))
+                    if (value.ValueKind == JsonValueKind.Null)
                     {
-                        if (number is null)
+                        clearLabels = true;
+                    }
+                    else if (value.ValueKind == JsonValueKind.Object)
+                    {
+                        labels = [];
+                        foreach (var label in value.EnumerateObject())
                         {
-                            Error(key, item.Value.ValueKind == JsonValueKind.Null ? "This part of the spec cannot be removed." : "Must be a whole number.");
-                        }
-                        else if (item.Name.Equals("vcpus", StringComparison.OrdinalIgnoreCase))
-                        {
-                            vcpus = number;
-                        }
-                        else if (item.Name.Equals("memoryMiB", StringComparison.OrdinalIgnoreCase))
-                        {
-                            memory = number;
-                        }
-                        else
-                        {
-                            disk = number;
+                            if (label.Value.ValueKind is JsonValueKind.String or JsonValueKind.Null)
+                            {
+                                labels[label.Name] = label.Value.ValueKind == JsonValueKind.Null ? null : label.Value.GetString();
+                            }
+                            else
+                            {
+                                Error("labels", "Label values must be strings (null removes a label).");
+                            }
                         }
                     }
                     else
                     {
-                        Error(key, "Only vcpus, memoryMiB and diskGiB of the spec can be changed.");
+                        Error("labels", "Labels must be an object of strings (null removes them all).");
                     }
                 }
-            }
-            else if (s_readOnly.Contains(field))
-            {
-                Error(field, "This field is read-only.");
-            }
-            else
-            {
-                Error(field.Length > 64 ? field[..64] : field, "Unknown field; a machine's name, labels and spec can be changed.");
+                else if (field.Equals("spec", StringComparison.OrdinalIgnoreCase))
+                {
+                    if (value.ValueKind != JsonValueKind.Object)
+                    {
+                        Error("spec", "The spec must be an object with vcpus, memoryMiB and/or diskGiB.");
+                        continue;
+                    }
+
+                    foreach (var item in value.EnumerateObject())
+                    {
+                        var key = "spec." + item.Name;
+                        int? number = item.Value.ValueKind == JsonValueKind.Number && item.Value.TryGetInt32(out var n) ? n : null;
+                        if (item.Name.Equals("vcpus", StringComparison.OrdinalIgnoreCase) || item.Name.Equals("memoryMiB", StringComparison.OrdinalIgnoreCase) || item.Name.Equals("diskGiB", StringComparison.OrdinalIgnoreCase))
+                        {
+                            if (number is null)
+                            {
+                                Error(key, item.Value.ValueKind == JsonValueKind.Null ? "This part of the spec cannot be removed." : "Must be a whole number.");
+                            }
+                            else if (item.Name.Equals("vcpus", StringComparison.OrdinalIgnoreCase))
+                            {
+                                vcpus = number;
+                            }
+                            else if (item.Name.Equals("memoryMiB", StringComparison.OrdinalIgnoreCase))
+                            {
+                                memory = number;
+                            }
+                            else
+                            {
+                                disk = number;
+                            }
+                        }
+                        else
+                        {
+                            Error(key, "Only vcpus, memoryMiB and diskGiB of the spec can be changed.");
+                        }
+                    }
+                }
+                else if (s_readOnly.Contains(field))
+                {
+                    Error(field, "This field is read-only.");
+                }
+                else
+                {
+                    Error(field.Length > 64 ? field[..64] : field, "Unknown field; a machine's name, labels and spec can be changed.");
+                }
             }
         }
-
-        return new PatchRequest(new MachinePatch(name, clearLabels, labels, vcpus, memory, disk), errors);
     }
 
     private static ProblemHttpResult TooLarge() => TypedResults.Problem(

@@ -57,9 +57,9 @@ public static class ProjectsApi
             return ApiResults.Invalid("name", $"The name must be {MachineNames.Rule}.");
         }
 
-        if (request.Description is { Length: > 1024 })
+        if (InputText.CheckText(request.Description, 1024, "The description") is { } descriptionError)
         {
-            return ApiResults.Invalid("description", "The description must be at most 1024 characters.");
+            return ApiResults.Invalid("description", descriptionError);
         }
 
         if (Validate(request.Quotas) is { } invalid)

@@ -61,14 +61,18 @@ public static class TemplatesApi
             errors["diskGiB"] = ["The disk must be between 1 and 4096 GiB."];
         }
 
-        if (request.Description is { Length: > 1024 })
+        if (InputText.CheckText(request.Description, 1024, "The description") is { } descriptionError)
         {
-            errors["description"] = ["At most 1024 characters."];
+            errors["description"] = [descriptionError];
         }
 
         if (request.Command is { } command && (command.Count > 64 || command.Any(c => c is null || c.Length > 1024)))
         {
             errors["command"] = ["At most 64 arguments of at most 1024 characters."];
+        }
+        else if (request.Command?.FirstOrDefault(InputText.HasHiddenTextCharacters) is not null)
+        {
+            errors["command"] = ["The command's arguments must not contain control or format characters other than tabs and line breaks."];
         }
 
         if (errors.Count > 0)

@@ -48,6 +48,11 @@ public static class UsersApi
             return ApiResults.Invalid("userName", "A user name of 1 to 64 characters (letters, digits, '-', '.', '_', '@') is required.");
         }
 
+        if (InputText.HasHiddenCharacters(request.UserName))
+        {
+            return ApiResults.Invalid("userName", $"A user name {InputText.HiddenCharacters}.");
+        }
+
         if (string.IsNullOrEmpty(request.Password) || request.Password.Length > 1024)
         {
             return ApiResults.Invalid("password", "A password of at least 8 characters is required.");

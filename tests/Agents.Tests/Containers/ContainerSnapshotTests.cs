@@ -17,6 +17,27 @@ public sealed class ContainerSnapshotTests : ContainerTestBase
     }
 
     [Fact]
+    public async Task TakeSnapshot_WithAndWithoutDescription_DescriptionReadsBackExactlyOrNull()
+    {
+        var definition = Define();
+        await CreateRunningAsync(definition);
+        const string text = "première ligne\nzweite Zeile: \"quoted\" = 1 ✓\tend";
+
+        var plain = await Driver.TakeSnapshotAsync(definition.Id, new SnapshotRequest(Guid.NewGuid(), "plain", null, false), Timeout);
+        var described = await Driver.TakeSnapshotAsync(definition.Id, new SnapshotRequest(Guid.NewGuid(), "described", text, false), Timeout);
+        await Driver.RevertSnapshotAsync(definition.Id, described.Id, Timeout);
+        var afterRevert = await Driver.TakeSnapshotAsync(definition.Id, new SnapshotRequest(Guid.NewGuid(), "after-revert", "", false), Timeout);
+
+        Assert.Null(plain.Description);
+        Assert.Equal(text, described.Description);
+        Assert.Null(afterRevert.Description);
+        var listed = (await Driver.ListSnapshotsAsync(definition.Id, Timeout)).ToDictionary(s => s.Name, s => s.Description);
+        Assert.Null(listed["plain"]);
+        Assert.Equal(text, listed["described"]);
+        Assert.Null(listed["after-revert"]);
+    }
+
+    [Fact]
     public async Task SnapshotRevertCloneBackupRestore_FileFollowsEachPoint()
     {
         var definition = Define();

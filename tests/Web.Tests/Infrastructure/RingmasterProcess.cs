@@ -33,6 +33,9 @@ public sealed class RingmasterProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>The process id (its command line is /proc/{Id}/cmdline).</summary>
+    public int Id => _process.Id;
+
     public int ExitCode => _process.ExitCode;
 
     private void Append(string? line)
@@ -88,6 +91,14 @@ public sealed class RingmasterProcess : IAsyncDisposable
         }
 
         return Start(AgentDll, ["--server", $"http://127.0.0.1:{port}", "--token", token, "--data", dataPath, "--name", name], environment);
+    }
+
+    /// <summary>An agent with exactly these arguments and environment changes (a null value removes a variable).</summary>
+    public static RingmasterProcess StartAgentWith(IEnumerable<string> args, Dictionary<string, string?> environment)
+    {
+        environment.TryAdd("RINGMASTER_JOIN_TOKEN", null);
+        environment.TryAdd("DOTNET_ENVIRONMENT", "Production");
+        return Start(AgentDll, args, environment);
     }
 
     private static RingmasterProcess Start(string dll, IEnumerable<string> args, Dictionary<string, string?> environment)

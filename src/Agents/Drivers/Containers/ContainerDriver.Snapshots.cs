@@ -52,18 +52,7 @@ public sealed partial class ContainerDriver : IGuestSnapshots
 
             Guid? parent = labels.TryGetValue(SnapshotParentLabel, out var p) && Guid.TryParse(p, out var pid) ? pid : null;
             var created = labels.TryGetValue(SnapshotCreatedLabel, out var c) && DateTimeOffset.TryParse(c, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at) ? at : DateTimeOffset.MinValue;
-            string? description = null;
-            if (labels.TryGetValue(SnapshotDescriptionLabel, out var d) && d.Length > 0)
-            {
-                try
-                {
-                    description = Encoding.UTF8.GetString(Convert.FromBase64String(d));
-                }
-                catch (FormatException)
-                {
-                }
-            }
-
+            var description = labels.TryGetValue(SnapshotDescriptionLabel, out var d) ? DecodeDescription(d) : null;
             result.Add((new SnapshotInfo(snapshotId, (labels.TryGetValue(SnapshotNameLabel, out var n) ? n : sid), description, parent, false, created, image.Size), image));
         }
 
@@ -98,7 +87,7 @@ public sealed partial class ContainerDriver : IGuestSnapshots
             $"LABEL {SnapshotNameLabel}={request.Name}",
             $"LABEL {SnapshotParentLabel}={parent?.ToString() ?? "none"}",
             $"LABEL {SnapshotCreatedLabel}={now.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture)}",
-            $"LABEL {SnapshotDescriptionLabel}={(request.Description is { Length: > 0 } text ? Convert.ToBase64String(Encoding.UTF8.GetBytes(text)) : "none")}",
+            $"LABEL {SnapshotDescriptionLabel}={EncodeDescription(request.Description)}",
         };
         var committed = await CallAsync($"Could not commit container '{ToInfo(container).Name}'",
             client => client.Images.CommitContainerChangesAsync(new CommitContainerChangesParameters
@@ -117,6 +106,37 @@ public sealed partial class ContainerDriver : IGuestSnapshots
         var info = (await SnapshotImagesAsync(id, cancellationToken)).FirstOrDefault(s => s.Info.Id == request.SnapshotId).Info;
         return info ?? new SnapshotInfo(request.SnapshotId, request.Name, request.Description, parent, false, now, 0);
     }
+
+    /// <summary>
+    /// A description as a label value: its UTF-8 in base64 (any text, quotes and line breaks too, in
+    /// one word of a commit's LABEL change), or <see cref="NoDescription"/>. The label is always
+    /// written, so a snapshot never inherits the description of the image its container came from.
+    /// </summary>
+    private static string EncodeDescription(string? description) =>
+        string.IsNullOrEmpty(description) ? NoDescription : Convert.ToBase64String(Encoding.UTF8.GetBytes(description));
+
+    /// <summary>The description a label holds: null for <see cref="NoDescription"/>, and for anything that is not base64 of UTF-8 text.</summary>
+    private static string? DecodeDescription(string? label)
+    {
+        if (string.IsNullOrEmpty(label) || label == NoDescription)
+        {
+            return null;
+        }
+
+        try
+        {
+            return s_strictUtf8.GetString(Convert.FromBase64String(label));
+        }
+        catch (Exception e) when (e is FormatException or DecoderFallbackException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The label value of a snapshot without a description ("none" is no base64 of UTF-8 text, so it never stands for one).</summary>
+    private const string NoDescription = "none";
+
+    private static readonly UTF8Encoding s_strictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     public async Task<GuestInfo> RevertSnapshotAsync(Guid id, Guid snapshotId, CancellationToken cancellationToken)
     {

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Docker.DotNet;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Ringmaster.Core;
 using Ringmaster.Core.Contracts;
 
 namespace Ringmaster.Agents.Drivers.Containers;
@@ -124,11 +125,13 @@ public sealed class ContainerEngineLocator(ContainerDriverOptions options, ILogg
                 File.Delete(_options.PodmanSocketPath);
                 var log = WritableLogPath();
 
-                // The shell only sets up the redirection, then becomes podman: the service is our child,
-                // writes to a file rather than to a pipe of ours, and outlives the agent if it must.
+                // The shell only sets up the redirection (and gives back the umask the agent was started
+                // with: the engine's storage is not ours to make private), then becomes podman: the
+                // service is our child, writes to a file rather than to a pipe of ours, and outlives
+                // the agent if it must.
                 var start = new ProcessStartInfo("/bin/sh")
                 {
-                    ArgumentList = { "-c", "exec \"$0\" system service --time=0 \"$1\" >>\"$2\" 2>&1 </dev/null", podman, endpoint, log },
+                    ArgumentList = { "-c", PrivateData.ShellUmask + "exec \"$0\" system service --time=0 \"$1\" >>\"$2\" 2>&1 </dev/null", podman, endpoint, log },
                     UseShellExecute = false,
                 };
                 service = Process.Start(start) ?? throw new GuestException($"Could not start '{podman} system service'.");

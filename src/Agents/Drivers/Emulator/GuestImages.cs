@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Ringmaster.Core;
 using Ringmaster.Core.Contracts;
 
 namespace Ringmaster.Agents.Drivers.Emulator;
@@ -137,9 +138,10 @@ public sealed partial class GuestImages(EmulatorDriverOptions options)
     private async Task BuildAsync(string name, IProgress<int> progress, CancellationToken cancellationToken)
     {
         progress.Report(1, $"Building image '{name}' from Debian's packages (the first VM from it waits for this, about a minute)");
+        // With the umask the agent was started with: the script installs host packages with apt-get.
         var start = new ProcessStartInfo("bash")
         {
-            ArgumentList = { BuildScript!, name },
+            ArgumentList = { "-c", PrivateData.ShellUmask + "exec bash \"$0\" \"$1\"", BuildScript!, name },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,

@@ -60,7 +60,7 @@ internal sealed class BootImage
         if ((ulong)firmware.Length > MemoryMap.KernelOffset)
             throw new MachineConfigurationException($"The firmware '{config.FirmwarePath}' is {firmware.Length} bytes; at most {MemoryMap.KernelOffset} fit below the kernel.");
 
-        var kernel = MaybeGunzip(ReadFile(config.KernelPath, "kernel"), config.KernelPath);
+        var kernel = MaybeGunzip(ReadFile(config.KernelPath, "kernel"), config.KernelPath, ramSize);
         // RISC-V Linux Image header: magic "RISCV\0\0\0" at 0x30, "RSC\x05" at 0x38, image size at 0x10.
         if (kernel.Length < 64 || BinaryPrimitives.ReadUInt64LittleEndian(kernel.AsSpan(0x30)) != 0x5643534952UL)
             throw new MachineConfigurationException($"The kernel '{config.KernelPath}' is not a RISC-V Linux Image (no 'RISCV' magic in its header).");
@@ -150,7 +150,8 @@ internal sealed class BootImage
         }
     }
 
-    private static byte[] MaybeGunzip(byte[] data, string path)
+    /// <summary>A gzip kernel, expanded; one that expands past the guest's RAM (a gzip bomb) is refused before it fills the host's memory.</summary>
+    private static byte[] MaybeGunzip(byte[] data, string path, ulong ramSize)
     {
         if (data.Length < 2 || data[0] != 0x1f || data[1] != 0x8b)
             return data;
@@ -158,7 +159,14 @@ internal sealed class BootImage
         {
             using var gz = new GZipStream(new MemoryStream(data), CompressionMode.Decompress);
             using var ms = new MemoryStream();
-            gz.CopyTo(ms);
+            var buffer = new byte[81920];
+            int read;
+            while ((read = gz.Read(buffer, 0, buffer.Length)) > 0)
+            {
+                if ((ulong)(ms.Length + read) > ramSize)
+                    throw new MachineConfigurationException($"The kernel '{path}' expands to more than the machine's {ramSize >> 20} MiB of memory.");
+                ms.Write(buffer, 0, read);
+            }
             return ms.ToArray();
         }
         catch (InvalidDataException ex)

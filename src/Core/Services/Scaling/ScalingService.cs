@@ -106,9 +106,9 @@ public sealed class ScalingService(
                 errors.Add("labels", "At most 32 labels.");
             }
 
-            if (labels.Any(l => !LabelKeys.IsValid(l.Key) || l.Key == MemberLabel || l.Value is null || l.Value.Length > 256))
+            if (labels.Any(l => !LabelKeys.IsValid(l.Key) || l.Key == MemberLabel || !LabelKeys.IsValidValue(l.Value)))
             {
-                errors.Add("labels", $"Label keys must be 1–63 characters of letters, digits, '-', '_', '.' and '/' (not '{MemberLabel}'); values at most 256 characters.");
+                errors.Add("labels", $"Label keys must be 1–63 characters of letters, digits, '-', '_', '.' and '/' (not '{MemberLabel}'); values at most 256 characters, without control or format characters.");
             }
         }
 
@@ -377,9 +377,9 @@ public sealed class ScalingService(
     {
         var errors = new Errors();
         var kind = request.Kind?.ToLowerInvariant();
-        if (string.IsNullOrWhiteSpace(request.Name) || request.Name.Length > 128)
+        if (InputText.CheckName(request.Name, 128) is { } nameError)
         {
-            errors.Add("name", "A name of 1–128 characters is required.");
+            errors.Add("name", nameError);
         }
 
         var policy = new ScalingPolicyEntity { Id = Guid.NewGuid(), GroupId = groupId, Name = request.Name?.Trim() ?? "", Kind = kind ?? "", Enabled = request.Enabled ?? true, CreatedAt = clock.GetUtcNow().UtcDateTime };
@@ -505,9 +505,9 @@ public sealed class ScalingService(
         }
 
         var errors = new Errors();
-        if (script is null && (string.IsNullOrWhiteSpace(request.Name) || request.Name.Length > 128))
+        if (script is null && InputText.CheckName(request.Name, 128) is { } nameError)
         {
-            errors.Add("name", "A name of 1–128 characters is required.");
+            errors.Add("name", nameError);
         }
 
         if (request.Source is null)
@@ -527,9 +527,9 @@ public sealed class ScalingService(
             errors.Add("intervalSeconds", "intervalSeconds (how often it runs) must be between 1 and 86400.");
         }
 
-        if (request.Note is { Length: > 256 })
+        if (InputText.CheckText(request.Note, 256, "A note") is { } noteError)
         {
-            errors.Add("note", "A note is at most 256 characters.");
+            errors.Add("note", noteError);
         }
 
         if (errors.Any)

@@ -62,13 +62,13 @@ public partial class Agents
             return;
         }
 
-        if (string.IsNullOrWhiteSpace(_joinName) || _joinName.Length > 128)
+        if (InputText.CheckName(_joinName, 128, "A join token's name") is { } nameError)
         {
-            _error = "A join token needs a name of 1 to 128 characters.";
+            _error = nameError;
             return;
         }
 
-        var (token, secret) = await Credentials.CreateJoinTokenAsync(_joinName.Trim(), Clock.GetUtcNow().AddDays(_joinDays), Who, CancellationToken.None);
+        var (token, secret) = await Credentials.CreateJoinTokenAsync(_joinName!.Trim(), Clock.GetUtcNow().AddDays(_joinDays), Who, CancellationToken.None);
         await Audit.RecordAsync(Who, "join-token.create", $"join token {token.Name}", "dashboard", 201);
         _joinSecret = secret;
         _joinName = null;
