@@ -21,11 +21,17 @@ public sealed record ImageOptions
     public long MaxImageMiB { get; init; } = 4096;
 }
 
-/// <summary>An upload, or what it expands to, is larger than <see cref="ImageOptions.MaxImageMiB"/>.</summary>
-public sealed class ImageTooLargeException(long limitBytes, bool expanded = false) : Exception(expanded
+/// <summary>An upload, or what it expands to, is larger than <see cref="ImageOptions.MaxImageMiB"/> (or than a compressed image ever expands).</summary>
+public sealed class ImageTooLargeException(long limitBytes, bool expanded = false, string? reason = null) : Exception(reason ?? (expanded
     ? $"This image expands to more than {limitBytes / (1024 * 1024)} MiB; an image is at most that, compressed or expanded (Ringmaster:MaxImageMiB)."
-    : $"An image is at most {limitBytes / (1024 * 1024)} MiB (Ringmaster:MaxImageMiB).")
+    : $"An image is at most {limitBytes / (1024 * 1024)} MiB (Ringmaster:MaxImageMiB)."))
 {
+    /// <summary>How many times its size a gzip image may expand (past <see cref="RatioFloorBytes"/>): root filesystems compress 3–10 times; a bomb a thousand.</summary>
+    public const long MaxRatio = 100;
+
+    /// <summary>Below this a compressed image may expand any amount.</summary>
+    public const long RatioFloorBytes = 64L << 20;
+
     public long LimitBytes { get; } = limitBytes;
 }
 
@@ -333,7 +339,13 @@ public sealed partial class ImageService(
             var magic = new byte[2];
             var gzip = await file.ReadAsync(magic, cancellationToken).ConfigureAwait(false) == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
             file.Position = 0;
-            await using Stream data = gzip ? new ExpansionLimit(new GZipStream(file, CompressionMode.Decompress), maxBytes) : file;
+            // The expanded size is held to the upload limit and to what a real image ever expands to.
+            var byRatio = Math.Max(ImageTooLargeException.RatioFloorBytes, file.Length * ImageTooLargeException.MaxRatio);
+            var limit = Math.Min(maxBytes, byRatio);
+            var reason = byRatio < maxBytes
+                ? $"This image expands to more than {ImageTooLargeException.MaxRatio} times its {file.Length} bytes (past {limit / (1024 * 1024)} MiB): that is a compression bomb, not an image."
+                : null;
+            await using Stream data = gzip ? new ExpansionLimit(new GZipStream(file, CompressionMode.Decompress), limit, reason) : file;
             await using var tar = new TarReader(data);
             var entries = 0;
             var files = new HashSet<string>(StringComparer.Ordinal);
@@ -384,7 +396,7 @@ public sealed partial class ImageService(
     }
 
     /// <summary>A decompressing stream that throws <see cref="ImageTooLargeException"/> once more than <c>limit</c> bytes came out of it.</summary>
-    private sealed class ExpansionLimit(Stream inner, long limit) : Stream
+    private sealed class ExpansionLimit(Stream inner, long limit, string? reason) : Stream
     {
         private long _read;
 
@@ -409,7 +421,7 @@ public sealed partial class ImageService(
         private int Count(int read)
         {
             _read += read;
-            return _read > limit ? throw new ImageTooLargeException(limit, expanded: true) : read;
+            return _read > limit ? throw new ImageTooLargeException(limit, expanded: true, reason) : read;
         }
 
         protected override void Dispose(bool disposing)
