@@ -34,6 +34,14 @@ if [ ! -f .state/images/debian/Image ]; then
   bash scripts/build-images.sh debian
 fi
 
+# Tools the tests run: dotnet tools (dotnet-ef, Kiota for the generated-client test) and Redocly's
+# linter for the OpenAPI document (npm, pinned by its package-lock.json).
+log "restoring test tools"
+dotnet tool restore >/dev/null
+if [ ! -x tools/openapi-lint/node_modules/.bin/redocly ]; then
+  (cd tools/openapi-lint && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+fi
+
 results="$PWD/artifacts/test-results"
 rm -rf "$results"
 mkdir -p "$results"

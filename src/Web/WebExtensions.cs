@@ -23,7 +23,7 @@ public static class WebExtensions
     {
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
         builder.Services.AddProblemDetails();
-        builder.Services.AddOpenApi();
+        builder.Services.AddOpenApi(Apis.ApiDescription.Configure);
         builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
         // Unreadable bodies throw in every environment, so they all get the same explanatory problem document.
         builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);

@@ -21,11 +21,14 @@ public sealed class SignedInHandler : AuthorizationHandler<SignedInRequirement>
         return Task.CompletedTask;
     }
 
+    /// <summary>Health probes, the API's documents and the login page: answered without sign-in.</summary>
+    public static bool IsPublicPath(PathString path) => s_publicPrefixes.Any(p => path.StartsWithSegments(p, StringComparison.OrdinalIgnoreCase));
+
     /// <summary>Health probes, the API's documents, the login page and static assets.</summary>
     public static bool IsPublic(HttpRequest request)
     {
         var path = request.Path;
-        if (s_publicPrefixes.Any(p => path.StartsWithSegments(p, StringComparison.OrdinalIgnoreCase)))
+        if (IsPublicPath(path))
         {
             return true;
         }

@@ -16,12 +16,17 @@ public static class AgentsApi
     public static IEndpointRouteBuilder MapAgentsApi(this IEndpointRouteBuilder app)
     {
         var join = app.MapGroup("/api/v1/join-tokens").WithTags("Agents").RequireAuthorization(nameof(AccessRole.Admin));
-        join.MapGet("/", ListJoinTokens);
-        join.MapPost("/", CreateJoinToken);
-        join.MapDelete("/{id:guid}", RevokeJoinToken);
+        join.MapGet("/", ListJoinTokens)
+            .WithName("ListJoinTokens").WithSummary("List the join tokens agents use to join");
+        join.MapPost("/", CreateJoinToken)
+            .WithName("CreateJoinToken").WithSummary("Create a join token (its secret is shown once)");
+        join.MapDelete("/{id:guid}", RevokeJoinToken)
+            .WithName("RevokeJoinToken").WithSummary("Revoke a join token");
         var agents = app.MapGroup("/api/v1/agents").WithTags("Agents").RequireAuthorization(nameof(AccessRole.Admin));
-        agents.MapGet("/", ListAgents);
-        agents.MapDelete("/{hostId:guid}/credential", RevokeAgent);
+        agents.MapGet("/", ListAgents)
+            .WithName("ListAgents").WithSummary("List the agents that joined, with their credentials");
+        agents.MapDelete("/{hostId:guid}/credential", RevokeAgent)
+            .WithName("RevokeAgentCredential").WithSummary("Revoke an agent's credential and disconnect it");
         return app;
     }
 

@@ -12,7 +12,8 @@ public static class AuditApi
 {
     public static IEndpointRouteBuilder MapAuditApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/api/v1/audit", ListAudit).WithTags("Audit").RequireAuthorization(nameof(AccessRole.Admin));
+        app.MapGet("/api/v1/audit", ListAudit).WithTags("Audit").RequireAuthorization(nameof(AccessRole.Admin))
+            .WithName("ListAudit").WithSummary("Read the audit log, newest first");
         return app;
     }
 

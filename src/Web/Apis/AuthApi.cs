@@ -20,7 +20,8 @@ public static class AuthApi
     public static IEndpointRouteBuilder MapAuthApi(this IEndpointRouteBuilder app)
     {
         app.MapPost("/api/v1/auth/login", Login).WithTags("Auth")
-            .AllowAnonymous().RequireRateLimiting(AccessExtensions.SignInLimit).WithMetadata(AuditedByHandler.Instance);
+            .AllowAnonymous().RequireRateLimiting(AccessExtensions.SignInLimit).WithMetadata(AuditedByHandler.Instance)
+            .WithName("Login").WithSummary("Sign in with a user name and password and get a personal API token");
         app.MapPost("/account/login", SignIn).ExcludeFromDescription()
             .AllowAnonymous().RequireRateLimiting(AccessExtensions.SignInLimit);
         app.MapPost("/account/logout", SignOut).ExcludeFromDescription();

@@ -11,13 +11,19 @@ public static class BackupsApi
 {
     public static IEndpointRouteBuilder MapBackupsApi(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/api/v1/machines/{id}/backups", BackupMachine).WithTags("Backups");
+        app.MapPost("/api/v1/machines/{id}/backups", BackupMachine).WithTags("Backups")
+            .WithName("BackupMachine").WithSummary("Back up a machine (incremental to its last backup unless full)");
         var api = app.MapGroup("/api/v1/backups").WithTags("Backups");
-        api.MapGet("/", ListBackups);
-        api.MapGet("/{id:guid}", GetBackup);
-        api.MapPost("/{id:guid}/restore", RestoreBackup);
-        api.MapPost("/{id:guid}/verify", VerifyBackup);
-        api.MapDelete("/{id:guid}", DeleteBackup);
+        api.MapGet("/", ListBackups)
+            .WithName("ListBackups").WithSummary("List backups, optionally of one machine");
+        api.MapGet("/{id:guid}", GetBackup)
+            .WithName("GetBackup").WithSummary("Read one backup");
+        api.MapPost("/{id:guid}/restore", RestoreBackup)
+            .WithName("RestoreBackup").WithSummary("Restore a backup in place or as a new machine");
+        api.MapPost("/{id:guid}/verify", VerifyBackup)
+            .WithName("VerifyBackup").WithSummary("Verify a backup's chain (checksums, optionally a test boot)");
+        api.MapDelete("/{id:guid}", DeleteBackup)
+            .WithName("DeleteBackup").WithSummary("Delete a backup");
         return app;
     }
 

@@ -12,8 +12,10 @@ public static class ConsoleApi
 {
     public static IEndpointRouteBuilder MapConsoleApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/api/v1/machines/{id}/console", Console).WithTags("Machines");
-        app.MapPost("/api/v1/machines/{id}/console/size", Resize).WithTags("Machines");
+        app.MapGet("/api/v1/machines/{id}/console", Console).WithTags("Machines")
+            .WithName("OpenConsole").WithSummary("Open a machine's console (WebSocket, raw bytes both ways)");
+        app.MapPost("/api/v1/machines/{id}/console/size", Resize).WithTags("Machines")
+            .WithName("ResizeConsole").WithSummary("Set the size of a machine's console terminal");
         return app;
     }
 

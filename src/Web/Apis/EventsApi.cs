@@ -16,7 +16,8 @@ public static class EventsApi
 
     public static IEndpointRouteBuilder MapEventsApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/api/v1/events", Stream).WithTags("Events");
+        app.MapGet("/api/v1/events", Stream).WithTags("Events")
+            .WithName("StreamEvents").WithSummary("Stream changes as server-sent events");
         return app;
     }
 

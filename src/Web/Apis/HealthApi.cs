@@ -12,8 +12,10 @@ public static class HealthApi
 
     public static IEndpointRouteBuilder MapHealthApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/healthz", () => TypedResults.Ok(new Health("ok", new Dictionary<string, string> { ["process"] = "up" }))).WithTags("Health");
-        app.MapGet("/readyz", Ready).WithTags("Health");
+        app.MapGet("/healthz", () => TypedResults.Ok(new Health("ok", new Dictionary<string, string> { ["process"] = "up" }))).WithTags("Health")
+            .WithName("Health").WithSummary("Whether the process is up");
+        app.MapGet("/readyz", Ready).WithTags("Health")
+            .WithName("Ready").WithSummary("Whether the database answers and the embedded agent is connected");
         return app;
     }
 

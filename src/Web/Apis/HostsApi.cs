@@ -11,8 +11,10 @@ public static class HostsApi
     public static IEndpointRouteBuilder MapHostsApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/v1/hosts").WithTags("Hosts");
-        api.MapGet("/", ListHosts);
-        api.MapGet("/{id}", GetHost);
+        api.MapGet("/", ListHosts)
+            .WithName("ListHosts").WithSummary("List hosts with their online state and capabilities");
+        api.MapGet("/{id}", GetHost)
+            .WithName("GetHost").WithSummary("Read one host");
         return app;
     }
 

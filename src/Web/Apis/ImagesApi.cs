@@ -25,18 +25,23 @@ public static class ImagesApi
     public static IEndpointRouteBuilder MapImagesApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/v1/images").WithTags("Images");
-        api.MapGet("/", ListImages);
-        api.MapGet("/{name}", GetImage);
+        api.MapGet("/", ListImages)
+            .WithName("ListImages").WithSummary("List imported images");
+        api.MapGet("/{name}", GetImage)
+            .WithName("GetImage").WithSummary("Read one imported image");
         // Images are shared by every project: admins add and remove them.
-        api.MapDelete("/{name}", DeleteImage).RequireAuthorization(nameof(AccessRole.Admin));
+        api.MapDelete("/{name}", DeleteImage).RequireAuthorization(nameof(AccessRole.Admin))
+            .WithName("DeleteImage").WithSummary("Delete an imported image no template or machine uses");
         api.MapPost("/", ImportImage)
             .RequireAuthorization(nameof(AccessRole.Admin))
             .WithMetadata(new AcceptsMetadata(["multipart/form-data", "application/json"], typeof(ImportImageRequest)))
             .DisableAntiforgery()
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .WithName("ImportImage").WithSummary("Import an image (multipart upload, or a file under the import folder)");
         api.MapGet("/{name}/content", GetContent)
-            .RequireAuthorization(new AuthorizeAttribute { AuthenticationSchemes = JoinTokenAuthentication.SchemeName });
+            .RequireAuthorization(new AuthorizeAttribute { AuthenticationSchemes = JoinTokenAuthentication.SchemeName })
+            .WithName("GetImageContent").WithSummary("Download an image's bytes (agents, with their credential)");
         return app;
     }
 

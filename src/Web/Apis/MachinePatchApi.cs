@@ -40,7 +40,8 @@ public static class MachinePatchApi
             .ProducesProblem(StatusCodes.Status412PreconditionFailed)
             .ProducesProblem(StatusCodes.Status428PreconditionRequired)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .WithName("PatchMachine").WithSummary("Change a machine's name, labels or spec (JSON merge patch, If-Match)");
         return app;
     }
 

@@ -12,11 +12,16 @@ public static class MachinesApi
     public static IEndpointRouteBuilder MapMachinesApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/v1/machines").WithTags("Machines");
-        api.MapGet("/", ListMachines);
-        api.MapGet("/{id}", GetMachine);
-        api.MapPost("/", CreateMachine);
-        api.MapPost("/{id}/{action}", ActOnMachine);
-        api.MapDelete("/{id}", DeleteMachine);
+        api.MapGet("/", ListMachines)
+            .WithName("ListMachines").WithSummary("List machines, a page at a time, with filters");
+        api.MapGet("/{id}", GetMachine)
+            .WithName("GetMachine").WithSummary("Read one machine");
+        api.MapPost("/", CreateMachine)
+            .WithName("CreateMachine").WithSummary("Create (and start) a machine from a template");
+        api.MapPost("/{id}/{action}", ActOnMachine)
+            .WithName("ActOnMachine").WithSummary("Start, stop, force-stop, restart, pause or resume a machine");
+        api.MapDelete("/{id}", DeleteMachine)
+            .WithName("DeleteMachine").WithSummary("Delete a machine and what its host stores for it");
         return app;
     }
 

@@ -25,11 +25,15 @@ public static class MigrationApi
     public static IEndpointRouteBuilder MapMigrationApi(this IEndpointRouteBuilder app)
     {
         var machines = app.MapGroup("/api/v1/machines").WithTags("Migration");
-        machines.MapGet("/{id}/migrate/preflight", Preflight);
-        machines.MapPost("/{id}/migrate/preflight", Preflight);
-        machines.MapPost("/{id}/migrate", Migrate);
+        machines.MapGet("/{id}/migrate/preflight", Preflight)
+            .WithName("PreflightMigration").WithSummary("Check whether a machine can move to a host, without moving it");
+        machines.MapPost("/{id}/migrate/preflight", Preflight)
+            .WithName("PreflightMigrationWithBody").WithSummary("Check whether a machine can move to a host (host in the body)");
+        machines.MapPost("/{id}/migrate", Migrate)
+            .WithName("MigrateMachine").WithSummary("Move a machine to another host, live or offline");
         // Emptying a host moves every project's machines: an admin's action.
-        app.MapGroup("/api/v1/hosts").WithTags("Migration").MapPost("/{id}/evacuate", Evacuate).RequireAuthorization(nameof(AccessRole.Admin));
+        app.MapGroup("/api/v1/hosts").WithTags("Migration").MapPost("/{id}/evacuate", Evacuate).RequireAuthorization(nameof(AccessRole.Admin))
+            .WithName("EvacuateHost").WithSummary("Move every machine off a host");
         app.MapTransferEndpoints();
         return app;
     }

@@ -13,10 +13,14 @@ public static class OperationsApi
     public static IEndpointRouteBuilder MapOperationsApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/v1/operations").WithTags("Operations");
-        api.MapGet("/", ListOperations);
-        api.MapGet("/{id:guid}", GetOperation);
-        api.MapGet("/{id:guid}/wait", WaitForOperation);
-        api.MapPost("/{id:guid}/cancel", CancelOperation);
+        api.MapGet("/", ListOperations)
+            .WithName("ListOperations").WithSummary("List operations, newest first");
+        api.MapGet("/{id:guid}", GetOperation)
+            .WithName("GetOperation").WithSummary("Read one operation with its log");
+        api.MapGet("/{id:guid}/wait", WaitForOperation)
+            .WithName("WaitForOperation").WithSummary("Wait until an operation ends (or a timeout)");
+        api.MapPost("/{id:guid}/cancel", CancelOperation)
+            .WithName("CancelOperation").WithSummary("Cancel a queued or running operation");
         return app;
     }
 

@@ -16,14 +16,21 @@ public static class ProjectsApi
     public static IEndpointRouteBuilder MapProjectsApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/v1/projects").WithTags("Projects");
-        api.MapGet("/", ListProjects);
-        api.MapGet("/{name}", GetProject);
+        api.MapGet("/", ListProjects)
+            .WithName("ListProjects").WithSummary("List the projects the caller sees, with quotas and usage");
+        api.MapGet("/{name}", GetProject)
+            .WithName("GetProject").WithSummary("Read one project");
         var admin = api.MapGroup("").RequireAuthorization(nameof(AccessRole.Admin));
-        admin.MapPost("/", CreateProject);
-        admin.MapPut("/{name}/quotas", SetQuotas);
-        admin.MapPut("/{name}/members/{userName}", AddMember);
-        admin.MapDelete("/{name}/members/{userName}", RemoveMember);
-        admin.MapDelete("/{name}", DeleteProject);
+        admin.MapPost("/", CreateProject)
+            .WithName("CreateProject").WithSummary("Create a project");
+        admin.MapPut("/{name}/quotas", SetQuotas)
+            .WithName("SetProjectQuotas").WithSummary("Set a project's quotas");
+        admin.MapPut("/{name}/members/{userName}", AddMember)
+            .WithName("AddProjectMember").WithSummary("Add a user to a project");
+        admin.MapDelete("/{name}/members/{userName}", RemoveMember)
+            .WithName("RemoveProjectMember").WithSummary("Remove a user from a project");
+        admin.MapDelete("/{name}", DeleteProject)
+            .WithName("DeleteProject").WithSummary("Delete an empty project");
         return app;
     }
 

@@ -16,26 +16,46 @@ public static class ScalingGroupsApi
     public static IEndpointRouteBuilder MapScalingGroupsApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/v1/scaling-groups").WithTags("Scaling groups");
-        api.MapGet("/", ListGroups);
-        api.MapPost("/", CreateGroup);
-        api.MapGet("/{id}", GetGroup);
-        api.MapPatch("/{id}", UpdateGroup);
-        api.MapDelete("/{id}", DeleteGroup);
-        api.MapGet("/{id}/history", GetHistory);
-        api.MapGet("/{id}/samples", GetSamples);
-        api.MapPost("/{id}/metrics", ReportMetric);
-        api.MapGet("/{id}/policies", ListPolicies);
-        api.MapPost("/{id}/policies", AddPolicy);
-        api.MapDelete("/{id}/policies/{policyId:guid}", DeletePolicy);
-        api.MapGet("/{id}/scripts", ListScripts);
-        api.MapPost("/{id}/scripts", CreateScript);
-        api.MapPost("/{id}/scripts/dry-run", DryRunSource);
-        api.MapGet("/{id}/scripts/{script}", GetScript);
-        api.MapPut("/{id}/scripts/{script}", SaveScript);
-        api.MapDelete("/{id}/scripts/{script}", DeleteScript);
-        api.MapGet("/{id}/scripts/{script}/versions", ListVersions);
-        api.MapPost("/{id}/scripts/{script}/rollback", Rollback);
-        api.MapPost("/{id}/scripts/{script}/dry-run", DryRun);
+        api.MapGet("/", ListGroups)
+            .WithName("ListScalingGroups").WithSummary("List scaling groups");
+        api.MapPost("/", CreateGroup)
+            .WithName("CreateScalingGroup").WithSummary("Create a scaling group");
+        api.MapGet("/{id}", GetGroup)
+            .WithName("GetScalingGroup").WithSummary("Read one scaling group with its recent history");
+        api.MapPatch("/{id}", UpdateGroup)
+            .WithName("UpdateScalingGroup").WithSummary("Change a scaling group's size and settings");
+        api.MapDelete("/{id}", DeleteGroup)
+            .WithName("DeleteScalingGroup").WithSummary("Delete a scaling group and its members");
+        api.MapGet("/{id}/history", GetHistory)
+            .WithName("GetScalingHistory").WithSummary("Read every decision a scaling group made");
+        api.MapGet("/{id}/samples", GetSamples)
+            .WithName("GetScalingSamples").WithSummary("Read a scaling group's size and load over the last hour");
+        api.MapPost("/{id}/metrics", ReportMetric)
+            .WithName("ReportScalingMetric").WithSummary("Report a custom metric for a scaling group");
+        api.MapGet("/{id}/policies", ListPolicies)
+            .WithName("ListScalingPolicies").WithSummary("List a scaling group's policies");
+        api.MapPost("/{id}/policies", AddPolicy)
+            .WithName("AddScalingPolicy").WithSummary("Add a metric or schedule policy to a scaling group");
+        api.MapDelete("/{id}/policies/{policyId:guid}", DeletePolicy)
+            .WithName("DeleteScalingPolicy").WithSummary("Delete a scaling policy");
+        api.MapGet("/{id}/scripts", ListScripts)
+            .WithName("ListScalingScripts").WithSummary("List a scaling group's scripts");
+        api.MapPost("/{id}/scripts", CreateScript)
+            .WithName("CreateScalingScript").WithSummary("Add a script to a scaling group");
+        api.MapPost("/{id}/scripts/dry-run", DryRunSource)
+            .WithName("DryRunScalingSource").WithSummary("Run a script's source once without acting");
+        api.MapGet("/{id}/scripts/{script}", GetScript)
+            .WithName("GetScalingScript").WithSummary("Read one script and its source");
+        api.MapPut("/{id}/scripts/{script}", SaveScript)
+            .WithName("SaveScalingScript").WithSummary("Save a new version of a script");
+        api.MapDelete("/{id}/scripts/{script}", DeleteScript)
+            .WithName("DeleteScalingScript").WithSummary("Delete a script");
+        api.MapGet("/{id}/scripts/{script}/versions", ListVersions)
+            .WithName("ListScalingScriptVersions").WithSummary("List a script's versions");
+        api.MapPost("/{id}/scripts/{script}/rollback", Rollback)
+            .WithName("RollbackScalingScript").WithSummary("Save an older version of a script as the newest");
+        api.MapPost("/{id}/scripts/{script}/dry-run", DryRun)
+            .WithName("DryRunScalingScript").WithSummary("Run a saved script once without acting");
         return app;
     }
 

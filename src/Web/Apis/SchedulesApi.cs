@@ -11,10 +11,14 @@ public static class SchedulesApi
     public static IEndpointRouteBuilder MapSchedulesApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/v1/schedules").WithTags("Schedules");
-        api.MapGet("/", ListSchedules);
-        api.MapGet("/{id:guid}", GetSchedule);
-        api.MapPost("/", CreateSchedule);
-        api.MapDelete("/{id:guid}", DeleteSchedule);
+        api.MapGet("/", ListSchedules)
+            .WithName("ListSchedules").WithSummary("List snapshot and backup schedules");
+        api.MapGet("/{id:guid}", GetSchedule)
+            .WithName("GetSchedule").WithSummary("Read one schedule");
+        api.MapPost("/", CreateSchedule)
+            .WithName("CreateSchedule").WithSummary("Create a snapshot or backup schedule");
+        api.MapDelete("/{id:guid}", DeleteSchedule)
+            .WithName("DeleteSchedule").WithSummary("Delete a schedule");
         return app;
     }
 

@@ -13,11 +13,16 @@ public static class SnapshotsApi
     public static IEndpointRouteBuilder MapSnapshotsApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/v1/machines/{id}").WithTags("Snapshots");
-        api.MapGet("/snapshots", ListSnapshots);
-        api.MapPost("/snapshots", TakeSnapshot);
-        api.MapPost("/snapshots/{name}/revert", RevertSnapshot);
-        api.MapDelete("/snapshots/{name}", DeleteSnapshot);
-        api.MapPost("/clone", CloneMachine);
+        api.MapGet("/snapshots", ListSnapshots)
+            .WithName("ListSnapshots").WithSummary("Read a machine's snapshot tree");
+        api.MapPost("/snapshots", TakeSnapshot)
+            .WithName("TakeSnapshot").WithSummary("Take a snapshot of a machine (with memory for a running VM)");
+        api.MapPost("/snapshots/{name}/revert", RevertSnapshot)
+            .WithName("RevertSnapshot").WithSummary("Revert a machine to a snapshot");
+        api.MapDelete("/snapshots/{name}", DeleteSnapshot)
+            .WithName("DeleteSnapshot").WithSummary("Delete a snapshot");
+        api.MapPost("/clone", CloneMachine)
+            .WithName("CloneMachine").WithSummary("Clone a machine (linked or full, optionally with its memory, optionally to another host)");
         return app;
     }
 

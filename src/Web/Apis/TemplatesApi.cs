@@ -12,10 +12,13 @@ public static class TemplatesApi
     public static IEndpointRouteBuilder MapTemplatesApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/v1/templates").WithTags("Templates");
-        api.MapGet("/", ListTemplates);
+        api.MapGet("/", ListTemplates)
+            .WithName("ListTemplates").WithSummary("List the catalog, each template with whether it can be launched now");
         // The catalog is shared by every project: admins write it.
-        api.MapPost("/", CreateTemplate).RequireAuthorization(nameof(AccessRole.Admin));
-        api.MapDelete("/{name}", DeleteTemplate).RequireAuthorization(nameof(AccessRole.Admin));
+        api.MapPost("/", CreateTemplate).RequireAuthorization(nameof(AccessRole.Admin))
+            .WithName("CreateTemplate").WithSummary("Add a template for an image");
+        api.MapDelete("/{name}", DeleteTemplate).RequireAuthorization(nameof(AccessRole.Admin))
+            .WithName("DeleteTemplate").WithSummary("Delete a template no scaling group uses");
         return app;
     }
 

@@ -13,9 +13,12 @@ public static class TokensApi
     public static IEndpointRouteBuilder MapTokensApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/v1/tokens").WithTags("Tokens").WithMetadata(AnyRoleMayWrite.Instance);
-        api.MapGet("/", ListTokens);
-        api.MapPost("/", CreateToken);
-        api.MapDelete("/{id:guid}", RevokeToken);
+        api.MapGet("/", ListTokens)
+            .WithName("ListTokens").WithSummary("List the caller's API tokens (all tokens for admins)");
+        api.MapPost("/", CreateToken)
+            .WithName("CreateToken").WithSummary("Create an API token (its secret is shown once)");
+        api.MapDelete("/{id:guid}", RevokeToken)
+            .WithName("RevokeToken").WithSummary("Revoke an API token");
         return app;
     }
 

@@ -17,11 +17,16 @@ public static class UsersApi
     public static IEndpointRouteBuilder MapUsersApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/v1/users").WithTags("Users").RequireAuthorization(nameof(AccessRole.Admin));
-        api.MapGet("/", ListUsers);
-        api.MapGet("/{userName}", GetUser);
-        api.MapPost("/", CreateUser);
-        api.MapPut("/{userName}/role", SetRole);
-        api.MapDelete("/{userName}", DeleteUser);
+        api.MapGet("/", ListUsers)
+            .WithName("ListUsers").WithSummary("List users");
+        api.MapGet("/{userName}", GetUser)
+            .WithName("GetUser").WithSummary("Read one user");
+        api.MapPost("/", CreateUser)
+            .WithName("CreateUser").WithSummary("Create a user");
+        api.MapPut("/{userName}/role", SetRole)
+            .WithName("SetUserRole").WithSummary("Set a user's role");
+        api.MapDelete("/{userName}", DeleteUser)
+            .WithName("DeleteUser").WithSummary("Delete a user");
         return app;
     }
 
