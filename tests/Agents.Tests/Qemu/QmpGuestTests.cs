@@ -123,6 +123,20 @@ public sealed class QmpGuestTests(X86SmallGuestFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task Execute_ManyCommandsAtOnce_EachGetsItsOwnAnswer()
+    {
+        var names = Enumerable.Range(0, 10).Select(_ => Guest.Qmp.ExecuteAsync<JsonElement>("query-name")).ToList();
+        var statuses = Enumerable.Range(0, 10).Select(_ => Guest.Qmp.QueryStatusAsync()).ToList();
+        var failures = Enumerable.Range(0, 5).Select(i => Assert.ThrowsAsync<QmpException>(() => Guest.Qmp.ExecuteAsync($"no-such-command-{i}"))).ToList();
+
+        await Task.WhenAll([.. names, .. statuses, .. failures]);
+
+        Assert.All(names, n => Assert.Equal("x86-small-qmp", n.Result.GetProperty("name").GetString()));
+        Assert.All(statuses, s => Assert.Equal(QmpRunStates.Running, s.Result.Status));
+        Assert.Equal(Enumerable.Range(0, 5).Select(i => $"no-such-command-{i}"), failures.Select(f => f.Result.Command));
+    }
+
+    [Fact]
     public async Task QueryVersion_Qemu_MatchesGreeting()
     {
         var version = await Guest.Qmp.QueryVersionAsync();
