@@ -1,3 +1,5 @@
+using System.Net.Sockets;
+using System.Text;
 using System.Text.Json;
 using Ringmaster.Agents.Drivers.Qemu;
 using Ringmaster.Agents.Drivers.Qemu.Qmp;
@@ -40,6 +42,24 @@ public sealed class QmpGuestTests(X86SmallGuestFixture fixture) : IClassFixture<
 
         var after = await Guest.Console.WaitForLineAsync("x86_64", from);
         await Guest.Console.WaitForAsync(X86SmallGuestFixture.Prompt, after);
+    }
+
+    [Fact]
+    public async Task VncSocket_Connect_GreetsWithRfbVersion()
+    {
+        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        await socket.ConnectAsync(new UnixDomainSocketEndPoint(Guest.Folder.VncSocket));
+        var greeting = new byte[12];
+
+        var read = 0;
+        while (read < greeting.Length)
+        {
+            var n = await socket.ReceiveAsync(greeting.AsMemory(read)).AsTask().WaitAsync(TimeSpan.FromSeconds(60));
+            Assert.True(n > 0, "QEMU's VNC server closed the connection before its greeting");
+            read += n;
+        }
+
+        Assert.Equal("RFB 003.008\n", Encoding.ASCII.GetString(greeting));
     }
 
     [Fact]
