@@ -548,7 +548,8 @@ build_debian12() {
     rm -f "$X86/disk.raw"
     mke2fs -q -F -t ext4 -L root -d "$root" "$X86/disk.raw" "$DEBIAN12_DISK_SIZE"
     qemu-img convert -f raw -O qcow2 "$X86/disk.raw" "$work/disk.qcow2"
-    rm -f "$X86/disk.raw"
+    # The root tree is made anew on every build (only debootstrap's package cache is reused).
+    rm -rf "$X86/disk.raw" "$root"
     python3 - "$work/manifest.json" "$kver" "$suite" "$mirror" "$X86/debian-12.packages" "$DEBIAN12_DISK_SIZE" \
         "$(IFS=' '; echo "${DEBIAN12_PACKAGES[*]}")" "$((SECONDS - started))" <<'EOF'
 import json, sys
