@@ -157,6 +157,23 @@ public sealed class QmpGuestTests(X86SmallGuestFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task ExecuteGeneric_SnapshotSaveJob_JobStatusEventsUntilConcluded()
+    {
+        using var events = Guest.Qmp.Subscribe();
+
+        await Guest.Qmp.ExecuteAsync("snapshot-save", new { JobId = "snap-test", Tag = "first", Vmstate = "scratch", Devices = new[] { "scratch" } });
+
+        var concluded = await events.WaitForAsync(QmpEvents.JobStatusChange, e => e.JobStatusData is { Id: "snap-test", Status: "concluded" })
+            .WaitAsync(TimeSpan.FromSeconds(120));
+        var job = (await Guest.Qmp.ExecuteAsync<JsonElement>("query-jobs")).EnumerateArray().Single(j => j.GetProperty("id").GetString() == "snap-test");
+        Assert.False(job.TryGetProperty("error", out var error), error.ToString());
+        await Guest.Qmp.ExecuteAsync("job-dismiss", new { Id = "snap-test" });
+        Assert.Contains("first", await Guest.Qmp.HumanMonitorCommandAsync("info snapshots"));
+        Assert.Equal(QmpRunStates.Running, (await Guest.Qmp.QueryStatusAsync()).Status);
+        Assert.True(concluded.Timestamp > DateTimeOffset.UnixEpoch);
+    }
+
+    [Fact]
     public async Task QueryVersion_Qemu_MatchesGreeting()
     {
         var version = await Guest.Qmp.QueryVersionAsync();
