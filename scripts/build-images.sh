@@ -34,7 +34,7 @@
 #
 # Environment: RINGMASTER_DEBIAN_MIRROR, RINGMASTER_DEBIAN_SUITES, RINGMASTER_STATE (work dir,
 # default <repo>/.state), RINGMASTER_IMAGES (output dir for non-committed images),
-# RINGMASTER_JOBS (make -j, default 2).
+# RINGMASTER_JOBS (make -j, default 2), RINGMASTER_DEBIAN12_DISK (debian-12's disk size, default 2G).
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -53,7 +53,7 @@ TARGET=${1:-default}
 log() { printf '\033[1m[build-images]\033[0m %s\n' "$*" >&2; }
 die() { printf '[build-images] ERROR: %s\n' "$*" >&2; exit 1; }
 
-case "$TARGET" in default|debian|initramfs|all|x86-small|debian-12) ;; -h|--help) sed -n '2,36p' "$0"; exit 0 ;;
+case "$TARGET" in default|debian|initramfs|all|x86-small|debian-12) ;; -h|--help) sed -n '2,37p' "$0"; exit 0 ;;
     *) die "unknown target '$TARGET' (default|debian|initramfs|all|x86-small|debian-12)" ;; esac
 [ "$(id -u)" = 0 ] || die "run as root (apt-get installs host tools; dpkg -x keeps ownership simple)"
 
