@@ -8,9 +8,9 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DEBIAN_FRONTEND=noninteract
 
 log() { printf '==> %s\n' "$*"; }
 
-# Debian packages the tests use: the container engine and its runtime, the guest userland, and
-# the browser the end-to-end tests drive.
-packages=(podman runc busybox-static e2fsprogs cpio)
+# Debian packages the tests use: the container engine and its runtime, the guest userland, QEMU
+# and what makes its x86_64 images and cloud-init seeds, and the browser the end-to-end tests drive.
+packages=(podman runc busybox-static e2fsprogs cpio qemu-system-x86 qemu-utils debootstrap genisoimage)
 if [ -d tests/Browser.Tests ]; then packages+=(chromium); fi
 missing=()
 for p in "${packages[@]}"; do
@@ -32,6 +32,18 @@ fi
 if [ ! -f .state/images/debian/Image ]; then
   log "building the Debian-kernel guest image"
   bash scripts/build-images.sh debian
+fi
+
+# The x86_64 images of the QEMU tests (not committed): Debian's amd64 kernel with a busybox
+# initramfs (seconds), and a debootstrap'd Debian 12 disk with cloud-init (a few minutes).
+images=${RINGMASTER_IMAGES:-.state/images}
+if [ ! -f "$images/x86-small/vmlinuz" ]; then
+  log "building the x86-small guest image"
+  bash scripts/build-images.sh x86-small
+fi
+if [ ! -f "$images/debian-12/disk.qcow2" ]; then
+  log "building the debian-12 guest image"
+  bash scripts/build-images.sh debian-12
 fi
 
 # Tools the tests run: dotnet tools (dotnet-ef, Kiota for the generated-client test) and Redocly's

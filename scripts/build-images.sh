@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Build Ringmaster's RISC-V guest images from Debian's packages.
+# Build Ringmaster's guest images from Debian's packages: RISC-V ones for the emulator, x86_64
+# ones for QEMU.
 #
-#   scripts/build-images.sh [default|debian|initramfs|all]     (default: default)
+#   scripts/build-images.sh [default|debian|initramfs|all|x86-small|debian-12]     (default: default)
 #
 #   default    small kernel from bookworm's linux-source-6.1 (tinyconfig + scripts/images/kernel.config),
 #              cross-built with gcc-riscv64-linux-gnu, plus the busybox initramfs and Debian's OpenSBI
@@ -11,6 +12,13 @@
 #              ->  ${RINGMASTER_IMAGES:-<repo>/.state/images}/debian/   (not committed, ~40 MB)
 #   initramfs  only the busybox initramfs and firmware (into images/default/)
 #   all        default, then debian
+#   x86-small  Debian's amd64 kernel (linux-image-amd64, the host's suite) and a busybox-static amd64
+#              initramfs: a shell on ttyS0; the ACPI power button powers it off (busybox acpid)
+#              ->  ${RINGMASTER_IMAGES:-<repo>/.state/images}/x86-small/   (not committed, ~10 MB)
+#   debian-12  a bookworm qcow2 disk made with debootstrap (minbase + systemd, udev, openssh-server,
+#              cloud-init reading a NoCloud "cidata" seed, qemu-guest-agent, dbus, the kernel and
+#              initramfs-tools), with its vmlinuz and initrd.img beside it for direct kernel boot
+#              ->  ${RINGMASTER_IMAGES:-<repo>/.state/images}/debian-12/   (not committed, ~700 MB)
 #
 # Runs as root on Debian 12 (bookworm); installs the host tools it needs with apt-get. riscv64
 # packages come from Debian's archive through a private apt state under <repo>/.state/apt (the
@@ -20,11 +28,13 @@
 # cannot be fetched or whose kernel packages give no RISC-V Image falls through to the next. Both
 # kernel package layouts are read (scripts/images/kernel-layout.py); manifest.json records the
 # suite, the layout and every package used, with checksums.
+# x86_64 images use the host's own architecture and apt sources (amd64, bookworm): packages are
+# fetched with `apt-get download`, debootstrap reads the host's Debian mirror.
 # Idempotent: the kernel tree and downloaded packages are reused; outputs are rewritten.
 #
 # Environment: RINGMASTER_DEBIAN_MIRROR, RINGMASTER_DEBIAN_SUITES, RINGMASTER_STATE (work dir,
 # default <repo>/.state), RINGMASTER_IMAGES (output dir for non-committed images),
-# RINGMASTER_JOBS (make -j, default 2).
+# RINGMASTER_JOBS (make -j, default 2), RINGMASTER_DEBIAN12_DISK (debian-12's disk size, default 2G).
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -43,8 +53,8 @@ TARGET=${1:-default}
 log() { printf '\033[1m[build-images]\033[0m %s\n' "$*" >&2; }
 die() { printf '[build-images] ERROR: %s\n' "$*" >&2; exit 1; }
 
-case "$TARGET" in default|debian|initramfs|all) ;; -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
-    *) die "unknown target '$TARGET' (default|debian|initramfs|all)" ;; esac
+case "$TARGET" in default|debian|initramfs|all|x86-small|debian-12) ;; -h|--help) sed -n '2,37p' "$0"; exit 0 ;;
+    *) die "unknown target '$TARGET' (default|debian|initramfs|all|x86-small|debian-12)" ;; esac
 [ "$(id -u)" = 0 ] || die "run as root (apt-get installs host tools; dpkg -x keeps ownership simple)"
 
 # ---------------------------------------------------------------- host tools
@@ -52,6 +62,10 @@ ensure_host_packages() {
     # Fetching Debian's packages and packing the initramfs takes only Python and apt; building the
     # small kernel (default, all) takes the cross toolchain and the kernel source too.
     local want=(xz-utils gzip python3 debian-archive-keyring ca-certificates)
+    case "$TARGET" in
+        x86-small) want+=(cpio) ;;
+        debian-12) want+=(debootstrap e2fsprogs qemu-utils) ;;
+    esac
     if [ "$TARGET" = default ] || [ "$TARGET" = all ]; then
         want+=(gcc-riscv64-linux-gnu binutils-riscv64-linux-gnu make bc flex bison libssl-dev libelf-dev cpio e2fsprogs "$KERNEL_SOURCE_PKG")
     fi
@@ -387,6 +401,220 @@ EOF
     ls -l "$out" >&2
 }
 
+# ---------------------------------------------------------------- (c) x86_64 images for QEMU
+# Packages of the host's own architecture come from the host's apt sources (no private apt state).
+X86="$STATE/x86"
+host_apt() { env -u APT_CONFIG "$@"; }
+
+# fetch_host_deb PKG -> echo path of the .deb (downloaded once per version into $X86/debs, checked
+# against the index)
+fetch_host_deb() {
+    local pkg=$1 ver deb want got
+    ver=$(host_apt apt-cache show --no-all-versions "$pkg" 2>/dev/null | awk '/^Version:/ {print $2; exit}')
+    if [ -z "$ver" ]; then
+        host_apt apt-get -o DPkg::Lock::Timeout=600 update -qq >&2 || true
+        ver=$(host_apt apt-cache show --no-all-versions "$pkg" | awk '/^Version:/ {print $2; exit}')
+    fi
+    [ -n "$ver" ] || die "package $pkg not found in the host's apt sources"
+    mkdir -p "$X86/debs"
+    deb=$(ls "$X86/debs/${pkg}_${ver//:/%3a}_"*.deb 2>/dev/null | head -n1 || true)
+    if [ -z "$deb" ]; then
+        (cd "$X86/debs" && host_apt apt-get -q -o APT::Sandbox::User=root download "$pkg=$ver" >&2) || die "apt-get download $pkg=$ver failed"
+        deb=$(ls "$X86/debs/${pkg}_${ver//:/%3a}_"*.deb | head -n1)
+    fi
+    want=$(host_apt apt-cache show --no-all-versions "$pkg" | awk '/^SHA256:/ {print $2; exit}')
+    got=$(sha256sum "$deb" | cut -d' ' -f1)
+    [ "$want" = "$got" ] || die "$deb: sha256 $got does not match the index ($want)"
+    echo "$deb"
+}
+
+host_suite() { . /etc/os-release; echo "${VERSION_CODENAME:-bookworm}"; }
+
+# Writes the image folder $2 from the staging folder $1 (the old one is replaced only when the new
+# one is complete).
+publish() {
+    local work=$1 out=$2
+    rm -rf "$out.old"
+    [ ! -e "$out" ] || mv "$out" "$out.old"
+    mv "$work" "$out"
+    rm -rf "$out.old"
+}
+
+build_x86_small() {
+    [ "$(dpkg --print-architecture)" = amd64 ] || die "x86-small is built from the host's own amd64 packages; this host is $(dpkg --print-architecture)"
+    # linux-image-amd64 (metapackage) -> linux-image-<release>-amd64
+    local meta kpkg bbpkg mods
+    meta=$(fetch_host_deb linux-image-amd64)
+    kpkg=$(dpkg-deb -f "$meta" Depends | tr ',' '\n' | awk '{print $1}' | grep -E '^linux-image-[0-9]' | head -n1)
+    [ -n "$kpkg" ] || die "linux-image-amd64 names no linux-image-<release> package"
+    local kdeb bbdeb x="$STATE/extract/x86-small"
+    kdeb=$(fetch_host_deb "$kpkg")
+    bbdeb=$(fetch_host_deb busybox-static)
+    rm -rf "$x"; mkdir -p "$x/kernel" "$x/busybox"
+    dpkg-deb -x "$kdeb" "$x/kernel"
+    dpkg-deb -x "$bbdeb" "$x/busybox"
+    local vmlinuz kver
+    vmlinuz=$(ls "$x"/kernel/boot/vmlinuz-* | head -n1)
+    [ -f "$vmlinuz" ] || die "no /boot/vmlinuz-* in $(basename "$kdeb")"
+    kver=${vmlinuz##*/vmlinuz-}
+    local busybox="$x/busybox/bin/busybox"
+    [ -f "$busybox" ] || busybox=$(find "$x/busybox" -name busybox -type f | head -n1)
+    [ -f "$busybox" ] || die "busybox not found in $(basename "$bbdeb")"
+    # Modules the initramfs loads: the ACPI power button and evdev (busybox acpid reads the button
+    # through /dev/input/event*), and virtio + ext4 so that a disk, a NIC and the balloon work.
+    mods=$(python3 "$HERE/pick-modules.py" "$x/kernel/lib/modules/$kver" "$x/modules" \
+        button evdev virtio_pci virtio_blk virtio_net virtio_balloon virtio_console ext4)
+    log "x86-small: kernel $kver, modules: $mods"
+    local spec="$x/initramfs.spec" d f
+    {
+        for d in /bin /sbin /usr /usr/bin /usr/sbin /dev /etc /etc/acpi /etc/acpi/PWRF /proc /sys /tmp /mnt /root /run /var /lib /lib/modules; do
+            echo "dir $d 0755 0 0"
+        done
+        echo "nod /dev/console 0600 0 0 c 5 1"
+        echo "nod /dev/null 0666 0 0 c 1 3"
+        echo "file /bin/busybox $busybox 0755 0 0"
+        echo "slink /bin/sh busybox 0777 0 0"
+        echo "file /init $HERE/init 0755 0 0"
+        echo "slink /sbin/init ../bin/busybox 0777 0 0"
+        for f in "$HERE"/rootfs/etc/*; do echo "file /etc/$(basename "$f") $f 0644 0 0"; done
+        # x86 additions: an inittab that also starts acpid, and acpid's power-button action
+        echo "file /etc/inittab $HERE/x86/inittab 0644 0 0"
+        echo "file /etc/acpi/PWRF/00000080 $HERE/x86/power-button 0755 0 0"
+        for f in "$x"/modules/*; do echo "file /lib/modules/$(basename "$f") $f 0644 0 0"; done
+    } > "$spec"
+    local work="$OUT_EXTRA/.x86-small.new" out="$OUT_EXTRA/x86-small"
+    rm -rf "$work"; mkdir -p "$work"
+    python3 "$HERE/mkcpio.py" "$spec" "$x/initramfs.cpio"
+    gzip -9 -n -c "$x/initramfs.cpio" > "$work/initramfs.cpio.gz"
+    cp "$vmlinuz" "$work/vmlinuz"
+    python3 - "$work/manifest.json" "$(deb_json "$meta")" "$(deb_json "$kdeb")" "$(deb_json "$bbdeb")" "$kver" "$mods" "$(host_suite)" <<'EOF'
+import json, sys
+out, meta, kernel, busybox, kver, mods, suite = sys.argv[1:]
+m = {
+  "name": "x86-small",
+  "description": "Debian's amd64 distribution kernel with a busybox-static initramfs: a shell on the serial console; the ACPI power button powers it off (busybox acpid)",
+  "arch": "x86_64",
+  "debian_suite": suite,
+  "bootargs": "console=ttyS0",
+  "kernel": {"file": "vmlinuz", "release": kver, "packages": [json.loads(meta), json.loads(kernel)]},
+  "initramfs": {"file": "initramfs.cpio.gz", "format": "newc cpio, gzip -9",
+                "init": "scripts/images/init (busybox sh) then busybox init (scripts/images/x86/inittab: shell on the console, acpid)",
+                "modules": mods, "busybox": json.loads(busybox)},
+  "qemu": "qemu-system-x86_64 -M pc -accel tcg -m 256M -nodefaults -display none -serial stdio -kernel vmlinuz -initrd initramfs.cpio.gz -append console=ttyS0",
+}
+json.dump(m, open(out, "w"), indent=2)
+open(out, "a").write("\n")
+EOF
+    write_sums "$work" vmlinuz initramfs.cpio.gz manifest.json > "$work/SHA256SUMS"
+    publish "$work" "$out"
+    log "x86-small image ($kver) written to $out:"
+    ls -l "$out" >&2
+}
+
+# Packages of the debian-12 disk beyond debootstrap's minbase. debootstrap does not resolve virtual
+# packages: python3-cffi-backend is named because python3-cryptography (cloud-init's) depends on
+# the python3-cffi-backend-api-* it provides.
+DEBIAN12_PACKAGES=(systemd-sysv systemd-resolved udev dbus openssh-server cloud-init python3-cffi-backend
+    qemu-guest-agent linux-image-amd64 initramfs-tools iproute2 netbase sudo e2fsprogs)
+DEBIAN12_DISK_SIZE=${RINGMASTER_DEBIAN12_DISK:-2G}
+
+build_debian12() {
+    [ "$(dpkg --print-architecture)" = amd64 ] || die "debian-12 is bootstrapped for the host's own architecture (amd64); this host is $(dpkg --print-architecture)"
+    local started=$SECONDS mirror suite=bookworm root="$X86/debian-12-root" cache="$X86/debootstrap-cache"
+    mirror=$(detect_mirror)
+    mkdir -p "$cache"
+    # A fresh root every time (debootstrap does not update an old one); the downloaded packages are
+    # kept in the cache, so a rebuild only unpacks and configures.
+    umount_chroot "$root"
+    rm -rf "$root"
+    local inc
+    inc=$(IFS=,; echo "${DEBIAN12_PACKAGES[*]}")
+    log "debootstrap $suite (minbase + $inc) from $mirror"
+    debootstrap --variant=minbase --components=main --include="$inc" --cache-dir="$cache" \
+        "$suite" "$root" "$mirror" > "$X86/debootstrap.log" 2>&1 \
+        || { tail -n 30 "$X86/debootstrap.log" >&2; umount_chroot "$root"; die "debootstrap failed (log: $X86/debootstrap.log)"; }
+    umount_chroot "$root"
+    configure_debian12 "$root"
+    local kver
+    kver=$(ls "$root"/boot/vmlinuz-* | head -n1); kver=${kver##*/vmlinuz-}
+    [ -f "$root/boot/initrd.img-$kver" ] || die "no initrd.img-$kver in the chroot (initramfs-tools did not run?)"
+    local work="$OUT_EXTRA/.debian-12.new" out="$OUT_EXTRA/debian-12"
+    rm -rf "$work"; mkdir -p "$work"
+    cp "$root/boot/vmlinuz-$kver" "$work/vmlinuz"
+    cp "$root/boot/initrd.img-$kver" "$work/initrd.img"
+    # The package list, before the root file system is packed.
+    chroot "$root" dpkg-query -W -f='${Package}\t${Version}\t${Architecture}\n' > "$X86/debian-12.packages"
+    log "packing the root file system into a $DEBIAN12_DISK_SIZE ext4 disk"
+    rm -f "$X86/disk.raw"
+    mke2fs -q -F -t ext4 -L root -d "$root" "$X86/disk.raw" "$DEBIAN12_DISK_SIZE"
+    qemu-img convert -f raw -O qcow2 "$X86/disk.raw" "$work/disk.qcow2"
+    # The root tree is made anew on every build (only debootstrap's package cache is reused).
+    rm -rf "$X86/disk.raw" "$root"
+    python3 - "$work/manifest.json" "$kver" "$suite" "$mirror" "$X86/debian-12.packages" "$DEBIAN12_DISK_SIZE" \
+        "$(IFS=' '; echo "${DEBIAN12_PACKAGES[*]}")" "$((SECONDS - started))" <<'EOF'
+import json, sys
+out, kver, suite, mirror, pkgfile, size, wanted, seconds = sys.argv[1:]
+pkgs = []
+for line in open(pkgfile):
+    name, ver, arch = line.rstrip("\n").split("\t")
+    pkgs.append({"package": name, "version": ver, "architecture": arch})
+m = {
+  "name": "debian-12",
+  "description": "Debian 12 (bookworm) made with debootstrap (minbase) plus systemd, udev, dbus, openssh-server, cloud-init (NoCloud seed: a disk labelled cidata), qemu-guest-agent and the kernel; booted by direct kernel boot",
+  "arch": "x86_64",
+  "debian_suite": suite,
+  "mirror": mirror,
+  "bootargs": "root=/dev/vda rw console=ttyS0",
+  "disk": {"file": "disk.qcow2", "format": "qcow2", "filesystem": "ext4, label root, no partition table", "size": size},
+  "kernel": {"file": "vmlinuz", "release": kver},
+  "initrd": {"file": "initrd.img", "made_by": "initramfs-tools in the chroot"},
+  "included": wanted.split(),
+  "packages": pkgs,
+  "build_seconds": int(seconds),
+  "qemu": "qemu-system-x86_64 -M pc -accel tcg -m 1024M -nodefaults -display none -serial stdio -kernel vmlinuz -initrd initrd.img -append 'root=/dev/vda rw console=ttyS0' -blockdev driver=file,node-name=f0,filename=disk.qcow2 -blockdev driver=qcow2,node-name=disk0,file=f0 -device virtio-blk-pci,drive=disk0 -netdev user,id=n0 -device virtio-net-pci,netdev=n0",
+}
+json.dump(m, open(out, "w"), indent=2)
+open(out, "a").write("\n")
+EOF
+    write_sums "$work" disk.qcow2 vmlinuz initrd.img manifest.json > "$work/SHA256SUMS"
+    publish "$work" "$out"
+    log "debian-12 image ($kver, $(( SECONDS - started )) s) written to $out:"
+    ls -l "$out" >&2
+}
+
+# Unmounts whatever is still mounted below a chroot (debootstrap mounts proc and sys).
+umount_chroot() {
+    local root=$1 m
+    [ -d "$root" ] || return 0
+    for m in $(awk -v r="$root" '$2 == r || index($2, r "/") == 1 {print $2}' /proc/mounts | sort -r); do
+        umount -l "$m" 2>/dev/null || true
+    done
+}
+
+configure_debian12() {
+    local root=$1
+    echo debian > "$root/etc/hostname"
+    printf '127.0.0.1\tlocalhost\n127.0.1.1\tdebian\n::1\t\tlocalhost ip6-localhost ip6-loopback\n' > "$root/etc/hosts"
+    printf 'LABEL=root\t/\text4\terrors=remount-ro\t0\t1\n' > "$root/etc/fstab"
+    # cloud-init: only the NoCloud seed (no network probing for cloud metadata services), and its
+    # datasource read from a disk labelled cidata.
+    mkdir -p "$root/etc/cloud/cloud.cfg.d"
+    cat > "$root/etc/cloud/cloud.cfg.d/90-ringmaster.cfg" <<'EOF'
+# Ringmaster: the seed is a NoCloud "cidata" disk; nothing else is probed.
+datasource_list: [ NoCloud, None ]
+EOF
+    # Each VM gets its own machine id and SSH host keys at first boot (cloud-init makes the keys).
+    : > "$root/etc/machine-id"
+    rm -f "$root/var/lib/dbus/machine-id" "$root"/etc/ssh/ssh_host_*
+    # The network: cloud-init writes systemd-networkd's configuration (DHCP on the first NIC unless
+    # the seed says otherwise); networkd and resolved are installed but not enabled by default.
+    chroot "$root" systemctl enable systemd-networkd.service systemd-resolved.service >/dev/null 2>&1 \
+        || die "could not enable systemd-networkd and systemd-resolved in the chroot"
+    # The guest agent needs no enabling: udev starts it when its virtio-serial port appears.
+    [ -f "$root/lib/systemd/system/qemu-guest-agent.service" ] || die "qemu-guest-agent.service missing in the chroot"
+    rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/* "$root"/tmp/*
+}
+
 ensure_host_packages
 case "$TARGET" in
     default) build_default ;;
@@ -398,4 +626,6 @@ case "$TARGET" in
         cp "$FW_DYNAMIC" "$OUT_DEFAULT/fw_dynamic.bin"
         log "initramfs and firmware copied to $OUT_DEFAULT (run 'default' to refresh SHA256SUMS/manifest)" ;;
     all) build_default; build_debian ;;
+    x86-small) build_x86_small ;;
+    debian-12) build_debian12 ;;
 esac

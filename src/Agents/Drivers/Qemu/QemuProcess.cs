@@ -1,0 +1,244 @@
+using System.ComponentModel;
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+
+namespace Ringmaster.Agents.Drivers.Qemu;
+
+/// <summary>
+/// A running QEMU of one VM folder, known by the process id QEMU wrote to the folder's pidfile. QEMU
+/// is never a child that dies with the agent: it is started with <c>-daemonize</c>, so it detaches
+/// into a session of its own once its sockets listen, with /dev/null for stdin, stdout and stderr;
+/// what it printed while starting goes to the folder's <c>qemu.log</c>. A restarted agent finds it
+/// again with <see cref="Attach"/>; it ends through QMP (<c>quit</c>, or the guest powering off) or
+/// <see cref="Kill"/>.
+/// </summary>
+public sealed class QemuProcess
+{
+    /// <summary>The program, found on PATH (Debian's <c>qemu-system-x86</c> package).</summary>
+    public const string DefaultBinary = "qemu-system-x86_64";
+
+    private QemuProcess(QemuVmFolder folder, int pid)
+    {
+        Folder = folder;
+        Pid = pid;
+    }
+
+    public QemuVmFolder Folder { get; }
+
+    /// <summary>QEMU's process id (from its pidfile).</summary>
+    public int Pid { get; }
+
+    /// <summary>Whether QEMU still runs: the process exists, is not a zombie, and is this folder's QEMU (its command line names the folder's pidfile).</summary>
+    public bool IsRunning => IsQemuOf(Pid, Folder);
+
+    /// <summary>
+    /// Starts QEMU with <paramref name="arguments"/> (which must daemonize and write the folder's
+    /// pidfile, as <see cref="QemuCommandLine.Build"/>'s do) and returns once QEMU runs detached with
+    /// its sockets listening. When QEMU refuses to start, throws <see cref="QemuStartException"/>
+    /// with what QEMU said; it is kept in the folder's <c>qemu.log</c> too.
+    /// </summary>
+    /// <param name="started">Gets the process this call started: QEMU's first process, which exits as soon as QEMU has detached.</param>
+    public static async Task<QemuProcess> StartAsync(QemuVmFolder folder, IReadOnlyList<string> arguments, string binary = DefaultBinary,
+        Action<Process>? started = null, CancellationToken cancellationToken = default)
+    {
+        if (!arguments.Contains("-daemonize") || !arguments.Contains(folder.PidFile))
+        {
+            throw new ArgumentException("QEMU's arguments must daemonize it and name the folder's pidfile (-daemonize -pidfile PATH).", nameof(arguments));
+        }
+
+        if (Attach(folder) is { } running)
+        {
+            throw new QemuStartException($"QEMU already runs for {folder.Path} (pid {running.Pid}).", "", folder.LogFile);
+        }
+
+        Directory.CreateDirectory(folder.Path);
+        File.Delete(folder.PidFile);
+        var info = new ProcessStartInfo(binary)
+        {
+            UseShellExecute = false,
+            // Pipes, never the agent's own stdio: QEMU replaces them with /dev/null when it detaches,
+            // which ends the reads below.
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = folder.Path,
+        };
+        foreach (var argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        MarkInheritedDescriptorsCloseOnExec();
+        var header = $"== {DateTimeOffset.Now:yyyy-MM-dd HH:mm:ss zzz} start: {binary} {string.Join(' ', arguments.Select(Quote))}\n";
+        Process process;
+        try
+        {
+            process = Process.Start(info) ?? throw new InvalidOperationException($"{binary} did not start.");
+        }
+        catch (Win32Exception e)
+        {
+            var why = $"{binary} could not be started ({e.Message}); is Debian's qemu-system-x86 package installed?";
+            await File.AppendAllTextAsync(folder.LogFile, header + why + "\n", CancellationToken.None).ConfigureAwait(false);
+            throw new QemuStartException(why, "", folder.LogFile);
+        }
+
+        using (process)
+        {
+            started?.Invoke(process);
+            process.StandardInput.Close();
+            var stdout = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
+            var stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
+            await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+            var output = (await stdout.ConfigureAwait(false)) + (await stderr.ConfigureAwait(false));
+            await File.AppendAllTextAsync(folder.LogFile, header + output + (output.EndsWith('\n') || output.Length == 0 ? "" : "\n"), CancellationToken.None).ConfigureAwait(false);
+            if (process.ExitCode != 0)
+            {
+                throw new QemuStartException(Explain(output, process.ExitCode), output, folder.LogFile);
+            }
+        }
+
+        return Attach(folder)
+            ?? throw new QemuStartException($"QEMU reported a start but {folder.PidFile} names no running QEMU.", "", folder.LogFile);
+    }
+
+    /// <summary>The QEMU that runs for <paramref name="folder"/>, from its pidfile; null when none does.</summary>
+    public static QemuProcess? Attach(QemuVmFolder folder)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(folder.PidFile).Trim();
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null;
+        }
+
+        return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var pid) && IsQemuOf(pid, folder)
+            ? new QemuProcess(folder, pid)
+            : null;
+    }
+
+    /// <summary>Kills QEMU at once (SIGKILL), by its process id: the guest gets no chance to shut down.</summary>
+    public void Kill()
+    {
+        if (!IsRunning)
+        {
+            return;
+        }
+
+        try
+        {
+            using var process = Process.GetProcessById(Pid);
+            process.Kill();
+        }
+        catch (ArgumentException)
+        {
+            // gone meanwhile
+        }
+    }
+
+    /// <summary>
+    /// Waits until QEMU has exited. QEMU is not this process's child, so nothing signals its end but
+    /// the QMP socket closing; this looks at the process table every <c>50 ms</c> until it is gone.
+    /// </summary>
+    public async Task WaitForExitAsync(CancellationToken cancellationToken = default)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(50));
+        while (IsRunning)
+        {
+            await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Whether <paramref name="pid"/> is a live (not zombie) process whose command line names the folder's pidfile.</summary>
+    private static bool IsQemuOf(int pid, QemuVmFolder folder)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            // "pid (comm) S …": the state follows the last ')'
+            var state = stat[(stat.LastIndexOf(')') + 2)..].FirstOrDefault();
+            if (state is 'Z' or 'X')
+            {
+                return false;
+            }
+
+            var arguments = File.ReadAllText($"/proc/{pid}/cmdline").Split('\0');
+            return arguments.Contains(folder.PidFile);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Marks every descriptor of this process from 3 up close-on-exec. .NET opens its own that way,
+    /// but descriptors this process inherited (a lock file of the caller's, the write end of a pipe
+    /// someone reads to its end) would otherwise pass to QEMU, which outlives this process and would
+    /// hold them open for as long as the VM runs.
+    /// </summary>
+    private static void MarkInheritedDescriptorsCloseOnExec()
+    {
+        const int closeRangeCloexec = 4, getFlags = 1, setFlags = 2, closeOnExec = 1;
+        try
+        {
+            if (close_range(3, uint.MaxValue, closeRangeCloexec) == 0)
+            {
+                return;
+            }
+        }
+        catch (EntryPointNotFoundException)
+        {
+            // a C library without close_range: one descriptor at a time below
+        }
+
+        foreach (var entry in Directory.EnumerateFileSystemEntries("/proc/self/fd"))
+        {
+            if (int.TryParse(System.IO.Path.GetFileName(entry), NumberStyles.None, CultureInfo.InvariantCulture, out var fd) && fd > 2)
+            {
+                var flags = fcntl(fd, getFlags, 0);
+                if (flags >= 0 && (flags & closeOnExec) == 0)
+                {
+                    _ = fcntl(fd, setFlags, flags | closeOnExec);
+                }
+            }
+        }
+    }
+
+#pragma warning disable SYSLIB1054 // plain int arguments: no marshalling, and no unsafe code needed for DllImport
+    [DllImport("libc", SetLastError = true)]
+    private static extern int close_range(uint first, uint last, int flags);
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int fcntl(int fd, int command, int argument);
+#pragma warning restore SYSLIB1054
+
+    /// <summary>QEMU's own words when it did not start, without its program-name prefixes.</summary>
+    private static string Explain(string output, int exitCode)
+    {
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(l => l.StartsWith(DefaultBinary + ": ", StringComparison.Ordinal) ? l[(DefaultBinary.Length + 2)..] : l)
+            .ToList();
+        return lines.Count == 0
+            ? $"QEMU did not start (exit code {exitCode}) and said nothing."
+            : $"QEMU did not start: {string.Join(" ", lines.TakeLast(5))}";
+    }
+
+    private static string Quote(string argument) =>
+        argument.Length > 0 && argument.All(c => char.IsAsciiLetterOrDigit(c) || "-_=,.:/@+".Contains(c))
+            ? argument
+            : "'" + argument.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
+}
+
+/// <summary>QEMU did not start; the message says why in QEMU's words, <see cref="Output"/> is all it printed.</summary>
+public sealed class QemuStartException(string message, string output, string logFile) : Exception(message)
+{
+    /// <summary>What QEMU printed while failing to start.</summary>
+    public string Output { get; } = output;
+
+    /// <summary>The VM folder's <c>qemu.log</c>, which keeps every start's command line and output.</summary>
+    public string LogFile { get; } = logFile;
+}
