@@ -59,11 +59,16 @@ run() { # name path -> "rps p50_ms p99_ms cpu_ms_per_request"
 }
 
 list=$(run list "/api/v1/machines?limit=100")
+# A label every fifth machine has (the seed's tier=0..4): filtered in the database through the label index.
+labelled=$(run labelled "/api/v1/machines?limit=100&label=tier%3D3")
 health=$(run healthz "/healthz")
 echo "$count machines, wrk ${seconds}s x $connections connections, 2 threads, loopback, $(nproc) cores, load average $(cut -d' ' -f1 /proc/loadavg)"
-printf '%-40s %10s %10s %10s %14s\n' endpoint 'req/s' 'p50 ms' 'p99 ms' 'server CPU ms'
+printf '%-48s %10s %10s %10s %14s\n' endpoint 'req/s' 'p50 ms' 'p99 ms' 'server CPU ms'
 read -r _ lr l50 l99 lc <<<"$list"
+read -r _ fr f50 f99 fc <<<"$labelled"
 read -r _ hr h50 h99 hc <<<"$health"
-printf '%-40s %10s %10s %10s %14s\n' "GET /api/v1/machines?limit=100" "$lr" "$l50" "$l99" "$lc"
-printf '%-40s %10s %10s %10s %14s\n' "GET /healthz" "$hr" "$h50" "$h99" "$hc"
+printf '%-48s %10s %10s %10s %14s\n' "GET /api/v1/machines?limit=100" "$lr" "$l50" "$l99" "$lc"
+printf '%-48s %10s %10s %10s %14s\n' "GET /api/v1/machines?limit=100&label=tier=3" "$fr" "$f50" "$f99" "$fc"
+printf '%-48s %10s %10s %10s %14s\n' "GET /healthz" "$hr" "$h50" "$h99" "$hc"
 python3 -c "print(f'list/healthz throughput ratio: {$lr/$hr:.3f}  (p50 x{$l50/max($h50,0.001):.1f}); server CPU per request: list {$lc} ms = {$lc/max($hc,0.0001):.0f}x healthz')"
+python3 -c "print(f'label-filtered/unfiltered: throughput {$fr/$lr:.2f}, server CPU per request {$fc/max($lc,0.0001):.2f}')"

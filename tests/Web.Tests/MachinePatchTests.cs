@@ -96,6 +96,25 @@ public sealed class MachinePatchTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task List_ByLabel_FollowsEveryChangeOfTheLabels()
+    {
+        async Task<string[]> NamesAsync(string label) =>
+            [.. (await (await _client.GetAsync($"/api/v1/machines?label={Uri.EscapeDataString(label)}")).ReadJsonAsync()).GetProperty("items").EnumerateArray().Select(m => m.GetProperty("name").GetString()!)];
+        Assert.Equal(["patch-me"], await NamesAsync("tier=web"));
+        Assert.Equal(["patch-me"], await NamesAsync("team"));
+
+        var (_, etag) = await GetAsync();
+        Assert.Equal(HttpStatusCode.OK, (await PatchAsync("""{"labels": {"team": "b", "tier": null, "env": "prod"}}""", etag)).StatusCode);
+
+        Assert.Empty(await NamesAsync("tier=web"));
+        Assert.Empty(await NamesAsync("tier"));
+        Assert.Empty(await NamesAsync("team=a"));
+        Assert.Equal(["patch-me"], await NamesAsync("team=b"));
+        Assert.Equal(["patch-me"], await NamesAsync("env=prod"));
+        Assert.Equal(["patch-me"], await NamesAsync("env"));
+    }
+
+    [Fact]
     public async Task Patch_WithoutIfMatch_428AndNothingChanged()
     {
         var problem = await ProblemAsync(await PatchAsync("""{"name": "other"}""", null), (HttpStatusCode)428);

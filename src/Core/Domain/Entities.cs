@@ -45,6 +45,17 @@ public sealed class MachineEntity
     public long Version { get; set; }
 }
 
+/// <summary>
+/// One label of a machine as a row, so that a label filter is an indexed lookup on every database
+/// (the machine's <see cref="MachineEntity.Labels"/> stays what is read; these rows follow it on every save).
+/// </summary>
+public sealed class MachineLabelEntity
+{
+    public Guid MachineId { get; set; }
+    public required string Key { get; set; }
+    public required string Value { get; set; }
+}
+
 /// <summary>What a new machine is made from: kind, image and default spec.</summary>
 public sealed class TemplateEntity
 {

@@ -192,15 +192,25 @@ public sealed class MachineUpdateService(
         {
             // A new spec is checked against the project's quotas again, in one step with the write.
             var delta = specChanged ? QuotaDelta.Resize(machine.Spec, spec) : new QuotaDelta(0, 0, 0, 0, 0);
-            if (await ProjectQuotas.WithinQuotaAsync(db, machine.Project, delta, async () => rows = await db.Machines
-                .Where(m => m.Id == machine.Id && m.Version == machine.Version)
-                .ExecuteUpdateAsync(s => s
-                    .SetProperty(m => m.Name, name)
-                    .SetProperty(m => m.Labels, labels)
-                    .SetProperty(m => m.Spec, spec)
-                    .SetProperty(m => m.UpdatedAt, now)
-                    .SetProperty(m => m.Version, machine.Version + 1), cancellationToken)
-                .ConfigureAwait(false), cancellationToken).ConfigureAwait(false) is { } over)
+            async Task WriteAsync()
+            {
+                rows = await db.Machines
+                    .Where(m => m.Id == machine.Id && m.Version == machine.Version)
+                    .ExecuteUpdateAsync(s => s
+                        .SetProperty(m => m.Name, name)
+                        .SetProperty(m => m.Labels, labels)
+                        .SetProperty(m => m.Spec, spec)
+                        .SetProperty(m => m.UpdatedAt, now)
+                        .SetProperty(m => m.Version, machine.Version + 1), cancellationToken)
+                    .ConfigureAwait(false);
+                if (labelsChanged && rows > 0)
+                {
+                    // The bulk update bypasses the change tracker: the label rows follow here, in the same transaction.
+                    await MachineLabelIndex.SyncAsync(db, machine.Id, labels, cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            if (await ProjectQuotas.WithinQuotaAsync(db, machine.Project, delta, WriteAsync, cancellationToken).ConfigureAwait(false) is { } over)
             {
                 return ServiceResult<MachineUpdated>.Conflict(over);
             }

@@ -1,6 +1,8 @@
 using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
 using Ringmaster.Core.Contracts;
 using Ringmaster.Core.Domain;
+using Ringmaster.Core.Store;
 
 namespace Ringmaster.Core.Services;
 
@@ -29,4 +31,11 @@ public static class Views
     public static TemplateView ToView(this TemplateEntity t) => new(t.Name, t.Kind, t.Image, t.Description, t.Vcpus, t.MemoryMiB, t.DiskGiB);
 
     public static EventView ToView(this EventEntity e) => new(e.Id, Utc(e.At), e.Type, e.MachineId, e.HostId, e.Message);
+
+    /// <summary>The names of the hosts of <paramref name="machines"/> (one query for the page).</summary>
+    public static async Task<Dictionary<Guid, string>> HostNamesAsync(RingmasterDbContext db, IEnumerable<MachineEntity> machines, CancellationToken cancellationToken)
+    {
+        var ids = machines.Where(m => m.HostId != null).Select(m => m.HostId!.Value).Distinct().ToList();
+        return ids.Count == 0 ? [] : await db.Hosts.AsNoTracking().Where(h => ids.Contains(h.Id)).ToDictionaryAsync(h => h.Id, h => h.Name, cancellationToken);
+    }
 }

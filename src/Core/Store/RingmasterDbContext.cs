@@ -14,6 +14,7 @@ public sealed class RingmasterDbContext(DbContextOptions<RingmasterDbContext> op
 {
     public DbSet<HostEntity> Hosts => Set<HostEntity>();
     public DbSet<MachineEntity> Machines => Set<MachineEntity>();
+    public DbSet<MachineLabelEntity> MachineLabels => Set<MachineLabelEntity>();
     public DbSet<TemplateEntity> Templates => Set<TemplateEntity>();
     public DbSet<ImageEntity> Images => Set<ImageEntity>();
     public DbSet<SnapshotEntity> Snapshots => Set<SnapshotEntity>();
@@ -33,7 +34,7 @@ public sealed class RingmasterDbContext(DbContextOptions<RingmasterDbContext> op
     private IReadOnlyCollection<string>? VisibleProjects => scope?.Projects;
 
     protected override void OnConfiguring(DbContextOptionsBuilder optionsBuilder) =>
-        optionsBuilder.AddInterceptors(MachineVersionInterceptor.Instance);
+        optionsBuilder.AddInterceptors(MachineVersionInterceptor.Instance, MachineLabelIndex.Instance);
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

@@ -49,52 +49,23 @@ public static class MachinesApi
         }
 
         await using var db = await services.Db.CreateDbContextAsync(cancellationToken);
-        var query = db.Machines.AsNoTracking().AsQueryable();
-        if (state is { } s)
-        {
-            query = query.Where(m => m.State == s);
-        }
-
-        if (kind is { } k)
-        {
-            query = query.Where(m => m.Kind == k);
-        }
-
+        IReadOnlyCollection<Guid>? hostIds = null;
         if (!string.IsNullOrWhiteSpace(host))
         {
-            var hostIds = await db.Hosts.Where(h => h.Name == host || h.Id.ToString() == host).Select(h => h.Id).ToListAsync(cancellationToken);
-            query = query.Where(m => m.HostId != null && hostIds.Contains(m.HostId.Value));
+            hostIds = await db.Hosts.Where(h => h.Name == host || h.Id.ToString() == host).Select(h => h.Id).ToListAsync(cancellationToken);
         }
 
-        if (!string.IsNullOrWhiteSpace(q))
-        {
-            query = query.Where(m => m.Name.Contains(q));
-        }
-
+        var query = new MachineFilter(q, state, kind, hostIds, label).Apply(db, db.Machines.AsNoTracking());
         if (after is not null)
         {
             query = query.Where(m => string.Compare(m.Name, after) > 0);
         }
 
-        var rows = await query.OrderBy(m => m.Name).Take(label is null ? take + 1 : MaxLabelScan).ToListAsync(cancellationToken);
-        if (label is not null)
-        {
-            var (key, value) = SplitLabel(label);
-            rows = [.. rows.Where(m => m.Labels.TryGetValue(key, out var v) && (value is null || v == value)).Take(take + 1)];
-        }
-
-        var hosts = await db.Hosts.AsNoTracking().ToDictionaryAsync(h => h.Id, h => h.Name, cancellationToken);
-        var items = rows.Take(take).Select(m => m.ToView(m.HostId is { } id ? hosts.GetValueOrDefault(id) : null)).ToList();
+        var rows = await query.OrderBy(m => m.Name).Take(take + 1).ToListAsync(cancellationToken);
+        var names = await Views.HostNamesAsync(db, rows, cancellationToken);
+        var items = rows.Take(take).Select(m => m.ToView(m.HostId is { } id ? names.GetValueOrDefault(id) : null)).ToList();
         var next = rows.Count > take ? ApiResults.EncodeCursor(items[^1].Name) : null;
         return TypedResults.Ok(new Page<MachineView>(items, next));
-    }
-
-    private const int MaxLabelScan = 100_000;
-
-    private static (string Key, string? Value) SplitLabel(string label)
-    {
-        var eq = label.IndexOf('=', StringComparison.Ordinal);
-        return eq < 0 ? (label, null) : (label[..eq], label[(eq + 1)..]);
     }
 
     public static async Task<Results<Ok<MachineView>, ProblemHttpResult>> GetMachine(

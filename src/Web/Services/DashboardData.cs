@@ -35,31 +35,8 @@ public sealed class DashboardData(IDbContextFactory<RingmasterDbContext> dbFacto
     public async Task<MachinePage> QueryMachinesAsync(MachineQuery query, CancellationToken cancellationToken = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        IQueryable<MachineEntity> machines = string.IsNullOrWhiteSpace(query.Label)
-            ? db.Machines
-            : db.Machines.FromSql($"SELECT * FROM \"Machines\" WHERE \"Labels\" LIKE {LabelPattern(query.Label)} ESCAPE '\\'");
-        machines = machines.AsNoTracking();
-        if (!string.IsNullOrWhiteSpace(query.Name))
-        {
-            var name = query.Name.Trim();
-            machines = machines.Where(m => m.Name.Contains(name));
-        }
-
-        if (query.State is { } state)
-        {
-            machines = machines.Where(m => m.State == state);
-        }
-
-        if (query.Kind is { } kind)
-        {
-            machines = machines.Where(m => m.Kind == kind);
-        }
-
-        if (query.HostId is { } hostId)
-        {
-            machines = machines.Where(m => m.HostId == hostId);
-        }
-
+        var filter = new MachineFilter(query.Name, query.State, query.Kind, query.HostId is { } host ? [host] : null, query.Label);
+        var machines = filter.Apply(db, db.Machines.AsNoTracking());
         var total = await machines.CountAsync(cancellationToken);
         var pageSize = Math.Clamp(query.PageSize, 1, 500);
         var skip = Math.Max(0, query.Page) * pageSize;
@@ -92,26 +69,8 @@ public sealed class DashboardData(IDbContextFactory<RingmasterDbContext> dbFacto
             rows = await machines.Skip(skip).Take(pageSize).ToListAsync(cancellationToken);
         }
 
-        var hostIds = rows.Where(m => m.HostId != null).Select(m => m.HostId!.Value).Distinct().ToList();
-        var hosts = await db.Hosts.Where(h => hostIds.Contains(h.Id)).ToDictionaryAsync(h => h.Id, h => h.Name, cancellationToken);
+        var hosts = await Views.HostNamesAsync(db, rows, cancellationToken);
         return new MachinePage([.. rows.Select(m => m.ToView(m.HostId is { } id ? hosts.GetValueOrDefault(id) : null))], total);
-    }
-
-    /// <summary>A LIKE pattern over the labels' JSON text: <c>key</c> or <c>key=value</c>.</summary>
-    internal static string LabelPattern(string label)
-    {
-        var eq = label.IndexOf('=', StringComparison.Ordinal);
-        var key = (eq < 0 ? label : label[..eq]).Trim();
-        var text = JsonSerializer.Serialize(key, s_json) + ":";
-        if (eq >= 0)
-        {
-            text += JsonSerializer.Serialize(label[(eq + 1)..].Trim(), s_json);
-        }
-
-        var escaped = text.Replace("\\", "\\\\", StringComparison.Ordinal)
-            .Replace("%", "\\%", StringComparison.Ordinal)
-            .Replace("_", "\\_", StringComparison.Ordinal);
-        return "%" + escaped + "%";
     }
 
     public async Task<MachineView?> GetMachineAsync(Guid id, CancellationToken cancellationToken = default)

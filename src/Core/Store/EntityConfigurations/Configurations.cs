@@ -49,6 +49,19 @@ internal sealed class MachineConfiguration : IEntityTypeConfiguration<MachineEnt
     }
 }
 
+internal sealed class MachineLabelConfiguration : IEntityTypeConfiguration<MachineLabelEntity>
+{
+    public void Configure(EntityTypeBuilder<MachineLabelEntity> builder)
+    {
+        builder.ToTable("MachineLabels");
+        builder.HasKey(l => new { l.MachineId, l.Key });
+        builder.Property(l => l.Key).HasMaxLength(63);
+        builder.Property(l => l.Value).HasMaxLength(256);
+        builder.HasIndex(l => new { l.Key, l.Value });
+        builder.HasOne<MachineEntity>().WithMany().HasForeignKey(l => l.MachineId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
 internal sealed class TemplateConfiguration : IEntityTypeConfiguration<TemplateEntity>
 {
     public void Configure(EntityTypeBuilder<TemplateEntity> builder)

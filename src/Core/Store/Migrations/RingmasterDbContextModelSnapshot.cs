@@ -598,6 +598,27 @@ namespace Ringmaster.Core.Store.Migrations
                     b.ToTable("Machines", (string)null);
                 });
 
+            modelBuilder.Entity("Ringmaster.Core.Domain.MachineLabelEntity", b =>
+                {
+                    b.Property<Guid>("MachineId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Key")
+                        .HasMaxLength(63)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Value")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("MachineId", "Key");
+
+                    b.HasIndex("Key", "Value");
+
+                    b.ToTable("MachineLabels", (string)null);
+                });
+
             modelBuilder.Entity("Ringmaster.Core.Domain.OperationEntity", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1267,6 +1288,15 @@ namespace Ringmaster.Core.Store.Migrations
                         .WithMany()
                         .HasForeignKey("HostId")
                         .OnDelete(DeleteBehavior.SetNull);
+                });
+
+            modelBuilder.Entity("Ringmaster.Core.Domain.MachineLabelEntity", b =>
+                {
+                    b.HasOne("Ringmaster.Core.Domain.MachineEntity", null)
+                        .WithMany()
+                        .HasForeignKey("MachineId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("Ringmaster.Core.Domain.ProjectMemberEntity", b =>
