@@ -72,6 +72,8 @@ public static class CoreExtensions
         builder.Services.AddSingleton<InventoryService>();
         builder.Services.AddSingleton<MachineService>();
         builder.Services.AddSingleton<CatalogService>();
+        builder.Services.AddSingleton<ProjectService>();
+        builder.Services.AddScoped<UserService>();
         builder.Services.AddSingleton<ProjectQuotas>();
         builder.Services.TryAddSingleton<IAccessScope>(UnrestrictedScope.Instance);
         builder.Services.AddSingleton<MachineUpdateService>();
