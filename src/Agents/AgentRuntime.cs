@@ -24,6 +24,7 @@ public sealed partial class AgentRuntime(GuestDrivers drivers, ConsoleSessions c
     private readonly ConcurrentDictionary<Guid, SemaphoreSlim> _guestLocks = new();
     private readonly ConcurrentDictionary<Guid, MachineKind> _kinds = new();
     private readonly ConcurrentDictionary<Guid, Task> _work = new();
+    private readonly ConcurrentDictionary<Guid, CommandUnderWay> _underWay = new();
     private readonly ConcurrentDictionary<MachineKind, string> _listFailures = new();
     private IAgentUplink? _uplink;
 
@@ -103,6 +104,7 @@ public sealed partial class AgentRuntime(GuestDrivers drivers, ConsoleSessions c
             return new CommandAck(false, $"This host has no driver for {(known == MachineKind.Vm ? "virtual machines" : "containers")}.");
         }
 
+        _underWay[command.CommandId] = new CommandUnderWay(command.CommandId, command.OperationId, command.Kind, command.MachineId);
         var task = Task.Run(() => RunAsync(command, kind));
         _work[command.CommandId] = task;
         _ = task.ContinueWith(_ => _work.TryRemove(command.CommandId, out var _), TaskScheduler.Default);
@@ -111,6 +113,13 @@ public sealed partial class AgentRuntime(GuestDrivers drivers, ConsoleSessions c
 
     /// <summary>Waits for commands under way (at shutdown, and in tests).</summary>
     public Task WhenIdleAsync() => Task.WhenAll(_work.Values);
+
+    /// <summary>
+    /// The commands under way now. A command leaves this list only after its outcome is queued for
+    /// the server, so a registration that lists the guests after this list either names a command
+    /// or already sees what it did.
+    /// </summary>
+    public IReadOnlyList<CommandUnderWay> UnderWay() => [.. _underWay.Values];
 
     private async Task RunAsync(AgentCommand command, MachineKind? kind)
     {
@@ -140,7 +149,8 @@ public sealed partial class AgentRuntime(GuestDrivers drivers, ConsoleSessions c
             gate.Release();
         }
 
-        _uplink?.Enqueue(nameof(IAgentHub.CommandCompleted), result);
+        _uplink?.Enqueue(nameof(IAgentHub.CommandCompleted), result with { OperationId = command.OperationId });
+        _underWay.TryRemove(command.CommandId, out _);
     }
 
     private async Task<CommandResult> ExecuteAsync(AgentCommand command, MachineKind? kind)

@@ -44,6 +44,9 @@ public sealed class AgentWorker(
     /// <summary>Set when what the host can do may have changed since registration; the watch loop sends it again.</summary>
     private int _capabilitiesStale;
 
+    /// <summary>What this agent removed at start (half-made files of interrupted commands), told to the server at the next registration.</summary>
+    private IReadOnlyList<DiscardedLeftover> _discarded = [];
+
     /// <summary>True once registered on the current connection.</summary>
     public bool Registered { get; private set; }
 
@@ -64,6 +67,9 @@ public sealed class AgentWorker(
         consoles.Attach(this);
         runtime.DriversChanged += MarkCapabilitiesStale;
         probe.Changed += MarkCapabilitiesStale;
+
+        // Before any command runs: what a crash interrupted is removed now, and told at registration.
+        _discarded = await runtime.DiscardLeftoversAsync(dataPath, stoppingToken).ConfigureAwait(false);
 
         Uri server;
         try
@@ -150,9 +156,19 @@ public sealed class AgentWorker(
     private async Task RegisterAsync(string dataPath, CancellationToken cancellationToken)
     {
         var capabilities = await probe.ProbeAsync(dataPath, cancellationToken).ConfigureAwait(false);
+
+        // The commands under way first: every command not named has already done what the guests and holdings show.
+        var running = runtime.UnderWay();
         var guests = await runtime.ListAsync(cancellationToken).ConfigureAwait(false);
-        var registration = new AgentRegistration(_hostId, options.Value.Name ?? Environment.MachineName, Version, capabilities, guests);
+        var discarded = _discarded;
+        var holdings = await runtime.HoldingsAsync(running, guests, discarded, cancellationToken).ConfigureAwait(false);
+        var registration = new AgentRegistration(_hostId, options.Value.Name ?? Environment.MachineName, Version, capabilities, guests, holdings);
         var result = await _connection!.InvokeAsync<RegistrationResult>(nameof(IAgentHub.Register), registration, cancellationToken).ConfigureAwait(false);
+        if (ReferenceEquals(_discarded, discarded))
+        {
+            _discarded = [];
+        }
+
         _heartbeatSeconds = Math.Max(1, result.HeartbeatSeconds);
         if (result.Credential is { Length: > 0 } credential)
         {
