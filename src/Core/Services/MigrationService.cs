@@ -233,6 +233,7 @@ public sealed class MigrationService(
 
         var machine = plan.Machine;
         var operation = OperationService.New("machine.migrate", machine.Id, machine.Name, user);
+        operation.Intent = new OperationIntent { HostId = plan.Source?.Id, TargetHostId = plan.Target?.Id, PreviousState = machine.State };
         await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false))
         {
             db.Operations.Add(operation);
