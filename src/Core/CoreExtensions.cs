@@ -79,6 +79,8 @@ public static class CoreExtensions
         // Order matters: the database is ready before operations are recovered.
         builder.Services.AddHostedService<DatabaseInitializer>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<OperationService>());
+        builder.Services.AddSingleton<OperationRecovery>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<OperationRecovery>());
         builder.AddSnapshotsAndBackups();
         return builder;
     }

@@ -112,7 +112,7 @@ public sealed class OperationService(
     public bool IsBusy(Guid machineId) =>
         _running.Values.Any(a => a.Machines.Contains(machineId)) || _settling.Values.Any(m => m.Contains(machineId));
 
-    /// <summary>An operation a restart interrupted holds its machines until it is settled.</summary>
+    /// <summary>An operation a restart interrupted holds its machines until it is settled (see <see cref="OperationRecovery"/>).</summary>
     internal void HoldForSettling(Guid operationId, Guid[] machines) => _settling[operationId] = machines;
 
     internal void ReleaseSettled(Guid operationId) => _settling.TryRemove(operationId, out _);
@@ -316,23 +316,8 @@ public sealed class OperationService(
 
     private static string Truncate(string value, int max) => value.Length <= max ? value : value[..max];
 
-    /// <summary>At start: operations that were queued or running when the server stopped can no longer finish.</summary>
-    public async Task StartAsync(CancellationToken cancellationToken)
-    {
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
-        var interrupted = await db.Operations
-            .Where(o => o.State == OperationState.Queued || o.State == OperationState.Running)
-            .ToListAsync(cancellationToken).ConfigureAwait(false);
-        foreach (var operation in interrupted)
-        {
-            operation.State = OperationState.Failed;
-            operation.EndedAt = DateTime.UtcNow;
-            operation.Error = "Interrupted: the server stopped while this operation ran.";
-            operation.Message = "Failed";
-        }
-
-        await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
-    }
+    /// <summary>Operations a stop interrupted are settled by <see cref="OperationRecovery"/>, against what the agents report.</summary>
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
