@@ -30,7 +30,7 @@ public sealed class AgentWorker(
 {
     public const string Version = "0.1.0";
 
-    private readonly Channel<(string Method, object Argument)> _outbox = Channel.CreateUnbounded<(string, object)>();
+    private readonly Channel<(string Method, object Argument, Action? Delivered)> _outbox = Channel.CreateUnbounded<(string, object, Action?)>();
     private readonly Dictionary<Guid, MachineState> _lastStates = [];
 
     /// <summary>Guests a command reported while the watch loop was listing: the list may predate them.</summary>
@@ -304,7 +304,7 @@ public sealed class AgentWorker(
 
     private async Task OutboxLoopAsync(CancellationToken cancellationToken)
     {
-        await foreach (var (method, argument) in _outbox.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        await foreach (var (method, argument, delivered) in _outbox.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {
             while (!cancellationToken.IsCancellationRequested)
             {
@@ -313,6 +313,7 @@ public sealed class AgentWorker(
                     try
                     {
                         await _connection.InvokeAsync(method, argument, cancellationToken).ConfigureAwait(false);
+                        delivered?.Invoke();
                         break;
                     }
                     catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
@@ -326,7 +327,7 @@ public sealed class AgentWorker(
         }
     }
 
-    public void Enqueue(string method, object argument)
+    public void Enqueue(string method, object argument, Action? delivered = null)
     {
         // A guest a command just made or changed counts as seen, so that the watch loop reports it
         // removed even when it disappears before the loop's next look.
@@ -339,7 +340,7 @@ public sealed class AgentWorker(
             }
         }
 
-        _outbox.Writer.TryWrite((method, argument));
+        _outbox.Writer.TryWrite((method, argument, delivered));
     }
 
     public async Task SendIfConnectedAsync(string method, object argument)
