@@ -3,6 +3,7 @@ using System.Threading.Channels;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Ringmaster.Core.Contracts;
 using Ringmaster.Core.Domain;
 using Ringmaster.Core.Store;
@@ -29,11 +30,9 @@ public sealed class OperationRecovery(
     IAgentGateway agents,
     ConsoleBroker consoles,
     LiveFeed feed,
+    IOptions<RecoveryOptions> options,
     ILogger<OperationRecovery> logger) : IHostedService
 {
-    /// <summary>How long an interrupted operation waits for a host that does not come back before it is settled as not known.</summary>
-    public static readonly TimeSpan HostGrace = TimeSpan.FromSeconds(90);
-
     private static readonly TimeSpan s_commandTimeout = TimeSpan.FromMinutes(2);
 
     private readonly ConcurrentDictionary<Guid, Interrupted> _interrupted = new();
@@ -84,9 +83,6 @@ public sealed class OperationRecovery(
 
         public static Settlement Failed(string error, params string[] log) => new(OperationState.Failed, error, null, log);
     }
-
-    /// <summary>Whether operations interrupted by the last stop are still waiting to be settled (for tests and the dashboard).</summary>
-    public int Pending => _interrupted.Count;
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -234,7 +230,7 @@ public sealed class OperationRecovery(
         foreach (var x in _interrupted.Values.OrderBy(x => x.Operation.CreatedAt).ToList())
         {
             var ready = x.Awaited.Count == 0 && x.Hosts.All(h => _registered.ContainsKey(h) && agents.IsConnected(h));
-            var given = !ready && DateTime.UtcNow - x.LastNews > HostGrace && x.Hosts.Any(h => !agents.IsConnected(h));
+            var given = !ready && DateTime.UtcNow - x.LastNews > TimeSpan.FromSeconds(options.Value.HostGraceSeconds) && x.Hosts.Any(h => !agents.IsConnected(h));
             if (ready || given)
             {
                 await SettleAsync(x, given, cancellationToken).ConfigureAwait(false);
@@ -856,4 +852,13 @@ public sealed class OperationRecovery(
         await using var db = await dbFactory.CreateDbContextAsync().ConfigureAwait(false);
         return await db.Hosts.Where(h => h.Id == hostId).Select(h => h.Name).FirstOrDefaultAsync().ConfigureAwait(false) ?? $"host {hostId}";
     }
+}
+
+/// <summary>Settings of the settling of interrupted operations (section <c>Recovery</c>).</summary>
+public sealed record RecoveryOptions
+{
+    public const string Section = "Recovery";
+
+    /// <summary>How long an interrupted operation waits for a host that does not report before it is settled as not known (Recovery:HostGraceSeconds).</summary>
+    public double HostGraceSeconds { get; init; } = 90;
 }
