@@ -167,6 +167,27 @@ public sealed class InterruptedOperationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Restart_HostThatDoesNotComeBack_SettledAsNotKnownAfterTheGrace()
+    {
+        var machineId = Guid.NewGuid();
+        var take = Operation("snapshot.create", machineId, "far-1", OperationState.Running, new OperationIntent { HostId = _hostId, SnapshotId = Guid.NewGuid(), SnapshotName = "s1" });
+        await LeftBehindAsync(db =>
+        {
+            db.Hosts.Add(Host(_hostId, "gone-host"));
+            db.Machines.Add(Machine(machineId, "far-1", _hostId, MachineState.Running, MachineKind.Vm));
+            db.Operations.Add(take);
+        });
+        _factory.Settings["Recovery:HostGraceSeconds"] = "2";
+
+        Start();
+        var settled = await EndedAsync(take.Id);
+
+        Assert.Contains("waiting for gone-host to report what it did", settled.GetProperty("log").GetString());
+        Assert.Equal("Failed", settled.GetProperty("state").GetString());
+        Assert.Contains("gone-host has not reported since; what it did is not known", settled.GetProperty("error").GetString());
+    }
+
+    [Fact]
     public async Task Restart_SnapshotTheAgentHolds_AdoptedAndOperationSucceeds()
     {
         var machineId = Guid.NewGuid();
