@@ -309,6 +309,35 @@ public sealed class InterruptedOperationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Register_CopyOfAnotherHostsMachine_RemovedOnceItsOwnHostHasIt()
+    {
+        var machineId = Guid.NewGuid();
+        var otherId = Guid.NewGuid();
+        await LeftBehindAsync(db =>
+        {
+            db.Hosts.Add(Host(_hostId, "owner"));
+            db.Hosts.Add(Host(otherId, "other"));
+            db.Machines.Add(Machine(machineId, "vm-5", _hostId, MachineState.Running, MachineKind.Vm));
+        });
+        Start();
+
+        // A move that failed after the target had it all, the target out of reach then: it still has a copy.
+        var copy = await AgentAsync(otherId, "other", a =>
+        {
+            a.Guests[machineId] = ScriptedAgent.Guest(machineId, "vm-5", MachineState.Running, MachineKind.Vm);
+            a.AutoComplete = c => new CommandResult(c.CommandId, true, null, null);
+        });
+        await AgentAsync(_hostId, "owner", a => a.Guests[machineId] = ScriptedAgent.Guest(machineId, "vm-5", MachineState.Running, MachineKind.Vm));
+        await HttpJson.EventuallyAsync(() => Task.FromResult(copy.Received.Any(c => c.Kind == AgentCommandKind.Delete && c.MachineId == machineId)), sent => sent,
+            TimeSpan.FromSeconds(30), "the copy to be deleted");
+
+        var machine = await (await _client.GetAsync($"/api/v1/machines/{machineId}")).ReadJsonAsync();
+        Assert.Equal("owner", machine.GetProperty("host").GetString());
+        var removed = await HttpJson.EventuallyAsync(() => EventsAsync("machine.copy-removed"), e => e.Count > 0, TimeSpan.FromSeconds(30), "the event");
+        Assert.Equal("other had a copy of machine vm-5, which is on owner: the copy is removed.", Assert.Single(removed).Message);
+    }
+
+    [Fact]
     public async Task Delete_MachineStuckCreatingWithNothingBehindIt_Deleted()
     {
         var machineId = Guid.NewGuid();

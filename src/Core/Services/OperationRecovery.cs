@@ -38,6 +38,9 @@ public sealed class OperationRecovery(
     private readonly ConcurrentDictionary<Guid, Interrupted> _interrupted = new();
     private readonly ConcurrentDictionary<Guid, AgentHoldings> _holdings = new();
     private readonly ConcurrentDictionary<Guid, DateTime> _registered = new();
+
+    /// <summary>Guests reported at registration (machine, the host that reported it), looked at for copies of another host's machine.</summary>
+    private readonly ConcurrentDictionary<(Guid Machine, Guid Host), bool> _copies = new();
     private readonly Channel<Work> _work = Channel.CreateUnbounded<Work>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource _stopping = new();
     private Task _loop = Task.CompletedTask;
@@ -187,6 +190,11 @@ public sealed class OperationRecovery(
                     await AdoptAsync(hostId, holdings, cancellationToken).ConfigureAwait(false);
                 }
 
+                foreach (var guest in registration.Guests)
+                {
+                    _copies[(guest.Id, hostId)] = true;
+                }
+
                 foreach (var x in _interrupted.Values.Where(x => x.Hosts.Contains(hostId)))
                 {
                     x.LastNews = DateTime.UtcNow;
@@ -244,6 +252,62 @@ public sealed class OperationRecovery(
         foreach (var host in sweep.Where(agents.IsConnected))
         {
             await SweepAsync(host, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (work is Registered && !_copies.IsEmpty)
+        {
+            await RemoveCopiesAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Guests a host reports of machines that belong to another host are copies (a move that failed
+    /// after the target had it all, when the target could not be told). Once the machine's own host
+    /// reports it too and no operation works on it, the copy goes, with an event.
+    /// </summary>
+    private async Task RemoveCopiesAsync(CancellationToken cancellationToken)
+    {
+        Dictionary<Guid, MachineEntity> machines;
+        var reported = _copies.Keys.ToArray();
+        _copies.Clear();
+        await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var ids = reported.Select(r => r.Machine).Distinct().ToList();
+            machines = await db.Machines.IgnoreQueryFilters().AsNoTracking().Where(m => ids.Contains(m.Id) && m.HostId != null).ToDictionaryAsync(m => m.Id, cancellationToken).ConfigureAwait(false);
+        }
+
+        var guests = new Guests(agents, cancellationToken);
+        _settling = Guid.Empty;
+        foreach (var (machineId, copyHost) in reported)
+        {
+            if (!machines.TryGetValue(machineId, out var machine) || machine.HostId == copyHost || operations.IsBusy(machine.Id))
+            {
+                continue;
+            }
+
+            try
+            {
+                if (!agents.IsConnected(machine.HostId!.Value) || !agents.IsConnected(copyHost))
+                {
+                    // Looked at again when a host registers.
+                    _copies[(machine.Id, copyHost)] = true;
+                    continue;
+                }
+
+                if (await guests.OnAsync(machine.HostId, machine.Id).ConfigureAwait(false) is null)
+                {
+                    continue;
+                }
+
+                await DeleteOnHostAsync(copyHost, machine.Id).ConfigureAwait(false);
+                var (copy, owner) = (await HostNameAsync(copyHost).ConfigureAwait(false), await HostNameAsync(machine.HostId.Value).ConfigureAwait(false));
+                await AddEventAsync("machine.copy-removed", machine.Id, copyHost, $"{copy} had a copy of machine {machine.Name}, which is on {owner}: the copy is removed.").ConfigureAwait(false);
+                logger.LogWarning("Removed the copy of {Machine} on {Copy}: the machine is on {Owner}", machine.Name, copy, owner);
+            }
+            catch (Exception ex) when (ex is AgentUnavailableException or AgentCommandException)
+            {
+                logger.LogWarning("Could not remove the copy of {Machine} on host {Host}: {Reason}", machine.Name, copyHost, ex.Message);
+            }
         }
     }
 
