@@ -116,6 +116,9 @@ public sealed class CrashCluster : IAsyncDisposable
     /// <summary>What the processes printed (for a failing test's message).</summary>
     public string Output => string.Join("\n----\n", _processes.Select(p => p.Output.Length > 20_000 ? p.Output[^20_000..] : p.Output));
 
+    /// <summary>Everything every process printed.</summary>
+    public string AllOutput => string.Join("\n", _processes.Select(p => p.Output));
+
     public async ValueTask DisposeAsync()
     {
         foreach (var process in _processes)

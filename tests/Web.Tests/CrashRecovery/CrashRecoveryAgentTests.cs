@@ -36,7 +36,9 @@ public sealed class CrashRecoveryAgentTests(AgentsCrashFixture fixture, ITestOut
         output.WriteLine($"{cluster.Restarts} restarts ({cluster.RestartTime.TotalSeconds:0} s in restarts), {clock.Elapsed.TotalSeconds:0} s in all");
         output.WriteLine("interrupted: " + string.Join(", ", cycles.Caught.Select(c => $"{c.Key} {c.Value}")) + $"; settled by an outcome sent while the web was down: {cycles.FinishedWhileDown}");
         output.WriteLine("outcomes: " + string.Join(", ", cycles.Outcomes.OrderBy(o => o.Key).Select(o => $"{o.Key} {o.Value}")));
+        output.WriteLine("events: " + string.Join(", ", (await cycles.EventsAsync()).Select(e => $"{e.Key} {e.Value}")));
         Assert.True(cycles.Problems.Count == 0, string.Join("\n", cycles.Problems));
+        Assert.Empty(cycles.RecoveryErrors());
         Assert.All(KillCycles.Kinds, kind => Assert.True(cycles.Caught[kind] >= 5, $"{kind} was interrupted {cycles.Caught[kind]} times in {cluster.Restarts} kills"));
         Assert.True(cycles.FinishedWhileDown > 0, "no operation was settled by an outcome an agent sent while the web was down");
         await cycles.TearDownAsync();

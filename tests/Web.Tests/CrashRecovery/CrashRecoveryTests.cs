@@ -35,7 +35,9 @@ public sealed class CrashRecoveryTests(EmbeddedCrashFixture fixture, ITestOutput
         output.WriteLine($"{cluster.Restarts} restarts ({cluster.RestartTime.TotalSeconds:0} s in restarts), {clock.Elapsed.TotalSeconds:0} s in all");
         output.WriteLine("interrupted: " + string.Join(", ", cycles.Caught.Select(c => $"{c.Key} {c.Value}")));
         output.WriteLine("outcomes: " + string.Join(", ", cycles.Outcomes.OrderBy(o => o.Key).Select(o => $"{o.Key} {o.Value}")));
+        output.WriteLine("events: " + string.Join(", ", (await cycles.EventsAsync()).Select(e => $"{e.Key} {e.Value}")));
         Assert.True(cycles.Problems.Count == 0, string.Join("\n", cycles.Problems));
+        Assert.Empty(cycles.RecoveryErrors());
         Assert.All(KillCycles.Kinds, kind => Assert.True(cycles.Caught[kind] >= 5, $"{kind} was interrupted {cycles.Caught[kind]} times in {cluster.Restarts} kills"));
         await cycles.TearDownAsync();
     }

@@ -135,7 +135,7 @@ public sealed class KillCycles(CrashCluster cluster, ITestOutputHelper output)
             }
 
             Outcomes[$"{s.Kind} {state}"] = Outcomes.GetValueOrDefault($"{s.Kind} {state}") + 1;
-            if (log.Contains(Interrupted, StringComparison.Ordinal) && _shown.Add($"{s.Kind} {state}"))
+            if ((log.Contains(Interrupted, StringComparison.Ordinal) && _shown.Add($"{s.Kind} {state}")) || (state != "Succeeded" && !log.Contains(Interrupted, StringComparison.Ordinal)))
             {
                 // What the settling said, once for each kind and outcome.
                 output.WriteLine($"  {s.Kind} {state}: {operation.GetProperty("error")}\n    {log.Trim().Replace("\n", "\n    ", StringComparison.Ordinal)}");
@@ -388,6 +388,27 @@ public sealed class KillCycles(CrashCluster cluster, ITestOutputHelper output)
             await _api.WaitSucceededAsync(start, TimeSpan.FromMinutes(1));
         }
     }
+
+    /// <summary>How many events of each type the server recorded about adopting and removing (read from its database).</summary>
+    public async Task<Dictionary<string, int>> EventsAsync()
+    {
+        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={cluster.Database};Mode=ReadOnly");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT Type, COUNT(*) FROM Events WHERE Type IN ('leftover.removed', 'snapshot.adopted', 'backup.adopted', 'machine.removed', 'machine.settled') GROUP BY Type";
+        var counts = new Dictionary<string, int>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            counts[reader.GetString(0)] = reader.GetInt32(1);
+        }
+
+        return counts;
+    }
+
+    /// <summary>What the web's processes logged of a settling that stumbled.</summary>
+    public IEnumerable<string> RecoveryErrors() =>
+        cluster.AllOutput.Split('\n').Where(l => l.Contains("Settling interrupted operations failed", StringComparison.Ordinal) || l.Contains("Could not settle machine", StringComparison.Ordinal));
 
     /// <summary>Deletes every machine the cycles made (their snapshots' images with them), so the shared engine keeps nothing.</summary>
     public async Task TearDownAsync()
