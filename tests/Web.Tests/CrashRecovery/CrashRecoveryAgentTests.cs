@@ -31,7 +31,7 @@ public sealed class CrashRecoveryAgentTests(AgentsCrashFixture fixture, ITestOut
         var cycles = new KillCycles(cluster, output);
         await cycles.SetUpAsync(cluster.Host("alpha"), cluster.Host("beta"));
 
-        await cycles.RunAsync(each: 5, most: 14);
+        await cycles.RunAsync(each: 5, most: 16);
 
         output.WriteLine($"{cluster.Restarts} restarts ({cluster.RestartTime.TotalSeconds:0} s in restarts), {clock.Elapsed.TotalSeconds:0} s in all");
         output.WriteLine("interrupted: " + string.Join(", ", cycles.Caught.Select(c => $"{c.Key} {c.Value}")) + $"; settled by an outcome sent while the web was down: {cycles.FinishedWhileDown}");

@@ -30,7 +30,7 @@ public sealed class CrashRecoveryTests(EmbeddedCrashFixture fixture, ITestOutput
         var cycles = new KillCycles(cluster, output);
         await cycles.SetUpAsync(cluster.EmbeddedHost, cluster.Host("peer"));
 
-        await cycles.RunAsync(each: 5, most: 14);
+        await cycles.RunAsync(each: 5, most: 16);
 
         output.WriteLine($"{cluster.Restarts} restarts ({cluster.RestartTime.TotalSeconds:0} s in restarts), {clock.Elapsed.TotalSeconds:0} s in all");
         output.WriteLine("interrupted: " + string.Join(", ", cycles.Caught.Select(c => $"{c.Key} {c.Value}")));

@@ -98,7 +98,7 @@ public sealed class KillCycles(CrashCluster cluster, ITestOutputHelper output)
         {
             if (late is null)
             {
-                foreach (var wave in new[] { begin[..4], begin[4..] })
+                foreach (var wave in new[] { begin[..3], begin[3..] })
                 {
                     var starting = await Task.WhenAll(wave.Select(b => b()));
                     started.AddRange(starting);
