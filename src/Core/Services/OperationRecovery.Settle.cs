@@ -43,6 +43,12 @@ public sealed partial class OperationRecovery
 
         var hostId = intent.HostId ?? machine?.HostId;
         var host = hostId is { } h ? await HostNameAsync(h).ConfigureAwait(false) : "its host";
+        if (operation.Intent is null && operation.Kind is not ("machine.create" or "machine.delete"))
+        {
+            // Begun by a server that did not record intents: what it took or moved is not known.
+            return await SettleOtherAsync(operation, hostId, host, guests).ConfigureAwait(false);
+        }
+
         return operation.Kind switch
         {
             "machine.create" => await SettleMadeAsync(intent.NewMachineId ?? operation.MachineId!.Value, hostId, host, guests, "create",

@@ -66,6 +66,7 @@ public sealed class OperationService(
         CreatedAt = DateTime.UtcNow,
         State = OperationState.Queued,
         Message = "Queued",
+        Intent = new OperationIntent(),
     };
 
     /// <summary>Starts the work of an operation already saved. Operations on one machine run one at a time.</summary>
