@@ -8,8 +8,11 @@ namespace Ringmaster.Agents;
 /// <summary>What the agent sends to its server; the connection worker implements it.</summary>
 public interface IAgentUplink
 {
-    /// <summary>Sends now if connected, otherwise when the connection is back (commands' outcomes must not be lost).</summary>
-    void Enqueue(string method, object argument);
+    /// <summary>
+    /// Sends now if connected, otherwise when the connection is back (commands' outcomes must not be
+    /// lost); <paramref name="delivered"/> runs once the server has taken it.
+    /// </summary>
+    void Enqueue(string method, object argument, Action? delivered = null);
 
     /// <summary>Sends now if connected; dropped otherwise (console output, metrics).</summary>
     Task SendIfConnectedAsync(string method, object argument);
@@ -24,6 +27,7 @@ public sealed partial class AgentRuntime(GuestDrivers drivers, ConsoleSessions c
     private readonly ConcurrentDictionary<Guid, SemaphoreSlim> _guestLocks = new();
     private readonly ConcurrentDictionary<Guid, MachineKind> _kinds = new();
     private readonly ConcurrentDictionary<Guid, Task> _work = new();
+    private readonly ConcurrentDictionary<Guid, CommandUnderWay> _underWay = new();
     private readonly ConcurrentDictionary<MachineKind, string> _listFailures = new();
     private IAgentUplink? _uplink;
 
@@ -103,6 +107,7 @@ public sealed partial class AgentRuntime(GuestDrivers drivers, ConsoleSessions c
             return new CommandAck(false, $"This host has no driver for {(known == MachineKind.Vm ? "virtual machines" : "containers")}.");
         }
 
+        _underWay[command.CommandId] = new CommandUnderWay(command.CommandId, command.OperationId, command.Kind, command.MachineId);
         var task = Task.Run(() => RunAsync(command, kind));
         _work[command.CommandId] = task;
         _ = task.ContinueWith(_ => _work.TryRemove(command.CommandId, out var _), TaskScheduler.Default);
@@ -111,6 +116,13 @@ public sealed partial class AgentRuntime(GuestDrivers drivers, ConsoleSessions c
 
     /// <summary>Waits for commands under way (at shutdown, and in tests).</summary>
     public Task WhenIdleAsync() => Task.WhenAll(_work.Values);
+
+    /// <summary>
+    /// The commands under way now: running, or finished with their outcome not yet delivered. A
+    /// command leaves this list only once the server has its outcome, so a registration that lists
+    /// the guests after this list either names a command (its outcome follows) or sees what it did.
+    /// </summary>
+    public IReadOnlyList<CommandUnderWay> UnderWay() => [.. _underWay.Values];
 
     private async Task RunAsync(AgentCommand command, MachineKind? kind)
     {
@@ -140,7 +152,16 @@ public sealed partial class AgentRuntime(GuestDrivers drivers, ConsoleSessions c
             gate.Release();
         }
 
-        _uplink?.Enqueue(nameof(IAgentHub.CommandCompleted), result);
+        // Under way until the server has the outcome: a registration in between names the command, so
+        // the server (one that restarted meanwhile) waits for the outcome rather than guessing.
+        if (_uplink is { } uplink)
+        {
+            uplink.Enqueue(nameof(IAgentHub.CommandCompleted), result with { OperationId = command.OperationId }, () => _underWay.TryRemove(command.CommandId, out _));
+        }
+        else
+        {
+            _underWay.TryRemove(command.CommandId, out _);
+        }
     }
 
     private async Task<CommandResult> ExecuteAsync(AgentCommand command, MachineKind? kind)

@@ -30,7 +30,7 @@ public sealed class AgentWorker(
 {
     public const string Version = "0.1.0";
 
-    private readonly Channel<(string Method, object Argument)> _outbox = Channel.CreateUnbounded<(string, object)>();
+    private readonly Channel<(string Method, object Argument, Action? Delivered)> _outbox = Channel.CreateUnbounded<(string, object, Action?)>();
     private readonly Dictionary<Guid, MachineState> _lastStates = [];
 
     /// <summary>Guests a command reported while the watch loop was listing: the list may predate them.</summary>
@@ -47,6 +47,9 @@ public sealed class AgentWorker(
 
     /// <summary>Set when what the host can do may have changed since registration; the watch loop sends it again.</summary>
     private int _capabilitiesStale;
+
+    /// <summary>What this agent removed at start (half-made files of interrupted commands), told to the server at the next registration.</summary>
+    private IReadOnlyList<DiscardedLeftover> _discarded = [];
 
     /// <summary>True once registered on the current connection.</summary>
     public bool Registered { get; private set; }
@@ -68,6 +71,9 @@ public sealed class AgentWorker(
         consoles.Attach(this);
         runtime.DriversChanged += MarkCapabilitiesStale;
         probe.Changed += MarkCapabilitiesStale;
+
+        // Before any command runs: what a crash interrupted is removed now, and told at registration.
+        _discarded = await runtime.DiscardLeftoversAsync(dataPath, stoppingToken).ConfigureAwait(false);
 
         Uri server;
         try
@@ -192,9 +198,19 @@ public sealed class AgentWorker(
     private async Task RegisterAsync(string dataPath, CancellationToken cancellationToken)
     {
         var capabilities = await probe.ProbeAsync(dataPath, cancellationToken).ConfigureAwait(false);
+
+        // The commands under way first: every command not named has already done what the guests and holdings show.
+        var running = runtime.UnderWay();
         var guests = await runtime.ListAsync(cancellationToken).ConfigureAwait(false);
-        var registration = new AgentRegistration(_hostId, options.Value.Name ?? Environment.MachineName, Version, capabilities, guests);
+        var discarded = _discarded;
+        var holdings = await runtime.HoldingsAsync(running, guests, discarded, cancellationToken).ConfigureAwait(false);
+        var registration = new AgentRegistration(_hostId, options.Value.Name ?? Environment.MachineName, Version, capabilities, guests, holdings);
         var result = await _connection!.InvokeAsync<RegistrationResult>(nameof(IAgentHub.Register), registration, cancellationToken).ConfigureAwait(false);
+        if (ReferenceEquals(_discarded, discarded))
+        {
+            _discarded = [];
+        }
+
         _heartbeatSeconds = Math.Max(1, result.HeartbeatSeconds);
         if (result.Credential is { Length: > 0 } credential)
         {
@@ -336,7 +352,7 @@ public sealed class AgentWorker(
 
     private async Task OutboxLoopAsync(CancellationToken cancellationToken)
     {
-        await foreach (var (method, argument) in _outbox.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        await foreach (var (method, argument, delivered) in _outbox.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {
             while (!cancellationToken.IsCancellationRequested)
             {
@@ -345,6 +361,7 @@ public sealed class AgentWorker(
                     try
                     {
                         await _connection.InvokeAsync(method, argument, cancellationToken).ConfigureAwait(false);
+                        delivered?.Invoke();
                         break;
                     }
                     catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
@@ -358,7 +375,7 @@ public sealed class AgentWorker(
         }
     }
 
-    public void Enqueue(string method, object argument)
+    public void Enqueue(string method, object argument, Action? delivered = null)
     {
         // A guest a command just made or changed counts as seen, so that the watch loop reports it
         // removed even when it disappears before the loop's next look.
@@ -371,7 +388,7 @@ public sealed class AgentWorker(
             }
         }
 
-        _outbox.Writer.TryWrite((method, argument));
+        _outbox.Writer.TryWrite((method, argument, delivered));
     }
 
     public async Task SendIfConnectedAsync(string method, object argument)

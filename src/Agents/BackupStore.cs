@@ -10,13 +10,24 @@ namespace Ringmaster.Agents;
 public sealed class BackupStore
 {
     public BackupStore(IOptions<AgentOptions> options)
-        : this(options.Value.BackupStore is { Length: > 0 } configured ? System.IO.Path.GetFullPath(configured) : System.IO.Path.Combine(System.IO.Path.GetFullPath(options.Value.Data), "backups"))
+        : this(options.Value.BackupStore is { Length: > 0 } configured ? System.IO.Path.GetFullPath(configured) : System.IO.Path.Combine(System.IO.Path.GetFullPath(options.Value.Data), "backups"),
+            shared: options.Value.BackupStore is { Length: > 0 })
     {
     }
 
-    public BackupStore(string path) => Path = path;
+    public BackupStore(string path, bool shared = false)
+    {
+        Path = path;
+        Shared = shared;
+    }
 
     public string Path { get; }
+
+    /// <summary>A folder named by configuration, which other agents may write to as well; the default folder is this agent's own.</summary>
+    public bool Shared { get; }
+
+    /// <summary>Where a file is written before it is complete: a name the store's listing never takes for an archive.</summary>
+    public static bool IsUnfinished(string file) => file.EndsWith(".tmp", StringComparison.Ordinal) || file.EndsWith(".part", StringComparison.Ordinal);
 
     /// <summary>The archive file of a VM backup.</summary>
     public string ArchiveOf(Guid backupId) => System.IO.Path.Combine(Path, backupId.ToString("N") + ".rmbak");

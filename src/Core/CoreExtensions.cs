@@ -86,6 +86,10 @@ public static class CoreExtensions
         // Order matters: the database is ready before operations are recovered.
         builder.Services.AddHostedService<DatabaseInitializer>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<OperationService>());
+        builder.Services.AddOptions<RecoveryOptions>().BindConfiguration(RecoveryOptions.Section)
+            .Validate(o => o.HostGraceSeconds is >= 1 and <= 86_400, "Recovery:HostGraceSeconds must be between 1 and 86400.").ValidateOnStart();
+        builder.Services.AddSingleton<OperationRecovery>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<OperationRecovery>());
         builder.AddSnapshotsAndBackups();
         return builder;
     }

@@ -31,6 +31,9 @@ public interface IGuestBackups
     Task<GuestInfo> RestoreAsync(RestoreRequest request, BackupStore store, IProgress<int> progress, CancellationToken cancellationToken);
 
     Task<VerifyReport> VerifyAsync(VerifyRequest request, BackupStore store, IProgress<int> progress, CancellationToken cancellationToken);
+
+    /// <summary>The complete archives of this kind in the store (for the server to adopt those it does not know).</summary>
+    Task<IReadOnlyList<HeldBackup>> ListBackupsAsync(BackupStore store, CancellationToken cancellationToken);
 }
 
 /// <summary>A backup (or one it is incremental to) is not in this host's backup store.</summary>

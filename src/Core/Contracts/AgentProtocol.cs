@@ -1,12 +1,43 @@
 namespace Ringmaster.Core.Contracts;
 
-/// <summary>Sent by an agent when it (re)connects: who it is, what its host can do, and every guest it runs.</summary>
+/// <summary>Sent by an agent when it (re)connects: who it is, what its host can do, every guest it runs, and what else it holds.</summary>
 public sealed record AgentRegistration(
     Guid HostId,
     string HostName,
     string AgentVersion,
     HostCapabilities Capabilities,
-    IReadOnlyList<GuestInfo> Guests);
+    IReadOnlyList<GuestInfo> Guests,
+    AgentHoldings? Holdings = null);
+
+/// <summary>
+/// What an agent holds besides its guests, sent with every registration so that the server can
+/// settle what a crash interrupted: finish an operation whose work is done, undo one whose work is
+/// not, and adopt what it does not know.
+/// </summary>
+/// <param name="Running">Commands under way when the agent registered: their outcome comes later with <see cref="IAgentHub.CommandCompleted"/>.</param>
+/// <param name="Snapshots">The snapshots of each guest whose snapshots could be listed (a guest missing here is not known, not without snapshots).</param>
+/// <param name="Backups">The complete archives in the agent's backup store; null when the store could not be read.</param>
+/// <param name="Discarded">What interrupted commands left half made, which the agent removed when it started.</param>
+public sealed record AgentHoldings(
+    IReadOnlyList<CommandUnderWay> Running,
+    IReadOnlyList<GuestSnapshots> Snapshots,
+    IReadOnlyList<HeldBackup>? Backups,
+    IReadOnlyList<DiscardedLeftover> Discarded);
+
+/// <summary>A command an agent is carrying out.</summary>
+public sealed record CommandUnderWay(Guid CommandId, Guid OperationId, AgentCommandKind Kind, Guid MachineId);
+
+/// <summary>The snapshots an agent keeps of one guest.</summary>
+public sealed record GuestSnapshots(Guid MachineId, IReadOnlyList<SnapshotInfo> Snapshots);
+
+/// <summary>A complete backup archive in an agent's store, with what a restore needs to know of its machine.</summary>
+public sealed record HeldBackup(BackupInfo Info, MachineSpec? Spec, string Image);
+
+/// <summary>Something an interrupted command left half made (a partial file or folder), removed by the agent when it started.</summary>
+/// <param name="What">In words: what it was and where.</param>
+/// <param name="MachineId">The guest it belonged to, when known.</param>
+/// <param name="BackupId">The backup it was to become, for an unfinished archive.</param>
+public sealed record DiscardedLeftover(string What, Guid? MachineId, long Bytes, Guid? BackupId = null);
 
 /// <summary>The server's answer to a registration.</summary>
 /// <param name="Credential">The agent's own credential, issued when it joined with a join token: keep it and present it from then on.</param>
@@ -103,6 +134,7 @@ public sealed record CommandAck(bool Accepted, string? Error = null);
 /// <param name="Backup">The backup a backup command wrote.</param>
 /// <param name="Verify">What a verification found.</param>
 /// <param name="Migration">For migration commands: what this side moved.</param>
+/// <param name="OperationId">The operation the command belonged to, so that an outcome reaching a restarted server (which no longer waits for it) still finds its operation.</param>
 public sealed record CommandResult(
     Guid CommandId,
     bool Succeeded,
@@ -112,7 +144,8 @@ public sealed record CommandResult(
     SnapshotInfo? Snapshot = null,
     BackupInfo? Backup = null,
     VerifyReport? Verify = null,
-    MigrationFigures? Migration = null);
+    MigrationFigures? Migration = null,
+    Guid? OperationId = null);
 
 /// <summary>Agent → server: progress of an operation the agent is working on.</summary>
 public sealed record OperationProgressReport(Guid OperationId, int Progress, string? Message);

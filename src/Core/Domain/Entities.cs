@@ -120,6 +120,44 @@ public sealed class OperationEntity
     public string? Error { get; set; }
     public string? ResultJson { get; set; }
     public string Log { get; set; } = "";
+
+    /// <summary>What the work set out to do, recorded before a step that could leave something behind; how a crash is settled.</summary>
+    public OperationIntent? Intent { get; set; }
+}
+
+/// <summary>
+/// What an operation set out to do, in enough detail to settle it after the server stopped in the
+/// middle: the hosts it works on, the machine record it made before its work began, the snapshot or
+/// backup it takes. Each field is written before the step that could leave its thing behind.
+/// </summary>
+public sealed record OperationIntent
+{
+    /// <summary>The host the work runs on (a migration's source).</summary>
+    public Guid? HostId { get; init; }
+
+    /// <summary>A migration's target; where a clone is placed.</summary>
+    public Guid? TargetHostId { get; init; }
+
+    /// <summary>A machine record made for this operation when it was asked for (create, clone, restore as a new machine).</summary>
+    public Guid? NewMachineId { get; init; }
+
+    /// <summary>Whether a create starts the machine it makes.</summary>
+    public bool Start { get; init; }
+
+    public Guid? SnapshotId { get; init; }
+
+    public string? SnapshotName { get; init; }
+
+    public Guid? BackupId { get; init; }
+
+    /// <summary>The schedule a backup or snapshot was taken for.</summary>
+    public Guid? ScheduleId { get; init; }
+
+    /// <summary>For an action (start, stop, …): which.</summary>
+    public GuestAction? Action { get; init; }
+
+    /// <summary>The machine's state before the work changed it (a delete, a migration).</summary>
+    public MachineState? PreviousState { get; init; }
 }
 
 /// <summary>Something that happened: a state change, a host going offline, an adopted guest.</summary>

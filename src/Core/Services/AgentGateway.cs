@@ -44,12 +44,16 @@ public sealed class PendingCommands
         return completion.Task;
     }
 
-    public void Complete(CommandResult result)
+    /// <summary>Hands an outcome to the request waiting for it; false when none waits (its server stopped after sending the command).</summary>
+    public bool Complete(CommandResult result)
     {
         if (_pending.TryRemove(result.CommandId, out var entry))
         {
             entry.Completion.TrySetResult(result);
+            return true;
         }
+
+        return false;
     }
 
     public void Forget(Guid commandId) => _pending.TryRemove(commandId, out _);

@@ -146,9 +146,11 @@ public sealed class BackupService(
                 .OrderByDescending(b => b.CreatedAt).Select(b => (Guid?)b.Id).FirstOrDefaultAsync().ConfigureAwait(false);
         }
 
+        var backupId = Guid.NewGuid();
+        await context.IntendAsync(i => i with { HostId = host.Id, BackupId = backupId, ScheduleId = scheduleId }).ConfigureAwait(false);
         await context.ReportAsync(5, $"Backing {machine.Name} up ({(previous is null ? "full" : "incremental")}{(includeMemory ? ", with memory" : "")})").ConfigureAwait(false);
         var result = await agents.ExecuteAsync(host.Id, new AgentCommand(Guid.NewGuid(), context.OperationId, AgentCommandKind.Backup, machine.Id,
-            Backup: new BackupRequest(Guid.NewGuid(), includeMemory, previous)), BackupTimeout, context.CancellationToken).ConfigureAwait(false);
+            Backup: new BackupRequest(backupId, includeMemory, previous)), BackupTimeout, context.CancellationToken).ConfigureAwait(false);
         var info = result.Backup ?? throw new InvalidOperationException("The agent did not report the backup.");
         var entity = new BackupEntity
         {
@@ -260,6 +262,7 @@ public sealed class BackupService(
         }
 
         var operation = OperationService.New("backup.restore", machine.Id, machine.Name, user, machine.Project);
+        operation.Intent = new OperationIntent { HostId = host.Id, BackupId = backup.Id, NewMachineId = isNew ? machine.Id : null };
         if (isNew)
         {
             db.Machines.Add(machine);
@@ -384,6 +387,7 @@ public sealed class BackupService(
         }
 
         var operation = OperationService.New("backup.verify", null, $"backup of {backup.MachineName}", user, backup.Project);
+        operation.Intent = new OperationIntent { HostId = host.Id, BackupId = backup.Id };
         db.Operations.Add(operation);
         await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
         operations.Run(operation, async context =>
@@ -434,6 +438,7 @@ public sealed class BackupService(
         }
 
         var operation = OperationService.New("backup.delete", null, $"backup of {backup.MachineName}", user, backup.Project);
+        operation.Intent = new OperationIntent { HostId = backup.HostId, BackupId = backup.Id };
         db.Operations.Add(operation);
         await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
         operations.Run(operation, context => DeleteWorkAsync(context, backup));

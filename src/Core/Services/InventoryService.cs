@@ -51,11 +51,19 @@ public sealed class InventoryService(
         {
             if (reported.Remove(machine.Id, out var guest))
             {
+                if (machine.HostId is { } owner && owner != host.Id)
+                {
+                    // A copy of a machine that belongs to another host (a move that did not finish letting go):
+                    // only Ringmaster's own commands move a machine; settling the move removes the copy.
+                    logger.LogWarning("Host {Host} reports {Machine}, which belongs to host {Owner}: a leftover copy, not moved", host.Name, machine.Name, owner);
+                    continue;
+                }
+
                 machine.HostId = host.Id;
                 Apply(machine, guest, now);
                 changed.Add(machine);
             }
-            else if (machine.HostId == host.Id && machine.State is not (MachineState.Creating or MachineState.Deleting or MachineState.Lost))
+            else if (machine.HostId == host.Id && machine.State is not (MachineState.Creating or MachineState.Deleting or MachineState.Migrating or MachineState.Lost))
             {
                 machine.State = MachineState.Lost;
                 machine.Detail = $"The agent on {host.Name} no longer reports this machine.";

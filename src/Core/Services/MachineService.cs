@@ -135,6 +135,7 @@ public sealed class MachineService(
         };
         var start = request.Start ?? true;
         var operation = OperationService.New("machine.create", machine.Id, machine.Name, user, machine.Project);
+        operation.Intent = new OperationIntent { HostId = host.Id, NewMachineId = machine.Id, Start = start };
         db.Machines.Add(machine);
         db.Operations.Add(operation);
         InventoryService.AddEvent(db, "machine.created", machine.Id, host.Id, $"Machine {machine.Name} is being created on {host.Name} from {template.Name}.");
@@ -227,6 +228,7 @@ public sealed class MachineService(
         }
 
         var operation = OperationService.New("machine." + action.ToLowerInvariant(), machine.Id, machine.Name, user, machine.Project);
+        operation.Intent = new OperationIntent { HostId = host.Id, Action = guestAction };
         db.Operations.Add(operation);
         await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
         var hostIdValue = host.Id;
@@ -255,18 +257,22 @@ public sealed class MachineService(
             return ServiceResult<OperationAccepted>.Conflict($"Machine {machine.Name} cannot be deleted while its host {host.Name} is offline.");
         }
 
-        if (machine.State is MachineState.Creating or MachineState.Deleting or MachineState.Migrating)
+        // A machine in a transitional state with nothing behind it (its operation was lost) can always be deleted.
+        if (machine.State is MachineState.Creating or MachineState.Deleting or MachineState.Migrating && operations.IsBusy(machine.Id))
         {
             return ServiceResult<OperationAccepted>.Conflict($"Machine {machine.Name} is busy ({machine.State}); try again when it is done.");
         }
 
         var operation = OperationService.New("machine.delete", machine.Id, machine.Name, user, machine.Project);
+        var previous = machine.State is MachineState.Creating or MachineState.Deleting or MachineState.Migrating ? MachineState.Error : machine.State;
+        operation.Intent = new OperationIntent { HostId = host?.Id, PreviousState = previous };
         db.Operations.Add(operation);
         await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
         var view = machine.ToView(host?.Name);
-        var previous = machine.State;
         operations.Run(operation, async context =>
         {
+            // What was asked of the machine after its delete would act on nothing: it is cancelled.
+            operations.CancelQueued(machineId, $"machine {view.Name} is being deleted", context.OperationId);
             if (!onlyRecord)
             {
                 await SetStateAsync(machineId, MachineState.Deleting).ConfigureAwait(false);
@@ -276,6 +282,7 @@ public sealed class MachineService(
             }
 
             await RemoveRecordAsync(machineId).ConfigureAwait(false);
+            operations.CancelQueued(machineId, $"machine {view.Name} was deleted", context.OperationId);
             logger.LogInformation("Deleted machine {Name} ({Id})", view.Name, machineId);
             return new { deleted = machineId, name = view.Name };
         });

@@ -234,6 +234,7 @@ public sealed class MigrationService(
 
         var machine = plan.Machine;
         var operation = OperationService.New("machine.migrate", machine.Id, machine.Name, user, machine.Project);
+        operation.Intent = new OperationIntent { HostId = plan.Source?.Id, TargetHostId = plan.Target?.Id, PreviousState = machine.State };
         await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false))
         {
             db.Operations.Add(operation);
@@ -322,6 +323,12 @@ public sealed class MigrationService(
                 : targetError is not null && sourceError?.Message.Contains("transfer", StringComparison.OrdinalIgnoreCase) != false ? Describe(targetError, target.Name, "target")
                 : sourceError is not null ? Describe(sourceError, source.Name, "source")
                 : "The target did not report the machine.";
+            if (received?.Guest is not null)
+            {
+                // The target had it all, the move failed elsewhere: its copy goes, the machine stays on its source.
+                await RemoveCopyAsync(context, machine, target).ConfigureAwait(false);
+            }
+
             throw new MigrationFailedException($"{reason} {machine.Name} stays on {source.Name}.");
         }
 
@@ -358,6 +365,20 @@ public sealed class MigrationService(
         logger.LogInformation("Moved {Machine} {Mode} from {Source} to {Target} in {Total} ms (downtime {Downtime} ms, {Bytes} bytes, {Rounds} rounds)",
             machine.Name, mode, source.Name, target.Name, result.TotalMs, result.DowntimeMs, result.Bytes, result.Rounds);
         return result;
+    }
+
+    private async Task RemoveCopyAsync(OperationContext context, MachineEntity machine, HostEntity target)
+    {
+        try
+        {
+            await agents.ExecuteAsync(target.Id, new AgentCommand(Guid.NewGuid(), context.OperationId, AgentCommandKind.Delete, machine.Id), MachineService.ActionTimeout, CancellationToken.None).ConfigureAwait(false);
+            await context.LogAsync($"Removed the copy {target.Name} had received").ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is AgentUnavailableException or AgentCommandException)
+        {
+            logger.LogWarning("Could not remove the copy of {Machine} on {Host}: {Reason}", machine.Name, target.Name, ex.Message);
+            await context.LogAsync($"Warning: the copy on {target.Name} could not be removed ({ex.Message}); it goes when that host next reports it.").ConfigureAwait(false);
+        }
     }
 
     private static string Describe(Exception ex, string host, string side) => ex switch

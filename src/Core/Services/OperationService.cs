@@ -24,6 +24,9 @@ public sealed class OperationContext(Guid operationId, OperationService service,
     /// <summary>Registers how to undo a step that just succeeded; undone in reverse order if a later step fails.</summary>
     public void OnUndo(string description, Func<Task> undo) => _undo.Push((description, undo));
 
+    /// <summary>Records what the work is about to do (a snapshot's id, a backup's id, the host), so that a crash in the next step can be settled.</summary>
+    public Task IntendAsync(Func<OperationIntent, OperationIntent> change) => service.IntendAsync(OperationId, change);
+
     internal IEnumerable<(string Description, Func<Task> Undo)> UndoSteps() => _undo;
 }
 
@@ -38,8 +41,19 @@ public sealed class OperationService(
 {
     private const int MaxLogChars = 64 * 1024;
     private readonly ConcurrentDictionary<Guid, SemaphoreSlim> _machineLocks = new();
-    private readonly ConcurrentDictionary<Guid, (CancellationTokenSource Cancel, Task Task)> _running = new();
+    private readonly ConcurrentDictionary<Guid, Active> _running = new();
+    private readonly ConcurrentDictionary<Guid, Guid[]> _settling = new();
     private readonly CancellationTokenSource _stopping = new();
+
+    /// <summary>An operation of this process: queued for its machine, then running.</summary>
+    private sealed class Active(CancellationTokenSource cancel, Guid[] machines)
+    {
+        public CancellationTokenSource Cancel { get; } = cancel;
+        public Guid[] Machines { get; } = machines;
+        public Task Task { get; set; } = Task.CompletedTask;
+        public volatile bool Started;
+        public string? CancelReason { get; set; }
+    }
 
     /// <summary>
     /// A new operation in state Queued, to be saved together with what it is about. <paramref name="project"/>
@@ -57,36 +71,64 @@ public sealed class OperationService(
         CreatedAt = DateTime.UtcNow,
         State = OperationState.Queued,
         Message = "Queued",
+        Intent = new OperationIntent(),
     };
 
     /// <summary>Starts the work of an operation already saved. Operations on one machine run one at a time.</summary>
     public void Run(OperationEntity operation, Func<OperationContext, Task<object?>> work)
     {
-        var cancel = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
-        var task = Task.Run(() => ExecuteAsync(operation, work, cancel.Token));
-        _running[operation.Id] = (cancel, task);
+        var machines = new[] { operation.MachineId, operation.Intent?.NewMachineId }.OfType<Guid>().Distinct().ToArray();
+        var active = new Active(CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token), machines);
+        _running[operation.Id] = active;
+        active.Task = Task.Run(() => ExecuteAsync(operation, work, active));
         feed.Publish(new OperationChanged(operation.ToView()));
     }
 
-    /// <summary>Asks a queued or running operation to stop; its undo steps run.</summary>
-    public bool Cancel(Guid operationId)
+    /// <summary>Asks a queued or running operation to stop; its undo steps run. The reason goes in its error.</summary>
+    public bool Cancel(Guid operationId, string? reason = null)
     {
         if (!_running.TryGetValue(operationId, out var entry))
         {
             return false;
         }
 
+        entry.CancelReason ??= reason;
         entry.Cancel.Cancel();
         return true;
     }
 
-    public bool IsActive(Guid operationId) => _running.ContainsKey(operationId);
+    /// <summary>Cancels the operations waiting for a machine that have not begun (a delete of the machine goes first); returns how many.</summary>
+    public int CancelQueued(Guid machineId, string reason, Guid except)
+    {
+        var cancelled = 0;
+        foreach (var (id, entry) in _running)
+        {
+            if (id != except && !entry.Started && entry.Machines.Contains(machineId) && Cancel(id, reason))
+            {
+                cancelled++;
+            }
+        }
+
+        return cancelled;
+    }
+
+    public bool IsActive(Guid operationId) => _running.ContainsKey(operationId) || _settling.ContainsKey(operationId);
+
+    /// <summary>Whether some operation works on the machine now: queued or running here, or interrupted by a restart and not settled yet.</summary>
+    public bool IsBusy(Guid machineId) =>
+        _running.Values.Any(a => a.Machines.Contains(machineId)) || _settling.Values.Any(m => m.Contains(machineId));
+
+    /// <summary>An operation a restart interrupted holds its machines until it is settled (see <see cref="OperationRecovery"/>).</summary>
+    internal void HoldForSettling(Guid operationId, Guid[] machines) => _settling[operationId] = machines;
+
+    internal void ReleaseSettled(Guid operationId) => _settling.TryRemove(operationId, out _);
 
     /// <summary>Waits until no operation runs (for shutdown and tests).</summary>
     public Task WhenIdleAsync() => Task.WhenAll(_running.Values.Select(v => v.Task));
 
-    private async Task ExecuteAsync(OperationEntity operation, Func<OperationContext, Task<object?>> work, CancellationToken cancellationToken)
+    private async Task ExecuteAsync(OperationEntity operation, Func<OperationContext, Task<object?>> work, Active active)
     {
+        var cancellationToken = active.Cancel.Token;
         // The work sees what the operation's project holds, whoever started it and whenever it runs.
         WorkScope.Enter(WorkScope.For(operation));
         var gate = operation.MachineId is { } machineId ? _machineLocks.GetOrAdd(machineId, _ => new SemaphoreSlim(1, 1)) : null;
@@ -98,6 +140,15 @@ public sealed class OperationService(
             {
                 await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
                 acquired = true;
+            }
+
+            active.Started = true;
+
+            // The machine may have gone while this operation waited for it (a delete queued before it).
+            if (operation.MachineId is { } target && !await MachineExistsAsync(target).ConfigureAwait(false))
+            {
+                active.CancelReason ??= $"machine {operation.Target} was deleted before this operation began; nothing was done";
+                throw new OperationCanceledException(active.CancelReason);
             }
 
             await UpdateAsync(operation.Id, o =>
@@ -119,14 +170,16 @@ public sealed class OperationService(
         }
         catch (Exception ex)
         {
-            var cancelled = cancellationToken.IsCancellationRequested;
+            var cancelled = cancellationToken.IsCancellationRequested || active.CancelReason is not null;
             if (!cancelled)
             {
                 logger.LogWarning(ex, "Operation {OperationId} ({Kind} {Target}) failed", operation.Id, operation.Kind, operation.Target);
             }
 
             var undoErrors = await UndoAsync(context).ConfigureAwait(false);
-            var error = cancelled ? "Cancelled." : Describe(ex);
+            var error = !cancelled ? Describe(ex)
+                : active.CancelReason is { } reason ? $"Cancelled: {reason}."
+                : "Cancelled.";
             if (undoErrors.Length > 0)
             {
                 error += " Undo incomplete: " + undoErrors;
@@ -153,6 +206,51 @@ public sealed class OperationService(
             }
         }
     }
+
+    private async Task<bool> MachineExistsAsync(Guid machineId)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync().ConfigureAwait(false);
+        return await db.Machines.IgnoreQueryFilters().AnyAsync(m => m.Id == machineId).ConfigureAwait(false);
+    }
+
+    internal Task IntendAsync(Guid operationId, Func<OperationIntent, OperationIntent> change) =>
+        UpdateAsync(operationId, o => o.Intent = change(o.Intent ?? new OperationIntent()), publish: false);
+
+    /// <summary>Ends an operation a restart interrupted, as its settling found it, with what it found in the log.</summary>
+    internal Task SettleAsync(Guid operationId, OperationState state, string? error, object? result, IEnumerable<string> log) =>
+        UpdateAsync(operationId, o =>
+        {
+            foreach (var line in log)
+            {
+                AppendLog(o, line);
+            }
+
+            o.State = state;
+            o.EndedAt = DateTime.UtcNow;
+            o.Error = error is null ? null : Truncate(error, 4000);
+            o.Message = state switch
+            {
+                OperationState.Succeeded => "Done",
+                OperationState.Cancelled => "Cancelled",
+                _ => "Failed",
+            };
+            if (state == OperationState.Succeeded)
+            {
+                o.Progress = 100;
+                o.ResultJson = result is null ? null : JsonSerializer.Serialize(result, result.GetType(), JsonSerializerOptions.Web);
+            }
+        });
+
+    /// <summary>Says, in an interrupted operation's message and log, what its settling waits for.</summary>
+    internal Task NoteAsync(Guid operationId, string message, bool log = true) =>
+        UpdateAsync(operationId, o =>
+        {
+            o.Message = Truncate(message, 2000);
+            if (log)
+            {
+                AppendLog(o, message);
+            }
+        });
 
     private async Task<string> UndoAsync(OperationContext context)
     {
@@ -226,23 +324,8 @@ public sealed class OperationService(
 
     private static string Truncate(string value, int max) => value.Length <= max ? value : value[..max];
 
-    /// <summary>At start: operations that were queued or running when the server stopped can no longer finish.</summary>
-    public async Task StartAsync(CancellationToken cancellationToken)
-    {
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
-        var interrupted = await db.Operations
-            .Where(o => o.State == OperationState.Queued || o.State == OperationState.Running)
-            .ToListAsync(cancellationToken).ConfigureAwait(false);
-        foreach (var operation in interrupted)
-        {
-            operation.State = OperationState.Failed;
-            operation.EndedAt = DateTime.UtcNow;
-            operation.Error = "Interrupted: the server stopped while this operation ran.";
-            operation.Message = "Failed";
-        }
-
-        await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
-    }
+    /// <summary>Operations a stop interrupted are settled by <see cref="OperationRecovery"/>, against what the agents report.</summary>
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {

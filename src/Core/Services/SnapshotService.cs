@@ -84,6 +84,7 @@ public sealed class SnapshotService(
     /// <summary>The work of a snapshot, also run by schedules.</summary>
     internal async Task<object?> TakeWorkAsync(OperationContext context, MachineEntity machine, HostEntity host, SnapshotRequest request)
     {
+        await context.IntendAsync(i => i with { HostId = host.Id, SnapshotId = request.SnapshotId, SnapshotName = request.Name }).ConfigureAwait(false);
         await context.ReportAsync(10, $"Taking snapshot {request.Name} of {machine.Name}{(request.IncludeMemory ? " with memory" : "")}").ConfigureAwait(false);
         var result = await agents.ExecuteAsync(host.Id, new AgentCommand(Guid.NewGuid(), context.OperationId, AgentCommandKind.Snapshot, machine.Id, Snapshot: request), SnapshotTimeout, context.CancellationToken).ConfigureAwait(false);
         var info = result.Snapshot ?? throw new InvalidOperationException("The agent did not report the snapshot.");
@@ -129,6 +130,7 @@ public sealed class SnapshotService(
         }
 
         var operation = OperationService.New("snapshot.revert", machine.Id, machine.Name, user, machine.Project);
+        operation.Intent = new OperationIntent { HostId = host.Id, SnapshotId = snapshot.Id, SnapshotName = snapshot.Name };
         db.Operations.Add(operation);
         await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
         operations.Run(operation, async context =>
@@ -164,6 +166,7 @@ public sealed class SnapshotService(
         }
 
         var operation = OperationService.New("snapshot.delete", machine.Id, machine.Name, user, machine.Project);
+        operation.Intent = new OperationIntent { HostId = host.Id, SnapshotId = snapshot.Id, SnapshotName = snapshot.Name };
         db.Operations.Add(operation);
         await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
         operations.Run(operation, context => DeleteWorkAsync(context, machine, host, snapshot));
@@ -266,6 +269,7 @@ public sealed class SnapshotService(
             UpdatedAt = now,
         };
         var operation = OperationService.New("machine.clone", source.Id, source.Name, user, source.Project);
+        operation.Intent = new OperationIntent { HostId = host.Id, NewMachineId = clone.Id, TargetHostId = placeOn?.Id };
         db.Machines.Add(clone);
         db.Operations.Add(operation);
         InventoryService.AddEvent(db, "machine.created", clone.Id, host.Id, $"Machine {clone.Name} is being cloned from {source.Name} ({(linked ? "linked" : "full")}{(includeMemory ? ", with memory" : "")}).");

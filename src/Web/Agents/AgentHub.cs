@@ -19,7 +19,8 @@ public sealed partial class AgentHub(
     LiveFeed feed,
     TransferRelay transfers,
     ILogger<AgentHub> logger,
-    AgentCredentials credentials) : Hub<IAgentClient>, IAgentHub
+    AgentCredentials credentials,
+    OperationRecovery recovery) : Hub<IAgentClient>, IAgentHub
 {
     public async Task<RegistrationResult> Register(AgentRegistration registration)
     {
@@ -49,6 +50,10 @@ public sealed partial class AgentHub(
         credentials.Track(registration.HostId, Context);
         logger.LogInformation("Agent for host {Host} ({HostId}) registered with {Count} guests", registration.HostName, registration.HostId, registration.Guests.Count);
         var result = await inventory.RegisterAsync(registration, Context.ConnectionAborted);
+
+        // What the agent holds settles what a stop of the server interrupted; done in the background,
+        // since it may send the agent commands whose outcomes come only once it is registered.
+        recovery.HostRegistered(registration.HostId, registration);
         return credential is null ? result : result with { Credential = credential };
     }
 
@@ -66,7 +71,12 @@ public sealed partial class AgentHub(
 
     public Task CommandCompleted(CommandResult result)
     {
-        pending.Complete(result);
+        if (!pending.Complete(result) && HostOrNull() is { } hostId)
+        {
+            // Sent by a server that stopped before the outcome came: it settles its operation now.
+            recovery.UnclaimedOutcome(hostId, result);
+        }
+
         return Task.CompletedTask;
     }
 

@@ -67,8 +67,9 @@ public sealed class RingmasterProcess : IAsyncDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    public static RingmasterProcess StartWeb(int port, string dataPath, string joinToken, bool embeddedAgent = false) =>
-        Start(WebDll, [$"--urls=http://127.0.0.1:{port}"], new()
+    public static RingmasterProcess StartWeb(int port, string dataPath, string joinToken, bool embeddedAgent = false, IReadOnlyDictionary<string, string?>? settings = null)
+    {
+        var environment = new Dictionary<string, string?>
         {
             ["RINGMASTER_DATA"] = dataPath,
             ["RINGMASTER_JOIN_TOKEN"] = joinToken,
@@ -76,7 +77,14 @@ public sealed class RingmasterProcess : IAsyncDisposable
             ["RINGMASTER_ADMIN_PASSWORD"] = TestAccess.AdminPassword,
             ["Agent__Embedded"] = embeddedAgent ? "true" : "false",
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
-        });
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            environment[key] = value;
+        }
+
+        return Start(WebDll, [$"--urls=http://127.0.0.1:{port}"], environment);
+    }
 
     public static RingmasterProcess StartAgent(int port, string dataPath, string token, string name, IReadOnlyDictionary<string, string?>? settings = null)
     {

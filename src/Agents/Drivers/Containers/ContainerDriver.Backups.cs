@@ -89,12 +89,19 @@ public sealed partial class ContainerDriver : IGuestBackups
                 ?? throw new GuestException("The backup's settings are empty.");
             var entry = archive.GetEntry("rootfs.tar") ?? throw new GuestException("The backup has no filesystem.");
 
-            // The engine wants a body of known length: unpack the filesystem to a scratch file first.
-            var scratch = Path.Combine(Path.GetTempPath(), $"ringmaster-restore-{request.BackupId:N}.tar");
-            await using (var unpacked = new FileStream(scratch, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
-            await using (var packed = entry.Open())
+            // The engine wants a body of known length: unpack the filesystem to a scratch file first,
+            // in the store under a temporary name (what a crash leaves there is removed at start).
+            var scratch = Path.Combine(store.Ensure(), $"{request.BackupId:N}.restore-{Guid.NewGuid():N}.tmp");
+            try
             {
+                await using var unpacked = new FileStream(scratch, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
+                await using var packed = entry.Open();
                 await packed.CopyToAsync(unpacked, cancellationToken);
+            }
+            catch
+            {
+                File.Delete(scratch);
+                throw;
             }
 
             await using var rootfs = new FileStream(scratch, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.DeleteOnClose);
@@ -179,6 +186,31 @@ public sealed partial class ContainerDriver : IGuestBackups
         {
             return new VerifyReport(false, [$"The backup cannot be read: {ex.Message}"], null);
         }
+    }
+
+    public async Task<IReadOnlyList<HeldBackup>> ListBackupsAsync(BackupStore store, CancellationToken cancellationToken)
+    {
+        var held = new List<HeldBackup>();
+        foreach (var file in Directory.EnumerateFiles(store.Path, "*.rmctr"))
+        {
+            try
+            {
+                using var archive = ZipFile.OpenRead(file);
+                var manifest = JsonSerializer.Deserialize<ContainerBackupManifest>(await ReadEntryAsync(archive, "manifest.json", cancellationToken), s_json)
+                    ?? throw new GuestException("The backup's manifest is empty.");
+                var settings = JsonSerializer.Deserialize<ContainerSettings>(await ReadEntryAsync(archive, "settings.json", cancellationToken), s_json)
+                    ?? throw new GuestException("The backup's settings are empty.");
+                var size = new FileInfo(file).Length;
+                var info = new BackupInfo(manifest.Id, manifest.MachineId, manifest.MachineName, MachineKind.Container, null, false, manifest.CreatedAt, size, size, 0, file);
+                held.Add(new HeldBackup(info, settings.Definition.Spec, settings.Definition.Image));
+            }
+            catch (Exception ex) when (ex is InvalidDataException or JsonException or GuestException)
+            {
+                _logger.LogWarning("The backup archive {File} cannot be read: {Reason}", file, ex.Message);
+            }
+        }
+
+        return held;
     }
 
     private static async Task WriteEntryAsync(ZipArchive archive, string name, Dictionary<string, string> checksums, Func<Stream, Task> write)

@@ -216,6 +216,29 @@ public sealed partial class EmulatorDriver : IGuestBackups
         }
     }
 
+    public Task<IReadOnlyList<HeldBackup>> ListBackupsAsync(BackupStore store, CancellationToken cancellationToken)
+    {
+        var held = new List<HeldBackup>();
+        foreach (var file in Directory.EnumerateFiles(store.Path, "*.rmbak"))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            try
+            {
+                using var archive = ZipFile.OpenRead(file);
+                var m = ReadManifest(archive);
+                var info = new BackupInfo(m.Id, m.MachineId, m.MachineName, MachineKind.Vm, m.PreviousBackupId, m.IncludesMemory, m.CreatedAt,
+                    new FileInfo(file).Length, m.DiskLength, m.DiskBlocksStored, file);
+                held.Add(new HeldBackup(info, m.Definition.Spec, m.Definition.Image));
+            }
+            catch (Exception ex) when (ex is InvalidDataException or JsonException or GuestException)
+            {
+                logger.LogWarning("The backup archive {File} cannot be read: {Reason}", file, ex.Message);
+            }
+        }
+
+        return Task.FromResult<IReadOnlyList<HeldBackup>>(held);
+    }
+
     /// <summary>Boots the restored copy in the scratch folder (never the original) until its shell prompt answers.</summary>
     private async Task<string> TestBootAsync(BackupManifest manifest, string folder, CancellationToken cancellationToken)
     {

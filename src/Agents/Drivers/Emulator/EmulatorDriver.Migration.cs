@@ -460,6 +460,9 @@ public sealed partial class EmulatorDriver : IMigratableDriver
             machine?.Dispose();
             TryDeleteFolder(folder);
             TryDeleteFolder(imageStaging);
+
+            // The disk's base went into the layer store when the header came: with the folder gone nothing needs it.
+            await CollectLayersAsync().ConfigureAwait(false);
             if (ex is GuestException or OperationCanceledException)
             {
                 throw;

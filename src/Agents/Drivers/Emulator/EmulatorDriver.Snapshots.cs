@@ -27,8 +27,13 @@ public sealed partial class EmulatorDriver : IGuestSnapshots
 
     private string LayersPath => Path.Combine(Path.GetDirectoryName(Path.GetFullPath(VmsPath))!, "vm-layers");
 
-    /// <summary>Where a VM's disk is: the frozen layer under its top, its top file (in its folder), and the snapshot it descends from.</summary>
-    private sealed record DiskState(string Layer, string Top, Guid? Current);
+    /// <summary>
+    /// Where a VM's disk is: the frozen layer under its top, its top file (in its folder), and the
+    /// snapshot it descends from. <paramref name="Moving"/> names a file of the VM's folder on its way
+    /// into the layer store as <paramref name="Layer"/>'s file: set just before the move and cleared
+    /// after it, so that a crash in between is finished when the agent starts again.
+    /// </summary>
+    private sealed record DiskState(string Layer, string Top, Guid? Current, string? Moving = null);
 
     /// <summary>A frozen layer in the store: its parent (null for the raw base) and its file.</summary>
     private sealed record LayerRecord(string Id, string? Parent, string File);
@@ -186,6 +191,10 @@ public sealed partial class EmulatorDriver : IGuestSnapshots
         var newLayer = Guid.NewGuid().ToString("N");
         var newTop = NewTopName();
         var newTopPath = Path.Combine(vm.Folder, newTop);
+        var file = newLayer + ".cow";
+
+        // The layer's record first: until the disk state names it, a crash leaves only an unused record and top (removed at start).
+        WriteLayer(new LayerRecord(newLayer, state.Layer, file));
         MachineStateCapture? capture = null;
         double pauseMs = 0;
         var runner = vm.Runner;
@@ -214,11 +223,8 @@ public sealed partial class EmulatorDriver : IGuestSnapshots
             CowLayer.Create(newTopPath, LayerLength(state.Layer));
         }
 
-        var file = newLayer + ".cow";
-        File.Move(Path.Combine(vm.Folder, state.Top), Path.Combine(LayersPath, file));
-        WriteLayer(new LayerRecord(newLayer, state.Layer, file));
         var next = state with { Layer = newLayer, Top = newTop };
-        WriteDiskState(vm, next);
+        MoveIntoStore(vm, next, state.Top, file);
         return (newLayer, capture, pauseMs, next);
     }
 
@@ -246,13 +252,24 @@ public sealed partial class EmulatorDriver : IGuestSnapshots
         var id = Guid.NewGuid().ToString("N");
         var file = id + ".raw";
         var length = new FileInfo(vm.DiskPath).Length;
-        File.Move(vm.DiskPath, Path.Combine(LayersPath, file));
         WriteLayer(new LayerRecord(id, null, file));
         var top = NewTopName();
         CowLayer.Create(Path.Combine(vm.Folder, top), length);
         var state = new DiskState(id, top, null);
-        WriteDiskState(vm, state);
+        MoveIntoStore(vm, state, DiskFile, file);
         return state;
+    }
+
+    /// <summary>
+    /// Moves a file of the VM's folder into the layer store as the file of <paramref name="state"/>'s
+    /// layer, saying so in the disk state first: a crash between the two steps is finished by
+    /// <see cref="FinishMoves"/> when the agent starts again.
+    /// </summary>
+    private void MoveIntoStore(Vm vm, DiskState state, string from, string layerFile)
+    {
+        WriteDiskState(vm, state with { Moving = from });
+        File.Move(Path.Combine(vm.Folder, from), Path.Combine(LayersPath, layerFile));
+        WriteDiskState(vm, state);
     }
 
     /// <summary>The raw base and the frozen layers (oldest first) under a layer, that layer included.</summary>
@@ -304,6 +321,38 @@ public sealed partial class EmulatorDriver : IGuestSnapshots
             return;
         }
 
+        var (layers, pinned, live) = LiveLayers();
+        foreach (var layer in layers.Values.Where(l => !live.Contains(l.Id)))
+        {
+            DeleteLayer(layer);
+        }
+
+        foreach (var id in live.Where(id => !pinned.Contains(id)))
+        {
+            if (!layers.TryGetValue(id, out var layer) || layer.Parent is null)
+            {
+                continue;
+            }
+
+            var children = layers.Values.Where(l => l.Parent == id && live.Contains(l.Id)).ToList();
+            if (children.Count != 1)
+            {
+                continue;
+            }
+
+            var child = children[0];
+            DiskChain.MergeDown(Path.Combine(LayersPath, layer.File), Path.Combine(LayersPath, child.File));
+            var merged = child with { Parent = layer.Parent };
+            WriteLayer(merged);
+            layers[child.Id] = merged;
+            layers.Remove(id);
+            DeleteLayer(layer);
+        }
+    }
+
+    /// <summary>The layers in the store, those a VM or a snapshot names directly, and those some chain needs.</summary>
+    private (Dictionary<string, LayerRecord> Layers, HashSet<string> Pinned, HashSet<string> Live) LiveLayers()
+    {
         var pinned = new HashSet<string>();
         foreach (var folder in Directory.EnumerateDirectories(VmsPath))
         {
@@ -331,32 +380,7 @@ public sealed partial class EmulatorDriver : IGuestSnapshots
             }
         }
 
-        foreach (var layer in layers.Values.Where(l => !live.Contains(l.Id)))
-        {
-            DeleteLayer(layer);
-        }
-
-        foreach (var id in live.Where(id => !pinned.Contains(id)))
-        {
-            if (!layers.TryGetValue(id, out var layer) || layer.Parent is null)
-            {
-                continue;
-            }
-
-            var children = layers.Values.Where(l => l.Parent == id && live.Contains(l.Id)).ToList();
-            if (children.Count != 1)
-            {
-                continue;
-            }
-
-            var child = children[0];
-            DiskChain.MergeDown(Path.Combine(LayersPath, layer.File), Path.Combine(LayersPath, child.File));
-            var merged = child with { Parent = layer.Parent };
-            WriteLayer(merged);
-            layers[child.Id] = merged;
-            layers.Remove(id);
-            DeleteLayer(layer);
-        }
+        return (layers, pinned, live);
     }
 
     private async Task CollectLayersAsync()

@@ -116,6 +116,7 @@ internal sealed class OperationConfiguration : IEntityTypeConfiguration<Operatio
         builder.Property(o => o.State).HasConversion<string>().HasMaxLength(16);
         builder.Property(o => o.Message).HasMaxLength(2048);
         builder.Property(o => o.Error).HasMaxLength(4096);
+        builder.Property(o => o.Intent).AsJson();
         builder.HasIndex(o => o.MachineId);
         builder.HasIndex(o => o.CreatedAt);
         builder.HasIndex(o => o.State);

@@ -1,0 +1,98 @@
+using System.Collections.Concurrent;
+using System.Text.Json.Serialization;
+using System.Threading.Channels;
+using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.Extensions.DependencyInjection;
+using Ringmaster.Core.Contracts;
+
+namespace Ringmaster.Web.Tests.Infrastructure;
+
+/// <summary>
+/// An agent the test plays: it dials the hub with the join token, registers with what the test says
+/// it holds, answers guest listings from <see cref="Guests"/>, acknowledges commands and completes
+/// them when the test says (or at once through <see cref="AutoComplete"/>).
+/// </summary>
+public sealed class ScriptedAgent : IAsyncDisposable
+{
+    private readonly HubConnection _connection;
+    private readonly Channel<AgentCommand> _commands = Channel.CreateUnbounded<AgentCommand>();
+
+    public ScriptedAgent(Uri server, string token, Guid hostId, string name)
+    {
+        HostId = hostId;
+        Name = name;
+        _connection = new HubConnectionBuilder()
+            .WithUrl(new Uri(server, AgentHubPaths.Hub), o => o.AccessTokenProvider = () => Task.FromResult<string?>(token))
+            .AddJsonProtocol(o => o.PayloadSerializerOptions.Converters.Add(new JsonStringEnumConverter()))
+            .Build();
+        _connection.On<AgentCommand, CommandAck>(nameof(IAgentClient.Execute), command =>
+        {
+            Received.Add(command);
+            if (AutoComplete?.Invoke(command) is { } result)
+            {
+                _ = Task.Run(() => CompleteAsync(result));
+            }
+            else
+            {
+                _commands.Writer.TryWrite(command);
+            }
+
+            return new CommandAck(true);
+        });
+        _connection.On(nameof(IAgentClient.ListGuests), async () =>
+        {
+            await ListingGate.Task;
+            return (IReadOnlyList<GuestInfo>)[.. Guests.Values];
+        });
+    }
+
+    public Guid HostId { get; }
+
+    public string Name { get; }
+
+    /// <summary>The guests this agent says it has (listings and registrations).</summary>
+    public ConcurrentDictionary<Guid, GuestInfo> Guests { get; } = new();
+
+    /// <summary>Every command the server sent, in order.</summary>
+    public ConcurrentBag<AgentCommand> Received { get; } = [];
+
+    /// <summary>Completes a command at once with the result this returns (null: the test completes it).</summary>
+    public Func<AgentCommand, CommandResult?>? AutoComplete { get; set; }
+
+    /// <summary>Listings wait for this (completed unless a test holds them back).</summary>
+    public TaskCompletionSource ListingGate { get; set; } = Completed();
+
+    public static readonly HostCapabilities Capabilities = new("Test CPU", 4, 8L << 30, 1L << 30, 2L << 30, [], false, null, false, null, false, false, "not present",
+        new ContainerEngineInfo("podman", "4.3", "unix:///run/podman/podman.sock"), "0", "rv64imafdc_zicsr_zifencei", "Linux", "x64");
+
+    public static GuestInfo Guest(Guid id, string name, MachineState state, MachineKind kind = MachineKind.Container) =>
+        new(id, name, kind, state, kind == MachineKind.Vm ? "default" : "ringmaster/busybox:latest", new MachineSpec(1, 64, [new DiskSpec("root", 1)], [new NetworkSpec("eth0")]), new Dictionary<string, string>());
+
+    public async Task ConnectAsync(AgentHoldings? holdings = null)
+    {
+        await _connection.StartAsync();
+        await RegisterAsync(holdings);
+    }
+
+    public Task<RegistrationResult> RegisterAsync(AgentHoldings? holdings = null) =>
+        _connection.InvokeAsync<RegistrationResult>(nameof(IAgentHub.Register),
+            new AgentRegistration(HostId, Name, "test", Capabilities, [.. Guests.Values], holdings ?? new AgentHoldings([], [], [], [])));
+
+    /// <summary>The next command the server sent that the test has to complete.</summary>
+    public async Task<AgentCommand> NextCommandAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        return await _commands.Reader.ReadAsync(cts.Token);
+    }
+
+    public Task CompleteAsync(CommandResult result) => _connection.InvokeAsync(nameof(IAgentHub.CommandCompleted), result);
+
+    public static TaskCompletionSource Completed()
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        done.SetResult();
+        return done;
+    }
+
+    public async ValueTask DisposeAsync() => await _connection.DisposeAsync();
+}
