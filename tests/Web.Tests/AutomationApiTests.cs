@@ -29,8 +29,8 @@ public sealed class AutomationApiTests : IAsyncLifetime
     {
         var db = _factory.Services.GetRequiredService<IDbContextFactory<RingmasterDbContext>>();
         await using var context = await db.CreateDbContextAsync();
-        var operation = OperationService.New("test.work", null, "target", "tester", "default");
-        operation.State = OperationState.Running;
+        var operation = OperationService.New(OperationKind.BackupVerify, null, "target", "tester", "default");
+        operation.State = OperationStatus.Running;
         context.Operations.Add(operation);
         await context.SaveChangesAsync();
         return operation;
@@ -41,7 +41,7 @@ public sealed class AutomationApiTests : IAsyncLifetime
         var db = _factory.Services.GetRequiredService<IDbContextFactory<RingmasterDbContext>>();
         await using var context = await db.CreateDbContextAsync();
         var operation = await context.Operations.SingleAsync(o => o.Id == id);
-        operation.State = OperationState.Succeeded;
+        operation.State = OperationStatus.Succeeded;
         operation.Progress = 100;
         await context.SaveChangesAsync();
         _factory.Services.GetRequiredService<LiveFeed>().Publish(new OperationChanged(operation.ToView()));

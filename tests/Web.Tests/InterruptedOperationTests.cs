@@ -74,15 +74,15 @@ public sealed class InterruptedOperationTests : IAsyncLifetime
         UpdatedAt = DateTime.UtcNow,
     };
 
-    private static OperationEntity Operation(string kind, Guid? machineId, string target, OperationState state, OperationIntent intent) => new()
+    private static OperationEntity Operation(string kind, Guid? machineId, string target, OperationStatus state, OperationIntent intent) => new()
     {
         Id = Guid.NewGuid(),
-        Kind = kind,
+        Kind = OperationKinds.Parse(kind),
         MachineId = machineId,
         Target = target,
         User = "admin",
         CreatedAt = DateTime.UtcNow,
-        StartedAt = state == OperationState.Running ? DateTime.UtcNow : null,
+        StartedAt = state == OperationStatus.Running ? DateTime.UtcNow : null,
         State = state,
         Message = state.ToString(),
         Intent = intent,
@@ -104,7 +104,7 @@ public sealed class InterruptedOperationTests : IAsyncLifetime
     public async Task Restart_CreateWhoseGuestTheAgentHas_SucceedsWithTheMachineAsReported()
     {
         var machineId = Guid.NewGuid();
-        var create = Operation("machine.create", machineId, "made-1", OperationState.Running, new OperationIntent { HostId = _hostId, NewMachineId = machineId, Start = true });
+        var create = Operation("machine.create", machineId, "made-1", OperationStatus.Running, new OperationIntent { HostId = _hostId, NewMachineId = machineId, Start = true });
         await LeftBehindAsync(db =>
         {
             db.Hosts.Add(Host(_hostId, "h1"));
@@ -127,7 +127,7 @@ public sealed class InterruptedOperationTests : IAsyncLifetime
     public async Task Restart_CreateTheAgentNeverMade_UndoneMachineRemovedAndFailed()
     {
         var machineId = Guid.NewGuid();
-        var create = Operation("machine.create", machineId, "unmade-1", OperationState.Running, new OperationIntent { HostId = _hostId, NewMachineId = machineId, Start = true });
+        var create = Operation("machine.create", machineId, "unmade-1", OperationStatus.Running, new OperationIntent { HostId = _hostId, NewMachineId = machineId, Start = true });
         await LeftBehindAsync(db =>
         {
             db.Hosts.Add(Host(_hostId, "h1"));
@@ -150,7 +150,7 @@ public sealed class InterruptedOperationTests : IAsyncLifetime
     public async Task Restart_QueuedCreate_CancelledAndItsMachineRecordRemoved()
     {
         var machineId = Guid.NewGuid();
-        var create = Operation("machine.create", machineId, "queued-1", OperationState.Queued, new OperationIntent { HostId = _hostId, NewMachineId = machineId });
+        var create = Operation("machine.create", machineId, "queued-1", OperationStatus.Queued, new OperationIntent { HostId = _hostId, NewMachineId = machineId });
         await LeftBehindAsync(db =>
         {
             db.Hosts.Add(Host(_hostId, "h1"));
@@ -170,7 +170,7 @@ public sealed class InterruptedOperationTests : IAsyncLifetime
     public async Task Restart_HostThatDoesNotComeBack_SettledAsNotKnownAfterTheGrace()
     {
         var machineId = Guid.NewGuid();
-        var take = Operation("snapshot.create", machineId, "far-1", OperationState.Running, new OperationIntent { HostId = _hostId, SnapshotId = Guid.NewGuid(), SnapshotName = "s1" });
+        var take = Operation("snapshot.create", machineId, "far-1", OperationStatus.Running, new OperationIntent { HostId = _hostId, SnapshotId = Guid.NewGuid(), SnapshotName = "s1" });
         await LeftBehindAsync(db =>
         {
             db.Hosts.Add(Host(_hostId, "gone-host"));
@@ -192,7 +192,7 @@ public sealed class InterruptedOperationTests : IAsyncLifetime
     {
         var machineId = Guid.NewGuid();
         var snapshotId = Guid.NewGuid();
-        var take = Operation("snapshot.create", machineId, "vm-1", OperationState.Running, new OperationIntent { HostId = _hostId, SnapshotId = snapshotId, SnapshotName = "before-upgrade" });
+        var take = Operation("snapshot.create", machineId, "vm-1", OperationStatus.Running, new OperationIntent { HostId = _hostId, SnapshotId = snapshotId, SnapshotName = "before-upgrade" });
         await LeftBehindAsync(db =>
         {
             db.Hosts.Add(Host(_hostId, "h1"));
@@ -223,7 +223,7 @@ public sealed class InterruptedOperationTests : IAsyncLifetime
     {
         var machineId = Guid.NewGuid();
         var backupId = Guid.NewGuid();
-        var backup = Operation("machine.backup", machineId, "vm-2", OperationState.Running, new OperationIntent { HostId = _hostId, BackupId = backupId });
+        var backup = Operation("machine.backup", machineId, "vm-2", OperationStatus.Running, new OperationIntent { HostId = _hostId, BackupId = backupId });
         await LeftBehindAsync(db =>
         {
             db.Hosts.Add(Host(_hostId, "h1"));
@@ -256,7 +256,7 @@ public sealed class InterruptedOperationTests : IAsyncLifetime
     public async Task Register_LeftoversTheAgentRemoved_InAnEventAndTheOperationsLog()
     {
         var machineId = Guid.NewGuid();
-        var take = Operation("snapshot.create", machineId, "vm-3", OperationState.Running, new OperationIntent { HostId = _hostId, SnapshotId = Guid.NewGuid(), SnapshotName = "half" });
+        var take = Operation("snapshot.create", machineId, "vm-3", OperationStatus.Running, new OperationIntent { HostId = _hostId, SnapshotId = Guid.NewGuid(), SnapshotName = "half" });
         await LeftBehindAsync(db =>
         {
             db.Hosts.Add(Host(_hostId, "h1"));
@@ -282,7 +282,7 @@ public sealed class InterruptedOperationTests : IAsyncLifetime
     {
         var machineId = Guid.NewGuid();
         var targetId = Guid.NewGuid();
-        var move = Operation("machine.migrate", machineId, "vm-4", OperationState.Running, new OperationIntent { HostId = _hostId, TargetHostId = targetId, PreviousState = MachineState.Running });
+        var move = Operation("machine.migrate", machineId, "vm-4", OperationStatus.Running, new OperationIntent { HostId = _hostId, TargetHostId = targetId, PreviousState = MachineState.Running });
         await LeftBehindAsync(db =>
         {
             db.Hosts.Add(Host(_hostId, "source"));

@@ -48,7 +48,7 @@ public enum OperationStatus
 /// <summary>An operation (a long action) as the API and the dashboard show it.</summary>
 public sealed record OperationView(
     Guid Id,
-    string Kind,
+    OperationKind Kind,
     OperationStatus State,
     int Progress,
     string? Message,

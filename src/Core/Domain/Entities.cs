@@ -92,20 +92,11 @@ public sealed class SnapshotEntity
     public DateTime CreatedAt { get; set; }
 }
 
-public enum OperationState
-{
-    Queued,
-    Running,
-    Succeeded,
-    Failed,
-    Cancelled,
-}
-
 /// <summary>A long action: written before the work starts, updated as it goes.</summary>
 public sealed class OperationEntity
 {
     public Guid Id { get; set; }
-    public required string Kind { get; set; }
+    public OperationKind Kind { get; set; }
     public Guid? MachineId { get; set; }
     public required string Target { get; set; }
     public required string User { get; set; }
@@ -114,7 +105,7 @@ public sealed class OperationEntity
     public DateTime CreatedAt { get; set; }
     public DateTime? StartedAt { get; set; }
     public DateTime? EndedAt { get; set; }
-    public OperationState State { get; set; }
+    public OperationStatus State { get; set; }
     public int Progress { get; set; }
     public string? Message { get; set; }
     public string? Error { get; set; }

@@ -1,3 +1,4 @@
+using Ringmaster.Core.Contracts;
 namespace Ringmaster.Core.Services;
 
 /// <summary>
@@ -64,5 +65,5 @@ public static class WorkScope
 
     /// <summary>For an operation: its project's scope, or every project's for work across them.</summary>
     public static IAccessScope For(Domain.OperationEntity operation) =>
-        operation.Project is { } project ? new ProjectScope(project, operation.User) : new SystemScope($"{operation.Kind} by {operation.User}");
+        operation.Project is { } project ? new ProjectScope(project, operation.User) : new SystemScope($"{operation.Kind.Name()} by {operation.User}");
 }

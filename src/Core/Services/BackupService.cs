@@ -128,7 +128,7 @@ public sealed class BackupService(
             return ServiceResult<OperationAccepted>.Invalid("includeMemory", "Backing a container up with its memory needs CRIU checkpointing, which this host's kernel does not support; back it up without memory (its filesystem and settings).");
         }
 
-        var operation = OperationService.New("machine.backup", machine.Id, machine.Name, user, machine.Project);
+        var operation = OperationService.New(OperationKind.MachineBackup, machine.Id, machine.Name, user, machine.Project);
         db.Operations.Add(operation);
         await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
         operations.Run(operation, context => BackupWorkAsync(context, machine, host, request.IncludeMemory ?? false, request.Full ?? false, null));
@@ -261,7 +261,7 @@ public sealed class BackupService(
             return ServiceResult<OperationAccepted>.Conflict($"The host to restore on ({host?.Name ?? "none"}) is offline.");
         }
 
-        var operation = OperationService.New("backup.restore", machine.Id, machine.Name, user, machine.Project);
+        var operation = OperationService.New(OperationKind.BackupRestore, machine.Id, machine.Name, user, machine.Project);
         operation.Intent = new OperationIntent { HostId = host.Id, BackupId = backup.Id, NewMachineId = isNew ? machine.Id : null };
         if (isNew)
         {
@@ -386,7 +386,7 @@ public sealed class BackupService(
             return ServiceResult<OperationAccepted>.Conflict("The host whose store holds this backup is offline.");
         }
 
-        var operation = OperationService.New("backup.verify", null, $"backup of {backup.MachineName}", user, backup.Project);
+        var operation = OperationService.New(OperationKind.BackupVerify, null, $"backup of {backup.MachineName}", user, backup.Project);
         operation.Intent = new OperationIntent { HostId = host.Id, BackupId = backup.Id };
         db.Operations.Add(operation);
         await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
@@ -437,7 +437,7 @@ public sealed class BackupService(
             return ServiceResult<OperationAccepted>.Conflict("The host whose store holds this backup is offline.");
         }
 
-        var operation = OperationService.New("backup.delete", null, $"backup of {backup.MachineName}", user, backup.Project);
+        var operation = OperationService.New(OperationKind.BackupDelete, null, $"backup of {backup.MachineName}", user, backup.Project);
         operation.Intent = new OperationIntent { HostId = backup.HostId, BackupId = backup.Id };
         db.Operations.Add(operation);
         await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);

@@ -134,7 +134,7 @@ public sealed class MachineService(
             UpdatedAt = now,
         };
         var start = request.Start ?? true;
-        var operation = OperationService.New("machine.create", machine.Id, machine.Name, user, machine.Project);
+        var operation = OperationService.New(OperationKind.MachineCreate, machine.Id, machine.Name, user, machine.Project);
         operation.Intent = new OperationIntent { HostId = host.Id, NewMachineId = machine.Id, Start = start };
         db.Machines.Add(machine);
         db.Operations.Add(operation);
@@ -227,7 +227,7 @@ public sealed class MachineService(
             return ServiceResult<OperationAccepted>.Conflict(refusal);
         }
 
-        var operation = OperationService.New("machine." + action.ToLowerInvariant(), machine.Id, machine.Name, user, machine.Project);
+        var operation = OperationService.New(OperationKinds.OfAction(action), machine.Id, machine.Name, user, machine.Project);
         operation.Intent = new OperationIntent { HostId = host.Id, Action = guestAction };
         db.Operations.Add(operation);
         await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
@@ -263,7 +263,7 @@ public sealed class MachineService(
             return ServiceResult<OperationAccepted>.Conflict($"Machine {machine.Name} is busy ({machine.State}); try again when it is done.");
         }
 
-        var operation = OperationService.New("machine.delete", machine.Id, machine.Name, user, machine.Project);
+        var operation = OperationService.New(OperationKind.MachineDelete, machine.Id, machine.Name, user, machine.Project);
         var previous = machine.State is MachineState.Creating or MachineState.Deleting or MachineState.Migrating ? MachineState.Error : machine.State;
         operation.Intent = new OperationIntent { HostId = host?.Id, PreviousState = previous };
         db.Operations.Add(operation);

@@ -248,7 +248,7 @@ public sealed class MachineUpdateService(
 
         if (specChanged && machine.Kind == MachineKind.Container && limitsChanged)
         {
-            var operation = OperationService.New("machine.update", machine.Id, name, user, machine.Project);
+            var operation = OperationService.New(OperationKind.MachineUpdate, machine.Id, name, user, machine.Project);
             operation.Intent = new OperationIntent { HostId = host!.Id };
             db.Operations.Add(operation);
             await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);

@@ -233,7 +233,7 @@ public sealed class MigrationService(
         }
 
         var machine = plan.Machine;
-        var operation = OperationService.New("machine.migrate", machine.Id, machine.Name, user, machine.Project);
+        var operation = OperationService.New(OperationKind.MachineMigrate, machine.Id, machine.Name, user, machine.Project);
         operation.Intent = new OperationIntent { HostId = plan.Source?.Id, TargetHostId = plan.Target?.Id, PreviousState = machine.State };
         await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false))
         {
@@ -468,7 +468,7 @@ public sealed class MigrationService(
         var machines = await db.Machines.AsNoTracking().Where(m => m.HostId == host.Id).OrderBy(m => m.Name).ToListAsync(cancellationToken).ConfigureAwait(false);
         var committed = (await db.Machines.AsNoTracking().Where(m => m.HostId != null && m.State != MachineState.Lost).Select(m => new { m.HostId, m.Spec.MemoryMiB }).ToListAsync(cancellationToken).ConfigureAwait(false))
             .GroupBy(m => m.HostId!.Value).ToDictionary(g => g.Key, g => g.Sum(m => (long)m.MemoryMiB));
-        var operation = OperationService.New("host.evacuate", null, host.Name, user, project: null);
+        var operation = OperationService.New(OperationKind.HostEvacuate, null, host.Name, user, project: null);
         db.Operations.Add(operation);
         await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
 

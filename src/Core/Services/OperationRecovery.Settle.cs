@@ -43,7 +43,7 @@ public sealed partial class OperationRecovery
 
         var hostId = intent.HostId ?? machine?.HostId;
         var host = hostId is { } h ? await HostNameAsync(h).ConfigureAwait(false) : "its host";
-        if (operation.Intent is null && operation.Kind is not ("machine.create" or "machine.delete"))
+        if (operation.Intent is null && operation.Kind is not (OperationKind.MachineCreate or OperationKind.MachineDelete))
         {
             // Begun by a server that did not record intents: what it took or moved is not known.
             return await SettleOtherAsync(operation, hostId, host, guests).ConfigureAwait(false);
@@ -51,17 +51,17 @@ public sealed partial class OperationRecovery
 
         return operation.Kind switch
         {
-            "machine.create" => await SettleMadeAsync(intent.NewMachineId ?? operation.MachineId!.Value, hostId, host, guests, "create",
+            OperationKind.MachineCreate => await SettleMadeAsync(intent.NewMachineId ?? operation.MachineId!.Value, hostId, host, guests, "create",
                 g => intent.Start && g.State != MachineState.Running ? $" It is {g.State.ToString().ToLowerInvariant()}, not running: start it." : "").ConfigureAwait(false),
-            "machine.clone" => await SettleCloneAsync(x, hostId, host, guests).ConfigureAwait(false),
-            "backup.restore" when intent.NewMachineId is not null => await SettleMadeAsync(intent.NewMachineId.Value, hostId, host, guests, "restore", _ => "").ConfigureAwait(false),
-            "backup.restore" => await SettleReplaceAsync(operation, hostId, host, guests).ConfigureAwait(false),
-            "machine.delete" => await SettleDeleteAsync(operation, hostId, host, guests).ConfigureAwait(false),
-            "machine.migrate" => await SettleMigrationAsync(x, machine, guests).ConfigureAwait(false),
-            "snapshot.create" or "schedule.snapshot" => await SettleSnapshotAsync(x, hostId, host).ConfigureAwait(false),
-            "snapshot.delete" => await SettleSnapshotDeleteAsync(x, hostId, host).ConfigureAwait(false),
-            "machine.backup" or "schedule.backup" => await SettleBackupAsync(x, host).ConfigureAwait(false),
-            "backup.delete" => await SettleBackupDeleteAsync(x, hostId, host).ConfigureAwait(false),
+            OperationKind.MachineClone => await SettleCloneAsync(x, hostId, host, guests).ConfigureAwait(false),
+            OperationKind.BackupRestore when intent.NewMachineId is not null => await SettleMadeAsync(intent.NewMachineId.Value, hostId, host, guests, "restore", _ => "").ConfigureAwait(false),
+            OperationKind.BackupRestore => await SettleReplaceAsync(operation, hostId, host, guests).ConfigureAwait(false),
+            OperationKind.MachineDelete => await SettleDeleteAsync(operation, hostId, host, guests).ConfigureAwait(false),
+            OperationKind.MachineMigrate => await SettleMigrationAsync(x, machine, guests).ConfigureAwait(false),
+            OperationKind.SnapshotCreate or OperationKind.ScheduleSnapshot => await SettleSnapshotAsync(x, hostId, host).ConfigureAwait(false),
+            OperationKind.SnapshotDelete => await SettleSnapshotDeleteAsync(x, hostId, host).ConfigureAwait(false),
+            OperationKind.MachineBackup or OperationKind.ScheduleBackup => await SettleBackupAsync(x, host).ConfigureAwait(false),
+            OperationKind.BackupDelete => await SettleBackupDeleteAsync(x, hostId, host).ConfigureAwait(false),
             _ when intent.Action is { } action && operation.MachineId is { } target => await SettleActionAsync(target, action, hostId, host, guests).ConfigureAwait(false),
             _ => await SettleOtherAsync(operation, hostId, host, guests).ConfigureAwait(false),
         };

@@ -80,11 +80,11 @@ public sealed partial class OperationRecovery(
     private sealed record Tick : Work;
 
     /// <summary>How an interrupted operation ends.</summary>
-    private sealed record Settlement(OperationState State, string? Error, object? Result, params string[] Log)
+    private sealed record Settlement(OperationStatus State, string? Error, object? Result, params string[] Log)
     {
-        public static Settlement Done(object? result, params string[] log) => new(OperationState.Succeeded, null, result, log);
+        public static Settlement Done(object? result, params string[] log) => new(OperationStatus.Succeeded, null, result, log);
 
-        public static Settlement Failed(string error, params string[] log) => new(OperationState.Failed, error, null, log);
+        public static Settlement Failed(string error, params string[] log) => new(OperationStatus.Failed, error, null, log);
     }
 
     public async Task StartAsync(CancellationToken cancellationToken)
@@ -94,14 +94,14 @@ public sealed partial class OperationRecovery(
         await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false))
         {
             var interrupted = await db.Operations.IgnoreQueryFilters()
-                .Where(o => o.State == OperationState.Queued || o.State == OperationState.Running)
+                .Where(o => o.State == OperationStatus.Queued || o.State == OperationStatus.Running)
                 .OrderBy(o => o.CreatedAt)
                 .ToListAsync(cancellationToken).ConfigureAwait(false);
             var hosts = await db.Hosts.AsNoTracking().ToDictionaryAsync(h => h.Id, h => h.Name, cancellationToken).ConfigureAwait(false);
             foreach (var operation in interrupted)
             {
                 var intent = operation.Intent ?? new OperationIntent();
-                if (operation.State == OperationState.Queued)
+                if (operation.State == OperationStatus.Queued)
                 {
                     await CancelNeverBegunAsync(operation, intent).ConfigureAwait(false);
                     continue;
@@ -113,7 +113,7 @@ public sealed partial class OperationRecovery(
                 if (on.Length == 0)
                 {
                     // Work of the server alone (an evacuation, a group's deletion): what it started is settled on its own.
-                    await operations.SettleAsync(operation.Id, OperationState.Failed, "Interrupted: the server stopped while this operation ran; what it had started is settled on its own.", null,
+                    await operations.SettleAsync(operation.Id, OperationStatus.Failed, "Interrupted: the server stopped while this operation ran; what it had started is settled on its own.", null,
                         ["The server restarted while this operation ran; it has no host to ask about it."]).ConfigureAwait(false);
                     continue;
                 }
@@ -122,7 +122,7 @@ public sealed partial class OperationRecovery(
                 _interrupted[operation.Id] = new Interrupted(operation, intent, on, machines);
                 operations.HoldForSettling(operation.Id, machines);
                 await operations.NoteAsync(operation.Id, $"The server restarted while this operation ran; waiting for {names} to report what it did").ConfigureAwait(false);
-                logger.LogWarning("Operation {Operation} ({Kind} {Target}) was interrupted by the server's stop; it is settled when {Hosts} report", operation.Id, operation.Kind, operation.Target, names);
+                logger.LogWarning("Operation {Operation} ({Kind} {Target}) was interrupted by the server's stop; it is settled when {Hosts} report", operation.Id, operation.Kind.Name(), operation.Target, names);
             }
         }
 
@@ -272,7 +272,7 @@ public sealed partial class OperationRecovery(
             log.Add($"Removed the record of machine {name}, made for this operation; nothing was made on a host.");
         }
 
-        await operations.SettleAsync(operation.Id, OperationState.Cancelled, "Cancelled: the server stopped before this operation began; nothing was done.", null, log).ConfigureAwait(false);
+        await operations.SettleAsync(operation.Id, OperationStatus.Cancelled, "Cancelled: the server stopped before this operation began; nothing was done.", null, log).ConfigureAwait(false);
     }
 
     private async Task SettleAsync(Interrupted x, bool givenUp, CancellationToken cancellationToken)
@@ -304,7 +304,7 @@ public sealed partial class OperationRecovery(
 
         await operations.SettleAsync(x.Operation.Id, settlement.State, settlement.Error, settlement.Result, [.. x.Notes, .. settlement.Log]).ConfigureAwait(false);
         operations.ReleaseSettled(x.Operation.Id);
-        logger.LogInformation("Settled interrupted operation {Operation} ({Kind} {Target}): {State}{Error}", x.Operation.Id, x.Operation.Kind, x.Operation.Target, settlement.State,
+        logger.LogInformation("Settled interrupted operation {Operation} ({Kind} {Target}): {State}{Error}", x.Operation.Id, x.Operation.Kind.Name(), x.Operation.Target, settlement.State,
             settlement.Error is null ? "" : " — " + settlement.Error);
     }
 

@@ -1,3 +1,4 @@
+using Ringmaster.Core.Contracts;
 using System.Collections.Concurrent;
 using System.Text;
 using System.Text.Json;
@@ -60,7 +61,7 @@ public sealed class OperationService(
     /// is the project of what the work touches (its work runs with that project's scope); null only for
     /// work across projects, which only admins see.
     /// </summary>
-    public static OperationEntity New(string kind, Guid? machineId, string target, string user, string? project) => new()
+    public static OperationEntity New(OperationKind kind, Guid? machineId, string target, string user, string? project) => new()
     {
         Id = Guid.NewGuid(),
         Kind = kind,
@@ -69,7 +70,7 @@ public sealed class OperationService(
         User = user,
         Project = project,
         CreatedAt = DateTime.UtcNow,
-        State = OperationState.Queued,
+        State = OperationStatus.Queued,
         Message = "Queued",
         Intent = new OperationIntent(),
     };
@@ -153,7 +154,7 @@ public sealed class OperationService(
 
             await UpdateAsync(operation.Id, o =>
             {
-                o.State = OperationState.Running;
+                o.State = OperationStatus.Running;
                 o.StartedAt = DateTime.UtcNow;
                 o.Message = "Running";
             }).ConfigureAwait(false);
@@ -161,7 +162,7 @@ public sealed class OperationService(
             var result = await work(context).ConfigureAwait(false);
             await UpdateAsync(operation.Id, o =>
             {
-                o.State = OperationState.Succeeded;
+                o.State = OperationStatus.Succeeded;
                 o.Progress = 100;
                 o.EndedAt = DateTime.UtcNow;
                 o.Message = "Done";
@@ -173,7 +174,7 @@ public sealed class OperationService(
             var cancelled = cancellationToken.IsCancellationRequested || active.CancelReason is not null;
             if (!cancelled)
             {
-                logger.LogWarning(ex, "Operation {OperationId} ({Kind} {Target}) failed", operation.Id, operation.Kind, operation.Target);
+                logger.LogWarning(ex, "Operation {OperationId} ({Kind} {Target}) failed", operation.Id, operation.Kind.Name(), operation.Target);
             }
 
             var undoErrors = await UndoAsync(context).ConfigureAwait(false);
@@ -187,7 +188,7 @@ public sealed class OperationService(
 
             await UpdateAsync(operation.Id, o =>
             {
-                o.State = cancelled ? OperationState.Cancelled : OperationState.Failed;
+                o.State = cancelled ? OperationStatus.Cancelled : OperationStatus.Failed;
                 o.EndedAt = DateTime.UtcNow;
                 o.Error = Truncate(error, 4000);
                 o.Message = cancelled ? "Cancelled" : "Failed";
@@ -217,7 +218,7 @@ public sealed class OperationService(
         UpdateAsync(operationId, o => o.Intent = change(o.Intent ?? new OperationIntent()), publish: false);
 
     /// <summary>Ends an operation a restart interrupted, as its settling found it, with what it found in the log.</summary>
-    internal Task SettleAsync(Guid operationId, OperationState state, string? error, object? result, IEnumerable<string> log) =>
+    internal Task SettleAsync(Guid operationId, OperationStatus state, string? error, object? result, IEnumerable<string> log) =>
         UpdateAsync(operationId, o =>
         {
             foreach (var line in log)
@@ -230,11 +231,11 @@ public sealed class OperationService(
             o.Error = error is null ? null : Truncate(error, 4000);
             o.Message = state switch
             {
-                OperationState.Succeeded => "Done",
-                OperationState.Cancelled => "Cancelled",
+                OperationStatus.Succeeded => "Done",
+                OperationStatus.Cancelled => "Cancelled",
                 _ => "Failed",
             };
-            if (state == OperationState.Succeeded)
+            if (state == OperationStatus.Succeeded)
             {
                 o.Progress = 100;
                 o.ResultJson = result is null ? null : JsonSerializer.Serialize(result, result.GetType(), JsonSerializerOptions.Web);
@@ -284,7 +285,7 @@ public sealed class OperationService(
         progress = Math.Clamp(progress, 0, 99);
         return UpdateAsync(operationId, o =>
         {
-            if (o.State is OperationState.Running or OperationState.Queued)
+            if (o.State is OperationStatus.Running or OperationStatus.Queued)
             {
                 o.Progress = Math.Max(o.Progress, progress);
                 o.Message = message is null ? o.Message : Truncate(message, 2000);

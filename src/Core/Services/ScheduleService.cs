@@ -195,7 +195,7 @@ public sealed class ScheduleService(
                     continue;
                 }
 
-                var operation = OperationService.New($"schedule.{schedule.Job.ToString().ToLowerInvariant()}", machine.Id, machine.Name, User, machine.Project);
+                var operation = OperationService.New(schedule.Job == ScheduleJob.Snapshot ? OperationKind.ScheduleSnapshot : OperationKind.ScheduleBackup, machine.Id, machine.Name, User, machine.Project);
                 db.Operations.Add(operation);
                 await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
                 var snapshotOf = schedule;

@@ -73,7 +73,7 @@ public sealed class SnapshotService(
             return ServiceResult<OperationAccepted>.Conflict($"Machine {machine.Name} already has a snapshot named '{request.Name}'.");
         }
 
-        var operation = OperationService.New("snapshot.create", machine.Id, machine.Name, user, machine.Project);
+        var operation = OperationService.New(OperationKind.SnapshotCreate, machine.Id, machine.Name, user, machine.Project);
         db.Operations.Add(operation);
         await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
         var snapshotRequest = new SnapshotRequest(Guid.NewGuid(), request.Name!, request.Description, includeMemory);
@@ -129,7 +129,7 @@ public sealed class SnapshotService(
             return ServiceResult<OperationAccepted>.NotFound($"Machine {machine.Name} has no snapshot named '{Clip(name)}'.");
         }
 
-        var operation = OperationService.New("snapshot.revert", machine.Id, machine.Name, user, machine.Project);
+        var operation = OperationService.New(OperationKind.SnapshotRevert, machine.Id, machine.Name, user, machine.Project);
         operation.Intent = new OperationIntent { HostId = host.Id, SnapshotId = snapshot.Id, SnapshotName = snapshot.Name };
         db.Operations.Add(operation);
         await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
@@ -165,7 +165,7 @@ public sealed class SnapshotService(
             return ServiceResult<OperationAccepted>.NotFound($"Machine {machine.Name} has no snapshot named '{Clip(name)}'.");
         }
 
-        var operation = OperationService.New("snapshot.delete", machine.Id, machine.Name, user, machine.Project);
+        var operation = OperationService.New(OperationKind.SnapshotDelete, machine.Id, machine.Name, user, machine.Project);
         operation.Intent = new OperationIntent { HostId = host.Id, SnapshotId = snapshot.Id, SnapshotName = snapshot.Name };
         db.Operations.Add(operation);
         await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
@@ -268,7 +268,7 @@ public sealed class SnapshotService(
             CreatedAt = now,
             UpdatedAt = now,
         };
-        var operation = OperationService.New("machine.clone", source.Id, source.Name, user, source.Project);
+        var operation = OperationService.New(OperationKind.MachineClone, source.Id, source.Name, user, source.Project);
         operation.Intent = new OperationIntent { HostId = host.Id, NewMachineId = clone.Id, TargetHostId = placeOn?.Id };
         db.Machines.Add(clone);
         db.Operations.Add(operation);

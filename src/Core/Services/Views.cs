@@ -22,7 +22,7 @@ public static class Views
         h.CpuPercent, h.MemoryUsedBytes, machineCount);
 
     public static OperationView ToView(this OperationEntity o, bool includeLog = false) => new(
-        o.Id, o.Kind, (OperationStatus)o.State, o.Progress, o.Message, o.Error,
+        o.Id, o.Kind, o.State, o.Progress, o.Message, o.Error,
         o.ResultJson is null ? null : JsonDocument.Parse(o.ResultJson).RootElement.Clone(),
         o.MachineId, o.Target, o.User, Utc(o.CreatedAt), Utc(o.StartedAt), Utc(o.EndedAt),
         includeLog ? o.Log : null,

@@ -47,7 +47,7 @@ public static class OperationsApi
 
         if (state is { } s)
         {
-            var entityState = (OperationState)s;
+            var entityState = s;
             query = query.Where(o => o.State == entityState);
         }
 

@@ -83,7 +83,10 @@ public static class Display
             : string.Create(CultureInfo.InvariantCulture, $"{(int)span.TotalMinutes} min {span.Seconds} s");
     }
 
-    /// <summary>An operation kind in words: "machine.force-stop" reads "force stop".</summary>
+    /// <summary>An operation kind in words: machine.force-stop reads "force stop".</summary>
+    public static string Action(OperationKind kind) => Action(kind.Name());
+
+    /// <summary>An action in words: "machine.force-stop" or "force-stop" reads "force stop".</summary>
     public static string Action(string kind)
     {
         var dot = kind.LastIndexOf('.');

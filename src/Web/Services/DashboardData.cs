@@ -97,14 +97,15 @@ public sealed class DashboardData(IDbContextFactory<RingmasterDbContext> dbFacto
 
         if (query.State is { } state)
         {
-            var entityState = (OperationState)state;
+            var entityState = state;
             operations = operations.Where(o => o.State == entityState);
         }
 
         if (!string.IsNullOrWhiteSpace(query.Search))
         {
             var text = query.Search.Trim();
-            operations = operations.Where(o => o.Kind.Contains(text) || o.Target.Contains(text) || o.User.Contains(text)
+            var kinds = Enum.GetValues<OperationKind>().Where(k => k.Name().Contains(text, StringComparison.OrdinalIgnoreCase)).ToList();
+            operations = operations.Where(o => kinds.Contains(o.Kind) || o.Target.Contains(text) || o.User.Contains(text)
                 || (o.Error != null && o.Error.Contains(text)) || (o.Message != null && o.Message.Contains(text)));
         }
 

@@ -122,7 +122,7 @@ public sealed class FakeDashboardData : IDashboardData
     {
         var rows = Operations.Where(o => query.MachineId is null || o.MachineId == query.MachineId)
             .Where(o => query.State is null || o.State == query.State)
-            .Where(o => string.IsNullOrWhiteSpace(query.Search) || o.Target.Contains(query.Search, StringComparison.Ordinal) || o.Kind.Contains(query.Search, StringComparison.Ordinal))
+            .Where(o => string.IsNullOrWhiteSpace(query.Search) || o.Target.Contains(query.Search, StringComparison.Ordinal) || o.Kind.Name().Contains(query.Search, StringComparison.Ordinal))
             .ToList();
         return Task.FromResult(new OperationPage([.. rows.Skip(query.Page * query.PageSize).Take(query.PageSize).Select(o => o with { Log = null })], rows.Count));
     }

@@ -25,7 +25,7 @@ public static class Sample
 
     public static OperationView Operation(string kind, string target, Guid? machineId = null, OperationStatus state = OperationStatus.Running, int progress = 40,
         string? error = null, string? log = null, Guid? id = null) =>
-        new(id ?? Guid.NewGuid(), kind, state, progress, state == OperationStatus.Running ? "Working" : "Done", error, null, machineId, target, "dashboard",
+        new(id ?? Guid.NewGuid(), OperationKinds.Parse(kind), state, progress, state == OperationStatus.Running ? "Working" : "Done", error, null, machineId, target, "dashboard",
             DateTimeOffset.UtcNow.AddSeconds(-3), DateTimeOffset.UtcNow.AddSeconds(-2),
             state is OperationStatus.Succeeded or OperationStatus.Failed ? DateTimeOffset.UtcNow : null, log);
 

@@ -1,3 +1,4 @@
+using Ringmaster.Core.Contracts;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -18,9 +19,9 @@ public sealed class ProjectScopeTests(AccessFixture fixture) : IClassFixture<Acc
         await using var db = await fixture.Factory.Services.GetRequiredService<IDbContextFactory<RingmasterDbContext>>().CreateDbContextAsync();
         var alpha = await db.Machines.SingleAsync(m => m.Name == "alpha-1");
         var beta = await db.Machines.SingleAsync(m => m.Name == "beta-1");
-        var onAlpha = OperationService.New("machine.stop", alpha.Id, alpha.Name, "ada", alpha.Project);
-        var onBeta = OperationService.New("machine.stop", beta.Id, beta.Name, "ada", beta.Project);
-        onAlpha.State = onBeta.State = OperationState.Succeeded;
+        var onAlpha = OperationService.New(OperationKind.MachineStop, alpha.Id, alpha.Name, "ada", alpha.Project);
+        var onBeta = OperationService.New(OperationKind.MachineStop, beta.Id, beta.Name, "ada", beta.Project);
+        onAlpha.State = onBeta.State = OperationStatus.Succeeded;
         db.Operations.AddRange(onAlpha, onBeta);
         await db.SaveChangesAsync();
         return (onAlpha.Id, onBeta.Id);

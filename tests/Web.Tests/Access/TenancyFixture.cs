@@ -105,11 +105,11 @@ public sealed class TenancyFixture : IAsyncLifetime
         var policy = new ScalingPolicyEntity { Id = Guid.NewGuid(), GroupId = group.Id, Name = $"{project}-busy", Kind = "metric", Metric = secret, Operator = "above", Threshold = 90, DurationSeconds = 60, Adjustment = 1, CreatedAt = now };
         var script = new ScalingScriptEntity { Id = Guid.NewGuid(), GroupId = group.Id, Name = $"{project}-script", Version = 1, LatestVersion = 1, Enabled = false, CreatedAt = now };
         var version = new ScalingScriptVersionEntity { ScriptId = script.Id, Version = 1, Source = $"log('{secret}');", User = owner, CreatedAt = now };
-        var onMachine = Core.Services.OperationService.New("machine.stop", machine.Id, machine.Name, owner, project);
-        onMachine.State = OperationState.Succeeded;
+        var onMachine = Core.Services.OperationService.New(OperationKind.MachineStop, machine.Id, machine.Name, owner, project);
+        onMachine.State = OperationStatus.Succeeded;
         onMachine.Message = secret;
-        var machineless = Core.Services.OperationService.New("backup.delete", null, $"backup of {machine.Name}", owner, project);
-        machineless.State = OperationState.Succeeded;
+        var machineless = Core.Services.OperationService.New(OperationKind.BackupDelete, null, $"backup of {machine.Name}", owner, project);
+        machineless.State = OperationStatus.Succeeded;
         machineless.Message = secret;
         machineless.Log = $"Deleted /srv/backups/{secret}.tar";
         db.Machines.Add(machine);

@@ -244,7 +244,7 @@ public sealed class TenancyTests : IAsyncLifetime
         var refused = await otto.PostAsJsonAsync($"/api/v1/hosts/{_agent.HostId}/evacuate", new { });
 
         Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
-        Assert.Equal(0, await InDbAsync(db => db.Operations.IgnoreQueryFilters().CountAsync(o => o.Kind == "host.evacuate")));
+        Assert.Equal(0, await InDbAsync(db => db.Operations.IgnoreQueryFilters().CountAsync(o => o.Kind == OperationKind.HostEvacuate)));
     }
 
     [Fact]

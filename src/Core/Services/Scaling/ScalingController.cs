@@ -360,7 +360,7 @@ public sealed class ScalingController(
         {
             var ids = suspects.Select(m => m.Id).ToList();
             var busy = await db.Operations.AsNoTracking()
-                .Where(o => o.MachineId != null && ids.Contains(o.MachineId.Value) && (o.State == OperationState.Queued || o.State == OperationState.Running))
+                .Where(o => o.MachineId != null && ids.Contains(o.MachineId.Value) && (o.State == OperationStatus.Queued || o.State == OperationStatus.Running))
                 .Select(o => o.MachineId!.Value).ToListAsync(cancellationToken).ConfigureAwait(false);
             provisioning.UnionWith(busy);
         }
@@ -471,10 +471,10 @@ public sealed class ScalingController(
 
         var outcomes = await db.Operations.AsNoTracking().Where(o => finished.Contains(o.Id)).Select(o => new { o.Id, o.State, o.Error }).ToListAsync(cancellationToken).ConfigureAwait(false);
         string? error = null;
-        foreach (var outcome in outcomes.Where(o => o.State is OperationState.Succeeded or OperationState.Failed or OperationState.Cancelled))
+        foreach (var outcome in outcomes.Where(o => o.State is OperationStatus.Succeeded or OperationStatus.Failed or OperationStatus.Cancelled))
         {
             state.Creating.Remove(outcome.Id);
-            if (outcome.State == OperationState.Succeeded)
+            if (outcome.State == OperationStatus.Succeeded)
             {
                 state.Failures = 0;
                 state.ProvisionError = null;

@@ -244,7 +244,7 @@ public sealed class ScalingService(
         group.Deleting = true;
         group.Status = "deleting";
         group.StatusDetail = "Removing its members.";
-        var operation = OperationService.New("scaling-group.delete", null, group.Name, user, group.Project);
+        var operation = OperationService.New(OperationKind.ScalingGroupDelete, null, group.Name, user, group.Project);
         db.Operations.Add(operation);
         await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
         var name = group.Name;

@@ -108,7 +108,7 @@ internal sealed class OperationConfiguration : IEntityTypeConfiguration<Operatio
     {
         builder.ToTable("Operations");
         builder.HasKey(o => o.Id);
-        builder.Property(o => o.Kind).HasMaxLength(64);
+        builder.Property(o => o.Kind).HasMaxLength(64).HasConversion(k => k.Name(), s => OperationKinds.Parse(s));
         builder.Property(o => o.Target).HasMaxLength(256);
         builder.Property(o => o.User).HasMaxLength(256);
         builder.Property(o => o.Project).HasMaxLength(63);

@@ -35,7 +35,7 @@ public partial class MachineBackups
     /// </summary>
     protected override async Task OnParametersSetAsync()
     {
-        var finished = Operations.Where(op => op.State is OperationStatus.Succeeded or OperationStatus.Failed && (op.Kind is "machine.backup" or "schedule.backup" or "backup.verify" or "backup.delete" or "backup.restore")).ToList();
+        var finished = Operations.Where(op => op.State is OperationStatus.Succeeded or OperationStatus.Failed && op.Kind.IsBackupWork()).ToList();
         var key = string.Join(",", finished.Select(op => $"{op.Id}:{op.State}"));
         if (key == _seen)
         {

@@ -85,7 +85,7 @@ public partial class MachineSnapshots
     /// </summary>
     protected override async Task OnParametersSetAsync()
     {
-        var finished = Operations.Where(op => op.State is OperationStatus.Succeeded or OperationStatus.Failed && (op.Kind.StartsWith("snapshot.", StringComparison.Ordinal) || op.Kind == "schedule.snapshot")).ToList();
+        var finished = Operations.Where(op => op.State is OperationStatus.Succeeded or OperationStatus.Failed && op.Kind.IsSnapshotWork()).ToList();
         var key = string.Join(",", finished.Select(op => $"{op.Id}:{op.State}"));
         if (key == _seen)
         {
