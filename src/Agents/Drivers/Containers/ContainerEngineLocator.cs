@@ -134,6 +134,7 @@ public sealed class ContainerEngineLocator(ContainerDriverOptions options, ILogg
                     ArgumentList = { "-c", PrivateData.ShellUmask + "exec \"$0\" system service --time=0 \"$1\" >>\"$2\" 2>&1 </dev/null", podman, endpoint, log },
                     UseShellExecute = false,
                 };
+                InheritedDescriptors.MarkCloseOnExec();
                 service = Process.Start(start) ?? throw new GuestException($"Could not start '{podman} system service'.");
                 s_services[_options.PodmanSocketPath] = service;
                 _logger.LogInformation("Started podman system service (pid {Pid}) on {Endpoint}; its log is {Log}", service.Id, endpoint, log);
