@@ -46,7 +46,7 @@ public sealed class EmbeddedProductTests : IAsyncLifetime
 
         await using (var console = await _api.OpenConsoleAsync(name))
         {
-            await Task.Delay(500);
+            await console.WaitReadyAsync();
             await console.TypeAsync("echo hi\n");
             await console.ReadUntilAsync(_ => console.Lines.Contains("hi"), TimeSpan.FromSeconds(20));
             Assert.True(console.Lines.Contains("hi"), $"the console never printed 'hi'; it showed: {console.Seen}");

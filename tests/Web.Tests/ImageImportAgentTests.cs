@@ -38,7 +38,7 @@ public sealed class ImageImportAgentTests : IAsyncLifetime
         Assert.Equal(image, machine.GetProperty("template").GetString());
         await using (var console = await _api.OpenConsoleAsync(name))
         {
-            await Task.Delay(500);
+            await console.WaitReadyAsync();
             await console.TypeAsync("echo imported-$((6*7))\n");
             await console.ReadUntilAsync(_ => console.Lines.Contains("imported-42"), TimeSpan.FromSeconds(20));
             Assert.True(console.Lines.Contains("imported-42"), $"the console never printed 'imported-42'; it showed: {console.Seen}");

@@ -49,7 +49,7 @@ public sealed class MachinePatchAgentTests : IAsyncLifetime
         Assert.Equal("Running", machine.GetProperty("state").GetString());
         await using (var console = await _api.OpenConsoleAsync(name))
         {
-            await Task.Delay(500);
+            await console.WaitReadyAsync();
             await console.TypeAsync("cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null\n");
             await console.ReadUntilAsync(_ => console.Lines.Contains("100663296"), TimeSpan.FromSeconds(20));
             Assert.True(console.Lines.Contains("100663296"), $"the container's memory limit is not 96 MiB; the console showed: {console.Seen}");

@@ -126,6 +126,27 @@ public sealed class ConsoleSession(ClientWebSocket socket) : IAsyncDisposable
         return _seen.ToString();
     }
 
+    /// <summary>
+    /// Waits until the guest answers on its console: presses Enter (every 2 s, up to a minute) until
+    /// anything is printed, such as the shell's prompt, so what is typed next reaches a shell that is there.
+    /// </summary>
+    public async Task WaitReadyAsync()
+    {
+        using var answered = new CancellationTokenSource();
+        var presses = Task.Run(async () =>
+        {
+            while (!answered.IsCancellationRequested)
+            {
+                await TypeAsync("\n");
+                await Task.Delay(TimeSpan.FromSeconds(2), answered.Token);
+            }
+        });
+        await ReadUntilAsync(seen => seen.Length > 0, TimeSpan.FromMinutes(1));
+        await answered.CancelAsync();
+        await presses.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        Assert.True(_seen.Length > 0, "the console printed nothing within a minute of Enter presses");
+    }
+
     /// <summary>Types a command line and waits (up to a minute) for <paramref name="line"/> as a whole line of output; fails with what the console showed.</summary>
     public async Task RunAsync(string command, string line)
     {
