@@ -1,5 +1,6 @@
 using System.Text;
 using Microsoft.Net.Http.Headers;
+using Ringmaster.Core.Services;
 
 namespace Ringmaster.Web;
 
@@ -21,7 +22,7 @@ internal static class RequestCharsets
                 {
                     Status = StatusCodes.Status415UnsupportedMediaType,
                     Title = "Unsupported media type",
-                    Detail = $"The body's charset '{Clip(charset)}' is not one this server reads; send UTF-8.",
+                    Detail = $"The body's charset '{InputText.Clip(charset, 40)}' is not one this server reads; send UTF-8.",
                 },
             });
             return;
@@ -50,5 +51,4 @@ internal static class RequestCharsets
         }
     }
 
-    private static string Clip(string value) => value.Length <= 40 ? value : value[..40] + "…";
 }

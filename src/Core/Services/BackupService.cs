@@ -129,10 +129,7 @@ public sealed class BackupService(
         }
 
         var operation = OperationService.New(OperationKind.MachineBackup, machine.Id, machine.Name, user, machine.Project);
-        db.Operations.Add(operation);
-        await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
-        operations.Run(operation, context => BackupWorkAsync(context, machine, host, request.IncludeMemory ?? false, request.Full ?? false, null));
-        return ServiceResult<OperationAccepted>.Ok(new OperationAccepted(operation.ToView(), machine.ToView(host.Name)));
+        return await operations.BeginAsync(db, operation, machine.ToView(host.Name), context => BackupWorkAsync(context, machine, host, request.IncludeMemory ?? false, request.Full ?? false, null), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The work of a backup, also run by schedules: incremental to the machine's newest backup on the same host unless <paramref name="full"/>.</summary>
@@ -246,7 +243,7 @@ public sealed class BackupService(
                 Template = original?.Template ?? (backup.Kind == MachineKind.Vm ? "default" : backup.Image),
                 Image = backup.Image,
                 Command = original?.Command ?? [],
-                Spec = name == backup.MachineName ? spec : spec with { Networks = [.. spec.Networks.Select(n => n with { Mac = SnapshotService.NewMac() })] },
+                Spec = name == backup.MachineName ? spec : spec with { Networks = [.. spec.Networks.Select(n => n with { Mac = MacAddresses.New() })] },
                 HostId = host?.Id,
                 Project = backup.Project,
                 State = MachineState.Creating,
@@ -269,29 +266,12 @@ public sealed class BackupService(
             InventoryService.AddEvent(db, "machine.created", machine.Id, host.Id, $"Machine {machine.Name} is being restored from backup {backup.Id} of {backup.MachineName}.");
         }
 
-        db.Operations.Add(operation);
-        try
-        {
-            // A machine restored as new belongs to the backup's project and counts against its quotas.
-            if (await ProjectQuotas.SaveWithinQuotaAsync(db, machine.Project, isNew ? QuotaDelta.For(machine.Spec) : new QuotaDelta(0, 0, 0, 0, 0), cancellationToken).ConfigureAwait(false) is { } over)
-            {
-                return ServiceResult<OperationAccepted>.Conflict(over);
-            }
-        }
-        catch (DbUpdateException)
-        {
-            return ServiceResult<OperationAccepted>.Conflict($"A machine named '{machine.Name}' already exists.");
-        }
-
+        // A machine restored as new belongs to the backup's project and counts against its quotas.
+        var room = new QuotaRoom(machine.Project, isNew ? QuotaDelta.For(machine.Spec) : new QuotaDelta(0, 0, 0, 0, 0), machine.Name);
         var view = machine.ToView(host.Name);
-        if (isNew)
-        {
-            feed.Publish(new MachineChanged(view));
-        }
-
         var definition = new GuestDefinition(machine.Id, machine.Name, machine.Kind, machine.Image, machine.Command, machine.Spec, machine.Labels);
         var hostId = host.Id;
-        operations.Run(operation, async context =>
+        return await operations.BeginAsync(db, operation, view, async context =>
         {
             if (isNew)
             {
@@ -331,8 +311,7 @@ public sealed class BackupService(
 
             logger.LogInformation("Restored backup {Backup} as {Machine}", backup.Id, machine.Name);
             return await inventory.GuestChangedAsync(hostId, result.Guest!).ConfigureAwait(false);
-        });
-        return ServiceResult<OperationAccepted>.Ok(new OperationAccepted(operation.ToView(), view));
+        }, cancellationToken, room, announce: isNew).ConfigureAwait(false);
     }
 
     private async Task RemoveCopiesAsync(OperationContext context, IReadOnlyList<BackupEntity> chain, Guid hostId)
@@ -388,9 +367,7 @@ public sealed class BackupService(
 
         var operation = OperationService.New(OperationKind.BackupVerify, null, $"backup of {backup.MachineName}", user, backup.Project);
         operation.Intent = new OperationIntent { HostId = host.Id, BackupId = backup.Id };
-        db.Operations.Add(operation);
-        await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
-        operations.Run(operation, async context =>
+        return await operations.BeginAsync(db, operation, null, async context =>
         {
             await context.ReportAsync(5, $"Verifying backup {backup.Id} of {backup.MachineName}{(request.TestBoot == true ? " with a test boot" : "")}").ConfigureAwait(false);
             var result = await agents.ExecuteAsync(host.Id, new AgentCommand(Guid.NewGuid(), context.OperationId, AgentCommandKind.VerifyBackup, backup.MachineId,
@@ -413,8 +390,7 @@ public sealed class BackupService(
             }
 
             return report.Ok ? report : throw new InvalidOperationException("The backup failed verification: " + string.Join(" ", report.Checks.TakeLast(1)));
-        });
-        return ServiceResult<OperationAccepted>.Ok(new OperationAccepted(operation.ToView(), null));
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Deletes a backup's archive and record; refused while a later incremental backup needs it.</summary>
@@ -439,10 +415,7 @@ public sealed class BackupService(
 
         var operation = OperationService.New(OperationKind.BackupDelete, null, $"backup of {backup.MachineName}", user, backup.Project);
         operation.Intent = new OperationIntent { HostId = backup.HostId, BackupId = backup.Id };
-        db.Operations.Add(operation);
-        await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
-        operations.Run(operation, context => DeleteWorkAsync(context, backup));
-        return ServiceResult<OperationAccepted>.Ok(new OperationAccepted(operation.ToView(), null));
+        return await operations.BeginAsync(db, operation, null, context => DeleteWorkAsync(context, backup), cancellationToken).ConfigureAwait(false);
     }
 
     internal async Task<object?> DeleteWorkAsync(OperationContext context, BackupEntity backup)

@@ -355,14 +355,14 @@ public sealed partial class ImageService(
                 var entryName = entry.Name.StartsWith("./", StringComparison.Ordinal) ? entry.Name[2..] : entry.Name;
                 if (entryName.StartsWith('/') || entryName.Split('/').Contains(".."))
                 {
-                    return $"The tarball has an entry outside its root ('{Clip(entry.Name)}').";
+                    return $"The tarball has an entry outside its root ('{InputText.Clip(entry.Name, 64)}').";
                 }
 
                 if (kind == MachineKind.Vm && entryName.Length > 0 && entryName != ".")
                 {
                     if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile) || !s_vmFiles.Contains(entryName))
                     {
-                        return $"A VM image holds only {string.Join(", ", s_vmFiles)} at its top level; '{Clip(entry.Name)}' is not one of them.";
+                        return $"A VM image holds only {string.Join(", ", s_vmFiles)} at its top level; '{InputText.Clip(entry.Name, 64)}' is not one of them.";
                     }
 
                     files.Add(entryName);
@@ -472,7 +472,6 @@ public sealed partial class ImageService(
         return path.StartsWith(prefix, StringComparison.Ordinal);
     }
 
-    private static string Clip(string value) => value.Length <= 64 ? value : value[..64] + "…";
 
     private static void TryDelete(string path)
     {

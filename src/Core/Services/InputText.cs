@@ -13,6 +13,12 @@ namespace Ringmaster.Core.Services;
 /// </summary>
 public static class InputText
 {
+    /// <summary>
+    /// A caller's text shortened for a message: at most <paramref name="max"/> characters, then "…".
+    /// (Whether the text may be shown at all is <see cref="HasHiddenCharacters"/>' question.)
+    /// </summary>
+    public static string Clip(string value, int max) => value.Length <= max ? value : value[..max] + "…";
+
     /// <summary>What a refused name is told, after "The name …".</summary>
     public const string HiddenCharacters = "must not contain control or format characters (such as NUL, line breaks or bidirectional overrides)";
 

@@ -136,27 +136,12 @@ public sealed class MachineService(
         var start = request.Start ?? true;
         var operation = OperationService.New(OperationKind.MachineCreate, machine.Id, machine.Name, user, machine.Project);
         operation.Intent = new OperationIntent { HostId = host.Id, NewMachineId = machine.Id, Start = start };
-        db.Machines.Add(machine);
-        db.Operations.Add(operation);
-        InventoryService.AddEvent(db, "machine.created", machine.Id, host.Id, $"Machine {machine.Name} is being created on {host.Name} from {template.Name}.");
-        try
-        {
-            if (await ProjectQuotas.SaveWithinQuotaAsync(db, project, QuotaDelta.For(spec), cancellationToken).ConfigureAwait(false) is { } over)
-            {
-                return ServiceResult<OperationAccepted>.Conflict(over);
-            }
-        }
-        catch (DbUpdateException)
-        {
-            return ServiceResult<OperationAccepted>.Conflict($"A machine named '{request.Name}' already exists.");
-        }
-
-        var view = machine.ToView(host.Name);
-        feed.Publish(new MachineChanged(view));
         var definition = new GuestDefinition(machine.Id, machine.Name, machine.Kind, machine.Image, machine.Command, spec, machine.Labels,
             await ImageService.SourceForAsync(db, machine.Image, cancellationToken).ConfigureAwait(false));
-        operations.Run(operation, context => CreateWorkAsync(context, definition, host.Id, host.Name, start));
-        return ServiceResult<OperationAccepted>.Ok(new OperationAccepted(operation.ToView(), view));
+        db.Machines.Add(machine);
+        InventoryService.AddEvent(db, "machine.created", machine.Id, host.Id, $"Machine {machine.Name} is being created on {host.Name} from {template.Name}.");
+        return await operations.BeginAsync(db, operation, machine.ToView(host.Name), context => CreateWorkAsync(context, definition, host.Id, host.Name, start),
+            cancellationToken, new QuotaRoom(project, QuotaDelta.For(spec), machine.Name), announce: true).ConfigureAwait(false);
     }
 
     private async Task<object?> CreateWorkAsync(OperationContext context, GuestDefinition definition, Guid hostId, string hostName, bool start)
@@ -195,7 +180,7 @@ public sealed class MachineService(
     {
         if (!s_actions.TryGetValue(action, out var guestAction))
         {
-            return ServiceResult<OperationAccepted>.Invalid("action", $"Unknown action '{Clip(action)}'. Actions: {string.Join(", ", s_actions.Keys)}.");
+            return ServiceResult<OperationAccepted>.Invalid("action", $"Unknown action '{InputText.Clip(action, 32)}'. Actions: {string.Join(", ", s_actions.Keys)}.");
         }
 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
@@ -229,16 +214,13 @@ public sealed class MachineService(
 
         var operation = OperationService.New(OperationKinds.OfAction(action), machine.Id, machine.Name, user, machine.Project);
         operation.Intent = new OperationIntent { HostId = host.Id, Action = guestAction };
-        db.Operations.Add(operation);
-        await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
         var hostIdValue = host.Id;
-        operations.Run(operation, async context =>
+        return await operations.BeginAsync(db, operation, machine.ToView(host.Name), async context =>
         {
             await context.ReportAsync(10, $"{guestAction} {machine.Name}").ConfigureAwait(false);
             var result = await agents.ExecuteAsync(hostIdValue, new AgentCommand(Guid.NewGuid(), context.OperationId, AgentCommandKind.Act, machineId, Action: guestAction), ActionTimeout, context.CancellationToken).ConfigureAwait(false);
             return await inventory.GuestChangedAsync(hostIdValue, result.Guest!, context.CancellationToken).ConfigureAwait(false);
-        });
-        return ServiceResult<OperationAccepted>.Ok(new OperationAccepted(operation.ToView(), machine.ToView(host.Name)));
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<ServiceResult<OperationAccepted>> DeleteAsync(Guid machineId, string user, CancellationToken cancellationToken = default)
@@ -266,10 +248,8 @@ public sealed class MachineService(
         var operation = OperationService.New(OperationKind.MachineDelete, machine.Id, machine.Name, user, machine.Project);
         var previous = machine.State is MachineState.Creating or MachineState.Deleting or MachineState.Migrating ? MachineState.Error : machine.State;
         operation.Intent = new OperationIntent { HostId = host?.Id, PreviousState = previous };
-        db.Operations.Add(operation);
-        await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
         var view = machine.ToView(host?.Name);
-        operations.Run(operation, async context =>
+        return await operations.BeginAsync(db, operation, view, async context =>
         {
             // What was asked of the machine after its delete would act on nothing: it is cancelled.
             operations.CancelQueued(machineId, $"machine {view.Name} is being deleted", context.OperationId);
@@ -285,8 +265,7 @@ public sealed class MachineService(
             operations.CancelQueued(machineId, $"machine {view.Name} was deleted", context.OperationId);
             logger.LogInformation("Deleted machine {Name} ({Id})", view.Name, machineId);
             return new { deleted = machineId, name = view.Name };
-        });
-        return ServiceResult<OperationAccepted>.Ok(new OperationAccepted(operation.ToView(), view));
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task SetStateAsync(Guid machineId, MachineState state)
@@ -371,6 +350,4 @@ public sealed class MachineService(
             }
         }
     }
-
-    private static string Clip(string value) => value.Length <= 32 ? value : value[..32] + "…";
 }

@@ -95,7 +95,7 @@ public sealed class MigrationService(
         Check("source online", sourceOnline, source is null ? "The machine has no host." : sourceOnline ? $"{source.Name} is online." : $"{source.Name} is offline.");
         if (target is null)
         {
-            Check("target online", false, $"No host named '{Clip(wanted)}'.");
+            Check("target online", false, $"No host named '{InputText.Clip(wanted, 64)}'.");
         }
         else
         {
@@ -563,7 +563,6 @@ public sealed class MigrationService(
         }
     }
 
-    private static string Clip(string value) => value.Length <= 64 ? value : value[..64] + "…";
 }
 
 /// <summary>A migration failed; the message says why and where the machine is.</summary>

@@ -1,10 +1,10 @@
-using Ringmaster.Core.Contracts;
 using System.Collections.Concurrent;
 using System.Text;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Ringmaster.Core.Contracts;
 using Ringmaster.Core.Domain;
 using Ringmaster.Core.Store;
 
@@ -74,6 +74,45 @@ public sealed class OperationService(
         Message = "Queued",
         Intent = new OperationIntent(),
     };
+
+    /// <summary>
+    /// The one way a request becomes an operation: saves <paramref name="operation"/> with whatever else
+    /// the caller added to <paramref name="db"/>, starts <paramref name="work"/> and answers with what
+    /// a 202 shows. With <paramref name="room"/>, the save happens only if the project's quotas still hold
+    /// (else a conflict naming the quota), and a machine name taken meanwhile (the unique index) is a
+    /// conflict too; a new machine (<paramref name="announce"/>) is published once it is saved.
+    /// </summary>
+    public async Task<ServiceResult<OperationAccepted>> BeginAsync(RingmasterDbContext db, OperationEntity operation, MachineView? machine,
+        Func<OperationContext, Task<object?>> work, CancellationToken cancellationToken, QuotaRoom? room = null, bool announce = false)
+    {
+        db.Operations.Add(operation);
+        if (room is null)
+        {
+            await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            try
+            {
+                if (await ProjectQuotas.SaveWithinQuotaAsync(db, room.Project, room.Delta, cancellationToken).ConfigureAwait(false) is { } over)
+                {
+                    return ServiceResult<OperationAccepted>.Conflict(over);
+                }
+            }
+            catch (DbUpdateException)
+            {
+                return ServiceResult<OperationAccepted>.Conflict($"A machine named '{room.Name}' already exists.");
+            }
+        }
+
+        if (announce && machine is not null)
+        {
+            feed.Publish(new MachineChanged(machine));
+        }
+
+        Run(operation, work);
+        return ServiceResult<OperationAccepted>.Ok(new OperationAccepted(operation.ToView(), machine));
+    }
 
     /// <summary>Starts the work of an operation already saved. Operations on one machine run one at a time.</summary>
     public void Run(OperationEntity operation, Func<OperationContext, Task<object?>> work)

@@ -19,6 +19,9 @@ public sealed record QuotaDelta(int Vcpus, int MemoryMiB, int DiskGiB, int Netwo
 /// <summary>What a project's machines use now.</summary>
 public sealed record ProjectUsage(int Vcpus, int MemoryMiB, int DiskGiB, int Networks, int Machines);
 
+/// <summary>What a new machine named <paramref name="Name"/> takes of <paramref name="Project"/>'s quotas.</summary>
+public sealed record QuotaRoom(string Project, QuotaDelta Delta, string Name);
+
 /// <summary>The quotas of projects on the core four and machine count, checked before a machine is created or resized.</summary>
 public sealed class ProjectQuotas(IDbContextFactory<RingmasterDbContext> dbFactory)
 {
@@ -56,6 +59,24 @@ public sealed class ProjectQuotas(IDbContextFactory<RingmasterDbContext> dbFacto
 
     /// <summary>Runs <paramref name="write"/> (on <paramref name="db"/>) only if <paramref name="delta"/> still fits, as <see cref="SaveWithinQuotaAsync"/> does.</summary>
     public static async Task<string?> WithinQuotaAsync(RingmasterDbContext db, string project, QuotaDelta delta, Func<Task> write, CancellationToken cancellationToken = default)
+    {
+        // Checks and saves of one process take turns: under load, SQLite (in shared-cache mode) let two
+        // of them read the same count (seven machines made against a quota of five). The project's row
+        // update below serializes them across processes on a server database.
+        await s_turns.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await CheckAndWriteAsync(db, project, delta, write, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            s_turns.Release();
+        }
+    }
+
+    private static readonly SemaphoreSlim s_turns = new(1, 1);
+
+    private static async Task<string?> CheckAndWriteAsync(RingmasterDbContext db, string project, QuotaDelta delta, Func<Task> write, CancellationToken cancellationToken)
     {
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         await db.Projects.Where(p => p.Name == project)

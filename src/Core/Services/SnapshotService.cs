@@ -74,11 +74,8 @@ public sealed class SnapshotService(
         }
 
         var operation = OperationService.New(OperationKind.SnapshotCreate, machine.Id, machine.Name, user, machine.Project);
-        db.Operations.Add(operation);
-        await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
         var snapshotRequest = new SnapshotRequest(Guid.NewGuid(), request.Name!, request.Description, includeMemory);
-        operations.Run(operation, context => TakeWorkAsync(context, machine, host, snapshotRequest));
-        return ServiceResult<OperationAccepted>.Ok(new OperationAccepted(operation.ToView(), machine.ToView(host.Name)));
+        return await operations.BeginAsync(db, operation, machine.ToView(host.Name), context => TakeWorkAsync(context, machine, host, snapshotRequest), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The work of a snapshot, also run by schedules.</summary>
@@ -126,14 +123,12 @@ public sealed class SnapshotService(
         var snapshot = await db.Snapshots.AsNoTracking().FirstOrDefaultAsync(s => s.MachineId == machineId && s.Name == name, cancellationToken).ConfigureAwait(false);
         if (snapshot is null)
         {
-            return ServiceResult<OperationAccepted>.NotFound($"Machine {machine.Name} has no snapshot named '{Clip(name)}'.");
+            return ServiceResult<OperationAccepted>.NotFound($"Machine {machine.Name} has no snapshot named '{InputText.Clip(name, 64)}'.");
         }
 
         var operation = OperationService.New(OperationKind.SnapshotRevert, machine.Id, machine.Name, user, machine.Project);
         operation.Intent = new OperationIntent { HostId = host.Id, SnapshotId = snapshot.Id, SnapshotName = snapshot.Name };
-        db.Operations.Add(operation);
-        await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
-        operations.Run(operation, async context =>
+        return await operations.BeginAsync(db, operation, machine.ToView(host.Name), async context =>
         {
             await context.ReportAsync(10, $"Reverting {machine.Name} to snapshot {snapshot.Name}").ConfigureAwait(false);
             var result = await agents.ExecuteAsync(host.Id, new AgentCommand(Guid.NewGuid(), context.OperationId, AgentCommandKind.RevertSnapshot, machine.Id,
@@ -145,8 +140,7 @@ public sealed class SnapshotService(
             }
 
             return result.Guest is { } guest ? await inventory.GuestChangedAsync(host.Id, guest).ConfigureAwait(false) : null;
-        });
-        return ServiceResult<OperationAccepted>.Ok(new OperationAccepted(operation.ToView(), machine.ToView(host.Name)));
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<ServiceResult<OperationAccepted>> DeleteAsync(Guid machineId, string name, string user, CancellationToken cancellationToken = default)
@@ -162,15 +156,12 @@ public sealed class SnapshotService(
         var snapshot = await db.Snapshots.AsNoTracking().FirstOrDefaultAsync(s => s.MachineId == machineId && s.Name == name, cancellationToken).ConfigureAwait(false);
         if (snapshot is null)
         {
-            return ServiceResult<OperationAccepted>.NotFound($"Machine {machine.Name} has no snapshot named '{Clip(name)}'.");
+            return ServiceResult<OperationAccepted>.NotFound($"Machine {machine.Name} has no snapshot named '{InputText.Clip(name, 64)}'.");
         }
 
         var operation = OperationService.New(OperationKind.SnapshotDelete, machine.Id, machine.Name, user, machine.Project);
         operation.Intent = new OperationIntent { HostId = host.Id, SnapshotId = snapshot.Id, SnapshotName = snapshot.Name };
-        db.Operations.Add(operation);
-        await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
-        operations.Run(operation, context => DeleteWorkAsync(context, machine, host, snapshot));
-        return ServiceResult<OperationAccepted>.Ok(new OperationAccepted(operation.ToView(), machine.ToView(host.Name)));
+        return await operations.BeginAsync(db, operation, machine.ToView(host.Name), context => DeleteWorkAsync(context, machine, host, snapshot), cancellationToken).ConfigureAwait(false);
     }
 
     internal async Task<object?> DeleteWorkAsync(OperationContext context, MachineEntity machine, HostEntity host, SnapshotEntity snapshot)
@@ -216,14 +207,14 @@ public sealed class SnapshotService(
             if (request.Linked == true)
             {
                 return ServiceResult<OperationAccepted>.Invalid("linked",
-                    $"A linked clone shares {source.Name}'s disk layers on {host.Name}, so it stays there. Clone with \"linked\": false to place a full copy on {Clip(request.Host)}.");
+                    $"A linked clone shares {source.Name}'s disk layers on {host.Name}, so it stays there. Clone with \"linked\": false to place a full copy on {InputText.Clip(request.Host, 64)}.");
             }
 
             var hosts = await db.Hosts.AsNoTracking().ToListAsync(cancellationToken).ConfigureAwait(false);
             placeOn = hosts.FirstOrDefault(h => h.IsNamed(request.Host));
             if (placeOn is null)
             {
-                return ServiceResult<OperationAccepted>.Invalid("host", $"No host named '{Clip(request.Host)}'.");
+                return ServiceResult<OperationAccepted>.Invalid("host", $"No host named '{InputText.Clip(request.Host, 64)}'.");
             }
 
             var preflight = (await migrations.PreflightAsync(source.Id, placeOn.Id.ToString(), includeMemory, cancellationToken).ConfigureAwait(false)).Value;
@@ -260,7 +251,7 @@ public sealed class SnapshotService(
             Template = source.Template,
             Image = source.Image,
             Command = source.Command,
-            Spec = source.Spec with { Networks = [.. source.Spec.Networks.Select(n => n with { Mac = NewMac() })] },
+            Spec = source.Spec with { Networks = [.. source.Spec.Networks.Select(n => n with { Mac = MacAddresses.New() })] },
             HostId = host.Id,
             Project = source.Project,
             State = MachineState.Creating,
@@ -270,26 +261,14 @@ public sealed class SnapshotService(
         };
         var operation = OperationService.New(OperationKind.MachineClone, source.Id, source.Name, user, source.Project);
         operation.Intent = new OperationIntent { HostId = host.Id, NewMachineId = clone.Id, TargetHostId = placeOn?.Id };
-        db.Machines.Add(clone);
-        db.Operations.Add(operation);
-        InventoryService.AddEvent(db, "machine.created", clone.Id, host.Id, $"Machine {clone.Name} is being cloned from {source.Name} ({(linked ? "linked" : "full")}{(includeMemory ? ", with memory" : "")}).");
-        try
-        {
-            // What is made from a machine belongs to its project and counts against its quotas.
-            if (await ProjectQuotas.SaveWithinQuotaAsync(db, clone.Project, QuotaDelta.For(clone.Spec), cancellationToken).ConfigureAwait(false) is { } over)
-            {
-                return ServiceResult<OperationAccepted>.Conflict(over);
-            }
-        }
-        catch (DbUpdateException)
-        {
-            return ServiceResult<OperationAccepted>.Conflict($"A machine named '{request.Name}' already exists.");
-        }
-
-        var view = clone.ToView(host.Name);
-        feed.Publish(new MachineChanged(view));
         var definition = new GuestDefinition(clone.Id, clone.Name, clone.Kind, clone.Image, clone.Command, clone.Spec, clone.Labels);
-        operations.Run(operation, async context =>
+        db.Machines.Add(clone);
+        InventoryService.AddEvent(db, "machine.created", clone.Id, host.Id, $"Machine {clone.Name} is being cloned from {source.Name} ({(linked ? "linked" : "full")}{(includeMemory ? ", with memory" : "")}).");
+        var view = clone.ToView(host.Name);
+
+        // What is made from a machine belongs to its project and counts against its quotas.
+        var room = new QuotaRoom(clone.Project, QuotaDelta.For(clone.Spec), clone.Name);
+        return await operations.BeginAsync(db, operation, view, async context =>
         {
             context.OnUndo("remove the clone's record", () => MachineTargets.RemoveRecordAsync(dbFactory, feed, clone.Id));
             await context.ReportAsync(10, $"Cloning {source.Name} as {clone.Name} ({(linked ? "linked" : "full")})").ConfigureAwait(false);
@@ -310,60 +289,7 @@ public sealed class SnapshotService(
             await using var placed = await dbFactory.CreateDbContextAsync().ConfigureAwait(false);
             var entity = await placed.Machines.AsNoTracking().FirstAsync(m => m.Id == clone.Id).ConfigureAwait(false);
             return entity.ToView(placeOn.Name);
-        });
-        return ServiceResult<OperationAccepted>.Ok(new OperationAccepted(operation.ToView(), view));
+        }, cancellationToken, room, announce: true).ConfigureAwait(false);
     }
 
-    /// <summary>A locally administered unicast MAC address in QEMU's 52:54:00 range.</summary>
-    public static string NewMac()
-    {
-        Span<byte> b = stackalloc byte[3];
-        System.Security.Cryptography.RandomNumberGenerator.Fill(b);
-        return $"52:54:00:{b[0]:x2}:{b[1]:x2}:{b[2]:x2}";
-    }
-
-    private static string Clip(string value) => value.Length <= 64 ? value : value[..64] + "…";
-}
-
-/// <summary>Finds a machine and its host, ready for work: the host's agent connected and the machine not busy.</summary>
-internal static class MachineTargets
-{
-    public static async Task<ServiceResult<(MachineEntity Machine, HostEntity Host)>> FindAsync(RingmasterDbContext db, IAgentGateway agents, Guid machineId, CancellationToken cancellationToken)
-    {
-        var machine = await db.Machines.AsNoTracking().FirstOrDefaultAsync(m => m.Id == machineId, cancellationToken).ConfigureAwait(false);
-        if (machine is null)
-        {
-            return ServiceResult<(MachineEntity, HostEntity)>.NotFound($"No machine {machineId}.");
-        }
-
-        var host = machine.HostId is { } hostId ? await db.Hosts.AsNoTracking().FirstOrDefaultAsync(h => h.Id == hostId, cancellationToken).ConfigureAwait(false) : null;
-        if (host is null || !host.Online || !agents.IsConnected(host.Id))
-        {
-            return ServiceResult<(MachineEntity, HostEntity)>.Conflict($"Machine {machine.Name} cannot be reached: its host is offline.");
-        }
-
-        if (machine.State is MachineState.Creating or MachineState.Deleting or MachineState.Migrating or MachineState.Lost or MachineState.Unknown)
-        {
-            return ServiceResult<(MachineEntity, HostEntity)>.Conflict($"Machine {machine.Name} is {machine.State}; try again when it is done.");
-        }
-
-        return ServiceResult<(MachineEntity, HostEntity)>.Ok((machine, host));
-    }
-
-    public static ServiceResult<T> As<T>(this ServiceResult<(MachineEntity Machine, HostEntity Host)> result) =>
-        new(result.Kind, default, result.Message, result.Errors);
-
-    public static async Task RemoveRecordAsync(IDbContextFactory<RingmasterDbContext> dbFactory, LiveFeed feed, Guid machineId)
-    {
-        await using var db = await dbFactory.CreateDbContextAsync().ConfigureAwait(false);
-        var machine = await db.Machines.FindAsync(machineId).ConfigureAwait(false);
-        if (machine is null)
-        {
-            return;
-        }
-
-        db.Machines.Remove(machine);
-        await db.SaveChangesAsync().ConfigureAwait(false);
-        feed.Publish(new MachineRemoved(machineId, machine.Name));
-    }
 }

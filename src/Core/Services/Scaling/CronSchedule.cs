@@ -42,7 +42,7 @@ public sealed class CronSchedule
             {
                 if (!TryItem(item, min, max, allowed[i]))
                 {
-                    error = $"The {name} field '{Clip(parts[i])}' is not valid: use *, a number {min}–{max}, a range a-b, a list a,b or a step */n.";
+                    error = $"The {name} field '{InputText.Clip(parts[i], 32)}' is not valid: use *, a number {min}–{max}, a range a-b, a list a,b or a step */n.";
                     return false;
                 }
             }
@@ -116,5 +116,4 @@ public sealed class CronSchedule
         return _allowed[0][t.Minute] && _allowed[1][t.Hour] && _allowed[3][t.Month] && day;
     }
 
-    private static string Clip(string value) => value.Length <= 32 ? value : value[..32] + "…";
 }

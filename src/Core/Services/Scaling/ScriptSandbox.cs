@@ -88,7 +88,7 @@ public static class ScriptSandbox
                 {
                     if (logs.Count < MaxLogLines)
                     {
-                        logs.Add(Clip(string.Join(' ', args.Select(Text)), 1000));
+                        logs.Add(InputText.Clip(string.Join(' ', args.Select(Text)), 1000));
                     }
 
                     return JsValue.Undefined;
@@ -203,9 +203,4 @@ public static class ScriptSandbox
 
     private static string Text(JsValue value) => value.IsString() ? value.AsString() : value.ToString();
 
-    private static string Clip(string value, int max)
-    {
-        var sb = new StringBuilder(value.Length <= max ? value : value[..max] + "…");
-        return sb.ToString();
-    }
 }
