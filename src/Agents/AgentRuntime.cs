@@ -37,9 +37,14 @@ public sealed partial class AgentRuntime(GuestDrivers drivers, ConsoleSessions c
     public event Action? DriversChanged;
 
     /// <summary>Every guest of every driver, for registration and reconciliation.</summary>
-    public async Task<IReadOnlyList<GuestInfo>> ListAsync(CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<GuestInfo>> ListAsync(CancellationToken cancellationToken) =>
+        (await ListAllAsync(cancellationToken).ConfigureAwait(false)).Guests;
+
+    /// <summary>Every guest of every driver that could list them, and the kinds whose drivers could not.</summary>
+    public async Task<GuestListing> ListAllAsync(CancellationToken cancellationToken)
     {
         var all = new List<GuestInfo>();
+        var unlisted = new List<MachineKind>();
         var changed = false;
         foreach (var driver in drivers.All)
         {
@@ -60,6 +65,7 @@ public sealed partial class AgentRuntime(GuestDrivers drivers, ConsoleSessions c
             }
             catch (GuestException ex)
             {
+                unlisted.Add(driver.Kind);
                 // Said once, and again only when the reason changes (a missing engine is not news every few seconds).
                 if (_listFailures.TryGetValue(driver.Kind, out var before) && before == ex.Message)
                 {
@@ -72,6 +78,7 @@ public sealed partial class AgentRuntime(GuestDrivers drivers, ConsoleSessions c
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
+                unlisted.Add(driver.Kind);
                 logger.LogWarning(ex, "The {Kind} driver could not list its guests", driver.Kind);
             }
         }
@@ -81,7 +88,7 @@ public sealed partial class AgentRuntime(GuestDrivers drivers, ConsoleSessions c
             DriversChanged?.Invoke();
         }
 
-        return all;
+        return new GuestListing(all, unlisted);
     }
 
     public CommandAck Accept(AgentCommand command)
@@ -297,3 +304,6 @@ internal sealed class OperationProgress(IAgentUplink? uplink, Guid operationId) 
     private void Send(int percent, string? note) =>
         uplink?.Enqueue(nameof(IAgentHub.OperationProgress), new OperationProgressReport(operationId, percent, note));
 }
+
+/// <summary>The guests an agent's drivers listed, and the kinds whose drivers could not list theirs.</summary>
+public sealed record GuestListing(IReadOnlyList<GuestInfo> Guests, IReadOnlyList<MachineKind> Unlisted);

@@ -201,10 +201,10 @@ public sealed class AgentWorker(
 
         // The commands under way first: every command not named has already done what the guests and holdings show.
         var running = runtime.UnderWay();
-        var guests = await runtime.ListAsync(cancellationToken).ConfigureAwait(false);
+        var (guests, unlisted) = await runtime.ListAllAsync(cancellationToken).ConfigureAwait(false);
         var discarded = _discarded;
         var holdings = await runtime.HoldingsAsync(running, guests, discarded, cancellationToken).ConfigureAwait(false);
-        var registration = new AgentRegistration(_hostId, options.Value.Name ?? Environment.MachineName, Version, capabilities, guests, holdings);
+        var registration = new AgentRegistration(_hostId, options.Value.Name ?? Environment.MachineName, Version, capabilities, guests, holdings, unlisted);
         var result = await _connection!.InvokeAsync<RegistrationResult>(nameof(IAgentHub.Register), registration, cancellationToken).ConfigureAwait(false);
         if (ReferenceEquals(_discarded, discarded))
         {

@@ -102,6 +102,34 @@ public sealed class ReconciliationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Register_GuestACommandWasChanging_NotMarkedLost()
+    {
+        // The agent listed its guests while a create was under way; the create's outcome reached the
+        // server before the registration did.
+        var hostId = Guid.NewGuid();
+        var created = Guid.NewGuid();
+        await _inventory.RegisterAsync(new AgentRegistration(hostId, "h1", "t", s_capabilities, [Guest(created, "fresh", MachineState.Running)]));
+        var underWay = new CommandUnderWay(Guid.NewGuid(), Guid.NewGuid(), AgentCommandKind.Create, created);
+        var holdings = new AgentHoldings([underWay], [], null, []);
+
+        await _inventory.RegisterAsync(new AgentRegistration(hostId, "h1", "t", s_capabilities, [], holdings));
+
+        Assert.Equal(MachineState.Running, (await MachineAsync(created))!.State);
+    }
+
+    [Fact]
+    public async Task Register_KindTheAgentCouldNotList_NotMarkedLost()
+    {
+        var hostId = Guid.NewGuid();
+        var container = Guid.NewGuid();
+        await _inventory.RegisterAsync(new AgentRegistration(hostId, "h1", "t", s_capabilities, [Guest(container, "web", MachineState.Running)]));
+
+        await _inventory.RegisterAsync(new AgentRegistration(hostId, "h1", "t", s_capabilities, [], Unlisted: [MachineKind.Container]));
+
+        Assert.Equal(MachineState.Running, (await MachineAsync(container))!.State);
+    }
+
+    [Fact]
     public async Task MarkOffline_MachinesUnknownWithLastKnownState_ThenBackOnReconnect()
     {
         var hostId = Guid.NewGuid();

@@ -1,13 +1,15 @@
 namespace Ringmaster.Core.Contracts;
 
 /// <summary>Sent by an agent when it (re)connects: who it is, what its host can do, every guest it runs, and what else it holds.</summary>
+/// <param name="Unlisted">The kinds of guest the agent could not list this time (an engine that did not answer): their absence from <paramref name="Guests"/> says nothing.</param>
 public sealed record AgentRegistration(
     Guid HostId,
     string HostName,
     string AgentVersion,
     HostCapabilities Capabilities,
     IReadOnlyList<GuestInfo> Guests,
-    AgentHoldings? Holdings = null);
+    AgentHoldings? Holdings = null,
+    IReadOnlyList<MachineKind>? Unlisted = null);
 
 /// <summary>
 /// What an agent holds besides its guests, sent with every registration so that the server can

@@ -44,6 +44,8 @@ public sealed class InventoryService(
         AddEvent(db, isNew ? "host.registered" : "host.online", null, host.Id, $"Host {host.Name} is online.");
 
         var reported = registration.Guests.ToDictionary(g => g.Id);
+        var unlisted = registration.Unlisted ?? [];
+        var commanded = (registration.Holdings?.Running ?? []).Select(c => c.MachineId).ToHashSet();
         var known = await db.Machines.Where(m => m.HostId == host.Id || reported.Keys.Contains(m.Id))
             .ToListAsync(cancellationToken).ConfigureAwait(false);
         var changed = new List<MachineEntity>();
@@ -63,8 +65,12 @@ public sealed class InventoryService(
                 Apply(machine, guest, now);
                 changed.Add(machine);
             }
-            else if (machine.HostId == host.Id && machine.State is not (MachineState.Creating or MachineState.Deleting or MachineState.Migrating or MachineState.Lost))
+            else if (machine.HostId == host.Id && machine.State is not (MachineState.Creating or MachineState.Deleting or MachineState.Migrating or MachineState.Lost)
+                && !unlisted.Contains(machine.Kind) && !commanded.Contains(machine.Id))
             {
+                // Not for a machine a command was changing when the agent listed its guests (a create
+                // that finished since, whose outcome came first), nor for one of a kind the agent
+                // could not list: that is no news about it.
                 machine.State = MachineState.Lost;
                 machine.Detail = $"The agent on {host.Name} no longer reports this machine.";
                 machine.UpdatedAt = now;
