@@ -62,7 +62,9 @@ public sealed class AccessFixture : IAsyncLifetime
         Image = "ringmaster/busybox:latest",
         Spec = new MachineSpec(1, 64, [new DiskSpec("root", 1)], [new NetworkSpec("eth0")]),
         HostId = host,
-        State = MachineState.Stopped,
+        // On the offline host, as the host monitor leaves its machines (seeded Stopped, one turned Unknown whenever a sweep came, mid-test).
+        State = host is null ? MachineState.Stopped : MachineState.Unknown,
+        LastKnownState = host is null ? null : MachineState.Stopped,
         CreatedAt = DateTime.UtcNow,
         UpdatedAt = DateTime.UtcNow,
     });
