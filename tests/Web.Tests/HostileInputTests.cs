@@ -218,7 +218,7 @@ public sealed class HostileInputTests(ITestOutputHelper output) : IAsyncLifetime
         }
         catch (HttpRequestException e)
         {
-            _failures.Add($"{input} → the connection failed: {e.Message}");
+            _failures.Add($"{input} → the connection failed: {e.Message} ({e.HttpRequestError}; {e.InnerException?.Message})");
         }
     }
 
