@@ -173,7 +173,7 @@ public sealed partial class AgentRuntime(GuestDrivers drivers, ConsoleSessions c
 
     private async Task<CommandResult> ExecuteAsync(AgentCommand command, MachineKind? kind)
     {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(15));
+        using var timeout = new CancellationTokenSource(command.TimeLimit());
         var ct = timeout.Token;
         var progress = new OperationProgress(_uplink, command.OperationId);
         switch (command.Kind)

@@ -110,6 +110,7 @@ public enum AgentCommandKind
 /// <param name="Restore">For <see cref="AgentCommandKind.Restore"/>.</param>
 /// <param name="Verify">For <see cref="AgentCommandKind.VerifyBackup"/>.</param>
 /// <param name="Archives">For <see cref="AgentCommandKind.SendBackups"/> and <see cref="AgentCommandKind.ReceiveBackups"/>.</param>
+/// <param name="TimeoutSeconds">How long the server waits for the outcome, so the agent gives up at the same time (not before); null for the agent's default.</param>
 public sealed record AgentCommand(
     Guid CommandId,
     Guid OperationId,
@@ -124,7 +125,15 @@ public sealed record AgentCommand(
     RestoreRequest? Restore = null,
     VerifyRequest? Verify = null,
     MigrationOrder? Migration = null,
-    BackupArchiveOrder? Archives = null);
+    BackupArchiveOrder? Archives = null,
+    int? TimeoutSeconds = null)
+{
+    /// <summary>How long a command without <see cref="TimeoutSeconds"/> may run on the agent.</summary>
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromMinutes(15);
+
+    /// <summary>How long the agent lets this command run before it cancels it.</summary>
+    public TimeSpan TimeLimit() => TimeoutSeconds is > 0 and var seconds ? TimeSpan.FromSeconds(seconds) : DefaultTimeout;
+}
 
 /// <summary>The agent's immediate answer to a command: accepted, or refused with a reason.</summary>
 public sealed record CommandAck(bool Accepted, string? Error = null);

@@ -14,6 +14,8 @@ public sealed class HubAgentGateway(IHubContext<AgentHub, IAgentClient> hub, Age
     public async Task<CommandResult> ExecuteAsync(Guid hostId, AgentCommand command, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var client = Client(hostId);
+        // The agent gives up when the server does: a backup or a move may take 30 minutes.
+        command = command with { TimeoutSeconds = command.TimeoutSeconds ?? (int)Math.Ceiling(Math.Min(timeout.TotalSeconds, int.MaxValue)) };
         var outcome = pending.Register(hostId, command.CommandId);
         CommandAck ack;
         try
