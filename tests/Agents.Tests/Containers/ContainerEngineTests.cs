@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -85,6 +86,46 @@ public sealed class ContainerEngineTests
                 await service.WaitForExitAsync();
             }
 
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task LocateAsync_ServiceListensButAnswersLate_WaitedForNotReplaced()
+    {
+        // A loaded machine: the engine takes the connection but is slow to answer. Another service
+        // started on its socket would take the socket from under it.
+        var folder = $"/run/rmtest-{Guid.NewGuid():N}";
+        Directory.CreateDirectory(folder);
+        var socketPath = $"{folder}/podman.sock";
+        var podman = $"{folder}/podman";
+        await File.WriteAllTextAsync(podman, $"#!/bin/sh\ntouch {folder}/started\n");
+        if (OperatingSystem.IsLinux())
+        {
+            File.SetUnixFileMode(podman, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+        try
+        {
+            using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            listener.Bind(new UnixDomainSocketEndPoint(socketPath));
+            listener.Listen(16);
+            var options = new ContainerDriverOptions
+            {
+                PodmanSocketPath = socketPath,
+                PodmanServiceLogPath = $"{folder}/service.log",
+                Podman = podman,
+                ProbeTimeout = TimeSpan.FromMilliseconds(200),
+                EngineStartTimeout = TimeSpan.FromSeconds(1),
+            };
+
+            var error = await Assert.ThrowsAsync<GuestException>(() => new ContainerEngineLocator(options).LocateAsync(CancellationToken.None));
+
+            Assert.Contains($"a service listens on unix://{socketPath} but did not answer within 1 s", error.Message);
+            Assert.False(File.Exists($"{folder}/started"), "a second service was started on the busy one's socket");
+            Assert.True(File.Exists(socketPath));
+        }
+        finally
+        {
             Directory.Delete(folder, recursive: true);
         }
     }

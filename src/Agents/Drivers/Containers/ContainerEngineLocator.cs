@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net.Sockets;
 using Docker.DotNet;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -119,6 +120,14 @@ public sealed class ContainerEngineLocator(ContainerDriverOptions options, ILogg
                 return engine;
             }
 
+            // A service that takes connections but did not answer in time is busy (a loaded machine), not
+            // missing: a second one would take its socket from under it (and the next slow answer a third).
+            if (s_services.GetValueOrDefault(_options.PodmanSocketPath) is not { HasExited: false } && await AcceptsConnectionsAsync(_options.PodmanSocketPath, cancellationToken))
+            {
+                _logger.LogInformation("A service listens on {Endpoint} but answers slowly; waiting for it", endpoint);
+                return await WaitForAnswerAsync(endpoint, null, $"a service listens on {endpoint} but did not answer within {_options.EngineStartTimeout.TotalSeconds:0} s", cancellationToken);
+            }
+
             if (!s_services.TryGetValue(_options.PodmanSocketPath, out var service) || service.HasExited)
             {
                 Directory.CreateDirectory(Path.GetDirectoryName(_options.PodmanSocketPath)!);
@@ -140,27 +149,7 @@ public sealed class ContainerEngineLocator(ContainerDriverOptions options, ILogg
                 _logger.LogInformation("Started podman system service (pid {Pid}) on {Endpoint}; its log is {Log}", service.Id, endpoint, log);
             }
 
-            var deadline = Stopwatch.StartNew();
-            string? failure = null;
-            while (deadline.Elapsed < _options.EngineStartTimeout)
-            {
-                if (service.HasExited)
-                {
-                    throw new GuestException(
-                        $"podman system service exited with code {service.ExitCode} before answering on {endpoint}; see {WritableLogPath()}.");
-                }
-
-                (engine, failure) = await TryConnectAsync(endpoint, cancellationToken);
-                if (engine is not null)
-                {
-                    return engine;
-                }
-
-                await Task.Delay(200, cancellationToken);
-            }
-
-            throw new GuestException(
-                $"Container engine not reachable at {endpoint}: podman system service did not answer within {_options.EngineStartTimeout.TotalSeconds:0} s ({failure}); see {WritableLogPath()}.");
+            return await WaitForAnswerAsync(endpoint, service, $"podman system service did not answer within {_options.EngineStartTimeout.TotalSeconds:0} s", cancellationToken);
         }
         finally
         {
@@ -168,7 +157,60 @@ public sealed class ContainerEngineLocator(ContainerDriverOptions options, ILogg
         }
     }
 
-    private async Task<(ContainerEngine? Engine, string? Failure)> TryConnectAsync(string endpoint, CancellationToken cancellationToken)
+    /// <summary>Waits up to the start timeout for the engine at <paramref name="endpoint"/> to answer (each try may take what is left of it).</summary>
+    private async Task<ContainerEngine> WaitForAnswerAsync(string endpoint, Process? service, string timedOut, CancellationToken cancellationToken)
+    {
+        var deadline = Stopwatch.StartNew();
+        string? failure = null;
+        while (deadline.Elapsed < _options.EngineStartTimeout)
+        {
+            if (service is { HasExited: true })
+            {
+                throw new GuestException(
+                    $"podman system service exited with code {service.ExitCode} before answering on {endpoint}; see {WritableLogPath()}.");
+            }
+
+            var left = _options.EngineStartTimeout - deadline.Elapsed;
+            (var engine, failure) = await TryConnectAsync(endpoint, cancellationToken, left > _options.ProbeTimeout ? left : _options.ProbeTimeout);
+            if (engine is not null)
+            {
+                return engine;
+            }
+
+            await Task.Delay(200, cancellationToken);
+        }
+
+        throw new GuestException($"Container engine not reachable at {endpoint}: {timedOut} ({failure}); see {WritableLogPath()}.");
+    }
+
+    /// <summary>Whether something accepts connections on the Unix socket at <paramref name="path"/>.</summary>
+    private static async Task<bool> AcceptsConnectionsAsync(string path, CancellationToken cancellationToken)
+    {
+        if (!File.Exists(path))
+        {
+            return false;
+        }
+
+        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        using var connect = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        connect.CancelAfter(TimeSpan.FromSeconds(2));
+        try
+        {
+            await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), connect.Token);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // A full backlog: a listener that is behind, not a missing one.
+            return true;
+        }
+    }
+
+    private async Task<(ContainerEngine? Engine, string? Failure)> TryConnectAsync(string endpoint, CancellationToken cancellationToken, TimeSpan? timeout = null)
     {
         Uri uri;
         try
@@ -189,7 +231,8 @@ public sealed class ContainerEngineLocator(ContainerDriverOptions options, ILogg
         var configuration = new DockerClientConfiguration(uri, defaultTimeout: TimeSpan.FromMinutes(10));
         var client = configuration.CreateClient();
         using var probe = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        probe.CancelAfter(_options.ProbeTimeout);
+        var limit = timeout ?? _options.ProbeTimeout;
+        probe.CancelAfter(limit);
         try
         {
             var version = await client.System.GetVersionAsync(probe.Token);
@@ -207,7 +250,7 @@ public sealed class ContainerEngineLocator(ContainerDriverOptions options, ILogg
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             client.Dispose();
-            return (null, e is OperationCanceledException ? $"no answer within {_options.ProbeTimeout.TotalSeconds:0} s" : e.GetBaseException().Message);
+            return (null, e is OperationCanceledException ? $"no answer within {limit.TotalSeconds:0.#} s" : e.GetBaseException().Message);
         }
     }
 
