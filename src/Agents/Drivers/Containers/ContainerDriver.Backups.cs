@@ -1,6 +1,7 @@
 using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text.Json;
+using Ringmaster.Agents.Drivers.Common;
 using Docker.DotNet.Models;
 using Microsoft.Extensions.Logging;
 using Ringmaster.Core.Contracts;
@@ -43,10 +44,10 @@ public sealed partial class ContainerDriver : IGuestBackups
             await using (var output = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
             using (var archive = new ZipArchive(output, ZipArchiveMode.Create))
             {
-                await WriteEntryAsync(archive, "settings.json", checksums, s => s.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(settings, s_json), cancellationToken).AsTask());
+                await ChecksummedZip.WriteEntryAsync(archive, "settings.json", checksums, s => s.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(settings, s_json), cancellationToken).AsTask());
                 progress.Report(10);
                 await using var export = await CallAsync($"Could not export container '{info.Name}'", client => client.Containers.ExportContainerAsync(container.ID, cancellationToken), cancellationToken);
-                await WriteEntryAsync(archive, "rootfs.tar", checksums, s => export.CopyToAsync(s, cancellationToken));
+                await ChecksummedZip.WriteEntryAsync(archive, "rootfs.tar", checksums, s => export.CopyToAsync(s, cancellationToken));
                 progress.Report(90);
                 var manifest = new ContainerBackupManifest(1, request.BackupId, id, info.Name, DateTimeOffset.UtcNow, checksums);
                 await using var m = archive.CreateEntry("manifest.json", CompressionLevel.Fastest).Open();
@@ -85,7 +86,7 @@ public sealed partial class ContainerDriver : IGuestBackups
         var image = $"{RestoreRepository}/{definition.Id:N}:latest";
         using (var archive = ZipFile.OpenRead(file))
         {
-            settings = JsonSerializer.Deserialize<ContainerSettings>(await ReadEntryAsync(archive, "settings.json", cancellationToken), s_json)
+            settings = JsonSerializer.Deserialize<ContainerSettings>(await ChecksummedZip.ReadAllAsync(archive, "settings.json", cancellationToken), s_json)
                 ?? throw new GuestException("The backup's settings are empty.");
             var entry = archive.GetEntry("rootfs.tar") ?? throw new GuestException("The backup has no filesystem.");
 
@@ -117,24 +118,8 @@ public sealed partial class ContainerDriver : IGuestBackups
 
         progress.Report(60);
         await EnsureNameFreeAsync(definition.Name, cancellationToken);
-        var labels = new Dictionary<string, string>
-        {
-            [IdLabel] = definition.Id.ToString(),
-            [NameLabel] = definition.Name,
-            [KindLabel] = "container",
-            [ImageLabel] = settings.Definition.Image,
-            [SpecLabel] = JsonSerializer.Serialize(definition.Spec, s_json),
-        };
-        foreach (var (key, value) in definition.Labels.Count > 0 ? definition.Labels : settings.Definition.Labels)
-        {
-            labels[UserLabelPrefix + key] = value;
-        }
-
-        if (_options.Owner is { } owner)
-        {
-            labels[HostLabel] = owner;
-        }
-
+        var labels = GuestLabels.For(definition with { Kind = MachineKind.Container }, _options.Owner, settings.Definition.Image,
+            definition.Labels.Count > 0 ? definition.Labels : settings.Definition.Labels);
         await CallAsync($"Could not create container '{definition.Name}'",
             client => client.Containers.CreateContainerAsync(new CreateContainerParameters
             {
@@ -168,7 +153,7 @@ public sealed partial class ContainerDriver : IGuestBackups
         try
         {
             using var archive = ZipFile.OpenRead(file);
-            var manifest = JsonSerializer.Deserialize<ContainerBackupManifest>(await ReadEntryAsync(archive, "manifest.json", cancellationToken), s_json)
+            var manifest = JsonSerializer.Deserialize<ContainerBackupManifest>(await ChecksummedZip.ReadAllAsync(archive, "manifest.json", cancellationToken), s_json)
                 ?? throw new GuestException("The backup's manifest is empty.");
             foreach (var (name, expected) in manifest.Checksums)
             {
@@ -196,9 +181,9 @@ public sealed partial class ContainerDriver : IGuestBackups
             try
             {
                 using var archive = ZipFile.OpenRead(file);
-                var manifest = JsonSerializer.Deserialize<ContainerBackupManifest>(await ReadEntryAsync(archive, "manifest.json", cancellationToken), s_json)
+                var manifest = JsonSerializer.Deserialize<ContainerBackupManifest>(await ChecksummedZip.ReadAllAsync(archive, "manifest.json", cancellationToken), s_json)
                     ?? throw new GuestException("The backup's manifest is empty.");
-                var settings = JsonSerializer.Deserialize<ContainerSettings>(await ReadEntryAsync(archive, "settings.json", cancellationToken), s_json)
+                var settings = JsonSerializer.Deserialize<ContainerSettings>(await ChecksummedZip.ReadAllAsync(archive, "settings.json", cancellationToken), s_json)
                     ?? throw new GuestException("The backup's settings are empty.");
                 var size = new FileInfo(file).Length;
                 var info = new BackupInfo(manifest.Id, manifest.MachineId, manifest.MachineName, MachineKind.Container, null, false, manifest.CreatedAt, size, size, 0, file);
@@ -211,54 +196,5 @@ public sealed partial class ContainerDriver : IGuestBackups
         }
 
         return held;
-    }
-
-    private static async Task WriteEntryAsync(ZipArchive archive, string name, Dictionary<string, string> checksums, Func<Stream, Task> write)
-    {
-        var entry = archive.CreateEntry(name, CompressionLevel.Fastest);
-        await using var raw = entry.Open();
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        await using var tee = new HashingWriteStream(raw, hash);
-        await write(tee);
-        checksums[name] = Convert.ToHexStringLower(hash.GetCurrentHash());
-    }
-
-    private static async Task<byte[]> ReadEntryAsync(ZipArchive archive, string name, CancellationToken cancellationToken)
-    {
-        var entry = archive.GetEntry(name) ?? throw new GuestException($"The backup has no {name}.");
-        await using var s = entry.Open();
-        using var copy = new MemoryStream();
-        await s.CopyToAsync(copy, cancellationToken);
-        return copy.ToArray();
-    }
-
-    private sealed class HashingWriteStream(Stream inner, IncrementalHash hash) : Stream
-    {
-        public override bool CanRead => false;
-        public override bool CanSeek => false;
-        public override bool CanWrite => true;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
-
-        public override void Write(ReadOnlySpan<byte> buffer)
-        {
-            hash.AppendData(buffer);
-            inner.Write(buffer);
-        }
-
-        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            hash.AppendData(buffer.Span);
-            await inner.WriteAsync(buffer, cancellationToken);
-        }
-
-        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override void Flush() => inner.Flush();
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
     }
 }

@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using Docker.DotNet;
 using Docker.DotNet.Models;
 using Microsoft.Extensions.Logging;
+using Ringmaster.Agents.Drivers.Common;
 using Ringmaster.Core.Contracts;
 
 namespace Ringmaster.Agents.Drivers.Containers;
@@ -31,24 +32,7 @@ public sealed partial class ContainerDriver
         var command = definition.Command.Count > 0 ? definition.Command.ToList()
             : image.BuiltIn ? ["sh"]
             : null;
-        var labels = new Dictionary<string, string>
-        {
-            [IdLabel] = definition.Id.ToString(),
-            [NameLabel] = definition.Name,
-            [KindLabel] = "container",
-            [ImageLabel] = definition.Image,
-            [SpecLabel] = JsonSerializer.Serialize(definition.Spec, s_json),
-        };
-        foreach (var (key, value) in definition.Labels)
-        {
-            labels[UserLabelPrefix + key] = value;
-        }
-
-        if (_options.Owner is { } owner)
-        {
-            labels[HostLabel] = owner;
-        }
-
+        var labels = GuestLabels.For(definition, _options.Owner);
         var parameters = new CreateContainerParameters
         {
             Name = definition.Name,

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Docker.DotNet;
 using Docker.DotNet.Models;
 using Microsoft.Extensions.Logging;
+using Ringmaster.Agents.Drivers.Common;
 using Ringmaster.Agents.Migration;
 using Ringmaster.Core.Contracts;
 
@@ -182,24 +183,7 @@ public sealed partial class ContainerDriver : IMigratableDriver
             }
 
             await EnsureNameFreeAsync(definition.Name, cancellationToken);
-            var labels = new Dictionary<string, string>
-            {
-                [IdLabel] = definition.Id.ToString(),
-                [NameLabel] = definition.Name,
-                [KindLabel] = "container",
-                [ImageLabel] = definition.Image,
-                [SpecLabel] = JsonSerializer.Serialize(definition.Spec, s_json),
-            };
-            foreach (var (key, value) in definition.Labels)
-            {
-                labels[UserLabelPrefix + key] = value;
-            }
-
-            if (_options.Owner is { } owner)
-            {
-                labels[HostLabel] = owner;
-            }
-
+            var labels = GuestLabels.For(definition with { Kind = MachineKind.Container }, _options.Owner);
             var created = await CallAsync($"Could not create container '{definition.Name}'",
                 c => c.Containers.CreateContainerAsync(new CreateContainerParameters
                 {

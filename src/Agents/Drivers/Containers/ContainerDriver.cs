@@ -5,6 +5,7 @@ using Docker.DotNet;
 using Docker.DotNet.Models;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Ringmaster.Agents.Drivers.Common;
 using Ringmaster.Core.Contracts;
 
 namespace Ringmaster.Agents.Drivers.Containers;
@@ -19,13 +20,12 @@ namespace Ringmaster.Agents.Drivers.Containers;
 /// </summary>
 public sealed partial class ContainerDriver : IGuestDriver, IDisposable
 {
-    internal const string IdLabel = "ringmaster.id";
-    internal const string NameLabel = "ringmaster.name";
-    internal const string KindLabel = "ringmaster.kind";
-    internal const string ImageLabel = "ringmaster.image";
-    internal const string SpecLabel = "ringmaster.spec";
-    internal const string UserLabelPrefix = "ringmaster.label.";
-    internal const string HostLabel = "ringmaster.host";
+    internal const string IdLabel = GuestLabels.Id;
+    internal const string NameLabel = GuestLabels.Name;
+    internal const string ImageLabel = GuestLabels.Image;
+    internal const string SpecLabel = GuestLabels.Spec;
+    internal const string UserLabelPrefix = GuestLabels.UserPrefix;
+    internal const string HostLabel = GuestLabels.Host;
 
     private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web);
 

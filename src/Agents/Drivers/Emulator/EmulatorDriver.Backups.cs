@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
+using Ringmaster.Agents.Drivers.Common;
 using Ringmaster.Core.Contracts;
 using Ringmaster.Emulator;
 using Ringmaster.Emulator.Devices;
@@ -85,14 +86,14 @@ public sealed partial class EmulatorDriver : IGuestBackups
             {
                 await using var output = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
                 using var archive = new ZipArchive(output, ZipArchiveMode.Create);
-                WriteEntry(archive, "machine.json", checksums, s => s.Write(JsonSerializer.SerializeToUtf8Bytes(vm.Definition, s_json)));
+                ChecksummedZip.WriteEntry(archive, "machine.json", checksums, s => s.Write(JsonSerializer.SerializeToUtf8Bytes(vm.Definition, s_json)));
                 diskStored = await Task.Run(() => WriteBlocks(archive, "disk", checksums, chain.AllocatedBlocks(), chain.BlockCount, (i, buffer) => chain.ReadBlock(i, buffer), previousDisk, p => progress.Report(5 + (int)(p * (capture is null ? 90 : 60)))), cancellationToken).ConfigureAwait(false);
                 memoryStored = 0;
                 if (capture is not null)
                 {
-                    WriteEntry(archive, "memory.prefix", checksums, s => s.Write(capture.Prefix));
-                    WriteEntry(archive, "memory.rom", checksums, s => s.Write(capture.Rom));
-                    WriteEntry(archive, "memory.suffix", checksums, s => s.Write(capture.Suffix));
+                    ChecksummedZip.WriteEntry(archive, "memory.prefix", checksums, s => s.Write(capture.Prefix));
+                    ChecksummedZip.WriteEntry(archive, "memory.rom", checksums, s => s.Write(capture.Rom));
+                    ChecksummedZip.WriteEntry(archive, "memory.suffix", checksums, s => s.Write(capture.Suffix));
                     var pages = capture.Ram.Length / Block;
                     memoryStored = await Task.Run(() => WriteBlocks(archive, "memory", checksums, Enumerable.Range(0, pages), pages, (i, buffer) => capture.Ram.AsSpan(i * Block, Block).CopyTo(buffer), previousMemory, p => progress.Report(65 + (int)(p * 30))), cancellationToken).ConfigureAwait(false);
                     capture.Dispose();
@@ -354,7 +355,7 @@ public sealed partial class EmulatorDriver : IGuestBackups
                 var ram = new byte[manifest.MemoryBytes];
                 var memoryMap = ReadMap(newest, "memory.map");
                 Fill(store, chain, "memory", memoryMap, (i, block) => block.CopyTo(ram.AsSpan(i * Block)), p => progress(0.7 + p * 0.3));
-                var capture = new MachineStateCapture(ReadAll(newest, "memory.prefix"), ReadAll(newest, "memory.rom"), ram, ReadAll(newest, "memory.suffix"));
+                var capture = new MachineStateCapture(ChecksummedZip.ReadAll(newest, "memory.prefix"), ChecksummedZip.ReadAll(newest, "memory.rom"), ram, ChecksummedZip.ReadAll(newest, "memory.suffix"));
                 using var state = new FileStream(Path.Combine(folder, ResumeStateFile), FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20);
                 capture.WriteTo(state);
             }
@@ -419,7 +420,7 @@ public sealed partial class EmulatorDriver : IGuestBackups
         var record = new byte[20];
         var dataEntry = archive.CreateEntry(prefix + ".data", CompressionLevel.Fastest);
         using (var raw = dataEntry.Open())
-        using (var hashing = new HashingStream(raw))
+        using (var hashing = new HashingWriteStream(raw))
         {
             var header = new byte[4];
             foreach (var i in blocks)
@@ -452,18 +453,8 @@ public sealed partial class EmulatorDriver : IGuestBackups
             checksums[prefix + ".data"] = hashing.Checksum();
         }
 
-        WriteEntry(archive, prefix + ".map", checksums, s => s.Write(map.GetBuffer().AsSpan(0, (int)map.Length)));
+        ChecksummedZip.WriteEntry(archive, prefix + ".map", checksums, s => s.Write(map.GetBuffer().AsSpan(0, (int)map.Length)));
         return stored;
-    }
-
-    private static void WriteEntry(ZipArchive archive, string name, Dictionary<string, string> checksums, Action<Stream> write)
-    {
-        var entry = archive.CreateEntry(name, CompressionLevel.Fastest);
-        using var raw = entry.Open();
-        using var hashing = new HashingStream(raw);
-        write(hashing);
-        hashing.Flush();
-        checksums[name] = hashing.Checksum();
     }
 
     private static UInt128 Hash(ReadOnlySpan<byte> block)
@@ -475,14 +466,14 @@ public sealed partial class EmulatorDriver : IGuestBackups
 
     private static BackupManifest ReadManifest(ZipArchive archive)
     {
-        var bytes = ReadAll(archive, "manifest.json");
+        var bytes = ChecksummedZip.ReadAll(archive, "manifest.json");
         var manifest = JsonSerializer.Deserialize<BackupManifest>(bytes, s_json) ?? throw new GuestException("The backup's manifest is empty.");
         return manifest.Format == FormatVersion ? manifest : throw new GuestException($"The backup has format {manifest.Format}; this agent reads format {FormatVersion}.");
     }
 
     private static Dictionary<int, UInt128> ReadMap(ZipArchive archive, string name)
     {
-        var bytes = ReadAll(archive, name);
+        var bytes = ChecksummedZip.ReadAll(archive, name);
         var map = new Dictionary<int, UInt128>(bytes.Length / 20);
         for (var off = 0; off + 20 <= bytes.Length; off += 20)
         {
@@ -490,51 +481,5 @@ public sealed partial class EmulatorDriver : IGuestBackups
         }
 
         return map;
-    }
-
-    private static byte[] ReadAll(ZipArchive archive, string name)
-    {
-        var entry = archive.GetEntry(name) ?? throw new GuestException($"The backup has no {name}.");
-        using var s = entry.Open();
-        using var copy = new MemoryStream();
-        s.CopyTo(copy);
-        return copy.ToArray();
-    }
-
-    /// <summary>A write-only stream that passes bytes on and keeps their SHA-256.</summary>
-    private sealed class HashingStream(Stream inner) : Stream
-    {
-        private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-
-        public string Checksum() => Convert.ToHexStringLower(_hash.GetCurrentHash());
-
-        public override bool CanRead => false;
-        public override bool CanSeek => false;
-        public override bool CanWrite => true;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
-
-        public override void Write(ReadOnlySpan<byte> buffer)
-        {
-            _hash.AppendData(buffer);
-            inner.Write(buffer);
-        }
-
-        public override void Flush() => inner.Flush();
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                _hash.Dispose();
-            }
-
-            base.Dispose(disposing);
-        }
     }
 }

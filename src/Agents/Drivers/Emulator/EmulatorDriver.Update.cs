@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Ringmaster.Agents.Drivers.Common;
 using Ringmaster.Core.Contracts;
 
 namespace Ringmaster.Agents.Drivers.Emulator;
@@ -13,15 +14,7 @@ public sealed partial class EmulatorDriver : IGuestSpecUpdater
     public async Task<GuestInfo> UpdateSpecAsync(Guid id, MachineSpec spec, CancellationToken cancellationToken)
     {
         var vm = await GetAsync(id, cancellationToken).ConfigureAwait(false);
-        if (spec.MemoryMiB is < 64 or > 16384)
-        {
-            throw new GuestException("An emulated VM needs between 64 and 16384 MiB of memory.");
-        }
-
-        if (spec.Vcpus is < 1 or > 8)
-        {
-            throw new GuestException("An emulated VM has between 1 and 8 vCPUs.");
-        }
+        VmLimits.Check(spec);
 
         var diskBytes = (long)Math.Max(1, spec.DiskGiB) << 30;
         var disk = new FileInfo(Path.Combine(vm.Folder, DiskFile));

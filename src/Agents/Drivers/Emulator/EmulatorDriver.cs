@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
+using Ringmaster.Agents.Drivers.Common;
 using Ringmaster.Core.Contracts;
 using Ringmaster.Emulator;
 
@@ -54,15 +55,7 @@ public sealed partial class EmulatorDriver(EmulatorDriverOptions options, GuestI
             throw new GuestException($"A VM named '{definition.Name}' already exists on this host.");
         }
 
-        if (definition.Spec.MemoryMiB is < 64 or > 16384)
-        {
-            throw new GuestException("An emulated VM needs between 64 and 16384 MiB of memory.");
-        }
-
-        if (definition.Spec.Vcpus is < 1 or > 8)
-        {
-            throw new GuestException("An emulated VM has between 1 and 8 vCPUs.");
-        }
+        VmLimits.Check(definition.Spec);
 
         var image = await images.FindOrBuildAsync(definition.Image, progress, cancellationToken).ConfigureAwait(false);
         var spec = AssignMacs(definition);
