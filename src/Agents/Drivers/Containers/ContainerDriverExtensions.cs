@@ -1,6 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Ringmaster.Core.Contracts;
 
@@ -19,10 +18,9 @@ public static class ContainerDriverExtensions
             .BindConfiguration(ContainerDriverOptions.SectionName)
             .Validate(o => o.StopTimeout >= TimeSpan.Zero && o.EngineStartTimeout > TimeSpan.Zero, "Timeouts of Ringmaster:Containers must be positive.")
             .ValidateOnStart();
-        builder.Services.AddSingleton(sp => new ContainerDriver(
-            sp.GetRequiredService<IOptions<ContainerDriverOptions>>().Value,
-            sp.GetService<ILogger<ContainerDriver>>()));
-        builder.Services.AddKeyedSingleton<IGuestDriver>(MachineKind.Container, (sp, _) => sp.GetRequiredService<ContainerDriver>());
+        builder.Services.AddSingleton(sp => sp.GetRequiredService<IOptions<ContainerDriverOptions>>().Value);
+        builder.Services.AddGuestEngine(MachineKind.Container)
+            .With<ContainerDriver>();
         return builder;
     }
 }

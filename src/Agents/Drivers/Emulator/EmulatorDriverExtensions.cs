@@ -1,6 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Ringmaster.Core.Contracts;
 
@@ -16,12 +15,10 @@ public static class EmulatorDriverExtensions
             .PostConfigure<IOptions<AgentOptions>>((o, agent) => o.VmsPath ??= Path.Combine(Path.GetFullPath(agent.Value.Data), "vms"))
             .Validate(o => o.SliceBudget is >= 10_000 and <= 1_000_000_000, "Ringmaster:Emulator:SliceBudget must be between 10^4 and 10^9.")
             .ValidateOnStart();
-        builder.Services.AddSingleton(sp => new GuestImages(sp.GetRequiredService<IOptions<EmulatorDriverOptions>>().Value));
-        builder.Services.AddSingleton(sp => new EmulatorDriver(
-            sp.GetRequiredService<IOptions<EmulatorDriverOptions>>().Value,
-            sp.GetRequiredService<GuestImages>(),
-            sp.GetRequiredService<ILogger<EmulatorDriver>>()));
-        builder.Services.AddKeyedSingleton<IGuestDriver>(MachineKind.Vm, (sp, _) => sp.GetRequiredService<EmulatorDriver>());
+        builder.Services.AddSingleton(sp => sp.GetRequiredService<IOptions<EmulatorDriverOptions>>().Value);
+        builder.Services.AddGuestEngine(MachineKind.Vm)
+            .Sharing<GuestImages>()
+            .With<EmulatorDriver>();
         return builder;
     }
 }
