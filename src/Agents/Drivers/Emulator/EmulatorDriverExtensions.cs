@@ -7,7 +7,7 @@ namespace Ringmaster.Agents.Drivers.Emulator;
 
 public static class EmulatorDriverExtensions
 {
-    /// <summary>Registers the emulator driver as the <see cref="IGuestDriver"/> for <see cref="MachineKind.Vm"/>; its VMs live under the agent's data folder.</summary>
+    /// <summary>Registers the emulator engine for <see cref="MachineKind.Vm"/> with its options bound from <c>Ringmaster:Emulator</c>; its VMs live under the agent's data folder.</summary>
     public static IHostApplicationBuilder AddEmulatorDriver(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<EmulatorDriverOptions>()
@@ -16,9 +16,27 @@ public static class EmulatorDriverExtensions
             .Validate(o => o.SliceBudget is >= 10_000 and <= 1_000_000_000, "Ringmaster:Emulator:SliceBudget must be between 10^4 and 10^9.")
             .ValidateOnStart();
         builder.Services.AddSingleton(sp => sp.GetRequiredService<IOptions<EmulatorDriverOptions>>().Value);
-        builder.Services.AddGuestEngine(MachineKind.Vm)
-            .Sharing<GuestImages>()
-            .With<EmulatorDriver>();
+        builder.Services.AddEmulatorEngine();
         return builder;
+    }
+
+    /// <summary>The emulator engine's one registration: its shared store and helpers, and its capability classes keyed by <see cref="MachineKind.Vm"/>. Needs <see cref="EmulatorDriverOptions"/>.</summary>
+    public static IServiceCollection AddEmulatorEngine(this IServiceCollection services)
+    {
+        services.AddGuestEngine(MachineKind.Vm)
+            .Sharing<GuestImages>()
+            .Sharing<EmulatorLayers>()
+            .Sharing<EmulatorNetwork>()
+            .Sharing<EmulatorGuests>()
+            .Sharing<ImageHashes>()
+            .Sharing<MigratedSnapshots>()
+            .With<EmulatorLifecycle>()
+            .With<EmulatorSnapshots>()
+            .With<EmulatorBackups>()
+            .With<EmulatorMigration>()
+            .With<EmulatorSpecUpdater>()
+            .With<EmulatorImageImport>()
+            .With<EmulatorLeftovers>();
+        return services;
     }
 }
