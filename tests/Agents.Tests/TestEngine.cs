@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Ringmaster.Agents.Drivers;
+using Ringmaster.Agents.Drivers.Containers;
 using Ringmaster.Agents.Drivers.Emulator;
 using Ringmaster.Core.Contracts;
 
@@ -29,6 +30,10 @@ public sealed class TestEngine : IAsyncDisposable, IDisposable
     /// <summary>The RISC-V emulator's VMs in <see cref="EmulatorDriverOptions.VmsPath"/>.</summary>
     public static TestEngine Emulator(EmulatorDriverOptions options) =>
         new(new ServiceCollection().AddSingleton(options).AddEmulatorEngine(), MachineKind.Vm);
+
+    /// <summary>Containers on the engine <paramref name="options"/> find (Podman's socket by default).</summary>
+    public static TestEngine Containers(ContainerDriverOptions options) =>
+        new(new ServiceCollection().AddSingleton(options).AddContainerEngine(), MachineKind.Container);
 
     public MachineKind Kind { get; }
 

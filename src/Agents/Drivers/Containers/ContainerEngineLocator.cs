@@ -24,15 +24,13 @@ public sealed class ContainerEngine(DockerClient client, ContainerEngineInfo inf
 /// <c>podman</c> is installed, it starts <c>podman system service</c> as a child process and waits
 /// for it.
 /// </summary>
-public sealed class ContainerEngineLocator(ContainerDriverOptions options, ILogger? logger = null)
+public sealed class ContainerEngineLocator(ContainerDriverOptions options, ILogger<ContainerEngineLocator>? logger = null, PodmanServices? services = null)
 {
-    private static readonly SemaphoreSlim s_serviceLock = new(1, 1);
-
-    // The services this process started, by socket path; they are kept running for the agent's life and beyond.
-    private static readonly Dictionary<string, Process> s_services = new(StringComparer.Ordinal);
-
     private readonly ContainerDriverOptions _options = options;
-    private readonly ILogger _logger = logger ?? NullLogger.Instance;
+    private readonly ILogger _logger = (ILogger?)logger ?? NullLogger.Instance;
+
+    /// <summary>The Podman services this locator (and every other of its agent) started.</summary>
+    public PodmanServices Services { get; } = services ?? new PodmanServices();
 
     /// <summary>What a host without Podman or Docker says, with what fixes it.</summary>
     public const string PodmanMissing = "Podman is not installed; run `sudo bash scripts/setup-podman.sh`";
@@ -86,20 +84,6 @@ public sealed class ContainerEngineLocator(ContainerDriverOptions options, ILogg
         return await StartPodmanServiceAsync(podman, cancellationToken);
     }
 
-    /// <summary>The Podman service this process started on <paramref name="socketPath"/>, if any.</summary>
-    internal static Process? StartedService(string socketPath)
-    {
-        s_serviceLock.Wait();
-        try
-        {
-            return s_services.GetValueOrDefault(socketPath);
-        }
-        finally
-        {
-            s_serviceLock.Release();
-        }
-    }
-
     private string? ConfiguredEndpoint()
     {
         var configured = _options.Endpoint ?? Environment.GetEnvironmentVariable(ContainerDriverOptions.EndpointVariable);
@@ -109,7 +93,7 @@ public sealed class ContainerEngineLocator(ContainerDriverOptions options, ILogg
     private async Task<ContainerEngine> StartPodmanServiceAsync(string podman, CancellationToken cancellationToken)
     {
         var endpoint = "unix://" + _options.PodmanSocketPath;
-        await s_serviceLock.WaitAsync(cancellationToken);
+        await Services.Lock.WaitAsync(cancellationToken);
         try
         {
             // Another driver may have started it while this one waited.
@@ -119,7 +103,7 @@ public sealed class ContainerEngineLocator(ContainerDriverOptions options, ILogg
                 return engine;
             }
 
-            if (!s_services.TryGetValue(_options.PodmanSocketPath, out var service) || service.HasExited)
+            if (Services.Find(_options.PodmanSocketPath) is not { HasExited: false } service)
             {
                 Directory.CreateDirectory(Path.GetDirectoryName(_options.PodmanSocketPath)!);
                 File.Delete(_options.PodmanSocketPath);
@@ -136,7 +120,7 @@ public sealed class ContainerEngineLocator(ContainerDriverOptions options, ILogg
                 };
                 InheritedDescriptors.MarkCloseOnExec();
                 service = Process.Start(start) ?? throw new GuestException($"Could not start '{podman} system service'.");
-                s_services[_options.PodmanSocketPath] = service;
+                Services.Add(_options.PodmanSocketPath, service);
                 _logger.LogInformation("Started podman system service (pid {Pid}) on {Endpoint}; its log is {Log}", service.Id, endpoint, log);
             }
 
@@ -164,7 +148,7 @@ public sealed class ContainerEngineLocator(ContainerDriverOptions options, ILogg
         }
         finally
         {
-            s_serviceLock.Release();
+            Services.Lock.Release();
         }
     }
 
