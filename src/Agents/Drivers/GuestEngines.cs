@@ -1,5 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 using Ringmaster.Core.Contracts;
 
 namespace Ringmaster.Agents.Drivers;
@@ -14,12 +16,23 @@ public static class GuestEngines
     /// <paramref name="kind"/> under every capability interface it implements (see <c>Drivers/README.md</c>).
     /// </summary>
     public static GuestEngine AddGuestEngine(this IServiceCollection services, MachineKind kind) => new(services, kind);
+
+    /// <summary>An engine's options bound from <paramref name="section"/>, and their value as a singleton for its classes.</summary>
+    public static OptionsBuilder<TOptions> AddEngineOptions<TOptions>(this IHostApplicationBuilder builder, string section)
+        where TOptions : class
+    {
+        builder.Services.AddSingleton(sp => sp.GetRequiredService<IOptions<TOptions>>().Value);
+        return builder.Services.AddOptions<TOptions>().BindConfiguration(section);
+    }
 }
 
 /// <summary>The capability classes of one engine, registered for one machine kind.</summary>
 public sealed class GuestEngine(IServiceCollection services, MachineKind kind)
 {
     public MachineKind Kind => kind;
+
+    /// <summary>The services the engine is registered in.</summary>
+    public IServiceCollection Services => services;
 
     /// <summary>Registers <typeparamref name="T"/> as a singleton and as the engine's capabilities it implements.</summary>
     public GuestEngine With<T>()

@@ -1,31 +1,22 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Options;
 using Ringmaster.Core.Contracts;
 
 namespace Ringmaster.Agents.Drivers.Containers;
 
+/// <summary>The container engine's registration (see <c>Drivers/README.md</c>).</summary>
 public static class ContainerDriverExtensions
 {
-    /// <summary>
-    /// Registers the container engine: <see cref="ContainerDriverOptions"/> bound from
-    /// <c>Ringmaster:Containers</c>, and its capability classes keyed by <see cref="MachineKind.Container"/>.
-    /// </summary>
-    public static IHostApplicationBuilder AddContainerDriver(this IHostApplicationBuilder builder)
-    {
-        builder.Services.AddOptions<ContainerDriverOptions>()
-            .BindConfiguration(ContainerDriverOptions.SectionName)
-            .Validate(o => o.StopTimeout >= TimeSpan.Zero && o.EngineStartTimeout > TimeSpan.Zero, "Timeouts of Ringmaster:Containers must be positive.")
-            .ValidateOnStart();
-        builder.Services.AddSingleton(sp => sp.GetRequiredService<IOptions<ContainerDriverOptions>>().Value);
-        builder.Services.AddContainerEngine();
-        return builder;
-    }
+    /// <summary>The kind of machine the engine runs.</summary>
+    public const MachineKind Kind = MachineKind.Container;
 
-    /// <summary>The container engine's one registration: its shared client and helpers, and its capability classes keyed by <see cref="MachineKind.Container"/>. Needs <see cref="ContainerDriverOptions"/>.</summary>
+    /// <summary>
+    /// The one registration: the shared client and helpers, then the capability classes, keyed by
+    /// <see cref="MachineKind.Container"/>. Needs <see cref="ContainerDriverOptions"/>.
+    /// </summary>
     public static IServiceCollection AddContainerEngine(this IServiceCollection services)
     {
-        services.AddGuestEngine(MachineKind.Container)
+        services.AddGuestEngine(Kind)
             .Sharing<PodmanServices>()
             .Sharing<ContainerEngineLocator>()
             .Sharing<ContainerEngineClient>()
@@ -37,5 +28,15 @@ public static class ContainerDriverExtensions
             .With<ContainerSpecUpdater>()
             .With<ContainerImageImport>();
         return services;
+    }
+
+    /// <summary>The container engine with <see cref="ContainerDriverOptions"/> bound from <c>Ringmaster:Containers</c>.</summary>
+    public static IHostApplicationBuilder AddContainerDriver(this IHostApplicationBuilder builder)
+    {
+        builder.AddEngineOptions<ContainerDriverOptions>(ContainerDriverOptions.SectionName)
+            .Validate(o => o.StopTimeout >= TimeSpan.Zero && o.EngineStartTimeout > TimeSpan.Zero, "Timeouts of Ringmaster:Containers must be positive.")
+            .ValidateOnStart();
+        builder.Services.AddContainerEngine();
+        return builder;
     }
 }

@@ -7,22 +7,19 @@ namespace Ringmaster.Agents.Drivers.Emulator;
 
 public static class EmulatorDriverExtensions
 {
-    /// <summary>Registers the emulator engine for <see cref="MachineKind.Vm"/> with its options bound from <c>Ringmaster:Emulator</c>; its VMs live under the agent's data folder.</summary>
+    /// <summary>Registers the emulator engine for <see cref="MachineKind.Vm"/>; its VMs live under the agent's data folder.</summary>
     public static IHostApplicationBuilder AddEmulatorDriver(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddOptions<EmulatorDriverOptions>()
-            .BindConfiguration(EmulatorDriverOptions.SectionName)
+        builder.AddEngineOptions<EmulatorDriverOptions>(EmulatorDriverOptions.SectionName)
             .PostConfigure<IOptions<AgentOptions>>((o, agent) => o.VmsPath ??= Path.Combine(Path.GetFullPath(agent.Value.Data), "vms"))
             .Validate(o => o.SliceBudget is >= 10_000 and <= 1_000_000_000, "Ringmaster:Emulator:SliceBudget must be between 10^4 and 10^9.")
             .ValidateOnStart();
-        builder.Services.AddSingleton(sp => sp.GetRequiredService<IOptions<EmulatorDriverOptions>>().Value);
         builder.Services.AddEmulatorEngine();
         return builder;
     }
 
     /// <summary>The emulator engine's one registration: its shared store and helpers, and its capability classes keyed by <see cref="MachineKind.Vm"/>. Needs <see cref="EmulatorDriverOptions"/>.</summary>
-    public static IServiceCollection AddEmulatorEngine(this IServiceCollection services)
-    {
+    public static IServiceCollection AddEmulatorEngine(this IServiceCollection services) =>
         services.AddGuestEngine(MachineKind.Vm)
             .Sharing<GuestImages>()
             .Sharing<EmulatorLayers>()
@@ -36,7 +33,6 @@ public static class EmulatorDriverExtensions
             .With<EmulatorMigration>()
             .With<EmulatorSpecUpdater>()
             .With<EmulatorImageImport>()
-            .With<EmulatorLeftovers>();
-        return services;
-    }
+            .With<EmulatorLeftovers>()
+            .Services;
 }
