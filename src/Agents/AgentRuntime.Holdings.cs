@@ -37,7 +37,7 @@ public sealed partial class AgentRuntime
             }
         }
 
-        foreach (var driver in drivers.All.OfType<IGuestLeftovers>())
+        foreach (var driver in drivers.All<IGuestLeftovers>())
         {
             try
             {
@@ -67,7 +67,7 @@ public sealed partial class AgentRuntime
         var snapshots = new List<GuestSnapshots>();
         foreach (var guest in guests)
         {
-            if (drivers.For(guest.Kind) is not IGuestSnapshots driver)
+            if (drivers.Find<IGuestSnapshots>(guest.Kind) is not { } driver)
             {
                 continue;
             }
@@ -85,7 +85,7 @@ public sealed partial class AgentRuntime
         List<HeldBackup>? held = [];
         if (Directory.Exists(backups.Path))
         {
-            foreach (var driver in drivers.All.OfType<IGuestBackups>())
+            foreach (var driver in drivers.All<IGuestBackups>())
             {
                 try
                 {

@@ -26,11 +26,11 @@ public sealed partial class AgentRuntime
             return new CommandResult(command.CommandId, true, null, null);
         }
 
-        var driver = (kind is { } k ? drivers.For(k) : null) ?? throw new GuestNotFoundException(command.MachineId);
-        var what = kind == MachineKind.Container ? "containers" : "virtual machines";
+        var known = kind ?? throw new GuestNotFoundException(command.MachineId);
+        var driver = drivers.For<IGuestDriver>(known);
         if (command.Kind is AgentCommandKind.Backup or AgentCommandKind.Restore or AgentCommandKind.VerifyBackup)
         {
-            var backupDriver = driver as IGuestBackups ?? throw new GuestException($"Backups of {what} are not supported on this host.");
+            var backupDriver = drivers.For<IGuestBackups>(known);
             switch (command.Kind)
             {
                 case AgentCommandKind.Backup:
@@ -73,7 +73,7 @@ public sealed partial class AgentRuntime
             }
         }
 
-        var snapshots = driver as IGuestSnapshots ?? throw new GuestException($"Snapshots of {what} are not supported on this host.");
+        var snapshots = drivers.For<IGuestSnapshots>(known);
         var id = command.MachineId;
         switch (command.Kind)
         {

@@ -46,7 +46,7 @@ public sealed partial class AgentRuntime(GuestDrivers drivers, ConsoleSessions c
         var all = new List<GuestInfo>();
         var unlisted = new List<MachineKind>();
         var changed = false;
-        foreach (var driver in drivers.All)
+        foreach (var driver in drivers.All<IGuestDriver>())
         {
             try
             {
@@ -109,7 +109,7 @@ public sealed partial class AgentRuntime(GuestDrivers drivers, ConsoleSessions c
             return new CommandAck(false, "An action command needs an action.");
         }
 
-        if (kind is { } known && drivers.For(known) is null)
+        if (kind is { } known && drivers.Find<IGuestDriver>(known) is null)
         {
             return new CommandAck(false, $"This host has no driver for {(known == MachineKind.Vm ? "virtual machines" : "containers")}.");
         }
@@ -207,11 +207,11 @@ public sealed partial class AgentRuntime(GuestDrivers drivers, ConsoleSessions c
             case AgentCommandKind.Create:
             {
                 var definition = command.Definition!;
-                var creator = drivers.For(definition.Kind)!;
+                var creator = drivers.For<IGuestDriver>(definition.Kind);
                 if (definition.ImageSource is not null)
                 {
                     definition = await (images ?? throw new GuestException("This agent cannot fetch images from the server."))
-                        .PrepareAsync(definition, creator, progress, ct).ConfigureAwait(false);
+                        .PrepareAsync(definition, drivers.For<IGuestImageImporter>(definition.Kind), progress, ct).ConfigureAwait(false);
                 }
 
                 var guest = await creator.CreateAsync(definition, progress, ct).ConfigureAwait(false);
@@ -222,7 +222,7 @@ public sealed partial class AgentRuntime(GuestDrivers drivers, ConsoleSessions c
             case AgentCommandKind.Delete:
             {
                 await consoles.CloseAsync(command.MachineId).ConfigureAwait(false);
-                foreach (var driver in kind is { } k ? [drivers.For(k)!] : drivers.All)
+                foreach (var driver in kind is { } k ? [drivers.For<IGuestDriver>(k)] : drivers.All<IGuestDriver>())
                 {
                     await driver.DeleteAsync(command.MachineId, ct).ConfigureAwait(false);
                 }
@@ -233,8 +233,7 @@ public sealed partial class AgentRuntime(GuestDrivers drivers, ConsoleSessions c
 
             case AgentCommandKind.UpdateSpec:
             {
-                var driver = (kind is { } k ? drivers.For(k) : null) ?? throw new GuestNotFoundException(command.MachineId);
-                var updater = driver as IGuestSpecUpdater ?? throw new GuestException($"This host's {driver.Kind} driver cannot change a guest's spec.");
+                var updater = drivers.For<IGuestSpecUpdater>(kind ?? throw new GuestNotFoundException(command.MachineId));
                 var guest = await updater.UpdateSpecAsync(command.MachineId, command.Definition!.Spec, ct).ConfigureAwait(false);
                 return new CommandResult(command.CommandId, true, guest, null);
             }
@@ -244,7 +243,7 @@ public sealed partial class AgentRuntime(GuestDrivers drivers, ConsoleSessions c
 
             default:
             {
-                var driver = (kind is { } k ? drivers.For(k) : null) ?? throw new GuestNotFoundException(command.MachineId);
+                var driver = drivers.For<IGuestDriver>(kind ?? throw new GuestNotFoundException(command.MachineId));
                 var id = command.MachineId;
                 var stopTimeout = TimeSpan.FromSeconds(Math.Clamp(command.StopTimeoutSeconds, 0, 600));
                 var guest = command.Action switch
@@ -277,7 +276,7 @@ public sealed partial class AgentRuntime(GuestDrivers drivers, ConsoleSessions c
     /// <summary>Opens the console of a guest so its output streams to the server.</summary>
     public async Task<CommandAck> OpenConsoleAsync(Guid machineId)
     {
-        if (!_kinds.TryGetValue(machineId, out var kind) || drivers.For(kind) is not { } driver)
+        if (!_kinds.TryGetValue(machineId, out var kind) || drivers.Find<IGuestDriver>(kind) is not { } driver)
         {
             return new CommandAck(false, "No such guest on this host.");
         }

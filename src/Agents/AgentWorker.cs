@@ -313,7 +313,7 @@ public sealed class AgentWorker(
 
                 foreach (var guest in guests.Where(g => g.State == MachineState.Running))
                 {
-                    var driver = drivers.For(guest.Kind);
+                    var driver = drivers.Find<Drivers.IGuestDriver>(guest.Kind);
                     if (driver is null)
                     {
                         continue;

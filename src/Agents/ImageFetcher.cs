@@ -21,7 +21,7 @@ public sealed partial class ImageFetcher(IAgentServerAddress server, IOptions<Ag
     [GeneratedRegex("^/api/v1/images/[a-z0-9][a-z0-9._-]{0,63}/content$", RegexOptions.CultureInvariant)]
     private static partial Regex ContentPathPattern();
 
-    public async Task<GuestDefinition> PrepareAsync(GuestDefinition definition, IGuestDriver driver, IProgress<int> progress, CancellationToken cancellationToken)
+    public async Task<GuestDefinition> PrepareAsync(GuestDefinition definition, IGuestImageImporter importer, IProgress<int> progress, CancellationToken cancellationToken)
     {
         if (definition.ImageSource is not { } source)
         {
@@ -31,11 +31,6 @@ public sealed partial class ImageFetcher(IAgentServerAddress server, IOptions<Ag
         if (!Sha256Pattern().IsMatch(source.Sha256) || !ContentPathPattern().IsMatch(source.ContentPath) || source.ContentPath.Contains("..", StringComparison.Ordinal) || source.SizeBytes <= 0)
         {
             throw new GuestException($"The server described image '{source.Name}' in a way this agent does not accept.");
-        }
-
-        if (driver is not IGuestImageImporter importer)
-        {
-            throw new GuestException($"This host's {driver.Kind} driver cannot import images.");
         }
 
         if (await importer.FindImportedAsync(source, cancellationToken).ConfigureAwait(false) is { } present)

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Ringmaster.Agents.Drivers.Containers;
+using Ringmaster.Agents.Tests;
 using Ringmaster.Core.Contracts;
 
 namespace Ringmaster.Benchmarks;
@@ -8,7 +9,7 @@ namespace Ringmaster.Benchmarks;
 /// <summary>
 /// Create+start latency of a busybox container through the whole product (REST API → operation → agent
 /// hub → agent → driver, the web with its embedded agent in a process of its own), through
-/// <see cref="ContainerDriver"/> alone, and through the <c>podman</c> command line (<c>podman run -d</c>, same
+/// the container driver alone (<see cref="TestEngine.Containers"/>), and through the <c>podman</c> command line (<c>podman run -d</c>, same
 /// image and limits), in one run. The paths take turns so that load from others on the machine falls
 /// on all alike. Removal is not timed.
 /// </summary>
@@ -21,14 +22,14 @@ internal static class ContainerBenchmark
     public static async Task<int> RunAsync(string[] args)
     {
         var iterations = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 20;
-        using var driver = new ContainerDriver(new ContainerDriverOptions());
-        var engine = await driver.GetEngineInfoAsync(CancellationToken.None);
+        using var driver = TestEngine.Containers(new ContainerDriverOptions());
+        var engine = await driver.Get<ContainerEngineClient>().GetEngineInfoAsync(CancellationToken.None);
         Console.WriteLine($"engine: {engine.Name} {engine.Version} at {engine.Endpoint}; {iterations} runs each after {Warmup} warm-up runs; {Environment.ProcessorCount} cores");
 
         // The first create imports the built-in image; it is not what is measured.
         var seed = Definition("seed");
-        await driver.CreateAsync(seed, new Progress<int>(), CancellationToken.None);
-        await driver.DeleteAsync(seed.Id, CancellationToken.None);
+        await driver.Lifecycle.CreateAsync(seed, new Progress<int>(), CancellationToken.None);
+        await driver.Lifecycle.DeleteAsync(seed.Id, CancellationToken.None);
 
         await using var product = await RunningProduct.StartAsync();
         var viaApi = new List<double>();
@@ -65,7 +66,7 @@ internal static class ContainerBenchmark
         Guid.NewGuid(),
         $"rmbench-{tag}-{Guid.NewGuid().ToString("N")[..8]}",
         MachineKind.Container,
-        ContainerDriver.BuiltInImage,
+        ContainerImages.BuiltInImage,
         [],
         new MachineSpec(Vcpus, MemoryMiB, [], []),
         new Dictionary<string, string> { ["bench"] = "containers" });
@@ -85,19 +86,19 @@ internal static class ContainerBenchmark
         return elapsed;
     }
 
-    private static async Task<double> TimeDriverAsync(ContainerDriver driver, int i)
+    private static async Task<double> TimeDriverAsync(TestEngine driver, int i)
     {
         var definition = Definition($"api{i}");
         var watch = Stopwatch.StartNew();
-        await driver.CreateAsync(definition, new Progress<int>(), CancellationToken.None);
-        var info = await driver.StartAsync(definition.Id, CancellationToken.None);
+        await driver.Lifecycle.CreateAsync(definition, new Progress<int>(), CancellationToken.None);
+        var info = await driver.Lifecycle.StartAsync(definition.Id, CancellationToken.None);
         var elapsed = watch.Elapsed.TotalMilliseconds;
         if (info.State != MachineState.Running)
         {
             throw new InvalidOperationException($"{definition.Name} is {info.State} after start.");
         }
 
-        await driver.DeleteAsync(definition.Id, CancellationToken.None);
+        await driver.Lifecycle.DeleteAsync(definition.Id, CancellationToken.None);
         return elapsed;
     }
 
@@ -109,7 +110,7 @@ internal static class ContainerBenchmark
             "run", "-d", "-t", "-i", "--name", name,
             "--cpus", Vcpus.ToString(CultureInfo.InvariantCulture), "--memory", $"{MemoryMiB}m",
             "--label", "ringmaster.bench=containers",
-            ContainerDriver.BuiltInImage, "sh");
+            ContainerImages.BuiltInImage, "sh");
         var elapsed = watch.Elapsed.TotalMilliseconds;
         if (code != 0)
         {

@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using System.Text;
-using Microsoft.Extensions.Logging.Abstractions;
 using Ringmaster.Agents;
 using Ringmaster.Agents.Drivers;
 using Ringmaster.Agents.Drivers.Emulator;
+using Ringmaster.Agents.Tests;
 using Ringmaster.Core.Contracts;
 
 namespace Ringmaster.Benchmarks;
@@ -20,20 +20,20 @@ public static class SnapshotBenchmark
         var runs = args.Length > 0 && int.TryParse(args[0], out var n) ? n : 5;
         var data = Directory.CreateTempSubdirectory("ringmaster-bench-snap-").FullName;
         var options = new EmulatorDriverOptions { VmsPath = Path.Combine(data, "vms") };
-        await using var driver = new EmulatorDriver(options, new GuestImages(options), NullLogger<EmulatorDriver>.Instance);
+        await using var driver = TestEngine.Emulator(options);
         var store = new BackupStore(Path.Combine(data, "backups"));
         try
         {
             var vm = new GuestDefinition(Guid.NewGuid(), "bench-vm", MachineKind.Vm, "default", [], new MachineSpec(1, 256, [new DiskSpec("root", 1)], [new NetworkSpec("eth0")]), new Dictionary<string, string>());
-            await driver.CreateAsync(vm, new Progress<int>(), CancellationToken.None);
+            await driver.Lifecycle.CreateAsync(vm, new Progress<int>(), CancellationToken.None);
             var disk = Path.Combine(options.VmsPath!, vm.Id.ToString("N"), "disk.img");
             using (var mkfs = Process.Start(new ProcessStartInfo("mke2fs", $"-q -F -t ext4 {disk} 64M"))!)
             {
                 await mkfs.WaitForExitAsync();
             }
 
-            await driver.StartAsync(vm.Id, CancellationToken.None);
-            await using (var console = await driver.AttachConsoleAsync(vm.Id, CancellationToken.None))
+            await driver.Lifecycle.StartAsync(vm.Id, CancellationToken.None);
+            await using (var console = await driver.Lifecycle.AttachConsoleAsync(vm.Id, CancellationToken.None))
             {
                 var seen = new StringBuilder();
                 await UntilAsync(console, seen, "# ", TimeSpan.FromMinutes(5));
@@ -51,16 +51,16 @@ public static class SnapshotBenchmark
             for (var i = 0; i < runs; i++)
             {
                 var watch = Stopwatch.StartNew();
-                var snapshot = await driver.TakeSnapshotAsync(vm.Id, new SnapshotRequest(Guid.NewGuid(), $"s{i}", null, IncludeMemory: true), CancellationToken.None);
+                var snapshot = await driver.Snapshots.TakeSnapshotAsync(vm.Id, new SnapshotRequest(Guid.NewGuid(), $"s{i}", null, IncludeMemory: true), CancellationToken.None);
                 total.Add(watch.Elapsed.TotalMilliseconds);
                 pause.Add(snapshot.PauseMilliseconds);
                 sizes.Add(snapshot.SizeBytes / 1048576.0);
 
                 var clone = new GuestDefinition(Guid.NewGuid(), $"bench-clone-{i}", MachineKind.Vm, "default", [], vm.Spec, vm.Labels);
                 watch.Restart();
-                await driver.CloneAsync(vm.Id, new CloneRequest(clone, Linked: true, IncludeMemory: false), new Progress<int>(), CancellationToken.None);
+                await driver.Snapshots.CloneAsync(vm.Id, new CloneRequest(clone, Linked: true, IncludeMemory: false), new Progress<int>(), CancellationToken.None);
                 clones.Add(watch.Elapsed.TotalMilliseconds);
-                await driver.DeleteAsync(clone.Id, CancellationToken.None);
+                await driver.Lifecycle.DeleteAsync(clone.Id, CancellationToken.None);
             }
 
             Row("snapshot with memory: guest paused", Median(pause), "ms", "goal < 300 ms");
@@ -76,7 +76,7 @@ public static class SnapshotBenchmark
             for (var i = 0; i < runs; i++)
             {
                 var watch = Stopwatch.StartNew();
-                var backup = await driver.BackupAsync(vm.Id, new BackupRequest(Guid.NewGuid(), true, i == 0 ? null : previous), store, new Progress<int>(), CancellationToken.None);
+                var backup = await driver.Backups.BackupAsync(vm.Id, new BackupRequest(Guid.NewGuid(), true, i == 0 ? null : previous), store, new Progress<int>(), CancellationToken.None);
                 (i == 0 ? fullTimes : incTimes).Add(watch.Elapsed.TotalSeconds);
                 guestMiB = (backup.StoredBlocks * 4096.0 + 256 * 1048576.0) / 1048576.0;
                 if (i == 0)
@@ -91,9 +91,9 @@ public static class SnapshotBenchmark
                 previous = backup.Id;
                 var restored = new GuestDefinition(Guid.NewGuid(), $"bench-restore-{i}", MachineKind.Vm, "default", [], vm.Spec, vm.Labels);
                 watch.Restart();
-                await driver.RestoreAsync(new RestoreRequest(backup.Id, restored, Start: false), store, new Progress<int>(), CancellationToken.None);
+                await driver.Backups.RestoreAsync(new RestoreRequest(backup.Id, restored, Start: false), store, new Progress<int>(), CancellationToken.None);
                 restoreTimes.Add(watch.Elapsed.TotalSeconds);
-                await driver.DeleteAsync(restored.Id, CancellationToken.None);
+                await driver.Lifecycle.DeleteAsync(restored.Id, CancellationToken.None);
             }
 
             Row("full backup with memory", fullTimes[0], "s", $"{guestMiB:F0} MiB of guest state (disk blocks + RAM) → {fullMiB:F1} MiB archive, {guestMiB / fullTimes[0]:F0} MiB/s");

@@ -8,7 +8,7 @@ namespace Ringmaster.Agents.Drivers;
 /// labels for containers, the agent's data folder for VMs) so that <see cref="ListAsync"/> answers
 /// after an agent restart.
 /// </summary>
-public interface IGuestDriver
+public interface IGuestDriver : IGuestCapability
 {
     MachineKind Kind { get; }
 

@@ -8,7 +8,7 @@ namespace Ringmaster.Agents.Drivers;
 /// definition, a file still under its temporary name) and says what it removed; what is complete
 /// stays, for the server to adopt.
 /// </summary>
-public interface IGuestLeftovers
+public interface IGuestLeftovers : IGuestCapability
 {
     Task<IReadOnlyList<DiscardedLeftover>> DiscardLeftoversAsync(CancellationToken cancellationToken);
 }

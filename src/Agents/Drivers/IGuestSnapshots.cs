@@ -7,7 +7,7 @@ namespace Ringmaster.Agents.Drivers;
 /// (a tree: a revert followed by a new snapshot starts a branch), clones and backups. Each engine
 /// does what it can and says plainly (a <see cref="GuestException"/>) what it cannot.
 /// </summary>
-public interface IGuestSnapshots
+public interface IGuestSnapshots : IGuestCapability
 {
     Task<SnapshotInfo> TakeSnapshotAsync(Guid id, SnapshotRequest request, CancellationToken cancellationToken);
 
@@ -24,7 +24,7 @@ public interface IGuestSnapshots
 }
 
 /// <summary>Backups into a folder (the agent's backup store), restores and verifications from it.</summary>
-public interface IGuestBackups
+public interface IGuestBackups : IGuestCapability
 {
     Task<BackupInfo> BackupAsync(Guid id, BackupRequest request, BackupStore store, IProgress<int> progress, CancellationToken cancellationToken);
 

@@ -3,7 +3,7 @@ using Ringmaster.Core.Contracts;
 namespace Ringmaster.Agents.Drivers;
 
 /// <summary>A driver that can change an existing guest's spec (vCPUs, memory, disk).</summary>
-public interface IGuestSpecUpdater
+public interface IGuestSpecUpdater : IGuestCapability
 {
     /// <summary>
     /// Applies <paramref name="spec"/>: live where the engine can (containers' CPU and memory limits),

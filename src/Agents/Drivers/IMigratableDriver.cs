@@ -7,7 +7,7 @@ namespace Ringmaster.Agents.Drivers;
 /// The source keeps its guest until the server says the target has it: a live VM stays paused
 /// (state <see cref="MachineState.Migrating"/>) after <see cref="SendAsync"/>, then is deleted or resumed.
 /// </summary>
-public interface IMigratableDriver
+public interface IMigratableDriver : IGuestCapability
 {
     /// <summary>Pre-flight: on the source (no manifest in the request) the image's checksums; on the target whether the guest can come.</summary>
     Task<MigrationProbe> ProbeAsync(MigrationProbeRequest request, CancellationToken cancellationToken);

@@ -13,9 +13,14 @@ public sealed class AgentMigrations(GuestDrivers drivers, HostTransfers transfer
 {
     public async Task<MigrationProbe> ProbeAsync(MigrationProbeRequest request)
     {
-        if (drivers.For(request.Kind) is not IMigratableDriver driver)
+        IMigratableDriver driver;
+        try
         {
-            return new MigrationProbe(false, true, false, null, $"This host cannot move {(request.Kind == MachineKind.Vm ? "virtual machines" : "containers")}.");
+            driver = drivers.For<IMigratableDriver>(request.Kind);
+        }
+        catch (GuestCapabilityMissingException ex)
+        {
+            return new MigrationProbe(false, true, false, null, ex.Message);
         }
 
         try
@@ -48,13 +53,9 @@ public sealed class AgentMigrations(GuestDrivers drivers, HostTransfers transfer
             case AgentCommandKind.MigrateIn:
             {
                 var definition = command.Definition ?? throw new GuestException("Receiving a guest needs its definition.");
-                if (drivers.For(definition.Kind) is not IMigratableDriver driver)
-                {
-                    throw new GuestException("This host cannot receive this kind of guest.");
-                }
-
+                var driver = drivers.For<IMigratableDriver>(definition.Kind);
                 var (guest, figures) = await driver.ReceiveAsync(definition, order, transfers.ReceiveAsync(order.TransferId, cancellationToken), cancellationToken).ConfigureAwait(false);
-                if (guest.State == MachineState.Running && drivers.For(definition.Kind) is { } guestDriver)
+                if (guest.State == MachineState.Running && drivers.Find<IGuestDriver>(definition.Kind) is { } guestDriver)
                 {
                     await consoles.OpenAsync(guestDriver, guest.Id).ConfigureAwait(false);
                 }
@@ -76,12 +77,12 @@ public sealed class AgentMigrations(GuestDrivers drivers, HostTransfers transfer
 
     private async Task<IMigratableDriver> DriverOfAsync(Guid machineId, CancellationToken cancellationToken)
     {
-        foreach (var driver in drivers.All)
+        foreach (var driver in drivers.All<IGuestDriver>())
         {
             var guests = await driver.ListAsync(cancellationToken).ConfigureAwait(false);
             if (guests.Any(g => g.Id == machineId))
             {
-                return driver as IMigratableDriver ?? throw new GuestException("This kind of guest cannot move between hosts.");
+                return drivers.For<IMigratableDriver>(driver.Kind);
             }
         }
 

@@ -1,5 +1,6 @@
 using System.Text;
 using Ringmaster.Agents.Drivers;
+using Ringmaster.Agents.Drivers.Containers;
 using Ringmaster.Core.Contracts;
 
 namespace Ringmaster.Agents.Tests.Containers;
@@ -13,7 +14,7 @@ public sealed class ContainerConsoleTests : ContainerTestBase
         var definition = Define();
         await CreateRunningAsync(definition);
 
-        await using var console = await Driver.AttachConsoleAsync(definition.Id, Timeout);
+        await using var console = await Driver.Lifecycle.AttachConsoleAsync(definition.Id, Timeout);
         await console.WriteAsync("echo hi\n"u8.ToArray(), Timeout);
 
         // The terminal echoes the typed line ("echo hi"); the shell's answer is a line of its own.
@@ -24,10 +25,10 @@ public sealed class ContainerConsoleTests : ContainerTestBase
     public async Task AttachConsoleAsync_BeforeStart_SeesTheShellAfterStart()
     {
         var definition = Define();
-        await Driver.CreateAsync(definition, new Progress<int>(), Timeout);
+        await Driver.Lifecycle.CreateAsync(definition, new Progress<int>(), Timeout);
 
-        await using var console = await Driver.AttachConsoleAsync(definition.Id, Timeout);
-        await Driver.StartAsync(definition.Id, Timeout);
+        await using var console = await Driver.Lifecycle.AttachConsoleAsync(definition.Id, Timeout);
+        await Driver.Lifecycle.StartAsync(definition.Id, Timeout);
         await console.WriteAsync("echo early-$((1 + 1))\n"u8.ToArray(), Timeout);
 
         await ReadUntilAsync(console, "\nearly-2\r\n");
@@ -39,8 +40,8 @@ public sealed class ContainerConsoleTests : ContainerTestBase
         var definition = Define();
         await CreateRunningAsync(definition);
 
-        await using var first = await Driver.AttachConsoleAsync(definition.Id, Timeout);
-        await using var second = await Driver.AttachConsoleAsync(definition.Id, Timeout);
+        await using var first = await Driver.Lifecycle.AttachConsoleAsync(definition.Id, Timeout);
+        await using var second = await Driver.Lifecycle.AttachConsoleAsync(definition.Id, Timeout);
         await first.WriteAsync("echo $((6 * 7))\n"u8.ToArray(), Timeout);
 
         await ReadUntilAsync(first, "\n42\r\n");
@@ -52,7 +53,7 @@ public sealed class ContainerConsoleTests : ContainerTestBase
     {
         var definition = Define();
         await CreateRunningAsync(definition);
-        await using var console = await Driver.AttachConsoleAsync(definition.Id, Timeout);
+        await using var console = await Driver.Lifecycle.AttachConsoleAsync(definition.Id, Timeout);
 
         await console.ResizeAsync(100, 30, Timeout);
         await console.WriteAsync("stty size\n"u8.ToArray(), Timeout);
@@ -65,13 +66,13 @@ public sealed class ContainerConsoleTests : ContainerTestBase
     {
         var definition = Define();
         await CreateRunningAsync(definition);
-        await using (var console = await Driver.AttachConsoleAsync(definition.Id, Timeout))
+        await using (var console = await Driver.Lifecycle.AttachConsoleAsync(definition.Id, Timeout))
         {
             await console.WriteAsync("echo logged-$((40 + 2))\n"u8.ToArray(), Timeout);
             await ReadUntilAsync(console, "logged-42");
         }
 
-        var logs = await Driver.GetLogsAsync(definition.Id, tail: null, Timeout);
+        var logs = await Driver.Get<ContainerLifecycle>().GetLogsAsync(definition.Id, tail: null, Timeout);
 
         Assert.Contains("logged-42", logs);
     }
@@ -81,9 +82,9 @@ public sealed class ContainerConsoleTests : ContainerTestBase
     {
         var definition = Define();
         await CreateRunningAsync(definition);
-        await Driver.StopAsync(definition.Id, TimeSpan.Zero, force: true, Timeout);
+        await Driver.Lifecycle.StopAsync(definition.Id, TimeSpan.Zero, force: true, Timeout);
 
-        var error = await Assert.ThrowsAsync<GuestException>(() => Driver.AttachConsoleAsync(definition.Id, Timeout));
+        var error = await Assert.ThrowsAsync<GuestException>(() => Driver.Lifecycle.AttachConsoleAsync(definition.Id, Timeout));
 
         Assert.Contains("not running", error.Message);
     }
@@ -94,7 +95,7 @@ public sealed class ContainerConsoleTests : ContainerTestBase
         var definition = Define(memoryMiB: 64);
         await CreateRunningAsync(definition);
 
-        var metrics = await Driver.GetMetricsAsync(definition.Id, Timeout);
+        var metrics = await Driver.Lifecycle.GetMetricsAsync(definition.Id, Timeout);
 
         Assert.NotNull(metrics);
         Assert.Equal(definition.Id, metrics.Id);
@@ -109,12 +110,12 @@ public sealed class ContainerConsoleTests : ContainerTestBase
     {
         var definition = Define();
         await CreateRunningAsync(definition);
-        await using var console = await Driver.AttachConsoleAsync(definition.Id, Timeout);
+        await using var console = await Driver.Lifecycle.AttachConsoleAsync(definition.Id, Timeout);
         await console.WriteAsync("while :; do :; done\n"u8.ToArray(), Timeout);
 
-        await Driver.GetMetricsAsync(definition.Id, Timeout);
+        await Driver.Lifecycle.GetMetricsAsync(definition.Id, Timeout);
         await Task.Delay(1000);
-        var metrics = await Driver.GetMetricsAsync(definition.Id, Timeout);
+        var metrics = await Driver.Lifecycle.GetMetricsAsync(definition.Id, Timeout);
 
         Assert.NotNull(metrics);
         Assert.True(metrics.CpuPercent > 5, $"a busy loop should show CPU use, got {metrics.CpuPercent:0.0} %");
@@ -124,8 +125,8 @@ public sealed class ContainerConsoleTests : ContainerTestBase
     public async Task GetMetricsAsync_StoppedContainer_ReturnsNull()
     {
         var definition = Define();
-        await Driver.CreateAsync(definition, new Progress<int>(), Timeout);
+        await Driver.Lifecycle.CreateAsync(definition, new Progress<int>(), Timeout);
 
-        Assert.Null(await Driver.GetMetricsAsync(definition.Id, Timeout));
+        Assert.Null(await Driver.Lifecycle.GetMetricsAsync(definition.Id, Timeout));
     }
 }

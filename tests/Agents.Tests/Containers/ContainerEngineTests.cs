@@ -17,13 +17,13 @@ public sealed class ContainerEngineTests
     [Fact]
     public async Task CheckAsync_Podman_IsAvailableAndNamesTheEngine()
     {
-        using var driver = new ContainerDriver(new ContainerDriverOptions());
+        using var driver = TestEngine.Containers(new ContainerDriverOptions());
 
-        var availability = await driver.CheckAsync(CancellationToken.None);
-        var engine = await driver.GetEngineInfoAsync(CancellationToken.None);
+        var availability = await driver.Lifecycle.CheckAsync(CancellationToken.None);
+        var engine = await driver.Get<ContainerEngineClient>().GetEngineInfoAsync(CancellationToken.None);
 
         Assert.True(availability.Available, availability.Detail);
-        Assert.Equal(MachineKind.Container, driver.Kind);
+        Assert.Equal(MachineKind.Container, driver.Lifecycle.Kind);
         Assert.Equal("podman", engine.Name);
         Assert.Matches(@"^\d+\.\d+", engine.Version);
         Assert.StartsWith("unix://", engine.Endpoint);
@@ -32,9 +32,9 @@ public sealed class ContainerEngineTests
     [Fact]
     public async Task CheckAsync_ConfiguredEndpointThatDoesNotAnswer_IsUnavailableWithTheEndpoint()
     {
-        using var driver = new ContainerDriver(new ContainerDriverOptions { Endpoint = "unix:///run/rmtest-nothing-here.sock" });
+        using var driver = TestEngine.Containers(new ContainerDriverOptions { Endpoint = "unix:///run/rmtest-nothing-here.sock" });
 
-        var availability = await driver.CheckAsync(CancellationToken.None);
+        var availability = await driver.Lifecycle.CheckAsync(CancellationToken.None);
 
         Assert.False(availability.Available);
         Assert.Contains("Container engine not reachable at unix:///run/rmtest-nothing-here.sock", availability.Detail);
@@ -43,9 +43,9 @@ public sealed class ContainerEngineTests
     [Fact]
     public async Task ListAsync_EngineNotReachable_ThrowsGuestException()
     {
-        using var driver = new ContainerDriver(new ContainerDriverOptions { Endpoint = "unix:///run/rmtest-nothing-here.sock" });
+        using var driver = TestEngine.Containers(new ContainerDriverOptions { Endpoint = "unix:///run/rmtest-nothing-here.sock" });
 
-        var error = await Assert.ThrowsAsync<GuestException>(() => driver.ListAsync(CancellationToken.None));
+        var error = await Assert.ThrowsAsync<GuestException>(() => driver.Lifecycle.ListAsync(CancellationToken.None));
 
         Assert.Contains("not reachable", error.Message);
     }
@@ -64,23 +64,22 @@ public sealed class ContainerEngineTests
             PodmanSocketPath = $"{folder}/podman.sock",
             PodmanServiceLogPath = $"{folder}/service.log",
         };
+        using var driver = TestEngine.Containers(options);
         try
         {
-            using var driver = new ContainerDriver(options);
-
-            var availability = await driver.CheckAsync(CancellationToken.None);
+            var availability = await driver.Lifecycle.CheckAsync(CancellationToken.None);
 
             Assert.True(availability.Available, availability.Detail);
-            Assert.Equal($"unix://{folder}/podman.sock", (await driver.GetEngineInfoAsync(CancellationToken.None)).Endpoint);
-            var service = ContainerEngineLocator.StartedService(options.PodmanSocketPath);
+            Assert.Equal($"unix://{folder}/podman.sock", (await driver.Get<ContainerEngineClient>().GetEngineInfoAsync(CancellationToken.None)).Endpoint);
+            var service = await driver.Get<PodmanServices>().StartedAsync(options.PodmanSocketPath);
             Assert.NotNull(service);
             Assert.False(service.HasExited);
             Assert.True(File.Exists(options.PodmanServiceLogPath));
-            await driver.ListAsync(CancellationToken.None);
+            await driver.Lifecycle.ListAsync(CancellationToken.None);
         }
         finally
         {
-            if (ContainerEngineLocator.StartedService(options.PodmanSocketPath) is { HasExited: false } service)
+            if (await driver.Get<PodmanServices>().StartedAsync(options.PodmanSocketPath) is { HasExited: false } service)
             {
                 service.Kill();
                 await service.WaitForExitAsync();
@@ -160,7 +159,7 @@ public sealed class ContainerEngineTests
         using var host = builder.Build();
 
         var driver = host.Services.GetRequiredKeyedService<IGuestDriver>(MachineKind.Container);
-        Assert.Same(host.Services.GetRequiredService<ContainerDriver>(), driver);
+        Assert.Same(host.Services.GetRequiredService<ContainerLifecycle>(), driver);
         var options = host.Services.GetRequiredService<IOptions<ContainerDriverOptions>>().Value;
         Assert.Equal(TimeSpan.FromSeconds(3), options.StopTimeout);
         Assert.Equal("unix:///run/podman/podman.sock", options.Endpoint);
@@ -174,7 +173,7 @@ public sealed class ContainerEngineTests
     [InlineData("localhost:5000/app:v2", "localhost:5000/app", "v2")]
     public void SplitReference_ImageName_SplitsRepositoryAndTag(string image, string repository, string tag)
     {
-        Assert.Equal((repository, tag), ContainerDriver.SplitReference(image));
+        Assert.Equal((repository, tag), ContainerImages.SplitReference(image));
     }
 
     [Theory]
@@ -186,6 +185,6 @@ public sealed class ContainerEngineTests
     [InlineData("removing", MachineState.Error)]
     public void MapState_EngineState_MachineState(string engineState, MachineState expected)
     {
-        Assert.Equal(expected, ContainerDriver.MapState(engineState, "status").State);
+        Assert.Equal(expected, ContainerEngineClient.MapState(engineState, "status").State);
     }
 }

@@ -16,10 +16,10 @@ public abstract class ContainerTestBase : IAsyncLifetime
     protected ContainerTestBase()
     {
         Podman.EnsureInstalled();
-        Driver = new ContainerDriver(new ContainerDriverOptions());
+        Driver = TestEngine.Containers(new ContainerDriverOptions());
     }
 
-    protected ContainerDriver Driver { get; }
+    protected TestEngine Driver { get; }
 
     protected CancellationToken Timeout => _timeout.Token;
 
@@ -29,7 +29,7 @@ public abstract class ContainerTestBase : IAsyncLifetime
     {
         foreach (var id in _made)
         {
-            await Driver.DeleteAsync(id, CancellationToken.None);
+            await Driver.Lifecycle.DeleteAsync(id, CancellationToken.None);
         }
 
         Driver.Dispose();
@@ -55,8 +55,8 @@ public abstract class ContainerTestBase : IAsyncLifetime
 
     protected async Task<GuestInfo> CreateRunningAsync(GuestDefinition definition)
     {
-        await Driver.CreateAsync(definition, new Progress<int>(), Timeout);
-        return await Driver.StartAsync(definition.Id, Timeout);
+        await Driver.Lifecycle.CreateAsync(definition, new Progress<int>(), Timeout);
+        return await Driver.Lifecycle.StartAsync(definition.Id, Timeout);
     }
 
     /// <summary>Reads the console until <paramref name="expected"/> shows up, or fails with what it saw.</summary>

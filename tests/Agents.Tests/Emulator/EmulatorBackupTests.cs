@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Logging.Abstractions;
 using Ringmaster.Agents.Drivers;
 using Ringmaster.Agents.Drivers.Emulator;
 using Ringmaster.Core.Contracts;
@@ -9,12 +8,12 @@ namespace Ringmaster.Agents.Tests.Emulator;
 public sealed class EmulatorBackupTests : IAsyncDisposable
 {
     private readonly EmulatorHarness _vms = new();
-    private readonly EmulatorDriver _otherHost;
+    private readonly TestEngine _otherHost;
 
     public EmulatorBackupTests()
     {
         var options = new EmulatorDriverOptions { VmsPath = Path.Combine(_vms.Data, "other-host", "vms") };
-        _otherHost = new EmulatorDriver(options, new GuestImages(options), NullLogger<EmulatorDriver>.Instance);
+        _otherHost = TestEngine.Emulator(options);
     }
 
     public async ValueTask DisposeAsync()
@@ -28,7 +27,7 @@ public sealed class EmulatorBackupTests : IAsyncDisposable
     {
         var driver = _vms.Driver;
         var vm = await _vms.CreateWithExt4Async("vm-backed");
-        await driver.StartAsync(vm.Id, CancellationToken.None);
+        await driver.Lifecycle.StartAsync(vm.Id, CancellationToken.None);
         var backups = new List<BackupInfo>();
         await using (var console = await _vms.AttachAsync(vm.Id))
         {
@@ -37,11 +36,11 @@ public sealed class EmulatorBackupTests : IAsyncDisposable
             {
                 await console.RunAsync($"echo v{point} > /mnt/f; dd if=/dev/urandom of=/mnt/r{point} bs=4k count=16 2>/dev/null; sync; c={point}; echo at-$(cat /mnt/f)-$c", $"at-v{point}-{point}");
                 var request = new BackupRequest(Guid.NewGuid(), IncludeMemory: point == 3, backups.LastOrDefault()?.Id);
-                backups.Add(await driver.BackupAsync(vm.Id, request, _vms.Store, new Progress<int>(), CancellationToken.None));
+                backups.Add(await driver.Backups.BackupAsync(vm.Id, request, _vms.Store, new Progress<int>(), CancellationToken.None));
             }
         }
 
-        await driver.DeleteAsync(vm.Id, CancellationToken.None);
+        await driver.Lifecycle.DeleteAsync(vm.Id, CancellationToken.None);
 
         Assert.Null(backups[0].PreviousBackupId);
         Assert.Equal(backups[1].Id, backups[2].PreviousBackupId);
@@ -49,9 +48,9 @@ public sealed class EmulatorBackupTests : IAsyncDisposable
         for (var point = 1; point <= 3; point++)
         {
             var restored = EmulatorHarness.Define($"restored-{point}");
-            var guest = await _otherHost.RestoreAsync(new RestoreRequest(backups[point - 1].Id, restored, Start: true), _vms.Store, new Progress<int>(), CancellationToken.None);
+            var guest = await _otherHost.Backups.RestoreAsync(new RestoreRequest(backups[point - 1].Id, restored, Start: true), _vms.Store, new Progress<int>(), CancellationToken.None);
             Assert.Equal(MachineState.Running, guest.State);
-            await using var console = new GuestSession(await _otherHost.AttachConsoleAsync(restored.Id, CancellationToken.None));
+            await using var console = new GuestSession(await _otherHost.Lifecycle.AttachConsoleAsync(restored.Id, CancellationToken.None));
             if (point == 3)
             {
                 // With memory: the shell continues where the backup caught it, counter and all.
@@ -63,7 +62,7 @@ public sealed class EmulatorBackupTests : IAsyncDisposable
                 await console.RunAsync("echo back-$(cat /mnt/f)-$(ls /mnt | grep -c '^r')", $"back-v{point}-{point}");
             }
 
-            await _otherHost.DeleteAsync(restored.Id, CancellationToken.None);
+            await _otherHost.Lifecycle.DeleteAsync(restored.Id, CancellationToken.None);
         }
     }
 
@@ -72,26 +71,26 @@ public sealed class EmulatorBackupTests : IAsyncDisposable
     {
         var driver = _vms.Driver;
         var vm = await _vms.CreateWithExt4Async("vm-verify");
-        await driver.StartAsync(vm.Id, CancellationToken.None);
+        await driver.Lifecycle.StartAsync(vm.Id, CancellationToken.None);
         await using var console = await _vms.AttachAsync(vm.Id);
         await console.WaitForPromptAsync();
         await console.RunAsync("echo original > /mnt/f; sync; echo at-$(cat /mnt/f)", "at-original");
-        var backup = await driver.BackupAsync(vm.Id, new BackupRequest(Guid.NewGuid(), false, null), _vms.Store, new Progress<int>(), CancellationToken.None);
+        var backup = await driver.Backups.BackupAsync(vm.Id, new BackupRequest(Guid.NewGuid(), false, null), _vms.Store, new Progress<int>(), CancellationToken.None);
 
-        var report = await driver.VerifyAsync(new VerifyRequest(backup.Id, TestBoot: true), _vms.Store, new Progress<int>(), CancellationToken.None);
+        var report = await driver.Backups.VerifyAsync(new VerifyRequest(backup.Id, TestBoot: true), _vms.Store, new Progress<int>(), CancellationToken.None);
 
         Assert.True(report.Ok, string.Join("\n", report.Checks));
         Assert.Contains("# ", report.BootOutput);
         await console.RunAsync("echo still-$(cat /mnt/f)", "still-original");
-        Assert.Equal(MachineState.Running, (await driver.ListAsync(CancellationToken.None)).Single().State);
+        Assert.Equal(MachineState.Running, (await driver.Lifecycle.ListAsync(CancellationToken.None)).Single().State);
 
         var bytes = await File.ReadAllBytesAsync(backup.File);
         bytes[bytes.Length / 2] ^= 0xff;
         await File.WriteAllBytesAsync(backup.File, bytes);
-        var damaged = await driver.VerifyAsync(new VerifyRequest(backup.Id, TestBoot: false), _vms.Store, new Progress<int>(), CancellationToken.None);
+        var damaged = await driver.Backups.VerifyAsync(new VerifyRequest(backup.Id, TestBoot: false), _vms.Store, new Progress<int>(), CancellationToken.None);
         Assert.False(damaged.Ok);
 
-        var missing = await Assert.ThrowsAsync<BackupMissingException>(() => _otherHost.RestoreAsync(new RestoreRequest(Guid.NewGuid(), EmulatorHarness.Define("nowhere"), false), _vms.Store, new Progress<int>(), CancellationToken.None));
+        var missing = await Assert.ThrowsAsync<BackupMissingException>(() => _otherHost.Backups.RestoreAsync(new RestoreRequest(Guid.NewGuid(), EmulatorHarness.Define("nowhere"), false), _vms.Store, new Progress<int>(), CancellationToken.None));
         Assert.Contains("does not hold backup", missing.Message);
     }
 }

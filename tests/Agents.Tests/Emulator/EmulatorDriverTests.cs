@@ -1,5 +1,4 @@
 using System.Text;
-using Microsoft.Extensions.Logging.Abstractions;
 using Ringmaster.Agents.Drivers;
 using Ringmaster.Agents.Drivers.Emulator;
 using Ringmaster.Core.Contracts;
@@ -11,7 +10,7 @@ public sealed class EmulatorDriverTests : IAsyncDisposable
 {
     private readonly string _data = Directory.CreateTempSubdirectory("ringmaster-vms-").FullName;
     private readonly EmulatorDriverOptions _options;
-    private readonly EmulatorDriver _driver;
+    private readonly TestEngine _driver;
 
     public EmulatorDriverTests()
     {
@@ -19,7 +18,7 @@ public sealed class EmulatorDriverTests : IAsyncDisposable
         _driver = NewDriver();
     }
 
-    private EmulatorDriver NewDriver() => new(_options, new GuestImages(_options), NullLogger<EmulatorDriver>.Instance);
+    private TestEngine NewDriver() => TestEngine.Emulator(_options);
 
     public async ValueTask DisposeAsync()
     {
@@ -35,7 +34,7 @@ public sealed class EmulatorDriverTests : IAsyncDisposable
     {
         var definition = Define("vm-create");
 
-        var guest = await _driver.CreateAsync(definition, new Progress<int>(), CancellationToken.None);
+        var guest = await _driver.Lifecycle.CreateAsync(definition, new Progress<int>(), CancellationToken.None);
 
         Assert.Equal(MachineState.Stopped, guest.State);
         Assert.Equal("default", guest.Image);
@@ -47,10 +46,10 @@ public sealed class EmulatorDriverTests : IAsyncDisposable
     [Fact]
     public async Task Create_UnknownImage_ClearErrorAndNothingLeft()
     {
-        var error = await Assert.ThrowsAsync<GuestException>(() => _driver.CreateAsync(Define("vm-bad", image: "windows"), new Progress<int>(), CancellationToken.None));
+        var error = await Assert.ThrowsAsync<GuestException>(() => _driver.Lifecycle.CreateAsync(Define("vm-bad", image: "windows"), new Progress<int>(), CancellationToken.None));
 
         Assert.Contains("Image 'windows' is not on this host", error.Message);
-        Assert.Empty(await _driver.ListAsync(CancellationToken.None));
+        Assert.Empty(await _driver.Lifecycle.ListAsync(CancellationToken.None));
         Assert.Empty(Directory.EnumerateDirectories(_options.VmsPath!));
     }
 
@@ -59,7 +58,7 @@ public sealed class EmulatorDriverTests : IAsyncDisposable
     [InlineData("a/b")]
     public async Task Create_PathInImageName_Refused(string image)
     {
-        var error = await Assert.ThrowsAsync<GuestException>(() => _driver.CreateAsync(Define("vm-path", image: image), new Progress<int>(), CancellationToken.None));
+        var error = await Assert.ThrowsAsync<GuestException>(() => _driver.Lifecycle.CreateAsync(Define("vm-path", image: image), new Progress<int>(), CancellationToken.None));
 
         Assert.Contains("not a valid image name", error.Message);
     }
@@ -67,7 +66,7 @@ public sealed class EmulatorDriverTests : IAsyncDisposable
     [Fact]
     public async Task Create_TooLittleMemory_ClearError()
     {
-        var error = await Assert.ThrowsAsync<GuestException>(() => _driver.CreateAsync(Define("vm-small", memoryMiB: 16), new Progress<int>(), CancellationToken.None));
+        var error = await Assert.ThrowsAsync<GuestException>(() => _driver.Lifecycle.CreateAsync(Define("vm-small", memoryMiB: 16), new Progress<int>(), CancellationToken.None));
 
         Assert.Contains("between 64 and 16384 MiB", error.Message);
     }
@@ -76,10 +75,10 @@ public sealed class EmulatorDriverTests : IAsyncDisposable
     public async Task List_AfterAgentRestart_VmStillThereStopped()
     {
         var definition = Define("vm-persist");
-        await _driver.CreateAsync(definition, new Progress<int>(), CancellationToken.None);
+        await _driver.Lifecycle.CreateAsync(definition, new Progress<int>(), CancellationToken.None);
 
         await using var restarted = NewDriver();
-        var guests = await restarted.ListAsync(CancellationToken.None);
+        var guests = await restarted.Lifecycle.ListAsync(CancellationToken.None);
 
         var guest = Assert.Single(guests);
         Assert.Equal(definition.Id, guest.Id);
@@ -91,44 +90,44 @@ public sealed class EmulatorDriverTests : IAsyncDisposable
     public async Task Delete_RunningVm_GoneWithItsFiles()
     {
         var definition = Define("vm-delete");
-        await _driver.CreateAsync(definition, new Progress<int>(), CancellationToken.None);
-        await _driver.StartAsync(definition.Id, CancellationToken.None);
+        await _driver.Lifecycle.CreateAsync(definition, new Progress<int>(), CancellationToken.None);
+        await _driver.Lifecycle.StartAsync(definition.Id, CancellationToken.None);
 
-        await _driver.DeleteAsync(definition.Id, CancellationToken.None);
+        await _driver.Lifecycle.DeleteAsync(definition.Id, CancellationToken.None);
 
-        Assert.Empty(await _driver.ListAsync(CancellationToken.None));
+        Assert.Empty(await _driver.Lifecycle.ListAsync(CancellationToken.None));
         Assert.False(Directory.Exists(Path.Combine(_options.VmsPath!, definition.Id.ToString("N"))));
-        await _driver.DeleteAsync(definition.Id, CancellationToken.None);
+        await _driver.Lifecycle.DeleteAsync(definition.Id, CancellationToken.None);
     }
 
     [Fact]
     public async Task Start_Unknown_NotFound()
     {
-        await Assert.ThrowsAsync<GuestNotFoundException>(() => _driver.StartAsync(Guid.NewGuid(), CancellationToken.None));
+        await Assert.ThrowsAsync<GuestNotFoundException>(() => _driver.Lifecycle.StartAsync(Guid.NewGuid(), CancellationToken.None));
     }
 
     [Fact]
     public async Task PauseResumeStop_RunningVm_StatesFollow()
     {
         var definition = Define("vm-states");
-        await _driver.CreateAsync(definition, new Progress<int>(), CancellationToken.None);
+        await _driver.Lifecycle.CreateAsync(definition, new Progress<int>(), CancellationToken.None);
 
-        Assert.Equal(MachineState.Running, (await _driver.StartAsync(definition.Id, CancellationToken.None)).State);
-        Assert.Equal(MachineState.Paused, (await _driver.PauseAsync(definition.Id, CancellationToken.None)).State);
-        Assert.Equal(MachineState.Running, (await _driver.ResumeAsync(definition.Id, CancellationToken.None)).State);
-        Assert.Equal(MachineState.Stopped, (await _driver.StopAsync(definition.Id, TimeSpan.FromSeconds(1), false, CancellationToken.None)).State);
-        Assert.Null(await _driver.GetMetricsAsync(definition.Id, CancellationToken.None));
-        await Assert.ThrowsAsync<GuestException>(() => _driver.PauseAsync(definition.Id, CancellationToken.None));
+        Assert.Equal(MachineState.Running, (await _driver.Lifecycle.StartAsync(definition.Id, CancellationToken.None)).State);
+        Assert.Equal(MachineState.Paused, (await _driver.Lifecycle.PauseAsync(definition.Id, CancellationToken.None)).State);
+        Assert.Equal(MachineState.Running, (await _driver.Lifecycle.ResumeAsync(definition.Id, CancellationToken.None)).State);
+        Assert.Equal(MachineState.Stopped, (await _driver.Lifecycle.StopAsync(definition.Id, TimeSpan.FromSeconds(1), false, CancellationToken.None)).State);
+        Assert.Null(await _driver.Lifecycle.GetMetricsAsync(definition.Id, CancellationToken.None));
+        await Assert.ThrowsAsync<GuestException>(() => _driver.Lifecycle.PauseAsync(definition.Id, CancellationToken.None));
     }
 
     [Fact]
     public async Task Console_AttachedAfterStart_ShowsWholeBootThenAnswersUname()
     {
         var definition = Define("vm-console", memoryMiB: 256);
-        await _driver.CreateAsync(definition, new Progress<int>(), CancellationToken.None);
-        await _driver.StartAsync(definition.Id, CancellationToken.None);
+        await _driver.Lifecycle.CreateAsync(definition, new Progress<int>(), CancellationToken.None);
+        await _driver.Lifecycle.StartAsync(definition.Id, CancellationToken.None);
         await Task.Delay(300);
-        await using var console = await _driver.AttachConsoleAsync(definition.Id, CancellationToken.None);
+        await using var console = await _driver.Lifecycle.AttachConsoleAsync(definition.Id, CancellationToken.None);
         var seen = new StringBuilder();
 
         await ReadUntilAsync(console, seen, s => s.Contains("# "), TimeSpan.FromMinutes(3));
@@ -137,7 +136,7 @@ public sealed class EmulatorDriverTests : IAsyncDisposable
 
         Assert.Contains(seen.ToString().Split('\n'), l => l.TrimEnd('\r') == "riscv64");
         Assert.Contains("OpenSBI v1.9", seen.ToString());
-        var metrics = await _driver.GetMetricsAsync(definition.Id, CancellationToken.None);
+        var metrics = await _driver.Lifecycle.GetMetricsAsync(definition.Id, CancellationToken.None);
         Assert.NotNull(metrics);
         Assert.True(metrics.Mips > 0, "a running VM reports its MIPS");
     }

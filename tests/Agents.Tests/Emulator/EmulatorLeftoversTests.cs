@@ -21,14 +21,14 @@ public sealed class EmulatorLeftoversTests : IAsyncDisposable
     private string Layers => Path.Combine(_vms.Data, "vm-layers");
 
     /// <summary>A driver that starts afresh on the same folders, as after the agent restarted.</summary>
-    private EmulatorDriver Restarted() => new(_vms.Options, new GuestImages(_vms.Options), Microsoft.Extensions.Logging.Abstractions.NullLogger<EmulatorDriver>.Instance);
+    private TestEngine Restarted() => TestEngine.Emulator(_vms.Options);
 
     [Fact]
     public async Task DiscardLeftovers_WhatACrashLeftHalfMade_RemovedAndSaid_CompleteThingsKept()
     {
         var vm = EmulatorHarness.Define("kept-1", 64);
-        await _vms.Driver.CreateAsync(vm, new Progress<int>(), CancellationToken.None);
-        var snapshot = await _vms.Driver.TakeSnapshotAsync(vm.Id, new SnapshotRequest(Guid.NewGuid(), "s1", null, false), CancellationToken.None);
+        await _vms.Driver.Lifecycle.CreateAsync(vm, new Progress<int>(), CancellationToken.None);
+        var snapshot = await _vms.Driver.Snapshots.TakeSnapshotAsync(vm.Id, new SnapshotRequest(Guid.NewGuid(), "s1", null, false), CancellationToken.None);
         var folder = Path.Combine(Vms, vm.Id.ToString("N"));
         var unmade = Guid.NewGuid();
 
@@ -49,7 +49,7 @@ public sealed class EmulatorLeftoversTests : IAsyncDisposable
         var before = Directory.EnumerateFiles(_vms.Data, "*", SearchOption.AllDirectories).Count();
 
         var driver = Restarted();
-        var discarded = await driver.DiscardLeftoversAsync(CancellationToken.None);
+        var discarded = await driver.Leftovers.DiscardLeftoversAsync(CancellationToken.None);
 
         Assert.Equal(8, discarded.Count);
         Assert.Contains(discarded, d => d.MachineId == unmade && d.What.Contains("unfinished VM", StringComparison.Ordinal));
@@ -60,9 +60,9 @@ public sealed class EmulatorLeftoversTests : IAsyncDisposable
         Assert.Equal(["disk.json", "machine.json", "snapshots.json"], Directory.EnumerateFiles(folder, "*.json").Select(f => Path.GetFileName(f)).Order());
         Assert.Empty(Directory.EnumerateFiles(_vms.Data, "*.tmp", SearchOption.AllDirectories));
         Assert.Equal(before - 8, Directory.EnumerateFiles(_vms.Data, "*", SearchOption.AllDirectories).Count());
-        var listed = Assert.Single(await driver.ListAsync(CancellationToken.None));
+        var listed = Assert.Single(await driver.Lifecycle.ListAsync(CancellationToken.None));
         Assert.Equal(vm.Id, listed.Id);
-        Assert.Equal(snapshot.Id, Assert.Single(await driver.ListSnapshotsAsync(vm.Id, CancellationToken.None)).Id);
+        Assert.Equal(snapshot.Id, Assert.Single(await driver.Snapshots.ListSnapshotsAsync(vm.Id, CancellationToken.None)).Id);
         await driver.DisposeAsync();
     }
 
@@ -70,8 +70,8 @@ public sealed class EmulatorLeftoversTests : IAsyncDisposable
     public async Task DiscardLeftovers_MoveIntoTheLayerStoreAnnouncedNotDone_FinishedAndTheVmStarts()
     {
         var vm = EmulatorHarness.Define("moving-1", 64);
-        await _vms.Driver.CreateAsync(vm, new Progress<int>(), CancellationToken.None);
-        await _vms.Driver.TakeSnapshotAsync(vm.Id, new SnapshotRequest(Guid.NewGuid(), "s1", null, false), CancellationToken.None);
+        await _vms.Driver.Lifecycle.CreateAsync(vm, new Progress<int>(), CancellationToken.None);
+        await _vms.Driver.Snapshots.TakeSnapshotAsync(vm.Id, new SnapshotRequest(Guid.NewGuid(), "s1", null, false), CancellationToken.None);
         var folder = Path.Combine(Vms, vm.Id.ToString("N"));
 
         // The state a crash leaves between announcing a freeze of the top and moving it: the new layer's record
@@ -88,7 +88,7 @@ public sealed class EmulatorLeftoversTests : IAsyncDisposable
         await File.WriteAllTextAsync(Path.Combine(folder, "disk.json"), state.ToJsonString());
 
         var driver = Restarted();
-        var discarded = await driver.DiscardLeftoversAsync(CancellationToken.None);
+        var discarded = await driver.Leftovers.DiscardLeftoversAsync(CancellationToken.None);
 
         Assert.Empty(discarded);
         Assert.True(File.Exists(Path.Combine(Layers, layer + ".cow")));
@@ -98,7 +98,7 @@ public sealed class EmulatorLeftoversTests : IAsyncDisposable
             Assert.False(finished.RootElement.TryGetProperty("moving", out var moving) && moving.ValueKind == JsonValueKind.String);
         }
 
-        Assert.Equal(MachineState.Running, (await driver.StartAsync(vm.Id, CancellationToken.None)).State);
+        Assert.Equal(MachineState.Running, (await driver.Lifecycle.StartAsync(vm.Id, CancellationToken.None)).State);
         await driver.DisposeAsync();
     }
 
@@ -106,11 +106,11 @@ public sealed class EmulatorLeftoversTests : IAsyncDisposable
     public async Task ListBackups_StoreWithAnUnfinishedArchive_ListsTheCompleteOnesWithTheirMachine()
     {
         var vm = EmulatorHarness.Define("backed-1", 64);
-        await _vms.Driver.CreateAsync(vm, new Progress<int>(), CancellationToken.None);
-        var backup = await _vms.Driver.BackupAsync(vm.Id, new BackupRequest(Guid.NewGuid(), false, null), _vms.Store, new Progress<int>(), CancellationToken.None);
+        await _vms.Driver.Lifecycle.CreateAsync(vm, new Progress<int>(), CancellationToken.None);
+        var backup = await _vms.Driver.Backups.BackupAsync(vm.Id, new BackupRequest(Guid.NewGuid(), false, null), _vms.Store, new Progress<int>(), CancellationToken.None);
         await File.WriteAllBytesAsync(Path.Combine(_vms.Store.Path, $"{Guid.NewGuid():N}.rmbak.tmp"), new byte[100]);
 
-        var held = Assert.Single(await _vms.Driver.ListBackupsAsync(_vms.Store, CancellationToken.None));
+        var held = Assert.Single(await _vms.Driver.Backups.ListBackupsAsync(_vms.Store, CancellationToken.None));
 
         Assert.Equal((backup.Id, vm.Id, "backed-1"), (held.Info.Id, held.Info.MachineId, held.Info.MachineName));
         Assert.Equal(64, held.Spec!.MemoryMiB);

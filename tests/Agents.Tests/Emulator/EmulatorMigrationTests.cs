@@ -36,10 +36,10 @@ public sealed class EmulatorMigrationTests : IAsyncDisposable
             }
         }
 
-        var receive = Task.Run(() => _target.Driver.ReceiveAsync(definition, order, Read(), CancellationToken.None));
+        var receive = Task.Run(() => _target.Driver.Migration.ReceiveAsync(definition, order, Read(), CancellationToken.None));
         try
         {
-            await _source.Driver.SendAsync(definition.Id, order, sink, new Progress<int>(), CancellationToken.None);
+            await _source.Driver.Migration.SendAsync(definition.Id, order, sink, new Progress<int>(), CancellationToken.None);
             channel.Writer.TryComplete();
         }
         catch (Exception ex)
@@ -49,7 +49,7 @@ public sealed class EmulatorMigrationTests : IAsyncDisposable
         }
 
         var (guest, _) = await receive;
-        await _source.Driver.DeleteAsync(definition.Id, CancellationToken.None);
+        await _source.Driver.Lifecycle.DeleteAsync(definition.Id, CancellationToken.None);
         return guest;
     }
 
@@ -57,7 +57,7 @@ public sealed class EmulatorMigrationTests : IAsyncDisposable
     public async Task LiveMove_RunningVm_ShellAndDiskContinueOnTarget()
     {
         var vm = await _source.CreateWithExt4Async("vm-move");
-        await _source.Driver.StartAsync(vm.Id, CancellationToken.None);
+        await _source.Driver.Lifecycle.StartAsync(vm.Id, CancellationToken.None);
         await using (var console = await _source.AttachAsync(vm.Id))
         {
             await console.WaitForPromptAsync();
@@ -78,7 +78,7 @@ public sealed class EmulatorMigrationTests : IAsyncDisposable
     public async Task LiveMove_FullForkJustMade_ShellAndDiskContinueOnTarget()
     {
         var source = await _source.CreateWithExt4Async("vm-origin");
-        await _source.Driver.StartAsync(source.Id, CancellationToken.None);
+        await _source.Driver.Lifecycle.StartAsync(source.Id, CancellationToken.None);
         await using (var console = await _source.AttachAsync(source.Id))
         {
             await console.WaitForPromptAsync();
@@ -86,7 +86,7 @@ public sealed class EmulatorMigrationTests : IAsyncDisposable
         }
 
         var fork = EmulatorHarness.Define("vm-fork");
-        var forked = await _source.Driver.CloneAsync(source.Id, new CloneRequest(fork, Linked: false, IncludeMemory: true), new Progress<int>(), CancellationToken.None);
+        var forked = await _source.Driver.Snapshots.CloneAsync(source.Id, new CloneRequest(fork, Linked: false, IncludeMemory: true), new Progress<int>(), CancellationToken.None);
         Assert.Equal(MachineState.Running, forked.State);
 
         var guest = await MoveAsync(fork);
@@ -102,33 +102,33 @@ public sealed class EmulatorMigrationTests : IAsyncDisposable
     public async Task LiveMove_VmWithSnapshots_SnapshotsRevertOnTarget_NewOnesContinueTheTree()
     {
         var vm = await _source.CreateWithExt4Async("vm-snaps");
-        await _source.Driver.StartAsync(vm.Id, CancellationToken.None);
+        await _source.Driver.Lifecycle.StartAsync(vm.Id, CancellationToken.None);
         SnapshotInfo first;
         await using (var console = await _source.AttachAsync(vm.Id))
         {
             await console.WaitForPromptAsync();
             await console.RunAsync("echo one > /mnt/f; sync; c=1; echo at-$(cat /mnt/f)-$c", "at-one-1");
-            first = await _source.Driver.TakeSnapshotAsync(vm.Id, new SnapshotRequest(Guid.NewGuid(), "first", null, IncludeMemory: true), CancellationToken.None);
+            first = await _source.Driver.Snapshots.TakeSnapshotAsync(vm.Id, new SnapshotRequest(Guid.NewGuid(), "first", null, IncludeMemory: true), CancellationToken.None);
             await console.RunAsync("echo two > /mnt/f; sync; c=2; echo at-$(cat /mnt/f)-$c", "at-two-2");
         }
 
         await MoveAsync(vm);
 
-        var listed = Assert.Single(await _target.Driver.ListSnapshotsAsync(vm.Id, CancellationToken.None));
+        var listed = Assert.Single(await _target.Driver.Snapshots.ListSnapshotsAsync(vm.Id, CancellationToken.None));
         Assert.Equal(("first", true), (listed.Name, listed.IncludesMemory));
         await using (var console = await _target.AttachAsync(vm.Id))
         {
             await console.RunAsync("echo now-$(cat /mnt/f)-$c", "now-two-2");
         }
 
-        var reverted = await _target.Driver.RevertSnapshotAsync(vm.Id, first.Id, CancellationToken.None);
+        var reverted = await _target.Driver.Snapshots.RevertSnapshotAsync(vm.Id, first.Id, CancellationToken.None);
         Assert.Equal(MachineState.Running, reverted.State);
         await using (var console = await _target.AttachAsync(vm.Id))
         {
             await console.RunAsync("echo back-$(cat /mnt/f)-$c", "back-one-1");
         }
 
-        var second = await _target.Driver.TakeSnapshotAsync(vm.Id, new SnapshotRequest(Guid.NewGuid(), "second", null, IncludeMemory: false), CancellationToken.None);
+        var second = await _target.Driver.Snapshots.TakeSnapshotAsync(vm.Id, new SnapshotRequest(Guid.NewGuid(), "second", null, IncludeMemory: false), CancellationToken.None);
         Assert.Equal(first.Id, second.ParentId);
     }
 }

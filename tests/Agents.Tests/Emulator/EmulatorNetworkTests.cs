@@ -1,5 +1,4 @@
 using System.Text;
-using Microsoft.Extensions.Logging.Abstractions;
 using Ringmaster.Agents.Drivers;
 using Ringmaster.Agents.Drivers.Emulator;
 using Ringmaster.Core.Contracts;
@@ -11,7 +10,7 @@ public sealed class EmulatorNetworkTests : IAsyncDisposable
 {
     private readonly string _data = Directory.CreateTempSubdirectory("ringmaster-vmnet-").FullName;
     private readonly EmulatorDriverOptions _options;
-    private readonly EmulatorDriver _driver;
+    private readonly TestEngine _driver;
 
     public EmulatorNetworkTests()
     {
@@ -19,7 +18,7 @@ public sealed class EmulatorNetworkTests : IAsyncDisposable
         _driver = NewDriver();
     }
 
-    private EmulatorDriver NewDriver() => new(_options, new GuestImages(_options), NullLogger<EmulatorDriver>.Instance);
+    private TestEngine NewDriver() => TestEngine.Emulator(_options);
 
     public async ValueTask DisposeAsync()
     {
@@ -35,19 +34,19 @@ public sealed class EmulatorNetworkTests : IAsyncDisposable
     {
         var definition = Define("vm-mac");
 
-        var guest = await _driver.CreateAsync(definition, new Progress<int>(), CancellationToken.None);
+        var guest = await _driver.Lifecycle.CreateAsync(definition, new Progress<int>(), CancellationToken.None);
 
         var mac = guest.Spec.Networks[0].Mac;
-        Assert.Equal(EmulatorDriver.MacFor(definition.Id), mac);
+        Assert.Equal(EmulatorNetwork.MacFor(definition.Id), mac);
         Assert.Matches("^02(:[0-9a-f]{2}){5}$", mac);
         await using var restarted = NewDriver();
-        Assert.Equal(mac, Assert.Single(await restarted.ListAsync(CancellationToken.None)).Spec.Networks[0].Mac);
+        Assert.Equal(mac, Assert.Single(await restarted.Lifecycle.ListAsync(CancellationToken.None)).Spec.Networks[0].Mac);
     }
 
     [Fact]
     public async Task Create_WithGivenMac_KeepsIt()
     {
-        var guest = await _driver.CreateAsync(Define("vm-given", "02-AA-bb-00-00-01"), new Progress<int>(), CancellationToken.None);
+        var guest = await _driver.Lifecycle.CreateAsync(Define("vm-given", "02-AA-bb-00-00-01"), new Progress<int>(), CancellationToken.None);
 
         Assert.Equal("02:aa:bb:00:00:01", guest.Spec.Networks[0].Mac);
     }
@@ -58,10 +57,10 @@ public sealed class EmulatorNetworkTests : IAsyncDisposable
     [InlineData("01:00:5e:00:00:01", "multicast")]
     public async Task Create_BadMac_ClearErrorAndNothingLeft(string mac, string message)
     {
-        var error = await Assert.ThrowsAsync<GuestException>(() => _driver.CreateAsync(Define("vm-badmac", mac), new Progress<int>(), CancellationToken.None));
+        var error = await Assert.ThrowsAsync<GuestException>(() => _driver.Lifecycle.CreateAsync(Define("vm-badmac", mac), new Progress<int>(), CancellationToken.None));
 
         Assert.Contains(message, error.Message);
-        Assert.Empty(await _driver.ListAsync(CancellationToken.None));
+        Assert.Empty(await _driver.Lifecycle.ListAsync(CancellationToken.None));
     }
 
     [Fact]
@@ -69,12 +68,12 @@ public sealed class EmulatorNetworkTests : IAsyncDisposable
     {
         var a = Define("vm-net-a");
         var b = Define("vm-net-b");
-        await _driver.CreateAsync(a, new Progress<int>(), CancellationToken.None);
-        await _driver.CreateAsync(b, new Progress<int>(), CancellationToken.None);
-        await _driver.StartAsync(a.Id, CancellationToken.None);
-        await _driver.StartAsync(b.Id, CancellationToken.None);
-        await using var consoleA = await _driver.AttachConsoleAsync(a.Id, CancellationToken.None);
-        await using var consoleB = await _driver.AttachConsoleAsync(b.Id, CancellationToken.None);
+        await _driver.Lifecycle.CreateAsync(a, new Progress<int>(), CancellationToken.None);
+        await _driver.Lifecycle.CreateAsync(b, new Progress<int>(), CancellationToken.None);
+        await _driver.Lifecycle.StartAsync(a.Id, CancellationToken.None);
+        await _driver.Lifecycle.StartAsync(b.Id, CancellationToken.None);
+        await using var consoleA = await _driver.Lifecycle.AttachConsoleAsync(a.Id, CancellationToken.None);
+        await using var consoleB = await _driver.Lifecycle.AttachConsoleAsync(b.Id, CancellationToken.None);
         var seenA = new StringBuilder();
         var seenB = new StringBuilder();
         await ReadUntilAsync(consoleA, seenA, s => s.Contains("~ # "), TimeSpan.FromMinutes(3));
@@ -89,11 +88,11 @@ public sealed class EmulatorNetworkTests : IAsyncDisposable
 
         var text = seenA.ToString();
         Assert.True(text.Contains("2 packets received", StringComparison.Ordinal) && text.Contains("ping100", StringComparison.Ordinal), $"A could not ping B:\n{text[Math.Max(0, text.Length - 1500)..]}");
-        Assert.Contains(EmulatorDriver.MacFor(a.Id), text);
-        Assert.Equal(2, _driver.Switch.PortCount);
+        Assert.Contains(EmulatorNetwork.MacFor(a.Id), text);
+        Assert.Equal(2, _driver.Get<EmulatorNetwork>().Switch.PortCount);
 
-        await _driver.StopAsync(b.Id, TimeSpan.FromSeconds(1), false, CancellationToken.None);
-        Assert.Equal(1, _driver.Switch.PortCount); // a stopped VM is unplugged
+        await _driver.Lifecycle.StopAsync(b.Id, TimeSpan.FromSeconds(1), false, CancellationToken.None);
+        Assert.Equal(1, _driver.Get<EmulatorNetwork>().Switch.PortCount); // a stopped VM is unplugged
     }
 
     private static async Task ReadUntilAsync(IGuestConsole console, StringBuilder seen, Func<string, bool> done, TimeSpan timeout)

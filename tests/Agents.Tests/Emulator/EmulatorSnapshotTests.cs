@@ -14,21 +14,21 @@ public sealed class EmulatorSnapshotTests : IAsyncDisposable
     {
         var driver = _vms.Driver;
         var vm = await _vms.CreateWithExt4Async("vm-snap");
-        await driver.StartAsync(vm.Id, CancellationToken.None);
+        await driver.Lifecycle.StartAsync(vm.Id, CancellationToken.None);
         await using (var console = await _vms.AttachAsync(vm.Id))
         {
             await console.WaitForPromptAsync();
             await console.RunAsync("echo one > /mnt/f; sync; c=1; echo at-$(cat /mnt/f)-$c", "at-one-1");
-            var first = await driver.TakeSnapshotAsync(vm.Id, new SnapshotRequest(Guid.NewGuid(), "first", "file one, counter 1", IncludeMemory: true), CancellationToken.None);
+            var first = await driver.Snapshots.TakeSnapshotAsync(vm.Id, new SnapshotRequest(Guid.NewGuid(), "first", "file one, counter 1", IncludeMemory: true), CancellationToken.None);
             await console.RunAsync("echo two > /mnt/f; sync; c=2; echo at-$(cat /mnt/f)-$c", "at-two-2");
-            var second = await driver.TakeSnapshotAsync(vm.Id, new SnapshotRequest(Guid.NewGuid(), "second", null, IncludeMemory: true), CancellationToken.None);
+            var second = await driver.Snapshots.TakeSnapshotAsync(vm.Id, new SnapshotRequest(Guid.NewGuid(), "second", null, IncludeMemory: true), CancellationToken.None);
             await console.RunAsync("echo three > /mnt/f; sync; c=3; echo at-$(cat /mnt/f)-$c", "at-three-3");
 
             Assert.True(first.IncludesMemory);
             Assert.Equal(first.Id, second.ParentId);
         }
 
-        var reverted = await driver.RevertSnapshotAsync(vm.Id, (await driver.ListSnapshotsAsync(vm.Id, CancellationToken.None)).Single(s => s.Name == "first").Id, CancellationToken.None);
+        var reverted = await driver.Snapshots.RevertSnapshotAsync(vm.Id, (await driver.Snapshots.ListSnapshotsAsync(vm.Id, CancellationToken.None)).Single(s => s.Name == "first").Id, CancellationToken.None);
         Assert.Equal(MachineState.Running, reverted.State);
         await using (var console = await _vms.AttachAsync(vm.Id))
         {
@@ -36,18 +36,18 @@ public sealed class EmulatorSnapshotTests : IAsyncDisposable
         }
 
         // Deleting the first snapshot keeps its child whole: the second still reverts to its own point.
-        var snapshots = await driver.ListSnapshotsAsync(vm.Id, CancellationToken.None);
-        await driver.DeleteSnapshotAsync(vm.Id, snapshots.Single(s => s.Name == "first").Id, CancellationToken.None);
+        var snapshots = await driver.Snapshots.ListSnapshotsAsync(vm.Id, CancellationToken.None);
+        await driver.Snapshots.DeleteSnapshotAsync(vm.Id, snapshots.Single(s => s.Name == "first").Id, CancellationToken.None);
         var secondId = snapshots.Single(s => s.Name == "second").Id;
-        await driver.RevertSnapshotAsync(vm.Id, secondId, CancellationToken.None);
+        await driver.Snapshots.RevertSnapshotAsync(vm.Id, secondId, CancellationToken.None);
         await using (var console = await _vms.AttachAsync(vm.Id))
         {
             await console.RunAsync("echo back-$(cat /mnt/f)-$c", "back-two-2");
         }
 
         // A snapshot after a revert starts a branch under the reverted-to snapshot.
-        var branch = await driver.TakeSnapshotAsync(vm.Id, new SnapshotRequest(Guid.NewGuid(), "branch", null, IncludeMemory: false), CancellationToken.None);
-        var tree = await driver.ListSnapshotsAsync(vm.Id, CancellationToken.None);
+        var branch = await driver.Snapshots.TakeSnapshotAsync(vm.Id, new SnapshotRequest(Guid.NewGuid(), "branch", null, IncludeMemory: false), CancellationToken.None);
+        var tree = await driver.Snapshots.ListSnapshotsAsync(vm.Id, CancellationToken.None);
         Assert.Equal(["branch", "second"], tree.Select(s => s.Name).Order());
         Assert.Null(tree.Single(s => s.Name == "second").ParentId);
         Assert.Equal(secondId, branch.ParentId);
@@ -58,27 +58,27 @@ public sealed class EmulatorSnapshotTests : IAsyncDisposable
     {
         var driver = _vms.Driver;
         var vm = await _vms.CreateWithExt4Async("vm-disk-snap");
-        await driver.StartAsync(vm.Id, CancellationToken.None);
+        await driver.Lifecycle.StartAsync(vm.Id, CancellationToken.None);
         await using (var console = await _vms.AttachAsync(vm.Id))
         {
             await console.WaitForPromptAsync();
             await console.RunAsync("echo kept > /mnt/f; sync; echo at-$(cat /mnt/f)", "at-kept");
         }
 
-        await driver.StopAsync(vm.Id, TimeSpan.Zero, true, CancellationToken.None);
-        var snapshot = await driver.TakeSnapshotAsync(vm.Id, new SnapshotRequest(Guid.NewGuid(), "stopped", null, IncludeMemory: true), CancellationToken.None);
+        await driver.Lifecycle.StopAsync(vm.Id, TimeSpan.Zero, true, CancellationToken.None);
+        var snapshot = await driver.Snapshots.TakeSnapshotAsync(vm.Id, new SnapshotRequest(Guid.NewGuid(), "stopped", null, IncludeMemory: true), CancellationToken.None);
         Assert.False(snapshot.IncludesMemory);
-        await driver.StartAsync(vm.Id, CancellationToken.None);
+        await driver.Lifecycle.StartAsync(vm.Id, CancellationToken.None);
         await using (var console = await _vms.AttachAsync(vm.Id))
         {
             await console.WaitForPromptAsync();
             await console.RunAsync("echo changed > /mnt/f; sync; echo at-$(cat /mnt/f)", "at-changed");
         }
 
-        var reverted = await driver.RevertSnapshotAsync(vm.Id, snapshot.Id, CancellationToken.None);
+        var reverted = await driver.Snapshots.RevertSnapshotAsync(vm.Id, snapshot.Id, CancellationToken.None);
 
         Assert.Equal(MachineState.Stopped, reverted.State);
-        await driver.StartAsync(vm.Id, CancellationToken.None);
+        await driver.Lifecycle.StartAsync(vm.Id, CancellationToken.None);
         await using (var console = await _vms.AttachAsync(vm.Id))
         {
             await console.WaitForPromptAsync();
@@ -91,15 +91,15 @@ public sealed class EmulatorSnapshotTests : IAsyncDisposable
     {
         var driver = _vms.Driver;
         var source = await _vms.CreateWithExt4Async("vm-source");
-        await driver.StartAsync(source.Id, CancellationToken.None);
+        await driver.Lifecycle.StartAsync(source.Id, CancellationToken.None);
         await using var sourceConsole = await _vms.AttachAsync(source.Id);
         await sourceConsole.WaitForPromptAsync();
         await sourceConsole.RunAsync("echo origin > /mnt/f; sync; c=7; echo at-$(cat /mnt/f)-$c", "at-origin-7");
 
         var fork = HarnessDefinition("vm-fork");
-        var forked = await driver.CloneAsync(source.Id, new CloneRequest(fork, Linked: true, IncludeMemory: true), new Progress<int>(), CancellationToken.None);
+        var forked = await driver.Snapshots.CloneAsync(source.Id, new CloneRequest(fork, Linked: true, IncludeMemory: true), new Progress<int>(), CancellationToken.None);
         var copy = HarnessDefinition("vm-copy");
-        var copied = await driver.CloneAsync(source.Id, new CloneRequest(copy, Linked: false, IncludeMemory: false), new Progress<int>(), CancellationToken.None);
+        var copied = await driver.Snapshots.CloneAsync(source.Id, new CloneRequest(copy, Linked: false, IncludeMemory: false), new Progress<int>(), CancellationToken.None);
 
         Assert.Equal(MachineState.Running, forked.State);
         Assert.Equal(MachineState.Stopped, copied.State);
@@ -110,8 +110,8 @@ public sealed class EmulatorSnapshotTests : IAsyncDisposable
         }
 
         await sourceConsole.RunAsync("echo source-$(cat /mnt/f)-$c", "source-origin-7");
-        await driver.DeleteAsync(source.Id, CancellationToken.None);
-        await driver.StartAsync(copy.Id, CancellationToken.None);
+        await driver.Lifecycle.DeleteAsync(source.Id, CancellationToken.None);
+        await driver.Lifecycle.StartAsync(copy.Id, CancellationToken.None);
         await using (var console = await _vms.AttachAsync(copy.Id))
         {
             await console.WaitForPromptAsync();
@@ -119,8 +119,8 @@ public sealed class EmulatorSnapshotTests : IAsyncDisposable
         }
 
         // The linked clone still reads the layers it shared with the deleted source.
-        await driver.StopAsync(fork.Id, TimeSpan.Zero, true, CancellationToken.None);
-        await driver.StartAsync(fork.Id, CancellationToken.None);
+        await driver.Lifecycle.StopAsync(fork.Id, TimeSpan.Zero, true, CancellationToken.None);
+        await driver.Lifecycle.StartAsync(fork.Id, CancellationToken.None);
         await using (var console = await _vms.AttachAsync(fork.Id))
         {
             await console.WaitForPromptAsync();

@@ -13,13 +13,13 @@ public sealed class EmulatorHarness : IAsyncDisposable
     {
         Data = Directory.CreateTempSubdirectory("ringmaster-snap-").FullName;
         Options = new EmulatorDriverOptions { VmsPath = Path.Combine(Data, "vms") };
-        Driver = new EmulatorDriver(Options, new GuestImages(Options), Microsoft.Extensions.Logging.Abstractions.NullLogger<EmulatorDriver>.Instance);
+        Driver = TestEngine.Emulator(Options);
         Store = new BackupStore(Path.Combine(Data, "backups"));
     }
 
     public string Data { get; }
     public EmulatorDriverOptions Options { get; }
-    public EmulatorDriver Driver { get; }
+    public TestEngine Driver { get; }
     public BackupStore Store { get; }
 
     public static GuestDefinition Define(string name, int memoryMiB = 256) =>
@@ -29,7 +29,7 @@ public sealed class EmulatorHarness : IAsyncDisposable
     public async Task<GuestDefinition> CreateWithExt4Async(string name)
     {
         var definition = Define(name);
-        await Driver.CreateAsync(definition, new Progress<int>(), CancellationToken.None);
+        await Driver.Lifecycle.CreateAsync(definition, new Progress<int>(), CancellationToken.None);
         var disk = Path.Combine(Options.VmsPath!, definition.Id.ToString("N"), "disk.img");
         using var mkfs = Process.Start(new ProcessStartInfo("mke2fs", $"-q -F -t ext4 {disk} 16M") { RedirectStandardError = true })!;
         await mkfs.WaitForExitAsync();
@@ -37,7 +37,7 @@ public sealed class EmulatorHarness : IAsyncDisposable
         return definition;
     }
 
-    public async Task<GuestSession> AttachAsync(Guid id) => new(await Driver.AttachConsoleAsync(id, CancellationToken.None));
+    public async Task<GuestSession> AttachAsync(Guid id) => new(await Driver.Lifecycle.AttachConsoleAsync(id, CancellationToken.None));
 
     public async ValueTask DisposeAsync()
     {

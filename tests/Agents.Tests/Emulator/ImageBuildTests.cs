@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
-using Microsoft.Extensions.Logging.Abstractions;
 using Ringmaster.Agents.Drivers;
 using Ringmaster.Agents.Drivers.Emulator;
 using Ringmaster.Core.Contracts;
@@ -17,7 +16,7 @@ public sealed class ImageBuildTests : IAsyncDisposable
     private readonly string _data = Directory.CreateTempSubdirectory("ringmaster-image-build-").FullName;
     private readonly EmulatorDriverOptions _options;
     private readonly GuestImages _images;
-    private readonly EmulatorDriver _driver;
+    private readonly TestEngine _driver;
 
     public ImageBuildTests()
     {
@@ -29,8 +28,8 @@ public sealed class ImageBuildTests : IAsyncDisposable
             BuiltImagesPath = Path.Combine(_data, "built"),
             ImageBuildScript = Path.Combine(Core.SourceCheckout.Root!, "scripts", "build-images.sh"),
         };
-        _images = new GuestImages(_options);
-        _driver = new EmulatorDriver(_options, _images, NullLogger<EmulatorDriver>.Instance);
+        _driver = TestEngine.Emulator(_options);
+        _images = _driver.Get<GuestImages>();
     }
 
     public async ValueTask DisposeAsync()
@@ -53,8 +52,8 @@ public sealed class ImageBuildTests : IAsyncDisposable
         _images.Changed += () => Interlocked.Increment(ref changed);
 
         var guests = await Task.WhenAll(
-            _driver.CreateAsync(Define("deb-1"), first, CancellationToken.None),
-            _driver.CreateAsync(Define("deb-2"), second, CancellationToken.None));
+            _driver.Lifecycle.CreateAsync(Define("deb-1"), first, CancellationToken.None),
+            _driver.Lifecycle.CreateAsync(Define("deb-2"), second, CancellationToken.None));
 
         Assert.All(guests, g => Assert.Equal(MachineState.Stopped, g.State));
         Assert.All(guests, g => Assert.Equal("debian", g.Image));
@@ -72,9 +71,9 @@ public sealed class ImageBuildTests : IAsyncDisposable
     public async Task Create_BuildScriptMissing_SaysWhyTheImageCannotBeMade()
     {
         var options = _options with { ImageBuildScript = Path.Combine(_data, "no-such-script.sh") };
-        await using var driver = new EmulatorDriver(options, new GuestImages(options), NullLogger<EmulatorDriver>.Instance);
+        await using var driver = TestEngine.Emulator(options);
 
-        var error = await Assert.ThrowsAsync<GuestException>(() => driver.CreateAsync(Define("deb-x"), new FakeNotes(), CancellationToken.None));
+        var error = await Assert.ThrowsAsync<GuestException>(() => driver.Lifecycle.CreateAsync(Define("deb-x"), new FakeNotes(), CancellationToken.None));
 
         Assert.Contains("Image 'debian' is not on this host, and this host cannot build it: the image script", error.Message);
         Assert.Empty(Directory.Exists(options.VmsPath) ? Directory.EnumerateDirectories(options.VmsPath!) : []);

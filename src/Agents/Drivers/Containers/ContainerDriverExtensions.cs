@@ -1,28 +1,42 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 using Ringmaster.Core.Contracts;
 
 namespace Ringmaster.Agents.Drivers.Containers;
 
+/// <summary>The container engine's registration (see <c>Drivers/README.md</c>).</summary>
 public static class ContainerDriverExtensions
 {
+    /// <summary>The kind of machine the engine runs.</summary>
+    public const MachineKind Kind = MachineKind.Container;
+
     /// <summary>
-    /// Registers the container driver: <see cref="ContainerDriverOptions"/> bound from
-    /// <c>Ringmaster:Containers</c>, <see cref="ContainerDriver"/> as a singleton, and the same instance as
-    /// the <see cref="IGuestDriver"/> keyed by <see cref="MachineKind.Container"/>.
+    /// The one registration: the shared client and helpers, then the capability classes, keyed by
+    /// <see cref="MachineKind.Container"/>. Needs <see cref="ContainerDriverOptions"/>.
     /// </summary>
+    public static IServiceCollection AddContainerEngine(this IServiceCollection services)
+    {
+        services.AddGuestEngine(Kind)
+            .Sharing<PodmanServices>()
+            .Sharing<ContainerEngineLocator>()
+            .Sharing<ContainerEngineClient>()
+            .Sharing<ContainerImages>()
+            .With<ContainerLifecycle>()
+            .With<ContainerSnapshots>()
+            .With<ContainerBackups>()
+            .With<ContainerMigration>()
+            .With<ContainerSpecUpdater>()
+            .With<ContainerImageImport>();
+        return services;
+    }
+
+    /// <summary>The container engine with <see cref="ContainerDriverOptions"/> bound from <c>Ringmaster:Containers</c>.</summary>
     public static IHostApplicationBuilder AddContainerDriver(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddOptions<ContainerDriverOptions>()
-            .BindConfiguration(ContainerDriverOptions.SectionName)
+        builder.AddEngineOptions<ContainerDriverOptions>(ContainerDriverOptions.SectionName)
             .Validate(o => o.StopTimeout >= TimeSpan.Zero && o.EngineStartTimeout > TimeSpan.Zero, "Timeouts of Ringmaster:Containers must be positive.")
             .ValidateOnStart();
-        builder.Services.AddSingleton(sp => new ContainerDriver(
-            sp.GetRequiredService<IOptions<ContainerDriverOptions>>().Value,
-            sp.GetService<ILogger<ContainerDriver>>()));
-        builder.Services.AddKeyedSingleton<IGuestDriver>(MachineKind.Container, (sp, _) => sp.GetRequiredService<ContainerDriver>());
+        builder.Services.AddContainerEngine();
         return builder;
     }
 }

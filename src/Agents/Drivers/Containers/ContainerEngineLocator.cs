@@ -25,15 +25,13 @@ public sealed class ContainerEngine(DockerClient client, ContainerEngineInfo inf
 /// <c>podman</c> is installed, it starts <c>podman system service</c> as a child process and waits
 /// for it.
 /// </summary>
-public sealed class ContainerEngineLocator(ContainerDriverOptions options, ILogger? logger = null)
+public sealed class ContainerEngineLocator(ContainerDriverOptions options, ILogger<ContainerEngineLocator>? logger = null, PodmanServices? services = null)
 {
-    private static readonly SemaphoreSlim s_serviceLock = new(1, 1);
-
-    // The services this process started, by socket path; they are kept running for the agent's life and beyond.
-    private static readonly Dictionary<string, Process> s_services = new(StringComparer.Ordinal);
-
     private readonly ContainerDriverOptions _options = options;
-    private readonly ILogger _logger = logger ?? NullLogger.Instance;
+    private readonly ILogger _logger = (ILogger?)logger ?? NullLogger.Instance;
+
+    /// <summary>The Podman services this locator (and every other of its agent) started.</summary>
+    public PodmanServices Services { get; } = services ?? new PodmanServices();
 
     /// <summary>What a host without Podman or Docker says, with what fixes it.</summary>
     public const string PodmanMissing = "Podman is not installed; run `sudo bash scripts/setup-podman.sh`";
@@ -87,20 +85,6 @@ public sealed class ContainerEngineLocator(ContainerDriverOptions options, ILogg
         return await StartPodmanServiceAsync(podman, cancellationToken);
     }
 
-    /// <summary>The Podman service this process started on <paramref name="socketPath"/>, if any.</summary>
-    internal static Process? StartedService(string socketPath)
-    {
-        s_serviceLock.Wait();
-        try
-        {
-            return s_services.GetValueOrDefault(socketPath);
-        }
-        finally
-        {
-            s_serviceLock.Release();
-        }
-    }
-
     private string? ConfiguredEndpoint()
     {
         var configured = _options.Endpoint ?? Environment.GetEnvironmentVariable(ContainerDriverOptions.EndpointVariable);
@@ -110,7 +94,7 @@ public sealed class ContainerEngineLocator(ContainerDriverOptions options, ILogg
     private async Task<ContainerEngine> StartPodmanServiceAsync(string podman, CancellationToken cancellationToken)
     {
         var endpoint = "unix://" + _options.PodmanSocketPath;
-        await s_serviceLock.WaitAsync(cancellationToken);
+        await Services.Lock.WaitAsync(cancellationToken);
         try
         {
             // Another driver may have started it while this one waited.
@@ -122,13 +106,14 @@ public sealed class ContainerEngineLocator(ContainerDriverOptions options, ILogg
 
             // A service that takes connections but did not answer in time is busy (a loaded machine), not
             // missing: a second one would take its socket from under it (and the next slow answer a third).
-            if (s_services.GetValueOrDefault(_options.PodmanSocketPath) is not { HasExited: false } && await AcceptsConnectionsAsync(_options.PodmanSocketPath, cancellationToken))
+            var service = Services.Find(_options.PodmanSocketPath);
+            if (service is not { HasExited: false } && await AcceptsConnectionsAsync(_options.PodmanSocketPath, cancellationToken))
             {
                 _logger.LogInformation("A service listens on {Endpoint} but answers slowly; waiting for it", endpoint);
                 return await WaitForAnswerAsync(endpoint, null, $"a service listens on {endpoint} but did not answer within {_options.EngineStartTimeout.TotalSeconds:0} s", cancellationToken);
             }
 
-            if (!s_services.TryGetValue(_options.PodmanSocketPath, out var service) || service.HasExited)
+            if (service is not { HasExited: false })
             {
                 Directory.CreateDirectory(Path.GetDirectoryName(_options.PodmanSocketPath)!);
                 File.Delete(_options.PodmanSocketPath);
@@ -145,7 +130,7 @@ public sealed class ContainerEngineLocator(ContainerDriverOptions options, ILogg
                 };
                 InheritedDescriptors.MarkCloseOnExec();
                 service = Process.Start(start) ?? throw new GuestException($"Could not start '{podman} system service'.");
-                s_services[_options.PodmanSocketPath] = service;
+                Services.Add(_options.PodmanSocketPath, service);
                 _logger.LogInformation("Started podman system service (pid {Pid}) on {Endpoint}; its log is {Log}", service.Id, endpoint, log);
             }
 
@@ -153,7 +138,7 @@ public sealed class ContainerEngineLocator(ContainerDriverOptions options, ILogg
         }
         finally
         {
-            s_serviceLock.Release();
+            Services.Lock.Release();
         }
     }
 

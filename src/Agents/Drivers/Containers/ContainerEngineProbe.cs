@@ -1,7 +1,7 @@
 namespace Ringmaster.Agents.Drivers.Containers;
 
 /// <summary>Reports the container engine the driver reaches (starting Podman's service if it must), or why there is none.</summary>
-internal sealed class ContainerEngineProbe(ContainerDriver driver) : IContainerEngineProbe
+internal sealed class ContainerEngineProbe(ContainerEngineClient driver) : IContainerEngineProbe
 {
     public async Task<ContainerEngineProbeResult> ProbeAsync(CancellationToken cancellationToken)
     {

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Docker.DotNet;
 using Docker.DotNet.Models;
 using Microsoft.Extensions.Logging;
+using Ringmaster.Agents.Drivers.Common;
 using Ringmaster.Agents.Migration;
 using Ringmaster.Core.Contracts;
 
@@ -14,7 +15,7 @@ namespace Ringmaster.Agents.Drivers.Containers;
 /// image, create the container from it with the same settings and start it. Live migration would
 /// need CRIU (checkpoint/restore), which does not work on this kernel; the server refuses it.
 /// </summary>
-public sealed partial class ContainerDriver : IMigratableDriver
+public sealed class ContainerMigration(ContainerEngineClient guests, ContainerLifecycle lifecycle, ILogger<ContainerMigration> logger) : IMigratableDriver
 {
     /// <summary>Containers sent away and not yet deleted: whether each ran, to put it back on an abort.</summary>
     private readonly ConcurrentDictionary<Guid, (bool WasRunning, string Name)> _sent = new();
@@ -26,7 +27,7 @@ public sealed partial class ContainerDriver : IMigratableDriver
             return new MigrationProbe(true, true, true, new ImageManifest(request.Image, []), null);
         }
 
-        var mine = await ListAsync(cancellationToken);
+        var mine = await lifecycle.ListAsync(cancellationToken);
         var clash = mine.FirstOrDefault(g => g.Id == request.MachineId || g.Name == request.Name);
         return new MigrationProbe(true, clash is null, true, null, clash is null ? null : $"A container named '{clash.Name}' ({clash.Id}) is already on this host.");
     }
@@ -38,10 +39,10 @@ public sealed partial class ContainerDriver : IMigratableDriver
             throw new GuestException("Live migration of containers needs CRIU, which does not work on this kernel; move it offline.");
         }
 
-        var container = await GetAsync(id, cancellationToken);
-        var info = ToInfo(container);
+        var container = await guests.GetAsync(id, cancellationToken);
+        var info = ContainerEngineClient.ToInfo(container);
         var wasRunning = container.State is "running" or "paused";
-        var inspect = await CallAsync($"Could not inspect container '{info.Name}'",
+        var inspect = await guests.CallAsync($"Could not inspect container '{info.Name}'",
             client => client.Containers.InspectContainerAsync(container.ID, cancellationToken), cancellationToken);
         var settings = new Ringmaster.Agents.Migration.ContainerSettings(inspect.Config?.Cmd, inspect.Config?.Entrypoint, inspect.Config?.Env, inspect.Config?.WorkingDir, inspect.Config?.Tty ?? true);
         var definition = new GuestDefinition(id, info.Name, MachineKind.Container, info.Image, inspect.Config?.Cmd?.ToList() ?? [], info.Spec, info.Labels);
@@ -52,14 +53,14 @@ public sealed partial class ContainerDriver : IMigratableDriver
         {
             if (wasRunning)
             {
-                await StopAsync(id, Timeout.InfiniteTimeSpan, false, cancellationToken);
+                await lifecycle.StopAsync(id, Timeout.InfiniteTimeSpan, false, cancellationToken);
             }
 
             progress.Report(20);
             var header = Frames.Header(new MigrationHeader(definition, false, 0, null, settings, wasRunning));
             await output.WriteAsync(header, cancellationToken);
             bytes += header.Length;
-            var client = await ClientAsync(cancellationToken);
+            var client = await guests.ClientAsync(cancellationToken);
             await using (var export = await client.Containers.ExportContainerAsync(container.ID, cancellationToken))
             {
                 var buffer = new byte[Frames.DataChunk];
@@ -75,13 +76,13 @@ public sealed partial class ContainerDriver : IMigratableDriver
             }
 
             // Free the name: the target may share this engine and create the container under it.
-            await CallAsync($"Could not rename container '{info.Name}'",
+            await guests.CallAsync($"Could not rename container '{info.Name}'",
                 c => c.Containers.RenameContainerAsync(container.ID, new ContainerRenameParameters { NewName = $"{info.Name}-moving-{id.ToString("N")[..8]}" }, cancellationToken),
                 cancellationToken);
             renamed = true;
             await output.WriteAsync(Frames.Simple(FrameKind.End), cancellationToken);
             bytes++;
-            _logger.LogInformation("Sent container {Name} ({Id}): {Bytes} bytes", info.Name, id, bytes);
+            logger.LogInformation("Sent container {Name} ({Id}): {Bytes} bytes", info.Name, id, bytes);
             return new MigrationFigures(bytes, 0, 0);
         }
         catch
@@ -93,9 +94,9 @@ public sealed partial class ContainerDriver : IMigratableDriver
 
     public async Task<GuestInfo> AbortSendAsync(Guid id, CancellationToken cancellationToken)
     {
-        var container = await GetAsync(id, cancellationToken);
+        var container = await guests.GetAsync(id, cancellationToken);
         await PutBackAsync(container.ID, id, renamed: true);
-        return await InfoAsync(id, cancellationToken);
+        return await guests.InfoAsync(id, cancellationToken);
     }
 
     /// <summary>The source's container as it was: its name back, running again when it ran.</summary>
@@ -108,7 +109,7 @@ public sealed partial class ContainerDriver : IMigratableDriver
 
         try
         {
-            var client = await ClientAsync(CancellationToken.None);
+            var client = await guests.ClientAsync(CancellationToken.None);
             if (renamed)
             {
                 await client.Containers.RenameContainerAsync(containerId, new ContainerRenameParameters { NewName = sent.Name }, CancellationToken.None);
@@ -121,19 +122,19 @@ public sealed partial class ContainerDriver : IMigratableDriver
         }
         catch (DockerApiException ex)
         {
-            _logger.LogWarning("Could not put container {Name} back after a failed migration: {Reason}", sent.Name, ex.Message);
+            logger.LogWarning("Could not put container {Name} back after a failed migration: {Reason}", sent.Name, ex.Message);
         }
     }
 
     public async Task<(GuestInfo Guest, MigrationFigures Figures)> ReceiveAsync(GuestDefinition definition, MigrationOrder order, IAsyncEnumerable<byte[]> input, CancellationToken cancellationToken)
     {
-        if (await FindAsync(definition.Id, cancellationToken) is not null)
+        if (await guests.FindAsync(definition.Id, cancellationToken) is not null)
         {
             throw new GuestException($"Guest {definition.Id} is already on this host.");
         }
 
         var repository = $"localhost/ringmaster/migrated-{definition.Id:N}";
-        var client = await ClientAsync(cancellationToken);
+        var client = await guests.ClientAsync(cancellationToken);
         var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 4 << 20, resumeWriterThreshold: 2 << 20));
         Task? import = null;
         string? importError = null;
@@ -176,31 +177,14 @@ public sealed partial class ContainerDriver : IMigratableDriver
 
             await pipe.Writer.CompleteAsync();
             await import;
-            if (!await ImageExistsAsync($"{repository}:latest", cancellationToken))
+            if (!await guests.ImageExistsAsync($"{repository}:latest", cancellationToken))
             {
                 throw new GuestException($"The engine did not import the container's filesystem: {importError ?? "no image"}");
             }
 
-            await EnsureNameFreeAsync(definition.Name, cancellationToken);
-            var labels = new Dictionary<string, string>
-            {
-                [IdLabel] = definition.Id.ToString(),
-                [NameLabel] = definition.Name,
-                [KindLabel] = "container",
-                [ImageLabel] = definition.Image,
-                [SpecLabel] = JsonSerializer.Serialize(definition.Spec, s_json),
-            };
-            foreach (var (key, value) in definition.Labels)
-            {
-                labels[UserLabelPrefix + key] = value;
-            }
-
-            if (_options.Owner is { } owner)
-            {
-                labels[HostLabel] = owner;
-            }
-
-            var created = await CallAsync($"Could not create container '{definition.Name}'",
+            await guests.EnsureNameFreeAsync(definition.Name, cancellationToken);
+            var labels = GuestLabels.For(definition with { Kind = MachineKind.Container }, guests.Options.Owner);
+            var created = await guests.CallAsync($"Could not create container '{definition.Name}'",
                 c => c.Containers.CreateContainerAsync(new CreateContainerParameters
                 {
                     Name = definition.Name,
@@ -226,11 +210,11 @@ public sealed partial class ContainerDriver : IMigratableDriver
             containerId = created.ID;
             if (header.WasRunning)
             {
-                await StartAsync(definition.Id, cancellationToken);
+                await lifecycle.StartAsync(definition.Id, cancellationToken);
             }
 
-            _logger.LogInformation("Received container {Name} ({Id}): {Bytes} bytes", definition.Name, definition.Id, bytes);
-            return (await InfoAsync(definition.Id, cancellationToken), new MigrationFigures(bytes, 0, 0));
+            logger.LogInformation("Received container {Name} ({Id}): {Bytes} bytes", definition.Name, definition.Id, bytes);
+            return (await guests.InfoAsync(definition.Id, cancellationToken), new MigrationFigures(bytes, 0, 0));
         }
         catch (Exception ex)
         {
@@ -242,7 +226,7 @@ public sealed partial class ContainerDriver : IMigratableDriver
 
             if (containerId is not null)
             {
-                await RemoveQuietlyAsync(containerId);
+                await guests.RemoveQuietlyAsync(containerId);
             }
 
             try

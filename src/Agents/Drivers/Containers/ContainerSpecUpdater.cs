@@ -4,10 +4,12 @@ using Docker.DotNet;
 using Docker.DotNet.Models;
 using Microsoft.Extensions.Logging;
 using Ringmaster.Core.Contracts;
+using Ringmaster.Agents.Drivers.Common;
 
 namespace Ringmaster.Agents.Drivers.Containers;
 
-public sealed partial class ContainerDriver : IGuestSpecUpdater
+/// <summary>Changes a container's limits.</summary>
+public sealed class ContainerSpecUpdater(ContainerEngineClient guests, ILogger<ContainerSpecUpdater> logger) : IGuestSpecUpdater
 {
     /// <summary>
     /// Changes a container's CPU and memory limits in place, running or not: Docker's container
@@ -16,14 +18,14 @@ public sealed partial class ContainerDriver : IGuestSpecUpdater
     /// </summary>
     public async Task<GuestInfo> UpdateSpecAsync(Guid id, MachineSpec spec, CancellationToken cancellationToken)
     {
-        var container = await GetAsync(id, cancellationToken);
+        var container = await guests.GetAsync(id, cancellationToken);
         var memory = spec.MemoryMiB * 1024L * 1024L;
-        var engine = await EngineAsync(cancellationToken);
+        var engine = await guests.EngineAsync(cancellationToken);
         if (engine.Info.Name.Equals("podman", StringComparison.OrdinalIgnoreCase) && engine.Info.Endpoint.StartsWith("unix://", StringComparison.Ordinal))
         {
             await LibpodUpdateAsync(engine.Info.Endpoint["unix://".Length..], container.ID, spec, memory, cancellationToken);
-            _logger.LogInformation("Container {Id} now has {Vcpus} vCPUs and {Memory} MiB", id, spec.Vcpus, spec.MemoryMiB);
-            return (await InfoAsync(id, cancellationToken)) with { Spec = spec };
+            logger.LogInformation("Container {Id} now has {Vcpus} vCPUs and {Memory} MiB", id, spec.Vcpus, spec.MemoryMiB);
+            return (await guests.InfoAsync(id, cancellationToken)) with { Spec = spec };
         }
 
         try
@@ -37,11 +39,11 @@ public sealed partial class ContainerDriver : IGuestSpecUpdater
         }
         catch (DockerApiException e)
         {
-            throw new GuestException($"Could not change the container's limits: {EngineMessage(e)}", e);
+            throw new GuestException($"Could not change the container's limits: {ContainerEngineClient.EngineMessage(e)}", e);
         }
 
-        _logger.LogInformation("Container {Id} now has {Vcpus} vCPUs and {Memory} MiB", id, spec.Vcpus, spec.MemoryMiB);
-        return (await InfoAsync(id, cancellationToken)) with { Spec = spec };
+        logger.LogInformation("Container {Id} now has {Vcpus} vCPUs and {Memory} MiB", id, spec.Vcpus, spec.MemoryMiB);
+        return (await guests.InfoAsync(id, cancellationToken)) with { Spec = spec };
     }
 
     private static async Task LibpodUpdateAsync(string socketPath, string containerId, MachineSpec spec, long memory, CancellationToken cancellationToken)

@@ -1,5 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Ringmaster.Core.Contracts;
+using static Ringmaster.Agents.Drivers.Emulator.EmulatorFiles;
+using static Ringmaster.Agents.Drivers.Emulator.EmulatorLayers;
 
 namespace Ringmaster.Agents.Drivers.Emulator;
 
@@ -11,20 +13,20 @@ namespace Ringmaster.Agents.Drivers.Emulator;
 /// the layer store is announced in the disk state before it happens. So what is not (yet) one of
 /// these is removed, and an announced move is finished.
 /// </summary>
-public sealed partial class EmulatorDriver : IGuestLeftovers
+public sealed class EmulatorLeftovers(EmulatorGuests guests, EmulatorLayers layers, ILogger<EmulatorLeftovers> logger) : IGuestLeftovers
 {
     public async Task<IReadOnlyList<DiscardedLeftover>> DiscardLeftoversAsync(CancellationToken cancellationToken)
     {
         var discarded = new List<DiscardedLeftover>();
-        if (!Directory.Exists(VmsPath))
+        if (!Directory.Exists(guests.VmsPath))
         {
             return discarded;
         }
 
-        await _layersLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await layers.Lock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            foreach (var folder in Directory.EnumerateDirectories(VmsPath))
+            foreach (var folder in Directory.EnumerateDirectories(guests.VmsPath))
             {
                 var name = Path.GetFileName(folder);
                 Guid? id = Guid.TryParseExact(name, "N", out var parsed) ? parsed : null;
@@ -54,14 +56,14 @@ public sealed partial class EmulatorDriver : IGuestLeftovers
                 discarded.AddRange(TidyVmFolder(folder, definition));
             }
 
-            if (Directory.Exists(LayersPath))
+            if (Directory.Exists(layers.LayersPath))
             {
                 discarded.AddRange(TidyLayers());
             }
 
-            if (Directory.Exists(ReceivedImagesPath))
+            if (Directory.Exists(guests.ReceivedImagesPath))
             {
-                foreach (var incoming in Directory.EnumerateDirectories(ReceivedImagesPath, "*.incoming-*"))
+                foreach (var incoming in Directory.EnumerateDirectories(guests.ReceivedImagesPath, "*.incoming-*"))
                 {
                     discarded.AddRange(Leftovers.DeleteFolder(incoming, $"an image an unfinished migration was copying ({Path.GetFileName(incoming)})", null, logger));
                 }
@@ -69,7 +71,7 @@ public sealed partial class EmulatorDriver : IGuestLeftovers
         }
         finally
         {
-            _layersLock.Release();
+            layers.Lock.Release();
         }
 
         return discarded;
@@ -79,15 +81,15 @@ public sealed partial class EmulatorDriver : IGuestLeftovers
     private List<DiscardedLeftover> TidyVmFolder(string folder, GuestDefinition definition)
     {
         var discarded = new List<DiscardedLeftover>();
-        var vm = new Vm(definition, folder);
+        var vm = new EmulatorVm(definition, folder);
         var label = $"VM {definition.Name}";
         if (ReadDiskState(vm) is { Moving: { } moving } state)
         {
             var from = Path.Combine(folder, moving);
-            var layer = ReadJson<LayerRecord>(Path.Combine(LayersPath, state.Layer + ".json"));
+            var layer = ReadJson<LayerRecord>(Path.Combine(layers.LayersPath, state.Layer + ".json"));
             if (File.Exists(from) && layer is not null)
             {
-                File.Move(from, Path.Combine(LayersPath, layer.File), overwrite: true);
+                File.Move(from, Path.Combine(layers.LayersPath, layer.File), overwrite: true);
             }
 
             WriteDiskState(vm, state with { Moving = null });
@@ -122,23 +124,23 @@ public sealed partial class EmulatorDriver : IGuestLeftovers
     private List<DiscardedLeftover> TidyLayers()
     {
         var discarded = new List<DiscardedLeftover>();
-        foreach (var file in Directory.EnumerateFiles(LayersPath).Where(f => f.EndsWith(".tmp", StringComparison.Ordinal) || Path.GetFileName(f).Contains(".incoming-", StringComparison.Ordinal)))
+        foreach (var file in Directory.EnumerateFiles(layers.LayersPath).Where(f => f.EndsWith(".tmp", StringComparison.Ordinal) || Path.GetFileName(f).Contains(".incoming-", StringComparison.Ordinal)))
         {
             discarded.AddRange(Leftovers.DeleteFile(file, $"an unfinished disk layer ({Path.GetFileName(file)})", null, logger));
         }
 
-        var (layers, _, live) = LiveLayers();
-        var recorded = layers.Values.Select(l => l.File).ToHashSet(StringComparer.Ordinal);
-        foreach (var file in Directory.EnumerateFiles(LayersPath).Where(f => !f.EndsWith(".json", StringComparison.Ordinal) && !recorded.Contains(Path.GetFileName(f))))
+        var (records, _, live) = layers.LiveLayers();
+        var recorded = records.Values.Select(l => l.File).ToHashSet(StringComparer.Ordinal);
+        foreach (var file in Directory.EnumerateFiles(layers.LayersPath).Where(f => !f.EndsWith(".json", StringComparison.Ordinal) && !recorded.Contains(Path.GetFileName(f))))
         {
             discarded.AddRange(Leftovers.DeleteFile(file, $"a disk layer without a record ({Path.GetFileName(file)})", null, logger));
         }
 
-        foreach (var layer in layers.Values.Where(l => !live.Contains(l.Id)))
+        foreach (var layer in records.Values.Where(l => !live.Contains(l.Id)))
         {
-            var file = Path.Combine(LayersPath, layer.File);
+            var file = Path.Combine(layers.LayersPath, layer.File);
             var bytes = File.Exists(file) ? new FileInfo(file).Length : 0;
-            DeleteLayer(layer);
+            layers.DeleteLayer(layer);
             discarded.Add(new DiscardedLeftover($"a disk layer nothing uses ({layer.File})", null, bytes));
         }
 

@@ -3,10 +3,12 @@ using System.Formats.Tar;
 using Docker.DotNet;
 using Docker.DotNet.Models;
 using Microsoft.Extensions.Logging;
+using Ringmaster.Agents.Drivers.Common;
 
 namespace Ringmaster.Agents.Drivers.Containers;
 
-public sealed partial class ContainerDriver
+/// <summary>Images on the engine for new containers: present, the built-in busybox imported from the host, or pulled.</summary>
+public sealed class ContainerImages(ContainerEngineClient guests, ILogger<ContainerImages> logger) : IDisposable
 {
     /// <summary>The built-in image, made on first use from the host's static busybox.</summary>
     public const string BuiltInImage = "localhost/ringmaster/busybox:latest";
@@ -25,11 +27,11 @@ public sealed partial class ContainerDriver
     /// Makes sure the image is on the engine: present as asked; the built-in busybox imported from the host
     /// when asked for and absent; anything else pulled, failing plainly when no registry answers.
     /// </summary>
-    private async Task<ResolvedImage> EnsureImageAsync(string image, IProgress<int> progress, CancellationToken cancellationToken)
+    internal async Task<ResolvedImage> EnsureImageAsync(string image, IProgress<int> progress, CancellationToken cancellationToken)
     {
         image = image.Trim();
         var builtIn = IsBuiltIn(image);
-        if (await ImageExistsAsync(image, cancellationToken))
+        if (await guests.ImageExistsAsync(image, cancellationToken))
         {
             progress.Report(100);
             return new ResolvedImage(image, builtIn);
@@ -40,7 +42,7 @@ public sealed partial class ContainerDriver
             await _imageLock.WaitAsync(cancellationToken);
             try
             {
-                if (!await ImageExistsAsync(BuiltInImage, cancellationToken))
+                if (!await guests.ImageExistsAsync(BuiltInImage, cancellationToken))
                 {
                     await ImportBusyboxAsync(progress, cancellationToken);
                 }
@@ -59,34 +61,17 @@ public sealed partial class ContainerDriver
         return new ResolvedImage(image, false);
     }
 
-    private Task<bool> ImageExistsAsync(string image, CancellationToken cancellationToken) =>
-        CallAsync(
-            $"Could not look up image '{image}'",
-            async client =>
-            {
-                try
-                {
-                    await client.Images.InspectImageAsync(image, cancellationToken);
-                    return true;
-                }
-                catch (DockerApiException e) when (e.StatusCode == System.Net.HttpStatusCode.NotFound)
-                {
-                    return false;
-                }
-            },
-            cancellationToken);
-
     /// <summary>Builds a root filesystem of the host's static busybox and its applet links, and imports it as <see cref="BuiltInImage"/>.</summary>
     private async Task ImportBusyboxAsync(IProgress<int> progress, CancellationToken cancellationToken)
     {
-        var busybox = _options.BusyboxPath;
+        var busybox = guests.Options.BusyboxPath;
         if (!File.Exists(busybox))
         {
             throw new GuestException(
                 $"Image '{BuiltInImage}' is made from the host's static busybox, but {busybox} is missing: install busybox-static (scripts/setup-podman.sh does).");
         }
 
-        _logger.LogInformation("Importing {Image} from {Busybox}", BuiltInImage, busybox);
+        logger.LogInformation("Importing {Image} from {Busybox}", BuiltInImage, busybox);
         progress.Report(10);
         var applets = await ListAppletsAsync(busybox, cancellationToken);
         progress.Report(30);
@@ -133,7 +118,7 @@ public sealed partial class ContainerDriver
         progress.Report(50);
 
         string? error = null;
-        await CallAsync(
+        await guests.CallAsync(
             $"Could not import the built-in image '{BuiltInImage}'",
             client => client.Images.CreateImageAsync(
                 new ImagesCreateParameters
@@ -150,7 +135,7 @@ public sealed partial class ContainerDriver
                 cancellationToken),
             cancellationToken);
 
-        if (!await ImageExistsAsync(BuiltInImage, cancellationToken))
+        if (!await guests.ImageExistsAsync(BuiltInImage, cancellationToken))
         {
             throw new GuestException($"Could not import the built-in image '{BuiltInImage}': {error ?? "the engine reported no image"}");
         }
@@ -187,9 +172,9 @@ public sealed partial class ContainerDriver
     private async Task PullAsync(string image, IProgress<int> progress, CancellationToken cancellationToken)
     {
         var (repository, tag) = SplitReference(image);
-        var client = await ClientAsync(cancellationToken);
+        var client = await guests.ClientAsync(cancellationToken);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(_options.PullTimeout);
+        timeout.CancelAfter(guests.Options.PullTimeout);
         string? error = null;
         var messages = 0;
         try
@@ -206,18 +191,18 @@ public sealed partial class ContainerDriver
         }
         catch (DockerApiException e)
         {
-            error = EngineMessage(e);
+            error = ContainerEngineClient.EngineMessage(e);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            error = $"the pull did not finish within {_options.PullTimeout.TotalSeconds:0} s";
+            error = $"the pull did not finish within {guests.Options.PullTimeout.TotalSeconds:0} s";
         }
-        catch (Exception e) when (IsUnreachable(e))
+        catch (Exception e) when (ContainerEngineClient.IsUnreachable(e))
         {
-            throw new GuestException($"Container engine not reachable at {(await EngineAsync(cancellationToken)).Info.Endpoint}: {e.GetBaseException().Message}", e);
+            throw new GuestException($"Container engine not reachable at {(await guests.EngineAsync(cancellationToken)).Info.Endpoint}: {e.GetBaseException().Message}", e);
         }
 
-        if (!await ImageExistsAsync(image, cancellationToken))
+        if (!await guests.ImageExistsAsync(image, cancellationToken))
         {
             throw new GuestException($"Image '{image}' not found and no registry is reachable: {error ?? "the engine pulled nothing"}");
         }
@@ -235,4 +220,6 @@ public sealed partial class ContainerDriver
         var colon = image.LastIndexOf(':');
         return colon > slash ? (image[..colon], image[(colon + 1)..]) : (image, "latest");
     }
+
+    public void Dispose() => _imageLock.Dispose();
 }

@@ -2,7 +2,10 @@ using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json;
 using Ringmaster.Agents.Migration;
+using Microsoft.Extensions.Logging;
 using Ringmaster.Core.Contracts;
+using static Ringmaster.Agents.Drivers.Emulator.EmulatorFiles;
+using static Ringmaster.Agents.Drivers.Emulator.EmulatorLayers;
 
 namespace Ringmaster.Agents.Drivers.Emulator;
 
@@ -12,7 +15,7 @@ namespace Ringmaster.Agents.Drivers.Emulator;
 /// every snapshot can still be reverted to. Layers are named by id; one the target already has (a
 /// linked clone brought it earlier) is kept as it is.
 /// </summary>
-public sealed partial class EmulatorDriver
+public sealed class MigratedSnapshots(EmulatorLayers layers, ILogger<MigratedSnapshots> logger)
 {
     private const string LayerPrefix = "layer/";
     private const string VmPrefix = "vm/";
@@ -20,7 +23,7 @@ public sealed partial class EmulatorDriver
     private const string CurrentName = "vm/current";
 
     /// <summary>Sends the VM's snapshots (nothing when it has none); returns the bytes sent.</summary>
-    private async Task<long> SendSnapshotsAsync(Vm vm, Transfers.TransferSink output, CancellationToken cancellationToken)
+    internal async Task<long> SendAsync(EmulatorVm vm, Transfers.TransferSink output, CancellationToken cancellationToken)
     {
         var snapshots = ReadSnapshots(vm);
         if (snapshots.Count == 0)
@@ -31,29 +34,29 @@ public sealed partial class EmulatorDriver
         long bytes = 0;
 
         // Held while the layers go: no merge or collection may change them under the reader.
-        await _layersLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await layers.Lock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var layers = new Dictionary<string, LayerRecord>();
+            var records = new Dictionary<string, LayerRecord>();
             foreach (var snapshot in snapshots)
             {
-                for (string? at = snapshot.Layer; at is not null && !layers.ContainsKey(at);)
+                for (string? at = snapshot.Layer; at is not null && !records.ContainsKey(at);)
                 {
-                    var record = ReadLayer(at);
-                    layers[at] = record;
+                    var record = layers.ReadLayer(at);
+                    records[at] = record;
                     at = record.Parent;
                 }
             }
 
-            foreach (var layer in layers.Values)
+            foreach (var layer in records.Values)
             {
-                bytes += await SendNamedFileAsync(LayerPrefix + layer.File, Path.Combine(LayersPath, layer.File), output, cancellationToken).ConfigureAwait(false);
-                bytes += await WriteAsync(LayerPrefix + layer.Id + ".json", JsonSerializer.SerializeToUtf8Bytes(layer, s_json)).ConfigureAwait(false);
+                bytes += await SendNamedFileAsync(LayerPrefix + layer.File, Path.Combine(layers.LayersPath, layer.File), output, cancellationToken).ConfigureAwait(false);
+                bytes += await WriteAsync(LayerPrefix + layer.Id + ".json", JsonSerializer.SerializeToUtf8Bytes(layer, Json)).ConfigureAwait(false);
             }
         }
         finally
         {
-            _layersLock.Release();
+            layers.Lock.Release();
         }
 
         foreach (var snapshot in snapshots.Where(s => s.IncludesMemory))
@@ -65,7 +68,7 @@ public sealed partial class EmulatorDriver
             }
         }
 
-        bytes += await WriteAsync(VmPrefix + SnapshotsFile, JsonSerializer.SerializeToUtf8Bytes(snapshots, s_json)).ConfigureAwait(false);
+        bytes += await WriteAsync(VmPrefix + SnapshotsFile, JsonSerializer.SerializeToUtf8Bytes(snapshots, Json)).ConfigureAwait(false);
         if (ReadDiskState(vm)?.Current is { } current)
         {
             bytes += await WriteAsync(CurrentName, Encoding.UTF8.GetBytes(current.ToString())).ConfigureAwait(false);
@@ -92,11 +95,14 @@ public sealed partial class EmulatorDriver
             (offset, data) => Frames.NamedData(FrameKind.SnapshotFile, name, offset, data), output, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>The target's side of the VM's snapshots, landing in <paramref name="folder"/>.</summary>
+    internal IncomingSnapshots Incoming(string folder, GuestDefinition definition) => new(layers, logger, folder, definition);
+
     /// <summary>
     /// The target's side: snapshot files land in the VM's new folder, layers beside the layer store
     /// under a staging name until <see cref="FinishAsync"/> moves in those the store lacks.
     /// </summary>
-    private sealed class IncomingSnapshots(EmulatorDriver driver, string folder, GuestDefinition definition)
+    internal sealed class IncomingSnapshots(EmulatorLayers layers, ILogger logger, string folder, GuestDefinition definition)
     {
         private readonly string _suffix = ".incoming-" + definition.Id.ToString("N");
         private readonly HashSet<string> _staged = [];
@@ -108,8 +114,8 @@ public sealed partial class EmulatorDriver
             string path;
             if (name.StartsWith(LayerPrefix, StringComparison.Ordinal))
             {
-                Directory.CreateDirectory(driver.LayersPath);
-                path = Path.Combine(driver.LayersPath, SafeName(name[LayerPrefix.Length..]) + _suffix);
+                Directory.CreateDirectory(layers.LayersPath);
+                path = Path.Combine(layers.LayersPath, SafeName(name[LayerPrefix.Length..]) + _suffix);
                 _staged.Add(path);
             }
             else if (name.StartsWith(StatePrefix, StringComparison.Ordinal))
@@ -149,24 +155,24 @@ public sealed partial class EmulatorDriver
         /// <summary>Moves the received layers into the store (records last, so a record never names a missing file) and sets the VM's current snapshot.</summary>
         public async Task FinishAsync(CancellationToken cancellationToken)
         {
-            await driver._layersLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+            await layers.Lock.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {
                 var records = _staged.Where(p => p.EndsWith(".json" + _suffix, StringComparison.Ordinal)).ToList();
                 foreach (var staged in records)
                 {
-                    var record = JsonSerializer.Deserialize<LayerRecord>(File.ReadAllText(staged), s_json)
+                    var record = JsonSerializer.Deserialize<LayerRecord>(File.ReadAllText(staged), Json)
                         ?? throw new GuestException("The migration stream carries an empty layer record.");
-                    var finalRecord = Path.Combine(driver.LayersPath, record.Id + ".json");
-                    var stagedFile = Path.Combine(driver.LayersPath, SafeName(record.File) + _suffix);
+                    var finalRecord = Path.Combine(layers.LayersPath, record.Id + ".json");
+                    var stagedFile = Path.Combine(layers.LayersPath, SafeName(record.File) + _suffix);
                     if (!File.Exists(finalRecord))
                     {
-                        File.Move(stagedFile, Path.Combine(driver.LayersPath, record.File), overwrite: true);
+                        File.Move(stagedFile, Path.Combine(layers.LayersPath, record.File), overwrite: true);
                         File.Move(staged, finalRecord);
                     }
                 }
 
-                var vm = new Vm(definition, folder);
+                var vm = new EmulatorVm(definition, folder);
                 if (Current is { } current && ReadDiskState(vm) is { } state)
                 {
                     WriteDiskState(vm, state with { Current = current });
@@ -174,7 +180,7 @@ public sealed partial class EmulatorDriver
             }
             finally
             {
-                driver._layersLock.Release();
+                layers.Lock.Release();
                 Abandon();
             }
         }
@@ -184,7 +190,7 @@ public sealed partial class EmulatorDriver
         {
             foreach (var path in _staged)
             {
-                driver.TryDeleteFile(path);
+                TryDeleteFile(path, logger);
             }
 
             _staged.Clear();

@@ -4,9 +4,11 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
+using Ringmaster.Agents.Drivers.Common;
 using Ringmaster.Core.Contracts;
 using Ringmaster.Emulator;
 using Ringmaster.Emulator.Devices;
+using static Ringmaster.Agents.Drivers.Emulator.EmulatorFiles;
 
 namespace Ringmaster.Agents.Drivers.Emulator;
 
@@ -19,7 +21,7 @@ namespace Ringmaster.Agents.Drivers.Emulator;
 /// backup's map; a restore of any point takes each block from the newest archive of the chain that
 /// holds it with the right hash.
 /// </summary>
-public sealed partial class EmulatorDriver : IGuestBackups
+public sealed class EmulatorBackups(EmulatorGuests guests, EmulatorLayers layers, GuestImages images, EmulatorDriverOptions options, ILogger<EmulatorBackups> logger) : IGuestBackups
 {
     private const int FormatVersion = 1;
     private const int Block = CowLayer.BlockSize;
@@ -41,7 +43,7 @@ public sealed partial class EmulatorDriver : IGuestBackups
 
     public async Task<BackupInfo> BackupAsync(Guid id, BackupRequest request, BackupStore store, IProgress<int> progress, CancellationToken cancellationToken)
     {
-        var vm = await GetAsync(id, cancellationToken).ConfigureAwait(false);
+        var vm = await guests.GetAsync(id, cancellationToken).ConfigureAwait(false);
         store.Ensure();
         BackupManifest? previous = null;
         Dictionary<int, UInt128>? previousDisk = null, previousMemory = null;
@@ -55,23 +57,23 @@ public sealed partial class EmulatorDriver : IGuestBackups
 
         DiskChain chain;
         MachineStateCapture? capture = null;
-        await _layersLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await layers.Lock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             if (vm.Runner is not null)
             {
-                var state = EnsureLayered(vm);
-                (_, capture, _, state) = FreezeDisk(vm, state, request.IncludeMemory);
-                chain = OpenChain(vm, includeTop: false);
+                var state = layers.EnsureLayered(vm);
+                (_, capture, _, state) = layers.FreezeDisk(vm, state, request.IncludeMemory);
+                chain = layers.OpenChain(vm, includeTop: false);
             }
             else
             {
-                chain = OpenChain(vm, includeTop: true);
+                chain = layers.OpenChain(vm, includeTop: true);
             }
         }
         finally
         {
-            _layersLock.Release();
+            layers.Lock.Release();
         }
 
         var file = store.ArchiveOf(request.BackupId);
@@ -85,14 +87,14 @@ public sealed partial class EmulatorDriver : IGuestBackups
             {
                 await using var output = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
                 using var archive = new ZipArchive(output, ZipArchiveMode.Create);
-                WriteEntry(archive, "machine.json", checksums, s => s.Write(JsonSerializer.SerializeToUtf8Bytes(vm.Definition, s_json)));
+                ChecksummedZip.WriteEntry(archive, "machine.json", checksums, s => s.Write(JsonSerializer.SerializeToUtf8Bytes(vm.Definition, Json)));
                 diskStored = await Task.Run(() => WriteBlocks(archive, "disk", checksums, chain.AllocatedBlocks(), chain.BlockCount, (i, buffer) => chain.ReadBlock(i, buffer), previousDisk, p => progress.Report(5 + (int)(p * (capture is null ? 90 : 60)))), cancellationToken).ConfigureAwait(false);
                 memoryStored = 0;
                 if (capture is not null)
                 {
-                    WriteEntry(archive, "memory.prefix", checksums, s => s.Write(capture.Prefix));
-                    WriteEntry(archive, "memory.rom", checksums, s => s.Write(capture.Rom));
-                    WriteEntry(archive, "memory.suffix", checksums, s => s.Write(capture.Suffix));
+                    ChecksummedZip.WriteEntry(archive, "memory.prefix", checksums, s => s.Write(capture.Prefix));
+                    ChecksummedZip.WriteEntry(archive, "memory.rom", checksums, s => s.Write(capture.Rom));
+                    ChecksummedZip.WriteEntry(archive, "memory.suffix", checksums, s => s.Write(capture.Suffix));
                     var pages = capture.Ram.Length / Block;
                     memoryStored = await Task.Run(() => WriteBlocks(archive, "memory", checksums, Enumerable.Range(0, pages), pages, (i, buffer) => capture.Ram.AsSpan(i * Block, Block).CopyTo(buffer), previousMemory, p => progress.Report(65 + (int)(p * 30))), cancellationToken).ConfigureAwait(false);
                     capture.Dispose();
@@ -103,7 +105,7 @@ public sealed partial class EmulatorDriver : IGuestBackups
                 var entry = archive.CreateEntry("manifest.json", CompressionLevel.Fastest);
                 await using (var s = entry.Open())
                 {
-                    await s.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(manifest, s_json), cancellationToken).ConfigureAwait(false);
+                    await s.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(manifest, Json), cancellationToken).ConfigureAwait(false);
                 }
             }
 
@@ -111,16 +113,16 @@ public sealed partial class EmulatorDriver : IGuestBackups
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            TryDeleteFile(temp);
+            guests.TryDeleteFile(temp);
             throw new GuestException($"Could not write the backup to {store.Path}: {ex.Message}", ex);
         }
         catch
         {
-            TryDeleteFile(temp);
+            guests.TryDeleteFile(temp);
             throw;
         }
 
-        await CollectLayersAsync().ConfigureAwait(false);
+        await layers.CollectLayersAsync().ConfigureAwait(false);
         var size = new FileInfo(file).Length;
         logger.LogInformation("Backed VM {Name} up to {File}: {Kind}, {Blocks} disk blocks, {Pages} memory pages, {Size} bytes", vm.Definition.Name, file, previous is null ? "full" : "incremental", diskStored, memoryStored, size);
         return new BackupInfo(request.BackupId, vm.Definition.Id, vm.Definition.Name, MachineKind.Vm, previous?.Id, capture is not null, DateTimeOffset.UtcNow, size, diskLength, diskStored, file);
@@ -128,15 +130,15 @@ public sealed partial class EmulatorDriver : IGuestBackups
 
     public async Task<GuestInfo> RestoreAsync(RestoreRequest request, BackupStore store, IProgress<int> progress, CancellationToken cancellationToken)
     {
-        await LoadAsync(cancellationToken).ConfigureAwait(false);
+        await guests.LoadAsync(cancellationToken).ConfigureAwait(false);
         var definition = request.Definition;
-        if (_vms.Values.Any(v => v.Definition.Name == definition.Name && v.Definition.Id != definition.Id))
+        if (guests.Vms.Any(v => v.Definition.Name == definition.Name && v.Definition.Id != definition.Id))
         {
             throw new GuestException($"A VM named '{definition.Name}' already exists on this host.");
         }
 
-        var staging = Path.Combine(VmsPath, $".restore-{definition.Id:N}");
-        TryDeleteFolder(staging);
+        var staging = Path.Combine(guests.VmsPath, $".restore-{definition.Id:N}");
+        guests.TryDeleteFolder(staging);
         Directory.CreateDirectory(staging);
         BackupManifest manifest;
         try
@@ -145,23 +147,23 @@ public sealed partial class EmulatorDriver : IGuestBackups
         }
         catch
         {
-            TryDeleteFolder(staging);
+            guests.TryDeleteFolder(staging);
             throw;
         }
 
-        if (_vms.ContainsKey(definition.Id))
+        if (guests.Contains(definition.Id))
         {
-            await DeleteAsync(definition.Id, cancellationToken).ConfigureAwait(false);
+            await guests.DeleteAsync(definition.Id, cancellationToken).ConfigureAwait(false);
         }
 
-        var folder = Path.Combine(VmsPath, definition.Id.ToString("N"));
+        var folder = guests.FolderOf(definition.Id);
         Directory.Move(staging, folder);
-        var vm = new Vm(definition with { Kind = MachineKind.Vm, Image = manifest.Definition.Image }, folder);
-        await SaveDefinitionAsync(vm, cancellationToken).ConfigureAwait(false);
-        _vms[definition.Id] = vm;
+        var vm = new EmulatorVm(definition with { Kind = MachineKind.Vm, Image = manifest.Definition.Image }, folder);
+        await EmulatorGuests.SaveDefinitionAsync(vm, cancellationToken).ConfigureAwait(false);
+        guests.Add(vm);
         progress.Report(90);
         logger.LogInformation("Restored backup {Backup} of {Source} as VM {Name}", request.BackupId, manifest.MachineName, definition.Name);
-        return request.Start || manifest.IncludesMemory ? await StartAsync(definition.Id, cancellationToken).ConfigureAwait(false) : Info(vm);
+        return request.Start || manifest.IncludesMemory ? await guests.StartAsync(definition.Id, cancellationToken).ConfigureAwait(false) : vm.Info();
     }
 
     public async Task<VerifyReport> VerifyAsync(VerifyRequest request, BackupStore store, IProgress<int> progress, CancellationToken cancellationToken)
@@ -212,7 +214,7 @@ public sealed partial class EmulatorDriver : IGuestBackups
         }
         finally
         {
-            TryDeleteFolder(scratch);
+            guests.TryDeleteFolder(scratch);
         }
     }
 
@@ -253,11 +255,11 @@ public sealed partial class EmulatorDriver : IGuestBackups
             Bootargs = image.Bootargs,
             DiskPath = Path.Combine(folder, DiskFile),
         };
-        var scratchVm = new Vm(manifest.Definition, folder);
+        var scratchVm = new EmulatorVm(manifest.Definition, folder);
         RiscVMachine machine;
         try
         {
-            machine = BootOrResume(scratchVm, config);
+            machine = EmulatorLayers.BootOrResume(scratchVm, config);
         }
         catch (MachineConfigurationException ex)
         {
@@ -354,7 +356,7 @@ public sealed partial class EmulatorDriver : IGuestBackups
                 var ram = new byte[manifest.MemoryBytes];
                 var memoryMap = ReadMap(newest, "memory.map");
                 Fill(store, chain, "memory", memoryMap, (i, block) => block.CopyTo(ram.AsSpan(i * Block)), p => progress(0.7 + p * 0.3));
-                var capture = new MachineStateCapture(ReadAll(newest, "memory.prefix"), ReadAll(newest, "memory.rom"), ram, ReadAll(newest, "memory.suffix"));
+                var capture = new MachineStateCapture(ChecksummedZip.ReadAll(newest, "memory.prefix"), ChecksummedZip.ReadAll(newest, "memory.rom"), ram, ChecksummedZip.ReadAll(newest, "memory.suffix"));
                 using var state = new FileStream(Path.Combine(folder, ResumeStateFile), FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20);
                 capture.WriteTo(state);
             }
@@ -419,7 +421,7 @@ public sealed partial class EmulatorDriver : IGuestBackups
         var record = new byte[20];
         var dataEntry = archive.CreateEntry(prefix + ".data", CompressionLevel.Fastest);
         using (var raw = dataEntry.Open())
-        using (var hashing = new HashingStream(raw))
+        using (var hashing = new HashingWriteStream(raw))
         {
             var header = new byte[4];
             foreach (var i in blocks)
@@ -452,18 +454,8 @@ public sealed partial class EmulatorDriver : IGuestBackups
             checksums[prefix + ".data"] = hashing.Checksum();
         }
 
-        WriteEntry(archive, prefix + ".map", checksums, s => s.Write(map.GetBuffer().AsSpan(0, (int)map.Length)));
+        ChecksummedZip.WriteEntry(archive, prefix + ".map", checksums, s => s.Write(map.GetBuffer().AsSpan(0, (int)map.Length)));
         return stored;
-    }
-
-    private static void WriteEntry(ZipArchive archive, string name, Dictionary<string, string> checksums, Action<Stream> write)
-    {
-        var entry = archive.CreateEntry(name, CompressionLevel.Fastest);
-        using var raw = entry.Open();
-        using var hashing = new HashingStream(raw);
-        write(hashing);
-        hashing.Flush();
-        checksums[name] = hashing.Checksum();
     }
 
     private static UInt128 Hash(ReadOnlySpan<byte> block)
@@ -475,14 +467,14 @@ public sealed partial class EmulatorDriver : IGuestBackups
 
     private static BackupManifest ReadManifest(ZipArchive archive)
     {
-        var bytes = ReadAll(archive, "manifest.json");
-        var manifest = JsonSerializer.Deserialize<BackupManifest>(bytes, s_json) ?? throw new GuestException("The backup's manifest is empty.");
+        var bytes = ChecksummedZip.ReadAll(archive, "manifest.json");
+        var manifest = JsonSerializer.Deserialize<BackupManifest>(bytes, Json) ?? throw new GuestException("The backup's manifest is empty.");
         return manifest.Format == FormatVersion ? manifest : throw new GuestException($"The backup has format {manifest.Format}; this agent reads format {FormatVersion}.");
     }
 
     private static Dictionary<int, UInt128> ReadMap(ZipArchive archive, string name)
     {
-        var bytes = ReadAll(archive, name);
+        var bytes = ChecksummedZip.ReadAll(archive, name);
         var map = new Dictionary<int, UInt128>(bytes.Length / 20);
         for (var off = 0; off + 20 <= bytes.Length; off += 20)
         {
@@ -490,51 +482,5 @@ public sealed partial class EmulatorDriver : IGuestBackups
         }
 
         return map;
-    }
-
-    private static byte[] ReadAll(ZipArchive archive, string name)
-    {
-        var entry = archive.GetEntry(name) ?? throw new GuestException($"The backup has no {name}.");
-        using var s = entry.Open();
-        using var copy = new MemoryStream();
-        s.CopyTo(copy);
-        return copy.ToArray();
-    }
-
-    /// <summary>A write-only stream that passes bytes on and keeps their SHA-256.</summary>
-    private sealed class HashingStream(Stream inner) : Stream
-    {
-        private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-
-        public string Checksum() => Convert.ToHexStringLower(_hash.GetCurrentHash());
-
-        public override bool CanRead => false;
-        public override bool CanSeek => false;
-        public override bool CanWrite => true;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
-
-        public override void Write(ReadOnlySpan<byte> buffer)
-        {
-            _hash.AppendData(buffer);
-            inner.Write(buffer);
-        }
-
-        public override void Flush() => inner.Flush();
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                _hash.Dispose();
-            }
-
-            base.Dispose(disposing);
-        }
     }
 }

@@ -1,10 +1,12 @@
 using Docker.DotNet.Models;
 using Microsoft.Extensions.Logging;
 using Ringmaster.Core.Contracts;
+using Ringmaster.Agents.Drivers.Common;
 
 namespace Ringmaster.Agents.Drivers.Containers;
 
-public sealed partial class ContainerDriver : IGuestImageImporter
+/// <summary>Takes in root filesystem tarballs imported into the server as engine images.</summary>
+public sealed class ContainerImageImport(ContainerEngineClient guests, ILogger<ContainerImageImport> logger) : IGuestImageImporter
 {
     /// <summary>The engine's name for an imported image: its name, tagged with the start of its SHA-256.</summary>
     internal static string ImportedReference(ImageSource source) => $"localhost/ringmaster-images/{source.Name}:{source.Sha256[..12]}";
@@ -12,7 +14,7 @@ public sealed partial class ContainerDriver : IGuestImageImporter
     public async Task<string?> FindImportedAsync(ImageSource source, CancellationToken cancellationToken)
     {
         var reference = ImportedReference(source);
-        return await ImageExistsAsync(reference, cancellationToken) ? reference : null;
+        return await guests.ImageExistsAsync(reference, cancellationToken) ? reference : null;
     }
 
     /// <summary>Imports a root filesystem tarball as an image (the engine's image import, as <c>docker import</c>).</summary>
@@ -22,7 +24,7 @@ public sealed partial class ContainerDriver : IGuestImageImporter
         string? error = null;
         await using (var file = File.OpenRead(verifiedFile))
         {
-            await CallAsync(
+            await guests.CallAsync(
                 $"Could not import image '{source.Name}'",
                 client => client.Images.CreateImageAsync(
                     new ImagesCreateParameters
@@ -40,12 +42,12 @@ public sealed partial class ContainerDriver : IGuestImageImporter
                 cancellationToken);
         }
 
-        if (!await ImageExistsAsync(reference, cancellationToken))
+        if (!await guests.ImageExistsAsync(reference, cancellationToken))
         {
             throw new GuestException($"Could not import image '{source.Name}': {error ?? "the engine reported no image"}");
         }
 
-        _logger.LogInformation("Imported image {Name} as {Reference}", source.Name, reference);
+        logger.LogInformation("Imported image {Name} as {Reference}", source.Name, reference);
         return reference;
     }
 }

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Docker.DotNet.Models;
 using Microsoft.Extensions.Logging;
 using Ringmaster.Core.Contracts;
+using Ringmaster.Agents.Drivers.Common;
 
 namespace Ringmaster.Agents.Drivers.Containers;
 
@@ -14,11 +15,8 @@ namespace Ringmaster.Agents.Drivers.Containers;
 /// settings and identity. Memory is not kept (that needs CRIU). A clone is a new container made from
 /// a commit of the current filesystem; the engine shares the image layers, so linked and full are one.
 /// </summary>
-public sealed partial class ContainerDriver : IGuestSnapshots
+public sealed class ContainerSnapshots(ContainerEngineClient guests, ContainerLifecycle lifecycle, ILogger<ContainerSnapshots> logger) : IGuestSnapshots
 {
-    private const string SnapshotRepository = "localhost/ringmaster-snapshots";
-    private const string CloneRepository = "localhost/ringmaster-clones";
-    private const string SnapshotOfLabel = "ringmaster.snapshot.of";
     private const string SnapshotIdLabel = "ringmaster.snapshot.id";
     private const string SnapshotNameLabel = "ringmaster.snapshot.name";
     private const string SnapshotParentLabel = "ringmaster.snapshot.parent";
@@ -35,10 +33,10 @@ public sealed partial class ContainerDriver : IGuestSnapshots
 
     private async Task<List<(SnapshotInfo Info, ImagesListResponse Image)>> SnapshotImagesAsync(Guid id, CancellationToken cancellationToken)
     {
-        var images = await CallAsync("Could not list the container's snapshots",
+        var images = await guests.CallAsync("Could not list the container's snapshots",
             client => client.Images.ListImagesAsync(new ImagesListParameters
             {
-                Filters = new Dictionary<string, IDictionary<string, bool>> { ["label"] = new Dictionary<string, bool> { [$"{SnapshotOfLabel}={id}"] = true } },
+                Filters = new Dictionary<string, IDictionary<string, bool>> { ["label"] = new Dictionary<string, bool> { [$"{ContainerEngineClient.SnapshotOfLabel}={id}"] = true } },
             }, cancellationToken), cancellationToken);
         var result = new List<(SnapshotInfo, ImagesListResponse)>();
         foreach (var image in images)
@@ -66,15 +64,15 @@ public sealed partial class ContainerDriver : IGuestSnapshots
             throw new GuestException("Container snapshots with memory need CRIU checkpointing, which this host's kernel does not support; take it without memory.");
         }
 
-        var container = await GetAsync(id, cancellationToken);
+        var container = await guests.GetAsync(id, cancellationToken);
         var existing = await SnapshotImagesAsync(id, cancellationToken);
         if (existing.Any(s => s.Info.Name == request.Name))
         {
-            throw new GuestException($"Container {ToInfo(container).Name} already has a snapshot named '{request.Name}'.");
+            throw new GuestException($"Container {ContainerEngineClient.ToInfo(container).Name} already has a snapshot named '{request.Name}'.");
         }
 
         // The parent: the newest snapshot taken of this container since it was (re)made, else the snapshot it was made from.
-        var inspect = await CallAsync("Could not inspect the container", client => client.Containers.InspectContainerAsync(container.ID, cancellationToken), cancellationToken);
+        var inspect = await guests.CallAsync("Could not inspect the container", client => client.Containers.InspectContainerAsync(container.ID, cancellationToken), cancellationToken);
         var since = existing.Where(s => s.Info.CreatedAt >= inspect.Created.ToUniversalTime()).OrderByDescending(s => s.Info.CreatedAt).FirstOrDefault();
         Guid? parent = since.Image is not null ? since.Info.Id
             : inspect.Config?.Labels is { } labels && labels.TryGetValue(CurrentSnapshotLabel, out var current) && Guid.TryParse(current, out var cid) && existing.Any(s => s.Info.Id == cid) ? cid
@@ -82,27 +80,27 @@ public sealed partial class ContainerDriver : IGuestSnapshots
         var now = DateTimeOffset.UtcNow;
         var changes = new List<string>
         {
-            $"LABEL {SnapshotOfLabel}={id}",
+            $"LABEL {ContainerEngineClient.SnapshotOfLabel}={id}",
             $"LABEL {SnapshotIdLabel}={request.SnapshotId}",
             $"LABEL {SnapshotNameLabel}={request.Name}",
             $"LABEL {SnapshotParentLabel}={parent?.ToString() ?? "none"}",
             $"LABEL {SnapshotCreatedLabel}={now.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture)}",
             $"LABEL {SnapshotDescriptionLabel}={EncodeDescription(request.Description)}",
         };
-        var committed = await CallAsync($"Could not commit container '{ToInfo(container).Name}'",
+        var committed = await guests.CallAsync($"Could not commit container '{ContainerEngineClient.ToInfo(container).Name}'",
             client => client.Images.CommitContainerChangesAsync(new CommitContainerChangesParameters
             {
                 ContainerID = container.ID,
-                RepositoryName = SnapshotRepository,
+                RepositoryName = ContainerEngineClient.SnapshotRepository,
                 Tag = SnapshotTag(request.SnapshotId),
                 Comment = $"Ringmaster snapshot {request.Name}",
                 Changes = changes,
                 Pause = true,
                 Config = new Config(),
             }, cancellationToken), cancellationToken);
-        await CallAsync("Could not tag the snapshot",
-            client => client.Images.TagImageAsync(committed.ID, new ImageTagParameters { RepositoryName = SnapshotRepository, Tag = KeepTag(request.SnapshotId) }, cancellationToken), cancellationToken);
-        _logger.LogInformation("Snapshot {Snapshot} of container {Name} committed as {Image}", request.Name, ToInfo(container).Name, committed.ID);
+        await guests.CallAsync("Could not tag the snapshot",
+            client => client.Images.TagImageAsync(committed.ID, new ImageTagParameters { RepositoryName = ContainerEngineClient.SnapshotRepository, Tag = KeepTag(request.SnapshotId) }, cancellationToken), cancellationToken);
+        logger.LogInformation("Snapshot {Snapshot} of container {Name} committed as {Image}", request.Name, ContainerEngineClient.ToInfo(container).Name, committed.ID);
         var info = (await SnapshotImagesAsync(id, cancellationToken)).FirstOrDefault(s => s.Info.Id == request.SnapshotId).Info;
         return info ?? new SnapshotInfo(request.SnapshotId, request.Name, request.Description, parent, false, now, 0);
     }
@@ -140,15 +138,15 @@ public sealed partial class ContainerDriver : IGuestSnapshots
 
     public async Task<GuestInfo> RevertSnapshotAsync(Guid id, Guid snapshotId, CancellationToken cancellationToken)
     {
-        var container = await GetAsync(id, cancellationToken);
+        var container = await guests.GetAsync(id, cancellationToken);
         if (!(await SnapshotImagesAsync(id, cancellationToken)).Any(s => s.Info.Id == snapshotId))
         {
-            throw new GuestException($"Container {ToInfo(container).Name} has no such snapshot.");
+            throw new GuestException($"Container {ContainerEngineClient.ToInfo(container).Name} has no such snapshot.");
         }
 
         var wasRunning = container.State is "running" or "paused";
-        await RecreateAsync(container.ID, $"{SnapshotRepository}:{SnapshotTag(snapshotId)}", null, new Dictionary<string, string> { [CurrentSnapshotLabel] = snapshotId.ToString() }, cancellationToken);
-        return wasRunning ? await StartAsync(id, cancellationToken) : await InfoAsync(id, cancellationToken);
+        await RecreateAsync(container.ID, $"{ContainerEngineClient.SnapshotRepository}:{SnapshotTag(snapshotId)}", null, new Dictionary<string, string> { [CurrentSnapshotLabel] = snapshotId.ToString() }, cancellationToken);
+        return wasRunning ? await lifecycle.StartAsync(id, cancellationToken) : await guests.InfoAsync(id, cancellationToken);
     }
 
     public async Task DeleteSnapshotAsync(Guid id, Guid snapshotId, CancellationToken cancellationToken)
@@ -160,16 +158,16 @@ public sealed partial class ContainerDriver : IGuestSnapshots
         }
 
         // Untag it; the image itself goes when nothing (a later snapshot, the container) builds on it.
-        await CallAsync("Could not delete the snapshot",
-            client => client.Images.DeleteImageAsync($"{SnapshotRepository}:{SnapshotTag(snapshotId)}", new ImageDeleteParameters(), cancellationToken), cancellationToken);
+        await guests.CallAsync("Could not delete the snapshot",
+            client => client.Images.DeleteImageAsync($"{ContainerEngineClient.SnapshotRepository}:{SnapshotTag(snapshotId)}", new ImageDeleteParameters(), cancellationToken), cancellationToken);
         try
         {
-            await CallAsync("Could not remove the snapshot's image",
-                client => client.Images.DeleteImageAsync($"{SnapshotRepository}:{KeepTag(snapshotId)}", new ImageDeleteParameters(), cancellationToken), cancellationToken);
+            await guests.CallAsync("Could not remove the snapshot's image",
+                client => client.Images.DeleteImageAsync($"{ContainerEngineClient.SnapshotRepository}:{KeepTag(snapshotId)}", new ImageDeleteParameters(), cancellationToken), cancellationToken);
         }
         catch (GuestException e)
         {
-            _logger.LogInformation("Snapshot image of {Snapshot} stays for what builds on it: {Reason}", snapshotId, e.Message);
+            logger.LogInformation("Snapshot image of {Snapshot} stays for what builds on it: {Reason}", snapshotId, e.Message);
         }
     }
 
@@ -180,15 +178,15 @@ public sealed partial class ContainerDriver : IGuestSnapshots
             throw new GuestException("Forking a container with its memory needs CRIU checkpointing, which this host's kernel does not support; clone it without memory.");
         }
 
-        var source = await GetAsync(id, cancellationToken);
-        await EnsureNameFreeAsync(request.Definition.Name, cancellationToken);
+        var source = await guests.GetAsync(id, cancellationToken);
+        await guests.EnsureNameFreeAsync(request.Definition.Name, cancellationToken);
         progress.Report(10);
-        var image = $"{CloneRepository}:{request.Definition.Id:N}";
-        await CallAsync($"Could not commit container '{ToInfo(source).Name}'",
+        var image = $"{ContainerEngineClient.CloneRepository}:{request.Definition.Id:N}";
+        await guests.CallAsync($"Could not commit container '{ContainerEngineClient.ToInfo(source).Name}'",
             client => client.Images.CommitContainerChangesAsync(new CommitContainerChangesParameters
             {
                 ContainerID = source.ID,
-                RepositoryName = CloneRepository,
+                RepositoryName = ContainerEngineClient.CloneRepository,
                 Tag = request.Definition.Id.ToString("N"),
                 Comment = $"Ringmaster clone {request.Definition.Name}",
                 Pause = true,
@@ -197,58 +195,25 @@ public sealed partial class ContainerDriver : IGuestSnapshots
         progress.Report(60);
         await CreateLikeAsync(source.ID, image, request.Definition, null, cancellationToken);
         progress.Report(95);
-        return await InfoAsync(request.Definition.Id, cancellationToken);
-    }
-
-    /// <summary>Removes the images a deleted container's snapshots, clone or restore left (what something else still uses stays).</summary>
-    private async Task RemoveSavedImagesAsync(Guid id, CancellationToken cancellationToken)
-    {
-        var references = new List<string> { $"{CloneRepository}:{id:N}", $"{RestoreRepository}/{id:N}:latest" };
-        try
-        {
-            var images = await CallAsync("Could not list the container's snapshots",
-                client => client.Images.ListImagesAsync(new ImagesListParameters
-                {
-                    Filters = new Dictionary<string, IDictionary<string, bool>> { ["label"] = new Dictionary<string, bool> { [$"{SnapshotOfLabel}={id}"] = true } },
-                }, cancellationToken), cancellationToken);
-
-            // Newest first: a snapshot's image goes before the one it was built on.
-            references.AddRange(images.OrderByDescending(i => i.Created).SelectMany(i => i.RepoTags ?? []).Where(t => t.StartsWith(SnapshotRepository + ":", StringComparison.Ordinal)));
-        }
-        catch (GuestException e)
-        {
-            _logger.LogWarning("Could not list the snapshots of deleted container {Id}: {Reason}", id, e.Message);
-        }
-
-        foreach (var reference in references)
-        {
-            try
-            {
-                await CallAsync("Could not remove an image", client => client.Images.DeleteImageAsync(reference, new ImageDeleteParameters(), cancellationToken), cancellationToken);
-            }
-            catch (GuestException)
-            {
-                // Not there, or still used by another snapshot or container.
-            }
-        }
+        return await guests.InfoAsync(request.Definition.Id, cancellationToken);
     }
 
     /// <summary>Replaces a container with one made from <paramref name="image"/>: same name, settings and labels (plus <paramref name="extraLabels"/>).</summary>
     private async Task RecreateAsync(string containerId, string image, GuestDefinition? identity, Dictionary<string, string>? extraLabels, CancellationToken cancellationToken)
     {
-        var inspect = await CallAsync("Could not inspect the container", client => client.Containers.InspectContainerAsync(containerId, cancellationToken), cancellationToken);
+        var inspect = await guests.CallAsync("Could not inspect the container", client => client.Containers.InspectContainerAsync(containerId, cancellationToken), cancellationToken);
         var parameters = Like(inspect, image, identity, extraLabels);
-        await CallAsync("Could not remove the container to replace it",
+        await guests.CallAsync("Could not remove the container to replace it",
             client => client.Containers.RemoveContainerAsync(containerId, new ContainerRemoveParameters { Force = true }, cancellationToken), cancellationToken);
-        await CallAsync($"Could not create container '{parameters.Name}'", client => client.Containers.CreateContainerAsync(parameters, cancellationToken), cancellationToken);
+        await guests.CallAsync($"Could not create container '{parameters.Name}'", client => client.Containers.CreateContainerAsync(parameters, cancellationToken), cancellationToken);
     }
 
     /// <summary>Creates a container like an existing one, from another image, with a new identity.</summary>
     private async Task CreateLikeAsync(string containerId, string image, GuestDefinition identity, Dictionary<string, string>? extraLabels, CancellationToken cancellationToken)
     {
-        var inspect = await CallAsync("Could not inspect the container", client => client.Containers.InspectContainerAsync(containerId, cancellationToken), cancellationToken);
+        var inspect = await guests.CallAsync("Could not inspect the container", client => client.Containers.InspectContainerAsync(containerId, cancellationToken), cancellationToken);
         var parameters = Like(inspect, image, identity, extraLabels);
-        await CallAsync($"Could not create container '{parameters.Name}'", client => client.Containers.CreateContainerAsync(parameters, cancellationToken), cancellationToken);
+        await guests.CallAsync($"Could not create container '{parameters.Name}'", client => client.Containers.CreateContainerAsync(parameters, cancellationToken), cancellationToken);
     }
 
     private CreateContainerParameters Like(ContainerInspectResponse inspect, string image, GuestDefinition? identity, Dictionary<string, string>? extraLabels)
@@ -256,17 +221,17 @@ public sealed partial class ContainerDriver : IGuestSnapshots
         var labels = new Dictionary<string, string>(inspect.Config?.Labels ?? new Dictionary<string, string>());
         if (identity is not null)
         {
-            foreach (var key in labels.Keys.Where(k => k.StartsWith(UserLabelPrefix, StringComparison.Ordinal) || k == CurrentSnapshotLabel).ToList())
+            foreach (var key in labels.Keys.Where(k => k.StartsWith(GuestLabels.UserPrefix, StringComparison.Ordinal) || k == CurrentSnapshotLabel).ToList())
             {
                 labels.Remove(key);
             }
 
-            labels[IdLabel] = identity.Id.ToString();
-            labels[NameLabel] = identity.Name;
-            labels[SpecLabel] = JsonSerializer.Serialize(identity.Spec, s_json);
+            labels[GuestLabels.Id] = identity.Id.ToString();
+            labels[GuestLabels.Name] = identity.Name;
+            labels[GuestLabels.Spec] = JsonSerializer.Serialize(identity.Spec, GuestLabels.Json);
             foreach (var (key, value) in identity.Labels)
             {
-                labels[UserLabelPrefix + key] = value;
+                labels[GuestLabels.UserPrefix + key] = value;
             }
         }
 
@@ -275,9 +240,9 @@ public sealed partial class ContainerDriver : IGuestSnapshots
             labels[key] = value;
         }
 
-        if (_options.Owner is { } owner)
+        if (guests.Options.Owner is { } owner)
         {
-            labels[HostLabel] = owner;
+            labels[GuestLabels.Host] = owner;
         }
 
         return new CreateContainerParameters

@@ -5,7 +5,8 @@ using Ringmaster.Core.Contracts;
 
 namespace Ringmaster.Agents.Drivers.Emulator;
 
-public sealed partial class EmulatorDriver : IGuestImageImporter
+/// <summary>Takes in VM images imported into the server: their boot files, unpacked into the agent's imported images.</summary>
+public sealed class EmulatorImageImport(EmulatorDriverOptions options, GuestImages images, ILogger<EmulatorImageImport> logger) : IGuestImageImporter
 {
     private static readonly HashSet<string> s_imageFiles = ["fw_dynamic.bin", "Image.gz", "Image", "vmlinuz", "initramfs.cpio.gz", "manifest.json"];
 

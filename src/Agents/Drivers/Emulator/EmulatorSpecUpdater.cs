@@ -1,9 +1,11 @@
 using Microsoft.Extensions.Logging;
+using Ringmaster.Agents.Drivers.Common;
 using Ringmaster.Core.Contracts;
 
 namespace Ringmaster.Agents.Drivers.Emulator;
 
-public sealed partial class EmulatorDriver : IGuestSpecUpdater
+/// <summary>Changes a VM's spec.</summary>
+public sealed class EmulatorSpecUpdater(EmulatorGuests guests, ILogger<EmulatorSpecUpdater> logger) : IGuestSpecUpdater
 {
     /// <summary>
     /// Keeps the new spec in the VM's definition: its vCPUs and memory take effect at its next start
@@ -12,19 +14,10 @@ public sealed partial class EmulatorDriver : IGuestSpecUpdater
     /// </summary>
     public async Task<GuestInfo> UpdateSpecAsync(Guid id, MachineSpec spec, CancellationToken cancellationToken)
     {
-        var vm = await GetAsync(id, cancellationToken).ConfigureAwait(false);
-        if (spec.MemoryMiB is < 64 or > 16384)
-        {
-            throw new GuestException("An emulated VM needs between 64 and 16384 MiB of memory.");
-        }
-
-        if (spec.Vcpus is < 1 or > 8)
-        {
-            throw new GuestException("An emulated VM has between 1 and 8 vCPUs.");
-        }
-
+        var vm = await guests.GetAsync(id, cancellationToken).ConfigureAwait(false);
+        VmLimits.Check(spec);
         var diskBytes = (long)Math.Max(1, spec.DiskGiB) << 30;
-        var disk = new FileInfo(Path.Combine(vm.Folder, DiskFile));
+        var disk = new FileInfo(vm.DiskPath);
         if (disk.Exists && diskBytes > disk.Length)
         {
             if (vm.Machine is not null)
@@ -37,8 +30,8 @@ public sealed partial class EmulatorDriver : IGuestSpecUpdater
         }
 
         vm.Definition = vm.Definition with { Spec = spec };
-        await SaveDefinitionAsync(vm, cancellationToken).ConfigureAwait(false);
+        await EmulatorGuests.SaveDefinitionAsync(vm, cancellationToken).ConfigureAwait(false);
         logger.LogInformation("VM {Name} ({Id}) now has {Vcpus} vCPUs and {Memory} MiB from its next start", vm.Definition.Name, id, spec.Vcpus, spec.MemoryMiB);
-        return Info(vm);
+        return vm.Info();
     }
 }

@@ -1,11 +1,11 @@
-using System.Collections.Concurrent;
-using System.Security.Cryptography;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Ringmaster.Agents.Migration;
 using Ringmaster.Core.Contracts;
 using Ringmaster.Emulator;
 using Ringmaster.Emulator.Devices;
+using static Ringmaster.Agents.Drivers.Emulator.EmulatorFiles;
+using static Ringmaster.Agents.Drivers.Emulator.EmulatorLayers;
 
 namespace Ringmaster.Agents.Drivers.Emulator;
 
@@ -15,24 +15,29 @@ namespace Ringmaster.Agents.Drivers.Emulator;
 /// pauses, the last pages, disk blocks and the state without RAM go, and the target resumes it. The
 /// guest's clock stands still while it is paused, so it continues without a jump. Offline: the disk.
 /// </summary>
-public sealed partial class EmulatorDriver : IMigratableDriver
+public sealed class EmulatorMigration(
+    EmulatorGuests guests,
+    EmulatorLayers layers,
+    EmulatorNetwork network,
+    GuestImages images,
+    ImageHashes hashes,
+    MigratedSnapshots migratedSnapshots,
+    ILogger<EmulatorMigration> logger) : IMigratableDriver
 {
     /// <summary>Dirty pages at or under which the source stops and copies the rest.</summary>
     private const int StopCopyPages = 128;
 
     private const int MaxRounds = 30;
 
-    private static readonly ConcurrentDictionary<string, (DateTime Stamp, long Length, string Sha)> s_hashes = new();
-
     public async Task<MigrationProbe> ProbeAsync(MigrationProbeRequest request, CancellationToken cancellationToken)
     {
-        await LoadAsync(cancellationToken).ConfigureAwait(false);
+        await guests.LoadAsync(cancellationToken).ConfigureAwait(false);
         if (request.Manifest is null)
         {
             // Source: the image this VM runs, by checksum.
             try
             {
-                return new MigrationProbe(true, true, true, await ManifestAsync(images.Find(request.Image), cancellationToken).ConfigureAwait(false), null);
+                return new MigrationProbe(true, true, true, await hashes.ManifestAsync(images.Find(request.Image), cancellationToken).ConfigureAwait(false), null);
             }
             catch (GuestException ex)
             {
@@ -40,14 +45,14 @@ public sealed partial class EmulatorDriver : IMigratableDriver
             }
         }
 
-        var clash = _vms.Values.FirstOrDefault(v => v.Definition.Id == request.MachineId || v.Definition.Name == request.Name);
+        var clash = guests.Vms.FirstOrDefault(v => v.Definition.Id == request.MachineId || v.Definition.Name == request.Name);
         var nameFree = clash is null;
         var present = false;
         string? detail = nameFree ? null : $"A VM named '{clash!.Definition.Name}' ({clash.Definition.Id}) is already on this host.";
         try
         {
-            var mine = await ManifestAsync(images.Find(request.Image), cancellationToken).ConfigureAwait(false);
-            present = SameImage(mine, request.Manifest);
+            var mine = await hashes.ManifestAsync(images.Find(request.Image), cancellationToken).ConfigureAwait(false);
+            present = ImageHashes.Same(mine, request.Manifest);
         }
         catch (GuestException)
         {
@@ -56,51 +61,11 @@ public sealed partial class EmulatorDriver : IMigratableDriver
         return new MigrationProbe(true, nameFree, present, null, detail);
     }
 
-    private static bool SameImage(ImageManifest a, ImageManifest b) =>
-        a.Files.Count == b.Files.Count && a.Files.All(f => b.Files.Any(g => g.Name == f.Name && g.Sha256 == f.Sha256));
-
-    /// <summary>The image's boot files with their SHA-256 (cached by file time and length).</summary>
-    private static async Task<ImageManifest> ManifestAsync(GuestImage image, CancellationToken cancellationToken)
-    {
-        var files = new List<ImageFileHash>();
-        foreach (var path in ImageFiles(image))
-        {
-            var info = new FileInfo(path);
-            if (!s_hashes.TryGetValue(path, out var cached) || cached.Stamp != info.LastWriteTimeUtc || cached.Length != info.Length)
-            {
-                await using var stream = File.OpenRead(path);
-                var sha = Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, cancellationToken).ConfigureAwait(false));
-                cached = (info.LastWriteTimeUtc, info.Length, sha);
-                s_hashes[path] = cached;
-            }
-
-            files.Add(new ImageFileHash(Path.GetFileName(path), info.Length, cached.Sha));
-        }
-
-        return new ImageManifest(image.Name, files);
-    }
-
-    private static IEnumerable<string> ImageFiles(GuestImage image)
-    {
-        yield return image.Firmware;
-        yield return image.Kernel;
-        if (image.Initrd is not null)
-        {
-            yield return image.Initrd;
-        }
-
-        var manifest = Path.Combine(image.Directory, "manifest.json");
-        if (File.Exists(manifest))
-        {
-            yield return manifest;
-        }
-    }
-
     public async Task<MigrationFigures> SendAsync(Guid id, MigrationOrder order, Transfers.TransferSink output, IProgress<int> progress, CancellationToken cancellationToken)
     {
-        var vm = await GetAsync(id, cancellationToken).ConfigureAwait(false);
+        var vm = await guests.GetAsync(id, cancellationToken).ConfigureAwait(false);
         var image = images.Find(vm.Definition.Image);
-        var manifest = await ManifestAsync(image, cancellationToken).ConfigureAwait(false);
+        var manifest = await hashes.ManifestAsync(image, cancellationToken).ConfigureAwait(false);
         var runner = vm.Runner;
         var live = order.Live && runner is not null;
         if (order.Live && runner is null)
@@ -127,13 +92,13 @@ public sealed partial class EmulatorDriver : IMigratableDriver
             await WriteAsync(Frames.Header(new MigrationHeader(vm.Definition, live, diskBytes, manifest, null, live && !wasPaused))).ConfigureAwait(false);
             if (order.SendImage)
             {
-                foreach (var file in ImageFiles(image))
+                foreach (var file in ImageHashes.Files(image))
                 {
                     bytes += await SendImageFileAsync(file, output, cancellationToken).ConfigureAwait(false);
                 }
             }
 
-            bytes += await SendSnapshotsAsync(vm, output, cancellationToken).ConfigureAwait(false);
+            bytes += await migratedSnapshots.SendAsync(vm, output, cancellationToken).ConfigureAwait(false);
             progress.Report(10);
             if (!live)
             {
@@ -272,7 +237,7 @@ public sealed partial class EmulatorDriver : IMigratableDriver
 
     public async Task<GuestInfo> AbortSendAsync(Guid id, CancellationToken cancellationToken)
     {
-        var vm = await GetAsync(id, cancellationToken).ConfigureAwait(false);
+        var vm = await guests.GetAsync(id, cancellationToken).ConfigureAwait(false);
         if (vm.State == MachineState.Migrating)
         {
             if (vm.Runner is { } runner)
@@ -286,21 +251,21 @@ public sealed partial class EmulatorDriver : IMigratableDriver
             }
         }
 
-        return Info(vm);
+        return vm.Info();
     }
 
     public async Task<(GuestInfo Guest, MigrationFigures Figures)> ReceiveAsync(GuestDefinition definition, MigrationOrder order, IAsyncEnumerable<byte[]> input, CancellationToken cancellationToken)
     {
-        await LoadAsync(cancellationToken).ConfigureAwait(false);
-        if (_vms.ContainsKey(definition.Id) || _vms.Values.Any(v => v.Definition.Name == definition.Name))
+        await guests.LoadAsync(cancellationToken).ConfigureAwait(false);
+        if (guests.Contains(definition.Id) || guests.Vms.Any(v => v.Definition.Name == definition.Name))
         {
             throw new GuestException($"A VM named '{definition.Name}' or with id {definition.Id} is already on this host.");
         }
 
-        var folder = Path.Combine(VmsPath, definition.Id.ToString("N"));
-        TryDeleteFolder(folder);
+        var folder = guests.FolderOf(definition.Id);
+        guests.TryDeleteFolder(folder);
         Directory.CreateDirectory(folder);
-        var imageFolder = Path.Combine(ReceivedImagesPath, definition.Image);
+        var imageFolder = Path.Combine(guests.ReceivedImagesPath, definition.Image);
         var imageStaging = imageFolder + ".incoming-" + definition.Id.ToString("N");
         RiscVMachine? machine = null;
         MachineRunner? runner = null;
@@ -313,7 +278,7 @@ public sealed partial class EmulatorDriver : IMigratableDriver
         var ended = false;
         var stateLoaded = false;
         System.Diagnostics.Stopwatch? loadClock = null;
-        var snapshots = new IncomingSnapshots(this, folder, definition);
+        var snapshots = migratedSnapshots.Incoming(folder, definition);
         try
         {
             await foreach (var chunk in input.WithCancellation(cancellationToken).ConfigureAwait(false))
@@ -335,14 +300,14 @@ public sealed partial class EmulatorDriver : IMigratableDriver
                         // The disk is a layer chain at once, as every started VM's is: the received blocks go into
                         // the raw base through this handle (it follows the file into the layer store) and the
                         // guest writes to a fresh top layer once it runs here.
-                        await _layersLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+                        await layers.Lock.WaitAsync(cancellationToken).ConfigureAwait(false);
                         try
                         {
-                            EnsureLayered(new Vm(definition, folder));
+                            layers.EnsureLayered(new EmulatorVm(definition, folder));
                         }
                         finally
                         {
-                            _layersLock.Release();
+                            layers.Lock.Release();
                         }
 
                         break;
@@ -377,12 +342,12 @@ public sealed partial class EmulatorDriver : IMigratableDriver
                     }
 
                     case FrameKind.Pages:
-                        machine ??= CreateIncoming(header ?? throw new GuestException("The migration stream has no header."));
+                        machine ??= await CreateIncomingAsync(header ?? throw new GuestException("The migration stream has no header.")).ConfigureAwait(false);
                         pages += Frames.ReadPages(payload.Span, RiscVMachine.PageBytes, machine.WritePage);
                         break;
                     case FrameKind.State:
                         loadClock = System.Diagnostics.Stopwatch.StartNew();
-                        machine ??= CreateIncoming(header ?? throw new GuestException("The migration stream has no header."));
+                        machine ??= await CreateIncomingAsync(header ?? throw new GuestException("The migration stream has no header.")).ConfigureAwait(false);
                         pausedAt = BitConverter.ToInt64(payload.Span);
                         using (var state = new MemoryStream(chunk, 9, chunk.Length - 9, writable: false))
                         {
@@ -412,26 +377,14 @@ public sealed partial class EmulatorDriver : IMigratableDriver
             disk?.Dispose();
             disk = null;
             await snapshots.FinishAsync(cancellationToken).ConfigureAwait(false);
-            var vm = new Vm(definition with { Image = header.Definition.Image }, folder);
-            await SaveDefinitionAsync(vm, cancellationToken).ConfigureAwait(false);
+            var vm = new EmulatorVm(definition with { Image = header.Definition.Image }, folder);
+            await EmulatorGuests.SaveDefinitionAsync(vm, cancellationToken).ConfigureAwait(false);
             double? downtime = null;
             double? loadMs = null;
             if (header.Live && machine is not null)
             {
-                runner = new MachineRunner(machine, options.SliceBudget);
-                runner.ConsoleOutput += vm.Broadcast;
-                var started = runner;
-                runner.StatusChanged += status => OnStatusChanged(vm, started, status);
-                vm.Machine = machine;
-                vm.Runner = runner;
-                vm.State = header.WasRunning ? MachineState.Running : MachineState.Paused;
-                if (!header.WasRunning)
-                {
-                    runner.Pause();
-                }
-
-                _vms[definition.Id] = vm;
-                runner.Start();
+                guests.Run(vm, machine, header.WasRunning ? MachineState.Running : MachineState.Paused);
+                runner = vm.Runner;
                 downtime = TimeSpan.FromTicks(DateTime.UtcNow.Ticks - pausedAt).TotalMilliseconds;
                 loadMs = loadClock?.Elapsed.TotalMilliseconds;
             }
@@ -439,30 +392,30 @@ public sealed partial class EmulatorDriver : IMigratableDriver
             {
                 machine?.Dispose();
                 machine = null;
-                _vms[definition.Id] = vm;
+                guests.Add(vm);
             }
 
             logger.LogInformation("Received VM {Name} ({Id}){Live}: {Bytes} bytes, {Pages} pages, downtime {Downtime} ms",
                 definition.Name, definition.Id, header.Live ? " live" : "", bytes, pages, downtime?.ToString("0.0") ?? "-");
-            return (Info(vm), new MigrationFigures(bytes, 0, pages, downtime, imageCopied, LoadMs: loadMs));
+            return (vm.Info(), new MigrationFigures(bytes, 0, pages, downtime, imageCopied, LoadMs: loadMs));
         }
         catch (Exception ex)
         {
             disk?.Dispose();
             snapshots.Abandon();
-            DisconnectNetwork(new Vm(definition, folder));
+            network.Disconnect(new EmulatorVm(definition, folder));
             if (runner is not null)
             {
-                _vms.TryRemove(definition.Id, out _);
+                guests.TryRemove(definition.Id);
                 runner.Dispose();
             }
 
             machine?.Dispose();
-            TryDeleteFolder(folder);
-            TryDeleteFolder(imageStaging);
+            guests.TryDeleteFolder(folder);
+            guests.TryDeleteFolder(imageStaging);
 
             // The disk's base went into the layer store when the header came: with the folder gone nothing needs it.
-            await CollectLayersAsync().ConfigureAwait(false);
+            await layers.CollectLayersAsync().ConfigureAwait(false);
             if (ex is GuestException or OperationCanceledException)
             {
                 throw;
@@ -474,7 +427,7 @@ public sealed partial class EmulatorDriver : IMigratableDriver
         {
             if (imageCopied && Directory.Exists(imageStaging))
             {
-                TryDeleteFolder(imageFolder);
+                guests.TryDeleteFolder(imageFolder);
                 try
                 {
                     Directory.Move(imageStaging, imageFolder);
@@ -486,7 +439,7 @@ public sealed partial class EmulatorDriver : IMigratableDriver
             }
         }
 
-        RiscVMachine CreateIncoming(MigrationHeader h)
+        async Task<RiscVMachine> CreateIncomingAsync(MigrationHeader h)
         {
             var image = imageCopied
                 ? images.FindIn(h.Definition.Image, imageStaging) ?? throw new GuestException($"The received image '{h.Definition.Image}' is incomplete.")
@@ -500,22 +453,22 @@ public sealed partial class EmulatorDriver : IMigratableDriver
                 InitrdPath = image.Initrd,
                 Bootargs = image.Bootargs,
             };
-            var incoming = new Vm(definition, folder);
-            return RiscVMachine.CreateIncoming(WithDisk(incoming, config with { Network = ConnectNetwork(incoming) }));
+            var incoming = new EmulatorVm(definition, folder);
+            return RiscVMachine.CreateIncoming(await layers.WithDiskAsync(incoming, config with { Network = network.Connect(incoming) }, cancellationToken).ConfigureAwait(false));
         }
     }
 
     /// <summary>The size of the disk the guest sees.</summary>
-    private async Task<long> DiskLengthAsync(Vm vm, CancellationToken cancellationToken)
+    private async Task<long> DiskLengthAsync(EmulatorVm vm, CancellationToken cancellationToken)
     {
-        await _layersLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await layers.Lock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            return ReadDiskState(vm) is { } state ? LayerLength(state.Layer) : new FileInfo(vm.DiskPath).Length;
+            return ReadDiskState(vm) is { } state ? layers.LayerLength(state.Layer) : new FileInfo(vm.DiskPath).Length;
         }
         finally
         {
-            _layersLock.Release();
+            layers.Lock.Release();
         }
     }
 
@@ -524,10 +477,10 @@ public sealed partial class EmulatorDriver : IMigratableDriver
     /// holds data. A layered disk is read through its chain, opened now so that it sees what the
     /// machine flushed last.
     /// </summary>
-    private async Task<long> SendDiskAsync(Vm vm, IEnumerable<long>? offsets, int pieceBytes, Transfers.TransferSink output, CancellationToken cancellationToken)
+    private async Task<long> SendDiskAsync(EmulatorVm vm, IEnumerable<long>? offsets, int pieceBytes, Transfers.TransferSink output, CancellationToken cancellationToken)
     {
         DiskChain chain;
-        await _layersLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await layers.Lock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             if (ReadDiskState(vm) is null)
@@ -535,11 +488,11 @@ public sealed partial class EmulatorDriver : IMigratableDriver
                 return await Frames.SendFileAsync(FrameKind.Disk, vm.DiskPath, offsets, pieceBytes, output, cancellationToken).ConfigureAwait(false);
             }
 
-            chain = OpenChain(vm, includeTop: true);
+            chain = layers.OpenChain(vm, includeTop: true);
         }
         finally
         {
-            _layersLock.Release();
+            layers.Lock.Release();
         }
 
         using (chain)
@@ -574,7 +527,4 @@ public sealed partial class EmulatorDriver : IMigratableDriver
             return bytes;
         }
     }
-
-    /// <summary>Where images received from other hosts are kept (searched first, see <see cref="GuestImages"/>).</summary>
-    private string ReceivedImagesPath => Path.Combine(Path.GetDirectoryName(Path.GetFullPath(VmsPath))!, "images");
 }

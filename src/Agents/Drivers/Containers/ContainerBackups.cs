@@ -1,6 +1,7 @@
 using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text.Json;
+using Ringmaster.Agents.Drivers.Common;
 using Docker.DotNet.Models;
 using Microsoft.Extensions.Logging;
 using Ringmaster.Core.Contracts;
@@ -14,10 +15,8 @@ namespace Ringmaster.Agents.Drivers.Containers;
 /// restore imports the filesystem as an image and makes the container from it with the settings.
 /// Always full: the engine's export has no notion of changed blocks.
 /// </summary>
-public sealed partial class ContainerDriver : IGuestBackups
+public sealed class ContainerBackups(ContainerEngineClient guests, ContainerLifecycle lifecycle, ILogger<ContainerBackups> logger) : IGuestBackups
 {
-    private const string RestoreRepository = "localhost/ringmaster-restores";
-
     private sealed record ContainerSettings(GuestDefinition Definition, IList<string>? Cmd, IList<string>? Entrypoint, IList<string>? Env, string? WorkingDir, string? User, bool Tty);
 
     private sealed record ContainerBackupManifest(int Format, Guid Id, Guid MachineId, string MachineName, DateTimeOffset CreatedAt, Dictionary<string, string> Checksums);
@@ -29,9 +28,9 @@ public sealed partial class ContainerDriver : IGuestBackups
             throw new GuestException("Backing a container up with its memory needs CRIU checkpointing, which this host's kernel does not support; back it up without memory.");
         }
 
-        var container = await GetAsync(id, cancellationToken);
-        var info = ToInfo(container);
-        var inspect = await CallAsync("Could not inspect the container", client => client.Containers.InspectContainerAsync(container.ID, cancellationToken), cancellationToken);
+        var container = await guests.GetAsync(id, cancellationToken);
+        var info = ContainerEngineClient.ToInfo(container);
+        var inspect = await guests.CallAsync("Could not inspect the container", client => client.Containers.InspectContainerAsync(container.ID, cancellationToken), cancellationToken);
         var definition = new GuestDefinition(id, info.Name, MachineKind.Container, info.Image, [], info.Spec, info.Labels);
         var settings = new ContainerSettings(definition, inspect.Config?.Cmd, inspect.Config?.Entrypoint, inspect.Config?.Env, inspect.Config?.WorkingDir, inspect.Config?.User, inspect.Config?.Tty ?? true);
         store.Ensure();
@@ -43,14 +42,14 @@ public sealed partial class ContainerDriver : IGuestBackups
             await using (var output = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
             using (var archive = new ZipArchive(output, ZipArchiveMode.Create))
             {
-                await WriteEntryAsync(archive, "settings.json", checksums, s => s.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(settings, s_json), cancellationToken).AsTask());
+                await ChecksummedZip.WriteEntryAsync(archive, "settings.json", checksums, s => s.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(settings, GuestLabels.Json), cancellationToken).AsTask());
                 progress.Report(10);
-                await using var export = await CallAsync($"Could not export container '{info.Name}'", client => client.Containers.ExportContainerAsync(container.ID, cancellationToken), cancellationToken);
-                await WriteEntryAsync(archive, "rootfs.tar", checksums, s => export.CopyToAsync(s, cancellationToken));
+                await using var export = await guests.CallAsync($"Could not export container '{info.Name}'", client => client.Containers.ExportContainerAsync(container.ID, cancellationToken), cancellationToken);
+                await ChecksummedZip.WriteEntryAsync(archive, "rootfs.tar", checksums, s => export.CopyToAsync(s, cancellationToken));
                 progress.Report(90);
                 var manifest = new ContainerBackupManifest(1, request.BackupId, id, info.Name, DateTimeOffset.UtcNow, checksums);
                 await using var m = archive.CreateEntry("manifest.json", CompressionLevel.Fastest).Open();
-                await m.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(manifest, s_json), cancellationToken);
+                await m.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(manifest, GuestLabels.Json), cancellationToken);
             }
 
             File.Move(temp, file, overwrite: true);
@@ -62,7 +61,7 @@ public sealed partial class ContainerDriver : IGuestBackups
         }
 
         var size = new FileInfo(file).Length;
-        _logger.LogInformation("Backed container {Name} up to {File} ({Size} bytes)", info.Name, file, size);
+        logger.LogInformation("Backed container {Name} up to {File} ({Size} bytes)", info.Name, file, size);
         return new BackupInfo(request.BackupId, id, info.Name, MachineKind.Container, null, false, DateTimeOffset.UtcNow, size, size, 0, file);
     }
 
@@ -75,17 +74,17 @@ public sealed partial class ContainerDriver : IGuestBackups
         }
 
         var definition = request.Definition;
-        if (await FindAsync(definition.Id, cancellationToken) is not null)
+        if (await guests.FindAsync(definition.Id, cancellationToken) is not null)
         {
             // Restoring over the machine: it goes first (its snapshots' images with it).
-            await DeleteAsync(definition.Id, cancellationToken);
+            await lifecycle.DeleteAsync(definition.Id, cancellationToken);
         }
 
         ContainerSettings settings;
-        var image = $"{RestoreRepository}/{definition.Id:N}:latest";
+        var image = $"{ContainerEngineClient.RestoreRepository}/{definition.Id:N}:latest";
         using (var archive = ZipFile.OpenRead(file))
         {
-            settings = JsonSerializer.Deserialize<ContainerSettings>(await ReadEntryAsync(archive, "settings.json", cancellationToken), s_json)
+            settings = JsonSerializer.Deserialize<ContainerSettings>(await ChecksummedZip.ReadAllAsync(archive, "settings.json", cancellationToken), GuestLabels.Json)
                 ?? throw new GuestException("The backup's settings are empty.");
             var entry = archive.GetEntry("rootfs.tar") ?? throw new GuestException("The backup has no filesystem.");
 
@@ -106,36 +105,20 @@ public sealed partial class ContainerDriver : IGuestBackups
 
             await using var rootfs = new FileStream(scratch, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.DeleteOnClose);
             string? error = null;
-            await CallAsync("Could not import the backup's filesystem",
-                client => client.Images.CreateImageAsync(new ImagesCreateParameters { FromSrc = "-", Repo = $"{RestoreRepository}/{definition.Id:N}", Tag = "latest", Message = $"Ringmaster restore of {settings.Definition.Name}" },
+            await guests.CallAsync("Could not import the backup's filesystem",
+                client => client.Images.CreateImageAsync(new ImagesCreateParameters { FromSrc = "-", Repo = $"{ContainerEngineClient.RestoreRepository}/{definition.Id:N}", Tag = "latest", Message = $"Ringmaster restore of {settings.Definition.Name}" },
                     rootfs, null, new SynchronousProgress<JSONMessage>(m => error ??= m.Error?.Message ?? m.ErrorMessage), cancellationToken), cancellationToken);
-            if (!await ImageExistsAsync(image, cancellationToken))
+            if (!await guests.ImageExistsAsync(image, cancellationToken))
             {
                 throw new GuestException($"Could not import the backup's filesystem: {error ?? "the engine reported no image"}");
             }
         }
 
         progress.Report(60);
-        await EnsureNameFreeAsync(definition.Name, cancellationToken);
-        var labels = new Dictionary<string, string>
-        {
-            [IdLabel] = definition.Id.ToString(),
-            [NameLabel] = definition.Name,
-            [KindLabel] = "container",
-            [ImageLabel] = settings.Definition.Image,
-            [SpecLabel] = JsonSerializer.Serialize(definition.Spec, s_json),
-        };
-        foreach (var (key, value) in definition.Labels.Count > 0 ? definition.Labels : settings.Definition.Labels)
-        {
-            labels[UserLabelPrefix + key] = value;
-        }
-
-        if (_options.Owner is { } owner)
-        {
-            labels[HostLabel] = owner;
-        }
-
-        await CallAsync($"Could not create container '{definition.Name}'",
+        await guests.EnsureNameFreeAsync(definition.Name, cancellationToken);
+        var labels = GuestLabels.For(definition with { Kind = MachineKind.Container }, guests.Options.Owner, settings.Definition.Image,
+            definition.Labels.Count > 0 ? definition.Labels : settings.Definition.Labels);
+        await guests.CallAsync($"Could not create container '{definition.Name}'",
             client => client.Containers.CreateContainerAsync(new CreateContainerParameters
             {
                 Name = definition.Name,
@@ -154,7 +137,7 @@ public sealed partial class ContainerDriver : IGuestBackups
                 HostConfig = new HostConfig { NanoCPUs = definition.Spec.Vcpus * 1_000_000_000L, Memory = definition.Spec.MemoryMiB * 1024L * 1024L },
             }, cancellationToken), cancellationToken);
         progress.Report(90);
-        return request.Start ? await StartAsync(definition.Id, cancellationToken) : await InfoAsync(definition.Id, cancellationToken);
+        return request.Start ? await lifecycle.StartAsync(definition.Id, cancellationToken) : await guests.InfoAsync(definition.Id, cancellationToken);
     }
 
     public async Task<VerifyReport> VerifyAsync(VerifyRequest request, BackupStore store, IProgress<int> progress, CancellationToken cancellationToken)
@@ -168,7 +151,7 @@ public sealed partial class ContainerDriver : IGuestBackups
         try
         {
             using var archive = ZipFile.OpenRead(file);
-            var manifest = JsonSerializer.Deserialize<ContainerBackupManifest>(await ReadEntryAsync(archive, "manifest.json", cancellationToken), s_json)
+            var manifest = JsonSerializer.Deserialize<ContainerBackupManifest>(await ChecksummedZip.ReadAllAsync(archive, "manifest.json", cancellationToken), GuestLabels.Json)
                 ?? throw new GuestException("The backup's manifest is empty.");
             foreach (var (name, expected) in manifest.Checksums)
             {
@@ -196,9 +179,9 @@ public sealed partial class ContainerDriver : IGuestBackups
             try
             {
                 using var archive = ZipFile.OpenRead(file);
-                var manifest = JsonSerializer.Deserialize<ContainerBackupManifest>(await ReadEntryAsync(archive, "manifest.json", cancellationToken), s_json)
+                var manifest = JsonSerializer.Deserialize<ContainerBackupManifest>(await ChecksummedZip.ReadAllAsync(archive, "manifest.json", cancellationToken), GuestLabels.Json)
                     ?? throw new GuestException("The backup's manifest is empty.");
-                var settings = JsonSerializer.Deserialize<ContainerSettings>(await ReadEntryAsync(archive, "settings.json", cancellationToken), s_json)
+                var settings = JsonSerializer.Deserialize<ContainerSettings>(await ChecksummedZip.ReadAllAsync(archive, "settings.json", cancellationToken), GuestLabels.Json)
                     ?? throw new GuestException("The backup's settings are empty.");
                 var size = new FileInfo(file).Length;
                 var info = new BackupInfo(manifest.Id, manifest.MachineId, manifest.MachineName, MachineKind.Container, null, false, manifest.CreatedAt, size, size, 0, file);
@@ -206,59 +189,10 @@ public sealed partial class ContainerDriver : IGuestBackups
             }
             catch (Exception ex) when (ex is InvalidDataException or JsonException or GuestException)
             {
-                _logger.LogWarning("The backup archive {File} cannot be read: {Reason}", file, ex.Message);
+                logger.LogWarning("The backup archive {File} cannot be read: {Reason}", file, ex.Message);
             }
         }
 
         return held;
-    }
-
-    private static async Task WriteEntryAsync(ZipArchive archive, string name, Dictionary<string, string> checksums, Func<Stream, Task> write)
-    {
-        var entry = archive.CreateEntry(name, CompressionLevel.Fastest);
-        await using var raw = entry.Open();
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        await using var tee = new HashingWriteStream(raw, hash);
-        await write(tee);
-        checksums[name] = Convert.ToHexStringLower(hash.GetCurrentHash());
-    }
-
-    private static async Task<byte[]> ReadEntryAsync(ZipArchive archive, string name, CancellationToken cancellationToken)
-    {
-        var entry = archive.GetEntry(name) ?? throw new GuestException($"The backup has no {name}.");
-        await using var s = entry.Open();
-        using var copy = new MemoryStream();
-        await s.CopyToAsync(copy, cancellationToken);
-        return copy.ToArray();
-    }
-
-    private sealed class HashingWriteStream(Stream inner, IncrementalHash hash) : Stream
-    {
-        public override bool CanRead => false;
-        public override bool CanSeek => false;
-        public override bool CanWrite => true;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
-
-        public override void Write(ReadOnlySpan<byte> buffer)
-        {
-            hash.AppendData(buffer);
-            inner.Write(buffer);
-        }
-
-        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            hash.AppendData(buffer.Span);
-            await inner.WriteAsync(buffer, cancellationToken);
-        }
-
-        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override void Flush() => inner.Flush();
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
     }
 }

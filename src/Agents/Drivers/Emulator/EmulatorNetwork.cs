@@ -6,12 +6,12 @@ using Ringmaster.Core.Contracts;
 namespace Ringmaster.Agents.Drivers.Emulator;
 
 /// <summary>
-/// Networking: every VM of this agent with a network interface is wired to one
+/// The VMs' network: every VM of this agent with a network interface is wired to one
 /// <see cref="VirtualSwitch"/>, so VMs on the same host reach each other over Ethernet. A VM's MAC
 /// is the one its definition gives, or one derived from its id (locally administered, stable),
 /// written into its saved definition when it is created.
 /// </summary>
-public sealed partial class EmulatorDriver
+public sealed class EmulatorNetwork
 {
     private readonly VirtualSwitch _switch = new();
     private readonly ConcurrentDictionary<Guid, SwitchPort> _ports = new();
@@ -28,7 +28,7 @@ public sealed partial class EmulatorDriver
     }
 
     /// <summary>The definition's networks with every MAC address filled in and checked.</summary>
-    private static MachineSpec AssignMacs(GuestDefinition definition)
+    internal static MachineSpec AssignMacs(GuestDefinition definition)
     {
         var spec = definition.Spec;
         var networks = spec.Networks ?? [];
@@ -59,9 +59,9 @@ public sealed partial class EmulatorDriver
     }
 
     /// <summary>Plugs the VM into the switch (when it has a network interface); the port is the machine's network endpoint.</summary>
-    private SwitchPort? ConnectNetwork(Vm vm)
+    internal SwitchPort? Connect(EmulatorVm vm)
     {
-        DisconnectNetwork(vm);
+        Disconnect(vm);
         var network = vm.Definition.Spec.Networks?.FirstOrDefault();
         if (network is null)
         {
@@ -75,7 +75,7 @@ public sealed partial class EmulatorDriver
     }
 
     /// <summary>Unplugs the VM's port (only <paramref name="port"/> when given, so a stale release cannot unplug a newer start).</summary>
-    private void DisconnectNetwork(Vm vm, SwitchPort? port = null)
+    internal void Disconnect(EmulatorVm vm, SwitchPort? port = null)
     {
         if (port is null ? _ports.TryRemove(vm.Definition.Id, out port) : _ports.TryRemove(new KeyValuePair<Guid, SwitchPort>(vm.Definition.Id, port)))
         {
