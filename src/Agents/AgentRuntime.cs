@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Ringmaster.Agents.Drivers;
+using Ringmaster.Core;
 using Ringmaster.Core.Contracts;
 
 namespace Ringmaster.Agents;
@@ -24,7 +25,7 @@ public interface IAgentUplink
 /// </summary>
 public sealed partial class AgentRuntime(GuestDrivers drivers, ConsoleSessions consoles, BackupStore backups, Migration.AgentMigrations migrations, Transfers.BackupArchives archives, ILogger<AgentRuntime> logger, ImageFetcher? images = null)
 {
-    private readonly ConcurrentDictionary<Guid, SemaphoreSlim> _guestLocks = new();
+    private readonly KeyedGates<Guid> _guestLocks = new();
     private readonly ConcurrentDictionary<Guid, MachineKind> _kinds = new();
     private readonly ConcurrentDictionary<Guid, Task> _work = new();
     private readonly ConcurrentDictionary<Guid, CommandUnderWay> _underWay = new();
@@ -133,8 +134,7 @@ public sealed partial class AgentRuntime(GuestDrivers drivers, ConsoleSessions c
 
     private async Task RunAsync(AgentCommand command, MachineKind? kind)
     {
-        var gate = _guestLocks.GetOrAdd(command.MachineId, _ => new SemaphoreSlim(1, 1));
-        await gate.WaitAsync().ConfigureAwait(false);
+        var held = await _guestLocks.EnterAsync(command.MachineId).ConfigureAwait(false);
         CommandResult result;
         try
         {
@@ -156,7 +156,7 @@ public sealed partial class AgentRuntime(GuestDrivers drivers, ConsoleSessions c
         }
         finally
         {
-            gate.Release();
+            held.Dispose();
         }
 
         // Under way until the server has the outcome: a registration in between names the command, so

@@ -17,7 +17,7 @@ public sealed class InventoryService(
     ILogger<InventoryService> logger)
 {
     /// <summary>One change of a machine at a time (see <see cref="GuestChangedAsync"/>).</summary>
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, SemaphoreSlim> _machineGates = new();
+    private readonly KeyedGates<Guid> _machineGates = new();
 
     /// <summary>
     /// Registers (or re-registers) a host and reconciles its machines with the guests its agent
@@ -166,16 +166,8 @@ public sealed class InventoryService(
     public async Task<MachineView?> GuestChangedAsync(Guid hostId, GuestInfo guest, CancellationToken cancellationToken = default)
     {
         // One change of a machine at a time, so what is published follows the order it was saved in.
-        var gate = _machineGates.GetOrAdd(guest.Id, _ => new SemaphoreSlim(1, 1));
-        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            return await ApplyGuestAsync(hostId, guest, cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            gate.Release();
-        }
+        using var held = await _machineGates.EnterAsync(guest.Id, cancellationToken).ConfigureAwait(false);
+        return await ApplyGuestAsync(hostId, guest, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -185,16 +177,8 @@ public sealed class InventoryService(
     /// </summary>
     public async Task<MachineView?> GuestReportedAsync(Guid hostId, GuestInfo guest, CancellationToken cancellationToken = default)
     {
-        var gate = _machineGates.GetOrAdd(guest.Id, _ => new SemaphoreSlim(1, 1));
-        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            return await ApplyGuestAsync(hostId, guest, cancellationToken, onlyFromItsHost: true).ConfigureAwait(false);
-        }
-        finally
-        {
-            gate.Release();
-        }
+        using var held = await _machineGates.EnterAsync(guest.Id, cancellationToken).ConfigureAwait(false);
+        return await ApplyGuestAsync(hostId, guest, cancellationToken, onlyFromItsHost: true).ConfigureAwait(false);
     }
 
     private async Task<MachineView?> ApplyGuestAsync(Guid hostId, GuestInfo guest, CancellationToken cancellationToken, bool onlyFromItsHost = false)

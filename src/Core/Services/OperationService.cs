@@ -41,7 +41,7 @@ public sealed class OperationService(
     ILogger<OperationService> logger) : IHostedService
 {
     private const int MaxLogChars = 64 * 1024;
-    private readonly ConcurrentDictionary<Guid, SemaphoreSlim> _machineLocks = new();
+    private readonly KeyedGates<Guid> _machineLocks = new();
     private readonly ConcurrentDictionary<Guid, Active> _running = new();
     private readonly ConcurrentDictionary<Guid, Guid[]> _settling = new();
     private readonly CancellationTokenSource _stopping = new();
@@ -171,15 +171,13 @@ public sealed class OperationService(
         var cancellationToken = active.Cancel.Token;
         // The work sees what the operation's project holds, whoever started it and whenever it runs.
         WorkScope.Enter(WorkScope.For(operation));
-        var gate = operation.MachineId is { } machineId ? _machineLocks.GetOrAdd(machineId, _ => new SemaphoreSlim(1, 1)) : null;
         var context = new OperationContext(operation.Id, this, cancellationToken);
-        var acquired = false;
+        IDisposable? held = null;
         try
         {
-            if (gate is not null)
+            if (operation.MachineId is { } machineId)
             {
-                await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-                acquired = true;
+                held = await _machineLocks.EnterAsync(machineId, cancellationToken).ConfigureAwait(false);
             }
 
             active.Started = true;
@@ -235,10 +233,7 @@ public sealed class OperationService(
         }
         finally
         {
-            if (acquired)
-            {
-                gate!.Release();
-            }
+            held?.Dispose();
 
             if (_running.TryRemove(operation.Id, out var entry))
             {
