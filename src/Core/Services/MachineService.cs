@@ -203,7 +203,7 @@ public sealed class MachineService(
 
         var refusal = (guestAction, machine.State) switch
         {
-            (_, MachineState.Creating or MachineState.Deleting or MachineState.Migrating) => $"Machine {machine.Name} is busy ({machine.State}); try again when it is done.",
+            (_, MachineState.Creating or MachineState.Deleting or MachineState.Migrating or MachineState.Starting or MachineState.Stopping) => $"Machine {machine.Name} is busy ({machine.State}); try again when it is done.",
             (_, MachineState.Lost) => $"Machine {machine.Name} is lost: its host does not report it. Delete it or restore it from a backup.",
             (GuestAction.Pause, not MachineState.Running) => $"Only a running machine can be paused; {machine.Name} is {machine.State}.",
             (GuestAction.Resume, not MachineState.Paused) => $"Only a paused machine can be resumed; {machine.Name} is {machine.State}.",

@@ -96,7 +96,7 @@ public partial class MachineDetail
     /// <summary>Whether an action makes sense in the machine's state (the server checks again).</summary>
     private bool Can(string action) => (action, _machine!.State) switch
     {
-        (_, MachineState.Creating or MachineState.Deleting or MachineState.Migrating) => false,
+        (_, MachineState.Creating or MachineState.Deleting or MachineState.Migrating or MachineState.Starting or MachineState.Stopping) => false,
         ("delete", _) => true,
         (_, MachineState.Lost) => false,
         ("start", MachineState.Stopped or MachineState.Error or MachineState.Unknown) => true,
