@@ -70,6 +70,8 @@ public static class CoreExtensions
         builder.Services.AddSingleton<ConsoleBroker>();
         builder.Services.AddSingleton<PendingCommands>();
         builder.Services.AddSingleton<InventoryService>();
+        builder.Services.AddOptions<PlacementOptions>().BindConfiguration(PlacementOptions.Section)
+            .Validate(o => o.MemoryOvercommitRatio is >= 0.1 and <= 100, "Placement:MemoryOvercommitRatio must be between 0.1 and 100.").ValidateOnStart();
         builder.Services.AddSingleton<MachineService>();
         builder.Services.AddSingleton<CatalogService>();
         builder.Services.AddSingleton<ProjectService>();

@@ -43,9 +43,12 @@ public static class WebExtensions
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
         builder.Services.AddMudServices();
         builder.Services.AddSingleton<Services.IDashboardData, Services.DashboardData>();
+        // What the dashboard changes runs in the name of the circuit's user: one caller per circuit.
+        builder.Services.AddScoped<Services.DashboardCaller>();
         builder.Services.AddScoped<Services.IMachineActions, Services.MachineActions>();
-        builder.Services.AddSingleton<Services.IScalingData, Services.ScalingData>();
-        builder.Services.AddSingleton<Services.IMachineSavedStates, Services.MachineSavedStates>();
+        builder.Services.AddScoped<Services.IScalingData, Services.ScalingData>();
+        builder.Services.AddScoped<Services.IMachineSavedStates, Services.MachineSavedStates>();
+        builder.Services.AddScoped<Services.IMigrationActions, Services.MigrationActions>();
         return builder;
     }
 

@@ -111,6 +111,53 @@ public sealed class CatalogTests : DashboardTestContext
         Assert.Equal(new Dictionary<string, string> { ["env"] = "dev", ["team"] = "web" }, request.Labels);
     }
 
+    [Theory]
+    [InlineData("form-memory", "-64", "Memory must be between 64 and 262144 MiB.")]
+    [InlineData("form-memory", "999999", "Memory must be between 64 and 262144 MiB.")]
+    [InlineData("form-vcpus", "0", "vCPUs must be between 1 and 64.")]
+    [InlineData("form-disk", "-5", "The disk must be between 1 and 4096 GiB.")]
+    public void Catalog_Advanced_NumberOutOfRange_RefusedWhereTypedNotClampedAndNothingLaunched(string field, string typed, string message)
+    {
+        Data.Templates.Add(Sample.DefaultVm);
+        Data.Hosts.Add(Sample.Host("alpha"));
+        var cut = Render<Catalog>();
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-test=advanced]")));
+        cut.Find("[data-test=advanced]").Click();
+
+        cut.Find($"[data-test={field}] input, input[data-test={field}]").Input(typed);
+
+        cut.WaitForAssertion(() => Assert.Contains(message, cut.Find("[data-test=advanced-form]").TextContent));
+        Assert.Equal(typed, cut.Find($"[data-test={field}] input, input[data-test={field}]").GetAttribute("value"));
+        Assert.True(cut.Find("[data-test=form-launch]").HasAttribute("disabled"));
+        cut.Find("[data-test=form-launch]").Click();
+        Assert.Empty(Actions.Created);
+    }
+
+    [Fact]
+    public void Catalog_Advanced_MemoryBeyondTheOvercommitRatio_SaidBeforeTheClickAndNotLaunched()
+    {
+        Data.Templates.Add(Sample.DefaultVm);
+        Data.Hosts.Add(Sample.Host("alpha"));
+        Data.Machines.Add(Sample.Machine("big", kind: MachineKind.Vm) with { Spec = new MachineSpec(1, 4096, [new DiskSpec("root", 1)], [new NetworkSpec("eth0")]) });
+        var cut = Render<Catalog>();
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-test=advanced]")));
+        cut.Find("[data-test=advanced]").Click();
+        var memory = cut.Find("[data-test=form-memory] input, input[data-test=form-memory]");
+
+        // alpha has 8 GiB and gives 4 GiB; 1.5× lets 12 GiB be given: 6000 MiB more overcommits, 9000 more is refused.
+        memory.Input("6000");
+        cut.WaitForAssertion(() => Assert.Contains("alpha would give its machines 9.9 GiB of its 8 GiB: memory is overcommitted (up to 1.5× is allowed)", cut.Find("[data-test=form-memory-overcommit]").TextContent));
+        Assert.False(cut.Find("[data-test=form-launch]").HasAttribute("disabled"));
+
+        cut.Find("[data-test=form-memory] input, input[data-test=form-memory]").Input("9000");
+        cut.WaitForAssertion(() => Assert.Contains("This launch will be refused: alpha has 8192 MiB of memory and its machines are given 4096 MiB; 9000 MiB more would pass the limit of 1.5× (12288 MiB",
+            cut.Find("[data-test=form-memory-refused]").TextContent));
+        Assert.Empty(cut.FindAll("[data-test=form-memory-overcommit]"));
+        Assert.True(cut.Find("[data-test=form-launch]").HasAttribute("disabled"));
+        cut.Find("[data-test=form-launch]").Click();
+        Assert.Empty(Actions.Created);
+    }
+
     [Fact]
     public void NewName_TemplateName_GetsShortSuffixAndIsValid()
     {

@@ -30,6 +30,31 @@ public sealed class MachineDetailTests : DashboardTestContext
     }
 
     [Fact]
+    public void MachineDetail_ContainerStopping_ShowsATransitionalStateNotAnErrorAndStartWaits()
+    {
+        var machine = Sample.Machine("box-1", MachineState.Running);
+        Data.Machines.Add(machine);
+        var cut = Render<MachineDetail>(p => p.Add(x => x.Id, machine.Id));
+        cut.WaitForAssertion(() => Assert.Equal("running", cut.Find("[data-test=state]").TextContent));
+        cut.WaitForState(() => Data.Subscribers == 1);
+
+        Data.Publish(new MachineChanged(machine with { State = MachineState.Stopping, Detail = "Up 12 seconds", UpdatedAt = DateTimeOffset.UtcNow.AddSeconds(1) }));
+
+        cut.WaitForAssertion(() =>
+        {
+            Assert.Equal("stopping", cut.Find("[data-test=state]").TextContent);
+            Assert.Contains("mud-chip-color-info", cut.Find("[data-test=state]").ClassName);
+            Assert.Equal("Up 12 seconds", cut.Find("[data-test=machine-detail]").TextContent);
+            Assert.Contains("mud-alert-text-info", cut.Find("[data-test=machine-detail]").ClassName);
+            Assert.True(cut.Find("[data-test=action-start]").HasAttribute("disabled"));
+            Assert.True(cut.Find("[data-test=action-stop]").HasAttribute("disabled"));
+        }, Live);
+
+        Data.Publish(new MachineChanged(machine with { State = MachineState.Stopped, Detail = null, UpdatedAt = DateTimeOffset.UtcNow.AddSeconds(2) }));
+        cut.WaitForAssertion(() => Assert.False(cut.Find("[data-test=action-start]").HasAttribute("disabled")), Live);
+    }
+
+    [Fact]
     public void MachineDetail_MetricsPushed_ShowsRatesAndMips()
     {
         var machine = Sample.Machine("vm-1", MachineState.Running, MachineKind.Vm);

@@ -32,6 +32,30 @@ public sealed class OverviewTests : DashboardTestContext
     }
 
     [Fact]
+    public void Overview_HostGivesMoreMemoryThanItHas_SaysOvercommittedAndBeyondTheRatio()
+    {
+        Data.Hosts.Add(Sample.Host("alpha"));
+        Data.Hosts.Add(Sample.Host("beta", id: Guid.NewGuid()));
+        var beta = Data.Hosts[1].Id;
+        static MachineView Sized(string name, int memoryMiB, Guid? host = null) =>
+            Sample.Machine(name, hostId: host) with { Spec = new MachineSpec(1, memoryMiB, [new DiskSpec("root", 1)], [new NetworkSpec("eth0")]) };
+        Data.Machines.Add(Sized("a-1", 10240));
+        Data.Machines.Add(Sized("b-1", 262144, beta));
+
+        var cut = Render<Overview>();
+
+        cut.WaitForAssertion(() =>
+        {
+            var alpha = cut.Find("[data-test=capacity-host][data-host=alpha] [data-test=memory-overcommit]");
+            Assert.Contains("Memory overcommitted: 10 GiB given of 8 GiB (1.25×). Placement allows up to 1.5×", alpha.TextContent);
+            Assert.Contains("mud-alert-text-warning", alpha.ClassName);
+            var betaAlert = cut.Find("[data-test=capacity-host][data-host=beta] [data-test=memory-overcommit]");
+            Assert.Contains("256 GiB given of 8 GiB (32×). That is beyond the 1.5× placement allows", betaAlert.TextContent);
+            Assert.Contains("mud-alert-text-error", betaAlert.ClassName);
+        });
+    }
+
+    [Fact]
     public void Overview_ChangesPushed_ShowsNewMachineAndOperationProgressWithoutReload()
     {
         Data.Hosts.Add(Sample.Host());

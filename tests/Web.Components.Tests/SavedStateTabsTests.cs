@@ -98,6 +98,76 @@ public sealed class SavedStateTabsTests : DashboardTestContext
     }
 
     [Fact]
+    public void MachineDetail_CloneEnds_NoteReplacedByTheResultWithALinkToTheClone()
+    {
+        var vm = Sample.Machine("vm-1", MachineState.Running, MachineKind.Vm);
+        Data.Machines.Add(vm);
+        var cloneId = Guid.NewGuid();
+        var operationId = Guid.NewGuid();
+        States.OnCall = call => ServiceResult<OperationAccepted>.Ok(new OperationAccepted(
+            Sample.Operation("machine.clone", "vm-1", vm.Id, OperationStatus.Queued, 0, id: operationId), Sample.Machine("vm-2", MachineState.Creating, MachineKind.Vm, id: cloneId)));
+        var cut = Render<MachineDetail>(p => p.Add(x => x.Id, vm.Id));
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-test=clone-start]")));
+        cut.WaitForState(() => Data.Subscribers == 1);
+
+        cut.Find("[data-test=clone-name] input, input[data-test=clone-name]").Change("vm-2");
+        cut.Find("[data-test=clone-start]").Click();
+        cut.WaitForAssertion(() => Assert.Equal("Cloning vm-1 as vm-2…", cut.Find("[data-test=snapshot-message]").TextContent.Trim()));
+        Data.Publish(new OperationChanged(Sample.Operation("machine.clone", "vm-1", vm.Id, OperationStatus.Succeeded, 100, id: operationId)));
+
+        cut.WaitForAssertion(() =>
+        {
+            Assert.Contains("Cloned vm-1 as vm-2.", cut.Find("[data-test=snapshot-message]").TextContent);
+            Assert.DoesNotContain("Cloning", cut.Find("[data-test=snapshot-message]").TextContent);
+            Assert.Equal($"/machines/{cloneId}", cut.Find("[data-test=snapshot-new-machine]").GetAttribute("href"));
+        }, Live);
+    }
+
+    [Fact]
+    public void MachineDetail_RestoreAsNewAndVerifyEnd_EachNoteSaysHowItEnded()
+    {
+        var vm = Sample.Machine("vm-1", MachineState.Running, MachineKind.Vm);
+        Data.Machines.Add(vm);
+        var backup = new BackupView(Guid.NewGuid(), vm.Id, "vm-1", MachineKind.Vm, Sample.HostId, "alpha", null, true, new DateTimeOffset(2025, 1, 2, 3, 4, 5, TimeSpan.Zero), 3 << 20, 1 << 30, 700, null, null);
+        States.Backups.Add(backup);
+        var restoredId = Guid.NewGuid();
+        var restoreOp = Guid.NewGuid();
+        var verifyOp = Guid.NewGuid();
+        States.OnCall = call => call.StartsWith("backup.restore", StringComparison.Ordinal)
+            ? ServiceResult<OperationAccepted>.Ok(new OperationAccepted(Sample.Operation("backup.restore", "vm-1-copy", restoredId, OperationStatus.Queued, 0, id: restoreOp),
+                Sample.Machine("vm-1-copy", MachineState.Creating, MachineKind.Vm, id: restoredId)))
+            : ServiceResult<OperationAccepted>.Ok(new OperationAccepted(Sample.Operation("backup.verify", "backup of vm-1", null, OperationStatus.Queued, 0, id: verifyOp), null));
+        var cut = Render<MachineDetail>(p => p.Add(x => x.Id, vm.Id));
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-test=saved-state-tabs]")));
+        cut.WaitForState(() => Data.Subscribers == 1);
+        cut.FindAll(".mud-tab").Single(t => t.TextContent.Contains("Backups", StringComparison.Ordinal)).Click();
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-test=backup-restore]")));
+
+        cut.Find("[data-test=restore-name] input, input[data-test=restore-name]").Change("vm-1-copy");
+        cut.Find("[data-test=backup-restore]").Click();
+        cut.WaitForAssertion(() => Assert.Equal("Restoring as vm-1-copy…", cut.Find("[data-test=backup-message]").TextContent.Trim()));
+        // The restore makes another machine: its operation is that machine's, yet this page follows it.
+        Data.Publish(new OperationChanged(Sample.Operation("backup.restore", "vm-1-copy", restoredId, OperationStatus.Succeeded, 100, id: restoreOp)));
+        cut.WaitForAssertion(() =>
+        {
+            Assert.Contains("Restored the backup of 2025-01-02 03:04:05Z as vm-1-copy.", cut.Find("[data-test=backup-message]").TextContent);
+            Assert.Equal($"/machines/{restoredId}", cut.Find("[data-test=backup-new-machine]").GetAttribute("href"));
+        }, Live);
+
+        cut.Find("[data-test=backup-verify]").Click();
+        cut.WaitForAssertion(() => Assert.Contains("Verifying the backup of 2025-01-02 03:04:05Z…", cut.Find("[data-test=backup-message]").TextContent));
+        Data.Publish(new OperationChanged(Sample.Operation("backup.verify", "backup of vm-1", null, OperationStatus.Failed, 60,
+            error: "The snapshot has 3 virtio devices; this configuration makes 2.", id: verifyOp)));
+        cut.WaitForAssertion(() =>
+        {
+            var message = cut.Find("[data-test=backup-message]");
+            Assert.Contains("Verifying the backup of 2025-01-02 03:04:05Z failed: The snapshot has 3 virtio devices; this configuration makes 2.", message.TextContent);
+            Assert.Contains("mud-alert-text-error", message.ClassName);
+            Assert.Empty(cut.FindAll("[data-test=backup-new-machine]"));
+        }, Live);
+    }
+
+    [Fact]
     public void MachineDetail_HasSnapshotsAndBackupsTabs()
     {
         var machine = Sample.Machine("vm-1", MachineState.Stopped, MachineKind.Vm);

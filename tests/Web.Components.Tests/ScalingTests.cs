@@ -171,6 +171,28 @@ public sealed class ScalingGroupDetailTests : DashboardTestContext
     }
 
     [Fact]
+    public async Task Counts_GroupChangesDesired_FormFollowsUnlessTheUserIsEditing()
+    {
+        _scaling.RefreshInterval = TimeSpan.FromMilliseconds(100);
+        var cut = Render<ScalingGroupDetail>(p => p.Add(x => x.Name, "web"));
+        cut.WaitForAssertion(() => Assert.Equal("1", cut.Find("[data-test=desired] input, input[data-test=desired]").GetAttribute("value")));
+
+        // A script sets desired to 3: the form shows it, so Apply would not undo it.
+        _scaling.Groups[0] = _group with { Desired = 3 };
+        cut.WaitForAssertion(() => Assert.Equal("3", cut.Find("[data-test=desired] input, input[data-test=desired]").GetAttribute("value")), Live);
+
+        // The user types 4; the group moves to 2 meanwhile: what was typed stays, and the change is said.
+        await cut.Find("[data-test=desired] input, input[data-test=desired]").ChangeAsync(new() { Value = "4" });
+        _scaling.Groups[0] = _group with { Desired = 2 };
+        cut.WaitForAssertion(() => Assert.Contains("the group changed to min 0, desired 2, max 5", cut.Find("[data-test=counts-changed]").TextContent), Live);
+        Assert.Equal("4", cut.Find("[data-test=desired] input, input[data-test=desired]").GetAttribute("value"));
+
+        await cut.Find("[data-test=discard-counts]").ClickAsync(new());
+        cut.WaitForAssertion(() => Assert.Equal("2", cut.Find("[data-test=desired] input, input[data-test=desired]").GetAttribute("value")));
+        Assert.Empty(cut.FindAll("[data-test=counts-changed]"));
+    }
+
+    [Fact]
     public async Task Counts_Refused_ProblemShown()
     {
         _scaling.OnUpdate = _ => Core.Services.ServiceResult<ScalingGroupView>.Invalid("desired", "desired (9) must be between min (0) and max (5).");

@@ -26,6 +26,12 @@ public enum MachineState
     Unknown,
     Lost,
     Error,
+
+    /// <summary>On its way to running (a container its engine is starting or restarting); actions wait until it is there.</summary>
+    Starting,
+
+    /// <summary>On its way to stopped (a container its engine is stopping); actions wait until it is there.</summary>
+    Stopping,
 }
 
 /// <summary>A disk of a machine: a name and its size.</summary>

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Ringmaster.Core.Contracts;
 using Ringmaster.Core.Domain;
 using Ringmaster.Core.Store;
@@ -16,8 +17,11 @@ public sealed class MachineService(
     LiveFeed feed,
     ILogger<MachineService> logger,
     ProjectQuotas quotas,
-    IAccessScope scope)
+    IAccessScope scope,
+    IOptions<PlacementOptions>? placement = null)
 {
+    private readonly double _overcommit = placement?.Value.MemoryOvercommitRatio ?? new PlacementOptions().MemoryOvercommitRatio;
+
     public static readonly TimeSpan CreateTimeout = TimeSpan.FromMinutes(10);
     public static readonly TimeSpan ActionTimeout = TimeSpan.FromMinutes(2);
     public const int MaxLabels = 64;
@@ -60,20 +64,19 @@ public sealed class MachineService(
             Error("template", $"Unknown template. Known templates: {string.Join(", ", known)}.");
         }
 
-        var minMemory = template?.Kind == MachineKind.Vm ? 64 : 16;
-        if (request.Vcpus is { } vcpus && vcpus is < 1 or > 64)
+        if (request.Vcpus is { } vcpus && LaunchLimits.Vcpus(vcpus) is { } vcpusError)
         {
-            Error("vcpus", "vCPUs must be between 1 and 64.");
+            Error("vcpus", vcpusError);
         }
 
-        if (request.MemoryMiB is { } memory && (memory < minMemory || memory > 262_144))
+        if (request.MemoryMiB is { } memory && LaunchLimits.Memory(memory, template?.Kind ?? MachineKind.Container) is { } memoryError)
         {
-            Error("memoryMiB", $"Memory must be between {minMemory} and 262144 MiB.");
+            Error("memoryMiB", memoryError);
         }
 
-        if (request.DiskGiB is { } disk && disk is < 1 or > 4096)
+        if (request.DiskGiB is { } disk && LaunchLimits.Disk(disk) is { } diskError)
         {
-            Error("diskGiB", "The disk must be between 1 and 4096 GiB.");
+            Error("diskGiB", diskError);
         }
 
         ValidateLabels(request.Labels, Error);
@@ -200,7 +203,7 @@ public sealed class MachineService(
 
         var refusal = (guestAction, machine.State) switch
         {
-            (_, MachineState.Creating or MachineState.Deleting or MachineState.Migrating) => $"Machine {machine.Name} is busy ({machine.State}); try again when it is done.",
+            (_, MachineState.Creating or MachineState.Deleting or MachineState.Migrating or MachineState.Starting or MachineState.Stopping) => $"Machine {machine.Name} is busy ({machine.State}); try again when it is done.",
             (_, MachineState.Lost) => $"Machine {machine.Name} is lost: its host does not report it. Delete it or restore it from a backup.",
             (GuestAction.Pause, not MachineState.Running) => $"Only a running machine can be paused; {machine.Name} is {machine.State}.",
             (GuestAction.Resume, not MachineState.Paused) => $"Only a paused machine can be resumed; {machine.Name} is {machine.State}.",
@@ -288,11 +291,15 @@ public sealed class MachineService(
     /// Picks the host: the one asked for, or the online host with the most free memory that can make
     /// a machine from the template (a container engine for containers; the image, or a way to build
     /// it, for VMs: <see cref="CatalogService.CanRun"/>). Hosts that already have a VM's image go first.
+    /// A host whose machines would be given more memory than <see cref="PlacementOptions.MemoryOvercommitRatio"/>
+    /// times what it has is refused.
     /// </summary>
     private async Task<ServiceResult<HostEntity>> PlaceAsync(RingmasterDbContext db, TemplateEntity template, MachineSpec spec, string? wanted, CancellationToken cancellationToken)
     {
         var hosts = await db.Hosts.ToListAsync(cancellationToken).ConfigureAwait(false);
         var imported = await db.Images.AnyAsync(i => i.Name == template.Image, cancellationToken).ConfigureAwait(false);
+        var given = await HostMemory.GivenAsync(db, cancellationToken).ConfigureAwait(false);
+        HostMemory Memory(HostEntity h) => new(h.Id, h.Name, (h.Capabilities?.MemoryBytes ?? 0) / (1024 * 1024), given.GetValueOrDefault(h.Id), _overcommit);
         bool CanRun(HostEntity h) => CatalogService.CanRun(h, template.Kind, template.Image, imported);
         if (!string.IsNullOrWhiteSpace(wanted))
         {
@@ -307,20 +314,29 @@ public sealed class MachineService(
                 return ServiceResult<HostEntity>.Conflict($"Host {host.Name} is offline.");
             }
 
-            return CanRun(host)
-                ? ServiceResult<HostEntity>.Ok(host)
-                : ServiceResult<HostEntity>.Conflict(CatalogService.Assess(template, [host], imported ? new HashSet<string> { template.Image } : new HashSet<string>()).UnavailableReason!);
+            if (!CanRun(host))
+            {
+                return ServiceResult<HostEntity>.Conflict(CatalogService.Assess(template, [host], imported ? new HashSet<string> { template.Image } : new HashSet<string>()).UnavailableReason!);
+            }
+
+            var memory = Memory(host);
+            return memory.Fits(spec.MemoryMiB) ? ServiceResult<HostEntity>.Ok(host) : ServiceResult<HostEntity>.Conflict(memory.Refusal(spec.MemoryMiB));
         }
 
-        var used = await db.Machines.IgnoreQueryFilters().Where(m => m.HostId != null).Select(m => new { m.HostId, m.Spec }).ToListAsync(cancellationToken).ConfigureAwait(false);
         var online = hosts.Where(h => h.Online && agents.IsConnected(h.Id)).ToList();
         var candidates = online.Where(CanRun)
             .OrderByDescending(h => template.Kind == MachineKind.Vm && !imported && h.Capabilities?.Images is { } images && images.Present.Contains(template.Image))
-            .ThenByDescending(h => (h.Capabilities?.MemoryBytes ?? 0) / (1024 * 1024) - used.Where(u => u.HostId == h.Id).Sum(u => (long)u.Spec.MemoryMiB))
+            .ThenByDescending(h => (h.Capabilities?.MemoryBytes ?? 0) / (1024 * 1024) - given.GetValueOrDefault(h.Id))
             .ToList();
-        return candidates.Count > 0
-            ? ServiceResult<HostEntity>.Ok(candidates[0])
-            : ServiceResult<HostEntity>.Unavailable(CatalogService.Assess(template, online, imported ? new HashSet<string> { template.Image } : new HashSet<string>()).UnavailableReason!);
+        if (candidates.Count == 0)
+        {
+            return ServiceResult<HostEntity>.Unavailable(CatalogService.Assess(template, online, imported ? new HashSet<string> { template.Image } : new HashSet<string>()).UnavailableReason!);
+        }
+
+        var fitting = candidates.FirstOrDefault(h => Memory(h).Fits(spec.MemoryMiB));
+        return fitting is not null
+            ? ServiceResult<HostEntity>.Ok(fitting)
+            : ServiceResult<HostEntity>.Conflict("No host has room for the memory: " + string.Join(" ", candidates.Select(h => Memory(h).Refusal(spec.MemoryMiB))));
     }
 
     private static void ValidateLabels(Dictionary<string, string>? labels, Action<string, string> error)

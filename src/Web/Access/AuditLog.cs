@@ -36,14 +36,14 @@ public sealed class AuditLog(IDbContextFactory<RingmasterDbContext> dbFactory, I
     private static string Clip(string value, int max) => value.Length <= max ? value : value[..max];
 }
 
-/// <summary>Records every change through the API (any non-GET under /api/v1) once its answer is sent, refusals included.</summary>
+/// <summary>Records every change through the API (any non-GET under /api/v1) once its answer is sent, refusals included; endpoints marked <see cref="NotAChange"/> are not changes.</summary>
 public sealed class AuditMiddleware(RequestDelegate next, AuditLog audit)
 {
     public async Task InvokeAsync(HttpContext context)
     {
         var request = context.Request;
         if (!request.Path.StartsWithSegments("/api/v1") || HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method) || HttpMethods.IsOptions(request.Method)
-            || context.GetEndpoint()?.Metadata.GetMetadata<AuditedByHandler>() is not null)
+            || context.GetEndpoint()?.Metadata is { } metadata && (metadata.GetMetadata<AuditedByHandler>() is not null || metadata.GetMetadata<NotAChange>() is not null))
         {
             await next(context);
             return;
@@ -61,4 +61,10 @@ public sealed class AuditMiddleware(RequestDelegate next, AuditLog audit)
 public sealed class AuditedByHandler
 {
     public static AuditedByHandler Instance { get; } = new();
+}
+
+/// <summary>Marks a write endpoint that changes nothing worth auditing (a console's terminal size follows the browser window).</summary>
+public sealed class NotAChange
+{
+    public static NotAChange Instance { get; } = new();
 }

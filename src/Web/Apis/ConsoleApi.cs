@@ -15,7 +15,8 @@ public static class ConsoleApi
         app.MapGet("/api/v1/machines/{id}/console", Console).WithTags("Machines")
             .WithName("OpenConsole").WithSummary("Open a machine's console (WebSocket, raw bytes both ways)");
         app.MapPost("/api/v1/machines/{id}/console/size", Resize).WithTags("Machines")
-            .WithName("ResizeConsole").WithSummary("Set the size of a machine's console terminal");
+            .WithName("ResizeConsole").WithSummary("Set the size of a machine's console terminal")
+            .WithMetadata(Access.NotAChange.Instance);
         return app;
     }
 

@@ -18,7 +18,6 @@ public static class MigrationApi
     {
         builder.AddMigrations();
         builder.Services.AddSingleton<IMigrationProbes, HubMigrationProbes>();
-        builder.Services.AddSingleton<Services.IMigrationActions, Services.MigrationActions>();
         return builder;
     }
 

@@ -44,7 +44,7 @@ public static class Display
         MachineState.Running => Color.Success,
         MachineState.Paused => Color.Warning,
         MachineState.Stopped => Color.Default,
-        MachineState.Creating or MachineState.Deleting or MachineState.Migrating => Color.Info,
+        MachineState.Creating or MachineState.Deleting or MachineState.Migrating or MachineState.Starting or MachineState.Stopping => Color.Info,
         MachineState.Error or MachineState.Lost => Color.Error,
         _ => Color.Dark,
     };

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using Ringmaster.Core.Contracts;
 using Ringmaster.Core.Domain;
 using Ringmaster.Core.Services;
@@ -8,8 +9,16 @@ using Ringmaster.Core.Store;
 namespace Ringmaster.Web.Services;
 
 /// <summary>The dashboard's reads, against the inventory database and the server's live view.</summary>
-public sealed class DashboardData(IDbContextFactory<RingmasterDbContext> dbFactory, LiveFeed feed, IAccessScope? scope = null) : IDashboardData
+public sealed class DashboardData(IDbContextFactory<RingmasterDbContext> dbFactory, LiveFeed feed, IAccessScope? scope = null, IOptions<PlacementOptions>? placement = null) : IDashboardData
 {
+    public double MemoryOvercommitRatio { get; } = placement?.Value.MemoryOvercommitRatio ?? new PlacementOptions().MemoryOvercommitRatio;
+
+    public async Task<IReadOnlyList<HostMemory>> GetHostMemoryAsync(CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await HostMemory.AllAsync(db, MemoryOvercommitRatio, cancellationToken);
+    }
+
     private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web);
     private readonly CatalogService _catalog = new(dbFactory);
 

@@ -66,6 +66,12 @@ public interface IDashboardData
 
     Task<IReadOnlyList<TemplateView>> GetTemplatesAsync(CancellationToken cancellationToken = default);
 
+    /// <summary>How much memory the machines of a host may be given, as a multiple of what it has (Placement:MemoryOvercommitRatio).</summary>
+    double MemoryOvercommitRatio { get; }
+
+    /// <summary>Every host's memory and what its machines are given (all projects' machines: placement counts them all).</summary>
+    Task<IReadOnlyList<HostMemory>> GetHostMemoryAsync(CancellationToken cancellationToken = default);
+
     /// <summary>The newest figures of a machine, if its agent sent any.</summary>
     GuestMetrics? LatestMetrics(Guid machineId);
 

@@ -36,8 +36,8 @@ public interface IScalingData
     Task<ScriptRunView?> DryRunAsync(Guid groupId, string source, CancellationToken cancellationToken = default);
 }
 
-/// <summary>The scaling pages' data, from the same services as the REST API.</summary>
-public sealed class ScalingData(ScalingService scaling, ScalingController controller) : IScalingData
+/// <summary>The scaling pages' data, from the same services as the REST API; changes run in the signed-in user's name and are audited.</summary>
+public sealed class ScalingData(ScalingService scaling, ScalingController controller, DashboardCaller caller) : IScalingData
 {
     public TimeSpan RefreshInterval => TimeSpan.FromSeconds(2);
 
@@ -56,26 +56,30 @@ public sealed class ScalingData(ScalingService scaling, ScalingController contro
 
     public async Task<ServiceResult<ScalingGroupView>> CreateAsync(CreateScalingGroupRequest request, CancellationToken cancellationToken = default)
     {
-        var result = await scaling.CreateAsync(request, MachineActions.User, cancellationToken);
+        var result = await caller.RunAsync("scaling.create", request.Name ?? "", user => scaling.CreateAsync(request, user, cancellationToken),
+            $"{request.Min}..{request.Max}, desired {request.Desired}");
         controller.Kick();
         return result;
     }
 
     public async Task<ServiceResult<ScalingGroupView>> UpdateAsync(Guid groupId, UpdateScalingGroupRequest request, CancellationToken cancellationToken = default)
     {
-        var result = await scaling.UpdateAsync(groupId, request, MachineActions.User, cancellationToken);
+        var result = await caller.RunAsync("scaling.update", await caller.ScalingGroupAsync(groupId), user => scaling.UpdateAsync(groupId, request, user, cancellationToken),
+            $"min {request.Min}, max {request.Max}, desired {request.Desired}");
         controller.Kick();
         return result;
     }
 
-    public Task<ServiceResult<ScalingPolicyView>> AddPolicyAsync(Guid groupId, CreateScalingPolicyRequest request, CancellationToken cancellationToken = default) =>
-        scaling.AddPolicyAsync(groupId, request, cancellationToken);
+    public async Task<ServiceResult<ScalingPolicyView>> AddPolicyAsync(Guid groupId, CreateScalingPolicyRequest request, CancellationToken cancellationToken = default) =>
+        await caller.RunAsync("scaling.policy.create", $"{await caller.ScalingGroupAsync(groupId)}/{request.Name}", _ => scaling.AddPolicyAsync(groupId, request, cancellationToken));
 
-    public Task<ServiceResult<ScalingScriptView>> SaveScriptAsync(Guid groupId, Guid? scriptId, SaveScalingScriptRequest request, CancellationToken cancellationToken = default) =>
-        scaling.SaveScriptAsync(groupId, scriptId?.ToString(), request, MachineActions.User, cancellationToken);
+    public async Task<ServiceResult<ScalingScriptView>> SaveScriptAsync(Guid groupId, Guid? scriptId, SaveScalingScriptRequest request, CancellationToken cancellationToken = default) =>
+        await caller.RunAsync("scaling.script.save", $"{await caller.ScalingGroupAsync(groupId)}/{request.Name}",
+            user => scaling.SaveScriptAsync(groupId, scriptId?.ToString(), request, user, cancellationToken));
 
-    public Task<ServiceResult<ScalingScriptView>> RollbackAsync(Guid groupId, Guid scriptId, int version, CancellationToken cancellationToken = default) =>
-        scaling.RollbackAsync(groupId, scriptId.ToString(), version, MachineActions.User, cancellationToken);
+    public async Task<ServiceResult<ScalingScriptView>> RollbackAsync(Guid groupId, Guid scriptId, int version, CancellationToken cancellationToken = default) =>
+        await caller.RunAsync("scaling.script.rollback", await caller.ScalingGroupAsync(groupId),
+            user => scaling.RollbackAsync(groupId, scriptId.ToString(), version, user, cancellationToken), $"to version {version}");
 
     public Task<ScriptRunView?> DryRunAsync(Guid groupId, string source, CancellationToken cancellationToken = default) =>
         controller.DryRunAsync(groupId, source, cancellationToken);

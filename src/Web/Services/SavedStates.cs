@@ -31,40 +31,48 @@ public interface IMachineSavedStates
     Task<bool> DeleteScheduleAsync(Guid scheduleId, CancellationToken cancellationToken = default);
 }
 
-/// <summary>The tabs' reads and actions, server-side through the same services as the REST API.</summary>
-public sealed class MachineSavedStates(SnapshotService snapshots, BackupService backups, ScheduleService schedules) : IMachineSavedStates
+/// <summary>
+/// The tabs' reads and actions, server-side through the same services as the REST API, each change
+/// in the signed-in user's name and audited with the names of what it touched.
+/// </summary>
+public sealed class MachineSavedStates(SnapshotService snapshots, BackupService backups, ScheduleService schedules, DashboardCaller caller) : IMachineSavedStates
 {
     public Task<IReadOnlyList<ScheduleView>> SchedulesAsync(CancellationToken cancellationToken = default) => schedules.ListAsync(cancellationToken);
 
     public Task<ServiceResult<ScheduleView>> CreateScheduleAsync(CreateScheduleRequest request, CancellationToken cancellationToken = default) =>
-        schedules.CreateAsync(request, cancellationToken);
+        caller.RunAsync("schedule.create", request.Name ?? "", _ => schedules.CreateAsync(request, cancellationToken), $"{request.Job} at '{request.Cron}'");
 
-    public Task<bool> DeleteScheduleAsync(Guid scheduleId, CancellationToken cancellationToken = default) => schedules.DeleteAsync(scheduleId, cancellationToken);
+    public async Task<bool> DeleteScheduleAsync(Guid scheduleId, CancellationToken cancellationToken = default) =>
+        await caller.RunAsync("schedule.delete", await caller.ScheduleAsync(scheduleId), () => schedules.DeleteAsync(scheduleId, cancellationToken));
 
     public async Task<IReadOnlyList<SnapshotView>> SnapshotsAsync(Guid machineId, CancellationToken cancellationToken = default) =>
         await snapshots.TreeAsync(machineId, cancellationToken) ?? [];
 
-    public Task<ServiceResult<OperationAccepted>> TakeSnapshotAsync(Guid machineId, TakeSnapshotRequest request, CancellationToken cancellationToken = default) =>
-        snapshots.TakeAsync(machineId, request, MachineActions.User, cancellationToken);
+    public async Task<ServiceResult<OperationAccepted>> TakeSnapshotAsync(Guid machineId, TakeSnapshotRequest request, CancellationToken cancellationToken = default) =>
+        await caller.RunAsync("snapshot.create", $"{await caller.MachineAsync(machineId)}/{request.Name}",
+            user => snapshots.TakeAsync(machineId, request, user, cancellationToken), request.IncludeMemory == true ? "with memory" : null);
 
-    public Task<ServiceResult<OperationAccepted>> RevertAsync(Guid machineId, string snapshot, CancellationToken cancellationToken = default) =>
-        snapshots.RevertAsync(machineId, snapshot, MachineActions.User, cancellationToken);
+    public async Task<ServiceResult<OperationAccepted>> RevertAsync(Guid machineId, string snapshot, CancellationToken cancellationToken = default) =>
+        await caller.RunAsync("snapshot.revert", $"{await caller.MachineAsync(machineId)}/{snapshot}", user => snapshots.RevertAsync(machineId, snapshot, user, cancellationToken));
 
-    public Task<ServiceResult<OperationAccepted>> CloneAsync(Guid machineId, CloneMachineRequest request, CancellationToken cancellationToken = default) =>
-        snapshots.CloneAsync(machineId, request, MachineActions.User, cancellationToken);
+    public async Task<ServiceResult<OperationAccepted>> CloneAsync(Guid machineId, CloneMachineRequest request, CancellationToken cancellationToken = default) =>
+        await caller.RunAsync("machine.clone", await caller.MachineAsync(machineId), user => snapshots.CloneAsync(machineId, request, user, cancellationToken), $"as {request.Name}");
 
-    public Task<ServiceResult<OperationAccepted>> DeleteSnapshotAsync(Guid machineId, string snapshot, CancellationToken cancellationToken = default) =>
-        snapshots.DeleteAsync(machineId, snapshot, MachineActions.User, cancellationToken);
+    public async Task<ServiceResult<OperationAccepted>> DeleteSnapshotAsync(Guid machineId, string snapshot, CancellationToken cancellationToken = default) =>
+        await caller.RunAsync("snapshot.delete", $"{await caller.MachineAsync(machineId)}/{snapshot}", user => snapshots.DeleteAsync(machineId, snapshot, user, cancellationToken));
 
     public Task<IReadOnlyList<BackupView>> BackupsAsync(Guid machineId, CancellationToken cancellationToken = default) =>
         backups.ListAsync(machineId, cancellationToken);
 
-    public Task<ServiceResult<OperationAccepted>> BackupAsync(Guid machineId, BackupMachineRequest request, CancellationToken cancellationToken = default) =>
-        backups.BackupAsync(machineId, request, MachineActions.User, cancellationToken);
+    public async Task<ServiceResult<OperationAccepted>> BackupAsync(Guid machineId, BackupMachineRequest request, CancellationToken cancellationToken = default) =>
+        await caller.RunAsync("machine.backup", await caller.MachineAsync(machineId), user => backups.BackupAsync(machineId, request, user, cancellationToken),
+            request.IncludeMemory == true ? "with memory" : null);
 
-    public Task<ServiceResult<OperationAccepted>> RestoreAsync(Guid backupId, RestoreBackupRequest request, CancellationToken cancellationToken = default) =>
-        backups.RestoreAsync(backupId, request, MachineActions.User, cancellationToken);
+    public async Task<ServiceResult<OperationAccepted>> RestoreAsync(Guid backupId, RestoreBackupRequest request, CancellationToken cancellationToken = default) =>
+        await caller.RunAsync("backup.restore", await caller.BackupAsync(backupId), user => backups.RestoreAsync(backupId, request, user, cancellationToken),
+            request.Name is { Length: > 0 } name ? $"as {name}" : "in place");
 
-    public Task<ServiceResult<OperationAccepted>> VerifyAsync(Guid backupId, VerifyBackupRequest request, CancellationToken cancellationToken = default) =>
-        backups.VerifyAsync(backupId, request, MachineActions.User, cancellationToken);
+    public async Task<ServiceResult<OperationAccepted>> VerifyAsync(Guid backupId, VerifyBackupRequest request, CancellationToken cancellationToken = default) =>
+        await caller.RunAsync("backup.verify", await caller.BackupAsync(backupId), user => backups.VerifyAsync(backupId, request, user, cancellationToken),
+            request.TestBoot == true ? "with a test boot" : null);
 }

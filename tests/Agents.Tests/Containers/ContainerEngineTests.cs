@@ -182,7 +182,11 @@ public sealed class ContainerEngineTests
     [InlineData("running", MachineState.Running)]
     [InlineData("paused", MachineState.Paused)]
     [InlineData("dead", MachineState.Error)]
-    [InlineData("removing", MachineState.Error)]
+    [InlineData("initialized", MachineState.Stopped)]
+    [InlineData("stopping", MachineState.Stopping)]
+    [InlineData("restarting", MachineState.Starting)]
+    [InlineData("removing", MachineState.Stopping)]
+    [InlineData("no-such-state", MachineState.Error)]
     public void MapState_EngineState_MachineState(string engineState, MachineState expected)
     {
         Assert.Equal(expected, ContainerEngineClient.MapState(engineState, "status").State);

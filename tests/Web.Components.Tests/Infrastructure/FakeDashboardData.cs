@@ -133,6 +133,13 @@ public sealed class FakeDashboardData : IDashboardData
     public Task<IReadOnlyList<TemplateView>> GetTemplatesAsync(CancellationToken cancellationToken = default) =>
         Task.FromResult<IReadOnlyList<TemplateView>>(Templates);
 
+    public double MemoryOvercommitRatio { get; set; } = 1.5;
+
+    /// <summary>Each host's memory, with what the test's machines on it are given.</summary>
+    public Task<IReadOnlyList<HostMemory>> GetHostMemoryAsync(CancellationToken cancellationToken = default) =>
+        Task.FromResult<IReadOnlyList<HostMemory>>([.. Hosts.Select(h => new HostMemory(h.Id, h.Name, (h.Capabilities?.MemoryBytes ?? 0) / (1024 * 1024),
+            Machines.Where(m => m.HostId == h.Id).Sum(m => (long)m.Spec.MemoryMiB), MemoryOvercommitRatio))]);
+
     public GuestMetrics? LatestMetrics(Guid machineId) => Metrics.GetValueOrDefault(machineId);
 
     public async IAsyncEnumerable<LiveChange> WatchAsync([EnumeratorCancellation] CancellationToken cancellationToken)

@@ -27,8 +27,8 @@ public sealed class DashboardActionsTests : IAsyncLifetime
 
     private MachineActions As(string name, params string[] roles) => new(
         _factory.Services.GetRequiredService<MachineService>(),
-        new FakeAuthenticationState(name, roles),
-        _factory.Services.GetRequiredService<AuditLog>());
+        new DashboardCaller(new FakeAuthenticationState(name, roles), _factory.Services.GetRequiredService<AuditLog>(),
+            _factory.Services.GetRequiredService<IDbContextFactory<RingmasterDbContext>>()));
 
     private async Task<Guid> MachineIdAsync()
     {
@@ -47,6 +47,7 @@ public sealed class DashboardActionsTests : IAsyncLifetime
         Assert.True(await db.Machines.AnyAsync(m => m.Name == "ui-1"));
         var entry = await db.Audit.SingleAsync(a => a.User == "vera");
         Assert.Equal("machine.delete", entry.Action);
+        Assert.Equal("ui-1", entry.Target);
         Assert.Equal(403, entry.Status);
     }
 

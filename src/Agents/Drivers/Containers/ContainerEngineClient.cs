@@ -183,8 +183,11 @@ public sealed class ContainerEngineClient(ContainerDriverOptions options, Contai
     internal static (MachineState State, string? Detail) MapState(string? engineState, string? status) =>
         engineState?.ToLowerInvariant() switch
         {
-            "created" or "configured" or "exited" or "stopped" => (MachineState.Stopped, status),
+            "created" or "configured" or "initialized" or "exited" or "stopped" => (MachineState.Stopped, status),
             "running" => (MachineState.Running, status),
+            "stopping" => (MachineState.Stopping, status),
+            "restarting" => (MachineState.Starting, status),
+            "removing" => (MachineState.Stopping, $"The engine is removing it: {status}"),
             "paused" => (MachineState.Paused, status),
             "dead" => (MachineState.Error, $"The container is dead: {status}"),
             _ => (MachineState.Error, $"Unexpected container state '{engineState}': {status}"),

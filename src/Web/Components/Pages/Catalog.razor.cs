@@ -16,6 +16,8 @@ public partial class Catalog
     private TemplateView? _advanced;
     private LaunchForm _form = new();
     private string? _formErrors;
+    private MudForm? _formRef;
+    private IReadOnlyList<HostMemory> _memory = [];
     private readonly Dictionary<Guid, OperationView> _early = [];
 
     [Inject] public required IMachineActions Actions { get; init; }
@@ -49,6 +51,7 @@ public partial class Catalog
         {
             _templates = await Data.GetTemplatesAsync(cancellationToken);
             _hosts = await Data.GetHostsAsync(cancellationToken);
+            _memory = await Data.GetHostMemoryAsync(cancellationToken);
             _error = null;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
@@ -70,6 +73,8 @@ public partial class Catalog
                 Follow(launch);
                 return true;
             case HostChanged:
+            case MachineChanged or MachineRemoved when _advanced is not null:
+                // Hosts and what their machines are given decide whether the form's memory fits.
                 RequestReload();
                 return false;
             default:
@@ -124,8 +129,33 @@ public partial class Catalog
         };
     }
 
+    /// <summary>
+    /// The host the form's machine would go to, as far as the form can tell: the one chosen, or the
+    /// online host with the most memory not yet given (the placement's own first choice).
+    /// </summary>
+    private HostMemory? MemoryTarget()
+    {
+        if (!string.IsNullOrWhiteSpace(_form.Host))
+        {
+            return _memory.FirstOrDefault(m => m.Host == _form.Host);
+        }
+
+        var online = _hosts.Where(h => h.Online).Select(h => h.Id).ToHashSet();
+        return _memory.Where(m => online.Contains(m.HostId)).OrderByDescending(m => m.TotalMiB - m.GivenMiB).FirstOrDefault();
+    }
+
+    /// <summary>Whether the form's numbers are ones the API takes (the fields say why where they are not).</summary>
+    private bool NumbersValid() =>
+        _advanced is not null && LaunchLimits.Vcpus(_form.Vcpus) is null && LaunchLimits.Memory(_form.MemoryMiB, _advanced.Kind) is null && LaunchLimits.Disk(_form.DiskGiB) is null;
+
     private async Task LaunchAdvancedAsync()
     {
+        await _formRef!.ValidateAsync();
+        if (!_formRef.IsValid || !NumbersValid() || MemoryTarget() is { } target && !target.Fits(_form.MemoryMiB))
+        {
+            return;
+        }
+
         var labels = new Dictionary<string, string>();
         foreach (var pair in (_form.Labels ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {

@@ -14,6 +14,7 @@ public partial class MachineDetail
     private bool _loadedOnce;
     private string? _error;
     private List<OperationView> _operations = [];
+    private readonly HashSet<Guid> _followed = [];
     private readonly List<GuestRates> _history = [];
     private readonly MetricRates _rates = new();
 
@@ -60,7 +61,7 @@ public partial class MachineDetail
                 _machine = null;
                 _removedName = removed.Name;
                 return true;
-            case OperationChanged op when op.Operation.MachineId == Id:
+            case OperationChanged op when op.Operation.MachineId == Id || _followed.Contains(op.Operation.Id):
                 var at = _operations.FindIndex(o => o.Id == op.Operation.Id);
                 if (at >= 0)
                 {
@@ -96,7 +97,7 @@ public partial class MachineDetail
     /// <summary>Whether an action makes sense in the machine's state (the server checks again).</summary>
     private bool Can(string action) => (action, _machine!.State) switch
     {
-        (_, MachineState.Creating or MachineState.Deleting or MachineState.Migrating) => false,
+        (_, MachineState.Creating or MachineState.Deleting or MachineState.Migrating or MachineState.Starting or MachineState.Stopping) => false,
         ("delete", _) => true,
         (_, MachineState.Lost) => false,
         ("start", MachineState.Stopped or MachineState.Error or MachineState.Unknown) => true,
@@ -138,6 +139,19 @@ public partial class MachineDetail
         else
         {
             Snackbar.Add($"Could not {what}: {Display.Problem(result)}", Severity.Error);
+        }
+    }
+
+    /// <summary>
+    /// Keeps an operation a tab started in the page's list even when it points elsewhere (a restore as
+    /// a new machine, a verify of a backup), so the tab sees it end.
+    /// </summary>
+    private void Follow(OperationView operation)
+    {
+        _followed.Add(operation.Id);
+        if (!_operations.Any(o => o.Id == operation.Id))
+        {
+            _operations.Insert(0, operation);
         }
     }
 }

@@ -1,3 +1,4 @@
+using MudBlazor;
 using Ringmaster.Core.Contracts;
 using Ringmaster.Core.Services;
 using Ringmaster.Web.Components.Shared;
@@ -110,6 +111,28 @@ public partial class Overview
             NetRxPerSecond: rates.Sum(r => r.NetRxPerSecond),
             NetTxPerSecond: rates.Sum(r => r.NetTxPerSecond),
             NetworkCount: machines.Sum(m => m.Networks));
+    }
+
+    /// <summary>
+    /// Said when a host's machines are given more memory than it has: a warning up to the
+    /// overcommit ratio placement allows, an error beyond it (machines placed before a lower ratio, or moved there).
+    /// </summary>
+    private (Severity Severity, string Text)? MemoryWarning(HostView host)
+    {
+        var totalMiB = (host.Capabilities?.MemoryBytes ?? 0) / (1024 * 1024);
+        var givenMiB = _machines.Values.Where(m => m.HostId == host.Id).Sum(m => (long)m.MemoryMiB);
+        if (totalMiB <= 0 || givenMiB <= totalMiB)
+        {
+            return null;
+        }
+
+        var ratio = (double)givenMiB / totalMiB;
+        var allowed = Data.MemoryOvercommitRatio;
+        var text = $"Memory overcommitted: {Display.Mib(givenMiB)} given of {Display.Mib(totalMiB)} ({ratio:0.##}×). "
+            + (ratio > allowed
+                ? $"That is beyond the {allowed:0.##}× placement allows: no new machine goes here, and guests that use their memory will make the host swap or be killed."
+                : $"Placement allows up to {allowed:0.##}×; guests that use all they are given make the host swap.");
+        return (ratio > allowed ? Severity.Error : Severity.Warning, text);
     }
 
     private CoreFourUsage Total()

@@ -24,6 +24,7 @@ public partial class ScalingGroupDetail
     private List<ScalingScriptView> _scripts = [];
     private List<ScalingScriptVersionView> _versions = [];
     private bool _countsLoaded;
+    private (int Min, int Desired, int Max) _taken;
     private int _min;
     private int _desired;
     private int _max;
@@ -64,9 +65,10 @@ public partial class ScalingGroupDetail
                 return;
             }
 
-            if (!_countsLoaded)
+            // The form follows the group (a script or policy changes desired) unless the user is editing it.
+            if (!_countsLoaded || !EditingCounts)
             {
-                (_min, _desired, _max, _countsLoaded) = (_group.Min, _group.Desired, _group.Max, true);
+                TakeCounts(_group);
             }
 
             _policies = [.. await ScalingData.PoliciesAsync(_group.Id, cancellationToken)];
@@ -79,6 +81,21 @@ public partial class ScalingGroupDetail
         }
     }
 
+    /// <summary>Whether the user changed the Size form since it last took the group's counts.</summary>
+    private bool EditingCounts => (_min, _desired, _max) != _taken;
+
+    private void TakeCounts(ScalingGroupView group)
+    {
+        _taken = (group.Min, group.Desired, group.Max);
+        (_min, _desired, _max, _countsLoaded) = (group.Min, group.Desired, group.Max, true);
+    }
+
+    private void DiscardCounts()
+    {
+        TakeCounts(_group!);
+        _countProblems = null;
+    }
+
     private static List<string> ProblemsOf<T>(ServiceResult<T> result) =>
         result.Errors is { } errors ? [.. errors.SelectMany(e => e.Value)] : [result.Message ?? "Refused."];
 
@@ -89,6 +106,7 @@ public partial class ScalingGroupDetail
         if (result.Value is { } group)
         {
             _group = group;
+            TakeCounts(group);
         }
     }
 

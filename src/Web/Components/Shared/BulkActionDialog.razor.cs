@@ -36,7 +36,7 @@ public partial class BulkActionDialog
 
     private (bool Skip, string Text) PlanFor(MachineView m) => (Action, m.State) switch
     {
-        (_, MachineState.Creating or MachineState.Deleting or MachineState.Migrating) => (true, "busy, skipped"),
+        (_, MachineState.Creating or MachineState.Deleting or MachineState.Migrating or MachineState.Starting or MachineState.Stopping) => (true, "busy, skipped"),
         ("start", MachineState.Running) => (true, "already running, skipped"),
         ("start", MachineState.Paused) => (true, "paused: resume it instead, skipped"),
         ("start", _) => (false, "will start"),

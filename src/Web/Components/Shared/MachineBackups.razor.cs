@@ -16,6 +16,8 @@ public partial class MachineBackups
     private string? _restoreName;
     private string? _message;
     private Severity _severity = Severity.Info;
+    private FollowedOperation? _pending;
+    private FollowedOperation? _made;
 
     private string? _seen;
 
@@ -23,6 +25,9 @@ public partial class MachineBackups
 
     /// <summary>The machine's recent operations, kept live by the page.</summary>
     [Parameter] public IReadOnlyList<OperationView> Operations { get; set; } = [];
+
+    /// <summary>Told of every operation the tab starts, so the page keeps it live for the tab.</summary>
+    [Parameter] public EventCallback<OperationView> Started { get; set; }
     [Inject] public required IMachineSavedStates States { get; init; }
     [Inject] public required IDialogService Dialogs { get; init; }
 
@@ -35,6 +40,13 @@ public partial class MachineBackups
     /// </summary>
     protected override async Task OnParametersSetAsync()
     {
+        if (_pending?.Outcome(Operations) is { } outcome)
+        {
+            _made = _pending;
+            _pending = null;
+            Say(outcome.Text, outcome.Severity);
+        }
+
         var finished = Operations.Where(op => op.State is OperationStatus.Succeeded or OperationStatus.Failed && op.Kind.IsBackupWork()).ToList();
         var key = string.Join(",", finished.Select(op => $"{op.Id}:{op.State}"));
         if (key == _seen)
@@ -42,7 +54,7 @@ public partial class MachineBackups
             return;
         }
 
-        var failed = _seen is not null ? finished.FirstOrDefault(op => op.State == OperationStatus.Failed && !_seen.Contains(op.Id.ToString(), StringComparison.Ordinal)) : null;
+        var failed = _seen is not null ? finished.FirstOrDefault(op => op.State == OperationStatus.Failed && op.Id != _made?.Id && !_seen.Contains(op.Id.ToString(), StringComparison.Ordinal)) : null;
         _seen = key;
         if (failed is not null)
         {
@@ -61,8 +73,8 @@ public partial class MachineBackups
 
     private async Task BackUpAsync()
     {
-        var result = await States.BackupAsync(Machine.Id, new BackupMachineRequest(_includeMemory, _full));
-        Say(result.Kind == ResultKind.Ok ? $"Backing {Machine.Name} up…" : "Could not back up: " + Display.Problem(result), result.Kind == ResultKind.Ok ? Severity.Info : Severity.Error);
+        await StartedAsync(await States.BackupAsync(Machine.Id, new BackupMachineRequest(_includeMemory, _full)),
+            $"Backing {Machine.Name} up…", "Could not back up", $"{Machine.Name} is backed up.", $"Backing {Machine.Name} up failed");
     }
 
     private async Task RestoreAsync(BackupView backup)
@@ -80,20 +92,40 @@ public partial class MachineBackups
             }
         }
 
-        var result = await States.RestoreAsync(backup.Id, new RestoreBackupRequest(Name: asNew ? _restoreName : null));
-        Say(result.Kind == ResultKind.Ok ? (asNew ? $"Restoring as {_restoreName}…" : $"Restoring {Machine.Name}…") : "Could not restore: " + Display.Problem(result),
-            result.Kind == ResultKind.Ok ? Severity.Info : Severity.Error);
+        var name = asNew ? _restoreName : null;
+        var result = await States.RestoreAsync(backup.Id, new RestoreBackupRequest(Name: name));
+        await (asNew
+            ? StartedAsync(result, $"Restoring as {name}…", "Could not restore", $"Restored the backup of {backup.CreatedAt.UtcDateTime:u} as {name}.", $"Restoring as {name} failed", makesMachine: true)
+            : StartedAsync(result, $"Restoring {Machine.Name}…", "Could not restore", $"{Machine.Name} is restored to its backup of {backup.CreatedAt.UtcDateTime:u}.", $"Restoring {Machine.Name} failed"));
     }
 
     private async Task VerifyAsync(BackupView backup)
     {
-        var result = await States.VerifyAsync(backup.Id, new VerifyBackupRequest(_testBoot));
-        Say(result.Kind == ResultKind.Ok ? "Verifying the backup…" : "Could not verify: " + Display.Problem(result), result.Kind == ResultKind.Ok ? Severity.Info : Severity.Error);
+        var boot = _testBoot ? " with a test boot" : "";
+        await StartedAsync(await States.VerifyAsync(backup.Id, new VerifyBackupRequest(_testBoot)), $"Verifying the backup of {backup.CreatedAt.UtcDateTime:u}{boot}…", "Could not verify",
+            $"The backup of {backup.CreatedAt.UtcDateTime:u} verified{boot}.", $"Verifying the backup of {backup.CreatedAt.UtcDateTime:u} failed");
     }
 
     private void Say(string message, Severity severity)
     {
         _message = message;
         _severity = severity;
+    }
+
+    /// <summary>Says an operation started (or why it did not) and follows it until it ends.</summary>
+    private async Task StartedAsync(ServiceResult<OperationAccepted> result, string starting, string refused, string success, string failure, bool makesMachine = false)
+    {
+        if (result.Kind != ResultKind.Ok)
+        {
+            Say($"{refused}: {Display.Problem(result)}", Severity.Error);
+            return;
+        }
+
+        var operation = result.Value!.Operation;
+        var made = makesMachine ? result.Value.Machine : null;
+        _pending = new FollowedOperation(operation.Id, success, failure, made?.Id, made?.Name);
+        _made = null;
+        Say(starting, Severity.Info);
+        await Started.InvokeAsync(operation);
     }
 }

@@ -15,6 +15,8 @@ public partial class MachineSnapshots
     private bool _includeMemory;
     private string? _message;
     private Severity _severity = Severity.Info;
+    private FollowedOperation? _pending;
+    private FollowedOperation? _made;
 
     private string? _seen;
 
@@ -29,6 +31,9 @@ public partial class MachineSnapshots
 
     /// <summary>The machine's recent operations, kept live by the page.</summary>
     [Parameter] public IReadOnlyList<OperationView> Operations { get; set; } = [];
+
+    /// <summary>Told of every operation the tab starts, so the page keeps it live for the tab.</summary>
+    [Parameter] public EventCallback<OperationView> Started { get; set; }
     [Inject] public required IMachineSavedStates States { get; init; }
     [Inject] public required IDialogService Dialogs { get; init; }
     [Inject] public required IDashboardData Data { get; init; }
@@ -64,15 +69,12 @@ public partial class MachineSnapshots
     private async Task CloneAsync()
     {
         var name = _cloneName;
+        var on = _cloneHost == SameHost ? "" : " on " + _cloneHost;
         var result = await States.CloneAsync(Machine.Id, new CloneMachineRequest(name, _linked, _cloneHost == SameHost ? null : _cloneHost, _cloneMemory));
+        await StartedAsync(result, $"Cloning {Machine.Name} as {name}{on}…", "Could not clone", $"Cloned {Machine.Name} as {name}{on}.", $"Cloning {Machine.Name} as {name} failed", makesMachine: true);
         if (result.Kind == ResultKind.Ok)
         {
-            Say($"Cloning {Machine.Name} as {name}{(_cloneHost == SameHost ? "" : " on " + _cloneHost)}…", Severity.Info);
             _cloneName = null;
-        }
-        else
-        {
-            Say("Could not clone: " + Display.Problem(result), Severity.Error);
         }
     }
 
@@ -85,6 +87,13 @@ public partial class MachineSnapshots
     /// </summary>
     protected override async Task OnParametersSetAsync()
     {
+        if (_pending?.Outcome(Operations) is { } outcome)
+        {
+            _made = _pending;
+            _pending = null;
+            Say(outcome.Text, outcome.Severity);
+        }
+
         var finished = Operations.Where(op => op.State is OperationStatus.Succeeded or OperationStatus.Failed && op.Kind.IsSnapshotWork()).ToList();
         var key = string.Join(",", finished.Select(op => $"{op.Id}:{op.State}"));
         if (key == _seen)
@@ -92,7 +101,7 @@ public partial class MachineSnapshots
             return;
         }
 
-        var failed = _seen is not null ? finished.FirstOrDefault(op => op.State == OperationStatus.Failed && !_seen.Contains(op.Id.ToString(), StringComparison.Ordinal)) : null;
+        var failed = _seen is not null ? finished.FirstOrDefault(op => op.State == OperationStatus.Failed && op.Id != _made?.Id && !_seen.Contains(op.Id.ToString(), StringComparison.Ordinal)) : null;
         _seen = key;
         if (failed is not null)
         {
@@ -111,16 +120,13 @@ public partial class MachineSnapshots
 
     private async Task TakeAsync()
     {
-        var result = await States.TakeSnapshotAsync(Machine.Id, new TakeSnapshotRequest(_name, _description, _includeMemory));
+        var name = _name;
+        var result = await States.TakeSnapshotAsync(Machine.Id, new TakeSnapshotRequest(name, _description, _includeMemory));
+        await StartedAsync(result, $"Taking snapshot {name}…", "Could not take the snapshot", $"Snapshot {name} taken.", $"Taking snapshot {name} failed");
         if (result.Kind == ResultKind.Ok)
         {
-            Say($"Taking snapshot {_name}…", Severity.Info);
             _name = null;
             _description = null;
-        }
-        else
-        {
-            Say("Could not take the snapshot: " + Display.Problem(result), Severity.Error);
         }
     }
 
@@ -135,19 +141,34 @@ public partial class MachineSnapshots
             return;
         }
 
-        var result = await States.RevertAsync(Machine.Id, name);
-        Say(result.Kind == ResultKind.Ok ? $"Reverting to {name}…" : "Could not revert: " + Display.Problem(result), result.Kind == ResultKind.Ok ? Severity.Info : Severity.Error);
+        await StartedAsync(await States.RevertAsync(Machine.Id, name), $"Reverting to {name}…", "Could not revert", $"{Machine.Name} reverted to {name}.", $"Reverting to {name} failed");
     }
 
     private async Task DeleteAsync(string name)
     {
-        var result = await States.DeleteSnapshotAsync(Machine.Id, name);
-        Say(result.Kind == ResultKind.Ok ? $"Deleting snapshot {name}…" : "Could not delete the snapshot: " + Display.Problem(result), result.Kind == ResultKind.Ok ? Severity.Info : Severity.Error);
+        await StartedAsync(await States.DeleteSnapshotAsync(Machine.Id, name), $"Deleting snapshot {name}…", "Could not delete the snapshot", $"Snapshot {name} deleted.", $"Deleting snapshot {name} failed");
     }
 
     private void Say(string message, Severity severity)
     {
         _message = message;
         _severity = severity;
+    }
+
+    /// <summary>Says an operation started (or why it did not) and follows it until it ends.</summary>
+    private async Task StartedAsync(ServiceResult<OperationAccepted> result, string starting, string refused, string success, string failure, bool makesMachine = false)
+    {
+        if (result.Kind != ResultKind.Ok)
+        {
+            Say($"{refused}: {Display.Problem(result)}", Severity.Error);
+            return;
+        }
+
+        var operation = result.Value!.Operation;
+        var made = makesMachine ? result.Value.Machine : null;
+        _pending = new FollowedOperation(operation.Id, success, failure, made?.Id, made?.Name);
+        _made = null;
+        Say(starting, Severity.Info);
+        await Started.InvokeAsync(operation);
     }
 }
