@@ -29,6 +29,7 @@ app.MapHealthApi();
 app.MapHostsApi();
 app.MapMachinesApi();
 app.MapMachinePatchApi();
+app.MapMetricsApi();
 app.MapMigrationApi();
 app.MapOperationsApi();
 app.MapTemplatesApi();
