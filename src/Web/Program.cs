@@ -5,6 +5,7 @@ using Ringmaster.Web.Access;
 using Ringmaster.Web.Agents;
 using Ringmaster.Web.Apis;
 using Ringmaster.Web.Components;
+using Ringmaster.Web.Observability;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.UseDefaultAddress("http://127.0.0.1:5080");
@@ -16,6 +17,7 @@ builder.AddRingmasterApi();
 builder.AddMigrationApi();
 builder.AddRingmasterUi();
 builder.AddRingmasterAccess();
+builder.AddPrometheusMetrics();
 
 var app = builder.Build();
 app.UseRingmasterErrors();
@@ -42,6 +44,7 @@ app.MapEventsApi();
 app.MapAccessApis();
 app.MapScalingGroupsApi();
 app.MapApiDocs();
+app.MapPrometheusMetrics();
 app.MapAgentHub();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 app.Run();

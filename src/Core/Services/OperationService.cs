@@ -174,6 +174,7 @@ public sealed class OperationService(
         var gate = operation.MachineId is { } machineId ? _machineLocks.GetOrAdd(machineId, _ => new SemaphoreSlim(1, 1)) : null;
         var context = new OperationContext(operation.Id, this, cancellationToken);
         var acquired = false;
+        long started = 0;
         try
         {
             if (gate is not null)
@@ -197,6 +198,7 @@ public sealed class OperationService(
                 o.StartedAt = DateTime.UtcNow;
                 o.Message = "Running";
             }).ConfigureAwait(false);
+            started = System.Diagnostics.Stopwatch.GetTimestamp();
 
             var result = await work(context).ConfigureAwait(false);
             await UpdateAsync(operation.Id, o =>
@@ -207,6 +209,7 @@ public sealed class OperationService(
                 o.Message = "Done";
                 o.ResultJson = result is null ? null : JsonSerializer.Serialize(result, result.GetType(), JsonSerializerOptions.Web);
             }).ConfigureAwait(false);
+            RingmasterMeter.OperationEnded(operation, "succeeded", System.Diagnostics.Stopwatch.GetElapsedTime(started));
         }
         catch (Exception ex)
         {
@@ -232,6 +235,7 @@ public sealed class OperationService(
                 o.Error = Truncate(error, 4000);
                 o.Message = cancelled ? "Cancelled" : "Failed";
             }).ConfigureAwait(false);
+            RingmasterMeter.OperationEnded(operation, cancelled ? "cancelled" : "failed", started == 0 ? TimeSpan.Zero : System.Diagnostics.Stopwatch.GetElapsedTime(started));
         }
         finally
         {
