@@ -92,6 +92,8 @@ public static class CoreExtensions
             .Validate(o => o.HostGraceSeconds is >= 1 and <= 86_400, "Recovery:HostGraceSeconds must be between 1 and 86400.").ValidateOnStart();
         builder.Services.AddSingleton<OperationRecovery>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<OperationRecovery>());
+        builder.Services.AddSingleton<MetricsHistory>();
+        builder.Services.AddHostedService<MetricsHistoryWriter>();
         builder.AddSnapshotsAndBackups();
         return builder;
     }

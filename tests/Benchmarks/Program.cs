@@ -14,6 +14,7 @@ public static class Program
         ["scaling"] = ScalingBenchmark.RunAsync,
         ["snapshots"] = SnapshotBenchmark.RunAsync,
         ["migration"] = MigrationBenchmark.RunAsync,
+        ["metrics"] = MetricsBenchmark.RunAsync,
     };
 
     public static async Task<int> Main(string[] args)

@@ -14,6 +14,7 @@ public sealed class InventoryService(
     IDbContextFactory<RingmasterDbContext> dbFactory,
     LiveFeed feed,
     PendingCommands pending,
+    MetricsHistory history,
     ILogger<InventoryService> logger)
 {
     /// <summary>One change of a machine at a time (see <see cref="GuestChangedAsync"/>).</summary>
@@ -141,6 +142,7 @@ public sealed class InventoryService(
 
         host.Online = true;
         await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+        history.RecordHost(host.Id, heartbeat.At, heartbeat.CpuPercent, heartbeat.MemoryUsedBytes, host.Capabilities?.MemoryBytes ?? 0);
         var count = await db.Machines.CountAsync(m => m.HostId == host.Id, cancellationToken).ConfigureAwait(false);
         feed.Publish(new HostChanged(host.ToView(count)));
         return cameBack;

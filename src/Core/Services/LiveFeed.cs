@@ -74,6 +74,9 @@ public sealed class LiveFeed
         }
     }
 
+    /// <summary>The newest figures of every machine whose agent sent any.</summary>
+    public IReadOnlyCollection<GuestMetrics> AllLatestMetrics => [.. _latestMetrics.Values];
+
     /// <summary>The newest figures of a machine, if its agent sent any.</summary>
     public GuestMetrics? LatestMetrics(Guid machineId) => _latestMetrics.TryGetValue(machineId, out var m) ? m : null;
 }

@@ -362,6 +362,11 @@ public sealed class MigrationService(
             figures?.DowntimeMs is { } down && sent?.Migration?.StopCopyMs is { } stopCopy && figures.LoadMs is { } load
                 ? new DowntimeBreakdown(Math.Round(stopCopy, 2), Math.Round(Math.Max(0, down - stopCopy - load), 2), Math.Round(load, 2), sent.Migration.FinalPages)
                 : null);
+        if (result.DowntimeMs is { } downtime)
+        {
+            RingmasterMeter.MigrationDowntime.Record(downtime / 1000, new KeyValuePair<string, object?>("mode", live ? "live" : "cold"));
+        }
+
         logger.LogInformation("Moved {Machine} {Mode} from {Source} to {Target} in {Total} ms (downtime {Downtime} ms, {Bytes} bytes, {Rounds} rounds)",
             machine.Name, mode, source.Name, target.Name, result.TotalMs, result.DowntimeMs, result.Bytes, result.Rounds);
         return result;

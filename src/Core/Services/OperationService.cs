@@ -173,6 +173,7 @@ public sealed class OperationService(
         WorkScope.Enter(WorkScope.For(operation));
         var context = new OperationContext(operation.Id, this, cancellationToken);
         IDisposable? held = null;
+        long started = 0;
         try
         {
             if (operation.MachineId is { } machineId)
@@ -195,6 +196,7 @@ public sealed class OperationService(
                 o.StartedAt = DateTime.UtcNow;
                 o.Message = "Running";
             }).ConfigureAwait(false);
+            started = System.Diagnostics.Stopwatch.GetTimestamp();
 
             var result = await work(context).ConfigureAwait(false);
             await UpdateAsync(operation.Id, o =>
@@ -205,6 +207,7 @@ public sealed class OperationService(
                 o.Message = "Done";
                 o.ResultJson = result is null ? null : JsonSerializer.Serialize(result, result.GetType(), JsonSerializerOptions.Web);
             }).ConfigureAwait(false);
+            RingmasterMeter.OperationEnded(operation, "succeeded", System.Diagnostics.Stopwatch.GetElapsedTime(started));
         }
         catch (Exception ex)
         {
@@ -230,6 +233,7 @@ public sealed class OperationService(
                 o.Error = Truncate(error, 4000);
                 o.Message = cancelled ? "Cancelled" : "Failed";
             }).ConfigureAwait(false);
+            RingmasterMeter.OperationEnded(operation, cancelled ? "cancelled" : "failed", started == 0 ? TimeSpan.Zero : System.Diagnostics.Stopwatch.GetElapsedTime(started));
         }
         finally
         {

@@ -29,6 +29,8 @@ public sealed class RingmasterDbContext(DbContextOptions<RingmasterDbContext> op
     public DbSet<AuditEntity> Audit => Set<AuditEntity>();
     public DbSet<BackupEntity> Backups => Set<BackupEntity>();
     public DbSet<ScheduleEntity> Schedules => Set<ScheduleEntity>();
+    public DbSet<MetricSeriesEntity> MetricSeries => Set<MetricSeriesEntity>();
+    public DbSet<MetricSlotEntity> MetricSlots => Set<MetricSlotEntity>();
 
     /// <summary>The projects the caller sees (null: all); read by the query filters for every query.</summary>
     private IReadOnlyCollection<string>? VisibleProjects => scope?.Projects;

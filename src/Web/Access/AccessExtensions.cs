@@ -154,7 +154,9 @@ public static class AccessExtensions
 
     private static Task ApiOr(RedirectContext<CookieAuthenticationOptions> context, int status)
     {
-        if (IsApi(context.Request) || context.Request.Path.StartsWithSegments("/_blazor") || context.Request.Path.StartsWithSegments("/hubs"))
+        // Machines' clients (the API, the dashboard's circuit, agents, a Prometheus scraping /metrics) get the status, not a login page.
+        if (IsApi(context.Request) || context.Request.Path.StartsWithSegments("/_blazor") || context.Request.Path.StartsWithSegments("/hubs")
+            || context.Request.Path.StartsWithSegments("/metrics"))
         {
             context.Response.StatusCode = status;
             if (status == StatusCodes.Status401Unauthorized)

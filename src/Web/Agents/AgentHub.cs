@@ -20,7 +20,8 @@ public sealed partial class AgentHub(
     TransferRelay transfers,
     ILogger<AgentHub> logger,
     AgentCredentials credentials,
-    OperationRecovery recovery) : Hub<IAgentClient>, IAgentHub
+    OperationRecovery recovery,
+    MetricsHistory history) : Hub<IAgentClient>, IAgentHub
 {
     public async Task<RegistrationResult> Register(AgentRegistration registration)
     {
@@ -93,6 +94,7 @@ public sealed partial class AgentHub(
     {
         if (HostOrNull() is { } hostId)
         {
+            history.RecordGuests(hostId, metrics);
             feed.Publish(new MetricsChanged(hostId, metrics));
         }
 

@@ -17,6 +17,7 @@ public sealed class HubAgentGateway(IHubContext<AgentHub, IAgentClient> hub, Age
         // The agent gives up when the server does: a backup or a move may take 30 minutes.
         command = command with { TimeoutSeconds = command.TimeoutSeconds ?? (int)Math.Ceiling(Math.Min(timeout.TotalSeconds, int.MaxValue)) };
         var outcome = pending.Register(hostId, command.CommandId);
+        var sent = System.Diagnostics.Stopwatch.GetTimestamp();
         CommandAck ack;
         try
         {
@@ -44,11 +45,17 @@ public sealed class HubAgentGateway(IHubContext<AgentHub, IAgentClient> hub, Age
         catch (TimeoutException)
         {
             pending.Forget(command.CommandId);
+            RecordLatency(command, "timeout", sent);
             throw new AgentUnavailableException($"The host's agent did not finish within {timeout.TotalSeconds:0} s.");
         }
 
+        RecordLatency(command, result.Succeeded ? "succeeded" : "failed", sent);
         return result.Succeeded ? result : throw new AgentCommandException(result);
     }
+
+    private static void RecordLatency(AgentCommand command, string outcome, long sent) =>
+        RingmasterMeter.AgentCommandDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(sent).TotalSeconds,
+            new KeyValuePair<string, object?>("command", command.Kind.ToString().ToLowerInvariant()), new KeyValuePair<string, object?>("outcome", outcome));
 
     public async Task<IReadOnlyList<GuestInfo>> ListGuestsAsync(Guid hostId, CancellationToken cancellationToken)
     {

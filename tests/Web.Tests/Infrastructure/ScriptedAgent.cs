@@ -85,6 +85,13 @@ public sealed class ScriptedAgent : IAsyncDisposable
         return await _commands.Reader.ReadAsync(cts.Token);
     }
 
+    /// <summary>Pushes guests' figures as an agent does (returns once the server has taken them).</summary>
+    public Task SendMetricsAsync(IReadOnlyList<GuestMetrics> metrics) => _connection.InvokeAsync(nameof(IAgentHub.Metrics), metrics);
+
+    /// <summary>Sends a heartbeat with the host's figures at <paramref name="at"/>.</summary>
+    public Task HeartbeatAsync(DateTimeOffset at, double cpuPercent, long memoryUsedBytes) =>
+        _connection.InvokeAsync(nameof(IAgentHub.Heartbeat), new AgentHeartbeat(HostId, at, cpuPercent, memoryUsedBytes, 1L << 30));
+
     public Task CompleteAsync(CommandResult result) => _connection.InvokeAsync(nameof(IAgentHub.CommandCompleted), result);
 
     public static TaskCompletionSource Completed()

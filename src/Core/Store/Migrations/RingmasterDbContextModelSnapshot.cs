@@ -619,6 +619,72 @@ namespace Ringmaster.Core.Store.Migrations
                     b.ToTable("MachineLabels", (string)null);
                 });
 
+            modelBuilder.Entity("Ringmaster.Core.Domain.MetricSeriesEntity", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Owner")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("OwnerId")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Owner", "OwnerId")
+                        .IsUnique();
+
+                    b.ToTable("MetricSeries", (string)null);
+                });
+
+            modelBuilder.Entity("Ringmaster.Core.Domain.MetricSlotEntity", b =>
+                {
+                    b.Property<long>("Key")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Count")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Cpu")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("DiskRead")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("DiskWrite")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("IoCount")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("MemoryTotal")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("MemoryUsed")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Mips")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("MipsCount")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("NetRx")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("NetTx")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Start")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Key");
+
+                    b.ToTable("MetricSlots", (string)null);
+                });
+
             modelBuilder.Entity("Ringmaster.Core.Domain.OperationEntity", b =>
                 {
                     b.Property<Guid>("Id")
