@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using Ringmaster.Agents.Drivers;
 using Ringmaster.Agents.Drivers.Containers;
 using Ringmaster.Agents.Drivers.Emulator;
+using Ringmaster.Agents.Drivers.Qemu;
 using Ringmaster.Core;
 using Ringmaster.Core.Services;
 
@@ -67,6 +68,7 @@ public static class AgentExtensions
     {
         builder.AddContainerDriver();
         builder.AddEmulatorDriver();
+        builder.AddQemuDriver();
         builder.Services.AddSingleton<IPostConfigureOptions<ContainerDriverOptions>, ContainerOwner>();
         builder.Services.AddSingleton<IContainerEngineProbe, ContainerEngineProbe>();
         return builder;

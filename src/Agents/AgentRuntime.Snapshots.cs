@@ -7,16 +7,16 @@ namespace Ringmaster.Agents;
 public sealed partial class AgentRuntime
 {
     /// <summary>The kind of guest a command is about when this agent does not know the machine (a restore, a verification).</summary>
-    private MachineKind? KindOf(AgentCommand command) => command switch
+    private GuestEngineKey? KindOf(AgentCommand command) => command switch
     {
-        { Restore: { } restore } => restore.Definition.Kind,
-        { CloneOf: { } clone } => clone.Definition.Kind,
+        { Restore: { } restore } => GuestEngineKey.Of(restore.Definition),
+        { CloneOf: { } clone } => GuestEngineKey.Of(clone.Definition),
         { Kind: AgentCommandKind.DeleteBackup } => MachineKind.Vm,
         { Verify: { } verify } => File.Exists(backups.ContainerArchiveOf(verify.BackupId)) ? MachineKind.Container : MachineKind.Vm,
         _ => null,
     };
 
-    private async Task<CommandResult> ExecuteSavedStateAsync(AgentCommand command, MachineKind? kind, IProgress<int> progress, CancellationToken ct)
+    private async Task<CommandResult> ExecuteSavedStateAsync(AgentCommand command, GuestEngineKey? kind, IProgress<int> progress, CancellationToken ct)
     {
         if (command.Kind == AgentCommandKind.DeleteBackup)
         {

@@ -26,10 +26,10 @@ public interface IAgentUplink
 public sealed partial class AgentRuntime(GuestDrivers drivers, ConsoleSessions consoles, BackupStore backups, Migration.AgentMigrations migrations, Transfers.BackupArchives archives, ILogger<AgentRuntime> logger, ImageFetcher? images = null)
 {
     private readonly KeyedGates<Guid> _guestLocks = new();
-    private readonly ConcurrentDictionary<Guid, MachineKind> _kinds = new();
+    private readonly ConcurrentDictionary<Guid, GuestEngineKey> _kinds = new();
     private readonly ConcurrentDictionary<Guid, Task> _work = new();
     private readonly ConcurrentDictionary<Guid, CommandUnderWay> _underWay = new();
-    private readonly ConcurrentDictionary<MachineKind, string> _listFailures = new();
+    private readonly ConcurrentDictionary<GuestEngineKey, string> _listFailures = new();
     private IAgentUplink? _uplink;
 
     public void Attach(IAgentUplink uplink) => _uplink = uplink;
@@ -54,33 +54,33 @@ public sealed partial class AgentRuntime(GuestDrivers drivers, ConsoleSessions c
                 var guests = await driver.ListAsync(cancellationToken).ConfigureAwait(false);
                 foreach (var guest in guests)
                 {
-                    _kinds[guest.Id] = guest.Kind;
+                    _kinds[guest.Id] = GuestEngineKey.Of(guest);
                 }
 
                 all.AddRange(guests);
-                if (_listFailures.TryRemove(driver.Kind, out _))
+                if (_listFailures.TryRemove(driver.Engine, out _))
                 {
                     changed = true;
-                    logger.LogInformation("The {Kind} driver lists its guests again", driver.Kind);
+                    logger.LogInformation("The {Engine} driver lists its guests again", driver.Engine);
                 }
             }
             catch (GuestException ex)
             {
                 unlisted.Add(driver.Kind);
                 // Said once, and again only when the reason changes (a missing engine is not news every few seconds).
-                if (_listFailures.TryGetValue(driver.Kind, out var before) && before == ex.Message)
+                if (_listFailures.TryGetValue(driver.Engine, out var before) && before == ex.Message)
                 {
                     continue;
                 }
 
-                _listFailures[driver.Kind] = ex.Message;
+                _listFailures[driver.Engine] = ex.Message;
                 changed = true;
-                logger.LogWarning("The {Kind} driver cannot list its guests: {Reason}", driver.Kind, ex.Message);
+                logger.LogWarning("The {Engine} driver cannot list its guests: {Reason}", driver.Engine, ex.Message);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
                 unlisted.Add(driver.Kind);
-                logger.LogWarning(ex, "The {Kind} driver could not list its guests", driver.Kind);
+                logger.LogWarning(ex, "The {Engine} driver could not list its guests", driver.Engine);
             }
         }
 
@@ -94,7 +94,9 @@ public sealed partial class AgentRuntime(GuestDrivers drivers, ConsoleSessions c
 
     public CommandAck Accept(AgentCommand command)
     {
-        var kind = command.Kind is AgentCommandKind.Create or AgentCommandKind.MigrateIn ? command.Definition?.Kind : _kinds.TryGetValue(command.MachineId, out var k) ? k : KindOf(command);
+        var kind = command.Kind is AgentCommandKind.Create or AgentCommandKind.MigrateIn
+            ? command.Definition is { } defined ? GuestEngineKey.Of(defined) : null
+            : _kinds.TryGetValue(command.MachineId, out var k) ? k : KindOf(command);
         if (command.Kind == AgentCommandKind.Create && command.Definition is null)
         {
             return new CommandAck(false, "A create command needs a definition.");
@@ -112,7 +114,7 @@ public sealed partial class AgentRuntime(GuestDrivers drivers, ConsoleSessions c
 
         if (kind is { } known && drivers.Find<IGuestDriver>(known) is null)
         {
-            return new CommandAck(false, $"This host has no driver for {(known == MachineKind.Vm ? "virtual machines" : "containers")}.");
+            return new CommandAck(false, $"This host has no driver for {known.Guests}.");
         }
 
         _underWay[command.CommandId] = new CommandUnderWay(command.CommandId, command.OperationId, command.Kind, command.MachineId);
@@ -132,7 +134,7 @@ public sealed partial class AgentRuntime(GuestDrivers drivers, ConsoleSessions c
     /// </summary>
     public IReadOnlyList<CommandUnderWay> UnderWay() => [.. _underWay.Values];
 
-    private async Task RunAsync(AgentCommand command, MachineKind? kind)
+    private async Task RunAsync(AgentCommand command, GuestEngineKey? kind)
     {
         var held = await _guestLocks.EnterAsync(command.MachineId).ConfigureAwait(false);
         CommandResult result;
@@ -171,7 +173,7 @@ public sealed partial class AgentRuntime(GuestDrivers drivers, ConsoleSessions c
         }
     }
 
-    private async Task<CommandResult> ExecuteAsync(AgentCommand command, MachineKind? kind)
+    private async Task<CommandResult> ExecuteAsync(AgentCommand command, GuestEngineKey? kind)
     {
         using var timeout = new CancellationTokenSource(command.TimeLimit());
         var ct = timeout.Token;
@@ -198,7 +200,7 @@ public sealed partial class AgentRuntime(GuestDrivers drivers, ConsoleSessions c
                 var result = await migrations.ExecuteAsync(command, progress, ct).ConfigureAwait(false);
                 if (result.Guest is { } moved)
                 {
-                    _kinds[moved.Id] = moved.Kind;
+                    _kinds[moved.Id] = GuestEngineKey.Of(moved);
                 }
 
                 return result;
@@ -207,15 +209,15 @@ public sealed partial class AgentRuntime(GuestDrivers drivers, ConsoleSessions c
             case AgentCommandKind.Create:
             {
                 var definition = command.Definition!;
-                var creator = drivers.For<IGuestDriver>(definition.Kind);
+                var creator = drivers.For<IGuestDriver>(GuestEngineKey.Of(definition));
                 if (definition.ImageSource is not null)
                 {
                     definition = await (images ?? throw new GuestException("This agent cannot fetch images from the server."))
-                        .PrepareAsync(definition, drivers.For<IGuestImageImporter>(definition.Kind), progress, ct).ConfigureAwait(false);
+                        .PrepareAsync(definition, drivers.For<IGuestImageImporter>(GuestEngineKey.Of(definition)), progress, ct).ConfigureAwait(false);
                 }
 
                 var guest = await creator.CreateAsync(definition, progress, ct).ConfigureAwait(false);
-                _kinds[guest.Id] = guest.Kind;
+                _kinds[guest.Id] = GuestEngineKey.Of(guest);
                 return new CommandResult(command.CommandId, true, guest, null);
             }
 

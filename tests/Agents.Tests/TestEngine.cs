@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Ringmaster.Agents.Drivers;
 using Ringmaster.Agents.Drivers.Containers;
 using Ringmaster.Agents.Drivers.Emulator;
+using Ringmaster.Agents.Drivers.Qemu;
 using Ringmaster.Core.Contracts;
 
 namespace Ringmaster.Agents.Tests;
@@ -18,7 +19,7 @@ public sealed class TestEngine : IAsyncDisposable, IDisposable
     private readonly ServiceProvider _services;
     private readonly GuestDrivers _drivers;
 
-    private TestEngine(IServiceCollection services, MachineKind kind)
+    private TestEngine(IServiceCollection services, GuestEngineKey kind)
     {
         services.AddSingleton(typeof(ILogger<>), typeof(NullLogger<>));
         services.AddSingleton<GuestDrivers>();
@@ -35,7 +36,11 @@ public sealed class TestEngine : IAsyncDisposable, IDisposable
     public static TestEngine Containers(ContainerDriverOptions options) =>
         new(new ServiceCollection().AddSingleton(options).AddContainerEngine(), MachineKind.Container);
 
-    public MachineKind Kind { get; }
+    /// <summary>QEMU's x86_64 VMs in <see cref="QemuDriverOptions.VmsPath"/>.</summary>
+    public static TestEngine Qemu(QemuDriverOptions options) =>
+        new(new ServiceCollection().AddSingleton(options).AddQemuEngine(), GuestEngineKey.Qemu);
+
+    public GuestEngineKey Kind { get; }
 
     public IGuestDriver Lifecycle => _drivers.For<IGuestDriver>(Kind);
 

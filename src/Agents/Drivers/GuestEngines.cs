@@ -13,9 +13,9 @@ public static class GuestEngines
 {
     /// <summary>
     /// Starts the one registration of an engine: its capability classes, each a singleton and keyed by
-    /// <paramref name="kind"/> under every capability interface it implements (see <c>Drivers/README.md</c>).
+    /// <paramref name="engine"/> under every capability interface it implements (see <c>Drivers/README.md</c>).
     /// </summary>
-    public static GuestEngine AddGuestEngine(this IServiceCollection services, MachineKind kind) => new(services, kind);
+    public static GuestEngine AddGuestEngine(this IServiceCollection services, GuestEngineKey engine) => new(services, engine);
 
     /// <summary>An engine's options bound from <paramref name="section"/>, and their value as a singleton for its classes.</summary>
     public static OptionsBuilder<TOptions> AddEngineOptions<TOptions>(this IHostApplicationBuilder builder, string section)
@@ -26,10 +26,10 @@ public static class GuestEngines
     }
 }
 
-/// <summary>The capability classes of one engine, registered for one machine kind.</summary>
-public sealed class GuestEngine(IServiceCollection services, MachineKind kind)
+/// <summary>The capability classes of one engine, registered for the guests of one engine.</summary>
+public sealed class GuestEngine(IServiceCollection services, GuestEngineKey key)
 {
-    public MachineKind Kind => kind;
+    public GuestEngineKey Key => key;
 
     /// <summary>The services the engine is registered in.</summary>
     public IServiceCollection Services => services;
@@ -49,7 +49,7 @@ public sealed class GuestEngine(IServiceCollection services, MachineKind kind)
 
         foreach (var capability in capabilities)
         {
-            services.AddKeyedSingleton(capability, kind, (sp, _) => sp.GetRequiredService<T>());
+            services.AddKeyedSingleton(capability, key, (sp, _) => sp.GetRequiredService<T>());
         }
 
         return this;

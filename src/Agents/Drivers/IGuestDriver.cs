@@ -12,6 +12,9 @@ public interface IGuestDriver : IGuestCapability
 {
     MachineKind Kind { get; }
 
+    /// <summary>The engine this driver is (its guests' kind, and for VMs which engine runs them).</summary>
+    GuestEngineKey Engine => Kind;
+
     /// <summary>Whether the driver can run guests on this host, and why not.</summary>
     Task<DriverAvailability> CheckAsync(CancellationToken cancellationToken);
 

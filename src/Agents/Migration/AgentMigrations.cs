@@ -53,9 +53,9 @@ public sealed class AgentMigrations(GuestDrivers drivers, HostTransfers transfer
             case AgentCommandKind.MigrateIn:
             {
                 var definition = command.Definition ?? throw new GuestException("Receiving a guest needs its definition.");
-                var driver = drivers.For<IMigratableDriver>(definition.Kind);
+                var driver = drivers.For<IMigratableDriver>(GuestEngineKey.Of(definition));
                 var (guest, figures) = await driver.ReceiveAsync(definition, order, transfers.ReceiveAsync(order.TransferId, cancellationToken), cancellationToken).ConfigureAwait(false);
-                if (guest.State == MachineState.Running && drivers.Find<IGuestDriver>(definition.Kind) is { } guestDriver)
+                if (guest.State == MachineState.Running && drivers.Find<IGuestDriver>(GuestEngineKey.Of(definition)) is { } guestDriver)
                 {
                     await consoles.OpenAsync(guestDriver, guest.Id).ConfigureAwait(false);
                 }
@@ -82,7 +82,7 @@ public sealed class AgentMigrations(GuestDrivers drivers, HostTransfers transfer
             var guests = await driver.ListAsync(cancellationToken).ConfigureAwait(false);
             if (guests.Any(g => g.Id == machineId))
             {
-                return drivers.For<IMigratableDriver>(driver.Kind);
+                return drivers.For<IMigratableDriver>(driver.Engine);
             }
         }
 

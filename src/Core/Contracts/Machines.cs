@@ -11,6 +11,18 @@ public enum MachineKind
 }
 
 /// <summary>
+/// What runs a virtual machine: Ringmaster's RISC-V emulator (any host, its whole state ours), or
+/// QEMU for x86_64 guests (KVM where the host has hardware virtualization, TCG elsewhere).
+/// Containers have no VM engine (null).
+/// </summary>
+[JsonConverter(typeof(JsonStringEnumConverter<VmEngine>))]
+public enum VmEngine
+{
+    [JsonStringEnumMemberName("emulator")] Emulator,
+    [JsonStringEnumMemberName("qemu")] Qemu,
+}
+
+/// <summary>
 /// The life of a machine. The agent owns the truth about what runs; <see cref="Unknown"/> means its
 /// host is offline, <see cref="Lost"/> means the agent reconnected and no longer reports it.
 /// </summary>
@@ -55,6 +67,7 @@ public sealed record MachineSpec(int Vcpus, int MemoryMiB, IReadOnlyList<DiskSpe
 /// <param name="Spec">The core four.</param>
 /// <param name="Labels">Free labels, kept on the guest too.</param>
 /// <param name="ImageSource">For an image imported into the server: where the agent fetches it when it lacks it.</param>
+/// <param name="Engine">For VMs: the engine that runs it (null: the emulator); null for containers.</param>
 public sealed record GuestDefinition(
     Guid Id,
     string Name,
@@ -63,7 +76,8 @@ public sealed record GuestDefinition(
     IReadOnlyList<string> Command,
     MachineSpec Spec,
     IReadOnlyDictionary<string, string> Labels,
-    ImageSource? ImageSource = null);
+    ImageSource? ImageSource = null,
+    VmEngine? Engine = null);
 
 /// <summary>What an agent reports about one guest it runs.</summary>
 public sealed record GuestInfo(
@@ -74,7 +88,8 @@ public sealed record GuestInfo(
     string Image,
     MachineSpec Spec,
     IReadOnlyDictionary<string, string> Labels,
-    string? Detail = null);
+    string? Detail = null,
+    VmEngine? Engine = null);
 
 /// <summary>Live figures for one guest, pushed by the agent.</summary>
 /// <param name="CpuPercent">CPU use, 100 = one host core.</param>

@@ -1,0 +1,457 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Ringmaster.Agents.Drivers.Qemu.Qmp;
+using Ringmaster.Core.Contracts;
+
+namespace Ringmaster.Agents.Drivers.Qemu;
+
+/// <summary>
+/// What every QEMU VM does: create (a copy-on-write layer on the image's disk, or a blank disk),
+/// start, a graceful stop (the ACPI power button, then QEMU quits after the timeout), pause, resume,
+/// delete, list, its serial console and its figures.
+/// </summary>
+public sealed class QemuLifecycle(QemuGuests guests, QemuImages images, QemuDriverOptions options, ILogger<QemuLifecycle> logger) : IGuestDriver
+{
+    public MachineKind Kind => MachineKind.Vm;
+
+    public GuestEngineKey Engine => GuestEngineKey.Qemu;
+
+    public async Task<DriverAvailability> CheckAsync(CancellationToken cancellationToken)
+    {
+        var decision = await guests.AcceleratorAsync().ConfigureAwait(false);
+        return new DriverAvailability(true, $"QEMU ({options.Binary}), {decision.Reason}");
+    }
+
+    public async Task<GuestInfo> CreateAsync(GuestDefinition definition, IProgress<int> progress, CancellationToken cancellationToken)
+    {
+        await guests.LoadAsync(cancellationToken).ConfigureAwait(false);
+        if (guests.Vms.Any(v => v.Definition.Id == definition.Id))
+        {
+            throw new GuestException($"A VM with id {definition.Id} already exists on this host.");
+        }
+
+        if (guests.Vms.Any(v => v.Definition.Name == definition.Name))
+        {
+            throw new GuestException($"A VM named '{definition.Name}' already exists on this host.");
+        }
+
+        CheckLimits(definition.Spec);
+        var image = images.Find(definition.Image);
+        var folder = guests.FolderOf(definition.Id);
+        folder.EnsureSocketPathsFit();
+        var diskGiB = Math.Max(1, definition.Spec.DiskGiB);
+        CheckFreeSpace(guests.VmsPath, diskGiB);
+        progress.Report(10);
+        var spec = definition.Spec with
+        {
+            Networks = definition.Spec.Networks.Count == 0
+                ? [new NetworkSpec("net0", MacOf(definition.Id, 0))]
+                : [.. definition.Spec.Networks.Select((n, i) => n with { Mac = n.Mac ?? MacOf(definition.Id, i) })],
+        };
+        var disk = Path.Combine(folder.Path, "disk.qcow2");
+        try
+        {
+            Directory.CreateDirectory(folder.Path);
+            if (image.Disk is { } baseDisk)
+            {
+                // a layer over the image's disk: a new VM costs almost nothing; the guest sees at least the image's size
+                var size = Math.Max(diskGiB, (int)Math.Ceiling(await VirtualSizeAsync(baseDisk, cancellationToken).ConfigureAwait(false) / (double)(1L << 30)));
+                await QemuImg.RunAsync(cancellationToken, "create", "-q", "-f", "qcow2", "-b", baseDisk, "-F", image.DiskFormat == QemuDiskFormat.Raw ? "raw" : "qcow2", disk, $"{size}G").ConfigureAwait(false);
+            }
+            else
+            {
+                await QemuImg.RunAsync(cancellationToken, "create", "-q", "-f", "qcow2", disk, $"{diskGiB}G").ConfigureAwait(false);
+            }
+
+            progress.Report(60);
+            var machine = new QemuMachine
+            {
+                Name = definition.Name,
+                Uuid = definition.Id,
+                MachineType = options.MachineType,
+                MemoryMiB = spec.MemoryMiB,
+                Vcpus = spec.Vcpus,
+                Kernel = new QemuKernelBoot(image.Kernel, image.Initrd, image.Bootargs),
+                Disks = [new QemuDisk("disk0", disk, BootIndex: 1, Serial: "disk0")],
+                Nics = [.. spec.Networks.Select((n, i) => new QemuNic($"net{i}", n.Mac))],
+                Vnc = true,
+            };
+            QemuCommandLine.Validate(machine);
+            await folder.SaveAsync(machine, cancellationToken).ConfigureAwait(false);
+            var vm = new QemuVm(definition with { Image = image.Name, Spec = spec, Engine = VmEngine.Qemu }, folder);
+            await QemuGuests.SaveDefinitionAsync(vm, cancellationToken).ConfigureAwait(false);
+            guests.Add(vm);
+            progress.Report(100);
+            logger.LogInformation("Created QEMU VM {Name} ({Id}) from image {Image}", definition.Name, definition.Id, image.Name);
+            return Info(vm);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or OperationCanceledException or ArgumentException or GuestException)
+        {
+            TryDeleteFolder(folder.Path);
+            throw ex as GuestException ?? new GuestException($"Could not create the VM's files: {ex.Message}", ex);
+        }
+    }
+
+    public async Task<GuestInfo> StartAsync(Guid id, CancellationToken cancellationToken)
+    {
+        var vm = await guests.GetAsync(id, cancellationToken).ConfigureAwait(false);
+        await vm.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (!await guests.RefreshAsync(vm).ConfigureAwait(false))
+            {
+                await guests.StartAsync(vm, cancellationToken).ConfigureAwait(false);
+            }
+
+            return await InfoAsync(vm, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            vm.Gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// A graceful stop presses the ACPI power button and waits for the guest to power off; after
+    /// <paramref name="timeout"/> (or at once when <paramref name="force"/>) QEMU quits, and is killed
+    /// when it does not answer.
+    /// </summary>
+    public async Task<GuestInfo> StopAsync(Guid id, TimeSpan timeout, bool force, CancellationToken cancellationToken)
+    {
+        var vm = await guests.GetAsync(id, cancellationToken).ConfigureAwait(false);
+        await vm.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (!await guests.RefreshAsync(vm).ConfigureAwait(false))
+            {
+                return Info(vm);
+            }
+
+            var process = vm.Process!;
+            if (!force && timeout > TimeSpan.Zero && vm.Qmp is { } qmp)
+            {
+                try
+                {
+                    await qmp.SystemPowerdownAsync(cancellationToken).ConfigureAwait(false);
+                    using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                    wait.CancelAfter(timeout);
+                    await process.WaitForExitAsync(wait.Token).ConfigureAwait(false);
+                    vm.StopReason = "The guest shut down when asked.";
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    logger.LogInformation("QEMU VM {Name} did not power off within {Timeout}; stopping it", vm.Definition.Name, timeout);
+                    vm.StopReason = $"The guest did not power off within {timeout.TotalSeconds:0} s of the power button; it was stopped.";
+                }
+                catch (Exception ex) when (ex is QmpException or IOException or ObjectDisposedException)
+                {
+                    // QEMU went away meanwhile
+                }
+            }
+
+            await QuitAsync(vm, process).ConfigureAwait(false);
+            vm.StopReason ??= force ? "Stopped at once (forced)." : null;
+            await QemuGuests.DisconnectAsync(vm).ConfigureAwait(false);
+            return Info(vm);
+        }
+        finally
+        {
+            vm.Gate.Release();
+        }
+    }
+
+    /// <summary>Asks QEMU to quit and waits for it; kills it when it does not go within 10 s.</summary>
+    private static async Task QuitAsync(QemuVm vm, QemuProcess process)
+    {
+        if (!process.IsRunning)
+        {
+            return;
+        }
+
+        try
+        {
+            if (vm.Qmp is { IsConnected: true } qmp)
+            {
+                await qmp.QuitAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+
+            using var quit = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            await process.WaitForExitAsync(quit.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is QmpException or IOException or ObjectDisposedException or OperationCanceledException)
+        {
+            process.Kill();
+            using var killed = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await process.WaitForExitAsync(killed.Token).ConfigureAwait(false);
+        }
+    }
+
+    public async Task<GuestInfo> PauseAsync(Guid id, CancellationToken cancellationToken)
+    {
+        var vm = await RunningAsync(id, cancellationToken).ConfigureAwait(false);
+        await Qmp(vm).StopAsync(cancellationToken).ConfigureAwait(false);
+        return await InfoAsync(vm, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<GuestInfo> ResumeAsync(Guid id, CancellationToken cancellationToken)
+    {
+        var vm = await RunningAsync(id, cancellationToken).ConfigureAwait(false);
+        await Qmp(vm).ContAsync(cancellationToken).ConfigureAwait(false);
+        return await InfoAsync(vm, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task DeleteAsync(Guid id, CancellationToken cancellationToken)
+    {
+        await guests.LoadAsync(cancellationToken).ConfigureAwait(false);
+        if (guests.Vms.FirstOrDefault(v => v.Definition.Id == id) is not { } vm)
+        {
+            TryDeleteFolder(guests.FolderOf(id).Path);
+            return;
+        }
+
+        await vm.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (vm.Process is { } process)
+            {
+                await QuitAsync(vm, process).ConfigureAwait(false);
+            }
+            else if (QemuProcess.Attach(vm.Folder) is { } orphan)
+            {
+                orphan.Kill();
+                await orphan.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            await QemuGuests.DisconnectAsync(vm).ConfigureAwait(false);
+            vm.DetachAll();
+            guests.TryRemove(id);
+            TryDeleteFolder(vm.Folder.Path);
+            logger.LogInformation("Deleted QEMU VM {Name} ({Id})", vm.Definition.Name, id);
+        }
+        finally
+        {
+            vm.Gate.Release();
+        }
+    }
+
+    public async Task<IReadOnlyList<GuestInfo>> ListAsync(CancellationToken cancellationToken)
+    {
+        await guests.LoadAsync(cancellationToken).ConfigureAwait(false);
+        var list = new List<GuestInfo>();
+        foreach (var vm in guests.Vms)
+        {
+            await guests.RefreshAsync(vm).ConfigureAwait(false);
+            list.Add(await InfoAsync(vm, cancellationToken).ConfigureAwait(false));
+        }
+
+        return [.. list.OrderBy(g => g.Name, StringComparer.Ordinal)];
+    }
+
+    /// <summary>The VM's serial console: what this boot printed so far, then what follows, across stops and starts.</summary>
+    public async Task<IGuestConsole> AttachConsoleAsync(Guid id, CancellationToken cancellationToken)
+    {
+        var vm = await guests.GetAsync(id, cancellationToken).ConfigureAwait(false);
+        var channel = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(4096) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
+        vm.Attach(channel);
+        return new SerialConsole(vm, channel);
+    }
+
+    /// <summary>CPU from QEMU's process (user + system time, 100 = one host core), memory it holds, disk I/O from QMP.</summary>
+    public async Task<GuestMetrics?> GetMetricsAsync(Guid id, CancellationToken cancellationToken)
+    {
+        var vm = await guests.GetAsync(id, cancellationToken).ConfigureAwait(false);
+        if (!await guests.RefreshAsync(vm).ConfigureAwait(false) || vm.Process is not { } process)
+        {
+            return null;
+        }
+
+        var (busy, resident) = ProcessFigures(process.Pid);
+        var now = Stopwatch.GetTimestamp();
+        var (lastBusy, lastStamp) = vm.LastSample;
+        vm.LastSample = (busy, now);
+        var cpu = lastStamp == 0 ? 0 : 100 * (busy - lastBusy).TotalSeconds / Stopwatch.GetElapsedTime(lastStamp, now).TotalSeconds;
+        long read = 0, written = 0;
+        if (vm.Qmp is { IsConnected: true } qmp)
+        {
+            try
+            {
+                foreach (var stats in await qmp.QueryBlockStatsAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    read += stats.Stats.ReadBytes;
+                    written += stats.Stats.WriteBytes;
+                }
+            }
+            catch (Exception ex) when (ex is QmpException or IOException)
+            {
+                // figures without disk I/O this time
+            }
+        }
+
+        var limit = (long)vm.Definition.Spec.MemoryMiB << 20;
+        return new GuestMetrics(id, DateTimeOffset.UtcNow, Math.Clamp(cpu, 0, 100 * vm.Definition.Spec.Vcpus), Math.Min(resident, limit), limit, read, written, 0, 0, null);
+    }
+
+    private async Task<QemuVm> RunningAsync(Guid id, CancellationToken cancellationToken)
+    {
+        var vm = await guests.GetAsync(id, cancellationToken).ConfigureAwait(false);
+        return await guests.RefreshAsync(vm).ConfigureAwait(false) ? vm : throw new GuestException($"VM {vm.Definition.Name} is not running.");
+    }
+
+    private static QmpClient Qmp(QemuVm vm) => vm.Qmp ?? throw new GuestException($"VM {vm.Definition.Name} is not running.");
+
+    private async Task<GuestInfo> InfoAsync(QemuVm vm, CancellationToken cancellationToken)
+    {
+        var state = MachineState.Stopped;
+        if (vm.Runs && vm.Qmp is { } qmp)
+        {
+            try
+            {
+                var status = await qmp.QueryStatusAsync(cancellationToken).ConfigureAwait(false);
+                state = status.Running ? MachineState.Running : status.Status == QmpRunStates.Paused ? MachineState.Paused : MachineState.Running;
+            }
+            catch (Exception ex) when (ex is QmpException or IOException or ObjectDisposedException)
+            {
+                await guests.RefreshAsync(vm).ConfigureAwait(false);
+                state = vm.Runs ? MachineState.Running : MachineState.Stopped;
+            }
+        }
+
+        return Info(vm, state);
+    }
+
+    private static GuestInfo Info(QemuVm vm, MachineState? state = null)
+    {
+        var now = state ?? (vm.Runs ? MachineState.Running : MachineState.Stopped);
+        var detail = now == MachineState.Stopped ? vm.StopReason : vm.Accelerator;
+        var d = vm.Definition;
+        return new GuestInfo(d.Id, d.Name, MachineKind.Vm, now, d.Image, d.Spec, d.Labels, detail, VmEngine.Qemu);
+    }
+
+    private void CheckLimits(MachineSpec spec)
+    {
+        if (spec.MemoryMiB < 64 || spec.MemoryMiB > options.MaxMemoryMiB)
+        {
+            throw new GuestException($"A QEMU VM needs between 64 and {options.MaxMemoryMiB} MiB of memory.");
+        }
+
+        if (spec.Vcpus < 1 || spec.Vcpus > options.MaxVcpus)
+        {
+            throw new GuestException($"A QEMU VM has between 1 and {options.MaxVcpus} vCPUs.");
+        }
+    }
+
+    /// <summary>A disk may grow to its size: refuse one larger than the free space of the VMs' filesystem.</summary>
+    private static void CheckFreeSpace(string path, int diskGiB)
+    {
+        Directory.CreateDirectory(path);
+        var free = new DriveInfo(Path.GetFullPath(path)).AvailableFreeSpace;
+        if ((long)diskGiB << 30 > free)
+        {
+            throw new GuestException($"A disk of {diskGiB} GiB does not fit: this host has {free / (double)(1L << 30):0.0} GiB free for VMs.");
+        }
+    }
+
+    private static async Task<long> VirtualSizeAsync(string disk, CancellationToken cancellationToken)
+    {
+        var output = await QemuImg.RunAsync(cancellationToken, "info", "--output=json", "-U", disk).ConfigureAwait(false);
+        using var info = System.Text.Json.JsonDocument.Parse(output);
+        return info.RootElement.GetProperty("virtual-size").GetInt64();
+    }
+
+    /// <summary>A stable, locally administered MAC in QEMU's range for NIC <paramref name="index"/> of a machine.</summary>
+    internal static string MacOf(Guid id, int index)
+    {
+        var bytes = id.ToByteArray();
+        return string.Create(CultureInfo.InvariantCulture, $"52:54:00:{bytes[0]:x2}:{bytes[1]:x2}:{(byte)(bytes[2] + index):x2}");
+    }
+
+    /// <summary>User and system time of a process and its resident memory, from /proc.</summary>
+    private static (TimeSpan Busy, long Resident) ProcessFigures(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            // fields after the name: state is [0], utime [11], stime [12], rss (pages) [21]
+            var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+            var resident = long.Parse(fields[21], CultureInfo.InvariantCulture) * Environment.SystemPageSize;
+            return (TimeSpan.FromSeconds(ticks / 100.0), resident);
+        }
+        catch (Exception e) when (e is IOException or FormatException or IndexOutOfRangeException)
+        {
+            return (TimeSpan.Zero, 0);
+        }
+    }
+
+    private void TryDeleteFolder(string folder)
+    {
+        try
+        {
+            if (Directory.Exists(folder))
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            logger.LogWarning("Could not remove {Folder}: {Reason}", folder, ex.Message);
+        }
+    }
+
+    /// <summary>One attachment to a VM's serial line.</summary>
+    private sealed class SerialConsole(QemuVm vm, Channel<byte[]> channel) : IGuestConsole
+    {
+        public ChannelReader<byte[]> Output => channel.Reader;
+
+        public ValueTask WriteAsync(ReadOnlyMemory<byte> input, CancellationToken cancellationToken) =>
+            vm.Serial is { } serial ? serial.WriteAsync(input, cancellationToken) : throw new GuestException($"VM {vm.Definition.Name} is not running.");
+
+        /// <summary>A serial line has no window size.</summary>
+        public ValueTask ResizeAsync(int columns, int rows, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+        public ValueTask DisposeAsync()
+        {
+            vm.Detach(channel);
+            return ValueTask.CompletedTask;
+        }
+    }
+}
+
+/// <summary>Runs Debian's <c>qemu-img</c> (package <c>qemu-utils</c>) and says what it said when it fails.</summary>
+internal static class QemuImg
+{
+    public static async Task<string> RunAsync(CancellationToken cancellationToken, params string[] arguments)
+    {
+        var info = new ProcessStartInfo("qemu-img") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        InheritedDescriptors.MarkCloseOnExec();
+        Process process;
+        try
+        {
+            process = Process.Start(info) ?? throw new GuestException("qemu-img did not start.");
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw new GuestException($"qemu-img could not be started ({e.Message}); is Debian's qemu-utils package installed?", e);
+        }
+
+        using (process)
+        {
+            var output = process.StandardOutput.ReadToEndAsync(cancellationToken);
+            var error = process.StandardError.ReadToEndAsync(cancellationToken);
+            await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+            if (process.ExitCode != 0)
+            {
+                throw new GuestException($"qemu-img {arguments[0]} failed: {(await error.ConfigureAwait(false)).Trim()}");
+            }
+
+            return await output.ConfigureAwait(false);
+        }
+    }
+}

@@ -1,0 +1,165 @@
+using System.Text;
+using Ringmaster.Agents.Drivers;
+using Ringmaster.Agents.Drivers.Qemu;
+using Ringmaster.Core.Contracts;
+
+namespace Ringmaster.Agents.Tests.Qemu;
+
+/// <summary>
+/// The QEMU engine through its one registration, as the agent uses it: an x86-small VM is created,
+/// started (TCG here), typed into on its serial console, outlives the engine that started it (an agent
+/// restart), is found again with its console's scrollback, stops gracefully and is deleted.
+/// </summary>
+[Collection(QemuGuestsCollection.Name)]
+public sealed class QemuLifecycleTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("rm-ql-").FullName;
+
+    private QemuDriverOptions Options => new() { VmsPath = Path.Combine(_root, "vms"), ImagesPath = Path.GetDirectoryName(QemuImages.Folder("x86-small")) };
+
+    private static GuestDefinition Definition(string name, string image = "x86-small") =>
+        new(Guid.NewGuid(), name, MachineKind.Vm, image, [], new MachineSpec(1, 256, [new DiskSpec("root", 1)], []), new Dictionary<string, string> { ["tier"] = "test" }, Engine: VmEngine.Qemu);
+
+    [Fact]
+    public async Task Vm_StartTypeRestartAgentStopDelete_RunsOnAndShutsDownCleanly()
+    {
+        var definition = Definition("ql-one");
+        GuestInfo created;
+        await using (var engine = TestEngine.Qemu(Options))
+        {
+            created = await engine.Lifecycle.CreateAsync(definition, new Progress<int>(), CancellationToken.None);
+            Assert.Equal(MachineState.Stopped, created.State);
+            Assert.Equal(VmEngine.Qemu, created.Engine);
+            Assert.Matches("^52:54:00(:[0-9a-f]{2}){3}$", Assert.Single(created.Spec.Networks).Mac);
+
+            await using var console = await engine.Lifecycle.AttachConsoleAsync(definition.Id, CancellationToken.None);
+            var text = new ConsoleText(console);
+            var started = await engine.Lifecycle.StartAsync(definition.Id, CancellationToken.None);
+            Assert.Equal(MachineState.Running, started.State);
+            Assert.Contains("TCG", started.Detail, StringComparison.Ordinal);
+            await text.WaitForAsync(X86SmallGuestFixture.Prompt);
+            await console.WriteAsync(Encoding.ASCII.GetBytes("uname -m\n"), CancellationToken.None);
+            await text.WaitForAsync("x86_64\r\n");
+        }
+
+        // The engine (the agent) is gone; QEMU is not.
+        await using (var again = TestEngine.Qemu(Options))
+        {
+            var listed = Assert.Single(await again.Lifecycle.ListAsync(CancellationToken.None));
+            Assert.Equal((definition.Id, MachineState.Running, VmEngine.Qemu), (listed.Id, listed.State, listed.Engine));
+            await using (var console = await again.Lifecycle.AttachConsoleAsync(definition.Id, CancellationToken.None))
+            {
+                var text = new ConsoleText(console);
+                await text.WaitForAsync("x86_64");
+                await console.WriteAsync(Encoding.ASCII.GetBytes("echo again-$((6*7))\n"), CancellationToken.None);
+                await text.WaitForAsync("again-42");
+            }
+
+            var metrics = await again.Lifecycle.GetMetricsAsync(definition.Id, CancellationToken.None);
+            Assert.NotNull(metrics);
+            Assert.True(metrics.MemoryUsedBytes > 0);
+
+            var stopped = await again.Lifecycle.StopAsync(definition.Id, TimeSpan.FromMinutes(2), force: false, CancellationToken.None);
+            Assert.Equal(MachineState.Stopped, stopped.State);
+            Assert.Equal("The guest shut down when asked.", stopped.Detail);
+
+            await again.Lifecycle.DeleteAsync(definition.Id, CancellationToken.None);
+            Assert.Empty(await again.Lifecycle.ListAsync(CancellationToken.None));
+            Assert.False(Directory.Exists(Path.Combine(Options.VmsPath!, definition.Id.ToString("N"))));
+        }
+    }
+
+    [Fact]
+    public async Task Create_UnknownImageOrTooMuch_ClearErrorAndNothingLeft()
+    {
+        await using var engine = TestEngine.Qemu(Options);
+        var missing = await Assert.ThrowsAsync<GuestException>(() => engine.Lifecycle.CreateAsync(Definition("ql-missing", "no-such-image"), new Progress<int>(), CancellationToken.None));
+        Assert.Contains("no x86_64 image 'no-such-image'", missing.Message, StringComparison.Ordinal);
+
+        var huge = Definition("ql-huge") with { Spec = new MachineSpec(1, 256, [new DiskSpec("root", 1 << 20)], []) };
+        var tooBig = await Assert.ThrowsAsync<GuestException>(() => engine.Lifecycle.CreateAsync(huge, new Progress<int>(), CancellationToken.None));
+        Assert.Contains("does not fit", tooBig.Message, StringComparison.Ordinal);
+
+        var vcpus = Definition("ql-cpus") with { Spec = new MachineSpec(0, 256, [new DiskSpec("root", 1)], []) };
+        Assert.Contains("vCPUs", (await Assert.ThrowsAsync<GuestException>(() => engine.Lifecycle.CreateAsync(vcpus, new Progress<int>(), CancellationToken.None))).Message, StringComparison.Ordinal);
+
+        Assert.Empty(await engine.Lifecycle.ListAsync(CancellationToken.None));
+        Assert.Empty(Directory.Exists(Options.VmsPath) ? Directory.GetFileSystemEntries(Options.VmsPath!) : []);
+    }
+
+    [Fact]
+    public async Task Drivers_QemuAndEmulatorVms_EachReachTheirEngine()
+    {
+        await using var engine = TestEngine.Qemu(Options);
+        var drivers = engine.Get<GuestDrivers>();
+        Assert.IsType<QemuLifecycle>(drivers.For<IGuestDriver>(GuestEngineKey.Of(MachineKind.Vm, VmEngine.Qemu)));
+        Assert.Null(drivers.Find<IGuestDriver>(MachineKind.Vm));
+        var missing = Assert.Throws<GuestCapabilityMissingException>(() => drivers.For<IGuestSnapshots>(GuestEngineKey.Qemu));
+        Assert.Equal("Snapshots of QEMU virtual machines are not supported on this host.", missing.Message);
+    }
+
+    /// <summary>A test that failed half-way leaves no QEMU behind.</summary>
+    public void Dispose()
+    {
+        var vms = Path.Combine(_root, "vms");
+        foreach (var folder in Directory.Exists(vms) ? Directory.GetDirectories(vms) : [])
+        {
+            QemuProcess.Attach(new QemuVmFolder(folder))?.Kill();
+        }
+
+        Directory.Delete(_root, recursive: true);
+    }
+
+    /// <summary>What an attached console printed; waits for text to appear.</summary>
+    private sealed class ConsoleText
+    {
+        private readonly StringBuilder _text = new();
+        private readonly Lock _lock = new();
+        private readonly IGuestConsole _console;
+
+        public ConsoleText(IGuestConsole console)
+        {
+            _console = console;
+            _ = Task.Run(ReadAsync);
+        }
+
+        private async Task ReadAsync()
+        {
+            await foreach (var chunk in _console.Output.ReadAllAsync())
+            {
+                lock (_lock)
+                {
+                    _text.Append(Encoding.UTF8.GetString(chunk));
+                }
+            }
+        }
+
+        public async Task WaitForAsync(string text, int seconds = 300)
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(seconds));
+            using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(50));
+            while (true)
+            {
+                lock (_lock)
+                {
+                    if (_text.ToString().Contains(text, StringComparison.Ordinal))
+                    {
+                        return;
+                    }
+                }
+
+                try
+                {
+                    await timer.WaitForNextTickAsync(timeout.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    lock (_lock)
+                    {
+                        Assert.Fail($"'{text}' did not appear on the console within {seconds} s; it showed:\n{_text}");
+                    }
+                }
+            }
+        }
+    }
+}
