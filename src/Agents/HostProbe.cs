@@ -5,7 +5,7 @@ using Ringmaster.Core.Contracts;
 namespace Ringmaster.Agents;
 
 /// <summary>Reads what this host can do: CPU, memory, disk, virtualization support and container engine.</summary>
-public sealed class HostProbe(IEnumerable<IContainerEngineProbe> engines, Drivers.Emulator.GuestImages? images = null)
+public sealed class HostProbe(IEnumerable<IContainerEngineProbe> engines, Drivers.Emulator.GuestImages? images = null, Drivers.Qemu.QemuGuests? qemu = null)
 {
     /// <summary>Raised when something this probe reports changed on its own (an image was built).</summary>
     public event Action? Changed
@@ -51,6 +51,13 @@ public sealed class HostProbe(IEnumerable<IContainerEngineProbe> engines, Driver
             }
         }
 
+        QemuEngineInfo? qemuInfo = null;
+        if (qemu is not null)
+        {
+            var decision = await qemu.AcceleratorAsync().ConfigureAwait(false);
+            qemuInfo = new QemuEngineInfo(decision.Accelerator == Drivers.Qemu.QemuAccelerator.Kvm ? "kvm" : "tcg", decision.Reason);
+        }
+
         return new HostCapabilities(
             model.Trim(),
             Environment.ProcessorCount,
@@ -71,7 +78,8 @@ public sealed class HostProbe(IEnumerable<IContainerEngineProbe> engines, Driver
             RuntimeInformation.OSDescription,
             RuntimeInformation.OSArchitecture.ToString().ToLowerInvariant(),
             engine is null ? engineProblem : null,
-            images?.Describe());
+            images?.Describe(),
+            qemuInfo);
     }
 
     /// <summary>Free and total bytes of the file system that holds <paramref name="dataPath"/>.</summary>

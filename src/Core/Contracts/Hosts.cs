@@ -29,7 +29,11 @@ public sealed record HostCapabilities(
     string OperatingSystem,
     string Architecture,
     string? ContainerEngineProblem = null,
-    HostImages? Images = null);
+    HostImages? Images = null,
+    QemuEngineInfo? Qemu = null);
+
+/// <summary>How this host's QEMU runs x86_64 guests: <c>kvm</c> (hardware virtualization) or <c>tcg</c> (binary translation), and why, in words.</summary>
+public sealed record QemuEngineInfo(string Accelerator, string Reason);
 
 /// <summary>The built-in VM images of a host.</summary>
 /// <param name="Present">Images the host has.</param>

@@ -109,6 +109,7 @@ public static class Display
                 ? $"container engine: {engine.Name} {engine.Version}"
                 : $"containers: unavailable — {c.ContainerEngineProblem ?? "no container engine answers"}",
             $"emulator: {c.EmulatorVersion} ({c.EmulatorIsa})",
+            .. (c.Qemu is { } qemu ? new[] { $"QEMU x86_64 VMs run on {qemu.Reason}" } : []),
             .. (c.Images is { } images ? new[] { ImagesLine(images) } : []),
             $"memory: {Bytes(c.MemoryBytes)}, disk: {Bytes(c.DiskFreeBytes)} free of {Bytes(c.DiskTotalBytes)}",
             $"operating system: {c.OperatingSystem}",

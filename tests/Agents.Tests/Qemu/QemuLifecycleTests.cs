@@ -98,6 +98,25 @@ public sealed class QemuLifecycleTests : IDisposable
         Assert.Equal("Snapshots of QEMU virtual machines are not supported on this host.", missing.Message);
     }
 
+    [Fact]
+    public async Task HostProbe_SaysHowQemuRunsGuestsAndWhy()
+    {
+        await using var engine = TestEngine.Qemu(Options);
+        var probe = new HostProbe([], qemu: engine.Get<QemuGuests>());
+        var report = await probe.ProbeAsync(_root, CancellationToken.None);
+        var qemu = Assert.IsType<QemuEngineInfo>(report.Qemu);
+        if (!report.HardwareVirtualization)
+        {
+            // as on these machines: no vmx/svm, so KVM is not even tried
+            Assert.Equal("tcg", qemu.Accelerator);
+            Assert.StartsWith("TCG (binary translation): this CPU has no vmx/svm", qemu.Reason, StringComparison.Ordinal);
+        }
+        else
+        {
+            Assert.Contains(qemu.Accelerator == "kvm" ? "KVM (hardware virtualization)" : "TCG (binary translation)", qemu.Reason, StringComparison.Ordinal);
+        }
+    }
+
     /// <summary>A test that failed half-way leaves no QEMU behind.</summary>
     public void Dispose()
     {
