@@ -146,7 +146,7 @@ public sealed class ContainerEngineTests
     }
 
     [Fact]
-    public async Task AddContainerDriver_Configuration_RegistersTheDriverKeyedByKindWithBoundOptions()
+    public async Task AddContainerDriver_Configuration_RegistersTheDriverKeyedByEngineWithBoundOptions()
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -158,7 +158,7 @@ public sealed class ContainerEngineTests
         builder.AddContainerDriver();
         using var host = builder.Build();
 
-        var driver = host.Services.GetRequiredKeyedService<IGuestDriver>(MachineKind.Container);
+        var driver = host.Services.GetRequiredKeyedService<IGuestDriver>(GuestEngineKey.Containers);
         Assert.Same(host.Services.GetRequiredService<ContainerLifecycle>(), driver);
         var options = host.Services.GetRequiredService<IOptions<ContainerDriverOptions>>().Value;
         Assert.Equal(TimeSpan.FromSeconds(3), options.StopTimeout);
