@@ -47,18 +47,5 @@ internal static class EmulatorFiles
         }
     }
 
-    public static void TryDeleteFolder(string folder, ILogger logger)
-    {
-        try
-        {
-            if (Directory.Exists(folder))
-            {
-                Directory.Delete(folder, recursive: true);
-            }
-        }
-        catch (IOException ex)
-        {
-            logger.LogWarning("Could not delete {Folder}: {Reason}", folder, ex.Message);
-        }
-    }
+    public static void TryDeleteFolder(string folder, ILogger logger) => Common.GuestFolders.TryDelete(folder, logger);
 }

@@ -132,7 +132,6 @@ public sealed class QemuGuests(QemuDriverOptions options, ILogger<QemuGuests> lo
             throw;
         }
 
-        vm.Accelerator = decision.Reason;
         vm.StopReason = null;
         logger.LogInformation("Started QEMU VM {Name} (pid {Pid}) with {Accelerator}", vm.Definition.Name, process.Pid, decision.Accelerator);
     }

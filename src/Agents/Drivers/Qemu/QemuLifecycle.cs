@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
+using Ringmaster.Agents.Drivers.Common;
 using Ringmaster.Agents.Drivers.Qemu.Qmp;
 using Ringmaster.Core.Contracts;
 
@@ -89,7 +90,7 @@ public sealed class QemuLifecycle(QemuGuests guests, QemuImages images, QemuDriv
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or OperationCanceledException or ArgumentException or GuestException)
         {
-            TryDeleteFolder(folder.Path);
+            GuestFolders.TryDelete(folder.Path, logger);
             throw ex as GuestException ?? new GuestException($"Could not create the VM's files: {ex.Message}", ex);
         }
     }
@@ -207,7 +208,7 @@ public sealed class QemuLifecycle(QemuGuests guests, QemuImages images, QemuDriv
         await guests.LoadAsync(cancellationToken).ConfigureAwait(false);
         if (guests.Vms.FirstOrDefault(v => v.Definition.Id == id) is not { } vm)
         {
-            TryDeleteFolder(guests.FolderOf(id).Path);
+            GuestFolders.TryDelete(guests.FolderOf(id).Path, logger);
             return;
         }
 
@@ -227,7 +228,7 @@ public sealed class QemuLifecycle(QemuGuests guests, QemuImages images, QemuDriv
             await QemuGuests.DisconnectAsync(vm).ConfigureAwait(false);
             vm.DetachAll();
             guests.TryRemove(id);
-            TryDeleteFolder(vm.Folder.Path);
+            GuestFolders.TryDelete(vm.Folder.Path, logger);
             logger.LogInformation("Deleted QEMU VM {Name} ({Id})", vm.Definition.Name, id);
         }
         finally
@@ -267,7 +268,7 @@ public sealed class QemuLifecycle(QemuGuests guests, QemuImages images, QemuDriv
             return null;
         }
 
-        var (busy, resident) = ProcessFigures(process.Pid);
+        var (busy, resident) = process.Figures();
         var now = Stopwatch.GetTimestamp();
         var (lastBusy, lastStamp) = vm.LastSample;
         vm.LastSample = (busy, now);
@@ -365,39 +366,6 @@ public sealed class QemuLifecycle(QemuGuests guests, QemuImages images, QemuDriv
     {
         var bytes = id.ToByteArray();
         return string.Create(CultureInfo.InvariantCulture, $"52:54:00:{bytes[0]:x2}:{bytes[1]:x2}:{(byte)(bytes[2] + index):x2}");
-    }
-
-    /// <summary>User and system time of a process and its resident memory, from /proc.</summary>
-    private static (TimeSpan Busy, long Resident) ProcessFigures(int pid)
-    {
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            // fields after the name: state is [0], utime [11], stime [12], rss (pages) [21]
-            var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
-            var resident = long.Parse(fields[21], CultureInfo.InvariantCulture) * Environment.SystemPageSize;
-            return (TimeSpan.FromSeconds(ticks / 100.0), resident);
-        }
-        catch (Exception e) when (e is IOException or FormatException or IndexOutOfRangeException)
-        {
-            return (TimeSpan.Zero, 0);
-        }
-    }
-
-    private void TryDeleteFolder(string folder)
-    {
-        try
-        {
-            if (Directory.Exists(folder))
-            {
-                Directory.Delete(folder, recursive: true);
-            }
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            logger.LogWarning("Could not remove {Folder}: {Reason}", folder, ex.Message);
-        }
     }
 
     /// <summary>One attachment to a VM's serial line.</summary>

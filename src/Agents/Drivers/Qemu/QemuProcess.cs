@@ -151,6 +151,26 @@ public sealed class QemuProcess
         }
     }
 
+    /// <summary>QEMU's user and system CPU time and the memory it holds (resident), from /proc; zero when it is gone.</summary>
+    public (TimeSpan Busy, long Resident) Figures()
+    {
+        try
+        {
+            var fields = StatFields(File.ReadAllText($"/proc/{Pid}/stat"));
+            // after the name: state [0], utime [11], stime [12] (clock ticks), rss [21] (pages)
+            var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+            var resident = long.Parse(fields[21], CultureInfo.InvariantCulture) * Environment.SystemPageSize;
+            return (TimeSpan.FromSeconds(ticks / 100.0), resident);
+        }
+        catch (Exception e) when (e is IOException or FormatException or IndexOutOfRangeException)
+        {
+            return (TimeSpan.Zero, 0);
+        }
+    }
+
+    /// <summary>The fields of a /proc/PID/stat line after the process name (which may hold spaces and parentheses).</summary>
+    private static string[] StatFields(string stat) => stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+
     /// <summary>Whether <paramref name="pid"/> is a live (not zombie) process whose command line names the folder's pidfile.</summary>
     private static bool IsQemuOf(int pid, QemuVmFolder folder)
     {
@@ -158,7 +178,7 @@ public sealed class QemuProcess
         {
             var stat = File.ReadAllText($"/proc/{pid}/stat");
             // "pid (comm) S …": the state follows the last ')'
-            var state = stat[(stat.LastIndexOf(')') + 2)..].FirstOrDefault();
+            var state = StatFields(stat)[0].FirstOrDefault();
             if (state is 'Z' or 'X')
             {
                 return false;
