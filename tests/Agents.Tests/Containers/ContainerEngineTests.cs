@@ -163,7 +163,8 @@ public sealed class ContainerEngineTests
         var options = host.Services.GetRequiredService<IOptions<ContainerDriverOptions>>().Value;
         Assert.Equal(TimeSpan.FromSeconds(3), options.StopTimeout);
         Assert.Equal("unix:///run/podman/podman.sock", options.Endpoint);
-        Assert.True((await driver.CheckAsync(CancellationToken.None)).Available);
+        var availability = await driver.CheckAsync(CancellationToken.None);
+        Assert.True(availability.Available, availability.Detail);
     }
 
     [Theory]

@@ -71,6 +71,15 @@ public sealed class ContainerEngineLocator(ContainerDriverOptions options, ILogg
             failures.Add($"{endpoint}: {failure}");
         }
 
+        // A configured engine that takes connections but did not answer in time is busy (a loaded
+        // machine, a first start), not missing: give it the start timeout before saying it is down.
+        if (ConfiguredEndpoint() is { } configured && Uri.TryCreate(configured, UriKind.Absolute, out var socket) && socket.Scheme == "unix"
+            && await AcceptsConnectionsAsync(socket.LocalPath, cancellationToken))
+        {
+            _logger.LogInformation("The container engine at {Endpoint} answers slowly; waiting for it", configured);
+            return await WaitForAnswerAsync(configured, null, $"it takes connections but did not answer within {_options.EngineStartTimeout.TotalSeconds:0} s", cancellationToken);
+        }
+
         if (ConfiguredEndpoint() is not null || !_options.StartPodmanService)
         {
             throw new GuestException($"Container engine not reachable at {string.Join("; ", failures)}");
