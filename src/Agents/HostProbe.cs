@@ -5,7 +5,7 @@ using Ringmaster.Core.Contracts;
 namespace Ringmaster.Agents;
 
 /// <summary>Reads what this host can do: CPU, memory, disk, virtualization support and container engine.</summary>
-public sealed class HostProbe(IEnumerable<IContainerEngineProbe> engines, Drivers.Emulator.GuestImages? images = null, Drivers.Qemu.QemuGuests? qemu = null)
+public sealed class HostProbe(IEnumerable<IContainerEngineProbe> engines, Drivers.Emulator.GuestImages? images = null, Drivers.Qemu.QemuGuests? qemu = null, Drivers.Qemu.QemuImages? qemuImages = null)
 {
     /// <summary>Raised when something this probe reports changed on its own (an image was built).</summary>
     public event Action? Changed
@@ -55,7 +55,7 @@ public sealed class HostProbe(IEnumerable<IContainerEngineProbe> engines, Driver
         if (qemu is not null)
         {
             var decision = await qemu.AcceleratorAsync().ConfigureAwait(false);
-            qemuInfo = new QemuEngineInfo(decision.Accelerator == Drivers.Qemu.QemuAccelerator.Kvm ? "kvm" : "tcg", decision.Reason);
+            qemuInfo = new QemuEngineInfo(decision.Accelerator == Drivers.Qemu.QemuAccelerator.Kvm ? "kvm" : "tcg", decision.Reason, qemuImages?.Present(), qemu.Problem());
         }
 
         return new HostCapabilities(

@@ -244,7 +244,7 @@ internal static class MachinesCommands
         [
             ("Name", machine.Str("name")),
             ("Id", machine.Str("id")),
-            ("Kind", machine.Str("kind")),
+            ("Kind", machine.Str("kind") + (machine.Str("engine") is { Length: > 0 } engine ? $" ({engine})" : "")),
             ("State", machine.Str("state") + (machine.Str("detail") is { Length: > 0 } detail ? $" ({detail})" : "")),
             ("Host", machine.Str("host")),
             ("Template", machine.Str("template")),

@@ -70,6 +70,26 @@ public sealed class SavedStateTabsTests : DashboardTestContext
     }
 
     [Fact]
+    public void SnapshotsAndBackups_QemuVm_SayNotYetAndOfferNoButtonThatWouldFail()
+    {
+        var vm = Sample.Machine("x86-1", MachineState.Running, MachineKind.Vm) with { Engine = VmEngine.Qemu };
+
+        var snapshots = Render<MachineSnapshots>(p => p.Add(x => x.Machine, vm));
+        snapshots.WaitForAssertion(() => Assert.Contains("Snapshots and clones of QEMU VMs are not available yet", snapshots.Find("[data-test=qemu-snapshot-note]").TextContent));
+        Assert.True(snapshots.Find("[data-test=snapshot-take]").HasAttribute("disabled"));
+        Assert.True(snapshots.Find("[data-test=clone-start]").HasAttribute("disabled"));
+
+        var backups = Render<MachineBackups>(p => p.Add(x => x.Machine, vm));
+        backups.WaitForAssertion(() => Assert.Contains("Backups of QEMU VMs are not available yet", backups.Find("[data-test=qemu-backup-note]").TextContent));
+        Assert.True(backups.Find("[data-test=backup-now]").HasAttribute("disabled"));
+
+        var emulatorVm = Render<MachineSnapshots>(p => p.Add(x => x.Machine, vm with { Engine = VmEngine.Emulator }));
+        Assert.Empty(emulatorVm.FindAll("[data-test=qemu-snapshot-note]"));
+        Assert.False(emulatorVm.Find("[data-test=snapshot-take]").HasAttribute("disabled"));
+        Assert.Empty(States.Calls);
+    }
+
+    [Fact]
     public void Backups_List_BackUpNow_RestoreAsNew_Verify()
     {
         var vm = Sample.Machine("vm-1", MachineState.Running, MachineKind.Vm);

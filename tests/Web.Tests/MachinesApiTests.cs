@@ -142,9 +142,12 @@ public sealed class MachinesApiTests : IAsyncLifetime
         var page = await (await _client.GetAsync("/api/v1/templates")).ReadJsonAsync();
 
         var names = page.GetProperty("items").EnumerateArray().Select(t => t.GetProperty("name").GetString()).ToList();
-        Assert.Equal(["busybox", "debian", "default"], names);
+        Assert.Equal(["busybox", "debian", "debian-12", "default", "x86-small"], names);
         var busybox = page.GetProperty("items")[0];
         Assert.Equal("container", busybox.GetProperty("kind").GetString());
+        Assert.Equal(JsonValueKind.Null, busybox.GetProperty("engine").ValueKind);
+        var engines = page.GetProperty("items").EnumerateArray().Skip(1).Select(t => t.GetProperty("engine").GetString()).ToList();
+        Assert.Equal(["emulator", "qemu", "emulator", "qemu"], engines);
     }
 
     [Fact]

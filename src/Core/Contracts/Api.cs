@@ -33,7 +33,8 @@ public sealed record MachineView(
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt,
     string Project = "default",
-    long Version = 0);
+    long Version = 0,
+    VmEngine? Engine = null);
 
 [JsonConverter(typeof(JsonStringEnumConverter<OperationStatus>))]
 public enum OperationStatus
@@ -68,7 +69,7 @@ public sealed record OperationView(
 /// <param name="UnavailableReason">Why not, in words with what fixes it (null when available).</param>
 /// <param name="Note">What a launch will do first, such as building its image (null when nothing).</param>
 public sealed record TemplateView(string Name, MachineKind Kind, string Image, string Description, int Vcpus, int MemoryMiB, int DiskGiB,
-    bool Available = true, string? UnavailableReason = null, string? Note = null);
+    bool Available = true, string? UnavailableReason = null, string? Note = null, VmEngine? Engine = null);
 
 /// <summary>The body of <c>POST /api/v1/machines</c>: only <see cref="Name"/> and <see cref="Template"/> are required.</summary>
 public sealed record CreateMachineRequest(
@@ -80,7 +81,8 @@ public sealed record CreateMachineRequest(
     string? Host = null,
     Dictionary<string, string>? Labels = null,
     bool? Start = null,
-    string? Project = null);
+    string? Project = null,
+    VmEngine? Engine = null);
 
 /// <summary>What a long action answers with, beside its Location header.</summary>
 public sealed record OperationAccepted(OperationView Operation, MachineView? Machine);

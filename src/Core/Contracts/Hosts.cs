@@ -33,7 +33,9 @@ public sealed record HostCapabilities(
     QemuEngineInfo? Qemu = null);
 
 /// <summary>How this host's QEMU runs x86_64 guests: <c>kvm</c> (hardware virtualization) or <c>tcg</c> (binary translation), and why, in words.</summary>
-public sealed record QemuEngineInfo(string Accelerator, string Reason);
+/// <param name="Images">The x86_64 images this host has (null from agents that do not say).</param>
+/// <param name="Problem">Why QEMU VMs cannot run on this host at all, with what fixes it (null when they can).</param>
+public sealed record QemuEngineInfo(string Accelerator, string Reason, IReadOnlyList<string>? Images = null, string? Problem = null);
 
 /// <summary>The built-in VM images of a host.</summary>
 /// <param name="Present">Images the host has.</param>

@@ -26,6 +26,8 @@ public sealed class MachineEntity
     public Guid Id { get; set; }
     public required string Name { get; set; }
     public MachineKind Kind { get; set; }
+    /// <summary>The engine a VM runs on (null for containers, and for VMs made before QEMU: the emulator).</summary>
+    public VmEngine? Engine { get; set; }
     public required string Template { get; set; }
     public required string Image { get; set; }
     public IReadOnlyList<string> Command { get; set; } = [];
@@ -61,6 +63,8 @@ public sealed class TemplateEntity
 {
     public required string Name { get; set; }
     public MachineKind Kind { get; set; }
+    /// <summary>The engine its VMs run on (null for containers, and for VM templates made before QEMU: the emulator).</summary>
+    public VmEngine? Engine { get; set; }
     public required string Image { get; set; }
     public required string Description { get; set; }
     public IReadOnlyList<string> Command { get; set; } = [];

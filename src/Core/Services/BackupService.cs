@@ -123,6 +123,11 @@ public sealed class BackupService(
         }
 
         var (machine, host) = target.Value!;
+        if (machine.QemuRefusal("Backups") is { } qemuRefusal)
+        {
+            return ServiceResult<OperationAccepted>.Conflict(qemuRefusal);
+        }
+
         if (machine.Kind == MachineKind.Container && request.IncludeMemory == true)
         {
             return ServiceResult<OperationAccepted>.Invalid("includeMemory", "Backing a container up with its memory needs CRIU checkpointing, which this host's kernel does not support; back it up without memory (its filesystem and settings).");
@@ -269,7 +274,7 @@ public sealed class BackupService(
         // A machine restored as new belongs to the backup's project and counts against its quotas.
         var room = new QuotaRoom(machine.Project, isNew ? QuotaDelta.For(machine.Spec) : new QuotaDelta(0, 0, 0, 0, 0), machine.Name);
         var view = machine.ToView(host.Name);
-        var definition = new GuestDefinition(machine.Id, machine.Name, machine.Kind, machine.Image, machine.Command, machine.Spec, machine.Labels);
+        var definition = new GuestDefinition(machine.Id, machine.Name, machine.Kind, machine.Image, machine.Command, machine.Spec, machine.Labels, Engine: machine.EngineOf());
         var hostId = host.Id;
         return await operations.BeginAsync(db, operation, view, async context =>
         {

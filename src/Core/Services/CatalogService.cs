@@ -19,7 +19,7 @@ public sealed class CatalogService(IDbContextFactory<RingmasterDbContext> dbFact
         var templates = await db.Templates.AsNoTracking().ToListAsync(cancellationToken).ConfigureAwait(false);
         var hosts = await db.Hosts.AsNoTracking().Where(h => h.Online).ToListAsync(cancellationToken).ConfigureAwait(false);
         var imported = (await db.Images.AsNoTracking().Select(i => i.Name).ToListAsync(cancellationToken).ConfigureAwait(false)).ToHashSet(StringComparer.Ordinal);
-        return [.. templates.OrderBy(t => t.Kind).ThenBy(t => t.Name, StringComparer.Ordinal).Select(t => Assess(t, hosts, imported))];
+        return [.. templates.OrderBy(t => t.Kind).ThenBy(t => t.EngineOf()).ThenBy(t => t.Name, StringComparer.Ordinal).Select(t => Assess(t, hosts, imported))];
     }
 
     /// <summary>
@@ -51,12 +51,19 @@ public sealed class CatalogService(IDbContextFactory<RingmasterDbContext> dbFact
         return ServiceResult<TemplateView>.Ok(template.ToView());
     }
 
-    /// <summary>Whether <paramref name="host"/> can make a machine of this kind from this image (imported images are fetched from the server by any host).</summary>
-    public static bool CanRun(HostEntity host, MachineKind kind, string image, bool imported) => kind switch
+    /// <summary>
+    /// Whether <paramref name="host"/> can make a machine of this kind and engine from this image (imported
+    /// images are fetched from the server by any emulator host; a QEMU VM needs QEMU and the image on the host).
+    /// </summary>
+    public static bool CanRun(HostEntity host, MachineKind kind, VmEngine? engine, string image, bool imported) => (kind, MachineEngines.EngineOf(kind, engine)) switch
     {
-        MachineKind.Container => host.Capabilities?.ContainerEngine is not null,
+        (MachineKind.Container, _) => host.Capabilities?.ContainerEngine is not null,
+        (_, VmEngine.Qemu) => host.Capabilities?.Qemu is { Problem: null } qemu && (qemu.Images is null || qemu.Images.Contains(image)),
         _ => imported || host.Capabilities?.Images is not { } images || images.Present.Contains(image) || images.Buildable.Contains(image),
     };
+
+    /// <summary>Whether <paramref name="host"/> can make a machine from <paramref name="template"/>.</summary>
+    public static bool CanRun(HostEntity host, TemplateEntity template, bool imported) => CanRun(host, template.Kind, template.Engine, template.Image, imported);
 
     /// <summary>The template as it can be used on these online hosts.</summary>
     public static TemplateView Assess(TemplateEntity template, IReadOnlyCollection<HostEntity> onlineHosts, IReadOnlySet<string> importedImages)
@@ -68,14 +75,14 @@ public sealed class CatalogService(IDbContextFactory<RingmasterDbContext> dbFact
         }
 
         var imported = importedImages.Contains(template.Image);
-        var able = onlineHosts.Where(h => CanRun(h, template.Kind, template.Image, imported)).ToList();
+        var able = onlineHosts.Where(h => CanRun(h, template, imported)).ToList();
         if (able.Count == 0)
         {
             return view with { Available = false, UnavailableReason = WhyNot(template, onlineHosts) };
         }
 
         // Only hosts that would build the image first: say so, the first launch takes longer.
-        var mustBuild = template.Kind == MachineKind.Vm && !imported
+        var mustBuild = template.EngineOf() == VmEngine.Emulator && !imported
             && able.All(h => h.Capabilities?.Images is { } images && !images.Present.Contains(template.Image));
         return mustBuild
             ? view with { Note = $"The first launch builds image '{template.Image}' from Debian's packages (about a minute)." }
@@ -84,6 +91,17 @@ public sealed class CatalogService(IDbContextFactory<RingmasterDbContext> dbFact
 
     private static string WhyNot(TemplateEntity template, IReadOnlyCollection<HostEntity> hosts)
     {
+        if (template.EngineOf() == VmEngine.Qemu)
+        {
+            var why = string.Join("; ", hosts.OrderBy(h => h.Name, StringComparer.Ordinal).Select(h => h.Capabilities?.Qemu switch
+            {
+                null => $"{h.Name}: its agent runs no QEMU engine",
+                { Problem: { } problem } => $"{h.Name}: {problem}",
+                _ => $"{h.Name}: no x86_64 image '{template.Image}'",
+            }));
+            return $"No online host can run QEMU VMs from image '{template.Image}' — {why}. Make the image on a host with `sudo bash scripts/build-images.sh {template.Image}`.";
+        }
+
         var perHost = string.Join("; ", hosts.OrderBy(h => h.Name, StringComparer.Ordinal).Select(h => template.Kind == MachineKind.Container
             ? $"{h.Name}: {h.Capabilities?.ContainerEngineProblem ?? "no container engine answers"}"
             : $"{h.Name}: {h.Capabilities?.Images?.BuildProblem ?? "it cannot build it"}"));

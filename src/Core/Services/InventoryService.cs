@@ -89,6 +89,7 @@ public sealed class InventoryService(
                 Id = guest.Id,
                 Name = name,
                 Kind = guest.Kind,
+                Engine = MachineEngines.EngineOf(guest.Kind, guest.Engine),
                 Template = "adopted",
                 Image = guest.Image,
                 Spec = guest.Spec,

@@ -64,6 +64,13 @@ public sealed class MachineService(
             Error("template", $"Unknown template. Known templates: {string.Join(", ", known)}.");
         }
 
+        if (request.Engine is { } engine && template is not null && template.EngineOf() != engine)
+        {
+            Error("engine", template.EngineOf() is { } runsOn
+                ? $"Template '{template.Name}' makes {runsOn.Name()} VMs, not {engine.Name()} ones; pick a template of that engine."
+                : $"Template '{template.Name}' makes containers, which have no VM engine.");
+        }
+
         if (request.Vcpus is { } vcpus && LaunchLimits.Vcpus(vcpus) is { } vcpusError)
         {
             Error("vcpus", vcpusError);
@@ -125,6 +132,7 @@ public sealed class MachineService(
             Id = Guid.NewGuid(),
             Name = request.Name!,
             Kind = template.Kind,
+            Engine = template.EngineOf(),
             Template = template.Name,
             Image = template.Image,
             Command = template.Command,
@@ -140,7 +148,7 @@ public sealed class MachineService(
         var operation = OperationService.New(OperationKind.MachineCreate, machine.Id, machine.Name, user, machine.Project);
         operation.Intent = new OperationIntent { HostId = host.Id, NewMachineId = machine.Id, Start = start };
         var definition = new GuestDefinition(machine.Id, machine.Name, machine.Kind, machine.Image, machine.Command, spec, machine.Labels,
-            await ImageService.SourceForAsync(db, machine.Image, cancellationToken).ConfigureAwait(false));
+            await ImageService.SourceForAsync(db, machine.Image, cancellationToken).ConfigureAwait(false), machine.EngineOf());
         db.Machines.Add(machine);
         InventoryService.AddEvent(db, "machine.created", machine.Id, host.Id, $"Machine {machine.Name} is being created on {host.Name} from {template.Name}.");
         return await operations.BeginAsync(db, operation, machine.ToView(host.Name), context => CreateWorkAsync(context, definition, host.Id, host.Name, start),
@@ -290,7 +298,8 @@ public sealed class MachineService(
     /// <summary>
     /// Picks the host: the one asked for, or the online host with the most free memory that can make
     /// a machine from the template (a container engine for containers; the image, or a way to build
-    /// it, for VMs: <see cref="CatalogService.CanRun"/>). Hosts that already have a VM's image go first.
+    /// it, for VMs: <see cref="CatalogService.CanRun"/>). QEMU VMs go to hosts with KVM first; emulator VMs
+    /// to hosts that already have their image.
     /// A host whose machines would be given more memory than <see cref="PlacementOptions.MemoryOvercommitRatio"/>
     /// times what it has is refused.
     /// </summary>
@@ -300,7 +309,7 @@ public sealed class MachineService(
         var imported = await db.Images.AnyAsync(i => i.Name == template.Image, cancellationToken).ConfigureAwait(false);
         var given = await HostMemory.GivenAsync(db, cancellationToken).ConfigureAwait(false);
         HostMemory Memory(HostEntity h) => new(h.Id, h.Name, (h.Capabilities?.MemoryBytes ?? 0) / (1024 * 1024), given.GetValueOrDefault(h.Id), _overcommit);
-        bool CanRun(HostEntity h) => CatalogService.CanRun(h, template.Kind, template.Image, imported);
+        bool CanRun(HostEntity h) => CatalogService.CanRun(h, template, imported);
         if (!string.IsNullOrWhiteSpace(wanted))
         {
             var host = hosts.FirstOrDefault(h => h.IsNamed(wanted));
@@ -325,7 +334,8 @@ public sealed class MachineService(
 
         var online = hosts.Where(h => h.Online && agents.IsConnected(h.Id)).ToList();
         var candidates = online.Where(CanRun)
-            .OrderByDescending(h => template.Kind == MachineKind.Vm && !imported && h.Capabilities?.Images is { } images && images.Present.Contains(template.Image))
+            .OrderByDescending(h => template.EngineOf() == VmEngine.Qemu && h.Capabilities?.Qemu?.Accelerator == "kvm")
+            .ThenByDescending(h => template.EngineOf() == VmEngine.Emulator && !imported && h.Capabilities?.Images is { } images && images.Present.Contains(template.Image))
             .ThenByDescending(h => (h.Capabilities?.MemoryBytes ?? 0) / (1024 * 1024) - given.GetValueOrDefault(h.Id))
             .ToList();
         if (candidates.Count == 0)

@@ -166,7 +166,7 @@ public sealed class MachineUpdateService(
         }
 
         string? detail = null;
-        var definition = new GuestDefinition(machine.Id, name, machine.Kind, machine.Image, machine.Command, spec, labels);
+        var definition = new GuestDefinition(machine.Id, name, machine.Kind, machine.Image, machine.Command, spec, labels, Engine: machine.EngineOf());
         if (specChanged && machine.Kind == MachineKind.Vm)
         {
             // The agent keeps the VM's definition; it applies it at the next start. Quick, so done in the request.

@@ -73,6 +73,11 @@ public sealed class MigrationService(
         Check("machine", movable, movable
             ? $"{machine.Name} is {machine.State.ToString().ToLowerInvariant()}."
             : $"{machine.Name} is {machine.State}; only a running, paused or stopped machine can move.");
+        var qemuRefusal = machine.QemuRefusal("Migrations");
+        if (qemuRefusal is not null)
+        {
+            Check("engine", false, qemuRefusal);
+        }
         if (machine.Kind == MachineKind.Container)
         {
             Check("mode", !live, live ? CriuMessage : "Offline: the container stops, its filesystem is exported, imported on the target and started there.");
@@ -136,7 +141,11 @@ public sealed class MigrationService(
                 ? $"{machine.Spec.Vcpus} vCPU, {machine.Spec.MemoryMiB} MiB, {machine.Spec.DiskGiB} GiB fit on {target.Name} ({freeMiB} MiB free); networks: {string.Join(", ", machine.Spec.Networks.Select(n => n.Name))} on the host's default network."
                 : $"{target.Name} lacks room: {string.Join("; ", problems)}.");
 
-            if (machine.Kind == MachineKind.Vm)
+            if (qemuRefusal is not null)
+            {
+                // Nothing to ask the agents: the engine cannot move it.
+            }
+            else if (machine.Kind == MachineKind.Vm)
             {
                 var sameIsa = source?.Capabilities?.EmulatorIsa is { } isa && isa == caps.EmulatorIsa;
                 Check("isa", sameIsa, sameIsa ? $"Both run the emulator with {caps.EmulatorIsa}." : $"The target's emulator ({caps.EmulatorIsa}) differs from the source's ({source?.Capabilities?.EmulatorIsa ?? "unknown"}).");
@@ -147,7 +156,7 @@ public sealed class MigrationService(
             }
 
             // Ask the agents: the source's image by checksum, and whether the target has it and the name free.
-            if (sourceOnline && target.Online && agents.IsConnected(target.Id))
+            if (qemuRefusal is null && sourceOnline && target.Online && agents.IsConnected(target.Id))
             {
                 try
                 {
@@ -298,7 +307,7 @@ public sealed class MigrationService(
         await SetStateAsync(machine.Id, MachineState.Migrating, $"Moving to {target.Name} ({mode}).").ConfigureAwait(false);
         context.OnUndo("put the machine back as it was on its source", () => AbortAsync(context.OperationId, machine, source, previous));
 
-        var definition = new GuestDefinition(machine.Id, machine.Name, machine.Kind, machine.Image, machine.Command, machine.Spec, machine.Labels);
+        var definition = new GuestDefinition(machine.Id, machine.Name, machine.Kind, machine.Image, machine.Command, machine.Spec, machine.Labels, Engine: machine.EngineOf());
         using var transfer = relay.Open(source.Id, target.Id, $"migrate {machine.Name}");
         var order = new MigrationOrder(transfer.Id, live, plan.SendImage);
         using var cancelled = context.CancellationToken.Register(() => transfer.Fail("The migration was cancelled."));

@@ -112,6 +112,11 @@ public sealed class ScheduleService(
                 {
                     Error("includeMemory", SnapshotService.ContainerMemoryRefusal);
                 }
+
+                if (machine.QemuRefusal("Scheduled snapshots and backups") is { } qemuRefusal)
+                {
+                    Error("machine", qemuRefusal);
+                }
             }
         }
 
@@ -191,6 +196,12 @@ public sealed class ScheduleService(
                 if (host is null || !host.Online || !agents.IsConnected(host.Id) || machine.State is MachineState.Creating or MachineState.Deleting or MachineState.Migrating or MachineState.Lost)
                 {
                     logger.LogWarning("Schedule {Schedule} skips {Machine}: it cannot be reached now", schedule.Name, machine.Name);
+                    continue;
+                }
+
+                if (machine.QemuRefusal("Scheduled snapshots and backups") is { } qemuRefusal)
+                {
+                    logger.LogInformation("Schedule {Schedule} skips {Machine}: {Reason}", schedule.Name, machine.Name, qemuRefusal);
                     continue;
                 }
 

@@ -62,6 +62,11 @@ public sealed class SnapshotService(
         }
 
         var (machine, host) = target.Value!;
+        if (machine.QemuRefusal("Snapshots") is { } qemuRefusal)
+        {
+            return ServiceResult<OperationAccepted>.Conflict(qemuRefusal);
+        }
+
         var includeMemory = request.IncludeMemory ?? false;
         if (machine.Kind == MachineKind.Container && includeMemory)
         {
@@ -198,6 +203,11 @@ public sealed class SnapshotService(
         }
 
         var (source, host) = target.Value!;
+        if (source.QemuRefusal("Clones") is { } qemuRefusal)
+        {
+            return ServiceResult<OperationAccepted>.Conflict(qemuRefusal);
+        }
+
         var linked = request.Linked ?? source.Kind == MachineKind.Vm;
         var includeMemory = request.IncludeMemory ?? false;
         HostEntity? placeOn = null;
@@ -248,6 +258,7 @@ public sealed class SnapshotService(
             Id = Guid.NewGuid(),
             Name = request.Name!,
             Kind = source.Kind,
+            Engine = source.Engine,
             Template = source.Template,
             Image = source.Image,
             Command = source.Command,
@@ -261,7 +272,7 @@ public sealed class SnapshotService(
         };
         var operation = OperationService.New(OperationKind.MachineClone, source.Id, source.Name, user, source.Project);
         operation.Intent = new OperationIntent { HostId = host.Id, NewMachineId = clone.Id, TargetHostId = placeOn?.Id };
-        var definition = new GuestDefinition(clone.Id, clone.Name, clone.Kind, clone.Image, clone.Command, clone.Spec, clone.Labels);
+        var definition = new GuestDefinition(clone.Id, clone.Name, clone.Kind, clone.Image, clone.Command, clone.Spec, clone.Labels, Engine: clone.EngineOf());
         db.Machines.Add(clone);
         InventoryService.AddEvent(db, "machine.created", clone.Id, host.Id, $"Machine {clone.Name} is being cloned from {source.Name} ({(linked ? "linked" : "full")}{(includeMemory ? ", with memory" : "")}).");
         var view = clone.ToView(host.Name);

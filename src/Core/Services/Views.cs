@@ -15,7 +15,7 @@ public static class Views
 
     public static MachineView ToView(this MachineEntity m, string? hostName) => new(
         m.Id, m.Name, m.Kind, m.State, m.LastKnownState, m.Template, m.Image, m.HostId, hostName, m.Spec,
-        m.Labels, m.Detail, Utc(m.CreatedAt), Utc(m.UpdatedAt), m.Project, m.Version);
+        m.Labels, m.Detail, Utc(m.CreatedAt), Utc(m.UpdatedAt), m.Project, m.Version, m.EngineOf());
 
     public static HostView ToView(this HostEntity h, int machineCount) => new(
         h.Id, h.Name, h.Online, Utc(h.RegisteredAt), Utc(h.LastSeenAt), h.AgentVersion, h.Capabilities,
@@ -28,7 +28,7 @@ public static class Views
         includeLog ? o.Log : null,
         o.Project);
 
-    public static TemplateView ToView(this TemplateEntity t) => new(t.Name, t.Kind, t.Image, t.Description, t.Vcpus, t.MemoryMiB, t.DiskGiB);
+    public static TemplateView ToView(this TemplateEntity t) => new(t.Name, t.Kind, t.Image, t.Description, t.Vcpus, t.MemoryMiB, t.DiskGiB, Engine: t.EngineOf());
 
     public static EventView ToView(this EventEntity e) => new(e.Id, Utc(e.At), e.Type, e.MachineId, e.HostId, e.Message);
 

@@ -14,6 +14,8 @@ public sealed class DatabaseInitializer(IDbContextFactory<RingmasterDbContext> d
         new() { Name = "busybox", Kind = MachineKind.Container, Image = "ringmaster/busybox:latest", Command = ["sh"], Vcpus = 1, MemoryMiB = 64, DiskGiB = 1, Description = "BusyBox container with a shell on its console; the image is built from Debian's busybox-static." },
         new() { Name = "default", Kind = MachineKind.Vm, Image = "default", Vcpus = 1, MemoryMiB = 256, DiskGiB = 1, Description = "Small RISC-V Linux VM (6.1 kernel, BusyBox shell) on the built-in emulator." },
         new() { Name = "debian", Kind = MachineKind.Vm, Image = "debian", Vcpus = 1, MemoryMiB = 512, DiskGiB = 2, Description = "RISC-V VM with Debian's own distribution kernel and a BusyBox shell." },
+        new() { Name = "x86-small", Kind = MachineKind.Vm, Engine = VmEngine.Qemu, Image = "x86-small", Vcpus = 1, MemoryMiB = 256, DiskGiB = 1, Description = "Small x86_64 VM on QEMU: Debian's amd64 kernel with a BusyBox shell on the serial console, up in seconds." },
+        new() { Name = "debian-12", Kind = MachineKind.Vm, Engine = VmEngine.Qemu, Image = "debian-12", Vcpus = 1, MemoryMiB = 1024, DiskGiB = 4, Description = "Debian 12 (bookworm) x86_64 VM on QEMU: systemd, OpenSSH, cloud-init and the QEMU guest agent on a qcow2 disk." },
     ];
 
     public async Task StartAsync(CancellationToken cancellationToken)
@@ -34,6 +36,7 @@ public sealed class DatabaseInitializer(IDbContextFactory<RingmasterDbContext> d
                 {
                     Name = template.Name,
                     Kind = template.Kind,
+                    Engine = template.Engine,
                     Image = template.Image,
                     Command = template.Command,
                     Vcpus = template.Vcpus,

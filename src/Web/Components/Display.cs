@@ -33,6 +33,14 @@ public static class Display
 
     public static string Kind(MachineKind kind) => kind == MachineKind.Vm ? "VM" : "container";
 
+    /// <summary>The kind with the VM's engine: what runs it and which instruction set its guest sees.</summary>
+    public static string Kind(MachineKind kind, VmEngine? engine) => (kind, engine) switch
+    {
+        (MachineKind.Container, _) => "container",
+        (_, VmEngine.Qemu) => "x86_64 VM on QEMU",
+        _ => "RISC-V VM on the emulator",
+    };
+
     public static string State(MachineState state) => state.ToString().ToLowerInvariant();
 
     public static string State(MachineView machine) => machine.State == MachineState.Unknown && machine.LastKnownState is { } last
@@ -109,13 +117,18 @@ public static class Display
                 ? $"container engine: {engine.Name} {engine.Version}"
                 : $"containers: unavailable — {c.ContainerEngineProblem ?? "no container engine answers"}",
             $"emulator: {c.EmulatorVersion} ({c.EmulatorIsa})",
-            .. (c.Qemu is { } qemu ? new[] { $"QEMU x86_64 VMs run on {qemu.Reason}" } : []),
+            .. (c.Qemu is { } qemu ? new[] { QemuLine(qemu) } : []),
             .. (c.Images is { } images ? new[] { ImagesLine(images) } : []),
             $"memory: {Bytes(c.MemoryBytes)}, disk: {Bytes(c.DiskFreeBytes)} free of {Bytes(c.DiskTotalBytes)}",
             $"operating system: {c.OperatingSystem}",
         ];
         return lines;
     }
+
+    private static string QemuLine(QemuEngineInfo qemu) => qemu.Problem is { } problem
+        ? $"QEMU x86_64 VMs: unavailable — {problem}"
+        : $"QEMU x86_64 VMs run on {qemu.Reason}"
+            + (qemu.Images is { } images ? $"; x86_64 images: {(images.Count > 0 ? string.Join(", ", images) : "none")}" : "");
 
     private static string ImagesLine(HostImages images)
     {

@@ -85,7 +85,7 @@ public sealed class ContainerEngineLocator(ContainerDriverOptions options, ILogg
             throw new GuestException($"Container engine not reachable at {string.Join("; ", failures)}");
         }
 
-        if (FindOnPath(_options.Podman) is not { } podman)
+        if (Common.Programs.Find(_options.Podman) is not { } podman)
         {
             _logger.LogDebug("No container engine answers: {Failures}", string.Join("; ", failures));
             throw new GuestException(PodmanMissing);
@@ -265,18 +265,4 @@ public sealed class ContainerEngineLocator(ContainerDriverOptions options, ILogg
         }
     }
 
-    internal static string? FindOnPath(string program)
-    {
-        var path = Environment.GetEnvironmentVariable("PATH") ?? "/usr/local/bin:/usr/bin:/bin";
-        foreach (var dir in path.Split(':', StringSplitOptions.RemoveEmptyEntries).Append("/usr/bin").Append("/usr/sbin"))
-        {
-            var candidate = Path.Combine(dir, program);
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        return null;
-    }
 }

@@ -33,6 +33,14 @@ public sealed class QemuGuests(QemuDriverOptions options, ILogger<QemuGuests> lo
     /// <summary>Whether QEMU runs guests with KVM or TCG on this host, and why (probed once).</summary>
     public Task<AcceleratorDecision> AcceleratorAsync() => _accelerator.Value;
 
+    /// <summary>Why no QEMU VM can run on this host (QEMU or qemu-img missing), with what fixes it; null when they can.</summary>
+    public string? Problem()
+    {
+        var missing = new[] { options.Binary, "qemu-img" }.Where(p => Common.Programs.Find(p) is null).ToList();
+        return missing.Count == 0 ? null
+            : $"{string.Join(" and ", missing)} {(missing.Count == 1 ? "is" : "are")} not installed; install Debian's qemu-system-x86 and qemu-utils packages";
+    }
+
     internal async Task<QemuVm> GetAsync(Guid id, CancellationToken cancellationToken)
     {
         await LoadAsync(cancellationToken).ConfigureAwait(false);

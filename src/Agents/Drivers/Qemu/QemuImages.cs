@@ -36,6 +36,31 @@ public sealed class QemuImages(QemuDriverOptions options)
         }
     }
 
+    /// <summary>The names of the x86_64 images this host has, for the host report (placement reads it).</summary>
+    public IReadOnlyList<string> Present()
+    {
+        var present = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var root in SearchPaths().Where(Directory.Exists))
+        {
+            foreach (var directory in Directory.EnumerateDirectories(root))
+            {
+                try
+                {
+                    if (Read(Path.GetFileName(directory), directory) is not null)
+                    {
+                        present.Add(Path.GetFileName(directory));
+                    }
+                }
+                catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException)
+                {
+                    // An unreadable manifest is not an image.
+                }
+            }
+        }
+
+        return [.. present];
+    }
+
     /// <summary>The image called <paramref name="name"/>; a <see cref="GuestException"/> that says where it looked when there is none.</summary>
     public QemuImage Find(string name)
     {

@@ -21,6 +21,11 @@ public sealed class QemuLifecycle(QemuGuests guests, QemuImages images, QemuDriv
 
     public async Task<DriverAvailability> CheckAsync(CancellationToken cancellationToken)
     {
+        if (guests.Problem() is { } problem)
+        {
+            return new DriverAvailability(false, problem);
+        }
+
         var decision = await guests.AcceleratorAsync().ConfigureAwait(false);
         return new DriverAvailability(true, $"QEMU ({options.Binary}), {decision.Reason}");
     }

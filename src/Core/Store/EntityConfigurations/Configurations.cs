@@ -33,6 +33,7 @@ internal sealed class MachineConfiguration : IEntityTypeConfiguration<MachineEnt
         builder.Property(m => m.Name).HasMaxLength(63);
         builder.HasIndex(m => m.Name).IsUnique();
         builder.Property(m => m.Kind).HasConversion<string>().HasMaxLength(16);
+        builder.Property(m => m.Engine).HasConversion<string>().HasMaxLength(16);
         builder.Property(m => m.State).HasConversion<string>().HasMaxLength(16);
         builder.Property(m => m.LastKnownState).HasConversion<string>().HasMaxLength(16);
         builder.Property(m => m.Template).HasMaxLength(128);
@@ -70,6 +71,7 @@ internal sealed class TemplateConfiguration : IEntityTypeConfiguration<TemplateE
         builder.HasKey(t => t.Name);
         builder.Property(t => t.Name).HasMaxLength(128);
         builder.Property(t => t.Kind).HasConversion<string>().HasMaxLength(16);
+        builder.Property(t => t.Engine).HasConversion<string>().HasMaxLength(16);
         builder.Property(t => t.Image).HasMaxLength(256);
         builder.Property(t => t.Description).HasMaxLength(1024);
         builder.Property(t => t.Command).AsJson();

@@ -533,6 +533,10 @@ namespace Ringmaster.Core.Store.Migrations
                         .HasMaxLength(2048)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("Engine")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
                     b.Property<Guid?>("HostId")
                         .HasColumnType("TEXT");
 
@@ -1198,6 +1202,10 @@ namespace Ringmaster.Core.Store.Migrations
 
                     b.Property<int>("DiskGiB")
                         .HasColumnType("INTEGER");
+
+                    b.Property<string>("Engine")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
 
                     b.Property<string>("Image")
                         .IsRequired()

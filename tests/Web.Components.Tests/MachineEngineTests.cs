@@ -1,0 +1,23 @@
+using Ringmaster.Core.Contracts;
+using Ringmaster.Web.Components.Pages;
+using Ringmaster.Web.Components.Tests.Infrastructure;
+
+namespace Ringmaster.Web.Components.Tests;
+
+/// <summary>The machine page and the catalog say which engine runs a VM.</summary>
+public sealed class MachineEngineTests : DashboardTestContext
+{
+    [Theory]
+    [InlineData(MachineKind.Vm, VmEngine.Qemu, "x86_64 VM on QEMU")]
+    [InlineData(MachineKind.Vm, VmEngine.Emulator, "RISC-V VM on the emulator")]
+    [InlineData(MachineKind.Container, null, "container")]
+    public void MachineDetail_EachEngine_NamedUnderTheTitle(MachineKind kind, VmEngine? engine, string shown)
+    {
+        var machine = Sample.Machine("m-1", MachineState.Running, kind) with { Engine = engine };
+        Data.Machines.Add(machine);
+
+        var cut = Render<MachineDetail>(p => p.Add(x => x.Id, machine.Id));
+
+        cut.WaitForAssertion(() => Assert.Equal(shown, cut.Find("[data-test=machine-kind]").TextContent));
+    }
+}
