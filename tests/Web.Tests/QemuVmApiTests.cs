@@ -96,7 +96,7 @@ public sealed class QemuVmApiTests(QemuVmApiTests.Product product) : IClassFixtu
             uptimeBefore = Uptime(console) ?? throw new InvalidOperationException($"no uptime on the console: {console.Seen}");
         }
 
-        var pid = product.QemuPid();
+        var pid = await product.QemuPidAsync();
         product.Web.KillHard();
         Assert.True(IsAlive(pid), "QEMU died with the web process that started it");
 
@@ -106,7 +106,7 @@ public sealed class QemuVmApiTests(QemuVmApiTests.Product product) : IClassFixtu
             m => m.GetProperty("state").GetString() == "Running" && m.GetProperty("host").GetString() is not null,
             TimeSpan.FromMinutes(1), "the VM reported Running again");
         Assert.Equal("qemu", vm.GetProperty("engine").GetString());
-        Assert.Equal(pid, product.QemuPid());
+        Assert.Equal(pid, await product.QemuPidAsync());
 
         await using (var console = await Api.OpenConsoleAsync(Product.VmName))
         {
@@ -116,6 +116,127 @@ public sealed class QemuVmApiTests(QemuVmApiTests.Product product) : IClassFixtu
             await console.ReadUntilAsync(seen => seen.Contains("after-42", StringComparison.Ordinal) && Uptime(console) > uptimeBefore, TimeSpan.FromSeconds(60));
             Assert.True(Uptime(console) > uptimeBefore, $"the guest's uptime did not go on past {uptimeBefore}: {console.Seen}");
         }
+    }
+
+    [Fact]
+    public async Task Debian12_CloudInitUserAndKeyWithPortForward_LogsInOverSshAndStopsGracefully()
+    {
+        await product.VmAsync();
+        var keys = Directory.CreateTempSubdirectory("rm-ssh-").FullName;
+        try
+        {
+            var key = Path.Combine(keys, "id_ed25519");
+            await RunAsync("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "ringmaster-test", "-f", key);
+            var port = RingmasterProcess.FreePort();
+            var name = "deb-" + Guid.NewGuid().ToString("N")[..6];
+            var vm = await Api.CreateMachineAsync(new
+            {
+                name,
+                template = "debian-12",
+                cloudInit = new { hostname = "rm-cloud", user = "ops", sshKeys = new[] { (await File.ReadAllTextAsync(key + ".pub")).Trim() } },
+                ports = new[] { new { hostPort = port, guestPort = 22 } },
+            }, TimeSpan.FromMinutes(3));
+            Assert.Equal("qemu", vm.GetProperty("engine").GetString());
+            var forward = vm.GetProperty("spec").GetProperty("networks")[0].GetProperty("forwards")[0];
+            Assert.Equal((port, 22, "tcp"), (forward.GetProperty("hostPort").GetInt32(), forward.GetProperty("guestPort").GetInt32(), forward.GetProperty("protocol").GetString()));
+
+            // Under TCG the first boot (cloud-init makes the SSH host keys) takes a minute or more; more on a loaded machine.
+            await using (var console = await Api.OpenConsoleAsync(name))
+            {
+                await console.ReadUntilAsync(seen => seen.Contains("rm-cloud login:", StringComparison.Ordinal), TimeSpan.FromMinutes(15));
+                Assert.Contains("rm-cloud login:", console.Seen);
+            }
+
+            var answer = await HttpJson.EventuallyAsync(
+                () => SshAsync(key, port, "ops", "uname -m; systemd-detect-virt; id -un"),
+                r => r.ExitCode == 0, TimeSpan.FromMinutes(5), "ssh with the seeded key through the forwarded port");
+            Assert.Equal(["x86_64", "qemu", "ops"], answer.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+
+            var stop = await Api.StartOperationAsync(HttpMethod.Post, $"/api/v1/machines/{name}/stop");
+            await Api.WaitSucceededAsync(stop, TimeSpan.FromMinutes(5));
+            var stopped = await Api.MachineAsync(name);
+            Assert.Equal("Stopped", stopped.GetProperty("state").GetString());
+            Assert.Equal("The guest shut down when asked.", stopped.GetProperty("detail").GetString());
+
+            var delete = await Api.StartOperationAsync(HttpMethod.Delete, $"/api/v1/machines/{name}");
+            await Api.WaitSucceededAsync(delete, TimeSpan.FromMinutes(1));
+        }
+        finally
+        {
+            Directory.Delete(keys, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Create_BadCloudInitOrPorts_RefusedByFieldAndNothingMade()
+    {
+        await product.VmAsync();
+        var before = (await Api.GetAsync("/api/v1/machines")).GetProperty("items").GetArrayLength();
+
+        var errors = await RefusedAsync(new { name = "bad-seed", template = "debian-12", cloudInit = new { user = "ops", userData = "#cloud-config\npackages: [curl\n  - oops: {" } });
+        Assert.StartsWith("It is not YAML: line", errors.GetProperty("cloudInit.userData")[0].GetString());
+
+        errors = await RefusedAsync(new { name = "bad-seed", template = "debian-12", cloudInit = new { user = "Root Admin", sshKeys = new[] { "not a key" } } });
+        Assert.Contains("user name", errors.GetProperty("cloudInit.user")[0].GetString());
+        Assert.Contains("is not an SSH public key", errors.GetProperty("cloudInit.sshKeys")[0].GetString());
+
+        errors = await RefusedAsync(new { name = "bad-seed", template = "debian-12", ports = new[] { new { hostPort = 70000, guestPort = 22 }, new { hostPort = 2222, guestPort = 22 }, new { hostPort = 2222, guestPort = 80 } } });
+        var portErrors = errors.GetProperty("ports").EnumerateArray().Select(e => e.GetString()).ToList();
+        Assert.Contains(portErrors, e => e!.Contains("between 1 and 65535", StringComparison.Ordinal));
+        Assert.Contains(portErrors, e => e!.Contains("Host port 2222/tcp is forwarded twice", StringComparison.Ordinal));
+
+        errors = await RefusedAsync(new { name = "bad-seed", template = "default", cloudInit = new { hostname = "h" } });
+        Assert.Contains("it is for QEMU VMs", errors.GetProperty("cloudInit")[0].GetString());
+
+        Assert.Equal(before, (await Api.GetAsync("/api/v1/machines")).GetProperty("items").GetArrayLength());
+        Assert.Equal(HttpStatusCode.NotFound, (await Api.Http.GetAsync("/api/v1/machines/bad-seed")).StatusCode);
+    }
+
+    private async Task<JsonElement> RefusedAsync(object body)
+    {
+        var response = await Api.Http.PostAsJsonAsync("/api/v1/machines", body);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.BadRequest, text);
+        return JsonDocument.Parse(text).RootElement.GetProperty("errors").Clone();
+    }
+
+    private static async Task<(int ExitCode, string Output)> SshAsync(string key, int port, string user, string command)
+    {
+        var info = new ProcessStartInfo("ssh")
+        {
+            ArgumentList =
+            {
+                "-i", key, "-p", port.ToString(CultureInfo.InvariantCulture), "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
+                "-o", "UserKnownHostsFile=/dev/null", "-o", "ConnectTimeout=20", "-o", "LogLevel=ERROR", $"{user}@127.0.0.1", command,
+            },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+        };
+        using var ssh = Process.Start(info)!;
+        ssh.StandardInput.Close();
+        var output = ssh.StandardOutput.ReadToEndAsync();
+        var error = ssh.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        try
+        {
+            await ssh.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            ssh.Kill();
+            return (-1, "ssh did not finish in 2 minutes");
+        }
+
+        return (ssh.ExitCode, ssh.ExitCode == 0 ? await output : await error);
+    }
+
+    private static async Task RunAsync(string program, params string[] arguments)
+    {
+        using var process = Process.Start(new ProcessStartInfo(program, arguments) { RedirectStandardError = true })!;
+        var error = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        Assert.True(process.ExitCode == 0, $"{program} failed: {error}");
     }
 
     /// <summary>The last uptime figure the guest printed (a line that is only a decimal number).</summary>
@@ -182,10 +303,11 @@ public sealed class QemuVmApiTests(QemuVmApiTests.Product product) : IClassFixtu
             }
         }
 
-        /// <summary>The pid of the QEMU that runs the class's VM, from its pidfile in the agent's data.</summary>
-        public int QemuPid()
+        /// <summary>The pid of the QEMU that runs the class's VM, from the pidfile in its folder of the agent's data.</summary>
+        public async Task<int> QemuPidAsync()
         {
-            var pidFile = Assert.Single(Directory.GetFiles(_data, "qemu.pid", SearchOption.AllDirectories));
+            var id = (await Api.MachineAsync(VmName)).GetProperty("id").GetGuid().ToString("N");
+            var pidFile = Assert.Single(Directory.GetFiles(_data, "qemu.pid", SearchOption.AllDirectories), f => Path.GetFileName(Path.GetDirectoryName(f)) == id);
             return int.Parse(File.ReadAllText(pidFile).Trim(), CultureInfo.InvariantCulture);
         }
 

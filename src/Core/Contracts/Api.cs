@@ -82,7 +82,9 @@ public sealed record CreateMachineRequest(
     Dictionary<string, string>? Labels = null,
     bool? Start = null,
     string? Project = null,
-    VmEngine? Engine = null);
+    VmEngine? Engine = null,
+    CloudInitConfig? CloudInit = null,
+    IReadOnlyList<PortForward>? Ports = null);
 
 /// <summary>What a long action answers with, beside its Location header.</summary>
 public sealed record OperationAccepted(OperationView Operation, MachineView? Machine);

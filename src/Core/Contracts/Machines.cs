@@ -50,7 +50,25 @@ public enum MachineState
 public sealed record DiskSpec(string Name, int SizeGiB);
 
 /// <summary>A network interface of a machine; the MAC address is assigned when not given.</summary>
-public sealed record NetworkSpec(string Name, string? Mac = null);
+/// <param name="Forwards">Host ports forwarded to the guest on this interface (QEMU VMs on user-mode networking).</param>
+public sealed record NetworkSpec(string Name, string? Mac = null, IReadOnlyList<PortForward>? Forwards = null);
+
+/// <summary>A port of the host (on 127.0.0.1) forwarded to a port of the guest.</summary>
+/// <param name="Protocol"><c>tcp</c> (the default) or <c>udp</c>.</param>
+public sealed record PortForward(int HostPort, int GuestPort, string? Protocol = null);
+
+/// <summary>
+/// The first-boot settings a QEMU VM's cloud-init reads from its NoCloud seed (a <c>cidata</c> CD-ROM),
+/// in the Proxmox and Incus conventions: host name, a user with a password or SSH keys, free user-data
+/// (a <c>#cloud-config</c> YAML document or a script, merged after the rest) and a network configuration.
+/// </summary>
+public sealed record CloudInitConfig(
+    string? Hostname = null,
+    string? User = null,
+    string? Password = null,
+    IReadOnlyList<string>? SshKeys = null,
+    string? UserData = null,
+    string? NetworkConfig = null);
 
 /// <summary>The core four: vCPUs, memory, disks and networks.</summary>
 public sealed record MachineSpec(int Vcpus, int MemoryMiB, IReadOnlyList<DiskSpec> Disks, IReadOnlyList<NetworkSpec> Networks)
@@ -68,6 +86,7 @@ public sealed record MachineSpec(int Vcpus, int MemoryMiB, IReadOnlyList<DiskSpe
 /// <param name="Labels">Free labels, kept on the guest too.</param>
 /// <param name="ImageSource">For an image imported into the server: where the agent fetches it when it lacks it.</param>
 /// <param name="Engine">For VMs: the engine that runs it (null: the emulator); null for containers.</param>
+/// <param name="CloudInit">For QEMU VMs: what their first boot's cloud-init seed says (null: no seed).</param>
 public sealed record GuestDefinition(
     Guid Id,
     string Name,
@@ -77,7 +96,8 @@ public sealed record GuestDefinition(
     MachineSpec Spec,
     IReadOnlyDictionary<string, string> Labels,
     ImageSource? ImageSource = null,
-    VmEngine? Engine = null);
+    VmEngine? Engine = null,
+    CloudInitConfig? CloudInit = null);
 
 /// <summary>What an agent reports about one guest it runs.</summary>
 public sealed record GuestInfo(

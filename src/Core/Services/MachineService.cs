@@ -87,6 +87,27 @@ public sealed class MachineService(
         }
 
         ValidateLabels(request.Labels, Error);
+        var qemu = template?.EngineOf() == VmEngine.Qemu;
+        if (request.CloudInit is { } cloudInit)
+        {
+            if (template is not null && !qemu)
+            {
+                Error("cloudInit", $"Template '{template.Name}' makes {(template.Kind == MachineKind.Vm ? "emulator VMs" : "containers")}, which boot without cloud-init; it is for QEMU VMs.");
+            }
+
+            CloudInitRules.Validate(cloudInit, Error);
+        }
+
+        if (request.Ports is { Count: > 0 } ports)
+        {
+            if (template is not null && !qemu)
+            {
+                Error("ports", $"Template '{template.Name}' makes {(template.Kind == MachineKind.Vm ? "emulator VMs" : "containers")}; port forwards are for QEMU VMs.");
+            }
+
+            CloudInitRules.Validate(ports, Error);
+        }
+
         if (request.Host is { Length: > 256 })
         {
             Error("host", "The host must be a host's name or id.");
@@ -112,7 +133,7 @@ public sealed class MachineService(
             request.Vcpus ?? template!.Vcpus,
             request.MemoryMiB ?? template!.MemoryMiB,
             [new DiskSpec("root", request.DiskGiB ?? template!.DiskGiB)],
-            [new NetworkSpec("eth0")]);
+            [new NetworkSpec("eth0", Forwards: request.Ports is { Count: > 0 } forwards ? [.. forwards.Select(f => f with { Protocol = f.Protocol ?? "tcp" })] : null)]);
         if (await quotas.CheckAsync(project, QuotaDelta.For(spec), cancellationToken).ConfigureAwait(false) is { } exceeded)
         {
             return ServiceResult<OperationAccepted>.Conflict(exceeded);
@@ -126,6 +147,12 @@ public sealed class MachineService(
         }
 
         var host = placement.Value!;
+        if (spec.Networks[0].Forwards is { Count: > 0 } wanted
+            && await ForwardsInUseAsync(db, host.Id, wanted, cancellationToken).ConfigureAwait(false) is { } clash)
+        {
+            return ServiceResult<OperationAccepted>.Conflict(clash);
+        }
+
         var now = DateTime.UtcNow;
         var machine = new MachineEntity
         {
@@ -148,7 +175,7 @@ public sealed class MachineService(
         var operation = OperationService.New(OperationKind.MachineCreate, machine.Id, machine.Name, user, machine.Project);
         operation.Intent = new OperationIntent { HostId = host.Id, NewMachineId = machine.Id, Start = start };
         var definition = new GuestDefinition(machine.Id, machine.Name, machine.Kind, machine.Image, machine.Command, spec, machine.Labels,
-            await ImageService.SourceForAsync(db, machine.Image, cancellationToken).ConfigureAwait(false), machine.EngineOf());
+            await ImageService.SourceForAsync(db, machine.Image, cancellationToken).ConfigureAwait(false), machine.EngineOf(), request.CloudInit);
         db.Machines.Add(machine);
         InventoryService.AddEvent(db, "machine.created", machine.Id, host.Id, $"Machine {machine.Name} is being created on {host.Name} from {template.Name}.");
         return await operations.BeginAsync(db, operation, machine.ToView(host.Name), context => CreateWorkAsync(context, definition, host.Id, host.Name, start),
@@ -347,6 +374,19 @@ public sealed class MachineService(
         return fitting is not null
             ? ServiceResult<HostEntity>.Ok(fitting)
             : ServiceResult<HostEntity>.Conflict("No host has room for the memory: " + string.Join(" ", candidates.Select(h => Memory(h).Refusal(spec.MemoryMiB))));
+    }
+
+    /// <summary>Which of <paramref name="wanted"/>'s host ports another machine on the host already forwards, in words; null when none.</summary>
+    private static async Task<string?> ForwardsInUseAsync(RingmasterDbContext db, Guid hostId, IReadOnlyList<PortForward> wanted, CancellationToken cancellationToken)
+    {
+        var others = await db.Machines.IgnoreQueryFilters().AsNoTracking().Where(m => m.HostId == hostId && m.Kind == MachineKind.Vm)
+            .Select(m => new { m.Name, m.Spec }).ToListAsync(cancellationToken).ConfigureAwait(false);
+        var clashes = (from other in others
+                       from network in other.Spec.Networks
+                       from forward in network.Forwards ?? []
+                       join mine in wanted on (forward.HostPort, forward.Protocol ?? "tcp") equals (mine.HostPort, mine.Protocol ?? "tcp")
+                       select $"{forward.HostPort}/{forward.Protocol ?? "tcp"} (forwarded to {other.Name})").ToList();
+        return clashes.Count == 0 ? null : $"Host port {string.Join(", ", clashes)} is already in use on this host; pick another.";
     }
 
     private static void ValidateLabels(Dictionary<string, string>? labels, Action<string, string> error)

@@ -71,6 +71,10 @@ public sealed class QemuLifecycle(QemuGuests guests, QemuImages images, QemuDriv
                 await QemuImg.RunAsync(cancellationToken, "create", "-q", "-f", "qcow2", disk, $"{diskGiB}G").ConfigureAwait(false);
             }
 
+            progress.Report(50);
+            var seed = definition.CloudInit is { } cloudInit
+                ? await CloudInitSeed.WriteAsync(definition, cloudInit, folder.Path, cancellationToken).ConfigureAwait(false)
+                : null;
             progress.Report(60);
             var machine = new QemuMachine
             {
@@ -81,12 +85,16 @@ public sealed class QemuLifecycle(QemuGuests guests, QemuImages images, QemuDriv
                 Vcpus = spec.Vcpus,
                 Kernel = new QemuKernelBoot(image.Kernel, image.Initrd, image.Bootargs),
                 Disks = [new QemuDisk("disk0", disk, BootIndex: 1, Serial: "disk0")],
-                Nics = [.. spec.Networks.Select((n, i) => new QemuNic($"net{i}", n.Mac))],
+                Cdrom = seed is null ? null : new QemuCdrom(seed),
+                Nics = [.. spec.Networks.Select((n, i) => new QemuNic($"net{i}", n.Mac, n.Forwards is { Count: > 0 } forwards
+                    ? [.. forwards.Select(f => new QemuPortForward(f.HostPort, f.GuestPort, f.Protocol == "udp" ? QemuProtocol.Udp : QemuProtocol.Tcp))]
+                    : null))],
                 Vnc = true,
             };
             QemuCommandLine.Validate(machine);
             await folder.SaveAsync(machine, cancellationToken).ConfigureAwait(false);
-            var vm = new QemuVm(definition with { Image = image.Name, Spec = spec, Engine = VmEngine.Qemu }, folder);
+            // The seed holds the first boot's settings; the definition the agent keeps holds no password.
+            var vm = new QemuVm(definition with { Image = image.Name, Spec = spec, Engine = VmEngine.Qemu, CloudInit = definition.CloudInit is { } c ? c with { Password = null } : null }, folder);
             await QemuGuests.SaveDefinitionAsync(vm, cancellationToken).ConfigureAwait(false);
             guests.Add(vm);
             progress.Report(100);
@@ -395,36 +403,6 @@ public sealed class QemuLifecycle(QemuGuests guests, QemuImages images, QemuDriv
 /// <summary>Runs Debian's <c>qemu-img</c> (package <c>qemu-utils</c>) and says what it said when it fails.</summary>
 internal static class QemuImg
 {
-    public static async Task<string> RunAsync(CancellationToken cancellationToken, params string[] arguments)
-    {
-        var info = new ProcessStartInfo("qemu-img") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        InheritedDescriptors.MarkCloseOnExec();
-        Process process;
-        try
-        {
-            process = Process.Start(info) ?? throw new GuestException("qemu-img did not start.");
-        }
-        catch (System.ComponentModel.Win32Exception e)
-        {
-            throw new GuestException($"qemu-img could not be started ({e.Message}); is Debian's qemu-utils package installed?", e);
-        }
-
-        using (process)
-        {
-            var output = process.StandardOutput.ReadToEndAsync(cancellationToken);
-            var error = process.StandardError.ReadToEndAsync(cancellationToken);
-            await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
-            if (process.ExitCode != 0)
-            {
-                throw new GuestException($"qemu-img {arguments[0]} failed: {(await error.ConfigureAwait(false)).Trim()}");
-            }
-
-            return await output.ConfigureAwait(false);
-        }
-    }
+    public static Task<string> RunAsync(CancellationToken cancellationToken, params string[] arguments) =>
+        HostTool.RunAsync("qemu-img", "qemu-utils", cancellationToken, arguments);
 }
