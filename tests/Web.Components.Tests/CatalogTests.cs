@@ -111,6 +111,47 @@ public sealed class CatalogTests : DashboardTestContext
         Assert.Equal(new Dictionary<string, string> { ["env"] = "dev", ["team"] = "web" }, request.Labels);
     }
 
+    [Fact]
+    public void Catalog_AdvancedQemu_SendsCloudInitAndPortForwards_BadPortRefusedFirst()
+    {
+        Data.Templates.Add(new TemplateView("debian-12", MachineKind.Vm, "debian-12", "Debian 12 on QEMU", 1, 1024, 4, Engine: VmEngine.Qemu));
+        Data.Hosts.Add(Sample.Host("alpha"));
+        var cut = Render<Catalog>();
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-test=advanced]")));
+
+        cut.Find("[data-test=advanced]").Click();
+        cut.Find("[data-test=form-name] input, input[data-test=form-name]").Change("deb-1");
+        cut.Find("[data-test=form-user] input, input[data-test=form-user]").Change("ops");
+        cut.Find("[data-test=form-ssh-keys] textarea, textarea[data-test=form-ssh-keys]").Change("ssh-ed25519 AAAAC3Nza one@a\n\nssh-ed25519 AAAAC3Nzb two@b\n");
+        cut.Find("[data-test=form-ports] input, input[data-test=form-ports]").Change("2222-22");
+        cut.Find("[data-test=form-launch]").Click();
+        cut.WaitForAssertion(() => Assert.Contains("'2222-22' needs the form HOST:GUEST", cut.Find("[data-test=form-error]").TextContent));
+        Assert.Empty(Actions.Created);
+
+        cut.Find("[data-test=form-ports] input, input[data-test=form-ports]").Change("2222:22, 5353:53/udp");
+        cut.Find("[data-test=form-launch]").Click();
+        var request = Assert.Single(Actions.Created);
+        Assert.Equal(("ops", null, null), (request.CloudInit!.User, request.CloudInit.Password, request.CloudInit.Hostname));
+        Assert.Equal(["ssh-ed25519 AAAAC3Nza one@a", "ssh-ed25519 AAAAC3Nzb two@b"], request.CloudInit.SshKeys);
+        Assert.Equal([new PortForward(2222, 22, "tcp"), new PortForward(5353, 53, "udp")], request.Ports);
+    }
+
+    [Fact]
+    public void Catalog_AdvancedEmulatorVm_OffersNoFirstBootFields()
+    {
+        Data.Templates.Add(Sample.DefaultVm);
+        Data.Hosts.Add(Sample.Host("alpha"));
+        var cut = Render<Catalog>();
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-test=advanced]")));
+        cut.Find("[data-test=advanced]").Click();
+
+        Assert.Empty(cut.FindAll("[data-test=form-ssh-keys]"));
+        cut.Find("[data-test=form-launch]").Click();
+        var request = Assert.Single(Actions.Created);
+        Assert.Null(request.CloudInit);
+        Assert.Null(request.Ports);
+    }
+
     [Theory]
     [InlineData("form-memory", "-64", "Memory must be between 64 and 262144 MiB.")]
     [InlineData("form-memory", "999999", "Memory must be between 64 and 262144 MiB.")]

@@ -43,6 +43,48 @@ public partial class Catalog
         public int DiskGiB { get; set; }
         public string? Labels { get; set; }
         public bool Start { get; set; } = true;
+
+        // First boot of a QEMU VM (cloud-init) and its port forwards.
+        public string? Hostname { get; set; }
+        public string? User { get; set; }
+        public string? Password { get; set; }
+        public string? SshKeys { get; set; }
+        public string? UserData { get; set; }
+        public string? Ports { get; set; }
+
+        /// <summary>The cloud-init settings typed, or null when none was.</summary>
+        public CloudInitConfig? CloudInit()
+        {
+            static string? Text(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+            var keys = (SshKeys ?? "").Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            var config = new CloudInitConfig(Text(Hostname), Text(User), string.IsNullOrEmpty(Password) ? null : Password, keys.Length > 0 ? keys : null,
+                string.IsNullOrWhiteSpace(UserData) ? null : UserData);
+            return config == new CloudInitConfig() ? null : config;
+        }
+    }
+
+    /// <summary>
+    /// Port forwards typed as <c>HOST:GUEST</c> (with <c>/udp</c> for UDP), separated by commas; a
+    /// message saying which one is not when one is not.
+    /// </summary>
+    internal static (List<PortForward>? Forwards, string? Problem) ParsePorts(string? typed)
+    {
+        var forwards = new List<PortForward>();
+        foreach (var item in (typed ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var (ports, protocol) = item.EndsWith("/udp", StringComparison.OrdinalIgnoreCase) ? (item[..^4], "udp")
+                : item.EndsWith("/tcp", StringComparison.OrdinalIgnoreCase) ? (item[..^4], "tcp")
+                : (item, "tcp");
+            var colon = ports.IndexOf(':', StringComparison.Ordinal);
+            if (colon <= 0 || !int.TryParse(ports[..colon], out var host) || !int.TryParse(ports[(colon + 1)..], out var guest))
+            {
+                return (null, $"The port forward '{item}' needs the form HOST:GUEST, such as 2222:22.");
+            }
+
+            forwards.Add(new PortForward(host, guest, protocol));
+        }
+
+        return (forwards.Count > 0 ? forwards : null, null);
     }
 
     protected override async Task LoadAsync(CancellationToken cancellationToken)
@@ -169,9 +211,18 @@ public partial class Catalog
             labels[pair[..eq].Trim()] = pair[(eq + 1)..].Trim();
         }
 
+        var qemu = _advanced!.Engine == VmEngine.Qemu;
+        var (ports, portsProblem) = qemu ? ParsePorts(_form.Ports) : (null, null);
+        if (portsProblem is not null)
+        {
+            _formErrors = portsProblem;
+            return;
+        }
+
         _formErrors = null;
-        var ok = await StartAsync(new CreateMachineRequest(_form.Name, _advanced!.Name, _form.Vcpus, _form.MemoryMiB, _form.DiskGiB,
-            string.IsNullOrWhiteSpace(_form.Host) ? null : _form.Host, labels, _form.Start));
+        var ok = await StartAsync(new CreateMachineRequest(_form.Name, _advanced.Name, _form.Vcpus, _form.MemoryMiB, _form.DiskGiB,
+            string.IsNullOrWhiteSpace(_form.Host) ? null : _form.Host, labels, _form.Start,
+            CloudInit: qemu ? _form.CloudInit() : null, Ports: ports));
         if (ok)
         {
             _advanced = null;
