@@ -20,4 +20,16 @@ public sealed class MachineEngineTests : DashboardTestContext
 
         cut.WaitForAssertion(() => Assert.Equal(shown, cut.Find("[data-test=machine-kind]").TextContent));
     }
+
+    [Fact]
+    public void MachineDetail_QemuVmWithForwards_ShowsEachForwardInTheSpec()
+    {
+        var machine = Sample.Machine("deb-1", MachineState.Running, MachineKind.Vm) with { Engine = VmEngine.Qemu };
+        machine = machine with { Spec = machine.Spec with { Networks = [new NetworkSpec("eth0", "52:54:00:00:00:01", [new PortForward(2222, 22, "tcp"), new PortForward(5353, 53, "udp")])] } };
+        Data.Machines.Add(machine);
+
+        var cut = Render<MachineDetail>(p => p.Add(x => x.Id, machine.Id));
+
+        cut.WaitForAssertion(() => Assert.Equal("Port forwards127.0.0.1:2222 → 22/tcp, 127.0.0.1:5353 → 53/udp", cut.Find("[data-test=port-forwards]").TextContent));
+    }
 }

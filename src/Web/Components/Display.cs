@@ -33,6 +33,9 @@ public static class Display
 
     public static string Kind(MachineKind kind) => kind == MachineKind.Vm ? "VM" : "container";
 
+    /// <summary>A port forward as a user reads it: <c>127.0.0.1:2222 → 22/tcp</c>.</summary>
+    public static string Forward(PortForward forward) => $"127.0.0.1:{forward.HostPort} → {forward.GuestPort}/{forward.Protocol ?? "tcp"}";
+
     /// <summary>The kind with the VM's engine: what runs it and which instruction set its guest sees.</summary>
     public static string Kind(MachineKind kind, VmEngine? engine) => (kind, engine) switch
     {
