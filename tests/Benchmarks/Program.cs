@@ -15,6 +15,7 @@ public static class Program
         ["snapshots"] = SnapshotBenchmark.RunAsync,
         ["migration"] = MigrationBenchmark.RunAsync,
         ["metrics"] = MetricsBenchmark.RunAsync,
+        ["qemu-boot"] = QemuBootBenchmark.RunAsync,
     };
 
     public static async Task<int> Main(string[] args)

@@ -24,6 +24,9 @@ internal sealed class RunningProduct : IAsyncDisposable
 
     public HttpClient Http { get; }
 
+    /// <summary>The server's data folder (the embedded agent's VMs are under it).</summary>
+    public string Data => _data;
+
     /// <summary>The admin token the benchmark's server is started with (RINGMASTER_BOOTSTRAP_TOKEN).</summary>
     public const string BenchToken = "rmt_bench-bootstrap-token-0123456789abcdef";
 

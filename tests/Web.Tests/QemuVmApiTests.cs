@@ -119,7 +119,7 @@ public sealed class QemuVmApiTests(QemuVmApiTests.Product product) : IClassFixtu
     }
 
     [Fact]
-    public async Task Debian12_CloudInitUserAndKeyWithPortForward_LogsInOverSshAndStopsGracefully()
+    public async Task Debian12_CloudInitUserKeyAndUserDataWithPortForward_LogsInOverSshAndStopsThroughTheGuestAgent()
     {
         await product.VmAsync();
         var keys = Directory.CreateTempSubdirectory("rm-ssh-").FullName;
@@ -133,7 +133,7 @@ public sealed class QemuVmApiTests(QemuVmApiTests.Product product) : IClassFixtu
             {
                 name,
                 template = "debian-12",
-                cloudInit = new { hostname = "rm-cloud", user = "ops", sshKeys = new[] { (await File.ReadAllTextAsync(key + ".pub")).Trim() } },
+                cloudInit = new { hostname = "rm-cloud", user = "ops", sshKeys = new[] { (await File.ReadAllTextAsync(key + ".pub")).Trim() }, userData = IgnorePowerButton },
                 ports = new[] { new { hostPort = port, guestPort = 22 } },
             }, TimeSpan.FromMinutes(3));
             Assert.Equal("qemu", vm.GetProperty("engine").GetString());
@@ -152,11 +152,16 @@ public sealed class QemuVmApiTests(QemuVmApiTests.Product product) : IClassFixtu
                 r => r.ExitCode == 0, TimeSpan.FromMinutes(5), "ssh with the seeded key through the forwarded port");
             Assert.Equal(["x86_64", "qemu", "ops"], answer.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 
+            // The user's own user-data ran after Ringmaster's part: logind now ignores the power button,
+            // so the graceful stop below has to go through the guest agent.
+            var userData = await SshAsync(key, port, "ops", "cloud-init status --wait >/dev/null; systemctl show systemd-logind >/dev/null; cat /etc/systemd/logind.conf.d/ringmaster-test.conf");
+            Assert.True(userData.ExitCode == 0 && userData.Output.Contains("HandlePowerKey=ignore", StringComparison.Ordinal), $"the user-data did not apply: {userData.Output}");
+
             var stop = await Api.StartOperationAsync(HttpMethod.Post, $"/api/v1/machines/{name}/stop");
             await Api.WaitSucceededAsync(stop, TimeSpan.FromMinutes(5));
             var stopped = await Api.MachineAsync(name);
             Assert.Equal("Stopped", stopped.GetProperty("state").GetString());
-            Assert.Equal("The guest shut down when asked.", stopped.GetProperty("detail").GetString());
+            Assert.Equal("The guest shut down when its guest agent asked (it did not act on the power button).", stopped.GetProperty("detail").GetString());
 
             var delete = await Api.StartOperationAsync(HttpMethod.Delete, $"/api/v1/machines/{name}");
             await Api.WaitSucceededAsync(delete, TimeSpan.FromMinutes(1));
@@ -166,6 +171,18 @@ public sealed class QemuVmApiTests(QemuVmApiTests.Product product) : IClassFixtu
             Directory.Delete(keys, recursive: true);
         }
     }
+
+    /// <summary>User-data of the user's own: logind ignores the ACPI power button once cloud-init has run.</summary>
+    private const string IgnorePowerButton = """
+        #cloud-config
+        write_files:
+          - path: /etc/systemd/logind.conf.d/ringmaster-test.conf
+            content: |
+              [Login]
+              HandlePowerKey=ignore
+        runcmd:
+          - [systemctl, restart, systemd-logind]
+        """;
 
     [Fact]
     public async Task Create_BadCloudInitOrPorts_RefusedByFieldAndNothingMade()

@@ -148,16 +148,28 @@ public sealed class QemuLifecycle(QemuGuests guests, QemuImages images, QemuDriv
             {
                 try
                 {
+                    // First the ACPI power button; a guest that does not act on it (no acpid or logind) is
+                    // asked by its guest agent, if it has one; QEMU quits when neither works in time.
+                    var deadline = DateTime.UtcNow + timeout;
                     await qmp.SystemPowerdownAsync(cancellationToken).ConfigureAwait(false);
-                    using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                    wait.CancelAfter(timeout);
-                    await process.WaitForExitAsync(wait.Token).ConfigureAwait(false);
-                    vm.StopReason = "The guest shut down when asked.";
-                }
-                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-                {
-                    logger.LogInformation("QEMU VM {Name} did not power off within {Timeout}; stopping it", vm.Definition.Name, timeout);
-                    vm.StopReason = $"The guest did not power off within {timeout.TotalSeconds:0} s of the power button; it was stopped.";
+                    if (await ExitsWithinAsync(process, ButtonWait(timeout), cancellationToken).ConfigureAwait(false))
+                    {
+                        vm.StopReason = "The guest shut down when asked.";
+                    }
+                    else if (await GuestAgentClient.ShutdownAsync(vm.Folder.GuestAgentSocket, TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false)
+                        && await ExitsWithinAsync(process, deadline - DateTime.UtcNow, cancellationToken).ConfigureAwait(false))
+                    {
+                        vm.StopReason = "The guest shut down when its guest agent asked (it did not act on the power button).";
+                    }
+                    else if (await ExitsWithinAsync(process, deadline - DateTime.UtcNow, cancellationToken).ConfigureAwait(false))
+                    {
+                        vm.StopReason = "The guest shut down when asked.";
+                    }
+                    else
+                    {
+                        logger.LogInformation("QEMU VM {Name} did not power off within {Timeout}; stopping it", vm.Definition.Name, timeout);
+                        vm.StopReason = $"The guest did not power off within {timeout.TotalSeconds:0} s of the power button and its guest agent; it was stopped.";
+                    }
                 }
                 catch (Exception ex) when (ex is QmpException or IOException or ObjectDisposedException)
                 {
@@ -173,6 +185,29 @@ public sealed class QemuLifecycle(QemuGuests guests, QemuImages images, QemuDriv
         finally
         {
             vm.Gate.Release();
+        }
+    }
+
+    /// <summary>How long the power button alone is given before the guest agent is asked: a third of the stop timeout, at most 15 s.</summary>
+    internal static TimeSpan ButtonWait(TimeSpan timeout) => TimeSpan.FromTicks(Math.Min(timeout.Ticks / 3, TimeSpan.FromSeconds(15).Ticks));
+
+    private static async Task<bool> ExitsWithinAsync(QemuProcess process, TimeSpan wait, CancellationToken cancellationToken)
+    {
+        if (wait <= TimeSpan.Zero)
+        {
+            return !process.IsRunning;
+        }
+
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        bounded.CancelAfter(wait);
+        try
+        {
+            await process.WaitForExitAsync(bounded.Token).ConfigureAwait(false);
+            return true;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return false;
         }
     }
 
