@@ -141,12 +141,14 @@ public sealed partial class DashboardTests(BrowserFixture fixture)
         await App.GotoAsync(second, "/machines");
         foreach (var tab in new[] { first, second })
         {
-            await tab.Locator("input[data-test=filter-name], [data-test=filter-name] input").First.FillAsync(name);
+            await FilterByNameAsync(tab, name);
             await Expect(State(tab, name)).ToHaveTextAsync("running");
         }
 
-        await first.Locator("tr", new() { Has = first.Locator($"[data-machine='{name}']") }).Locator("input[type=checkbox]").CheckAsync();
+        var checkbox = Row(first, name).Locator("input[type=checkbox]");
+        await checkbox.CheckAsync();
         await Expect(first.GetByTestId("selected-count")).ToHaveTextAsync("1 selected");
+        await Expect(checkbox).ToBeCheckedAsync();
         await first.GetByTestId("bulk-stop").ClickAsync();
         await Expect(first.GetByTestId("bulk-preview")).ToContainTextAsync($"{name} (running): will stop");
         await BrowserFixture.ScreenshotAsync(first, "machines-bulk-preview");
@@ -171,9 +173,54 @@ public sealed partial class DashboardTests(BrowserFixture fixture)
         await first.Context.CloseAsync();
     }
 
+    [Fact]
+    public async Task MachinePage_Stop_AsksFirstThenConsoleSaysStoppedAndReconnectsOnStart()
+    {
+        var name = "page-stop-" + Guid.NewGuid().ToString("N")[..6];
+        var id = await CreateRunningContainerAsync(name);
+        var page = await fixture.NewPageAsync();
+        await App.GotoAsync(page, $"/machines/{id}");
+        var console = page.GetByTestId("console");
+        var status = page.GetByTestId("console-status");
+        await Expect(console).ToHaveAttributeAsync("data-state", "open", new() { Timeout = 30_000 });
+        await Expect(status).ToContainTextAsync("Connected");
+
+        await page.GetByTestId("action-stop").ClickAsync();
+        var dialog = page.Locator(".mud-dialog");
+        await Expect(dialog).ToContainTextAsync($"Stop {name}?");
+        await BrowserFixture.ScreenshotAsync(page, "machine-stop-confirm");
+        await dialog.GetByRole(AriaRole.Button, new() { Name = "Stop", Exact = true }).ClickAsync();
+        await Expect(dialog).ToHaveCountAsync(0);
+
+        await Expect(page.GetByTestId("state")).ToHaveTextAsync("stopped", new() { Timeout = 30_000 });
+        await Expect(console).ToHaveAttributeAsync("data-state", "stopped");
+        await Expect(status).ToHaveTextAsync($"{name} is stopped: the console is disconnected and connects again when it starts.");
+        await BrowserFixture.ScreenshotAsync(page, "machine-console-stopped");
+
+        await page.GetByTestId("action-start").ClickAsync();
+        await Expect(page.GetByTestId("state")).ToHaveTextAsync("running", new() { Timeout = 30_000 });
+        await Expect(console).ToHaveAttributeAsync("data-state", "open", new() { Timeout = 30_000 });
+        await Expect(status).ToContainTextAsync("Connected");
+        await page.Context.CloseAsync();
+    }
+
     /// <summary>Follows a link of the navigation drawer, as a user would.</summary>
     private static Task NavigateAsync(IPage page, string name) =>
         page.Locator(".mud-drawer").GetByRole(AriaRole.Link, new() { Name = name, Exact = true }).ClickAsync();
+
+    /// <summary>
+    /// Types a name into the grid's filter and waits until the grid shows what the server answered
+    /// for it: the field waits 250 ms after the last key before it asks, so until then the rows on
+    /// screen are the unfiltered page, about to be read again.
+    /// </summary>
+    private static async Task FilterByNameAsync(IPage page, string name)
+    {
+        await page.Locator("input[data-test=filter-name], [data-test=filter-name] input").First.FillAsync(name);
+        await Expect(page.GetByTestId("grid-total")).ToHaveAttributeAsync("data-name-filter", name);
+        await Expect(page.Locator("[data-test=machines-grid] tbody tr")).ToHaveCountAsync(1);
+    }
+
+    private static ILocator Row(IPage page, string machine) => page.Locator("tr", new() { Has = page.Locator($"[data-machine='{machine}']") });
 
     private static ILocator State(IPage page, string machine) => page.Locator($"[data-machine='{machine}'] [data-test=state]");
 

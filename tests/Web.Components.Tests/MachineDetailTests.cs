@@ -103,6 +103,8 @@ public sealed class MachineDetailTests : DashboardTestContext
         cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-test=action-stop]")));
 
         cut.Find("[data-test=action-stop]").Click();
+        Dialogs.WaitForAssertion(() => Assert.Contains("Stop web-1?", Dialogs.Markup));
+        DialogButton("Stop").Click();
 
         Snackbars.WaitForAssertion(() => Assert.Contains("Could not stop web-1: Machine web-1 cannot be reached: its host is offline.", Snackbars.Markup));
     }
@@ -120,4 +122,64 @@ public sealed class MachineDetailTests : DashboardTestContext
 
         cut.WaitForAssertion(() => Assert.Contains("web-1 was deleted", cut.Find("[data-test=empty-state]").TextContent), Live);
     }
+
+    [Fact]
+    public void MachineDetail_StopVm_AsksFirstNamingTheMachineThenStops()
+    {
+        var machine = Sample.Machine("web-1", MachineState.Running, MachineKind.Vm);
+        Data.Machines.Add(machine);
+        var cut = Render<MachineDetail>(p => p.Add(x => x.Id, machine.Id));
+        cut.WaitForAssertion(() => Assert.False(cut.Find("[data-test=action-stop]").HasAttribute("disabled")));
+
+        cut.Find("[data-test=action-stop]").Click();
+
+        Dialogs.WaitForAssertion(() =>
+        {
+            Assert.Contains("Stop web-1?", Dialogs.Markup);
+            Assert.Contains("web-1 is shut down. A VM whose guest cannot be asked to shut down is powered off at once, like pulling its plug", Dialogs.Markup);
+        });
+        Assert.Empty(Actions.Calls);
+        DialogButton("Stop").Click();
+        cut.WaitForAssertion(() => Assert.Equal([$"stop {machine.Id}"], Actions.Calls));
+        Dialogs.WaitForAssertion(() => Assert.Empty(Dialogs.FindAll(".mud-dialog")));
+    }
+
+    [Fact]
+    public void MachineDetail_StopCancelled_LeavesTheMachineRunning()
+    {
+        var machine = Sample.Machine("web-1", MachineState.Running);
+        Data.Machines.Add(machine);
+        var cut = Render<MachineDetail>(p => p.Add(x => x.Id, machine.Id));
+        cut.WaitForAssertion(() => Assert.False(cut.Find("[data-test=action-stop]").HasAttribute("disabled")));
+
+        cut.Find("[data-test=action-stop]").Click();
+        Dialogs.WaitForAssertion(() => Assert.Contains("Stop web-1?", Dialogs.Markup));
+        DialogButton("Cancel").Click();
+
+        Dialogs.WaitForAssertion(() => Assert.Empty(Dialogs.FindAll(".mud-dialog")));
+        Assert.Empty(Actions.Calls);
+    }
+
+    [Fact]
+    public void MachineDetail_ForceStop_IsItsOwnChoiceAndSaysItPowersOff()
+    {
+        var machine = Sample.Machine("web-1", MachineState.Running);
+        Data.Machines.Add(machine);
+        var cut = Render<MachineDetail>(p => p.Add(x => x.Id, machine.Id));
+        cut.WaitForAssertion(() => Assert.False(cut.Find("[data-test=action-force-stop]").HasAttribute("disabled")));
+
+        cut.Find("[data-test=action-force-stop]").Click();
+
+        Dialogs.WaitForAssertion(() =>
+        {
+            Assert.Contains("Force stop web-1?", Dialogs.Markup);
+            Assert.Contains("web-1 is powered off at once, without asking its guest to shut down", Dialogs.Markup);
+        });
+        Assert.Empty(Actions.Calls);
+        DialogButton("Force stop").Click();
+        cut.WaitForAssertion(() => Assert.Equal([$"force-stop {machine.Id}"], Actions.Calls));
+    }
+
+    private AngleSharp.Dom.IElement DialogButton(string text) =>
+        Dialogs.FindAll(".mud-dialog button").Single(b => b.TextContent.Trim() == text);
 }

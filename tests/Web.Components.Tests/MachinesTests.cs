@@ -1,6 +1,7 @@
 using Ringmaster.Core.Contracts;
 using Ringmaster.Core.Services;
 using Ringmaster.Web.Components.Pages;
+using Ringmaster.Web.Components.Shared;
 using Ringmaster.Web.Components.Tests.Infrastructure;
 using Ringmaster.Web.Services;
 
@@ -163,4 +164,89 @@ public sealed class MachinesTests : DashboardTestContext
         cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll("[data-machine=marker]")), Live);
         Assert.Equal("stopped", cut.Find("[data-machine=web-1] [data-test=state]").TextContent);
     }
+
+    [Fact]
+    public void Machines_RowSelectedThenFilterReloads_SelectionStays()
+    {
+        Data.Machines.AddRange([Sample.Machine("web-1", MachineState.Running), Sample.Machine("web-2", MachineState.Running)]);
+        var cut = Render<Machines>();
+        cut.WaitForAssertion(() => Assert.Equal(2, cut.FindAll("[data-test=machine-name]").Count));
+
+        RowCheckbox(cut, "web-1").Change(true);
+        cut.WaitForAssertion(() => Assert.Equal("1 selected", cut.Find("[data-test=selected-count]").TextContent));
+        var row = RowOf(cut, "web-1");
+        cut.Find("[data-test=filter-name] input, input[data-test=filter-name]").Input("web-1");
+
+        cut.WaitForAssertion(() => Assert.Single(cut.FindAll("[data-test=machine-name]")), Live);
+        Assert.Equal("web-1", cut.Find("[data-test=grid-total]").GetAttribute("data-name-filter"));
+        Assert.Equal("1 selected", cut.Find("[data-test=selected-count]").TextContent);
+        Assert.True(RowCheckbox(cut, "web-1").HasAttribute("checked"));
+        // The row that stayed is the one drawn before: the grid did not replace it (and its checkbox) under the user.
+        Assert.Same(row, RowOf(cut, "web-1"));
+    }
+
+    [Fact]
+    public void Machines_RowSelectedWhileAReloadIsUnderWay_SelectionStays()
+    {
+        var machine = Sample.Machine("web-1", MachineState.Running);
+        var other = Sample.Machine("web-2", MachineState.Running);
+        Data.Machines.AddRange([machine, other]);
+        var cut = Render<Machines>();
+        cut.WaitForAssertion(() => Assert.Equal(2, cut.FindAll("[data-test=machine-name]").Count));
+        cut.WaitForState(() => Data.Subscribers == 1);
+        var queries = Data.MachineQueries.Count;
+        var row = RowOf(cut, "web-1");
+        lock (Data.Machines)
+        {
+            Data.Machines[Data.Machines.IndexOf(other)] = other with { Labels = new Dictionary<string, string> { ["env"] = "prod" } };
+        }
+
+        Data.QueryGate = new TaskCompletionSource();
+
+        Data.Publish(new MachineChanged(Sample.Machine("web-3", MachineState.Creating)));
+        Assert.True(SpinWait.SpinUntil(() => Data.MachineQueries.Count > queries, Live));
+        RowCheckbox(cut, "web-1").Change(true);
+        cut.WaitForAssertion(() => Assert.Equal("1 selected", cut.Find("[data-test=selected-count]").TextContent), Live);
+        Data.QueryGate.SetResult();
+
+        // The reload brings the new machine in; the row the user ticked meanwhile stays ticked.
+        cut.WaitForAssertion(() => Assert.Equal(["web-1", "web-2", "web-3"], cut.FindAll("[data-test=machine-name]").Select(a => a.TextContent)), Live);
+        Assert.Equal("1 selected", cut.Find("[data-test=selected-count]").TextContent);
+        Assert.True(RowCheckbox(cut, "web-1").HasAttribute("checked"));
+        // The unchanged row is the one the user ticked, not a new one drawn over it; the row that
+        // changed shows what changed.
+        Assert.Same(row, RowOf(cut, "web-1"));
+        Assert.Contains("env=prod", Row(cut, "web-2").TextContent);
+        Assert.DoesNotContain("env=dev", Row(cut, "web-2").TextContent);
+    }
+
+    [Fact]
+    public void Machines_RowSelectedThenItsStateIsPushed_SelectionStays()
+    {
+        var machine = Sample.Machine("web-1", MachineState.Running);
+        Data.Machines.Add(machine);
+        var cut = Render<Machines>();
+        cut.WaitForAssertion(() => Assert.Single(cut.FindAll("[data-test=machine-name]")));
+        cut.WaitForState(() => Data.Subscribers == 1);
+
+        RowCheckbox(cut, "web-1").Change(true);
+        Data.Publish(new MachineChanged(machine with { State = MachineState.Stopped, UpdatedAt = machine.UpdatedAt.AddSeconds(1) }));
+
+        cut.WaitForAssertion(() => Assert.Equal("stopped", cut.Find("[data-machine=web-1] [data-test=state]").TextContent), Live);
+        Assert.Equal("1 selected", cut.Find("[data-test=selected-count]").TextContent);
+        Assert.True(RowCheckbox(cut, "web-1").HasAttribute("checked"));
+    }
+
+    private static AngleSharp.Dom.IElement Row(IRenderedComponent<Machines> cut, string name) =>
+        cut.FindAll("tbody tr").Single(tr => tr.QuerySelector($"[data-machine='{name}']") is not null);
+
+    private static AngleSharp.Dom.IElement RowCheckbox(IRenderedComponent<Machines> cut, string name) =>
+        Row(cut, name).QuerySelector("input[type=checkbox]")!;
+
+    /// <summary>
+    /// The row's state chip: a component drawn inside the row, so the same instance after a reload
+    /// means the grid kept the row (a row the grid replaces is drawn anew, chip and checkbox alike).
+    /// </summary>
+    private static StateChip RowOf(IRenderedComponent<Machines> cut, string name) =>
+        cut.FindComponents<StateChip>().Single(c => c.Instance.Machine.Name == name).Instance;
 }

@@ -111,9 +111,16 @@ public sealed class FakeDashboardData : IDashboardData
             }
 
             var list = rows.OrderBy(m => m.Name, StringComparer.Ordinal).ToList();
-            return new MachinePage([.. list.Skip(query.Page * query.PageSize).Take(query.PageSize)], list.Count);
+            return new MachinePage([.. list.Skip(query.Page * query.PageSize).Take(query.PageSize).Select(ReadAgain)], list.Count);
         }
     }
+
+    /// <summary>A machine as a query reads it: like the database, each read makes a new record with new lists inside.</summary>
+    private static MachineView ReadAgain(MachineView m) => m with
+    {
+        Spec = m.Spec with { Disks = [.. m.Spec.Disks], Networks = [.. m.Spec.Networks] },
+        Labels = new Dictionary<string, string>(m.Labels),
+    };
 
     public Task<MachineView?> GetMachineAsync(Guid id, CancellationToken cancellationToken = default) =>
         Task.FromResult(Machines.FirstOrDefault(m => m.Id == id));

@@ -110,8 +110,30 @@ public partial class MachineDetail
 
     private async Task ActAsync(string action)
     {
+        if (StopWarning(action) is { } warning && !await ConfirmAsync(action, warning))
+        {
+            return;
+        }
+
         var result = await Actions.ActAsync(Id, action);
         Report(result, $"{Display.Action(action)} {_machine?.Name}");
+    }
+
+    /// <summary>What a stop does to the machine, said before it is done; null for actions that need no confirmation.</summary>
+    private string? StopWarning(string action) => (action, _machine!.Kind) switch
+    {
+        ("stop", MachineKind.Container) => $"{_machine.Name}'s processes are asked to end, and are killed if they have not ended in time.",
+        ("stop", _) => $"{_machine.Name} is shut down. A VM whose guest cannot be asked to shut down is powered off at once, like pulling its plug: what it has not written to disk is lost.",
+        ("force-stop", _) => $"{_machine.Name} is powered off at once, without asking its guest to shut down: what it has not written to disk is lost.",
+        _ => null,
+    };
+
+    private async Task<bool> ConfirmAsync(string action, string warning)
+    {
+        var verb = Display.Action(action);
+        var button = char.ToUpperInvariant(verb[0]) + verb[1..];
+        var confirmed = await Dialogs.ShowMessageBoxAsync($"{button} {_machine!.Name}?", warning, yesText: button, cancelText: "Cancel");
+        return confirmed == true;
     }
 
     private async Task DeleteAsync()

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Microsoft.AspNetCore.Components;
 using MudBlazor;
 using Ringmaster.Core.Contracts;
@@ -23,6 +24,7 @@ public partial class Machines
     private Guid? _hostId;
     private string? _label;
     private int _total;
+    private string? _shownName;
     private string? _error;
     private bool _loaded;
 
@@ -76,14 +78,20 @@ public partial class Machines
         {
             var page = await Data.QueryMachinesAsync(query, cancellationToken);
             _error = null;
-            if (_total != page.Total)
+            if (_total != page.Total || _shownName != query.Name)
             {
-                // The count lives outside the grid: render the page around it too.
+                // The count and the filter it was read with live outside the grid: render the page around it too.
                 _total = page.Total;
+                _shownName = query.Name;
                 _ = InvokeAsync(StateHasChanged);
             }
 
-            _onPage = page.Items.ToDictionary(m => m.Id);
+            // The grid keys its rows by item, and a MachineView read again is a new record with new
+            // lists inside, so it never equals the one on screen: every reload would replace each
+            // row's elements (its checkbox too) under the user's clicks. A row that did not change
+            // keeps the instance the grid has.
+            var items = page.Items.Select(m => _onPage.TryGetValue(m.Id, out var shown) && SameRow(shown, m) ? shown : m).ToList();
+            _onPage = items.ToDictionary(m => m.Id);
             // Keep a pushed change that is newer than what the query read.
             foreach (var id in _live.Keys.ToList())
             {
@@ -93,7 +101,7 @@ public partial class Machines
                 }
             }
 
-            return new GridData<MachineView> { Items = page.Items, TotalItems = page.Total };
+            return new GridData<MachineView> { Items = items, TotalItems = page.Total };
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -101,6 +109,9 @@ public partial class Machines
             return new GridData<MachineView> { Items = [], TotalItems = 0 };
         }
     }
+
+    private static bool SameRow(MachineView shown, MachineView read) =>
+        JsonSerializer.Serialize(shown) == JsonSerializer.Serialize(read);
 
     protected override bool Apply(LiveChange change)
     {

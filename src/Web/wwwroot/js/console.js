@@ -94,10 +94,13 @@ class TextView {
   dispose() { this.pre.remove(); this.input.remove(); }
 }
 
-export async function open(element, path, status) {
+// While the machine is stopped there is nothing to talk to: the console keeps what it showed,
+// says so, and connects again when it is told the machine started.
+export async function open(element, path, status, stoppedText) {
   const lib = await loadXterm();
   let socket = null;
   let closed = false;
+  let stopped = false;
   let delay = 500;
   let timer = null;
   const send = bytes => { if (socket && socket.readyState === WebSocket.OPEN) socket.send(bytes); };
@@ -113,18 +116,19 @@ export async function open(element, path, status) {
   };
 
   const connect = () => {
-    if (closed) return;
+    if (closed || stopped) return;
     report("connecting", "Connecting to the console…");
     const ws = new WebSocket(socketUrl(path));
     ws.binaryType = "arraybuffer";
     let fresh = true;
-    ws.onopen = () => { delay = 500; report("open", "Connected. Click the console and type."); view.announceSize(); };
+    ws.onopen = () => { if (socket !== ws) return; delay = 500; report("open", "Connected. Click the console and type."); view.announceSize(); };
     ws.onmessage = e => {
+      if (socket !== ws) return; // a socket closed because the machine stopped
       if (fresh) { view.reset(); fresh = false; } // the server replays the scrollback first
       view.write(new Uint8Array(e.data));
     };
     ws.onclose = () => {
-      if (closed) return;
+      if (closed || stopped || socket !== ws) return;
       report("reconnecting", `Disconnected; reconnecting in ${Math.round(delay / 100) / 10} s…`);
       view.notice("console disconnected, reconnecting");
       timer = setTimeout(connect, delay);
@@ -132,11 +136,27 @@ export async function open(element, path, status) {
     };
     socket = ws;
   };
-  connect();
+  const stop = text => {
+    stopped = true;
+    clearTimeout(timer);
+    const ws = socket;
+    socket = null;
+    if (ws) ws.close();
+    report("stopped", text);
+  };
+  const start = () => {
+    if (!stopped) return;
+    stopped = false;
+    delay = 500;
+    connect();
+  };
+  if (stoppedText) stop(stoppedText); else connect();
 
   return {
     focus: () => view.focus(),
     kind: () => view.kind,
+    stopped: text => stop(text),
+    started: () => start(),
     dispose: () => {
       closed = true;
       clearTimeout(timer);
