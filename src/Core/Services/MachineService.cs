@@ -87,12 +87,14 @@ public sealed class MachineService(
         }
 
         ValidateLabels(request.Labels, Error);
-        var qemu = template?.EngineOf() == VmEngine.Qemu;
+        // What a template that is not QEMU's makes, for the fields only QEMU VMs take (null: no such template).
+        var notQemu = template is null || template.EngineOf() == VmEngine.Qemu ? null
+            : $"Template '{template.Name}' makes {(template.Kind == MachineKind.Vm ? "emulator VMs" : "containers")}";
         if (request.CloudInit is { } cloudInit)
         {
-            if (template is not null && !qemu)
+            if (notQemu is not null)
             {
-                Error("cloudInit", $"Template '{template.Name}' makes {(template.Kind == MachineKind.Vm ? "emulator VMs" : "containers")}, which boot without cloud-init; it is for QEMU VMs.");
+                Error("cloudInit", $"{notQemu}, which boot without cloud-init; it is for QEMU VMs.");
             }
 
             CloudInitRules.Validate(cloudInit, Error);
@@ -100,9 +102,9 @@ public sealed class MachineService(
 
         if (request.Ports is { Count: > 0 } ports)
         {
-            if (template is not null && !qemu)
+            if (notQemu is not null)
             {
-                Error("ports", $"Template '{template.Name}' makes {(template.Kind == MachineKind.Vm ? "emulator VMs" : "containers")}; port forwards are for QEMU VMs.");
+                Error("ports", $"{notQemu}; port forwards are for QEMU VMs.");
             }
 
             CloudInitRules.Validate(ports, Error);

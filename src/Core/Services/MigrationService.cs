@@ -78,6 +78,7 @@ public sealed class MigrationService(
         {
             Check("engine", false, qemuRefusal);
         }
+
         if (machine.Kind == MachineKind.Container)
         {
             Check("mode", !live, live ? CriuMessage : "Offline: the container stops, its filesystem is exported, imported on the target and started there.");
@@ -141,18 +142,14 @@ public sealed class MigrationService(
                 ? $"{machine.Spec.Vcpus} vCPU, {machine.Spec.MemoryMiB} MiB, {machine.Spec.DiskGiB} GiB fit on {target.Name} ({freeMiB} MiB free); networks: {string.Join(", ", machine.Spec.Networks.Select(n => n.Name))} on the host's default network."
                 : $"{target.Name} lacks room: {string.Join("; ", problems)}.");
 
-            if (qemuRefusal is not null)
+            if (machine.Kind == MachineKind.Container)
             {
-                // Nothing to ask the agents: the engine cannot move it.
+                Check("engine", caps.ContainerEngine is not null, caps.ContainerEngine is { } engine ? $"{target.Name} runs {engine.Name} {engine.Version}." : $"{target.Name} has no container engine.");
             }
-            else if (machine.Kind == MachineKind.Vm)
+            else if (qemuRefusal is null)
             {
                 var sameIsa = source?.Capabilities?.EmulatorIsa is { } isa && isa == caps.EmulatorIsa;
                 Check("isa", sameIsa, sameIsa ? $"Both run the emulator with {caps.EmulatorIsa}." : $"The target's emulator ({caps.EmulatorIsa}) differs from the source's ({source?.Capabilities?.EmulatorIsa ?? "unknown"}).");
-            }
-            else
-            {
-                Check("engine", caps.ContainerEngine is not null, caps.ContainerEngine is { } engine ? $"{target.Name} runs {engine.Name} {engine.Version}." : $"{target.Name} has no container engine.");
             }
 
             // Ask the agents: the source's image by checksum, and whether the target has it and the name free.
