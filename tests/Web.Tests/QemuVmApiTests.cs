@@ -154,7 +154,10 @@ public sealed class QemuVmApiTests(QemuVmApiTests.Product product) : IClassFixtu
 
             // The user's own user-data ran after Ringmaster's part: logind now ignores the power button,
             // so the graceful stop below has to go through the guest agent.
-            var userData = await SshAsync(key, port, "ops", "cloud-init status --wait >/dev/null; systemctl show systemd-logind >/dev/null; cat /etc/systemd/logind.conf.d/ringmaster-test.conf");
+            // cloud-init may restart sshd while it finishes (a connection then resets: ssh exits 255), so connect until sshd answers.
+            var userData = await HttpJson.EventuallyAsync(
+                () => SshAsync(key, port, "ops", "cloud-init status --wait >/dev/null; systemctl show systemd-logind >/dev/null; cat /etc/systemd/logind.conf.d/ringmaster-test.conf"),
+                r => r.ExitCode != 255, TimeSpan.FromMinutes(5), "ssh after cloud-init finished");
             Assert.True(userData.ExitCode == 0 && userData.Output.Contains("HandlePowerKey=ignore", StringComparison.Ordinal), $"the user-data did not apply: {userData.Output}");
 
             var stop = await Api.StartOperationAsync(HttpMethod.Post, $"/api/v1/machines/{name}/stop");

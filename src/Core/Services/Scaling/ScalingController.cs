@@ -363,6 +363,14 @@ public sealed class ScalingController(
                 .Where(o => o.MachineId != null && ids.Contains(o.MachineId.Value) && (o.State == OperationStatus.Queued || o.State == OperationStatus.Running))
                 .Select(o => o.MachineId!.Value).ToListAsync(cancellationToken).ConfigureAwait(false);
             provisioning.UnionWith(busy);
+
+            // The members were read at the start of the round, before its scripts ran (up to their time
+            // limit): one that was between its create and its start then may be running now, its
+            // operation over. Only a state read after its operation's end says it failed; one that
+            // has come up since counts as on its way for this round, and the next round reads it anew.
+            var now = await db.Machines.AsNoTracking().Where(m => ids.Contains(m.Id)).Select(m => new { m.Id, m.State }).ToListAsync(cancellationToken).ConfigureAwait(false);
+            var stillDown = now.Where(m => m.State is MachineState.Error or MachineState.Lost or MachineState.Stopped).Select(m => m.Id).ToHashSet();
+            provisioning.UnionWith(ids.Where(id => !stillDown.Contains(id)));
         }
 
         var failed = suspects.Where(m => !provisioning.Contains(m.Id)).ToList();
