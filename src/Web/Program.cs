@@ -21,6 +21,8 @@ builder.AddPrometheusMetrics();
 
 var app = builder.Build();
 app.UseRingmasterErrors();
+// Routing after the error pages, so a re-executed request (the not-found page) is routed again.
+app.UseRouting();
 app.UseWebSockets();
 app.UseAuthentication();
 app.UseRingmasterAccess();

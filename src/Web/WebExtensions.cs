@@ -56,8 +56,18 @@ public static class WebExtensions
     public static WebApplication UseRingmasterErrors(this WebApplication app)
     {
         app.UseExceptionHandler();
-        app.UseStatusCodePages();
+        // A browser asking for a page that is not one gets the dashboard's own page (still a 404);
+        // API clients, scripts and the agents' hub get problem details.
+        app.UseWhen(WantsPage, page => page.UseStatusCodePagesWithReExecute("/status/{0}", createScopeForStatusCodePages: true));
+        app.UseWhen(http => !WantsPage(http), api => api.UseStatusCodePages());
         app.UseKnownRequestCharsets();
         return app;
     }
+
+    private static readonly string[] s_notPages = ["/api", "/hubs", "/openapi", "/metrics", "/health", "/_framework", "/_content", "/_blazor", "/lib", "/js", "/css"];
+
+    private static bool WantsPage(HttpContext http) =>
+        HttpMethods.IsGet(http.Request.Method)
+        && http.Request.Headers.Accept.Any(a => a?.Contains("text/html", StringComparison.OrdinalIgnoreCase) == true)
+        && !s_notPages.Any(prefix => http.Request.Path.StartsWithSegments(prefix, StringComparison.OrdinalIgnoreCase));
 }

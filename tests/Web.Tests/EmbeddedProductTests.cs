@@ -69,7 +69,7 @@ public sealed class EmbeddedProductTests : IAsyncLifetime
     {
         await HttpJson.EventuallyAsync(
             async () => await _api.IsUpAsync() && (await _api.Http.GetAsync("/readyz")).IsSuccessStatusCode,
-            ready => ready, TimeSpan.FromSeconds(30), "the product to be ready");
+            ready => ready, TimeSpan.FromMinutes(3), "the product to be ready");
 
         var vm = await _api.CreateMachineAsync(new { name = "vm-1", template = "default", memoryMiB = 128 }, TimeSpan.FromMinutes(2));
         Assert.Equal("vm", vm.GetProperty("kind").GetString());
@@ -96,7 +96,7 @@ public sealed class EmbeddedProductTests : IAsyncLifetime
     {
         await HttpJson.EventuallyAsync(
             async () => await _api.IsUpAsync() && (await _api.Http.GetAsync("/readyz")).IsSuccessStatusCode,
-            ready => ready, TimeSpan.FromSeconds(30), "the product to be ready");
+            ready => ready, TimeSpan.FromMinutes(3), "the product to be ready");
 
         var templates = (await _api.GetAsync("/api/v1/templates")).GetProperty("items").EnumerateArray().ToList();
         var offered = templates.Where(t => t.GetProperty("available").GetBoolean()).Select(t => t.GetProperty("name").GetString()!).ToList();
@@ -117,7 +117,7 @@ public sealed class EmbeddedProductTests : IAsyncLifetime
     {
         await HttpJson.EventuallyAsync(
             async () => await _api.IsUpAsync() && (await _api.Http.GetAsync("/readyz")).IsSuccessStatusCode,
-            ready => ready, TimeSpan.FromSeconds(30), "the product to be ready");
+            ready => ready, TimeSpan.FromMinutes(3), "the product to be ready");
 
         // The API takes up to 256 GiB for any machine; the emulator driver on the host refuses more than 16 GiB.
         var operationId = await _api.StartOperationAsync(HttpMethod.Post, "/api/v1/machines", new { name = "big-1", template = "default", memoryMiB = 20_000 });
