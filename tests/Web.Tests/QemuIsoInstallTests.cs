@@ -39,6 +39,12 @@ public sealed class QemuIsoInstallTests(QemuIsoInstallTests.Product product) : I
             Assert.True(console.Seen.Contains("Select a language", StringComparison.Ordinal), $"the installer's first screen never showed; the console showed: {console.Seen[^Math.Min(console.Seen.Length, 3000)..]}");
         }
 
+        // The ISO in a machine's drive is in use: it cannot be deleted from under it.
+        var deleteIso = await Api.Http.DeleteAsync($"/api/v1/images/{Product.IsoName}");
+        var deleteIsoText = await deleteIso.Content.ReadAsStringAsync();
+        Assert.True(deleteIso.StatusCode == HttpStatusCode.Conflict, deleteIsoText);
+        Assert.Contains($"Image '{Product.IsoName}' is in use (1 machine(s))", deleteIsoText);
+
         var eject = await Api.StartOperationAsync(HttpMethod.Post, $"/api/v1/machines/{Product.VmName}/eject");
         await Api.WaitSucceededAsync(eject, TimeSpan.FromMinutes(2));
         var ejected = await Api.MachineAsync(Product.VmName);
