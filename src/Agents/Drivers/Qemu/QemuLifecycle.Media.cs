@@ -11,6 +11,8 @@ public sealed partial class QemuLifecycle
     /// Takes the ISO out of the VM's CD-ROM: through QMP (<c>eject</c>, forced: an installer's kernel
     /// locks the tray) while QEMU runs, and from <c>machine.json</c> and <c>guest.json</c> in its folder
     /// either way, so the next start (also by an agent that restarted meanwhile) boots from the disk.
+    /// Safe to repeat: a VM whose ISO is already out is left as it is (the server refuses an eject of a
+    /// machine it knows has no CD; this one may follow an eject whose end the server did not see).
     /// </summary>
     public async Task<GuestInfo> EjectAsync(Guid id, CancellationToken cancellationToken)
     {
@@ -19,9 +21,12 @@ public sealed partial class QemuLifecycle
         try
         {
             var machine = await vm.Folder.LoadAsync(cancellationToken).ConfigureAwait(false);
-            if (vm.Definition.Iso is null || machine.Cdrom is null)
+            if (vm.Definition.Iso is null)
             {
-                throw new GuestException($"VM {vm.Definition.Name} has no ISO in its CD-ROM; there is nothing to eject.");
+                // Nothing in the drive (an eject that ran before, whose end the server may not have seen): nothing to do.
+                // A seed CD (cloud-init) is no ISO of the user's and stays.
+                logger.LogInformation("QEMU VM {Name} has no ISO in its CD-ROM; nothing to eject", vm.Definition.Name);
+                return await InfoAsync(vm, cancellationToken).ConfigureAwait(false);
             }
 
             if (await guests.RefreshAsync(vm).ConfigureAwait(false) && vm.Qmp is { } qmp)
@@ -36,7 +41,11 @@ public sealed partial class QemuLifecycle
                 }
             }
 
-            await vm.Folder.SaveAsync(machine with { Cdrom = null }, cancellationToken).ConfigureAwait(false);
+            if (machine.Cdrom is not null)
+            {
+                await vm.Folder.SaveAsync(machine with { Cdrom = null }, cancellationToken).ConfigureAwait(false);
+            }
+
             vm.Definition = vm.Definition with { Iso = null };
             await QemuGuests.SaveDefinitionAsync(vm, cancellationToken).ConfigureAwait(false);
             logger.LogInformation("Ejected the ISO of QEMU VM {Name}; it boots from its disk from now on", vm.Definition.Name);
