@@ -9,9 +9,9 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DEBIAN_FRONTEND=noninteract
 log() { printf '==> %s\n' "$*"; }
 
 # Debian packages the tests use: the container engine and its runtime, the guest userland, QEMU
-# and what makes its x86_64 images and cloud-init seeds, promtool (package prometheus: the parser the
+# and what makes its x86_64 images, cloud-init seeds and the installer ISO (isolinux), promtool (package prometheus: the parser the
 # /metrics test reads the exposition with), and the browser the end-to-end tests drive.
-packages=(podman runc busybox-static e2fsprogs cpio qemu-system-x86 qemu-utils debootstrap genisoimage openssh-client prometheus)
+packages=(podman runc busybox-static e2fsprogs cpio qemu-system-x86 qemu-utils debootstrap genisoimage isolinux syslinux-common openssh-client prometheus)
 if [ -d tests/Browser.Tests ]; then packages+=(chromium); fi
 missing=()
 for p in "${packages[@]}"; do

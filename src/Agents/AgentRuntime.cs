@@ -216,6 +216,13 @@ public sealed partial class AgentRuntime(GuestDrivers drivers, ConsoleSessions c
                         .PrepareAsync(definition, drivers.For<IGuestImageImporter>(GuestEngineKey.Of(definition)), progress, ct).ConfigureAwait(false);
                 }
 
+                if (definition.Iso is { } iso)
+                {
+                    // the installer ISO goes to the engine's own store; the driver finds it there by name and checksum
+                    await (images ?? throw new GuestException("This agent cannot fetch images from the server."))
+                        .FetchAsync(iso, drivers.For<IGuestImageImporter>(GuestEngineKey.Of(definition)), progress, ct).ConfigureAwait(false);
+                }
+
                 var guest = await creator.CreateAsync(definition, progress, ct).ConfigureAwait(false);
                 _kinds[guest.Id] = GuestEngineKey.Of(guest);
                 return new CommandResult(command.CommandId, true, guest, null);
@@ -255,6 +262,7 @@ public sealed partial class AgentRuntime(GuestDrivers drivers, ConsoleSessions c
                     GuestAction.ForceStop => await driver.StopAsync(id, TimeSpan.Zero, true, ct).ConfigureAwait(false),
                     GuestAction.Pause => await driver.PauseAsync(id, ct).ConfigureAwait(false),
                     GuestAction.Resume => await driver.ResumeAsync(id, ct).ConfigureAwait(false),
+                    GuestAction.Eject => await drivers.For<IGuestRemovableMedia>(driver.Engine).EjectAsync(id, ct).ConfigureAwait(false),
                     GuestAction.Restart => await RestartAsync(driver, id, stopTimeout, ct).ConfigureAwait(false),
                     _ => throw new GuestException($"Unknown action {command.Action}."),
                 };

@@ -21,13 +21,14 @@ public sealed partial class ImageFetcher(IAgentServerAddress server, IOptions<Ag
     [GeneratedRegex("^/api/v1/images/[a-z0-9][a-z0-9._-]{0,63}/content$", RegexOptions.CultureInvariant)]
     private static partial Regex ContentPathPattern();
 
-    public async Task<GuestDefinition> PrepareAsync(GuestDefinition definition, IGuestImageImporter importer, IProgress<int> progress, CancellationToken cancellationToken)
-    {
-        if (definition.ImageSource is not { } source)
-        {
-            return definition;
-        }
+    public async Task<GuestDefinition> PrepareAsync(GuestDefinition definition, IGuestImageImporter importer, IProgress<int> progress, CancellationToken cancellationToken) =>
+        definition.ImageSource is { } source
+            ? definition with { Image = await FetchAsync(source, importer, progress, cancellationToken).ConfigureAwait(false) }
+            : definition;
 
+    /// <summary>Makes sure the driver holds the imported image <paramref name="source"/> (fetched, checked and imported when it does not); its local name.</summary>
+    public async Task<string> FetchAsync(ImageSource source, IGuestImageImporter importer, IProgress<int> progress, CancellationToken cancellationToken)
+    {
         if (!Sha256Pattern().IsMatch(source.Sha256) || !ContentPathPattern().IsMatch(source.ContentPath) || source.ContentPath.Contains("..", StringComparison.Ordinal) || source.SizeBytes <= 0)
         {
             throw new GuestException($"The server described image '{source.Name}' in a way this agent does not accept.");
@@ -35,7 +36,7 @@ public sealed partial class ImageFetcher(IAgentServerAddress server, IOptions<Ag
 
         if (await importer.FindImportedAsync(source, cancellationToken).ConfigureAwait(false) is { } present)
         {
-            return definition with { Image = present };
+            return present;
         }
 
         var downloads = Path.Combine(Path.GetFullPath(options.Value.Data), "downloads");
@@ -47,11 +48,14 @@ public sealed partial class ImageFetcher(IAgentServerAddress server, IOptions<Ag
             progress.Report(40);
             var image = await importer.ImportAsync(source, file, cancellationToken).ConfigureAwait(false);
             progress.Report(50);
-            return definition with { Image = image };
+            return image;
         }
         finally
         {
-            File.Delete(file);
+            if (File.Exists(file))
+            {
+                File.Delete(file);
+            }
         }
     }
 

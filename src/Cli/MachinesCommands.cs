@@ -6,7 +6,7 @@ namespace Ringmaster.Cli;
 /// <summary><c>ringmaster machines list|show|create|start|stop|restart|delete</c>.</summary>
 internal static class MachinesCommands
 {
-    public sealed record CreateMachineBody(string Name, string Template, int? Vcpus, int? MemoryMiB, int? DiskGiB, string? Host, Dictionary<string, string>? Labels, bool Start);
+    public sealed record CreateMachineBody(string Name, string Template, int? Vcpus, int? MemoryMiB, int? DiskGiB, string? Host, Dictionary<string, string>? Labels, bool Start, string? Iso = null);
 
     public static Command Build(CliEnvironment env, GlobalOptions globals)
     {
@@ -18,6 +18,7 @@ internal static class MachinesCommands
         machines.Subcommands.Add(Action(env, globals, "start", "start", "Start a machine."));
         machines.Subcommands.Add(Stop(env, globals));
         machines.Subcommands.Add(Action(env, globals, "restart", "restart", "Restart a machine."));
+        machines.Subcommands.Add(Action(env, globals, "eject", "eject", "Take the ISO out of a QEMU VM's CD-ROM: its next start boots from its disk."));
         machines.Subcommands.Add(Delete(env, globals));
         return machines;
     }
@@ -112,8 +113,9 @@ internal static class MachinesCommands
         var host = new Option<string?>("--host") { Description = "The host to place it on (default: the server chooses)." };
         var labels = new Option<string[]>("--label", "-l") { Description = "A label key=value (repeatable).", AllowMultipleArgumentsPerToken = false };
         var noStart = new Option<bool>("--no-start") { Description = "Create it stopped." };
+        var iso = new Option<string?>("--iso") { Description = "For a QEMU template: install from this imported ISO (an empty disk of --disk GiB, booted from the CD)." };
         var noWait = NoWaitOption();
-        var command = new Command("create", "Create (and start) a machine from a template.") { name, template, vcpus, memory, disk, host, labels, noStart, noWait };
+        var command = new Command("create", "Create (and start) a machine from a template.") { name, template, vcpus, memory, disk, host, labels, noStart, iso, noWait };
         CommandContext.SetAction(command, env, globals, async (context, cancellationToken) =>
         {
             Dictionary<string, string>? labelMap = null;
@@ -128,7 +130,7 @@ internal static class MachinesCommands
                 (labelMap ??= [])[pair[..eq]] = pair[(eq + 1)..];
             }
 
-            var body = new CreateMachineBody(context.Get(name)!, context.Get(template)!, context.Get(vcpus), context.Get(memory), context.Get(disk), context.Get(host), labelMap, !context.Get(noStart));
+            var body = new CreateMachineBody(context.Get(name)!, context.Get(template)!, context.Get(vcpus), context.Get(memory), context.Get(disk), context.Get(host), labelMap, !context.Get(noStart), context.Get(iso));
             var accepted = await context.Client.SendAsync(HttpMethod.Post, "api/v1/machines", body, cancellationToken).ConfigureAwait(false);
             return await FinishAsync(context, accepted, context.Get(noWait), body.Name, cancellationToken).ConfigureAwait(false);
         });
@@ -249,6 +251,7 @@ internal static class MachinesCommands
             ("Host", machine.Str("host")),
             ("Template", machine.Str("template")),
             ("Image", machine.Str("image")),
+            .. (machine.Str("iso") is { Length: > 0 } cd ? new[] { ("CD-ROM", cd) } : []),
             ("vCPUs", Spec(machine, "vcpus")),
             ("Memory", Spec(machine, "memoryMiB") + " MiB"),
             ("Disk", DiskGiB(machine) + " GiB"),

@@ -139,6 +139,35 @@ public sealed class MachinesCliTests(CliServerFixture server) : IClassFixture<Cl
         Assert.Contains("template: Unknown template. Known templates: busybox", result.Error);
     }
 
+    [Fact]
+    public async Task CreateWithIso_ContainerTemplateAndUnknownImage_FieldErrorsAndExitCode1()
+    {
+        var result = await _cli.RunAsync("machines", "create", NewName("cli-iso"), "--template", "busybox", "--iso", "no-such-iso", "--disk", "2");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("  iso: Unknown image 'no-such-iso'", result.Error);
+        Assert.Contains("installing from an ISO is for QEMU VMs.", result.Error);
+    }
+
+    [Fact]
+    public async Task Eject_MachineWithoutCd_RefusedSayingThereIsNothingToEject()
+    {
+        var name = NewName("cli-ej");
+        Assert.Equal(0, (await _cli.RunAsync("machines", "create", name, "--template", "busybox", "--no-start")).ExitCode);
+        try
+        {
+            var result = await _cli.RunAsync("machines", "eject", name);
+
+            Assert.Equal(1, result.ExitCode);
+            Assert.Contains($"Machine {name} has no CD in its drive; there is nothing to eject.", result.Error);
+            Assert.DoesNotContain("CD-ROM", (await _cli.RunAsync("machines", "show", name)).Out);
+        }
+        finally
+        {
+            Assert.Equal(0, (await _cli.RunAsync("machines", "delete", name)).ExitCode);
+        }
+    }
+
     [Theory]
     [InlineData("machines", "create", "x")]
     [InlineData("machines", "frobnicate")]

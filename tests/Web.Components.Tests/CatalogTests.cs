@@ -137,6 +137,47 @@ public sealed class CatalogTests : DashboardTestContext
     }
 
     [Fact]
+    public async Task Catalog_AdvancedQemu_InstallFromIso_SendsTheIsoAndDiskAndNoFirstBootFields()
+    {
+        Data.Templates.Add(new TemplateView("x86-small", MachineKind.Vm, "x86-small", "Debian's kernel on QEMU", 1, 256, 1, Engine: VmEngine.Qemu));
+        Data.Hosts.Add(Sample.Host("alpha"));
+        Data.IsoImages.Add("debian-installer-12");
+        var cut = Render<Catalog>();
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-test=advanced]")));
+
+        cut.Find("[data-test=advanced]").Click();
+        Assert.NotEmpty(cut.FindAll("[data-test=form-user]"));
+        var select = cut.FindComponents<MudBlazor.MudSelect<string>>().Single(s => s.Instance.Label == "ISO image");
+        await cut.InvokeAsync(select.Instance.OpenMenu);
+        Popovers.WaitForAssertion(() => Assert.Contains(Popovers.FindAll(".mud-list-item"), i => i.TextContent.Contains("debian-installer-12", StringComparison.Ordinal)));
+        Popovers.FindAll(".mud-list-item").First(i => i.TextContent.Contains("debian-installer-12", StringComparison.Ordinal)).Click();
+
+        // Installing from an ISO: the installer sets the machine up, so there is no cloud-init seed to fill in.
+        cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[data-test=form-user]")));
+        cut.Find("[data-test=form-name] input, input[data-test=form-name]").Change("installed-1");
+        cut.Find("[data-test=form-disk] input, input[data-test=form-disk]").Input("20");
+        cut.Find("[data-test=form-launch]").Click();
+
+        var request = Assert.Single(Actions.Created);
+        Assert.Equal(("installed-1", "x86-small", "debian-installer-12", 20), (request.Name, request.Template, request.Iso, request.DiskGiB));
+        Assert.Null(request.CloudInit);
+    }
+
+    [Fact]
+    public void Catalog_AdvancedQemu_NoIsoImported_IsoChoiceDisabledAndSaysHowToImportOne()
+    {
+        Data.Templates.Add(new TemplateView("x86-small", MachineKind.Vm, "x86-small", "Debian's kernel on QEMU", 1, 256, 1, Engine: VmEngine.Qemu));
+        Data.Hosts.Add(Sample.Host("alpha"));
+        var cut = Render<Catalog>();
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-test=advanced]")));
+
+        cut.Find("[data-test=advanced]").Click();
+
+        Assert.True(cut.FindComponents<MudBlazor.MudSelect<string>>().Single(s => s.Instance.Label == "ISO image").Instance.Disabled);
+        Assert.Contains("No ISO imported yet", cut.Find("[data-test=advanced-form]").TextContent);
+    }
+
+    [Fact]
     public void Catalog_AdvancedEmulatorVm_OffersNoFirstBootFields()
     {
         Data.Templates.Add(Sample.DefaultVm);

@@ -30,6 +30,23 @@ public sealed class MachineDetailTests : DashboardTestContext
     }
 
     [Fact]
+    public void MachineDetail_QemuVmWithIso_EjectButtonNamesTheIsoAndAsksForTheEject_NoButtonWithoutIso()
+    {
+        var installing = Sample.Machine("inst-1", MachineState.Running, MachineKind.Vm) with { Engine = VmEngine.Qemu, Iso = "debian-installer-12" };
+        var plain = Sample.Machine("plain-1", MachineState.Running, MachineKind.Vm) with { Engine = VmEngine.Qemu };
+        Data.Machines.AddRange([installing, plain]);
+
+        var cut = Render<MachineDetail>(p => p.Add(x => x.Id, installing.Id));
+        cut.WaitForAssertion(() => Assert.Equal("Eject debian-installer-12", cut.Find("[data-test=action-eject]").TextContent.Trim()));
+        cut.Find("[data-test=action-eject]").Click();
+        Assert.Equal($"eject {installing.Id}", Assert.Single(Actions.Calls));
+
+        var other = Render<MachineDetail>(p => p.Add(x => x.Id, plain.Id));
+        other.WaitForAssertion(() => Assert.Equal("plain-1", other.Find("[data-test=machine-title]").TextContent));
+        Assert.Empty(other.FindAll("[data-test=action-eject]"));
+    }
+
+    [Fact]
     public void MachineDetail_ContainerStopping_ShowsATransitionalStateNotAnErrorAndStartWaits()
     {
         var machine = Sample.Machine("box-1", MachineState.Running);

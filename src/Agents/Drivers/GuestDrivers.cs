@@ -92,6 +92,7 @@ public sealed class GuestCapabilityMissingException(GuestEngineKey engine, Type 
             nameof(IMigratableDriver) => $"This host cannot move {guests}.",
             nameof(IGuestSpecUpdater) => $"This host cannot change the spec of {guests}.",
             nameof(IGuestImageImporter) => $"This host cannot import images for {guests}.",
+            nameof(IGuestRemovableMedia) => $"The {guests} of this host have no CD-ROM to eject.",
             nameof(IGuestLeftovers) => $"This host does not look for what interrupted commands on {guests} left.",
             _ => $"This host's driver for {guests} does not offer {capability.Name}.",
         };

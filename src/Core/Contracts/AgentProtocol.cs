@@ -57,6 +57,9 @@ public enum GuestAction
     Restart,
     Pause,
     Resume,
+
+    /// <summary>Take the medium out of a QEMU VM's CD-ROM (running or not) and drop it from the VM's definition: the next start boots from its disk.</summary>
+    Eject,
 }
 
 /// <summary>What a command asks the agent to do.</summary>

@@ -34,7 +34,8 @@ public sealed record MachineView(
     DateTimeOffset UpdatedAt,
     string Project = "default",
     long Version = 0,
-    VmEngine? Engine = null);
+    VmEngine? Engine = null,
+    string? Iso = null);
 
 [JsonConverter(typeof(JsonStringEnumConverter<OperationStatus>))]
 public enum OperationStatus
@@ -84,7 +85,8 @@ public sealed record CreateMachineRequest(
     string? Project = null,
     VmEngine? Engine = null,
     CloudInitConfig? CloudInit = null,
-    IReadOnlyList<PortForward>? Ports = null);
+    IReadOnlyList<PortForward>? Ports = null,
+    string? Iso = null);
 
 /// <summary>What a long action answers with, beside its Location header.</summary>
 public sealed record OperationAccepted(OperationView Operation, MachineView? Machine);

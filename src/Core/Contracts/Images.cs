@@ -2,8 +2,19 @@ using System.Text.Json.Serialization;
 
 namespace Ringmaster.Core.Contracts;
 
-/// <summary>An imported image: a container root filesystem or a VM image, kept by the server with its checksum.</summary>
-public sealed record ImageView(string Name, MachineKind Kind, string Source, string? Sha256, long SizeBytes, DateTimeOffset CreatedAt);
+/// <summary>What an imported image is: a container root filesystem, an emulator VM image, or an ISO 9660 image (an installer CD for QEMU VMs).</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<ImageKind>))]
+public enum ImageKind
+{
+    [JsonStringEnumMemberName("vm")] Vm,
+    [JsonStringEnumMemberName("container")] Container,
+
+    /// <summary>An ISO 9660 image, attached as a CD-ROM to a QEMU VM installed from it (never a template's image).</summary>
+    [JsonStringEnumMemberName("iso")] Iso,
+}
+
+/// <summary>An imported image: a container root filesystem, a VM image or an ISO, kept by the server with its checksum.</summary>
+public sealed record ImageView(string Name, ImageKind Kind, string Source, string? Sha256, long SizeBytes, DateTimeOffset CreatedAt);
 
 /// <summary>The JSON body of <c>POST /api/v1/images</c> for a file already on the server, under its import folder.</summary>
 public sealed record ImportImageRequest(string? Name, string? Kind, string? Path);

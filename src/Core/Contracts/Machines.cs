@@ -87,6 +87,7 @@ public sealed record MachineSpec(int Vcpus, int MemoryMiB, IReadOnlyList<DiskSpe
 /// <param name="ImageSource">For an image imported into the server: where the agent fetches it when it lacks it.</param>
 /// <param name="Engine">For VMs: the engine that runs it (null: the emulator); null for containers.</param>
 /// <param name="CloudInit">For QEMU VMs: what their first boot's cloud-init seed says (null: no seed).</param>
+/// <param name="Iso">For a QEMU VM installed from an ISO: the imported ISO the agent fetches and puts in its CD-ROM, booted first; the VM's disk starts empty. Null once ejected.</param>
 public sealed record GuestDefinition(
     Guid Id,
     string Name,
@@ -97,7 +98,8 @@ public sealed record GuestDefinition(
     IReadOnlyDictionary<string, string> Labels,
     ImageSource? ImageSource = null,
     VmEngine? Engine = null,
-    CloudInitConfig? CloudInit = null);
+    CloudInitConfig? CloudInit = null,
+    ImageSource? Iso = null);
 
 /// <summary>What an agent reports about one guest it runs.</summary>
 public sealed record GuestInfo(

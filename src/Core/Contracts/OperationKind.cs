@@ -18,6 +18,7 @@ public enum OperationKind
     [JsonStringEnumMemberName("machine.restart")] MachineRestart,
     [JsonStringEnumMemberName("machine.pause")] MachinePause,
     [JsonStringEnumMemberName("machine.resume")] MachineResume,
+    [JsonStringEnumMemberName("machine.eject")] MachineEject,
     [JsonStringEnumMemberName("machine.delete")] MachineDelete,
     [JsonStringEnumMemberName("machine.update")] MachineUpdate,
     [JsonStringEnumMemberName("machine.clone")] MachineClone,

@@ -40,6 +40,8 @@ public sealed class MachineEntity
     public MachineState? LastKnownState { get; set; }
     public IReadOnlyDictionary<string, string> Labels { get; set; } = new Dictionary<string, string>();
     public string? Detail { get; set; }
+    /// <summary>The ISO image in a QEMU VM's CD-ROM (an install from an ISO) until it is ejected; null when the VM has no CD.</summary>
+    public string? Iso { get; set; }
     public DateTime CreatedAt { get; set; }
     public DateTime UpdatedAt { get; set; }
 
@@ -77,7 +79,7 @@ public sealed class TemplateEntity
 public sealed class ImageEntity
 {
     public required string Name { get; set; }
-    public MachineKind Kind { get; set; }
+    public ImageKind Kind { get; set; }
     public required string Source { get; set; }
     public string? Sha256 { get; set; }
     public long SizeBytes { get; set; }

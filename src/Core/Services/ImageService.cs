@@ -42,7 +42,8 @@ public sealed record StagedImage(string TempPath, string Sha256, long SizeBytes,
 /// Imports images into the server's data folder (<c>images/</c>) with their SHA-256 and size:
 /// container images as root filesystem tarballs (.tar or .tar.gz), VM images as a tarball of the
 /// emulator's image folder (firmware <c>fw_dynamic.bin</c>, a kernel <c>Image</c>/<c>Image.gz</c>/<c>vmlinuz</c>,
-/// optionally <c>initramfs.cpio.gz</c> and <c>manifest.json</c>). Names, upload file names and
+/// optionally <c>initramfs.cpio.gz</c> and <c>manifest.json</c>), and ISO 9660 images (installer CDs
+/// for QEMU VMs, <see cref="ImageKind.Iso"/>). Names, upload file names and
 /// import paths are checked strictly: nothing is read or written outside the folders meant for it.
 /// </summary>
 public sealed partial class ImageService(
@@ -72,12 +73,31 @@ public sealed partial class ImageService(
         ? Path.Combine(ringmaster.Value.DataPath, "import")
         : RingmasterOptions.Resolve(options.Value.ImportRoot));
 
-    public static MachineKind? ParseKind(string? kind) => kind?.Trim().ToLowerInvariant() switch
+    public static ImageKind? ParseKind(string? kind) => kind?.Trim().ToLowerInvariant() switch
     {
-        "container" => MachineKind.Container,
-        "vm" => MachineKind.Vm,
+        "container" => ImageKind.Container,
+        "vm" => ImageKind.Vm,
+        "iso" => ImageKind.Iso,
         _ => null,
     };
+
+    /// <summary>Where an ISO 9660 image has its first volume descriptor's signature: sector 16 (2048-byte sectors), after its type byte.</summary>
+    public const int IsoSignatureOffset = 32769;
+
+    /// <summary>Whether the file at <paramref name="path"/> is an ISO 9660 image (<c>CD001</c> at <see cref="IsoSignatureOffset"/>).</summary>
+    public static async Task<bool> IsIsoAsync(string path, CancellationToken cancellationToken)
+    {
+        await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 4096, useAsync: true);
+        if (file.Length < IsoSignatureOffset + 5)
+        {
+            return false;
+        }
+
+        file.Position = IsoSignatureOffset;
+        var signature = new byte[5];
+        await file.ReadExactlyAsync(signature, cancellationToken).ConfigureAwait(false);
+        return signature.AsSpan().SequenceEqual("CD001"u8);
+    }
 
     /// <summary>Checks name and kind before any byte is read; the errors by field, empty when fine.</summary>
     public static Dictionary<string, string[]> Validate(string? name, string? kind)
@@ -94,11 +114,11 @@ public sealed partial class ImageService(
 
         if (string.IsNullOrWhiteSpace(kind))
         {
-            errors["kind"] = ["A kind is required: container or vm."];
+            errors["kind"] = ["A kind is required: container, vm or iso."];
         }
         else if (ParseKind(kind) is null)
         {
-            errors["kind"] = ["Unknown kind; it is container or vm."];
+            errors["kind"] = ["Unknown kind; it is container, vm or iso."];
         }
 
         return errors;
@@ -165,8 +185,8 @@ public sealed partial class ImageService(
                 return ServiceResult<ImageView>.Invalid("file", "The file is empty.");
             }
 
-            var machineKind = ParseKind(kind)!.Value;
-            var formatError = await CheckFormatAsync(staged.TempPath, machineKind, MaxBytes, cancellationToken).ConfigureAwait(false);
+            var imageKind = ParseKind(kind)!.Value;
+            var formatError = await CheckFormatAsync(staged.TempPath, imageKind, MaxBytes, cancellationToken).ConfigureAwait(false);
             if (formatError is not null)
             {
                 return ServiceResult<ImageView>.Invalid("file", formatError);
@@ -184,7 +204,7 @@ public sealed partial class ImageService(
             var image = new ImageEntity
             {
                 Name = name!,
-                Kind = machineKind,
+                Kind = imageKind,
                 Source = source.Length > 1024 ? source[..1024] : source,
                 Sha256 = staged.Sha256,
                 SizeBytes = staged.SizeBytes,
@@ -200,7 +220,7 @@ public sealed partial class ImageService(
                 return ServiceResult<ImageView>.Conflict($"An image named '{name}' already exists.");
             }
 
-            logger.LogInformation("Imported {Kind} image {Name} ({Size} bytes, sha256 {Sha})", machineKind, name, staged.SizeBytes, staged.Sha256);
+            logger.LogInformation("Imported {Kind} image {Name} ({Size} bytes, sha256 {Sha})", imageKind, name, staged.SizeBytes, staged.Sha256);
             return ServiceResult<ImageView>.Ok(ToView(image));
         }
         finally
@@ -288,7 +308,7 @@ public sealed partial class ImageService(
         }
 
         var templates = await db.Templates.Where(t => t.Image == name).Select(t => t.Name).OrderBy(n => n).Take(5).ToListAsync(cancellationToken).ConfigureAwait(false);
-        var machines = await db.Machines.IgnoreQueryFilters().CountAsync(m => m.Image == name, cancellationToken).ConfigureAwait(false);
+        var machines = await db.Machines.IgnoreQueryFilters().CountAsync(m => m.Image == name || m.Iso == name, cancellationToken).ConfigureAwait(false);
         if (templates.Count > 0 || machines > 0)
         {
             return ServiceResult<ImageView>.Conflict($"Image '{name}' is in use ("
@@ -331,8 +351,14 @@ public sealed partial class ImageService(
     /// <paramref name="maxBytes"/> (the upload limit): a small bomb would otherwise be unpacked by
     /// every agent that imports it. Throws <see cref="ImageTooLargeException"/> then.
     /// </summary>
-    private static async Task<string?> CheckFormatAsync(string path, MachineKind kind, long maxBytes, CancellationToken cancellationToken)
+    private static async Task<string?> CheckFormatAsync(string path, ImageKind kind, long maxBytes, CancellationToken cancellationToken)
     {
+        if (kind == ImageKind.Iso)
+        {
+            return await IsIsoAsync(path, cancellationToken).ConfigureAwait(false) ? null
+                : $"This file is not an ISO image: an ISO 9660 image has the signature 'CD001' at byte {IsoSignatureOffset}, and this one has not.";
+        }
+
         try
         {
             await using var file = File.OpenRead(path);
@@ -358,7 +384,7 @@ public sealed partial class ImageService(
                     return $"The tarball has an entry outside its root ('{InputText.Clip(entry.Name, 64)}').";
                 }
 
-                if (kind == MachineKind.Vm && entryName.Length > 0 && entryName != ".")
+                if (kind == ImageKind.Vm && entryName.Length > 0 && entryName != ".")
                 {
                     if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile) || !s_vmFiles.Contains(entryName))
                     {
@@ -380,7 +406,7 @@ public sealed partial class ImageService(
                 await data.CopyToAsync(Stream.Null, cancellationToken).ConfigureAwait(false);
             }
 
-            if (kind == MachineKind.Vm && (!files.Contains("fw_dynamic.bin") || !s_kernels.Any(files.Contains)))
+            if (kind == ImageKind.Vm && (!files.Contains("fw_dynamic.bin") || !s_kernels.Any(files.Contains)))
             {
                 return "A VM image needs fw_dynamic.bin and a kernel (Image.gz, Image or vmlinuz).";
             }
@@ -389,7 +415,7 @@ public sealed partial class ImageService(
         }
         catch (Exception e) when (e is InvalidDataException or FormatException or EndOfStreamException or ArgumentException)
         {
-            return kind == MachineKind.Container
+            return kind == ImageKind.Container
                 ? "A container image is a root filesystem tarball (.tar or .tar.gz); this file is not one."
                 : "A VM image is a tarball (.tar or .tar.gz) of the emulator's image files; this file is not one.";
         }

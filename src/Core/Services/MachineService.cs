@@ -34,6 +34,7 @@ public sealed class MachineService(
         ["restart"] = GuestAction.Restart,
         ["pause"] = GuestAction.Pause,
         ["resume"] = GuestAction.Resume,
+        ["eject"] = GuestAction.Eject,
     };
 
     public static IReadOnlyCollection<string> Actions => s_actions.Keys;
@@ -110,6 +111,30 @@ public sealed class MachineService(
             CloudInitRules.Validate(ports, Error);
         }
 
+        if (request.Iso is { } iso)
+        {
+            var isoKind = iso.Length > 256 || !ImageService.IsValidName(iso) ? null
+                : await db.Images.Where(i => i.Name == iso).Select(i => (ImageKind?)i.Kind).FirstOrDefaultAsync(cancellationToken).ConfigureAwait(false);
+            if (isoKind is null)
+            {
+                Error("iso", $"Unknown image '{InputText.Clip(iso, 64)}'; import the ISO first (POST /api/v1/images with kind iso).");
+            }
+            else if (isoKind != ImageKind.Iso)
+            {
+                Error("iso", $"Image '{iso}' is a {isoKind.Value.ToString().ToLowerInvariant()} image, not an ISO; import the installer as kind iso.");
+            }
+
+            if (notQemu is not null)
+            {
+                Error("iso", $"{notQemu}; installing from an ISO is for QEMU VMs.");
+            }
+
+            if (request.CloudInit is not null)
+            {
+                Error("cloudInit", "A VM installed from an ISO has the ISO in its CD-ROM, and no cloud-init seed: its installer sets it up.");
+            }
+        }
+
         if (request.Host is { Length: > 256 })
         {
             Error("host", "The host must be a host's name or id.");
@@ -149,6 +174,14 @@ public sealed class MachineService(
         }
 
         var host = placement.Value!;
+        // A QEMU VM's disk may grow to its size: the host's agent refuses one larger than its free space, so refuse it here before anything is made.
+        if (template.EngineOf() == VmEngine.Qemu && host.Capabilities is { DiskFreeBytes: > 0 } capabilities
+            && (long)spec.Disks[0].SizeGiB << 30 > capabilities.DiskFreeBytes)
+        {
+            return ServiceResult<OperationAccepted>.Invalid("diskGiB",
+                $"A disk of {spec.Disks[0].SizeGiB} GiB does not fit: host {host.Name} has {capabilities.DiskFreeBytes / (double)(1L << 30):0.0} GiB of disk free.");
+        }
+
         if (spec.Networks[0].Forwards is { Count: > 0 } wanted
             && await ForwardsInUseAsync(db, host.Id, wanted, cancellationToken).ConfigureAwait(false) is { } clash)
         {
@@ -170,6 +203,7 @@ public sealed class MachineService(
             Project = project,
             State = MachineState.Creating,
             Labels = request.Labels ?? [],
+            Iso = request.Iso,
             CreatedAt = now,
             UpdatedAt = now,
         };
@@ -177,7 +211,8 @@ public sealed class MachineService(
         var operation = OperationService.New(OperationKind.MachineCreate, machine.Id, machine.Name, user, machine.Project);
         operation.Intent = new OperationIntent { HostId = host.Id, NewMachineId = machine.Id, Start = start };
         var definition = new GuestDefinition(machine.Id, machine.Name, machine.Kind, machine.Image, machine.Command, spec, machine.Labels,
-            await ImageService.SourceForAsync(db, machine.Image, cancellationToken).ConfigureAwait(false), machine.EngineOf(), request.CloudInit);
+            await ImageService.SourceForAsync(db, machine.Image, cancellationToken).ConfigureAwait(false), machine.EngineOf(), request.CloudInit,
+            request.Iso is { } isoName ? await ImageService.SourceForAsync(db, isoName, cancellationToken).ConfigureAwait(false) : null);
         db.Machines.Add(machine);
         InventoryService.AddEvent(db, "machine.created", machine.Id, host.Id, $"Machine {machine.Name} is being created on {host.Name} from {template.Name}.");
         return await operations.BeginAsync(db, operation, machine.ToView(host.Name), context => CreateWorkAsync(context, definition, host.Id, host.Name, start),
@@ -245,6 +280,7 @@ public sealed class MachineService(
             (GuestAction.Pause, not MachineState.Running) => $"Only a running machine can be paused; {machine.Name} is {machine.State}.",
             (GuestAction.Resume, not MachineState.Paused) => $"Only a paused machine can be resumed; {machine.Name} is {machine.State}.",
             (GuestAction.Restart, not (MachineState.Running or MachineState.Paused)) => $"Only a running machine can be restarted; {machine.Name} is {machine.State}.",
+            (GuestAction.Eject, _) when machine.Iso is null => $"Machine {machine.Name} has no CD in its drive; there is nothing to eject.",
             _ => null,
         };
         if (refusal is not null)
@@ -259,6 +295,11 @@ public sealed class MachineService(
         {
             await context.ReportAsync(10, $"{guestAction} {machine.Name}").ConfigureAwait(false);
             var result = await agents.ExecuteAsync(hostIdValue, new AgentCommand(Guid.NewGuid(), context.OperationId, AgentCommandKind.Act, machineId, Action: guestAction), ActionTimeout, context.CancellationToken).ConfigureAwait(false);
+            if (guestAction == GuestAction.Eject)
+            {
+                await ForgetIsoAsync(machineId).ConfigureAwait(false);
+            }
+
             return await inventory.GuestChangedAsync(hostIdValue, result.Guest!, context.CancellationToken).ConfigureAwait(false);
         }, cancellationToken).ConfigureAwait(false);
     }
@@ -306,6 +347,18 @@ public sealed class MachineService(
             logger.LogInformation("Deleted machine {Name} ({Id})", view.Name, machineId);
             return new { deleted = machineId, name = view.Name };
         }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The agent took the ISO out of the machine's CD-ROM: the machine has no CD from now on.</summary>
+    private async Task ForgetIsoAsync(Guid machineId)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync().ConfigureAwait(false);
+        if (await db.Machines.FindAsync(machineId).ConfigureAwait(false) is { } machine)
+        {
+            machine.Iso = null;
+            machine.UpdatedAt = DateTime.UtcNow;
+            await db.SaveChangesAsync().ConfigureAwait(false);
+        }
     }
 
     private async Task SetStateAsync(Guid machineId, MachineState state)

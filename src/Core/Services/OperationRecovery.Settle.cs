@@ -148,6 +148,12 @@ public sealed partial class OperationRecovery
         }
 
         var view = await inventory.GuestChangedAsync(hostId!.Value, guest).ConfigureAwait(false);
+        if (action == GuestAction.Eject)
+        {
+            // The host does not report its CD-ROMs: the machine keeps its ISO until an eject (safe to repeat) is seen to end.
+            return Settlement.Failed($"Interrupted: the server stopped during the eject; whether the ISO is out of {guest.Name} is not known. Eject it again.");
+        }
+
         var wanted = action switch
         {
             GuestAction.Stop or GuestAction.ForceStop => MachineState.Stopped,

@@ -19,7 +19,7 @@ public static class MachinesApi
         api.MapPost("/", CreateMachine)
             .WithName("CreateMachine").WithSummary("Create (and start) a machine from a template");
         api.MapPost("/{id}/{action}", ActOnMachine)
-            .WithName("ActOnMachine").WithSummary("Start, stop, force-stop, restart, pause or resume a machine");
+            .WithName("ActOnMachine").WithSummary("Start, stop, force-stop, restart, pause or resume a machine, or eject a QEMU VM's ISO");
         api.MapDelete("/{id}", DeleteMachine)
             .WithName("DeleteMachine").WithSummary("Delete a machine and what its host stores for it");
         return app;

@@ -40,9 +40,19 @@ public static class TemplatesApi
         }
         else
         {
-            kind = await db.Images.Where(i => i.Name == request.Image).Select(i => (MachineKind?)i.Kind).FirstOrDefaultAsync(cancellationToken)
-                ?? await db.Templates.Where(t => t.Image == request.Image).Select(t => (MachineKind?)t.Kind).FirstOrDefaultAsync(cancellationToken);
-            if (kind is null)
+            var imageKind = await db.Images.Where(i => i.Name == request.Image).Select(i => (ImageKind?)i.Kind).FirstOrDefaultAsync(cancellationToken);
+            kind = imageKind switch
+            {
+                ImageKind.Vm => MachineKind.Vm,
+                ImageKind.Container => MachineKind.Container,
+                null => await db.Templates.Where(t => t.Image == request.Image).Select(t => (MachineKind?)t.Kind).FirstOrDefaultAsync(cancellationToken),
+                _ => null,
+            };
+            if (imageKind == ImageKind.Iso)
+            {
+                errors["image"] = ["An ISO image is no template's image: install a QEMU VM from it (POST /api/v1/machines with \"iso\")."];
+            }
+            else if (kind is null)
             {
                 errors["image"] = ["Unknown image; import it first (POST /api/v1/images)."];
             }

@@ -150,6 +150,12 @@ public sealed class DashboardData(IDbContextFactory<RingmasterDbContext> dbFacto
 
     public Task<IReadOnlyList<TemplateView>> GetTemplatesAsync(CancellationToken cancellationToken = default) => _catalog.ListAsync(cancellationToken);
 
+    public async Task<IReadOnlyList<string>> GetIsoImagesAsync(CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await db.Images.AsNoTracking().Where(i => i.Kind == ImageKind.Iso).OrderBy(i => i.Name).Select(i => i.Name).ToListAsync(cancellationToken);
+    }
+
     public GuestMetrics? LatestMetrics(Guid machineId) => feed.LatestMetrics(machineId);
 
     public IAsyncEnumerable<LiveChange> WatchAsync(CancellationToken cancellationToken) =>

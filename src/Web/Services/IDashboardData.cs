@@ -66,6 +66,9 @@ public interface IDashboardData
 
     Task<IReadOnlyList<TemplateView>> GetTemplatesAsync(CancellationToken cancellationToken = default);
 
+    /// <summary>The names of the imported ISO images, which a QEMU VM can be installed from.</summary>
+    Task<IReadOnlyList<string>> GetIsoImagesAsync(CancellationToken cancellationToken = default);
+
     /// <summary>How much memory the machines of a host may be given, as a multiple of what it has (Placement:MemoryOvercommitRatio).</summary>
     double MemoryOvercommitRatio { get; }
 

@@ -120,6 +120,29 @@ public sealed class QemuCommandLineTests
     }
 
     [Fact]
+    public void Build_IsoInstallWithFirmwareLog_CdBootsFirstAndSeaBiosDebugPortGoesToTheFolder()
+    {
+        var machine = new QemuMachine
+        {
+            Name = "installer",
+            Uuid = s_uuid,
+            MemoryMiB = 1024,
+            Disks = [new QemuDisk("disk0", "/var/lib/rm/vms/web-1/disk.qcow2", BootIndex: 1)],
+            Cdrom = new QemuCdrom("/var/lib/rm/isos/d-i-0123456789ab.iso", BootIndex: 0),
+            FirmwareLog = true,
+        };
+
+        var arguments = QemuCommandLine.Build(machine, s_folder);
+
+        Assert.DoesNotContain("-kernel", arguments);
+        Assert.Contains("ide-cd,drive=cd0,id=cd0,bootindex=0", arguments);
+        Assert.Contains("virtio-blk-pci,drive=disk0,id=disk0,bootindex=1", arguments);
+        var chardev = arguments.ToList().IndexOf("file,id=firmware,path=/var/lib/rm/vms/web-1/firmware.log");
+        Assert.True(chardev > 0 && arguments[chardev - 1] == "-chardev", string.Join(' ', arguments));
+        Assert.Contains("isa-debugcon,iobase=0x402,chardev=firmware,id=debugcon0", arguments);
+    }
+
+    [Fact]
     public void Build_Microvm_VirtioMmioDevices()
     {
         var machine = new QemuMachine
@@ -180,6 +203,7 @@ public sealed class QemuCommandLineTests
     [InlineData("port", "ports are between 1 and 65535")]
     [InlineData("microvm-vnc", "A microvm has no display device")]
     [InlineData("microvm-firmware", "give it a kernel")]
+    [InlineData("microvm-firmware-log", "turn the firmware log off")]
     public void Build_InvalidMachine_RefusedWithReason(string problem, string expected)
     {
         var machine = new QemuMachine { Name = "bad", Uuid = s_uuid, MemoryMiB = 256 };
@@ -194,6 +218,7 @@ public sealed class QemuCommandLineTests
             "port" => machine with { Nics = [new QemuNic("net0", null, [new QemuPortForward(0, 22)])] },
             "microvm-vnc" => machine with { MachineType = QemuMachineType.Microvm, Kernel = new QemuKernelBoot("/k") },
             "microvm-firmware" => machine with { MachineType = QemuMachineType.Microvm, Vnc = false },
+            "microvm-firmware-log" => machine with { MachineType = QemuMachineType.Microvm, Vnc = false, Kernel = new QemuKernelBoot("/k"), FirmwareLog = true },
             _ => throw new ArgumentOutOfRangeException(nameof(problem)),
         };
 

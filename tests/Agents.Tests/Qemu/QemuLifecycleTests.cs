@@ -88,6 +88,86 @@ public sealed class QemuLifecycleTests : IDisposable
     }
 
     [Fact]
+    public async Task IsoVm_EjectedWhileRunning_KeptAcrossAnAgentRestartRepeatableAndTheNextStartBootsTheDisk()
+    {
+        var content = Directory.CreateTempSubdirectory("rm-ql-iso-").FullName;
+        var isoFile = Path.Combine(_root, "tiny.iso");
+        try
+        {
+            await File.WriteAllTextAsync(Path.Combine(content, "README"), "not bootable\n");
+            await QemuImages.RunAsync("genisoimage", "-quiet", "-o", isoFile, "-V", "TINY", content);
+        }
+        finally
+        {
+            Directory.Delete(content, recursive: true);
+        }
+
+        var bytes = await File.ReadAllBytesAsync(isoFile);
+        var source = new ImageSource("tiny", Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes)), bytes.Length, "/api/v1/images/tiny/content");
+        var definition = Definition("ql-iso") with { Iso = source, Spec = new MachineSpec(1, 256, [new DiskSpec("root", 1)], []) };
+        var folder = Path.Combine(Options.VmsPath!, definition.Id.ToString("N"));
+        var firmwareLog = Path.Combine(folder, "firmware.log");
+        await using (var engine = TestEngine.Qemu(Options))
+        {
+            var importer = engine.Get<GuestDrivers>().For<IGuestImageImporter>(GuestEngineKey.Qemu);
+            var notIso = Path.Combine(_root, "not.iso");
+            await File.WriteAllBytesAsync(notIso, new byte[40_000]);
+            Assert.Contains("is not an ISO image", (await Assert.ThrowsAsync<GuestException>(() => importer.ImportAsync(source, notIso, CancellationToken.None))).Message, StringComparison.Ordinal);
+            Assert.Null(await importer.FindImportedAsync(source, CancellationToken.None));
+            await importer.ImportAsync(source, isoFile, CancellationToken.None);
+            Assert.NotNull(await importer.FindImportedAsync(source, CancellationToken.None));
+
+            await engine.Lifecycle.CreateAsync(definition, new Progress<int>(), CancellationToken.None);
+            var machine = await new QemuVmFolder(folder).LoadAsync();
+            Assert.Null(machine.Kernel);
+            Assert.Equal(0, machine.Cdrom!.BootIndex);
+            Assert.True(machine.FirmwareLog);
+
+            Assert.Equal(MachineState.Running, (await engine.Lifecycle.StartAsync(definition.Id, CancellationToken.None)).State);
+            await WaitForFileAsync(firmwareLog, "Booting from DVD/CD");
+            var media = engine.Get<GuestDrivers>().For<IGuestRemovableMedia>(GuestEngineKey.Qemu);
+            Assert.Equal(MachineState.Running, (await media.EjectAsync(definition.Id, CancellationToken.None)).State);
+        }
+
+        // A new engine (the agent restarted) reads the VM without its CD, takes a repeated eject as done, and its next start boots the disk.
+        await using (var again = TestEngine.Qemu(Options))
+        {
+            Assert.Equal(MachineState.Running, Assert.Single(await again.Lifecycle.ListAsync(CancellationToken.None)).State);
+            Assert.Null((await new QemuVmFolder(folder).LoadAsync()).Cdrom);
+            var media = again.Get<GuestDrivers>().For<IGuestRemovableMedia>(GuestEngineKey.Qemu);
+            Assert.Equal(MachineState.Running, (await media.EjectAsync(definition.Id, CancellationToken.None)).State);
+            Assert.Null((await new QemuVmFolder(folder).LoadAsync()).Cdrom);
+
+            await again.Lifecycle.StopAsync(definition.Id, TimeSpan.Zero, force: true, CancellationToken.None);
+            await again.Lifecycle.StartAsync(definition.Id, CancellationToken.None);
+            var log = await WaitForFileAsync(firmwareLog, "No bootable device");
+            Assert.DoesNotContain("DVD/CD", log, StringComparison.Ordinal);
+            await again.Lifecycle.DeleteAsync(definition.Id, CancellationToken.None);
+        }
+    }
+
+    /// <summary>Waits (up to 3 minutes, TCG on a shared machine) until a file holds <paramref name="text"/>; its content.</summary>
+    private static async Task<string> WaitForFileAsync(string path, string text)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(3);
+        using var ticks = new PeriodicTimer(TimeSpan.FromMilliseconds(200));
+        var content = "";
+        while (true)
+        {
+            content = File.Exists(path) ? await File.ReadAllTextAsync(path) : "";
+            if (content.Contains(text, StringComparison.Ordinal) || DateTime.UtcNow > deadline)
+            {
+                break;
+            }
+
+            await ticks.WaitForNextTickAsync();
+        }
+
+        Assert.True(content.Contains(text, StringComparison.Ordinal), $"{path} never said '{text}'; it holds: {content}");
+        return content;
+    }
+
+    [Fact]
     public async Task Drivers_QemuAndEmulatorVms_EachReachTheirEngine()
     {
         await using var engine = TestEngine.Qemu(Options);

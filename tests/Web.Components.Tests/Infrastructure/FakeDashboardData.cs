@@ -19,6 +19,9 @@ public sealed class FakeDashboardData : IDashboardData
     public List<MachineView> Machines { get; } = [];
     public List<OperationView> Operations { get; } = [];
     public List<TemplateView> Templates { get; } = [];
+
+    /// <summary>The imported ISO images the launch form offers.</summary>
+    public List<string> IsoImages { get; } = [];
     public Dictionary<Guid, GuestMetrics> Metrics { get; } = [];
     public List<MachineQuery> MachineQueries { get; } = [];
 
@@ -139,6 +142,9 @@ public sealed class FakeDashboardData : IDashboardData
 
     public Task<IReadOnlyList<TemplateView>> GetTemplatesAsync(CancellationToken cancellationToken = default) =>
         Task.FromResult<IReadOnlyList<TemplateView>>(Templates);
+
+    public Task<IReadOnlyList<string>> GetIsoImagesAsync(CancellationToken cancellationToken = default) =>
+        Task.FromResult<IReadOnlyList<string>>([.. IsoImages]);
 
     public double MemoryOvercommitRatio { get; set; } = 1.5;
 

@@ -59,6 +59,12 @@ public static partial class QemuCommandLine
         options.Add(QemuOption.Properties("-chardev", console));
         options.Add(QemuOption.Plain("-serial", "chardev:console"));
 
+        if (machine.FirmwareLog)
+        {
+            options.Add(QemuOption.Properties("-chardev", new QemuProperties("file").Add("id", "firmware").Add("path", folder.FirmwareLog)));
+            options.Add(QemuOption.Properties("-device", new QemuProperties("isa-debugcon").Add("iobase", "0x402").Add("chardev", "firmware").Add("id", "debugcon0")));
+        }
+
         if (machine.Vnc)
         {
             options.Add(QemuOption.Properties("-device", new QemuProperties("VGA").Add("id", "video0")));
@@ -167,7 +173,7 @@ public static partial class QemuCommandLine
             throw new ArgumentException($"vCPUs must be between 1 and 255; {machine.Vcpus} were asked.");
         }
 
-        var ids = new HashSet<string>(StringComparer.Ordinal) { "cd0", "scsi0", "balloon0", "vserial0", "video0", "qmp", "console", "qga0" };
+        var ids = new HashSet<string>(StringComparer.Ordinal) { "cd0", "scsi0", "balloon0", "vserial0", "video0", "qmp", "console", "qga0", "firmware", "debugcon0" };
         foreach (var id in machine.Disks.Select(d => d.Id).Concat(machine.Nics.Select(n => n.Id)))
         {
             if (!IdPattern().IsMatch(id))
@@ -223,6 +229,11 @@ public static partial class QemuCommandLine
             if (machine.Vnc)
             {
                 throw new ArgumentException("A microvm has no display device: turn VNC off.");
+            }
+
+            if (machine.FirmwareLog)
+            {
+                throw new ArgumentException("A microvm has no firmware whose messages could be kept: turn the firmware log off.");
             }
 
             if (machine.Cdrom is { Bus: QemuCdromBus.Ide })

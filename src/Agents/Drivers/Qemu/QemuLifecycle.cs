@@ -13,7 +13,7 @@ namespace Ringmaster.Agents.Drivers.Qemu;
 /// start, a graceful stop (the ACPI power button, then QEMU quits after the timeout), pause, resume,
 /// delete, list, its serial console and its figures.
 /// </summary>
-public sealed class QemuLifecycle(QemuGuests guests, QemuImages images, QemuDriverOptions options, ILogger<QemuLifecycle> logger) : IGuestDriver
+public sealed partial class QemuLifecycle(QemuGuests guests, QemuImages images, QemuDriverOptions options, ILogger<QemuLifecycle> logger) : IGuestDriver, IGuestRemovableMedia
 {
     public MachineKind Kind => MachineKind.Vm;
 
@@ -44,7 +44,14 @@ public sealed class QemuLifecycle(QemuGuests guests, QemuImages images, QemuDriv
         }
 
         CheckLimits(definition.Spec);
-        var image = images.Find(definition.Image);
+        // An install from an ISO boots the firmware from the ISO onto an empty disk; otherwise the image's kernel boots its disk.
+        var iso = definition.Iso is { } isoSource ? QemuIsoImport.PathOf(options, isoSource) : null;
+        if (iso is not null && !File.Exists(iso))
+        {
+            throw new GuestException($"This host does not hold the ISO '{definition.Iso!.Name}' (looked for {iso}).");
+        }
+
+        var image = iso is null ? images.Find(definition.Image) : null;
         var folder = guests.FolderOf(definition.Id);
         folder.EnsureSocketPathsFit();
         var diskGiB = Math.Max(1, definition.Spec.DiskGiB);
@@ -60,11 +67,11 @@ public sealed class QemuLifecycle(QemuGuests guests, QemuImages images, QemuDriv
         try
         {
             Directory.CreateDirectory(folder.Path);
-            if (image.Disk is { } baseDisk)
+            if (image?.Disk is { } baseDisk)
             {
                 // a layer over the image's disk: a new VM costs almost nothing; the guest sees at least the image's size
                 var size = Math.Max(diskGiB, (int)Math.Ceiling(await VirtualSizeAsync(baseDisk, cancellationToken).ConfigureAwait(false) / (double)(1L << 30)));
-                await QemuImg.RunAsync(cancellationToken, "create", "-q", "-f", "qcow2", "-b", baseDisk, "-F", image.DiskFormat == QemuDiskFormat.Raw ? "raw" : "qcow2", disk, $"{size}G").ConfigureAwait(false);
+                await QemuImg.RunAsync(cancellationToken, "create", "-q", "-f", "qcow2", "-b", baseDisk, "-F", image!.DiskFormat == QemuDiskFormat.Raw ? "raw" : "qcow2", disk, $"{size}G").ConfigureAwait(false);
             }
             else
             {
@@ -83,9 +90,10 @@ public sealed class QemuLifecycle(QemuGuests guests, QemuImages images, QemuDriv
                 MachineType = options.MachineType,
                 MemoryMiB = spec.MemoryMiB,
                 Vcpus = spec.Vcpus,
-                Kernel = new QemuKernelBoot(image.Kernel, image.Initrd, image.Bootargs),
+                Kernel = image is null ? null : new QemuKernelBoot(image.Kernel, image.Initrd, image.Bootargs),
                 Disks = [new QemuDisk("disk0", disk, BootIndex: 1, Serial: "disk0")],
-                Cdrom = seed is null ? null : new QemuCdrom(seed),
+                Cdrom = iso is not null ? new QemuCdrom(iso, BootIndex: 0) : seed is null ? null : new QemuCdrom(seed),
+                FirmwareLog = image is null && options.MachineType != QemuMachineType.Microvm,
                 Nics = [.. spec.Networks.Select((n, i) => new QemuNic($"net{i}", n.Mac, n.Forwards is { Count: > 0 } forwards
                     ? [.. forwards.Select(f => new QemuPortForward(f.HostPort, f.GuestPort, f.Protocol == "udp" ? QemuProtocol.Udp : QemuProtocol.Tcp))]
                     : null))],
@@ -94,11 +102,11 @@ public sealed class QemuLifecycle(QemuGuests guests, QemuImages images, QemuDriv
             QemuCommandLine.Validate(machine);
             await folder.SaveAsync(machine, cancellationToken).ConfigureAwait(false);
             // The seed holds the first boot's settings; the definition the agent keeps holds no password.
-            var vm = new QemuVm(definition with { Image = image.Name, Spec = spec, Engine = VmEngine.Qemu, CloudInit = definition.CloudInit is { } c ? c with { Password = null } : null }, folder);
+            var vm = new QemuVm(definition with { Image = image?.Name ?? definition.Image, Spec = spec, Engine = VmEngine.Qemu, CloudInit = definition.CloudInit is { } c ? c with { Password = null } : null }, folder);
             await QemuGuests.SaveDefinitionAsync(vm, cancellationToken).ConfigureAwait(false);
             guests.Add(vm);
             progress.Report(100);
-            logger.LogInformation("Created QEMU VM {Name} ({Id}) from image {Image}", definition.Name, definition.Id, image.Name);
+            logger.LogInformation("Created QEMU VM {Name} ({Id}) from {Image}", definition.Name, definition.Id, image?.Name ?? $"ISO {definition.Iso!.Name}");
             return Info(vm);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or OperationCanceledException or ArgumentException or GuestException)

@@ -45,6 +45,9 @@ public sealed record QemuMachine
 
     /// <summary>Everything the serial console prints is also appended to the folder's <c>console.log</c>, also while no client is connected.</summary>
     public bool SerialLog { get; init; } = true;
+
+    /// <summary>The firmware's (SeaBIOS') own messages, from its debug port 0x402, to the folder's <c>firmware.log</c> (each start anew): what it booted, or that it found nothing to boot.</summary>
+    public bool FirmwareLog { get; init; }
 }
 
 [JsonConverter(typeof(JsonStringEnumConverter<QemuMachineType>))]

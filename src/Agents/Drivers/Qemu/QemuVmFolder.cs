@@ -46,6 +46,9 @@ public sealed class QemuVmFolder
     /// <summary>Everything the serial console printed, also while nobody was connected.</summary>
     public string ConsoleLog => In("console.log");
 
+    /// <summary>What the firmware printed this boot (SeaBIOS' debug port), when the machine keeps it.</summary>
+    public string FirmwareLog => In("firmware.log");
+
     private string In(string name) => System.IO.Path.Combine(Path, name);
 
     /// <summary>Throws when a socket path of this folder is too long for a Unix socket, naming the limit.</summary>

@@ -42,6 +42,7 @@ internal sealed class MachineConfiguration : IEntityTypeConfiguration<MachineEnt
         builder.Property(m => m.Spec).AsJson();
         builder.Property(m => m.Labels).AsJson();
         builder.Property(m => m.Detail).HasMaxLength(2048);
+        builder.Property(m => m.Iso).HasMaxLength(256);
         builder.HasIndex(m => m.HostId);
         builder.HasIndex(m => m.State);
         builder.Property(m => m.Project).HasMaxLength(63);

@@ -11,6 +11,7 @@ public partial class Catalog
 {
     private IReadOnlyList<TemplateView>? _templates;
     private IReadOnlyList<HostView> _hosts = [];
+    private IReadOnlyList<string> _isos = [];
     private string? _error;
     private Launch? _launch;
     private TemplateView? _advanced;
@@ -51,6 +52,9 @@ public partial class Catalog
         public string? SshKeys { get; set; }
         public string? UserData { get; set; }
         public string? Ports { get; set; }
+
+        /// <summary>An imported ISO to install from (a QEMU VM with an empty disk of <see cref="DiskGiB"/>, booted from the CD); null: the template's image.</summary>
+        public string? Iso { get; set; }
 
         /// <summary>The cloud-init settings typed, or null when none was.</summary>
         public CloudInitConfig? CloudInit()
@@ -94,6 +98,7 @@ public partial class Catalog
             _templates = await Data.GetTemplatesAsync(cancellationToken);
             _hosts = await Data.GetHostsAsync(cancellationToken);
             _memory = await Data.GetHostMemoryAsync(cancellationToken);
+            _isos = await Data.GetIsoImagesAsync(cancellationToken);
             _error = null;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
@@ -186,6 +191,9 @@ public partial class Catalog
         return _memory.Where(m => online.Contains(m.HostId)).OrderByDescending(m => m.TotalMiB - m.GivenMiB).FirstOrDefault();
     }
 
+    /// <summary>The ISO the form's QEMU VM is installed from, or null when it boots the template's image.</summary>
+    private string? Installs() => _advanced?.Engine == VmEngine.Qemu && !string.IsNullOrWhiteSpace(_form.Iso) ? _form.Iso : null;
+
     /// <summary>Whether the form's numbers are ones the API takes (the fields say why where they are not).</summary>
     private bool NumbersValid() =>
         _advanced is not null && LaunchLimits.Vcpus(_form.Vcpus) is null && LaunchLimits.Memory(_form.MemoryMiB, _advanced.Kind) is null && LaunchLimits.Disk(_form.DiskGiB) is null;
@@ -222,7 +230,7 @@ public partial class Catalog
         _formErrors = null;
         var ok = await StartAsync(new CreateMachineRequest(_form.Name, _advanced.Name, _form.Vcpus, _form.MemoryMiB, _form.DiskGiB,
             string.IsNullOrWhiteSpace(_form.Host) ? null : _form.Host, labels, _form.Start,
-            CloudInit: qemu ? _form.CloudInit() : null, Ports: ports));
+            CloudInit: qemu && Installs() is null ? _form.CloudInit() : null, Ports: ports, Iso: Installs()));
         if (ok)
         {
             _advanced = null;

@@ -105,6 +105,7 @@ public partial class MachineDetail
         ("restart", MachineState.Running or MachineState.Paused) => true,
         ("pause", MachineState.Running) => true,
         ("resume", MachineState.Paused) => true,
+        ("eject", MachineState.Running or MachineState.Paused or MachineState.Stopped) => _machine.Iso is not null,
         _ => false,
     };
 
