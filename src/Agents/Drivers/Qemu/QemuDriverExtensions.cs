@@ -23,5 +23,6 @@ public static class QemuDriverExtensions
             .Sharing<QemuImages>()
             .Sharing<QemuGuests>()
             .With<QemuLifecycle>()
+            .With<QemuDisplay>()
             .Services;
 }
