@@ -59,6 +59,21 @@ public sealed partial class DashboardTests
         await page.GetByTestId("display-screen").Locator("canvas").PressAsync("Enter");
         await page.WaitForFunctionAsync($"() => ({ScreenScript})()?.lit < {answered.Lit / 4}", null, new() { Timeout = 60_000 });
         await BrowserFixture.ScreenshotAsync(page, "machine-display-after-paste");
+        var cleared = await ScreenAsync(page);
+
+        // Pop out: the display alone in a window of its own, connected too.
+        var popup = await page.RunAndWaitForPopupAsync(() => page.GetByTestId("display-pop-out").ClickAsync());
+        Assert.EndsWith($"/machines/{id}/display", popup.Url, StringComparison.Ordinal);
+        await Expect(popup.GetByTestId("display-status")).ToHaveAttributeAsync("data-state", "connected", new() { Timeout = 30_000 });
+        await popup.WaitForFunctionAsync($"() => ({ScreenScript})()?.lit > 0", null, new() { Timeout = 30_000 });
+        Assert.Equal(0, await popup.Locator(".mud-drawer").CountAsync());
+        await BrowserFixture.ScreenshotAsync(popup, "machine-display-pop-out");
+        await popup.CloseAsync();
+
+        // Ctrl-Alt-Del: x86-small's init reboots, and the firmware's screen comes back.
+        await page.GetByTestId("display-ctrl-alt-del").ClickAsync();
+        await page.WaitForFunctionAsync($"() => ({ScreenScript})()?.lit > {cleared.Lit + 1000}", null, new() { Timeout = 90_000 });
+        await BrowserFixture.ScreenshotAsync(page, "machine-display-after-ctrl-alt-del");
         await page.Context.CloseAsync();
     }
 
