@@ -92,7 +92,6 @@ public static class DisplayApi
             }
         });
 
-        var closeReason = "The display closed.";
         var buffer = new byte[64 * 1024];
         var receive = Task.Run(async () =>
         {
@@ -114,10 +113,14 @@ public static class DisplayApi
         try
         {
             var first = await Task.WhenAny(send, receive);
-            if (first == send && output.FailureReason is { } reason)
+            if (first == send && socket.State == WebSocketState.Open)
             {
-                // A close reason is at most 123 bytes.
-                closeReason = reason.Length > 120 ? reason[..120] : reason;
+                // The guest's side ended (QEMU quit, the host went away): the viewer is told why
+                // before the read is cancelled (a cancelled read aborts the socket).
+                var reason = output.FailureReason ?? "The display closed.";
+                using var closing = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, reason.Length > 120 ? reason[..120] : reason, closing.Token)
+                    .ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
         }
         finally
@@ -127,9 +130,9 @@ public static class DisplayApi
             await receive.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
 
-        if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+        if (socket.State == WebSocketState.CloseReceived)
         {
-            await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, closeReason, CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
 
         return Results.Empty;
