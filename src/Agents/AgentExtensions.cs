@@ -45,6 +45,7 @@ public static class AgentExtensions
         services.AddSingleton<AgentIdentity>();
         services.AddSingleton<GuestDrivers>();
         services.AddSingleton<ConsoleSessions>();
+        services.AddSingleton<DisplaySessions>();
         services.AddSingleton<ImageFetcher>();
         services.AddSingleton<AgentRuntime>();
         services.AddSingleton(sp => new BackupStore(sp.GetRequiredService<IOptions<AgentOptions>>()));

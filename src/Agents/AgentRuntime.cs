@@ -283,6 +283,9 @@ public sealed partial class AgentRuntime(GuestDrivers drivers, ConsoleSessions c
         return await driver.StartAsync(id, ct).ConfigureAwait(false);
     }
 
+    /// <summary>The engine of a guest this agent runs; null for a guest it does not know.</summary>
+    public GuestEngineKey? EngineOf(Guid machineId) => _kinds.TryGetValue(machineId, out var engine) ? engine : null;
+
     /// <summary>Opens the console of a guest so its output streams to the server.</summary>
     public async Task<CommandAck> OpenConsoleAsync(Guid machineId)
     {

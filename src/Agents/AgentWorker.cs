@@ -21,6 +21,7 @@ public sealed class AgentWorker(
     IAgentServerAddress serverAddress,
     AgentRuntime runtime,
     ConsoleSessions consoles,
+    DisplaySessions displays,
     HostProbe probe,
     Drivers.GuestDrivers drivers,
     Transfers.HostTransfers transfers,
@@ -157,6 +158,7 @@ public sealed class AgentWorker(
         connection.On<Guid, CommandAck>(nameof(IAgentClient.OpenConsole), runtime.OpenConsoleAsync);
         connection.On<ConsoleChunk>(nameof(IAgentClient.ConsoleInput), consoles.WriteAsync);
         connection.On<ConsoleSize>(nameof(IAgentClient.ConsoleResize), consoles.ResizeAsync);
+        connection.On<DisplayStream, CommandAck>(nameof(IAgentClient.OpenDisplay), stream => displays.OpenAsync(runtime.EngineOf(stream.MachineId), stream));
         connection.On<MigrationProbeRequest, MigrationProbe>(nameof(IAgentClient.ProbeMigration), migrations.ProbeAsync);
         // The server lost sight of this host while the connection stayed up (heartbeats late on a
         // loaded machine): it asks for the whole state again. Not awaited here: a registration is a

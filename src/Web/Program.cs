@@ -42,6 +42,7 @@ app.MapBackupsApi();
 app.MapSchedulesApi();
 app.MapImagesApi();
 app.MapConsoleApi();
+app.MapDisplayApi();
 app.MapEventsApi();
 app.MapAccessApis();
 app.MapScalingGroupsApi();

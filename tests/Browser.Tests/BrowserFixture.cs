@@ -39,6 +39,29 @@ public sealed class BrowserFixture : IAsyncLifetime
     public static Task ScreenshotAsync(IPage page, string name) =>
         page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotFolder, name + ".png"), FullPage = true });
 
+    /// <summary>QEMU outlives the agent on purpose: a QEMU VM a failed test left behind is ended by its pidfile.</summary>
+    private void KillQemus()
+    {
+        foreach (var pidFile in Directory.GetFiles(App.DataPath, "qemu.pid", SearchOption.AllDirectories))
+        {
+            if (int.TryParse(File.ReadAllText(pidFile).Trim(), System.Globalization.CultureInfo.InvariantCulture, out var pid))
+            {
+                try
+                {
+                    using var qemu = System.Diagnostics.Process.GetProcessById(pid);
+                    if (qemu.ProcessName.StartsWith("qemu", StringComparison.Ordinal))
+                    {
+                        qemu.Kill();
+                    }
+                }
+                catch (ArgumentException)
+                {
+                    // already gone
+                }
+            }
+        }
+    }
+
     private static string FindScreenshotFolder()
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
@@ -63,6 +86,7 @@ public sealed class BrowserFixture : IAsyncLifetime
         }
 
         await operations.WhenIdleAsync();
+        KillQemus();
         await Browser.DisposeAsync();
         Playwright.Dispose();
         await App.DisposeAsync();

@@ -32,4 +32,39 @@ public sealed class MachineEngineTests : DashboardTestContext
 
         cut.WaitForAssertion(() => Assert.Equal("Port forwards127.0.0.1:2222 → 22/tcp, 127.0.0.1:5353 → 53/udp", cut.Find("[data-test=port-forwards]").TextContent));
     }
+
+    [Theory]
+    [InlineData(MachineKind.Vm, VmEngine.Qemu, true)]
+    [InlineData(MachineKind.Vm, VmEngine.Emulator, false)]
+    [InlineData(MachineKind.Container, null, false)]
+    public void MachineDetail_EachEngine_DisplayTabOnlyForQemuVms(MachineKind kind, VmEngine? engine, bool hasDisplay)
+    {
+        var machine = Sample.Machine("m-1", MachineState.Running, kind) with { Engine = engine };
+        Data.Machines.Add(machine);
+
+        var cut = Render<MachineDetail>(p => p.Add(x => x.Id, machine.Id));
+
+        cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll("[data-test=console]")));
+        var tabs = cut.FindAll(".mud-tab").Select(t => t.TextContent.Trim()).ToList();
+        Assert.Equal(hasDisplay, tabs.Contains("Display"));
+        Assert.Equal(hasDisplay, tabs.Contains("Console"));
+    }
+
+    [Fact]
+    public void MachineDetail_QemuVmDisplayTabChosen_ShowsTheDisplayWithItsControls()
+    {
+        var machine = Sample.Machine("deb-1", MachineState.Running, MachineKind.Vm) with { Engine = VmEngine.Qemu };
+        Data.Machines.Add(machine);
+        var cut = Render<MachineDetail>(p => p.Add(x => x.Id, machine.Id));
+        cut.WaitForAssertion(() => Assert.Contains(cut.FindAll(".mud-tab"), t => t.TextContent.Trim() == "Display"));
+
+        cut.FindAll(".mud-tab").Single(t => t.TextContent.Trim() == "Display").Click();
+
+        cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll("[data-test=display-screen]")));
+        Assert.Empty(cut.FindAll("[data-test=console]"));
+        foreach (var control in new[] { "display-ctrl-alt-del", "display-full-screen", "display-pop-out", "display-type", "display-status" })
+        {
+            Assert.Single(cut.FindAll($"[data-test={control}]"));
+        }
+    }
 }

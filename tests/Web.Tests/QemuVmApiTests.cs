@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
+using System.Net.WebSockets;
+using System.Text;
 using System.Text.Json;
 using Ringmaster.Web.Tests.Infrastructure;
 
@@ -210,6 +212,89 @@ public sealed class QemuVmApiTests(QemuVmApiTests.Product product) : IClassFixtu
 
         Assert.Equal(before, (await Api.GetAsync("/api/v1/machines")).GetProperty("items").GetArrayLength());
         Assert.Equal(HttpStatusCode.NotFound, (await Api.Http.GetAsync("/api/v1/machines/bad-seed")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Vnc_RunningQemuVm_WebSocketCarriesRfbBothWays()
+    {
+        await product.VmAsync();
+        using var socket = await OpenVncAsync(Product.VmName, withToken: true);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+
+        // QEMU's VNC server speaks first: its protocol version.
+        var greeting = await ReadAsync(socket, 12, timeout.Token);
+        Assert.Equal("RFB 003.008\n", Encoding.ASCII.GetString(greeting));
+
+        // Our answer goes the other way through the agent; QEMU answers with its security types (1: none, as Ringmaster runs it).
+        await socket.SendAsync(Encoding.ASCII.GetBytes("RFB 003.008\n"), WebSocketMessageType.Binary, true, timeout.Token);
+        var count = (await ReadAsync(socket, 1, timeout.Token))[0];
+        Assert.True(count > 0, "QEMU offered no security type");
+        var types = await ReadAsync(socket, count, timeout.Token);
+        Assert.Contains((byte)1, types);
+    }
+
+    [Fact]
+    public async Task Vnc_NoGraphicalConsoleOrNotSignedIn_RefusedWithTheReason()
+    {
+        await product.VmAsync();
+        var emulatorVm = await Api.CreateMachineAsync(new { name = "vnc-riscv-1", template = "default", memoryMiB = 128, start = false }, TimeSpan.FromMinutes(2));
+        try
+        {
+            var refused = await Api.Http.GetAsync("/api/v1/machines/vnc-riscv-1/vnc");
+            var text = await refused.Content.ReadAsStringAsync();
+            Assert.True(refused.StatusCode == HttpStatusCode.Conflict, $"{(int)refused.StatusCode} {text}");
+            Assert.Equal("application/problem+json", refused.Content.Headers.ContentType?.MediaType);
+            Assert.Equal("vnc-riscv-1 has no graphical console: only QEMU VMs have one.", JsonDocument.Parse(text).RootElement.GetProperty("detail").GetString());
+
+            // A WebSocket client is refused the same way, before any upgrade.
+            var ws = await Assert.ThrowsAsync<WebSocketException>(() => OpenVncAsync("vnc-riscv-1", withToken: true));
+            Assert.Contains("409", ws.Message);
+
+            var unsigned = await Assert.ThrowsAsync<WebSocketException>(() => OpenVncAsync(Product.VmName, withToken: false));
+            Assert.Contains("401", unsigned.Message);
+
+            Assert.Equal(HttpStatusCode.NotFound, (await Api.Http.GetAsync("/api/v1/machines/no-such-vm/vnc")).StatusCode);
+        }
+        finally
+        {
+            var delete = await Api.StartOperationAsync(HttpMethod.Delete, $"/api/v1/machines/{emulatorVm.GetProperty("id").GetGuid()}");
+            await Api.WaitSucceededAsync(delete, TimeSpan.FromMinutes(1));
+        }
+    }
+
+    private async Task<ClientWebSocket> OpenVncAsync(string machine, bool withToken)
+    {
+        var socket = new ClientWebSocket();
+        if (withToken && Api.Http.DefaultRequestHeaders.Authorization is { } authorization)
+        {
+            socket.Options.SetRequestHeader("Authorization", authorization.ToString());
+        }
+
+        try
+        {
+            await socket.ConnectAsync(new UriBuilder(Api.Http.BaseAddress!) { Scheme = "ws", Path = $"/api/v1/machines/{machine}/vnc" }.Uri, CancellationToken.None);
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Reads exactly <paramref name="count"/> bytes from the WebSocket's binary messages.</summary>
+    private static async Task<byte[]> ReadAsync(ClientWebSocket socket, int count, CancellationToken cancellationToken)
+    {
+        var bytes = new byte[count];
+        var read = 0;
+        while (read < count)
+        {
+            var result = await socket.ReceiveAsync(bytes.AsMemory(read), cancellationToken);
+            Assert.True(result.MessageType == WebSocketMessageType.Binary, $"the display closed after {read} of {count} bytes: {socket.CloseStatusDescription}");
+            read += result.Count;
+        }
+
+        return bytes;
     }
 
     private async Task<JsonElement> RefusedAsync(object body)

@@ -171,6 +171,14 @@ public sealed record ConsoleChunk(Guid MachineId, byte[] Data);
 public sealed record ConsoleSize(Guid MachineId, int Columns, int Rows);
 
 /// <summary>
+/// A graphical console session (QEMU's VNC, RFB bytes both ways): the agent connects to the guest's
+/// VNC socket, sends what it reads to transfer <paramref name="OutputTransferId"/> and writes what it
+/// reads from transfer <paramref name="InputTransferId"/> (both opened by the server on the
+/// <c>TransferRelay</c>, the server being the other end of each). Either side closing ends both.
+/// </summary>
+public sealed record DisplayStream(Guid MachineId, Guid OutputTransferId, Guid InputTransferId);
+
+/// <summary>
 /// Methods the server calls on an agent. Those returning a value are SignalR client results,
 /// awaited by the server with a timeout; they must answer quickly.
 /// </summary>
@@ -186,6 +194,9 @@ public interface IAgentClient
     Task ConsoleInput(ConsoleChunk chunk);
 
     Task ConsoleResize(ConsoleSize size);
+
+    /// <summary>Connect the guest's graphical console to the two transfers of <paramref name="stream"/>; answers once the guest's display accepted the connection.</summary>
+    Task<CommandAck> OpenDisplay(DisplayStream stream, CancellationToken cancellationToken);
 
     /// <summary>The server took the host for offline while its connection stayed up: send the whole state again (register).</summary>
     Task Resync();

@@ -22,6 +22,9 @@ public interface IAgentGateway
     Task SendConsoleInputAsync(Guid hostId, ConsoleChunk chunk, CancellationToken cancellationToken);
 
     Task ResizeConsoleAsync(Guid hostId, ConsoleSize size, CancellationToken cancellationToken);
+
+    /// <summary>Asks the agent to connect a guest's graphical console to the stream's transfers; throws <see cref="AgentCommandException"/> with its reason when it cannot.</summary>
+    Task OpenDisplayAsync(Guid hostId, DisplayStream stream, CancellationToken cancellationToken);
 }
 
 public sealed class AgentUnavailableException(string message, Exception? inner = null) : Exception(message, inner);

@@ -62,7 +62,8 @@ public sealed class WriteRuleMiddleware(RequestDelegate next)
         return next(context);
     }
 
-    /// <summary>A console is typing into a machine: Operator's, though it opens with a GET.</summary>
-    private static bool IsConsole(PathString path) =>
-        path.StartsWithSegments("/api/v1/machines", out var rest) && rest.Value is { } r && r.EndsWith("/console", StringComparison.Ordinal);
+    /// <summary>A console (text or graphical) is typing into a machine: Operator's, though it opens with a GET.</summary>
+    internal static bool IsConsole(PathString path) =>
+        path.StartsWithSegments("/api/v1/machines", out var rest) && rest.Value is { } r
+        && (r.EndsWith("/console", StringComparison.Ordinal) || r.EndsWith(Apis.DisplayApi.PathSuffix, StringComparison.Ordinal));
 }

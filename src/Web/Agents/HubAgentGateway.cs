@@ -75,6 +75,17 @@ public sealed class HubAgentGateway(IHubContext<AgentHub, IAgentClient> hub, Age
         }
     }
 
+    public async Task OpenDisplayAsync(Guid hostId, DisplayStream stream, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(s_ackTimeout);
+        var ack = await Client(hostId).OpenDisplay(stream, timeout.Token);
+        if (!ack.Accepted)
+        {
+            throw new AgentCommandException(new CommandResult(Guid.Empty, false, null, ack.Error));
+        }
+    }
+
     public Task SendConsoleInputAsync(Guid hostId, ConsoleChunk chunk, CancellationToken cancellationToken) => Client(hostId).ConsoleInput(chunk);
 
     public Task ResizeConsoleAsync(Guid hostId, ConsoleSize size, CancellationToken cancellationToken) => Client(hostId).ConsoleResize(size);

@@ -67,7 +67,7 @@ public static class ApiDescription
             var returns = metadata.OfType<MethodInfo>().FirstOrDefault()?.ReturnType.ToString() ?? "";
             var anonymous = metadata.OfType<IAllowAnonymous>().Any() || Access.SignedInHandler.IsPublicPath("/" + path);
             var adminOnly = metadata.OfType<IAuthorizeData>().Any(a => a.Policy == nameof(AccessRole.Admin));
-            var write = method != "GET" || path.EndsWith("/console", StringComparison.Ordinal);
+            var write = method != "GET" || Access.WriteRuleMiddleware.IsConsole("/" + path);
             operation.Responses ??= [];
             void Problem(int status, string description)
             {

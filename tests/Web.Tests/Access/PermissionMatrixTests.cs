@@ -37,6 +37,11 @@ public sealed class PermissionMatrixTests(AccessFixture fixture) : IClassFixture
         { "otto", "GET", "/api/v1/machines/alpha-1/console", null, HttpStatusCode.BadRequest },
         { "otto", "GET", "/api/v1/machines/beta-1/console", null, HttpStatusCode.NotFound },
         { "vic", "GET", "/api/v1/machines/alpha-1/console", null, HttpStatusCode.Forbidden },
+        // graphical console: Operator's like the console; alpha-1 is a container, which has none
+        { "ada", "GET", "/api/v1/machines/alpha-1/vnc", null, HttpStatusCode.Conflict },
+        { "otto", "GET", "/api/v1/machines/alpha-1/vnc", null, HttpStatusCode.Conflict },
+        { "otto", "GET", "/api/v1/machines/beta-1/vnc", null, HttpStatusCode.NotFound },
+        { "vic", "GET", "/api/v1/machines/alpha-1/vnc", null, HttpStatusCode.Forbidden },
         // delete
         { "ada", "DELETE", "/api/v1/machines/alpha-del-ada", null, HttpStatusCode.Accepted },
         { "otto", "DELETE", "/api/v1/machines/alpha-del-otto", null, HttpStatusCode.Accepted },

@@ -24,5 +24,6 @@ public static class QemuDriverExtensions
             .Sharing<QemuGuests>()
             .With<QemuLifecycle>()
             .With<QemuIsoImport>()
+            .With<QemuDisplay>()
             .Services;
 }

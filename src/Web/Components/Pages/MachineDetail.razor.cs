@@ -24,6 +24,9 @@ public partial class MachineDetail
     [Inject] public required ISnackbar Snackbar { get; init; }
     [Inject] public required NavigationManager Navigation { get; init; }
 
+    /// <summary>Only QEMU VMs have a graphical console (QEMU's VNC).</summary>
+    private bool HasDisplay => _machine is { Kind: MachineKind.Vm, Engine: VmEngine.Qemu };
+
     protected override async Task LoadAsync(CancellationToken cancellationToken)
     {
         try
