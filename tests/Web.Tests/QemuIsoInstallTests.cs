@@ -209,22 +209,7 @@ public sealed class QemuIsoInstallTests(QemuIsoInstallTests.Product product) : I
             {
                 await Web.DisposeAsync();
 
-                // QEMU outlives the web on purpose; a test that failed half-way must not leave one running.
-                foreach (var pidFile in Directory.GetFiles(_data, "qemu.pid", SearchOption.AllDirectories))
-                {
-                    if (int.TryParse(File.ReadAllText(pidFile).Trim(), CultureInfo.InvariantCulture, out var pid))
-                    {
-                        try
-                        {
-                            using var qemu = Process.GetProcessById(pid);
-                            qemu.Kill();
-                        }
-                        catch (ArgumentException)
-                        {
-                            // already gone
-                        }
-                    }
-                }
+                QemuLeftovers.KillUnder(_data);
 
                 Directory.Delete(_data, recursive: true);
                 _imageLock.Dispose();
