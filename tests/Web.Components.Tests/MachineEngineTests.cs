@@ -67,4 +67,38 @@ public sealed class MachineEngineTests : DashboardTestContext
             Assert.Single(cut.FindAll($"[data-test={control}]"));
         }
     }
+    [Theory]
+    [InlineData("kvm", "QEMU with KVM: hardware assist", "On alpha: vmx and a KVM that ran a stock guest")]
+    [InlineData("tcg", "QEMU's binary translation (TCG)", "On alpha: /dev/kvm is PVM")]
+    public void MachineDetail_QemuVm_HowItRunsNamesItsHostsAcceleratorAndWhy(string accelerator, string mode, string why)
+    {
+        var host = Sample.Host();
+        var reason = why["On alpha: ".Length..];
+        Data.Hosts.Add(host with { Capabilities = host.Capabilities! with { Qemu = new QemuEngineInfo(accelerator, reason) } });
+        var machine = Sample.Machine("deb-1", MachineState.Running, MachineKind.Vm) with { Engine = VmEngine.Qemu };
+        Data.Machines.Add(machine);
+
+        var cut = Render<MachineDetail>(p => p.Add(x => x.Id, machine.Id));
+
+        cut.WaitForAssertion(() => Assert.Equal(mode, cut.Find("[data-test=cpu-mode]").TextContent));
+        Assert.Equal(why, cut.Find("[data-test=cpu-why]").TextContent);
+        Assert.Contains("virtio-blk", cut.Find("[data-test=devices-paravirtual]").TextContent);
+        Assert.Contains("VGA", cut.Find("[data-test=devices-emulated]").TextContent);
+        Assert.DoesNotContain("CD-ROM", cut.Find("[data-test=devices-emulated]").TextContent);
+    }
+
+    [Theory]
+    [InlineData(MachineKind.Vm, VmEngine.Emulator, "Ringmaster's RISC-V interpreter", true)]
+    [InlineData(MachineKind.Vm, null, "Ringmaster's RISC-V interpreter", true)]
+    [InlineData(MachineKind.Container, null, "No virtualization: a container", false)]
+    public void MachineDetail_EmulatorVmOrContainer_HowItRunsSaysSo(MachineKind kind, VmEngine? engine, string mode, bool devices)
+    {
+        var machine = Sample.Machine("m-1", MachineState.Running, kind) with { Engine = engine };
+        Data.Machines.Add(machine);
+
+        var cut = Render<MachineDetail>(p => p.Add(x => x.Id, machine.Id));
+
+        cut.WaitForAssertion(() => Assert.Equal(mode, cut.Find("[data-test=cpu-mode]").TextContent));
+        Assert.Equal(devices, cut.FindAll("[data-test=devices-emulated]").Count == 1);
+    }
 }

@@ -10,6 +10,7 @@ public partial class MachineDetail
 {
     private const int HistoryLength = 60;
     private MachineView? _machine;
+    private HostView? _host;
     private string? _removedName;
     private bool _loadedOnce;
     private string? _error;
@@ -32,6 +33,10 @@ public partial class MachineDetail
         try
         {
             _machine = await Data.GetMachineAsync(Id, cancellationToken);
+            // A QEMU VM's card says which accelerator its host's QEMU uses, and why.
+            _host = _machine is { Engine: VmEngine.Qemu, Host: { } hostName }
+                ? (await Data.GetHostsAsync(cancellationToken)).FirstOrDefault(h => h.Name == hostName)
+                : null;
             _operations = [.. (await Data.QueryOperationsAsync(new OperationQuery(0, 20, MachineId: Id), cancellationToken)).Items];
             if (_history.Count == 0 && Data.LatestMetrics(Id) is { } latest)
             {
