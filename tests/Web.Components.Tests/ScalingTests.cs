@@ -207,6 +207,117 @@ public sealed class ScalingGroupDetailTests : DashboardTestContext
     }
 
     [Fact]
+    public async Task DeleteGroup_Confirmed_DialogNamesItThenTheDeleteIsFollowed()
+    {
+        var cut = Render<ScalingGroupDetail>(p => p.Add(x => x.Name, "web"));
+        cut.WaitForAssertion(() => cut.Find("[data-test=delete-group]"));
+
+        var asking = cut.Find("[data-test=delete-group]").ClickAsync(new()); // its handler waits for the dialog's answer
+
+        Dialogs.WaitForAssertion(() =>
+        {
+            Assert.Contains("Delete scaling group web?", Dialogs.Markup);
+            Assert.Contains("Its 1 member machine(s) are deleted first", Dialogs.Markup);
+        });
+        await Dialogs.FindAll("button").Single(b => b.TextContent.Contains("Delete", StringComparison.Ordinal)).ClickAsync(new());
+        await asking.WaitAsync(TimeSpan.FromSeconds(30));
+        cut.WaitForAssertion(() =>
+        {
+            Assert.Contains("Deleting scaling group web and its 1 member(s).", cut.Find("[data-test=group-message]").TextContent);
+            Assert.StartsWith("/operations/", cut.Find("[data-test=group-message-operation]").GetAttribute("href"));
+            Assert.Equal("deleting", cut.Find("[data-test=group-status]").TextContent);
+            Assert.True(cut.Find("[data-test=delete-group]").HasAttribute("disabled"));
+        });
+        Assert.Contains("delete web", _scaling.Calls);
+    }
+
+    [Fact]
+    public async Task DeleteGroup_Cancelled_NothingDeleted()
+    {
+        var cut = Render<ScalingGroupDetail>(p => p.Add(x => x.Name, "web"));
+        cut.WaitForAssertion(() => cut.Find("[data-test=delete-group]"));
+
+        var asking = cut.Find("[data-test=delete-group]").ClickAsync(new()); // its handler waits for the dialog's answer
+        Dialogs.WaitForAssertion(() => Assert.Contains("Delete scaling group web?", Dialogs.Markup));
+        await Dialogs.FindAll("button").Single(b => b.TextContent.Contains("Cancel", StringComparison.Ordinal)).ClickAsync(new());
+        await asking.WaitAsync(TimeSpan.FromSeconds(30));
+
+        cut.WaitForAssertion(() => Assert.Empty(Dialogs.FindAll(".mud-dialog")));
+        Assert.Empty(cut.FindAll("[data-test=group-message]"));
+        Assert.DoesNotContain(_scaling.Calls, c => c.StartsWith("delete", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task DeleteGroup_Refused_ReasonShown()
+    {
+        _scaling.OnDelete = _ => Core.Services.ServiceResult<OperationAccepted>.Conflict("Scaling group web is already being deleted.");
+        var cut = Render<ScalingGroupDetail>(p => p.Add(x => x.Name, "web"));
+        cut.WaitForAssertion(() => cut.Find("[data-test=delete-group]"));
+
+        var asking = cut.Find("[data-test=delete-group]").ClickAsync(new()); // its handler waits for the dialog's answer
+        Dialogs.WaitForAssertion(() => Assert.Contains("Delete scaling group web?", Dialogs.Markup));
+        await Dialogs.FindAll("button").Single(b => b.TextContent.Contains("Delete", StringComparison.Ordinal)).ClickAsync(new());
+        await asking.WaitAsync(TimeSpan.FromSeconds(30));
+
+        cut.WaitForAssertion(() => Assert.Contains("Could not delete scaling group web: Scaling group web is already being deleted.", cut.Find("[data-test=group-message]").TextContent));
+    }
+
+    [Fact]
+    public async Task DeletePolicy_Confirmed_DialogNamesItAndItIsGone()
+    {
+        _scaling.Policies.Add(new ScalingPolicyView(Guid.NewGuid(), "busy", "metric", true, "cpu", "above", 70, 60, 1, null, null, 0, null, "cpu above 70 for 60 s → add 1"));
+        _scaling.Policies.Add(new ScalingPolicyView(Guid.NewGuid(), "mornings", "schedule", true, null, null, 0, 0, 0, "0 8 * * 1-5", "desired", 3, null, "at 0 8 * * 1-5 set desired to 3"));
+        var cut = Render<ScalingGroupDetail>(p => p.Add(x => x.Name, "web"));
+        cut.WaitForAssertion(() => Assert.Equal(2, cut.FindAll("[data-test=policy]").Count));
+
+        var asking = cut.FindAll("[data-test=delete-policy]")[0].ClickAsync(new()); // its handler waits for the dialog's answer
+        Dialogs.WaitForAssertion(() =>
+        {
+            Assert.Contains("Delete policy busy?", Dialogs.Markup);
+            Assert.Contains("cpu above 70 for 60 s → add 1", Dialogs.Markup);
+        });
+        await Dialogs.FindAll("button").Single(b => b.TextContent.Contains("Delete", StringComparison.Ordinal)).ClickAsync(new());
+        await asking.WaitAsync(TimeSpan.FromSeconds(30));
+
+        cut.WaitForAssertion(() =>
+        {
+            var policy = Assert.Single(cut.FindAll("[data-test=policy]"));
+            Assert.Contains("mornings", policy.TextContent);
+            Assert.Equal("Policy busy deleted.", cut.Find("[data-test=group-message]").TextContent.Trim());
+        });
+        Assert.Contains("delete policy busy", _scaling.Calls);
+    }
+
+    [Fact]
+    public async Task DeleteScript_Confirmed_DialogNamesItAndItsTabIsGone()
+    {
+        await _scaling.SaveScriptAsync(_group.Id, null, new SaveScalingScriptRequest("sizer", "scaleTo(1);", 30));
+        await _scaling.SaveScriptAsync(_group.Id, _scaling.Scripts[0].Id, new SaveScalingScriptRequest(null, "scaleTo(2);", 30));
+        var cut = Render<ScalingGroupDetail>(p => p.Add(x => x.Name, "web"));
+        cut.WaitForAssertion(() => Assert.Equal("sizer v2", cut.Find("[data-test=script-tab]").TextContent));
+        Assert.Empty(cut.FindAll("[data-test=delete-script]"));
+
+        await cut.Find("[data-test=script-tab]").ClickAsync(new());
+        // The click's handler waits for the answer to its dialog: the answer comes before the click ends.
+        var deleting = cut.Find("[data-test=delete-script]").ClickAsync(new());
+        Dialogs.WaitForAssertion(() =>
+        {
+            Assert.Contains("Delete script sizer?", Dialogs.Markup);
+            Assert.Contains("all its 2 version(s) are deleted", Dialogs.Markup);
+        });
+        await Dialogs.FindAll("button").Single(b => b.TextContent.Contains("Delete", StringComparison.Ordinal)).ClickAsync(new());
+        await deleting.WaitAsync(TimeSpan.FromSeconds(30));
+
+        cut.WaitForAssertion(() =>
+        {
+            Assert.Empty(cut.FindAll("[data-test=script-tab]"));
+            Assert.Equal("Script sizer deleted.", cut.Find("[data-test=group-message]").TextContent.Trim());
+            Assert.NotNull(cut.Find("[data-test=script-name]"));
+        });
+        Assert.Contains("delete script sizer", _scaling.Calls);
+    }
+
+    [Fact]
     public void Detail_UnknownGroup_SaysSo()
     {
         var cut = Render<ScalingGroupDetail>(p => p.Add(x => x.Name, "nope"));

@@ -34,6 +34,15 @@ public interface IScalingData
     Task<ServiceResult<ScalingScriptView>> RollbackAsync(Guid groupId, Guid scriptId, int version, CancellationToken cancellationToken = default);
 
     Task<ScriptRunView?> DryRunAsync(Guid groupId, string source, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes the group as an operation: its members first, then the group.</summary>
+    Task<ServiceResult<OperationAccepted>> DeleteAsync(Guid groupId, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes a policy; false when it was already gone.</summary>
+    Task<bool> DeletePolicyAsync(Guid groupId, Guid policyId, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes a script with all its versions; false when it was already gone.</summary>
+    Task<bool> DeleteScriptAsync(Guid groupId, Guid scriptId, CancellationToken cancellationToken = default);
 }
 
 /// <summary>The scaling pages' data, from the same services as the REST API; changes run in the signed-in user's name and are audited.</summary>
@@ -83,4 +92,25 @@ public sealed class ScalingData(ScalingService scaling, ScalingController contro
 
     public Task<ScriptRunView?> DryRunAsync(Guid groupId, string source, CancellationToken cancellationToken = default) =>
         controller.DryRunAsync(groupId, source, cancellationToken);
+
+    public async Task<ServiceResult<OperationAccepted>> DeleteAsync(Guid groupId, CancellationToken cancellationToken = default)
+    {
+        var result = await caller.RunAsync("scaling.delete", await caller.ScalingGroupAsync(groupId), user => scaling.DeleteAsync(groupId, user, cancellationToken));
+        controller.Kick();
+        return result;
+    }
+
+    public async Task<bool> DeletePolicyAsync(Guid groupId, Guid policyId, CancellationToken cancellationToken = default)
+    {
+        var policy = (await scaling.PoliciesAsync(groupId, cancellationToken)).FirstOrDefault(p => p.Id == policyId);
+        return await caller.RunAsync("scaling.policy.delete", $"{await caller.ScalingGroupAsync(groupId)}/{policy?.Name ?? policyId.ToString()}",
+            () => scaling.DeletePolicyAsync(groupId, policyId, cancellationToken));
+    }
+
+    public async Task<bool> DeleteScriptAsync(Guid groupId, Guid scriptId, CancellationToken cancellationToken = default)
+    {
+        var script = (await scaling.ScriptsAsync(groupId, cancellationToken)).FirstOrDefault(s => s.Id == scriptId);
+        return await caller.RunAsync("scaling.script.delete", $"{await caller.ScalingGroupAsync(groupId)}/{script?.Name ?? scriptId.ToString()}",
+            () => scaling.DeleteScriptAsync(groupId, scriptId.ToString(), cancellationToken));
+    }
 }

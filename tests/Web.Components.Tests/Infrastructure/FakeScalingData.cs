@@ -101,4 +101,33 @@ public sealed class FakeScalingData : IScalingData
         Calls.Add("dry-run");
         return Task.FromResult(OnDryRun?.Invoke(source));
     }
+
+    /// <summary>The answer to a group delete; by default it is accepted and the group shows as deleting.</summary>
+    public Func<Guid, ServiceResult<OperationAccepted>>? OnDelete { get; set; }
+
+    public Task<ServiceResult<OperationAccepted>> DeleteAsync(Guid groupId, CancellationToken cancellationToken = default)
+    {
+        var group = Groups.Single(g => g.Id == groupId);
+        Calls.Add($"delete {group.Name}");
+        if (OnDelete is not null)
+        {
+            return Task.FromResult(OnDelete(groupId));
+        }
+
+        Groups[Groups.IndexOf(group)] = group with { Status = "deleting", StatusDetail = "Removing its members." };
+        return Task.FromResult(ServiceResult<OperationAccepted>.Ok(new OperationAccepted(Sample.Operation("scaling-group.delete", group.Name), null)));
+    }
+
+    public Task<bool> DeletePolicyAsync(Guid groupId, Guid policyId, CancellationToken cancellationToken = default)
+    {
+        Calls.Add($"delete policy {Policies.FirstOrDefault(p => p.Id == policyId)?.Name}");
+        return Task.FromResult(Policies.RemoveAll(p => p.Id == policyId) > 0);
+    }
+
+    public Task<bool> DeleteScriptAsync(Guid groupId, Guid scriptId, CancellationToken cancellationToken = default)
+    {
+        Calls.Add($"delete script {Scripts.FirstOrDefault(s => s.Id == scriptId)?.Name}");
+        Versions.Remove(scriptId);
+        return Task.FromResult(Scripts.RemoveAll(s => s.Id == scriptId) > 0);
+    }
 }

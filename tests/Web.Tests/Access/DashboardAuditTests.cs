@@ -85,6 +85,15 @@ public sealed class DashboardAuditTests : IAsyncLifetime
         var group = await scaling.CreateAsync(new CreateScalingGroupRequest("audited-group", "busybox", 0, 3, 0));
         Assert.Equal(ResultKind.Ok, group.Kind);
         Assert.Equal(ResultKind.Ok, (await scaling.UpdateAsync(group.Value!.Id, new UpdateScalingGroupRequest(Desired: 1))).Kind);
+        var policy = await scaling.AddPolicyAsync(group.Value.Id, new CreateScalingPolicyRequest("mornings", "schedule", Cron: "0 8 * * 1-5", Target: "desired", Value: 1));
+        Assert.Equal(ResultKind.Ok, policy.Kind);
+        Assert.True(await scaling.DeletePolicyAsync(group.Value.Id, policy.Value!.Id));
+        var script = await scaling.SaveScriptAsync(group.Value.Id, null, new SaveScalingScriptRequest("sizer", "scaleTo(1);", 30));
+        Assert.Equal(ResultKind.Ok, script.Kind);
+        Assert.True(await scaling.DeleteScriptAsync(group.Value.Id, script.Value!.Id));
+        var deleted = await scaling.DeleteAsync(group.Value.Id);
+        Assert.Equal(ResultKind.Ok, deleted.Kind);
+        Assert.Equal("olga", deleted.Value!.Operation.User);
 
         Assert.Equal(ResultKind.Ok, accepted[^1].Kind);
         Assert.All(accepted.Where(r => r.Kind == ResultKind.Ok), r => Assert.Equal("olga", r.Value!.Operation.User));
@@ -98,7 +107,8 @@ public sealed class DashboardAuditTests : IAsyncLifetime
             ("snapshot.create", "audited-vm/s1"), ("snapshot.revert", "audited-vm/s1"), ("machine.clone", "audited-vm"), ("machine.backup", "audited-vm"),
             ("backup.verify", backup), ("backup.restore", backup), ("machine.migrate", "audited-vm"), ("host.evacuate", "far-host"),
             ("machine.delete", "loose-vm"), ("schedule.create", "nightly"), ("schedule.delete", "nightly"), ("scaling.create", "audited-group"),
-            ("scaling.update", "audited-group"),
+            ("scaling.update", "audited-group"), ("scaling.policy.create", "audited-group/mornings"), ("scaling.policy.delete", "audited-group/mornings"),
+            ("scaling.script.save", "audited-group/sizer"), ("scaling.script.delete", "audited-group/sizer"), ("scaling.delete", "audited-group"),
         ];
         foreach (var (action, target) in expected)
         {

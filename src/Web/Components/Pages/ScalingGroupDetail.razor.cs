@@ -51,7 +51,13 @@ public partial class ScalingGroupDetail
     private List<string>? _scriptProblems;
     private ScriptRunView? _dryRun;
 
+    private string? _message;
+    private Severity _messageSeverity = Severity.Info;
+    private Guid? _messageOperation;
+
     [Parameter] public required string Name { get; set; }
+
+    [Inject] public required IDialogService Dialogs { get; init; }
 
     protected override async Task LoadAsync(CancellationToken cancellationToken)
     {
@@ -167,5 +173,64 @@ public partial class ScalingGroupDetail
             _scripts = [.. await ScalingData.ScriptsAsync(_group!.Id, Closed)];
             await SelectScriptAsync(script);
         }
+    }
+
+    private void Say(string message, Severity severity, Guid? operation = null) =>
+        (_message, _messageSeverity, _messageOperation) = (message, severity, operation);
+
+    private async Task DeleteGroupAsync()
+    {
+        var group = _group!;
+        var members = group.Members.Count;
+        var confirmed = await Dialogs.ShowMessageBoxAsync($"Delete scaling group {group.Name}?",
+            members == 0
+                ? $"The group {group.Name} is deleted with its policies and scripts. This cannot be undone."
+                : $"Its {members} member machine(s) are deleted first, with their disks; then the group, its policies and scripts. This cannot be undone.",
+            yesText: "Delete", cancelText: "Cancel");
+        if (confirmed != true)
+        {
+            return;
+        }
+
+        var result = await ScalingData.DeleteAsync(group.Id, Closed);
+        if (result.Kind == ResultKind.Ok)
+        {
+            Say($"Deleting scaling group {group.Name}{(members == 0 ? "" : $" and its {members} member(s)")}.", Severity.Info, result.Value!.Operation.Id);
+            await LoadAsync(Closed);
+        }
+        else
+        {
+            Say($"Could not delete scaling group {group.Name}: {Display.Problem(result)}", Severity.Error);
+        }
+    }
+
+    private async Task DeletePolicyAsync(ScalingPolicyView policy)
+    {
+        var confirmed = await Dialogs.ShowMessageBoxAsync($"Delete policy {policy.Name}?",
+            $"The group stops acting on \"{policy.Description}\"; its desired count stays where it is.", yesText: "Delete", cancelText: "Cancel");
+        if (confirmed != true)
+        {
+            return;
+        }
+
+        var deleted = await ScalingData.DeletePolicyAsync(_group!.Id, policy.Id, Closed);
+        Say(deleted ? $"Policy {policy.Name} deleted." : $"Policy {policy.Name} was already gone.", Severity.Info);
+        _policies = [.. await ScalingData.PoliciesAsync(_group.Id, Closed)];
+    }
+
+    private async Task DeleteScriptAsync(ScalingScriptView script)
+    {
+        var confirmed = await Dialogs.ShowMessageBoxAsync($"Delete script {script.Name}?",
+            $"The script {script.Name} stops running and all its {script.LatestVersion} version(s) are deleted; the group's desired count stays where it is.",
+            yesText: "Delete", cancelText: "Cancel");
+        if (confirmed != true)
+        {
+            return;
+        }
+
+        var deleted = await ScalingData.DeleteScriptAsync(_group!.Id, script.Id, Closed);
+        Say(deleted ? $"Script {script.Name} deleted." : $"Script {script.Name} was already gone.", Severity.Info);
+        _scripts = [.. await ScalingData.ScriptsAsync(_group.Id, Closed)];
+        NewScript();
     }
 }
