@@ -239,14 +239,20 @@ public sealed class KillCycles(CrashCluster cluster, ITestOutputHelper output)
         HttpJson.EventuallyAsync(
             async () =>
             {
-                var running = (await _api.GetAsync("/api/v1/operations?state=Running")).GetProperty("items").GetArrayLength()
-                    + (await _api.GetAsync("/api/v1/operations?state=Queued")).GetProperty("items").GetArrayLength();
+                var running = new List<string>();
+                foreach (var state in new[] { "Running", "Queued" })
+                {
+                    running.AddRange((await _api.GetAsync($"/api/v1/operations?state={state}")).GetProperty("items").EnumerateArray()
+                        .Select(o => $"{o.GetProperty("kind")} {o.GetProperty("target")} {state}: {o.GetProperty("message")}"));
+                }
+
                 var stuck = (await _api.GetAsync("/api/v1/machines?limit=1000")).GetProperty("items").EnumerateArray()
                     .Where(m => m.GetProperty("state").GetString() is "Creating" or "Deleting" or "Migrating")
                     .Select(m => $"{m.GetProperty("name").GetString()} {m.GetProperty("state").GetString()}").ToList();
-                return (running, stuck);
+                // An anonymous object (not a tuple) so that a timeout prints what was still under way.
+                return new { running, stuck };
             },
-            s => s.running == 0 && s.stuck.Count == 0, TimeSpan.FromMinutes(3), "no operation running and no machine in a transitional state");
+            s => s.running.Count == 0 && s.stuck.Count == 0, TimeSpan.FromMinutes(3), "no operation running and no machine in a transitional state");
 
     /// <summary>Whether the operation's state says what the hosts have.</summary>
     private async Task<List<string>> CheckAsync(Started s, JsonElement operation, Inventory after)
