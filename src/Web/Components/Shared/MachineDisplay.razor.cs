@@ -104,23 +104,7 @@ public partial class MachineDisplay
 
     public async ValueTask DisposeAsync()
     {
-        try
-        {
-            if (_session is not null)
-            {
-                await _session.InvokeVoidAsync("dispose");
-                await _session.DisposeAsync();
-            }
-
-            if (_module is not null)
-            {
-                await _module.DisposeAsync();
-            }
-        }
-        catch (JSDisconnectedException)
-        {
-        }
-
+        await JsSessions.CloseAsync(_session, _module);
         GC.SuppressFinalize(this);
     }
 }
