@@ -254,7 +254,7 @@ public sealed partial class AgentRuntime(GuestDrivers drivers, ConsoleSessions c
             {
                 var driver = drivers.For<IGuestDriver>(kind ?? throw new GuestNotFoundException(command.MachineId));
                 var id = command.MachineId;
-                var stopTimeout = TimeSpan.FromSeconds(Math.Clamp(command.StopTimeoutSeconds, 0, 600));
+                var stopTimeout = command.StopTimeoutSeconds is { } seconds ? TimeSpan.FromSeconds(Math.Clamp(seconds, 0, AgentCommand.MaxStopTimeoutSeconds)) : driver.DefaultStopTimeout;
                 var guest = command.Action switch
                 {
                     GuestAction.Start => await driver.StartAsync(id, ct).ConfigureAwait(false),

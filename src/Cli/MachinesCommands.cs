@@ -141,12 +141,19 @@ internal static class MachinesCommands
     {
         var name = NameArgument();
         var force = new Option<bool>("--force", "-f") { Description = "Power it off at once instead of asking the guest to shut down." };
+        var timeout = new Option<int?>("--timeout", "-t") { Description = "Seconds the guest may take to shut down before it is powered off (0–600; by default 10 for containers, 60 for QEMU VMs)." };
         var noWait = NoWaitOption();
-        var command = new Command("stop", "Stop a machine.") { name, force, noWait };
+        var command = new Command("stop", "Stop a machine.") { name, force, timeout, noWait };
         CommandContext.SetAction(command, env, globals, async (context, cancellationToken) =>
         {
             var target = context.Get(name)!;
-            var accepted = await context.Client.SendAsync(HttpMethod.Post, $"api/v1/machines/{Escape(target)}/{(context.Get(force) ? "force-stop" : "stop")}", null, cancellationToken).ConfigureAwait(false);
+            var path = $"api/v1/machines/{Escape(target)}/{(context.Get(force) ? "force-stop" : "stop")}";
+            if (context.Get(timeout) is { } seconds && !context.Get(force))
+            {
+                path += $"?timeout={seconds}";
+            }
+
+            var accepted = await context.Client.SendAsync(HttpMethod.Post, path, null, cancellationToken).ConfigureAwait(false);
             return await FinishAsync(context, accepted, context.Get(noWait), target, cancellationToken).ConfigureAwait(false);
         });
         return command;

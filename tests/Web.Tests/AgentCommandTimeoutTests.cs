@@ -57,6 +57,41 @@ public sealed class AgentCommandTimeoutTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Stop_WithoutATimeout_LeavesItToTheEngine()
+    {
+        Assert.Equal(HttpStatusCode.Accepted, (await _client.PostAsync("/api/v1/machines/slow-vm/stop", null)).StatusCode);
+
+        var command = await _agent.NextCommandAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal((GuestAction.Stop, (int?)null), (command.Action, command.StopTimeoutSeconds));
+    }
+
+    [Fact]
+    public async Task Restart_WithATimeout_CarriesItAndTheServerWaitsAMinuteLonger()
+    {
+        Assert.Equal(HttpStatusCode.Accepted, (await _client.PostAsync("/api/v1/machines/slow-vm/restart?timeout=300", null)).StatusCode);
+
+        var command = await _agent.NextCommandAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal((GuestAction.Restart, (int?)300), (command.Action, command.StopTimeoutSeconds));
+        Assert.Equal(TimeSpan.FromSeconds(360), command.TimeLimit());
+    }
+
+    [Theory]
+    [InlineData("stop?timeout=601", "The timeout is in seconds, from 0 (force at once) to 600; 601 is outside.")]
+    [InlineData("stop?timeout=-1", "The timeout is in seconds, from 0 (force at once) to 600; -1 is outside.")]
+    [InlineData("pause?timeout=5", "A timeout applies only to stop and restart, not to pause.")]
+    public async Task Act_BadTimeout_ValidationProblemOnTimeoutAndNoCommand(string action, string message)
+    {
+        var response = await _client.PostAsync($"/api/v1/machines/slow-vm/{action}", null);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = await response.ReadJsonAsync();
+        Assert.Equal(message, problem.GetProperty("errors").GetProperty("timeout")[0].GetString());
+        Assert.Empty(_agent.Received);
+    }
+
+    [Fact]
     public void CommandWithoutTimeout_AgentsDefault() =>
         Assert.Equal(AgentCommand.DefaultTimeout, new AgentCommand(Guid.NewGuid(), Guid.NewGuid(), AgentCommandKind.Act, Guid.NewGuid()).TimeLimit());
 }

@@ -23,6 +23,9 @@ public interface IGuestDriver : IGuestCapability
 
     Task<GuestInfo> StartAsync(Guid id, CancellationToken cancellationToken);
 
+    /// <summary>How long a graceful stop waits for the guest when the user names no timeout: 10 s, as Docker does.</summary>
+    TimeSpan DefaultStopTimeout => TimeSpan.FromSeconds(10);
+
     /// <summary>Asks the guest to stop; after <paramref name="timeout"/> (or at once when <paramref name="force"/>) it is killed.</summary>
     Task<GuestInfo> StopAsync(Guid id, TimeSpan timeout, bool force, CancellationToken cancellationToken);
 

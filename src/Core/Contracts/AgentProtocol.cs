@@ -106,7 +106,7 @@ public enum AgentCommandKind
 /// <param name="MachineId">The guest.</param>
 /// <param name="Definition">For <see cref="AgentCommandKind.Create"/>: what to create.</param>
 /// <param name="Action">For <see cref="AgentCommandKind.Act"/>: the action.</param>
-/// <param name="StopTimeoutSeconds">How long a graceful stop may take before it is forced (10 s, as Docker does).</param>
+/// <param name="StopTimeoutSeconds">How long a graceful stop may take before it is forced; null for the engine's default (10 s for containers, as Docker does; 60 s for QEMU VMs).</param>
 /// <param name="Snapshot">For <see cref="AgentCommandKind.Snapshot"/>: what to take; for revert and delete: which one (by id).</param>
 /// <param name="CloneOf">For <see cref="AgentCommandKind.Clone"/>.</param>
 /// <param name="Backup">For <see cref="AgentCommandKind.Backup"/>.</param>
@@ -121,7 +121,7 @@ public sealed record AgentCommand(
     Guid MachineId,
     GuestDefinition? Definition = null,
     GuestAction? Action = null,
-    int StopTimeoutSeconds = 10,
+    int? StopTimeoutSeconds = null,
     SnapshotRequest? Snapshot = null,
     CloneRequest? CloneOf = null,
     BackupRequest? Backup = null,
@@ -133,6 +133,9 @@ public sealed record AgentCommand(
 {
     /// <summary>How long a command without <see cref="TimeoutSeconds"/> may run on the agent.</summary>
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromMinutes(15);
+
+    /// <summary>The longest graceful stop a user may ask for: 10 minutes.</summary>
+    public const int MaxStopTimeoutSeconds = 600;
 
     /// <summary>How long the agent lets this command run before it cancels it.</summary>
     public TimeSpan TimeLimit() => TimeoutSeconds is > 0 and var seconds ? TimeSpan.FromSeconds(seconds) : DefaultTimeout;

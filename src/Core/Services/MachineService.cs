@@ -24,6 +24,10 @@ public sealed class MachineService(
 
     public static readonly TimeSpan CreateTimeout = TimeSpan.FromMinutes(10);
     public static readonly TimeSpan ActionTimeout = TimeSpan.FromMinutes(2);
+
+    /// <summary>How long the server waits for an action: <see cref="ActionTimeout"/>, or a minute more than a longer stop timeout the user asked for.</summary>
+    internal static TimeSpan ActionTimeoutFor(int? stopTimeoutSeconds) =>
+        stopTimeoutSeconds is { } seconds && TimeSpan.FromSeconds(seconds + 60) > ActionTimeout ? TimeSpan.FromSeconds(seconds + 60) : ActionTimeout;
     public const int MaxLabels = 64;
 
     private static readonly Dictionary<string, GuestAction> s_actions = new(StringComparer.OrdinalIgnoreCase)
@@ -251,11 +255,25 @@ public sealed class MachineService(
         feed.Publish(new MachineRemoved(machineId, machine.Name));
     }
 
-    public async Task<ServiceResult<OperationAccepted>> ActAsync(Guid machineId, string action, string user, CancellationToken cancellationToken = default)
+    /// <param name="stopTimeoutSeconds">For stop and restart: how long the guest may take to power off before it is forced; null for its engine's default.</param>
+    public async Task<ServiceResult<OperationAccepted>> ActAsync(Guid machineId, string action, string user, CancellationToken cancellationToken = default, int? stopTimeoutSeconds = null)
     {
         if (!s_actions.TryGetValue(action, out var guestAction))
         {
             return ServiceResult<OperationAccepted>.Invalid("action", $"Unknown action '{InputText.Clip(action, 32)}'. Actions: {string.Join(", ", s_actions.Keys)}.");
+        }
+
+        if (stopTimeoutSeconds is { } seconds)
+        {
+            if (guestAction is not (GuestAction.Stop or GuestAction.Restart))
+            {
+                return ServiceResult<OperationAccepted>.Invalid("timeout", $"A timeout applies only to stop and restart, not to {action.ToLowerInvariant()}.");
+            }
+
+            if (seconds is < 0 or > AgentCommand.MaxStopTimeoutSeconds)
+            {
+                return ServiceResult<OperationAccepted>.Invalid("timeout", $"The timeout is in seconds, from 0 (force at once) to {AgentCommand.MaxStopTimeoutSeconds}; {seconds} is outside.");
+            }
         }
 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
@@ -294,7 +312,7 @@ public sealed class MachineService(
         return await operations.BeginAsync(db, operation, machine.ToView(host.Name), async context =>
         {
             await context.ReportAsync(10, $"{guestAction} {machine.Name}").ConfigureAwait(false);
-            var result = await agents.ExecuteAsync(hostIdValue, new AgentCommand(Guid.NewGuid(), context.OperationId, AgentCommandKind.Act, machineId, Action: guestAction), ActionTimeout, context.CancellationToken).ConfigureAwait(false);
+            var result = await agents.ExecuteAsync(hostIdValue, new AgentCommand(Guid.NewGuid(), context.OperationId, AgentCommandKind.Act, machineId, Action: guestAction, StopTimeoutSeconds: stopTimeoutSeconds), ActionTimeoutFor(stopTimeoutSeconds), context.CancellationToken).ConfigureAwait(false);
             if (guestAction == GuestAction.Eject)
             {
                 await ForgetIsoAsync(machineId).ConfigureAwait(false);

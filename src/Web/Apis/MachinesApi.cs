@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
@@ -89,13 +90,14 @@ public static class MachinesApi
             ApiResults.Accepted(await services.Machines.CreateAsync(request, ApiResults.UserOf(http), cancellationToken)), cancellationToken);
 
     public static async Task<Results<Accepted<OperationAccepted>, ValidationProblem, ProblemHttpResult>> ActOnMachine(
-        [AsParameters] MachineServices services, string id, string action, HttpContext http, CancellationToken cancellationToken)
+        [AsParameters] MachineServices services, string id, string action, HttpContext http, CancellationToken cancellationToken,
+        [Description("For stop and restart: seconds the guest may take to power off before it is forced (0–600); by default 10 for containers, 60 for QEMU VMs.")] int? timeout = null)
     {
         var machineId = await MachineLookup.ResolveAsync(services.Db, id, cancellationToken);
         return machineId is null
             ? ApiResults.Problem(ResultKind.NotFound, "No such machine.")
-            : await Idempotency.RunAsync(http, services.Db, new { machine = machineId, action }, async () =>
-                ApiResults.Accepted(await services.Machines.ActAsync(machineId.Value, action, ApiResults.UserOf(http), cancellationToken)), cancellationToken);
+            : await Idempotency.RunAsync(http, services.Db, new { machine = machineId, action, timeout }, async () =>
+                ApiResults.Accepted(await services.Machines.ActAsync(machineId.Value, action, ApiResults.UserOf(http), cancellationToken, timeout)), cancellationToken);
     }
 
     public static async Task<Results<Accepted<OperationAccepted>, ValidationProblem, ProblemHttpResult>> DeleteMachine(

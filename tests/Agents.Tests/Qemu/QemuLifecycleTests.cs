@@ -70,6 +70,32 @@ public sealed class QemuLifecycleTests : IDisposable
     }
 
     [Fact]
+    public async Task Stop_GuestIgnoresThePowerButtonAndHasNoAgent_StoppedAfterTheTimeoutSayingWhy()
+    {
+        var definition = Definition("ql-deaf");
+        await using var engine = TestEngine.Qemu(Options);
+        await engine.Lifecycle.CreateAsync(definition, new Progress<int>(), CancellationToken.None);
+        Assert.Equal(TimeSpan.FromSeconds(60), engine.Lifecycle.DefaultStopTimeout);
+        await using (var console = await engine.Lifecycle.AttachConsoleAsync(definition.Id, CancellationToken.None))
+        {
+            var text = new ConsoleText(console);
+            await engine.Lifecycle.StartAsync(definition.Id, CancellationToken.None);
+            await text.WaitForAsync(X86SmallGuestFixture.Prompt);
+
+            // Without acpid the power button does nothing, and x86-small has no guest agent.
+            await console.WriteAsync(Encoding.ASCII.GetBytes("killall acpid; echo deaf-$((6*7))\n"), CancellationToken.None);
+            await text.WaitForAsync("deaf-42");
+        }
+
+        var stopped = await engine.Lifecycle.StopAsync(definition.Id, TimeSpan.FromSeconds(3), force: false, CancellationToken.None);
+        Assert.Equal(MachineState.Stopped, stopped.State);
+        Assert.Equal("The guest did not power off within 3 s of the power button and its guest agent; it was stopped.", stopped.Detail);
+        var listed = Assert.Single(await engine.Lifecycle.ListAsync(CancellationToken.None));
+        Assert.Equal(stopped.Detail, listed.Detail);
+        await engine.Lifecycle.DeleteAsync(definition.Id, CancellationToken.None);
+    }
+
+    [Fact]
     public async Task Create_UnknownImageOrTooMuch_ClearErrorAndNothingLeft()
     {
         await using var engine = TestEngine.Qemu(Options);

@@ -141,6 +141,7 @@ public sealed class QemuGuests(QemuDriverOptions options, ILogger<QemuGuests> lo
         }
 
         vm.StopReason = null;
+        vm.Stopping = false;
         logger.LogInformation("Started QEMU VM {Name} (pid {Pid}) with {Accelerator}", vm.Definition.Name, process.Pid, decision.Accelerator);
     }
 
@@ -163,13 +164,13 @@ public sealed class QemuGuests(QemuDriverOptions options, ILogger<QemuGuests> lo
             {
                 await foreach (var e in events.Reader.ReadAllAsync().ConfigureAwait(false))
                 {
-                    if (e.Name == QmpEvents.Shutdown)
+                    if (e.Name == QmpEvents.Shutdown && !vm.Stopping)
                     {
                         var data = e.ShutdownData;
                         vm.StopReason = data.Reason switch
                         {
                             "guest-shutdown" => "The guest powered off.",
-                            "host-qmp-quit" or "host-qmp-system-reset" => null,
+                            "host-qmp-quit" or "host-qmp-system-reset" => vm.StopReason,
                             "host-signal" => "QEMU was stopped by a signal.",
                             "guest-panic" => "The guest's kernel panicked.",
                             "guest-reset" => "The guest reset.",

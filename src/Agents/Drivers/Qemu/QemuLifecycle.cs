@@ -19,6 +19,9 @@ public sealed partial class QemuLifecycle(QemuGuests guests, QemuImages images, 
 
     public GuestEngineKey Engine => GuestEngineKey.Qemu;
 
+    /// <summary>60 s: a whole operating system stops its services before it powers off, slower still under TCG on a busy host.</summary>
+    public TimeSpan DefaultStopTimeout => TimeSpan.FromSeconds(60);
+
     public async Task<DriverAvailability> CheckAsync(CancellationToken cancellationToken)
     {
         if (guests.Problem() is { } problem)
@@ -152,6 +155,8 @@ public sealed partial class QemuLifecycle(QemuGuests guests, QemuImages images, 
             }
 
             var process = vm.Process!;
+            vm.Stopping = true;
+            vm.StopReason = null;
             if (!force && timeout > TimeSpan.Zero && vm.Qmp is { } qmp)
             {
                 try

@@ -28,6 +28,9 @@ internal sealed class QemuVm(GuestDefinition definition, QemuVmFolder folder)
     /// <summary>Why the VM stopped last (the guest powered off, QEMU was killed); null when nothing is known.</summary>
     public string? StopReason { get; set; }
 
+    /// <summary>The agent is stopping the VM: the stop, not QEMU's shutdown event, says why it ended.</summary>
+    public bool Stopping { get; set; }
+
     /// <summary>How its CPU runs, in words (the accelerator and why).</summary>
     public string? Accelerator { get; set; }
 
