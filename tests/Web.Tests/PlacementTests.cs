@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using Ringmaster.Core.Contracts;
 using Ringmaster.Web.Tests.Infrastructure;
 
 namespace Ringmaster.Web.Tests;
@@ -42,5 +43,37 @@ public sealed class PlacementTests : IAsyncLifetime
 
         using var small = await _client.PostAsJsonAsync("/api/v1/machines", new { name = "small", template = "busybox", memoryMiB = 288, start = false });
         Assert.Equal(HttpStatusCode.Accepted, small.StatusCode);
+    }
+
+    [Fact]
+    public async Task HostBeingEvacuated_TakesNoNewMachine_NamedOrPlaced()
+    {
+        // "eight-gig" has room for the evacuated machine but not for a 5000 MiB one; "leaving" has room for
+        // both, and one machine that an evacuation starts moving to "eight-gig" (this agent never answers the move).
+        using var full = await _client.PostAsJsonAsync("/api/v1/machines", new { name = "fills", template = "busybox", memoryMiB = 8000, host = "eight-gig", start = false });
+        Assert.Equal(HttpStatusCode.Accepted, full.StatusCode);
+        var id = Guid.NewGuid();
+        _agent.ProbeAnswer = _ => new MigrationProbe(true, true, true, null, null);
+        await using var leaving = new ScriptedAgent(_client.BaseAddress!, _factory.JoinToken, Guid.NewGuid(), "leaving");
+        leaving.Guests[id] = ScriptedAgent.Guest(id, "resident", MachineState.Running);
+        await leaving.ConnectAsync();
+        using var evacuate = await _client.PostAsJsonAsync("/api/v1/hosts/leaving/evacuate", new { concurrency = 1 });
+        Assert.Equal(HttpStatusCode.Accepted, evacuate.StatusCode);
+        Assert.Equal(AgentCommandKind.Create, (await _agent.NextCommandAsync(TimeSpan.FromSeconds(30))).Kind); // "fills", left unanswered
+        var move = await _agent.NextCommandAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal((AgentCommandKind.MigrateIn, id), (move.Kind, move.MachineId));
+
+        using var named = await _client.PostAsJsonAsync("/api/v1/machines", new { name = "newcomer", template = "busybox", memoryMiB = 5000, host = "leaving" });
+        Assert.Equal(HttpStatusCode.Conflict, named.StatusCode);
+        Assert.Equal("Host leaving is being evacuated: its machines are moving off it. Choose another host, or wait until the evacuation ends.",
+            (await named.ReadJsonAsync()).GetProperty("detail").GetString());
+
+        using var placed = await _client.PostAsJsonAsync("/api/v1/machines", new { name = "newcomer", template = "busybox", memoryMiB = 5000 });
+        Assert.Equal(HttpStatusCode.Conflict, placed.StatusCode);
+        Assert.StartsWith("No host has room for the memory: eight-gig has 8192 MiB of memory and its machines are given 8000 MiB", (await placed.ReadJsonAsync()).GetProperty("detail").GetString());
+
+        using var again = await _client.PostAsJsonAsync("/api/v1/hosts/leaving/evacuate", new { concurrency = 1 });
+        Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
+        Assert.Equal("Host leaving is already being evacuated.", (await again.ReadJsonAsync()).GetProperty("detail").GetString());
     }
 }

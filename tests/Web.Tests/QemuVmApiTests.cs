@@ -106,7 +106,7 @@ public sealed class QemuVmApiTests(QemuVmApiTests.Product product) : IClassFixtu
         var vm = await HttpJson.EventuallyAsync(
             () => Api.MachineAsync(Product.VmName),
             m => m.GetProperty("state").GetString() == "Running" && m.GetProperty("host").GetString() is not null,
-            TimeSpan.FromMinutes(1), "the VM reported Running again");
+            TimeSpan.FromMinutes(3), "the VM reported Running again (the restarted web's embedded agent registers it)");
         Assert.Equal("qemu", vm.GetProperty("engine").GetString());
         Assert.Equal(pid, await product.QemuPidAsync());
 
@@ -400,7 +400,9 @@ public sealed class QemuVmApiTests(QemuVmApiTests.Product product) : IClassFixtu
                     _vmCreated = true;
                 }
 
-                return await Api.MachineAsync(VmName);
+                // A test before may have restarted the web: its embedded agent reports the VM again once it is back.
+                return await HttpJson.EventuallyAsync(
+                    () => Api.MachineAsync(VmName), m => m.GetProperty("state").GetString() == "Running", TimeSpan.FromMinutes(3), $"{VmName} to be reported Running");
             }
             finally
             {

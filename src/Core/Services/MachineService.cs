@@ -399,7 +399,7 @@ public sealed class MachineService(
     /// Picks the host: the one asked for, or the online host with the most free memory that can make
     /// a machine from the template (a container engine for containers; the image, or a way to build
     /// it, for VMs: <see cref="CatalogService.CanRun"/>). QEMU VMs go to hosts with KVM first; emulator VMs
-    /// to hosts that already have their image.
+    /// to hosts that already have their image. A host being evacuated takes nothing new.
     /// A host whose machines would be given more memory than <see cref="PlacementOptions.MemoryOvercommitRatio"/>
     /// times what it has is refused.
     /// </summary>
@@ -410,6 +410,7 @@ public sealed class MachineService(
         var given = await HostMemory.GivenAsync(db, cancellationToken).ConfigureAwait(false);
         HostMemory Memory(HostEntity h) => new(h.Id, h.Name, (h.Capabilities?.MemoryBytes ?? 0) / (1024 * 1024), given.GetValueOrDefault(h.Id), _overcommit);
         bool CanRun(HostEntity h) => CatalogService.CanRun(h, template, imported);
+        var evacuating = await EvacuatingAsync(db, cancellationToken).ConfigureAwait(false);
         if (!string.IsNullOrWhiteSpace(wanted))
         {
             var host = hosts.FirstOrDefault(h => h.IsNamed(wanted));
@@ -423,6 +424,11 @@ public sealed class MachineService(
                 return ServiceResult<HostEntity>.Conflict($"Host {host.Name} is offline.");
             }
 
+            if (evacuating.Contains(host.Name))
+            {
+                return ServiceResult<HostEntity>.Conflict($"Host {host.Name} is being evacuated: its machines are moving off it. Choose another host, or wait until the evacuation ends.");
+            }
+
             if (!CanRun(host))
             {
                 return ServiceResult<HostEntity>.Conflict(CatalogService.Assess(template, [host], imported ? new HashSet<string> { template.Image } : new HashSet<string>()).UnavailableReason!);
@@ -433,7 +439,12 @@ public sealed class MachineService(
         }
 
         var online = hosts.Where(h => h.Online && agents.IsConnected(h.Id)).ToList();
-        var candidates = online.Where(CanRun)
+        if (online.Count > 0 && online.All(h => evacuating.Contains(h.Name)))
+        {
+            return ServiceResult<HostEntity>.Unavailable($"Every online host is being evacuated ({string.Join(", ", online.Select(h => h.Name))}); nothing is placed on a host its machines are leaving.");
+        }
+
+        var candidates = online.Where(h => !evacuating.Contains(h.Name)).Where(CanRun)
             .OrderByDescending(h => template.EngineOf() == VmEngine.Qemu && h.Capabilities?.Qemu?.Accelerator == "kvm")
             .ThenByDescending(h => template.EngineOf() == VmEngine.Emulator && !imported && h.Capabilities?.Images is { } images && images.Present.Contains(template.Image))
             .ThenByDescending(h => (h.Capabilities?.MemoryBytes ?? 0) / (1024 * 1024) - given.GetValueOrDefault(h.Id))
@@ -447,6 +458,15 @@ public sealed class MachineService(
         return fitting is not null
             ? ServiceResult<HostEntity>.Ok(fitting)
             : ServiceResult<HostEntity>.Conflict("No host has room for the memory: " + string.Join(" ", candidates.Select(h => Memory(h).Refusal(spec.MemoryMiB))));
+    }
+
+    /// <summary>The names of the hosts an evacuation is emptying now: nothing new is placed there.</summary>
+    internal static async Task<HashSet<string>> EvacuatingAsync(RingmasterDbContext db, CancellationToken cancellationToken)
+    {
+        var names = await db.Operations.IgnoreQueryFilters().AsNoTracking()
+            .Where(o => o.Kind == OperationKind.HostEvacuate && (o.State == OperationStatus.Queued || o.State == OperationStatus.Running))
+            .Select(o => o.Target).ToListAsync(cancellationToken).ConfigureAwait(false);
+        return new HashSet<string>(names, StringComparer.Ordinal);
     }
 
     /// <summary>Which of <paramref name="wanted"/>'s host ports another machine on the host already forwards, in words; null when none.</summary>

@@ -470,7 +470,13 @@ public sealed class MigrationService(
             return ServiceResult<OperationAccepted>.Conflict($"Host {host.Name} is offline: its machines cannot be moved off it.");
         }
 
-        var targets = hosts.Where(h => h.Id != host.Id && h.Online && agents.IsConnected(h.Id)).ToList();
+        var evacuating = await MachineService.EvacuatingAsync(db, cancellationToken).ConfigureAwait(false);
+        if (evacuating.Contains(host.Name))
+        {
+            return ServiceResult<OperationAccepted>.Conflict($"Host {host.Name} is already being evacuated.");
+        }
+
+        var targets = hosts.Where(h => h.Id != host.Id && h.Online && agents.IsConnected(h.Id) && !evacuating.Contains(h.Name)).ToList();
         if (targets.Count == 0)
         {
             return ServiceResult<OperationAccepted>.Conflict($"No other host is online to take the machines of {host.Name}.");

@@ -234,7 +234,7 @@ public sealed class KillCycles(CrashCluster cluster, ITestOutputHelper output)
         return (root.GetProperty("operation").GetProperty("id").GetGuid(), machine);
     }
 
-    /// <summary>After the web came back: every operation ended and no machine in a transitional state.</summary>
+    /// <summary>After the web came back: every host reconnected, every operation ended and no machine in a transitional state or unknown.</summary>
     private Task SettledAsync() =>
         HttpJson.EventuallyAsync(
             async () =>
@@ -247,12 +247,15 @@ public sealed class KillCycles(CrashCluster cluster, ITestOutputHelper output)
                 }
 
                 var stuck = (await _api.GetAsync("/api/v1/machines?limit=1000")).GetProperty("items").EnumerateArray()
-                    .Where(m => m.GetProperty("state").GetString() is "Creating" or "Deleting" or "Migrating")
+                    .Where(m => m.GetProperty("state").GetString() is "Creating" or "Deleting" or "Migrating" or "Unknown")
                     .Select(m => $"{m.GetProperty("name").GetString()} {m.GetProperty("state").GetString()}").ToList();
+                var offline = (await _api.GetAsync("/api/v1/hosts")).GetProperty("items").EnumerateArray()
+                    .Where(h => !h.GetProperty("online").GetBoolean()).Select(h => h.GetProperty("name").GetString()).ToList();
                 // An anonymous object (not a tuple) so that a timeout prints what was still under way.
-                return new { running, stuck };
+                return new { running, stuck, offline };
             },
-            s => s.running.Count == 0 && s.stuck.Count == 0, TimeSpan.FromMinutes(3), "no operation running and no machine in a transitional state");
+            s => s.running.Count == 0 && s.stuck.Count == 0 && s.offline.Count == 0, TimeSpan.FromMinutes(3),
+            "every host back online, no operation running and no machine in a transitional or unknown state");
 
     /// <summary>Whether the operation's state says what the hosts have.</summary>
     private async Task<List<string>> CheckAsync(Started s, JsonElement operation, Inventory after)

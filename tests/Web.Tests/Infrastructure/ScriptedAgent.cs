@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json.Serialization;
 using System.Threading.Channels;
+using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.DependencyInjection;
 using Ringmaster.Core.Contracts;
@@ -39,6 +40,8 @@ public sealed class ScriptedAgent : IAsyncDisposable
 
             return new CommandAck(true);
         });
+        _connection.On<MigrationProbeRequest, MigrationProbe>(nameof(IAgentClient.ProbeMigration), request =>
+            ProbeAnswer?.Invoke(request) ?? throw new HubException("This agent answers no migration probe."));
         _connection.On(nameof(IAgentClient.ListGuests), async () =>
         {
             await ListingGate.Task;
@@ -58,6 +61,9 @@ public sealed class ScriptedAgent : IAsyncDisposable
 
     /// <summary>Completes a command at once with the result this returns (null: the test completes it).</summary>
     public Func<AgentCommand, CommandResult?>? AutoComplete { get; set; }
+
+    /// <summary>How this agent answers a migration's pre-flight probe (null: it fails, as an agent without migrations would).</summary>
+    public Func<MigrationProbeRequest, MigrationProbe>? ProbeAnswer { get; set; }
 
     /// <summary>Listings wait for this (completed unless a test holds them back).</summary>
     public TaskCompletionSource ListingGate { get; set; } = Completed();
