@@ -70,14 +70,15 @@ public sealed class SavedStateTabsTests : DashboardTestContext
     }
 
     [Fact]
-    public void SnapshotsAndBackups_QemuVm_SayNotYetAndOfferNoButtonThatWouldFail()
+    public void SnapshotsAndBackups_QemuVm_SnapshotsOfferedWithoutForkBackupsSayNotYet()
     {
         var vm = Sample.Machine("x86-1", MachineState.Running, MachineKind.Vm) with { Engine = VmEngine.Qemu };
 
         var snapshots = Render<MachineSnapshots>(p => p.Add(x => x.Machine, vm));
-        snapshots.WaitForAssertion(() => Assert.Contains("Snapshots and clones of QEMU VMs are not available yet", snapshots.Find("[data-test=qemu-snapshot-note]").TextContent));
-        Assert.True(snapshots.Find("[data-test=snapshot-take]").HasAttribute("disabled"));
-        Assert.True(snapshots.Find("[data-test=clone-start]").HasAttribute("disabled"));
+        snapshots.WaitForAssertion(() => Assert.Contains("A QEMU VM's snapshots are kept inside its qcow2 disk", snapshots.Find("[data-test=qemu-snapshot-note]").TextContent));
+        Assert.False(snapshots.Find("[data-test=snapshot-take]").HasAttribute("disabled"));
+        Assert.False(snapshots.Find("[data-test=clone-start]").HasAttribute("disabled"));
+        Assert.True(snapshots.Find("[data-test=clone-memory] input, input[data-test=clone-memory]").HasAttribute("disabled"));
 
         var backups = Render<MachineBackups>(p => p.Add(x => x.Machine, vm));
         backups.WaitForAssertion(() => Assert.Contains("Backups of QEMU VMs are not available yet", backups.Find("[data-test=qemu-backup-note]").TextContent));

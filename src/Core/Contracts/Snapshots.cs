@@ -6,6 +6,7 @@ public sealed record SnapshotRequest(Guid SnapshotId, string Name, string? Descr
 /// <summary>A snapshot as the agent keeps it.</summary>
 /// <param name="SizeBytes">What the snapshot holds on disk (memory state plus the frozen disk layer).</param>
 /// <param name="PauseMilliseconds">How long a running guest stood still while it was taken.</param>
+/// <param name="Note">What the user should know about how it was taken (a disk-only snapshot of a running guest: consistent, its filesystems frozen, or only crash-consistent).</param>
 public sealed record SnapshotInfo(
     Guid Id,
     string Name,
@@ -14,7 +15,8 @@ public sealed record SnapshotInfo(
     bool IncludesMemory,
     DateTimeOffset CreatedAt,
     long SizeBytes,
-    double PauseMilliseconds = 0);
+    double PauseMilliseconds = 0,
+    string? Note = null);
 
 /// <summary>Server → agent: make <see cref="Definition"/> as a copy of the command's machine.</summary>
 /// <param name="Linked">Share the source's disk layers (instant) instead of copying its disk.</param>

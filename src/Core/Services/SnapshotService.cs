@@ -62,11 +62,6 @@ public sealed class SnapshotService(
         }
 
         var (machine, host) = target.Value!;
-        if (machine.QemuRefusal("Snapshots") is { } qemuRefusal)
-        {
-            return ServiceResult<OperationAccepted>.Conflict(qemuRefusal);
-        }
-
         var includeMemory = request.IncludeMemory ?? false;
         if (machine.Kind == MachineKind.Container && includeMemory)
         {
@@ -90,6 +85,11 @@ public sealed class SnapshotService(
         await context.ReportAsync(10, $"Taking snapshot {request.Name} of {machine.Name}{(request.IncludeMemory ? " with memory" : "")}").ConfigureAwait(false);
         var result = await agents.ExecuteAsync(host.Id, new AgentCommand(Guid.NewGuid(), context.OperationId, AgentCommandKind.Snapshot, machine.Id, Snapshot: request), SnapshotTimeout, context.CancellationToken).ConfigureAwait(false);
         var info = result.Snapshot ?? throw new InvalidOperationException("The agent did not report the snapshot.");
+        if (info.Note is { } note)
+        {
+            await context.LogAsync(note).ConfigureAwait(false);
+        }
+
         await using (var db = await dbFactory.CreateDbContextAsync().ConfigureAwait(false))
         {
             db.Snapshots.Add(new SnapshotEntity
@@ -102,7 +102,7 @@ public sealed class SnapshotService(
                 IncludesMemory = info.IncludesMemory,
                 CreatedAt = info.CreatedAt.UtcDateTime,
             });
-            InventoryService.AddEvent(db, "snapshot.created", machine.Id, host.Id, $"Snapshot {info.Name} of {machine.Name} taken{(info.IncludesMemory ? " with memory" : "")}.");
+            InventoryService.AddEvent(db, "snapshot.created", machine.Id, host.Id, $"Snapshot {info.Name} of {machine.Name} taken{(info.IncludesMemory ? " with memory" : "")}.{(info.Note is { } n ? " " + n : "")}");
             await db.SaveChangesAsync().ConfigureAwait(false);
         }
 
@@ -203,11 +203,6 @@ public sealed class SnapshotService(
         }
 
         var (source, host) = target.Value!;
-        if (source.QemuRefusal("Clones") is { } qemuRefusal)
-        {
-            return ServiceResult<OperationAccepted>.Conflict(qemuRefusal);
-        }
-
         var linked = request.Linked ?? source.Kind == MachineKind.Vm;
         var includeMemory = request.IncludeMemory ?? false;
         HostEntity? placeOn = null;

@@ -200,8 +200,9 @@ public sealed class QemuLifecycleTests : IDisposable
         var drivers = engine.Get<GuestDrivers>();
         Assert.IsType<QemuLifecycle>(drivers.For<IGuestDriver>(GuestEngineKey.Of(MachineKind.Vm, VmEngine.Qemu)));
         Assert.Null(drivers.Find<IGuestDriver>(MachineKind.Vm));
-        var missing = Assert.Throws<GuestCapabilityMissingException>(() => drivers.For<IGuestSnapshots>(GuestEngineKey.Qemu));
-        Assert.Equal("Snapshots of QEMU virtual machines are not supported on this host.", missing.Message);
+        Assert.IsType<QemuSnapshots>(drivers.For<IGuestSnapshots>(GuestEngineKey.Qemu));
+        var missing = Assert.Throws<GuestCapabilityMissingException>(() => drivers.For<IGuestBackups>(GuestEngineKey.Qemu));
+        Assert.Equal("Backups of QEMU virtual machines are not supported on this host.", missing.Message);
     }
 
     [Fact]

@@ -23,6 +23,7 @@ public static class QemuDriverExtensions
             .Sharing<QemuImages>()
             .Sharing<QemuGuests>()
             .With<QemuLifecycle>()
+            .With<QemuSnapshots>()
             .With<QemuIsoImport>()
             .With<QemuDisplay>()
             .Services;

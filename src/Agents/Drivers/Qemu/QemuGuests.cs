@@ -112,7 +112,8 @@ public sealed class QemuGuests(QemuDriverOptions options, ILogger<QemuGuests> lo
     }
 
     /// <summary>Starts the VM's QEMU (paused until its console is connected, so the console misses nothing) and lets it run.</summary>
-    internal async Task StartAsync(QemuVm vm, CancellationToken cancellationToken)
+    /// <param name="beforeRun">What to do through QMP while the guest has not run yet (load a snapshot's memory).</param>
+    internal async Task StartAsync(QemuVm vm, CancellationToken cancellationToken, Func<QmpClient, Task>? beforeRun = null)
     {
         var decision = await AcceleratorAsync().ConfigureAwait(false);
         var machine = await vm.Folder.LoadAsync(cancellationToken).ConfigureAwait(false) with { Accelerator = decision.Accelerator };
@@ -131,6 +132,11 @@ public sealed class QemuGuests(QemuDriverOptions options, ILogger<QemuGuests> lo
         try
         {
             await ConnectAsync(vm, process, cancellationToken).ConfigureAwait(false);
+            if (beforeRun is not null)
+            {
+                await beforeRun(vm.Qmp!).ConfigureAwait(false);
+            }
+
             await vm.Qmp!.ContAsync(cancellationToken).ConfigureAwait(false);
         }
         catch

@@ -225,7 +225,7 @@ public sealed partial class QemuLifecycle(QemuGuests guests, QemuImages images, 
     }
 
     /// <summary>Asks QEMU to quit and waits for it; kills it when it does not go within 10 s.</summary>
-    private static async Task QuitAsync(QemuVm vm, QemuProcess process)
+    internal static async Task QuitAsync(QemuVm vm, QemuProcess process)
     {
         if (!process.IsRunning)
         {
@@ -363,7 +363,7 @@ public sealed partial class QemuLifecycle(QemuGuests guests, QemuImages images, 
 
     private static QmpClient Qmp(QemuVm vm) => vm.Qmp ?? throw new GuestException($"VM {vm.Definition.Name} is not running.");
 
-    private async Task<GuestInfo> InfoAsync(QemuVm vm, CancellationToken cancellationToken)
+    internal async Task<GuestInfo> InfoAsync(QemuVm vm, CancellationToken cancellationToken)
     {
         var state = MachineState.Stopped;
         if (vm.Runs && vm.Qmp is { } qmp)
