@@ -68,6 +68,21 @@ public sealed class QemuV2vImportTests(QemuV2vImportTests.Product product) : ICl
     }
 
     [Fact]
+    public async Task ImportDiskLargerThanAsked_CreateFromIt_VmKeepsTheDisksOwnSize()
+    {
+        var large = Path.Combine(product.Disks, "large.qcow2");
+        await V2vDisks.QemuImgAsync("create", "-q", "-f", "qcow2", large, "1536M");
+        await product.UploadAsync("from-large", await File.ReadAllBytesAsync(large), "large.qcow2");
+
+        var vm = await Api.CreateMachineAsync(new { name = "v2v-large", template = "x86-small", disk = "from-large", diskGiB = 1, start = false }, TimeSpan.FromMinutes(5));
+
+        Assert.Equal(2, vm.GetProperty("spec").GetProperty("disks")[0].GetProperty("sizeGiB").GetInt32());
+        Assert.Equal(2, (await Api.MachineAsync("v2v-large")).GetProperty("spec").GetProperty("disks")[0].GetProperty("sizeGiB").GetInt32());
+        var info = JsonDocument.Parse(await V2vDisks.QemuImgAsync("info", "--output=json", "-U", Path.Combine(await product.VmFolderAsync("v2v-large"), "disk.qcow2"))).RootElement;
+        Assert.Equal(2L << 30, info.GetProperty("virtual-size").GetInt64());
+    }
+
+    [Fact]
     public async Task ImportOva_CreateFromIt_TakesTheOvfsVcpusAndMemoryUnlessOverridden()
     {
         var vmdk = await V2vDisks.ConvertAsync(product.Disks, "vmdk", "subformat=streamOptimized");

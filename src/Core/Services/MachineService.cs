@@ -235,6 +235,12 @@ public sealed class MachineService(
         await context.ReportAsync(5, $"Creating {definition.Kind.ToString().ToLowerInvariant()} {definition.Name} on {hostName}").ConfigureAwait(false);
         var created = await agents.ExecuteAsync(hostId, new AgentCommand(Guid.NewGuid(), context.OperationId, AgentCommandKind.Create, definition.Id, definition), CreateTimeout, context.CancellationToken).ConfigureAwait(false);
         context.OnUndo("delete the guest on its host", () => agents.ExecuteAsync(hostId, new AgentCommand(Guid.NewGuid(), context.OperationId, AgentCommandKind.Delete, definition.Id), ActionTimeout, CancellationToken.None));
+        if (definition.ImageSource is { Kind: ImageKind.Disk } && created.Guest is { } made && made.Spec.DiskGiB > definition.Spec.DiskGiB)
+        {
+            // an imported disk larger than the size asked keeps its own size
+            await AdoptDisksAsync(definition.Id, made.Spec.Disks).ConfigureAwait(false);
+        }
+
         var view = await inventory.GuestChangedAsync(hostId, created.Guest!, context.CancellationToken).ConfigureAwait(false);
         if (start)
         {
@@ -403,6 +409,18 @@ public sealed class MachineService(
         }
 
         return ovf;
+    }
+
+    /// <summary>The machine's disks as its agent made them (an imported disk larger than the size asked).</summary>
+    private async Task AdoptDisksAsync(Guid machineId, IReadOnlyList<DiskSpec> disks)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync().ConfigureAwait(false);
+        if (await db.Machines.FindAsync(machineId).ConfigureAwait(false) is { } machine)
+        {
+            machine.Spec = machine.Spec with { Disks = disks };
+            machine.UpdatedAt = DateTime.UtcNow;
+            await db.SaveChangesAsync().ConfigureAwait(false);
+        }
     }
 
     /// <summary>The agent took the ISO out of the machine's CD-ROM: the machine has no CD from now on.</summary>
