@@ -46,6 +46,7 @@ public static class CliApp
         root.Subcommands.Add(LoginCommand.Build(env, globals));
         root.Subcommands.Add(HostsCommands.Build(env, globals));
         root.Subcommands.Add(MachinesCommands.Build(env, globals));
+        root.Subcommands.Add(ImagesCommands.Build(env, globals));
         root.Subcommands.Add(ConsoleCommand.Build(env, globals));
         root.Subcommands.Add(OperationsCommands.Build(env, globals));
         return root;

@@ -6,7 +6,7 @@ namespace Ringmaster.Cli;
 /// <summary><c>ringmaster machines list|show|create|start|stop|restart|delete</c>.</summary>
 internal static class MachinesCommands
 {
-    public sealed record CreateMachineBody(string Name, string Template, int? Vcpus, int? MemoryMiB, int? DiskGiB, string? Host, Dictionary<string, string>? Labels, bool Start, string? Iso = null);
+    public sealed record CreateMachineBody(string Name, string Template, int? Vcpus, int? MemoryMiB, int? DiskGiB, string? Host, Dictionary<string, string>? Labels, bool Start, string? Iso = null, string? Disk = null, string? Devices = null);
 
     public static Command Build(CliEnvironment env, GlobalOptions globals)
     {
@@ -114,8 +114,11 @@ internal static class MachinesCommands
         var labels = new Option<string[]>("--label", "-l") { Description = "A label key=value (repeatable).", AllowMultipleArgumentsPerToken = false };
         var noStart = new Option<bool>("--no-start") { Description = "Create it stopped." };
         var iso = new Option<string?>("--iso") { Description = "For a QEMU template: install from this imported ISO (an empty disk of --disk GiB, booted from the CD)." };
+        var diskImage = new Option<string?>("--disk-image") { Description = "For a QEMU template: make the VM from this imported disk (images import), copied into its own qcow2 and grown to --disk GiB; an OVA also gives its vCPUs and memory." };
+        var devices = new Option<string?>("--devices") { Description = "For a QEMU template: virtio (the default) or emulated (IDE disk, e1000 NIC; the default with --disk-image, for guests without virtio drivers)." };
+        devices.AcceptOnlyFromAmong("virtio", "emulated");
         var noWait = NoWaitOption();
-        var command = new Command("create", "Create (and start) a machine from a template.") { name, template, vcpus, memory, disk, host, labels, noStart, iso, noWait };
+        var command = new Command("create", "Create (and start) a machine from a template.") { name, template, vcpus, memory, disk, host, labels, noStart, iso, diskImage, devices, noWait };
         CommandContext.SetAction(command, env, globals, async (context, cancellationToken) =>
         {
             Dictionary<string, string>? labelMap = null;
@@ -130,7 +133,7 @@ internal static class MachinesCommands
                 (labelMap ??= [])[pair[..eq]] = pair[(eq + 1)..];
             }
 
-            var body = new CreateMachineBody(context.Get(name)!, context.Get(template)!, context.Get(vcpus), context.Get(memory), context.Get(disk), context.Get(host), labelMap, !context.Get(noStart), context.Get(iso));
+            var body = new CreateMachineBody(context.Get(name)!, context.Get(template)!, context.Get(vcpus), context.Get(memory), context.Get(disk), context.Get(host), labelMap, !context.Get(noStart), context.Get(iso), context.Get(diskImage), context.Get(devices));
             var accepted = await context.Client.SendAsync(HttpMethod.Post, "api/v1/machines", body, cancellationToken).ConfigureAwait(false);
             return await FinishAsync(context, accepted, context.Get(noWait), body.Name, cancellationToken).ConfigureAwait(false);
         });
@@ -262,6 +265,7 @@ internal static class MachinesCommands
             ("vCPUs", Spec(machine, "vcpus")),
             ("Memory", Spec(machine, "memoryMiB") + " MiB"),
             ("Disk", DiskGiB(machine) + " GiB"),
+            .. (machine.TryGetProperty("spec", out var spec) && spec.Str("devices") is { Length: > 0 } devices ? new[] { ("Devices", devices) } : []),
             ("Labels", labels),
             ("Created", machine.Str("createdAt")),
         ]);

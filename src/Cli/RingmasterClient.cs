@@ -31,14 +31,15 @@ public sealed class RingmasterClient : IDisposable
         SendAsync(HttpMethod.Get, path, null, cancellationToken);
 
     /// <summary>Sends a request and returns its JSON answer (an empty object for an empty body); throws <see cref="CliException"/> on a non-2xx answer.</summary>
-    public async Task<JsonElement> SendAsync(HttpMethod method, string path, object? body, CancellationToken cancellationToken)
+    public Task<JsonElement> SendAsync(HttpMethod method, string path, object? body, CancellationToken cancellationToken) =>
+        SendAsync(method, path, body is null ? null : JsonContent.Create(body, options: Json), RequestTimeout, cancellationToken);
+
+    /// <summary>Sends <paramref name="content"/> (an upload) and returns the JSON answer, waiting at most <paramref name="limit"/>; throws <see cref="CliException"/> on a non-2xx answer.</summary>
+    public async Task<JsonElement> SendAsync(HttpMethod method, string path, HttpContent? content, TimeSpan limit, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(RequestTimeout);
-        using var request = new HttpRequestMessage(method, path.TrimStart('/'))
-        {
-            Content = body is null ? null : JsonContent.Create(body, options: Json),
-        };
+        timeout.CancelAfter(limit);
+        using var request = new HttpRequestMessage(method, path.TrimStart('/')) { Content = content };
         using var response = await SendRawAsync(request, HttpCompletionOption.ResponseContentRead, timeout.Token, cancellationToken).ConfigureAwait(false);
         var text = await response.Content.ReadAsStringAsync(timeout.Token).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode)

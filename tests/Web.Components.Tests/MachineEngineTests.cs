@@ -87,6 +87,22 @@ public sealed class MachineEngineTests : DashboardTestContext
         Assert.DoesNotContain("CD-ROM", cut.Find("[data-test=devices-emulated]").TextContent);
     }
 
+    [Fact]
+    public void MachineDetail_QemuVmWithEmulatedDevices_HowItRunsListsIdeAndE1000AsEmulatedAndSaysWhy()
+    {
+        var machine = Sample.Machine("imported-1", MachineState.Running, MachineKind.Vm) with { Engine = VmEngine.Qemu };
+        machine = machine with { Spec = machine.Spec with { Devices = GuestDevices.Emulated } };
+        Data.Machines.Add(machine);
+
+        var cut = Render<MachineDetail>(p => p.Add(x => x.Id, machine.Id));
+
+        cut.WaitForAssertion(() => Assert.Contains("disk (IDE, or SATA on q35)", cut.Find("[data-test=devices-emulated]").TextContent));
+        Assert.Contains("network (Intel e1000)", cut.Find("[data-test=devices-emulated]").TextContent);
+        Assert.DoesNotContain("virtio-blk", cut.Find("[data-test=devices-paravirtual]").TextContent);
+        Assert.DoesNotContain("virtio-net", cut.Find("[data-test=devices-paravirtual]").TextContent);
+        Assert.Contains("a guest without virtio drivers", cut.Find("[data-test=devices-why]").TextContent);
+    }
+
     [Theory]
     [InlineData(MachineKind.Vm, VmEngine.Emulator, "Ringmaster's RISC-V interpreter", true)]
     [InlineData(MachineKind.Vm, null, "Ringmaster's RISC-V interpreter", true)]

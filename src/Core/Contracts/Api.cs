@@ -86,7 +86,9 @@ public sealed record CreateMachineRequest(
     VmEngine? Engine = null,
     CloudInitConfig? CloudInit = null,
     IReadOnlyList<PortForward>? Ports = null,
-    string? Iso = null);
+    string? Iso = null,
+    string? Disk = null,
+    GuestDevices? Devices = null);
 
 /// <summary>What a long action answers with, beside its Location header.</summary>
 public sealed record OperationAccepted(OperationView Operation, MachineView? Machine);

@@ -70,8 +70,21 @@ public sealed record CloudInitConfig(
     string? UserData = null,
     string? NetworkConfig = null);
 
+/// <summary>
+/// The devices a QEMU VM's disk and network are: paravirtual virtio (fast; Linux has the drivers) or
+/// emulated real hardware (an IDE/SATA disk and an Intel e1000 NIC) that any guest knows, such as one
+/// imported from another hypervisor without virtio drivers.
+/// </summary>
+[JsonConverter(typeof(JsonStringEnumConverter<GuestDevices>))]
+public enum GuestDevices
+{
+    [JsonStringEnumMemberName("virtio")] Virtio,
+    [JsonStringEnumMemberName("emulated")] Emulated,
+}
+
 /// <summary>The core four: vCPUs, memory, disks and networks.</summary>
-public sealed record MachineSpec(int Vcpus, int MemoryMiB, IReadOnlyList<DiskSpec> Disks, IReadOnlyList<NetworkSpec> Networks)
+/// <param name="Devices">For QEMU VMs: virtio or emulated disk and network devices (null: virtio).</param>
+public sealed record MachineSpec(int Vcpus, int MemoryMiB, IReadOnlyList<DiskSpec> Disks, IReadOnlyList<NetworkSpec> Networks, GuestDevices? Devices = null)
 {
     public int DiskGiB => Disks.Sum(d => d.SizeGiB);
 }
@@ -84,9 +97,9 @@ public sealed record MachineSpec(int Vcpus, int MemoryMiB, IReadOnlyList<DiskSpe
 /// <param name="Command">For containers: the command to run (empty: the image's own).</param>
 /// <param name="Spec">The core four.</param>
 /// <param name="Labels">Free labels, kept on the guest too.</param>
-/// <param name="ImageSource">For an image imported into the server: where the agent fetches it when it lacks it.</param>
 /// <param name="Engine">For VMs: the engine that runs it (null: the emulator); null for containers.</param>
 /// <param name="CloudInit">For QEMU VMs: what their first boot's cloud-init seed says (null: no seed).</param>
+/// <param name="ImageSource">For an image imported into the server (for a QEMU VM, a disk image of kind <c>disk</c>, copied into its own qcow2): where the agent fetches it when it lacks it.</param>
 /// <param name="Iso">For a QEMU VM installed from an ISO: the imported ISO the agent fetches and puts in its CD-ROM, booted first; the VM's disk starts empty. Null once ejected.</param>
 public sealed record GuestDefinition(
     Guid Id,

@@ -43,7 +43,8 @@ public sealed record StagedImage(string TempPath, string Sha256, long SizeBytes,
 /// container images as root filesystem tarballs (.tar or .tar.gz), VM images as a tarball of the
 /// emulator's image folder (firmware <c>fw_dynamic.bin</c>, a kernel <c>Image</c>/<c>Image.gz</c>/<c>vmlinuz</c>,
 /// optionally <c>initramfs.cpio.gz</c> and <c>manifest.json</c>), and ISO 9660 images (installer CDs
-/// for QEMU VMs, <see cref="ImageKind.Iso"/>). Names, upload file names and
+/// for QEMU VMs, <see cref="ImageKind.Iso"/>), and VM disks from other hypervisors (<see cref="ImageKind.Disk"/>,
+/// their format told by <see cref="DiskImages"/>). Names, upload file names and
 /// import paths are checked strictly: nothing is read or written outside the folders meant for it.
 /// </summary>
 public sealed partial class ImageService(
@@ -78,6 +79,7 @@ public sealed partial class ImageService(
         "container" => ImageKind.Container,
         "vm" => ImageKind.Vm,
         "iso" => ImageKind.Iso,
+        "disk" => ImageKind.Disk,
         _ => null,
     };
 
@@ -114,11 +116,11 @@ public sealed partial class ImageService(
 
         if (string.IsNullOrWhiteSpace(kind))
         {
-            errors["kind"] = ["A kind is required: container, vm or iso."];
+            errors["kind"] = ["A kind is required: container, vm, iso or disk."];
         }
         else if (ParseKind(kind) is null)
         {
-            errors["kind"] = ["Unknown kind; it is container, vm or iso."];
+            errors["kind"] = ["Unknown kind; it is container, vm, iso or disk."];
         }
 
         return errors;
@@ -331,7 +333,7 @@ public sealed partial class ImageService(
         }
 
         var entity = await db.Images.AsNoTracking().FirstOrDefaultAsync(i => i.Name == image, cancellationToken).ConfigureAwait(false);
-        return entity?.Sha256 is { } sha ? new ImageSource(entity.Name, sha, entity.SizeBytes, $"/api/v1/images/{entity.Name}/content") : null;
+        return entity?.Sha256 is { } sha ? new ImageSource(entity.Name, sha, entity.SizeBytes, $"/api/v1/images/{entity.Name}/content", entity.Kind) : null;
     }
 
     /// <summary>The stored file of an image (null when the name is not valid).</summary>
@@ -357,6 +359,11 @@ public sealed partial class ImageService(
         {
             return await IsIsoAsync(path, cancellationToken).ConfigureAwait(false) ? null
                 : $"This file is not an ISO image: an ISO 9660 image has the signature 'CD001' at byte {IsoSignatureOffset}, and this one has not.";
+        }
+
+        if (kind == ImageKind.Disk)
+        {
+            return DiskImages.Detect(path).Problem;
         }
 
         try

@@ -18,6 +18,7 @@ public sealed class MachineService(
     ILogger<MachineService> logger,
     ProjectQuotas quotas,
     IAccessScope scope,
+    ImageService images,
     IOptions<PlacementOptions>? placement = null)
 {
     private readonly double _overcommit = placement?.Value.MemoryOvercommitRatio ?? new PlacementOptions().MemoryOvercommitRatio;
@@ -139,6 +140,13 @@ public sealed class MachineService(
             }
         }
 
+        // A VM made from a disk imported from another hypervisor: an OVA's own vCPUs and memory unless the request says otherwise.
+        var fromOva = request.Disk is { } diskImage ? await ValidateDiskAsync(db, diskImage, request, notQemu, Error, cancellationToken).ConfigureAwait(false) : null;
+        if (request.Devices is not null && notQemu is not null)
+        {
+            Error("devices", $"{notQemu}; virtio or emulated devices are a choice for QEMU VMs.");
+        }
+
         if (request.Host is { Length: > 256 })
         {
             Error("host", "The host must be a host's name or id.");
@@ -161,10 +169,12 @@ public sealed class MachineService(
         }
 
         var spec = new MachineSpec(
-            request.Vcpus ?? template!.Vcpus,
-            request.MemoryMiB ?? template!.MemoryMiB,
+            request.Vcpus ?? fromOva?.Vcpus ?? template!.Vcpus,
+            request.MemoryMiB ?? fromOva?.MemoryMiB ?? template!.MemoryMiB,
             [new DiskSpec("root", request.DiskGiB ?? template!.DiskGiB)],
-            [new NetworkSpec("eth0", Forwards: request.Ports is { Count: > 0 } forwards ? [.. forwards.Select(f => f with { Protocol = f.Protocol ?? "tcp" })] : null)]);
+            [new NetworkSpec("eth0", Forwards: request.Ports is { Count: > 0 } forwards ? [.. forwards.Select(f => f with { Protocol = f.Protocol ?? "tcp" })] : null)],
+            // a guest from another hypervisor may lack virtio drivers: it gets emulated devices unless virtio is asked for
+            template!.EngineOf() == VmEngine.Qemu ? request.Devices ?? (request.Disk is null ? null : GuestDevices.Emulated) : null);
         if (await quotas.CheckAsync(project, QuotaDelta.For(spec), cancellationToken).ConfigureAwait(false) is { } exceeded)
         {
             return ServiceResult<OperationAccepted>.Conflict(exceeded);
@@ -200,7 +210,7 @@ public sealed class MachineService(
             Kind = template.Kind,
             Engine = template.EngineOf(),
             Template = template.Name,
-            Image = template.Image,
+            Image = request.Disk ?? template.Image,
             Command = template.Command,
             Spec = spec,
             HostId = host.Id,
@@ -229,6 +239,12 @@ public sealed class MachineService(
         await context.ReportAsync(5, $"Creating {definition.Kind.ToString().ToLowerInvariant()} {definition.Name} on {hostName}").ConfigureAwait(false);
         var created = await agents.ExecuteAsync(hostId, new AgentCommand(Guid.NewGuid(), context.OperationId, AgentCommandKind.Create, definition.Id, definition), CreateTimeout, context.CancellationToken).ConfigureAwait(false);
         context.OnUndo("delete the guest on its host", () => agents.ExecuteAsync(hostId, new AgentCommand(Guid.NewGuid(), context.OperationId, AgentCommandKind.Delete, definition.Id), ActionTimeout, CancellationToken.None));
+        if (definition.ImageSource is { Kind: ImageKind.Disk } && created.Guest is { } made && made.Spec.DiskGiB > definition.Spec.DiskGiB)
+        {
+            // an imported disk larger than the size asked keeps its own size
+            await AdoptDisksAsync(definition.Id, made.Spec.Disks).ConfigureAwait(false);
+        }
+
         var view = await inventory.GuestChangedAsync(hostId, created.Guest!, context.CancellationToken).ConfigureAwait(false);
         if (start)
         {
@@ -365,6 +381,64 @@ public sealed class MachineService(
             logger.LogInformation("Deleted machine {Name} ({Id})", view.Name, machineId);
             return new { deleted = machineId, name = view.Name };
         }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Checks the disk image a QEMU VM is made from (kind disk, a QEMU template, no ISO beside it);
+    /// for an OVA, what its OVF says of vCPUs and memory, each held to the launch limits unless the request overrides it.
+    /// </summary>
+    private async Task<OvfMachine?> ValidateDiskAsync(RingmasterDbContext db, string disk, CreateMachineRequest request, string? notQemu, Action<string, string> error, CancellationToken cancellationToken)
+    {
+        var kind = disk.Length > 256 || !ImageService.IsValidName(disk) ? null
+            : await db.Images.Where(i => i.Name == disk).Select(i => (ImageKind?)i.Kind).FirstOrDefaultAsync(cancellationToken).ConfigureAwait(false);
+        if (kind is null)
+        {
+            error("disk", $"Unknown image '{InputText.Clip(disk, 64)}'; import the disk first (POST /api/v1/images with kind disk).");
+        }
+        else if (kind != ImageKind.Disk)
+        {
+            error("disk", $"Image '{disk}' is a {kind.Value.ToString().ToLowerInvariant()} image, not a disk; import the VM's disk as kind disk.");
+        }
+
+        if (notQemu is not null)
+        {
+            error("disk", $"{notQemu}; a disk from another hypervisor becomes a QEMU VM.");
+        }
+
+        if (request.Iso is not null)
+        {
+            error("iso", "A VM made from an imported disk boots that disk; it is not installed from an ISO.");
+        }
+
+        if (kind != ImageKind.Disk || images.ContentPath(disk) is not { } path || !File.Exists(path)
+            || DiskImages.Detect(path).Format != DiskImageFormat.Ova || DiskImages.ReadOva(path) is not { } ovf)
+        {
+            return null;
+        }
+
+        if (request.Vcpus is null && ovf.Vcpus is { } vcpus && LaunchLimits.Vcpus(vcpus) is { } vcpusError)
+        {
+            error("vcpus", $"The OVA asks for {vcpus} vCPUs: {vcpusError} Give vcpus to override it.");
+        }
+
+        if (request.MemoryMiB is null && ovf.MemoryMiB is { } memory && LaunchLimits.Memory(memory, MachineKind.Vm) is { } memoryError)
+        {
+            error("memoryMiB", $"The OVA asks for {memory} MiB: {memoryError} Give memoryMiB to override it.");
+        }
+
+        return ovf;
+    }
+
+    /// <summary>The machine's disks as its agent made them (an imported disk larger than the size asked).</summary>
+    private async Task AdoptDisksAsync(Guid machineId, IReadOnlyList<DiskSpec> disks)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync().ConfigureAwait(false);
+        if (await db.Machines.FindAsync(machineId).ConfigureAwait(false) is { } machine)
+        {
+            machine.Spec = machine.Spec with { Disks = disks };
+            machine.UpdatedAt = DateTime.UtcNow;
+            await db.SaveChangesAsync().ConfigureAwait(false);
+        }
     }
 
     /// <summary>The agent took the ISO out of the machine's CD-ROM: the machine has no CD from now on.</summary>

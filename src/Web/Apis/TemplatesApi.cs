@@ -52,6 +52,10 @@ public static class TemplatesApi
             {
                 errors["image"] = ["An ISO image is no template's image: install a QEMU VM from it (POST /api/v1/machines with \"iso\")."];
             }
+            else if (imageKind == ImageKind.Disk)
+            {
+                errors["image"] = ["A disk image is no template's image: make a QEMU VM from it (POST /api/v1/machines with \"disk\")."];
+            }
             else if (kind is null)
             {
                 errors["image"] = ["Unknown image; import it first (POST /api/v1/images)."];

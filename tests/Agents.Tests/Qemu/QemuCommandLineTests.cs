@@ -120,6 +120,26 @@ public sealed class QemuCommandLineTests
     }
 
     [Fact]
+    public void Build_EmulatedDevices_IdeDiskAndE1000InsteadOfVirtio()
+    {
+        var machine = new QemuMachine
+        {
+            Name = "imported",
+            Uuid = s_uuid,
+            MemoryMiB = 512,
+            Disks = [new QemuDisk("disk0", "/var/lib/rm/vms/web-1/disk.qcow2", BootIndex: 1, Serial: "disk0")],
+            Nics = [new QemuNic("net0", "52:54:00:12:34:56")],
+            EmulatedDevices = true,
+        };
+
+        var arguments = QemuCommandLine.Build(machine, s_folder);
+
+        Assert.Contains("ide-hd,drive=disk0,id=disk0,serial=disk0,bootindex=1", arguments);
+        Assert.Contains("e1000,netdev=net0,id=net0,mac=52:54:00:12:34:56", arguments);
+        Assert.DoesNotContain(arguments, a => a.StartsWith("virtio-blk", StringComparison.Ordinal) || a.StartsWith("virtio-net", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Build_IsoInstallWithFirmwareLog_CdBootsFirstAndSeaBiosDebugPortGoesToTheFolder()
     {
         var machine = new QemuMachine
@@ -204,6 +224,7 @@ public sealed class QemuCommandLineTests
     [InlineData("microvm-vnc", "A microvm has no display device")]
     [InlineData("microvm-firmware", "give it a kernel")]
     [InlineData("microvm-firmware-log", "turn the firmware log off")]
+    [InlineData("microvm-emulated", "use virtio devices")]
     public void Build_InvalidMachine_RefusedWithReason(string problem, string expected)
     {
         var machine = new QemuMachine { Name = "bad", Uuid = s_uuid, MemoryMiB = 256 };
@@ -219,6 +240,7 @@ public sealed class QemuCommandLineTests
             "microvm-vnc" => machine with { MachineType = QemuMachineType.Microvm, Kernel = new QemuKernelBoot("/k") },
             "microvm-firmware" => machine with { MachineType = QemuMachineType.Microvm, Vnc = false },
             "microvm-firmware-log" => machine with { MachineType = QemuMachineType.Microvm, Vnc = false, Kernel = new QemuKernelBoot("/k"), FirmwareLog = true },
+            "microvm-emulated" => machine with { MachineType = QemuMachineType.Microvm, Vnc = false, Kernel = new QemuKernelBoot("/k"), EmulatedDevices = true },
             _ => throw new ArgumentOutOfRangeException(nameof(problem)),
         };
 

@@ -91,7 +91,7 @@ public static partial class QemuCommandLine
                 .Add("driver", "file").Add("node-name", disk.Id + "-file").Add("filename", disk.Path).AddIf(disk.ReadOnly, "read-only", "on")));
             options.Add(QemuOption.Properties("-blockdev", new QemuProperties()
                 .Add("driver", disk.Format == QemuDiskFormat.Qcow2 ? "qcow2" : "raw").Add("node-name", disk.Id).Add("file", disk.Id + "-file").AddIf(disk.ReadOnly, "read-only", "on")));
-            options.Add(QemuOption.Properties("-device", new QemuProperties($"virtio-blk-{virtio}")
+            options.Add(QemuOption.Properties("-device", new QemuProperties(machine.EmulatedDevices ? "ide-hd" : $"virtio-blk-{virtio}")
                 .Add("drive", disk.Id).Add("id", disk.Id).AddIfSet("serial", disk.Serial).AddIfSet("bootindex", disk.BootIndex)));
         }
 
@@ -124,7 +124,7 @@ public static partial class QemuCommandLine
             }
 
             options.Add(QemuOption.Properties("-netdev", netdev));
-            options.Add(QemuOption.Properties("-device", new QemuProperties($"virtio-net-{virtio}")
+            options.Add(QemuOption.Properties("-device", new QemuProperties(machine.EmulatedDevices ? "e1000" : $"virtio-net-{virtio}")
                 .Add("netdev", nic.Id).Add("id", nic.Id).AddIfSet("mac", nic.Mac)));
         }
 
@@ -239,6 +239,11 @@ public static partial class QemuCommandLine
             if (machine.Cdrom is { Bus: QemuCdromBus.Ide })
             {
                 throw new ArgumentException("A microvm has no IDE bus: put the CD-ROM on SCSI.");
+            }
+
+            if (machine.EmulatedDevices)
+            {
+                throw new ArgumentException("A microvm has no PCI or IDE bus for emulated disks and NICs: use virtio devices.");
             }
         }
     }

@@ -22,6 +22,7 @@ public static class QemuDriverExtensions
         services.AddGuestEngine(GuestEngineKey.Qemu)
             .Sharing<QemuImages>()
             .Sharing<QemuGuests>()
+            .Sharing<QemuDiskImport>()
             .With<QemuLifecycle>()
             .With<QemuSnapshots>()
             .With<QemuIsoImport>()

@@ -9,7 +9,8 @@ namespace Ringmaster.Agents.Drivers.Qemu;
 /// each verified file is kept once per name and checksum under the agent's <c>isos</c> folder, beside
 /// the VMs' folders, and attached read-only as a VM's CD-ROM.
 /// </summary>
-public sealed class QemuIsoImport(QemuDriverOptions options, ILogger<QemuIsoImport> logger) : IGuestImageImporter
+/// <remarks>Disks imported from other hypervisors (kind <c>disk</c>) come in through here too, and go to <see cref="QemuDiskImport"/>.</remarks>
+public sealed class QemuIsoImport(QemuDriverOptions options, QemuDiskImport disks, ILogger<QemuIsoImport> logger) : IGuestImageImporter
 {
     /// <summary>The folder of the host's ISOs: <c>isos</c> beside the VMs' folder.</summary>
     internal static string IsosPath(QemuDriverOptions options) =>
@@ -21,6 +22,11 @@ public sealed class QemuIsoImport(QemuDriverOptions options, ILogger<QemuIsoImpo
 
     public Task<string?> FindImportedAsync(ImageSource source, CancellationToken cancellationToken)
     {
+        if (source.Kind == ImageKind.Disk)
+        {
+            return Task.FromResult(disks.FindImported(source));
+        }
+
         var path = PathOf(options, source);
         return Task.FromResult(File.Exists(path) && new FileInfo(path).Length == source.SizeBytes ? Path.GetFileName(path) : null);
     }
@@ -28,6 +34,11 @@ public sealed class QemuIsoImport(QemuDriverOptions options, ILogger<QemuIsoImpo
     /// <summary>Keeps the verified file as the host's copy of the ISO, once it is seen to be one.</summary>
     public async Task<string> ImportAsync(ImageSource source, string verifiedFile, CancellationToken cancellationToken)
     {
+        if (source.Kind == ImageKind.Disk)
+        {
+            return await disks.ImportAsync(source, verifiedFile, cancellationToken).ConfigureAwait(false);
+        }
+
         if (!await ImageService.IsIsoAsync(verifiedFile, cancellationToken).ConfigureAwait(false))
         {
             throw new GuestException($"Image '{source.Name}' is not an ISO image; a QEMU VM's CD-ROM takes only those.");

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Ringmaster.Agents.Drivers.Common;
 using Ringmaster.Agents.Drivers.Qemu.Qmp;
 using Ringmaster.Core.Contracts;
+using Ringmaster.Core.Services;
 
 namespace Ringmaster.Agents.Drivers.Qemu;
 
@@ -13,7 +14,7 @@ namespace Ringmaster.Agents.Drivers.Qemu;
 /// start, a graceful stop (the ACPI power button, then QEMU quits after the timeout), pause, resume,
 /// delete, list, its serial console and its figures.
 /// </summary>
-public sealed partial class QemuLifecycle(QemuGuests guests, QemuImages images, QemuDriverOptions options, ILogger<QemuLifecycle> logger) : IGuestDriver, IGuestRemovableMedia
+public sealed partial class QemuLifecycle(QemuGuests guests, QemuImages images, QemuDriverOptions options, QemuDiskImport disks, ILogger<QemuLifecycle> logger) : IGuestDriver, IGuestRemovableMedia
 {
     public MachineKind Kind => MachineKind.Vm;
 
@@ -54,14 +55,26 @@ public sealed partial class QemuLifecycle(QemuGuests guests, QemuImages images, 
             throw new GuestException($"This host does not hold the ISO '{definition.Iso!.Name}' (looked for {iso}).");
         }
 
-        var image = iso is null ? images.Find(definition.Image) : null;
+        // A disk imported from another hypervisor: the firmware boots the VM's own qcow2 copy of it.
+        var imported = definition.ImageSource is { Kind: ImageKind.Disk } diskSource
+            ? await disks.InspectAsync(File.Exists(disks.PathOf(diskSource)) ? disks.PathOf(diskSource)
+                : throw new GuestException($"This host does not hold the disk '{diskSource.Name}' (looked for {disks.PathOf(diskSource)})."), cancellationToken).ConfigureAwait(false)
+            : null;
+        if (imported is not null && options.MachineType == QemuMachineType.Microvm)
+        {
+            throw new GuestException("A microvm has no firmware to boot an imported disk; set Ringmaster:Qemu:MachineType to pc or q35.");
+        }
+
+        var image = iso is null && imported is null ? images.Find(definition.Image) : null;
         var folder = guests.FolderOf(definition.Id);
         folder.EnsureSocketPathsFit();
-        var diskGiB = Math.Max(1, definition.Spec.DiskGiB);
+        // an imported disk keeps at least its own size, and grows to the asked size
+        var diskGiB = Math.Max(Math.Max(1, definition.Spec.DiskGiB), imported is null ? 0 : (int)Math.Ceiling(imported.VirtualSizeBytes / (double)(1L << 30)));
         CheckFreeSpace(guests.VmsPath, diskGiB);
         progress.Report(10);
         var spec = definition.Spec with
         {
+            Disks = imported is null || definition.Spec.Disks.Count != 1 ? definition.Spec.Disks : [definition.Spec.Disks[0] with { SizeGiB = diskGiB }],
             Networks = definition.Spec.Networks.Count == 0
                 ? [new NetworkSpec("net0", MacOf(definition.Id, 0))]
                 : [.. definition.Spec.Networks.Select((n, i) => n with { Mac = n.Mac ?? MacOf(definition.Id, i) })],
@@ -75,6 +88,10 @@ public sealed partial class QemuLifecycle(QemuGuests guests, QemuImages images, 
                 // a layer over the image's disk: a new VM costs almost nothing; the guest sees at least the image's size
                 var size = Math.Max(diskGiB, (int)Math.Ceiling(await VirtualSizeAsync(baseDisk, cancellationToken).ConfigureAwait(false) / (double)(1L << 30)));
                 await QemuImg.RunAsync(cancellationToken, "create", "-q", "-f", "qcow2", "-b", baseDisk, "-F", image!.DiskFormat == QemuDiskFormat.Raw ? "raw" : "qcow2", disk, $"{size}G").ConfigureAwait(false);
+            }
+            else if (imported is not null)
+            {
+                await ConvertImportedAsync(imported, disk, diskGiB, progress, cancellationToken).ConfigureAwait(false);
             }
             else
             {
@@ -97,6 +114,7 @@ public sealed partial class QemuLifecycle(QemuGuests guests, QemuImages images, 
                 Disks = [new QemuDisk("disk0", disk, BootIndex: 1, Serial: "disk0")],
                 Cdrom = iso is not null ? new QemuCdrom(iso, BootIndex: 0) : seed is null ? null : new QemuCdrom(seed),
                 FirmwareLog = image is null && options.MachineType != QemuMachineType.Microvm,
+                EmulatedDevices = spec.Devices == GuestDevices.Emulated,
                 Nics = [.. spec.Networks.Select((n, i) => new QemuNic($"net{i}", n.Mac, n.Forwards is { Count: > 0 } forwards
                     ? [.. forwards.Select(f => new QemuPortForward(f.HostPort, f.GuestPort, f.Protocol == "udp" ? QemuProtocol.Udp : QemuProtocol.Tcp))]
                     : null))],
@@ -109,7 +127,8 @@ public sealed partial class QemuLifecycle(QemuGuests guests, QemuImages images, 
             await QemuGuests.SaveDefinitionAsync(vm, cancellationToken).ConfigureAwait(false);
             guests.Add(vm);
             progress.Report(100);
-            logger.LogInformation("Created QEMU VM {Name} ({Id}) from {Image}", definition.Name, definition.Id, image?.Name ?? $"ISO {definition.Iso!.Name}");
+            logger.LogInformation("Created QEMU VM {Name} ({Id}) from {Image}", definition.Name, definition.Id,
+                image?.Name ?? (imported is not null ? $"imported {imported.Format.QemuName()} disk {definition.ImageSource!.Name}" : $"ISO {definition.Iso!.Name}"));
             return Info(vm);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or OperationCanceledException or ArgumentException or GuestException)
@@ -412,6 +431,27 @@ public sealed partial class QemuLifecycle(QemuGuests guests, QemuImages images, 
         if ((long)diskGiB << 30 > free)
         {
             throw new GuestException($"A disk of {diskGiB} GiB does not fit: this host has {free / (double)(1L << 30):0.0} GiB free for VMs.");
+        }
+    }
+
+    /// <summary>The VM's own qcow2 from an imported disk, converted with qemu-img's progress as the create's (10–50 %), then grown to <paramref name="diskGiB"/>.</summary>
+    private async Task ConvertImportedAsync(QemuImportedDisk imported, string disk, int diskGiB, IProgress<int> progress, CancellationToken cancellationToken)
+    {
+        var note = $"Converting the {imported.Format.QemuName()} disk to qcow2";
+        progress.Report(10, note);
+        var last = -1;
+        await disks.ConvertAsync(imported, disk, percent =>
+        {
+            var step = 10 + (int)(percent * 0.4);
+            if (step != last)
+            {
+                last = step;
+                progress.Report(step, $"{note}: {percent:0} %");
+            }
+        }, cancellationToken).ConfigureAwait(false);
+        if ((long)diskGiB << 30 > imported.VirtualSizeBytes)
+        {
+            await QemuImg.RunAsync(cancellationToken, "resize", "-q", "-f", "qcow2", disk, $"{diskGiB}G").ConfigureAwait(false);
         }
     }
 

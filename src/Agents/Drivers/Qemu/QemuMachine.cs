@@ -46,6 +46,12 @@ public sealed record QemuMachine
     /// <summary>Everything the serial console prints is also appended to the folder's <c>console.log</c>, also while no client is connected.</summary>
     public bool SerialLog { get; init; } = true;
 
+    /// <summary>
+    /// Emulated real hardware instead of virtio for the disks and NICs: IDE disks (AHCI on q35) and
+    /// Intel e1000 NICs, which any guest has drivers for (one imported from another hypervisor may lack virtio's).
+    /// </summary>
+    public bool EmulatedDevices { get; init; }
+
     /// <summary>The firmware's (SeaBIOS') own messages, from its debug port 0x402, to the folder's <c>firmware.log</c> (each start anew): what it booted, or that it found nothing to boot.</summary>
     public bool FirmwareLog { get; init; }
 }
