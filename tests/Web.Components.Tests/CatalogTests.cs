@@ -25,7 +25,9 @@ public sealed class CatalogTests : DashboardTestContext
 
         cut.Find("[data-template=busybox] [data-test=launch]").Click();
 
-        var request = Assert.Single(Actions.Created);
+        // The launch runs in the click's handler, which may finish after the click returns.
+        cut.WaitForAssertion(() => Assert.Single(Actions.Created));
+        var request = Actions.Created.Single();
         Assert.Matches("^busybox-[0-9a-f]{4}$", request.Name);
         Assert.Equal("busybox", request.Template);
         Data.Publish(new OperationChanged(Sample.Operation("machine.create", request.Name!, machineId, OperationStatus.Running, 80, id: operationId)));
@@ -105,7 +107,9 @@ public sealed class CatalogTests : DashboardTestContext
         cut.Find("[data-test=form-labels] input, input[data-test=form-labels]").Change("env=dev, team=web");
         cut.Find("[data-test=form-launch]").Click();
 
-        var request = Assert.Single(Actions.Created);
+        // The launch runs in the click's handler, which may finish after the click returns.
+        cut.WaitForAssertion(() => Assert.Single(Actions.Created));
+        var request = Actions.Created.Single();
         Assert.Equal("my-vm", request.Name);
         Assert.Equal(256, request.MemoryMiB);
         Assert.Equal(new Dictionary<string, string> { ["env"] = "dev", ["team"] = "web" }, request.Labels);
@@ -130,7 +134,9 @@ public sealed class CatalogTests : DashboardTestContext
 
         cut.Find("[data-test=form-ports] input, input[data-test=form-ports]").Change("2222:22, 5353:53/udp");
         cut.Find("[data-test=form-launch]").Click();
-        var request = Assert.Single(Actions.Created);
+        // The launch runs in the click's handler, which may finish after the click returns.
+        cut.WaitForAssertion(() => Assert.Single(Actions.Created));
+        var request = Actions.Created.Single();
         Assert.Equal(("ops", null, null), (request.CloudInit!.User, request.CloudInit.Password, request.CloudInit.Hostname));
         Assert.Equal(["ssh-ed25519 AAAAC3Nza one@a", "ssh-ed25519 AAAAC3Nzb two@b"], request.CloudInit.SshKeys);
         Assert.Equal([new PortForward(2222, 22, "tcp"), new PortForward(5353, 53, "udp")], request.Ports);
@@ -158,7 +164,9 @@ public sealed class CatalogTests : DashboardTestContext
         cut.Find("[data-test=form-disk] input, input[data-test=form-disk]").Input("20");
         cut.Find("[data-test=form-launch]").Click();
 
-        var request = Assert.Single(Actions.Created);
+        // The launch runs in the click's handler, which may finish after the click returns.
+        cut.WaitForAssertion(() => Assert.Single(Actions.Created));
+        var request = Actions.Created.Single();
         Assert.Equal(("installed-1", "x86-small", "debian-installer-12", 20), (request.Name, request.Template, request.Iso, request.DiskGiB));
         Assert.Null(request.CloudInit);
     }
@@ -188,7 +196,9 @@ public sealed class CatalogTests : DashboardTestContext
 
         Assert.Empty(cut.FindAll("[data-test=form-ssh-keys]"));
         cut.Find("[data-test=form-launch]").Click();
-        var request = Assert.Single(Actions.Created);
+        // The launch runs in the click's handler, which may finish after the click returns.
+        cut.WaitForAssertion(() => Assert.Single(Actions.Created));
+        var request = Actions.Created.Single();
         Assert.Null(request.CloudInit);
         Assert.Null(request.Ports);
     }

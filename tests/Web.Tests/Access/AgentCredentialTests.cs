@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Serialization;
@@ -39,8 +40,9 @@ public sealed class AgentCredentialTests : IAsyncLifetime
     {
         var agents = await HttpJson.EventuallyAsync(
             async () => await (await _admin.GetAsync("/api/v1/agents")).ReadJsonAsync(),
-            page => page.GetProperty("items").EnumerateArray().Any(a => a.GetProperty("connected").GetBoolean()),
-            TimeSpan.FromSeconds(30), "the embedded agent to join");
+            // Connected comes first, the host once its registration is through.
+            page => page.GetProperty("items").EnumerateArray().Any(a => a.GetProperty("connected").GetBoolean() && a.GetProperty("host").ValueKind == JsonValueKind.String),
+            TimeSpan.FromSeconds(30), "the embedded agent to join and register");
         var agent = agents.GetProperty("items")[0];
         Assert.Equal("test-host", agent.GetProperty("host").GetString());
 
