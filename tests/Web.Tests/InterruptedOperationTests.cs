@@ -309,6 +309,44 @@ public sealed class InterruptedOperationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Restart_AgentRegistersAgainNamingACommandWhoseOutcomeCame_NotWaitedForAndSettled()
+    {
+        var machineId = Guid.NewGuid();
+        var targetId = Guid.NewGuid();
+        var move = Operation("machine.migrate", machineId, "vm-5", OperationStatus.Running, new OperationIntent { HostId = _hostId, TargetHostId = targetId, PreviousState = MachineState.Running });
+        await LeftBehindAsync(db =>
+        {
+            db.Hosts.Add(Host(_hostId, "source"));
+            db.Hosts.Add(Host(targetId, "target"));
+            db.Machines.Add(Machine(machineId, "vm-5", _hostId, MachineState.Migrating, MachineKind.Vm));
+            db.Operations.Add(move);
+        });
+        Start();
+
+        // The target is still receiving when it registers; its outcome comes next.
+        var receiving = new AgentHoldings([new CommandUnderWay(Guid.NewGuid(), move.Id, AgentCommandKind.MigrateIn, machineId)], [], [], []);
+        var target = await AgentAsync(targetId, "target", a => a.Guests[machineId] = ScriptedAgent.Guest(machineId, "vm-5", MachineState.Running, MachineKind.Vm), receiving);
+        await HttpJson.EventuallyAsync(
+            async () => await (await _client.GetAsync($"/api/v1/operations/{move.Id}")).ReadJsonAsync(),
+            o => o.GetProperty("log").GetString()!.Contains("still carrying out its part"), TimeSpan.FromSeconds(30), "the move to wait for its target");
+        await target.CompleteAsync(new CommandResult(receiving.Running[0].CommandId, true, null, null, OperationId: move.Id));
+
+        // A registration again (the server asked for it on late heartbeats) whose list was taken before the outcome went.
+        await target.RegisterAsync(receiving);
+        await AgentAsync(_hostId, "source", a =>
+        {
+            a.Guests[machineId] = ScriptedAgent.Guest(machineId, "vm-5", MachineState.Migrating, MachineKind.Vm);
+            a.AutoComplete = c => new CommandResult(c.CommandId, true, null, null);
+        });
+        var settled = await EndedAsync(move.Id);
+
+        Assert.Equal("Succeeded", settled.GetProperty("state").GetString());
+        Assert.Contains("target finished its part while the server was down", settled.GetProperty("log").GetString());
+        var machine = await (await _client.GetAsync($"/api/v1/machines/{machineId}")).ReadJsonAsync();
+        Assert.Equal(("target", "Running"), (machine.GetProperty("host").GetString(), machine.GetProperty("state").GetString()));
+    }
+
+    [Fact]
     public async Task Register_CopyOfAnotherHostsMachine_RemovedOnceItsOwnHostHasIt()
     {
         var machineId = Guid.NewGuid();

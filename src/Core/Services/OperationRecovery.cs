@@ -41,6 +41,13 @@ public sealed partial class OperationRecovery(
 
     /// <summary>Guests reported at registration (machine, the host that reported it), looked at for copies of another host's machine.</summary>
     private readonly ConcurrentDictionary<(Guid Machine, Guid Host), bool> _copies = new();
+
+    /// <summary>
+    /// Commands of interrupted operations whose outcome the server has (command, when): an agent's
+    /// registration lists the commands under way when it takes its list, so one that arrives after
+    /// the outcome (a registration again, asked for while the command ran) may still name it.
+    /// </summary>
+    private readonly ConcurrentDictionary<Guid, DateTime> _finished = new();
     private readonly Channel<Work> _work = Channel.CreateUnbounded<Work>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource _stopping = new();
     private Task _loop = Task.CompletedTask;
@@ -76,6 +83,8 @@ public sealed partial class OperationRecovery(
     private sealed record Registered(Guid HostId, AgentRegistration Registration) : Work;
 
     private sealed record Outcome(Guid HostId, CommandResult Result) : Work;
+
+    private sealed record Claimed(Guid HostId, Guid CommandId) : Work;
 
     private sealed record Tick : Work;
 
@@ -140,7 +149,31 @@ public sealed partial class OperationRecovery(
     public void HostRegistered(Guid hostId, AgentRegistration registration) => _work.Writer.TryWrite(new Registered(hostId, registration));
 
     /// <summary>A command's outcome no request waits for: its server stopped after sending it. It settles its operation, or is adopted.</summary>
-    public void UnclaimedOutcome(Guid hostId, CommandResult result) => _work.Writer.TryWrite(new Outcome(hostId, result));
+    public void UnclaimedOutcome(Guid hostId, CommandResult result)
+    {
+        Finished(result);
+        _work.Writer.TryWrite(new Outcome(hostId, result));
+    }
+
+    /// <summary>A command's outcome a request took (one sent while settling): no later registration that still names it is waited for.</summary>
+    public void ClaimedOutcome(Guid hostId, CommandResult result)
+    {
+        if (Finished(result))
+        {
+            _work.Writer.TryWrite(new Claimed(hostId, result.CommandId));
+        }
+    }
+
+    private bool Finished(CommandResult result)
+    {
+        if (result.OperationId is not { } operationId || !_interrupted.ContainsKey(operationId))
+        {
+            return false;
+        }
+
+        _finished[result.CommandId] = DateTime.UtcNow;
+        return true;
+    }
 
     private async Task LoopAsync(CancellationToken cancellationToken)
     {
@@ -176,6 +209,14 @@ public sealed partial class OperationRecovery(
             {
                 _work.Writer.TryWrite(new Tick());
             }
+
+            foreach (var (command, at) in _finished)
+            {
+                if (DateTime.UtcNow - at > TimeSpan.FromMinutes(10))
+                {
+                    _finished.TryRemove(command, out _);
+                }
+            }
         }
     }
 
@@ -204,7 +245,7 @@ public sealed partial class OperationRecovery(
                     x.Awaited.RemoveWhere(a => a.Host == hostId);
                     foreach (var command in registration.Holdings?.Running ?? [])
                     {
-                        if (command.OperationId == x.Operation.Id)
+                        if (command.OperationId == x.Operation.Id && !_finished.ContainsKey(command.CommandId))
                         {
                             x.Awaited.Add((hostId, command.CommandId));
                         }
@@ -233,6 +274,14 @@ public sealed partial class OperationRecovery(
                 {
                     // Late news of an operation already settled: only the machine's own host moves it.
                     await inventory.GuestReportedAsync(hostId, guest, cancellationToken).ConfigureAwait(false);
+                }
+
+                break;
+
+            case Claimed(var hostId, var commandId):
+                foreach (var x in _interrupted.Values)
+                {
+                    x.Awaited.Remove((hostId, commandId));
                 }
 
                 break;

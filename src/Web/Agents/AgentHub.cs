@@ -72,7 +72,17 @@ public sealed partial class AgentHub(
 
     public Task CommandCompleted(CommandResult result)
     {
-        if (!pending.Complete(result) && HostOrNull() is { } hostId)
+        var claimed = pending.Complete(result);
+        if (HostOrNull() is not { } hostId)
+        {
+            return Task.CompletedTask;
+        }
+
+        if (claimed)
+        {
+            recovery.ClaimedOutcome(hostId, result);
+        }
+        else
         {
             // Sent by a server that stopped before the outcome came: it settles its operation now.
             recovery.UnclaimedOutcome(hostId, result);
