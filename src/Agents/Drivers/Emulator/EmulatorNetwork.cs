@@ -69,8 +69,7 @@ public sealed class EmulatorNetwork
             return null;
         }
 
-        var mac = (network.Mac is { } text ? ParseMac(text) : null) ?? ParseMac(MacFor(vm.Definition.Id))!;
-        var port = _switch.Connect(mac);
+        var port = _switch.Connect(MacOf(vm.Definition, network));
         _ports[vm.Definition.Id] = port;
         return port;
     }
@@ -88,9 +87,12 @@ public sealed class EmulatorNetwork
             return null;
         }
 
-        var mac = (network.Mac is { } text ? ParseMac(text) : null) ?? ParseMac(MacFor(definition.Id))!;
-        return new NullNetworkEndpoint(mac);
+        return new NullNetworkEndpoint(MacOf(definition, network));
     }
+
+    /// <summary>The interface's MAC: the one the definition gives, or the one derived from the VM's id.</summary>
+    private static byte[] MacOf(GuestDefinition definition, NetworkSpec network) =>
+        (network.Mac is { } text ? ParseMac(text) : null) ?? ParseMac(MacFor(definition.Id))!;
 
     /// <summary>Unplugs the VM's port (only <paramref name="port"/> when given, so a stale release cannot unplug a newer start).</summary>
     internal void Disconnect(EmulatorVm vm, SwitchPort? port = null)
