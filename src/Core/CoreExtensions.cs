@@ -94,6 +94,15 @@ public static class CoreExtensions
         builder.Services.AddHostedService(sp => sp.GetRequiredService<OperationRecovery>());
         builder.Services.AddSingleton<MetricsHistory>();
         builder.Services.AddHostedService<MetricsHistoryWriter>();
+        builder.Services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section)
+            .Validate(o => o.Attempts is >= 1 and <= 100, "Webhooks:Attempts must be between 1 and 100.")
+            .Validate(o => o.BackoffSeconds is > 0 and <= 3600, "Webhooks:BackoffSeconds must be above 0 and at most 3600.")
+            .Validate(o => o.TimeoutSeconds is > 0 and <= 300, "Webhooks:TimeoutSeconds must be above 0 and at most 300.").ValidateOnStart();
+        builder.Services.AddSingleton<WebhookDispatcher>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<WebhookDispatcher>());
+        builder.Services.AddSingleton<WebhookService>();
+        builder.Services.AddSingleton<AlertService>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<AlertService>());
         builder.AddSnapshotsAndBackups();
         return builder;
     }

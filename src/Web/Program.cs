@@ -40,6 +40,7 @@ app.MapTemplatesApi();
 app.MapSnapshotsApi();
 app.MapBackupsApi();
 app.MapSchedulesApi();
+app.MapAlertsApi();
 app.MapImagesApi();
 app.MapConsoleApi();
 app.MapDisplayApi();

@@ -49,6 +49,7 @@ public static class WebExtensions
         builder.Services.AddScoped<Services.IScalingData, Services.ScalingData>();
         builder.Services.AddScoped<Services.IMachineSavedStates, Services.MachineSavedStates>();
         builder.Services.AddScoped<Services.IMigrationActions, Services.MigrationActions>();
+        builder.Services.AddScoped<Services.IAlertActions, Services.AlertActions>();
         return builder;
     }
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net.Http.Json;
 using System.Text.Json;
 using Ringmaster.Web.Tests.Infrastructure;
 
@@ -151,5 +152,38 @@ public sealed class ClusterTests : IAsyncLifetime
         Assert.Equal(2, agent.ExitCode);
         Assert.Contains("refused this agent's join token", agent.Output);
         Assert.Empty((await _api.GetAsync("/api/v1/hosts")).GetProperty("items").EnumerateArray());
+    }
+
+    [Fact]
+    public async Task AgentKilledHard_HostOfflineAlertSentToTheWebhookOnce_Signed_ThenResolvedWhenItIsBack()
+    {
+        await using var receiver = new WebhookReceiver("cluster-webhook-secret-" + _suffix);
+        StartWeb();
+        var agent = StartAgent(HostA);
+        await HostOnlineAsync(HostA, true, 60);
+        using (var created = await _api.Http.PostAsJsonAsync("/api/v1/webhooks", new { name = "pager-" + _suffix, url = receiver.Url, secret = receiver.Secret }))
+        {
+            Assert.True(created.StatusCode == System.Net.HttpStatusCode.Created, await created.Content.ReadAsStringAsync());
+        }
+
+        agent.KillHard();
+
+        var opened = await receiver.NextAsync(r => r.Event == "alert.opened", TimeSpan.FromSeconds(60));
+        Assert.True(opened.SignatureValid, $"signature {opened.Signature} does not match the body");
+        var alert = opened.Json.GetProperty("alert");
+        Assert.Equal("host.offline", alert.GetProperty("rule").GetString());
+        Assert.Equal("critical", alert.GetProperty("severity").GetString());
+        Assert.Equal(HostA, alert.GetProperty("subject").GetString());
+        var open = await _api.GetAsync("/api/v1/alerts");
+        Assert.Equal(alert.GetProperty("id").GetGuid(), Assert.Single(open.EnumerateArray()).GetProperty("id").GetGuid());
+
+        // The same data folder brings the same host back: its alert is resolved, and it was sent once.
+        StartAgent(HostA);
+        await HostOnlineAsync(HostA, true, 60);
+        var resolved = await receiver.NextAsync(r => r.Event == "alert.resolved", TimeSpan.FromSeconds(60));
+        Assert.True(resolved.SignatureValid);
+        Assert.Equal(alert.GetProperty("id").GetGuid(), resolved.Json.GetProperty("alert").GetProperty("id").GetGuid());
+        Assert.Single(receiver.All, r => r.Event == "alert.opened");
+        Assert.Empty((await _api.GetAsync("/api/v1/alerts")).EnumerateArray());
     }
 }

@@ -48,6 +48,9 @@ public sealed class ProjectFeedFilter
             case OperationChanged o:
                 // An operation belongs to the project of what it works on; work across projects (null) is for admins.
                 return o.Operation.Project is { } project && _projects.Contains(project) ? change : null;
+            case AlertChanged a:
+                // An alert about a host (no project) is everyone's, like the host itself.
+                return a.Alert.Project is not { } alertProject || _projects.Contains(alertProject) ? change : null;
             case MetricsChanged x:
                 var mine = x.Metrics.Where(g => _visible.Contains(g.Id)).ToList();
                 return mine.Count == 0 ? null : x with { Metrics = mine };

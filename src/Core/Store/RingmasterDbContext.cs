@@ -31,6 +31,9 @@ public sealed class RingmasterDbContext(DbContextOptions<RingmasterDbContext> op
     public DbSet<ScheduleEntity> Schedules => Set<ScheduleEntity>();
     public DbSet<MetricSeriesEntity> MetricSeries => Set<MetricSeriesEntity>();
     public DbSet<MetricSlotEntity> MetricSlots => Set<MetricSlotEntity>();
+    public DbSet<AlertEntity> Alerts => Set<AlertEntity>();
+    public DbSet<WebhookEntity> Webhooks => Set<WebhookEntity>();
+    public DbSet<WebhookDeliveryEntity> WebhookDeliveries => Set<WebhookDeliveryEntity>();
 
     /// <summary>The projects the caller sees (null: all); read by the query filters for every query.</summary>
     private IReadOnlyCollection<string>? VisibleProjects => scope?.Projects;
@@ -47,6 +50,7 @@ public sealed class RingmasterDbContext(DbContextOptions<RingmasterDbContext> op
         modelBuilder.Entity<BackupEntity>().HasQueryFilter(b => VisibleProjects == null || VisibleProjects.Contains(b.Project));
         modelBuilder.Entity<ScheduleEntity>().HasQueryFilter(s => VisibleProjects == null || VisibleProjects.Contains(s.Project));
         modelBuilder.Entity<ScalingGroupEntity>().HasQueryFilter(g => VisibleProjects == null || VisibleProjects.Contains(g.Project));
+        modelBuilder.Entity<AlertEntity>().HasQueryFilter(a => VisibleProjects == null || a.Project == null || VisibleProjects.Contains(a.Project));
         modelBuilder.Entity<EventEntity>().HasQueryFilter(e => VisibleProjects == null || e.MachineId == null
             || Set<MachineEntity>().Any(m => m.Id == e.MachineId));
     }

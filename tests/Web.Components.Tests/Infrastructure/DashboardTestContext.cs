@@ -15,6 +15,7 @@ public abstract class DashboardTestContext : BunitContext, IAsyncLifetime
     protected FakeMachineActions Actions { get; } = new();
     protected FakeSavedStates States { get; } = new();
     protected FakeMigrationActions Migrations { get; } = new();
+    protected FakeAlertActions Alerts { get; } = new();
 
     protected DashboardTestContext()
     {
@@ -27,6 +28,7 @@ public abstract class DashboardTestContext : BunitContext, IAsyncLifetime
         Authorization.SetAuthorized("admin");
         Authorization.SetRoles("Admin", "Operator", "Viewer");
         Services.AddSingleton<IMigrationActions>(Migrations);
+        Services.AddSingleton<IAlertActions>(Alerts);
     }
 
     /// <summary>Who the pages see signed in: the admin, unless a test says otherwise.</summary>

@@ -98,6 +98,13 @@ public sealed class ScriptedAgent : IAsyncDisposable
     public Task HeartbeatAsync(DateTimeOffset at, double cpuPercent, long memoryUsedBytes) =>
         _connection.InvokeAsync(nameof(IAgentHub.Heartbeat), new AgentHeartbeat(HostId, at, cpuPercent, memoryUsedBytes, 1L << 30));
 
+    /// <summary>Reports a guest's new state, as an agent does when its engine tells it.</summary>
+    public Task GuestChangedAsync(GuestInfo guest)
+    {
+        Guests[guest.Id] = guest;
+        return _connection.InvokeAsync(nameof(IAgentHub.GuestChanged), guest);
+    }
+
     public Task CompleteAsync(CommandResult result) => _connection.InvokeAsync(nameof(IAgentHub.CommandCompleted), result);
 
     public static TaskCompletionSource Completed()

@@ -1,0 +1,70 @@
+namespace Ringmaster.Core.Domain;
+
+/// <summary>
+/// Something an operator should know about: a host offline, a machine in Error or Lost, a backup,
+/// verify, schedule or migration that failed. Open until its cause is gone (resolved) or someone
+/// acknowledges it; at most one open alert per <see cref="Key"/>.
+/// </summary>
+public sealed class AlertEntity
+{
+    public Guid Id { get; set; }
+    /// <summary>What the alert is about, e.g. <c>host-offline:{hostId}</c>: a second one is not opened while one is.</summary>
+    public required string Key { get; set; }
+    /// <summary><c>host.offline</c>, <c>machine.error</c>, <c>machine.lost</c>, <c>operation.failed</c>.</summary>
+    public required string Rule { get; set; }
+    public required string Severity { get; set; }
+    /// <summary>The host, machine or operation it names, as the operator knows it.</summary>
+    public required string Subject { get; set; }
+    public required string Message { get; set; }
+    /// <summary>The project of the machine it is about; null for what belongs to no project (hosts).</summary>
+    public string? Project { get; set; }
+    public Guid? HostId { get; set; }
+    public Guid? MachineId { get; set; }
+    public Guid? OperationId { get; set; }
+    public DateTime OpenedAt { get; set; }
+    public DateTime? ResolvedAt { get; set; }
+    public DateTime? AcknowledgedAt { get; set; }
+    public string? AcknowledgedBy { get; set; }
+
+    public bool IsOpen => ResolvedAt is null && AcknowledgedAt is null;
+}
+
+/// <summary>A receiver of alerts: each opened or resolved alert is POSTed to it as JSON, signed with its secret.</summary>
+public sealed class WebhookEntity
+{
+    public Guid Id { get; set; }
+    public required string Name { get; set; }
+    public required string Url { get; set; }
+    /// <summary>The shared secret the body's HMAC-SHA256 is computed with (the receiver has it too, so it is kept as given).</summary>
+    public required string Secret { get; set; }
+    public bool Enabled { get; set; } = true;
+    public DateTime CreatedAt { get; set; }
+}
+
+public enum DeliveryState
+{
+    Pending,
+    Delivered,
+    Failed,
+}
+
+/// <summary>One event for one webhook: tried until the receiver answers 2xx or the attempts run out, each attempt logged.</summary>
+public sealed class WebhookDeliveryEntity
+{
+    public Guid Id { get; set; }
+    public Guid WebhookId { get; set; }
+    public Guid? AlertId { get; set; }
+    /// <summary><c>alert.opened</c>, <c>alert.resolved</c> or <c>webhook.test</c>.</summary>
+    public required string Event { get; set; }
+    /// <summary>The exact body sent on every attempt, so that a retry carries the same signature.</summary>
+    public required string Body { get; set; }
+    public DeliveryState State { get; set; }
+    public int Attempts { get; set; }
+    public int? LastStatus { get; set; }
+    public string? LastError { get; set; }
+    /// <summary>One line per attempt: when, and what the receiver answered.</summary>
+    public string Log { get; set; } = "";
+    public DateTime CreatedAt { get; set; }
+    public DateTime? NextAttemptAt { get; set; }
+    public DateTime? DeliveredAt { get; set; }
+}

@@ -1,0 +1,209 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Ringmaster.Core.Contracts;
+using Ringmaster.Core.Domain;
+using Ringmaster.Core.Store;
+
+namespace Ringmaster.Core.Services;
+
+/// <summary>An alert opened, resolved or acknowledged: pushed to open pages (the bell) like any other change.</summary>
+public sealed record AlertChanged(AlertView Alert) : LiveChange(DateTimeOffset.UtcNow);
+
+/// <summary>
+/// The alert rules, fed by the live feed: a host that goes offline, a machine in Error or Lost, and a
+/// backup, verify, schedule, migration or evacuation that failed each open one alert (never two for
+/// the same cause); a host back online or a machine out of Error or Lost resolves it; failed work
+/// stays open until someone acknowledges it. Every opened and resolved alert goes to the webhooks.
+/// </summary>
+public sealed class AlertService(
+    IDbContextFactory<RingmasterDbContext> dbFactory,
+    LiveFeed feed,
+    WebhookDispatcher webhooks,
+    TimeProvider clock,
+    ILogger<AlertService> logger) : BackgroundService
+{
+    public const string HostOffline = "host.offline";
+    public const string MachineError = "machine.error";
+    public const string MachineLost = "machine.lost";
+    public const string OperationFailed = "operation.failed";
+
+    private static readonly HashSet<OperationKind> s_watchedWork =
+    [
+        OperationKind.MachineBackup, OperationKind.BackupVerify, OperationKind.BackupRestore,
+        OperationKind.ScheduleSnapshot, OperationKind.ScheduleBackup,
+        OperationKind.MachineMigrate, OperationKind.HostEvacuate,
+    ];
+
+    public static AlertView ToView(AlertEntity a) => new(
+        a.Id, a.Rule, a.Severity, a.ResolvedAt is not null ? "resolved" : a.AcknowledgedAt is not null ? "acknowledged" : "open",
+        a.Subject, a.Message, a.Project, a.HostId, a.MachineId, a.OperationId,
+        Views.Utc(a.OpenedAt), Views.Utc(a.ResolvedAt), Views.Utc(a.AcknowledgedAt), a.AcknowledgedBy);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        WorkScope.Enter(new SystemScope("alerts"));
+        using var subscription = feed.Subscribe();
+        try
+        {
+            await foreach (var change in subscription.ReadAllAsync(stoppingToken).ConfigureAwait(false))
+            {
+                try
+                {
+                    await ApplyAsync(change, stoppingToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    logger.LogError(ex, "An alert rule failed on {Change}", change.GetType().Name);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>Runs the rules on one change (public for tests that feed changes by hand).</summary>
+    public async Task ApplyAsync(LiveChange change, CancellationToken cancellationToken = default)
+    {
+        switch (change)
+        {
+            case HostChanged { Host: var host } when !host.Online:
+                await OpenAsync($"host-offline:{host.Id}", HostOffline, "critical", host.Name,
+                    $"Host {host.Name} is offline: its agent stopped answering{(host.LastSeenAt is { } seen ? $" (last heard from at {seen:u})" : "")}. Its machines show Unknown until it is back.",
+                    project: null, hostId: host.Id, cancellationToken: cancellationToken).ConfigureAwait(false);
+                break;
+            case HostChanged { Host: var host }:
+                await ResolveAsync($"host-offline:{host.Id}", cancellationToken).ConfigureAwait(false);
+                break;
+            case MachineChanged { Machine: var m } when m.State is MachineState.Error or MachineState.Lost:
+                var lost = m.State == MachineState.Lost;
+                await OpenAsync($"machine-state:{m.Id}", lost ? MachineLost : MachineError, lost ? "critical" : "warning", m.Name,
+                    $"Machine {m.Name} is {m.State}{(m.Detail is { Length: > 0 } detail ? $": {detail}" : ".")}",
+                    m.Project, m.HostId, m.Id, cancellationToken: cancellationToken).ConfigureAwait(false);
+                break;
+            case MachineChanged { Machine: var m }:
+                await ResolveAsync($"machine-state:{m.Id}", cancellationToken).ConfigureAwait(false);
+                break;
+            case MachineRemoved removed:
+                await ResolveAsync($"machine-state:{removed.MachineId}", cancellationToken).ConfigureAwait(false);
+                break;
+            case OperationChanged { Operation: var o } when o.State == OperationStatus.Failed && s_watchedWork.Contains(o.Kind):
+                await OpenAsync($"operation:{o.Id}", OperationFailed, "warning", o.Target,
+                    $"{Describe(o.Kind)} of {o.Target} failed: {o.Error ?? o.Message ?? "no reason was given"}",
+                    o.Project, null, o.MachineId, o.Id, cancellationToken).ConfigureAwait(false);
+                break;
+        }
+    }
+
+    private static string Describe(OperationKind kind) => kind switch
+    {
+        OperationKind.MachineBackup => "The backup",
+        OperationKind.BackupVerify => "The backup verify",
+        OperationKind.BackupRestore => "The restore",
+        OperationKind.ScheduleSnapshot => "The scheduled snapshot",
+        OperationKind.ScheduleBackup => "The scheduled backup",
+        OperationKind.MachineMigrate => "The migration",
+        OperationKind.HostEvacuate => "The evacuation",
+        _ => kind.Name(),
+    };
+
+    private async Task OpenAsync(string key, string rule, string severity, string subject, string message, string? project,
+        Guid? hostId = null, Guid? machineId = null, Guid? operationId = null, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        if (await db.Alerts.AnyAsync(a => a.Key == key && a.ResolvedAt == null && a.AcknowledgedAt == null, cancellationToken).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        var alert = new AlertEntity
+        {
+            Id = Guid.NewGuid(),
+            Key = key,
+            Rule = rule,
+            Severity = severity,
+            Subject = InputText.Clip(subject, 127),
+            Message = InputText.Clip(message, 2047),
+            Project = project,
+            HostId = hostId,
+            MachineId = machineId,
+            OperationId = operationId,
+            OpenedAt = clock.GetUtcNow().UtcDateTime,
+        };
+        db.Alerts.Add(alert);
+        await webhooks.QueueAsync(db, "alert.opened", ToView(alert), cancellationToken).ConfigureAwait(false);
+        await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+        logger.LogWarning("Alert {Rule} opened: {Message}", rule, alert.Message);
+        Published(alert);
+    }
+
+    private async Task ResolveAsync(string key, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        var open = await db.Alerts.Where(a => a.Key == key && a.ResolvedAt == null).ToListAsync(cancellationToken).ConfigureAwait(false);
+        if (open.Count == 0)
+        {
+            return;
+        }
+
+        foreach (var alert in open)
+        {
+            alert.ResolvedAt = clock.GetUtcNow().UtcDateTime;
+            await webhooks.QueueAsync(db, "alert.resolved", ToView(alert), cancellationToken).ConfigureAwait(false);
+        }
+
+        await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var alert in open)
+        {
+            logger.LogInformation("Alert {Rule} resolved: {Subject}", alert.Rule, alert.Subject);
+            Published(alert);
+        }
+    }
+
+    private void Published(AlertEntity alert)
+    {
+        feed.Publish(new AlertChanged(ToView(alert)));
+        webhooks.Wake();
+    }
+
+    /// <summary>The alerts the caller sees, newest first: open ones only, or all of them.</summary>
+    public async Task<IReadOnlyList<AlertView>> ListAsync(bool openOnly, int limit = 200, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        var query = db.Alerts.AsNoTracking();
+        if (openOnly)
+        {
+            query = query.Where(a => a.ResolvedAt == null && a.AcknowledgedAt == null);
+        }
+
+        var rows = await query.OrderByDescending(a => a.OpenedAt).Take(limit).ToListAsync(cancellationToken).ConfigureAwait(false);
+        return [.. rows.Select(ToView)];
+    }
+
+    /// <summary>Takes an open alert: it leaves the bell (its cause may still be there). Null when the caller sees no such alert.</summary>
+    public async Task<ServiceResult<AlertView>> AcknowledgeAsync(Guid id, string user, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        var alert = await db.Alerts.FirstOrDefaultAsync(a => a.Id == id, cancellationToken).ConfigureAwait(false);
+        if (alert is null)
+        {
+            return ServiceResult<AlertView>.NotFound("No such alert.");
+        }
+
+        if (alert.ResolvedAt is not null)
+        {
+            return ServiceResult<AlertView>.Conflict($"The alert was resolved at {alert.ResolvedAt:u}: there is nothing left to acknowledge.");
+        }
+
+        if (alert.AcknowledgedAt is null)
+        {
+            alert.AcknowledgedAt = clock.GetUtcNow().UtcDateTime;
+            alert.AcknowledgedBy = InputText.Clip(user, 255);
+            await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+            feed.Publish(new AlertChanged(ToView(alert)));
+        }
+
+        return ServiceResult<AlertView>.Ok(ToView(alert));
+    }
+}

@@ -1,0 +1,52 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using Ringmaster.Core.Domain;
+
+namespace Ringmaster.Core.Store.EntityConfigurations;
+
+internal sealed class AlertConfiguration : IEntityTypeConfiguration<AlertEntity>
+{
+    public void Configure(EntityTypeBuilder<AlertEntity> builder)
+    {
+        builder.ToTable("Alerts");
+        builder.HasKey(a => a.Id);
+        builder.Property(a => a.Key).HasMaxLength(128);
+        builder.Property(a => a.Rule).HasMaxLength(32);
+        builder.Property(a => a.Severity).HasMaxLength(16);
+        builder.Property(a => a.Subject).HasMaxLength(128);
+        builder.Property(a => a.Message).HasMaxLength(2048);
+        builder.Property(a => a.Project).HasMaxLength(63);
+        builder.Property(a => a.AcknowledgedBy).HasMaxLength(256);
+        builder.Ignore(a => a.IsOpen);
+        builder.HasIndex(a => new { a.Key, a.ResolvedAt, a.AcknowledgedAt });
+        builder.HasIndex(a => a.OpenedAt);
+    }
+}
+
+internal sealed class WebhookConfiguration : IEntityTypeConfiguration<WebhookEntity>
+{
+    public void Configure(EntityTypeBuilder<WebhookEntity> builder)
+    {
+        builder.ToTable("Webhooks");
+        builder.HasKey(w => w.Id);
+        builder.Property(w => w.Name).HasMaxLength(64);
+        builder.HasIndex(w => w.Name).IsUnique();
+        builder.Property(w => w.Url).HasMaxLength(2048);
+        builder.Property(w => w.Secret).HasMaxLength(256);
+    }
+}
+
+internal sealed class WebhookDeliveryConfiguration : IEntityTypeConfiguration<WebhookDeliveryEntity>
+{
+    public void Configure(EntityTypeBuilder<WebhookDeliveryEntity> builder)
+    {
+        builder.ToTable("WebhookDeliveries");
+        builder.HasKey(d => d.Id);
+        builder.Property(d => d.Event).HasMaxLength(32);
+        builder.Property(d => d.State).HasConversion<string>().HasMaxLength(16);
+        builder.Property(d => d.LastError).HasMaxLength(1024);
+        builder.HasIndex(d => new { d.State, d.NextAttemptAt });
+        builder.HasIndex(d => new { d.WebhookId, d.CreatedAt });
+        builder.HasOne<WebhookEntity>().WithMany().HasForeignKey(d => d.WebhookId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
