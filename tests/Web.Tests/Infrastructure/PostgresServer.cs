@@ -41,7 +41,15 @@ public sealed class PostgresServer : IDisposable
         ConnectionString($"{prefix}_{Guid.NewGuid():N}");
 
     public string ConnectionString(string database) =>
-        $"Host=127.0.0.1;Port={Port};Username=postgres;Database={database};Pooling=true";
+        // Many test apps run at once, each with a pool of its own: small pools that let idle connections go.
+        $"Host=127.0.0.1;Port={Port};Username=postgres;Database={database};Maximum Pool Size=20;Connection Idle Lifetime=5;Connection Pruning Interval=2";
+
+    /// <summary>Closes the idle connections of <paramref name="connectionString"/>'s pool (when its app has stopped).</summary>
+    public static void Release(string connectionString)
+    {
+        using var connection = new NpgsqlConnection(connectionString);
+        NpgsqlConnection.ClearPool(connection);
+    }
 
     /// <summary>Whether <paramref name="database"/> exists on this server.</summary>
     public async Task<bool> ExistsAsync(string database)
@@ -73,7 +81,7 @@ public sealed class PostgresServer : IDisposable
             Run("chown", "postgres:postgres", server.DataDir);
             AsPostgres("initdb", "-D", server.DataDir, "-U", "postgres", "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8");
             File.AppendAllText(Path.Combine(server.DataDir, "postgresql.conf"),
-                $"\nlisten_addresses = '127.0.0.1'\nport = {port}\nunix_socket_directories = ''\nmax_connections = 300\nfsync = off\nsynchronous_commit = off\nfull_page_writes = off\n");
+                $"\nlisten_addresses = '127.0.0.1'\nport = {port}\nunix_socket_directories = ''\nmax_connections = 1000\nfsync = off\nsynchronous_commit = off\nfull_page_writes = off\n");
             AsPostgres("pg_ctl", "-D", server.DataDir, "-l", Path.Combine(server.DataDir, "server.log"), "-w", "-t", "60", "start");
         }
         catch

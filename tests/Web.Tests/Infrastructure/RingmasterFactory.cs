@@ -87,6 +87,11 @@ public sealed class RingmasterFactory : WebApplicationFactory<Program>
     public override async ValueTask DisposeAsync()
     {
         await base.DisposeAsync();
+        if (ConnectionString is { } connection && Ringmaster.Core.Store.DatabaseProvider.IsPostgres(connection))
+        {
+            PostgresServer.Release(connection);
+        }
+
         try
         {
             Directory.Delete(DataPath, recursive: true);
