@@ -82,7 +82,11 @@ public sealed class PostgresServer : IDisposable
             AsPostgres("initdb", "-D", server.DataDir, "-U", "postgres", "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8");
             File.AppendAllText(Path.Combine(server.DataDir, "postgresql.conf"),
                 $"\nlisten_addresses = '127.0.0.1'\nport = {port}\nunix_socket_directories = ''\nmax_connections = 1000\nfsync = off\nsynchronous_commit = off\nfull_page_writes = off\n");
-            AsPostgres("pg_ctl", "-D", server.DataDir, "-l", Path.Combine(server.DataDir, "server.log"), "-w", "-t", "60", "start");
+            // Through a shell that closes what this process inherited (a lock file a caller holds, say):
+            // the server outlives the call, and must not keep such a file open after the tests end.
+            Run("bash", ["-c", CloseInherited + "exec \"$@\"", "bash", "runuser", "-u", "postgres", "--",
+                Path.Combine(Bin, "pg_ctl"), "-D", server.DataDir, "-l", Path.Combine(server.DataDir, "server.log"), "-w", "-t", "60", "start"]);
+            server.StopWhenGone(Environment.ProcessId);
         }
         catch
         {
@@ -92,6 +96,28 @@ public sealed class PostgresServer : IDisposable
 
         AppDomain.CurrentDomain.ProcessExit += (_, _) => server.Dispose();
         return server;
+    }
+
+    /// <summary>Closes every descriptor above stderr in the shell that runs this before its command.</summary>
+    private const string CloseInherited = "for fd in $(ls /proc/$$/fd); do if [ \"$fd\" -gt 2 ]; then eval \"exec $fd>&-\"; fi; done 2>/dev/null; ";
+
+    /// <summary>
+    /// A watcher in a session of its own that stops the server and deletes its folder once
+    /// <paramref name="pid"/> has ended: the test host is killed at the end of a run, before its
+    /// <see cref="AppDomain.ProcessExit"/> handlers can stop the server.
+    /// </summary>
+    private void StopWhenGone(int pid)
+    {
+        var start = new ProcessStartInfo("setsid") { WorkingDirectory = "/", RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in (string[])["bash", "-c",
+            CloseInherited + "exec </dev/null >/dev/null 2>&1; tail --pid=\"$1\" -f /dev/null; " +
+            "runuser -u postgres -- \"$2/pg_ctl\" -D \"$3\" -m immediate -w stop; rm -rf \"$4\"",
+            "bash", pid.ToString(System.Globalization.CultureInfo.InvariantCulture), Bin, DataDir, _folder])
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var watcher = Process.Start(start)!;
     }
 
     /// <summary>Stops the server and deletes its folder.</summary>
