@@ -347,6 +347,9 @@ namespace Ringmaster.Core.Store.Migrations.Postgres
                     b.Property<DateTime?>("VerifiedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<string>("VerifyMessage")
+                        .HasColumnType("text");
+
                     b.Property<bool?>("VerifyOk")
                         .HasColumnType("boolean");
 
