@@ -3,7 +3,7 @@ using System.Text.Json;
 
 namespace Ringmaster.Cli;
 
-/// <summary><c>ringmaster machines list|show|create|start|stop|restart|delete</c>.</summary>
+/// <summary><c>ringmaster machines list|show|create|start|stop|restart|pause|resume|eject|delete</c>.</summary>
 internal static class MachinesCommands
 {
     public sealed record CreateMachineBody(string Name, string Template, int? Vcpus, int? MemoryMiB, int? DiskGiB, string? Host, Dictionary<string, string>? Labels, bool Start, string? Iso = null, string? Disk = null, string? Devices = null);
@@ -18,6 +18,8 @@ internal static class MachinesCommands
         machines.Subcommands.Add(Action(env, globals, "start", "start", "Start a machine."));
         machines.Subcommands.Add(Stop(env, globals));
         machines.Subcommands.Add(Action(env, globals, "restart", "restart", "Restart a machine."));
+        machines.Subcommands.Add(Action(env, globals, "pause", "pause", "Pause a running machine: its processors stop, its memory stays."));
+        machines.Subcommands.Add(Action(env, globals, "resume", "resume", "Resume a paused machine where it was."));
         machines.Subcommands.Add(Action(env, globals, "eject", "eject", "Take the ISO out of a QEMU VM's CD-ROM: its next start boots from its disk."));
         machines.Subcommands.Add(Delete(env, globals));
         return machines;

@@ -75,6 +75,29 @@ public sealed class MachinesCliTests(CliServerFixture server) : IClassFixture<Cl
     }
 
     [Fact]
+    public async Task PauseThenResume_BusyboxContainer_ShowsPausedThenRunning()
+    {
+        var name = NewName("cli-pause");
+        var created = await _cli.RunAsync("machines", "create", name, "--template", "busybox");
+        Assert.True(created.ExitCode == 0, created.ToString());
+
+        var paused = await _cli.RunAsync("machines", "pause", name);
+        Assert.True(paused.ExitCode == 0, paused.ToString());
+        Assert.StartsWith("Paused", Field(paused.Out, "State"));
+
+        var pausedAgain = await _cli.RunAsync("machines", "pause", name);
+        Assert.NotEqual(0, pausedAgain.ExitCode);
+        Assert.Contains("Paused", pausedAgain.Error);
+
+        var resumed = await _cli.RunAsync("machines", "resume", name);
+        Assert.True(resumed.ExitCode == 0, resumed.ToString());
+        Assert.StartsWith("Running", Field(resumed.Out, "State"));
+
+        var deleted = await _cli.RunAsync("machines", "delete", name);
+        Assert.True(deleted.ExitCode == 0, deleted.ToString());
+    }
+
+    [Fact]
     public async Task CreateNoWait_ThenOperationsWatch_PrintsIdThenFollowsToDone()
     {
         var name = NewName("cli-nw");

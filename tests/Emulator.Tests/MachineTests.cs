@@ -61,6 +61,24 @@ public class MachineTests
     }
 
     [Fact]
+    public void Mips_AfterLoadingASnapshotTakenLate_CountsOnlyTheInstructionsRunSinceTheLoad()
+    {
+        var spin = new TestProgram().Label("spin").Emit(Rv.Addi(A0, A0, 1)).To("spin", o => Rv.Jal(0, o)).Build();
+        var first = RiscVMachine.ForProgram(spin, ToHost, s_deterministic);
+        first.RunSlice(20_000_000);
+        var snapshot = new MemoryStream();
+        first.Save(snapshot);
+        snapshot.Position = 0;
+
+        // As after a revert: the loaded machine's counter starts at 20 million, its busy time at zero.
+        var second = RiscVMachine.Load(snapshot, s_deterministic);
+        second.RunSlice(10_000);
+
+        Assert.Equal(20_010_000, second.InstructionCount);
+        Assert.True(second.Mips is > 0 and < 10_000, $"the loaded machine says {second.Mips:0} MIPS (the first ran at {first.Mips:0})");
+    }
+
+    [Fact]
     public void DirtyPages_AfterMark_ReportOnlyPagesWrittenSince()
     {
         var p = new TestProgram()

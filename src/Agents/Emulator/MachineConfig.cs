@@ -84,12 +84,12 @@ public interface INetworkEndpoint
     }
 }
 
-/// <summary>A network endpoint that drops everything and never receives.</summary>
-public sealed class NullNetworkEndpoint : INetworkEndpoint
+/// <summary>A network endpoint that drops everything and never receives (a cable plugged into nothing).</summary>
+public sealed class NullNetworkEndpoint(byte[]? mac = null) : INetworkEndpoint
 {
-    private static readonly byte[] s_mac = [0x52, 0x54, 0x00, 0x12, 0x34, 0x56];
+    private readonly byte[] _mac = mac ?? [0x52, 0x54, 0x00, 0x12, 0x34, 0x56];
 
-    public ReadOnlySpan<byte> Mac => s_mac;
+    public ReadOnlySpan<byte> Mac => _mac;
 
     public void Send(ReadOnlySpan<byte> frame)
     {

@@ -138,6 +138,7 @@ public sealed partial class RiscVMachine
         _powerRequest = r.ReadUInt32();
         _instructions = r.ReadInt64();
         _anchorInstructions = (ulong)_instructions;
+        RestartMipsSample();
         _mtimeBase = r.ReadUInt64();
         _tohost = r.ReadUInt64();
         _bus.WatchPage = _tohost != 0 ? _tohost & ~0xfffUL : ulong.MaxValue;

@@ -321,9 +321,27 @@ public sealed partial class RiscVMachine : IMachineClock
         if (dt <= 0)
             return;
         var di = _instructions - _mipsSampleInstructions;
+        if (di < 0)
+        {
+            // The counter went back (a reset, or a state loaded): measure from here on.
+            RestartMipsSample();
+            return;
+        }
+
         Volatile.Write(ref _mips, di / (dt / (double)Stopwatch.Frequency) / 1e6);
         _mipsSampleTicks = now;
         _mipsSampleInstructions = _instructions;
+    }
+
+    /// <summary>
+    /// Starts the MIPS measurement again from the instruction count and busy time as they are now:
+    /// after the count was set (a reset, a snapshot loaded) the instructions before it were not run here.
+    /// </summary>
+    private void RestartMipsSample()
+    {
+        _mipsSampleTicks = Interlocked.Read(ref _busyTicks);
+        _mipsSampleInstructions = _instructions;
+        Volatile.Write(ref _mips, 0);
     }
 
     /// <summary>All harts wait: sleep (or, with the deterministic clock, jump) to the next timer event.</summary>
@@ -389,6 +407,7 @@ public sealed partial class RiscVMachine : IMachineClock
         _mtimeBase = 0;
         _instructions = 0;
         _anchorInstructions = 0;
+        RestartMipsSample();
         Array.Fill(_clint.Mtimecmp, ulong.MaxValue);
         Array.Clear(_clint.Msip);
         _plic.Reset();

@@ -192,4 +192,16 @@ public sealed class ContainerEngineTests
     {
         Assert.Equal(expected, ContainerEngineClient.MapState(engineState, "status").State);
     }
+
+    [Theory]
+    [InlineData("running", "Up Less than a second", null)]
+    [InlineData("running", "Up 2 minutes", null)]
+    [InlineData("paused", "Up 2 minutes (Paused)", null)]
+    [InlineData("created", "Created", null)]
+    [InlineData("exited", "Exited (137) 3 minutes ago", "Exited (137)")]
+    [InlineData("exited", "Exited (0) Less than a second ago", "Exited (0)")]
+    public void MapState_StatusWithARelativeTime_DetailKeepsNothingThatAges(string engineState, string status, string? detail)
+    {
+        Assert.Equal(detail, ContainerEngineClient.MapState(engineState, status).Detail);
+    }
 }

@@ -67,6 +67,25 @@ public sealed class EmulatorBackupTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Verify_TestBoot_OfABackupWithMemory_OfAVmWithANetworkInterface_ResumesAtItsPrompt()
+    {
+        var driver = _vms.Driver;
+        var vm = await _vms.CreateWithExt4Async("vm-verify-memory");
+        Assert.NotEmpty(vm.Spec.Networks);
+        await driver.Lifecycle.StartAsync(vm.Id, CancellationToken.None);
+        await using var console = await _vms.AttachAsync(vm.Id);
+        await console.WaitForPromptAsync();
+        await console.RunAsync("c=kept; echo at-$c", "at-kept");
+        var backup = await driver.Backups.BackupAsync(vm.Id, new BackupRequest(Guid.NewGuid(), IncludeMemory: true, null), _vms.Store, new Progress<int>(), CancellationToken.None);
+
+        var report = await driver.Backups.VerifyAsync(new VerifyRequest(backup.Id, TestBoot: true), _vms.Store, new Progress<int>(), CancellationToken.None);
+
+        Assert.True(report.Ok, string.Join("\n", report.Checks));
+        Assert.Contains(report.Checks, c => c.Contains("resumed from its memory", StringComparison.Ordinal));
+        await console.RunAsync("echo still-$c", "still-kept");
+    }
+
+    [Fact]
     public async Task Verify_TestBoot_ReachesPromptWithoutTouchingTheOriginal_DamagedArchiveFails()
     {
         var driver = _vms.Driver;

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Docker.DotNet;
 using Docker.DotNet.Models;
 using Microsoft.Extensions.Logging;
@@ -16,7 +17,7 @@ namespace Ringmaster.Agents.Drivers.Containers;
 /// carries the labels of <see cref="GuestLabels"/>, so a new instance after an agent restart lists
 /// the same guests.
 /// </summary>
-public sealed class ContainerEngineClient(ContainerDriverOptions options, ContainerEngineLocator locator, ILogger<ContainerEngineClient> logger) : IDisposable
+public sealed partial class ContainerEngineClient(ContainerDriverOptions options, ContainerEngineLocator locator, ILogger<ContainerEngineClient> logger) : IDisposable
 {
     internal const string SnapshotRepository = "localhost/ringmaster-snapshots";
     internal const string CloneRepository = "localhost/ringmaster-clones";
@@ -179,19 +180,33 @@ public sealed class ContainerEngineClient(ContainerDriverOptions options, Contai
         return new GuestInfo(id, name, MachineKind.Container, state, image, spec, userLabels, detail);
     }
 
-    /// <summary>The engine's state in the machine's terms; the engine's own status line goes in the detail.</summary>
+    /// <summary>
+    /// The engine's state in the machine's terms. The engine's status line ("Up 2 minutes",
+    /// "Exited (0) 5 seconds ago") tells a time relative to when it was listed, and the detail is kept
+    /// until the state changes: it would say "Up Less than a second" for hours. So the detail holds only
+    /// what does not age: nothing where the state says it all, the exit code of an exited container, and
+    /// the status of an unusual state.
+    /// </summary>
     internal static (MachineState State, string? Detail) MapState(string? engineState, string? status) =>
         engineState?.ToLowerInvariant() switch
         {
-            "created" or "configured" or "initialized" or "exited" or "stopped" => (MachineState.Stopped, status),
-            "running" => (MachineState.Running, status),
-            "stopping" => (MachineState.Stopping, status),
-            "restarting" => (MachineState.Starting, status),
-            "removing" => (MachineState.Stopping, $"The engine is removing it: {status}"),
-            "paused" => (MachineState.Paused, status),
+            "exited" or "stopped" => (MachineState.Stopped, ExitCode(status)),
+            "created" or "configured" or "initialized" => (MachineState.Stopped, null),
+            "running" => (MachineState.Running, null),
+            "stopping" => (MachineState.Stopping, null),
+            "restarting" => (MachineState.Starting, null),
+            "removing" => (MachineState.Stopping, "The engine is removing it."),
+            "paused" => (MachineState.Paused, null),
             "dead" => (MachineState.Error, $"The container is dead: {status}"),
             _ => (MachineState.Error, $"Unexpected container state '{engineState}': {status}"),
         };
+
+    /// <summary>"Exited (137) 3 minutes ago" → "Exited (137)": the code stays true, the time does not.</summary>
+    private static string? ExitCode(string? status) =>
+        status is null ? null : ExitedPattern().Match(status) is { Success: true } m ? m.Value : null;
+
+    [GeneratedRegex(@"^Exited \(-?\d+\)")]
+    private static partial Regex ExitedPattern();
 
     internal static bool IsNotFound(DockerApiException e) => e is DockerContainerNotFoundException || e.StatusCode == HttpStatusCode.NotFound;
 

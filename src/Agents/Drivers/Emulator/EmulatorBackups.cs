@@ -254,6 +254,8 @@ public sealed class EmulatorBackups(EmulatorGuests guests, EmulatorLayers layers
             InitrdPath = image.Initrd,
             Bootargs = image.Bootargs,
             DiskPath = Path.Combine(folder, DiskFile),
+            // The same devices as the VM (a memory image holds their state), the NIC unplugged so the copy never meets the original.
+            Network = EmulatorNetwork.Unplugged(manifest.Definition),
         };
         var scratchVm = new EmulatorVm(manifest.Definition, folder);
         RiscVMachine machine;

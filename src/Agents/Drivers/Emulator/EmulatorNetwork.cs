@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Security.Cryptography;
 using Ringmaster.Core.Contracts;
+using Ringmaster.Emulator;
 
 namespace Ringmaster.Agents.Drivers.Emulator;
 
@@ -68,11 +69,30 @@ public sealed class EmulatorNetwork
             return null;
         }
 
-        var mac = (network.Mac is { } text ? ParseMac(text) : null) ?? ParseMac(MacFor(vm.Definition.Id))!;
-        var port = _switch.Connect(mac);
+        var port = _switch.Connect(MacOf(vm.Definition, network));
         _ports[vm.Definition.Id] = port;
         return port;
     }
+
+    /// <summary>
+    /// The VM's network interface plugged into nothing (its own MAC, no frames in or out), for a copy
+    /// of the VM that must have the same devices as the VM but must not meet it on the switch: a
+    /// backup's test boot. Null when the VM has no network interface.
+    /// </summary>
+    internal static INetworkEndpoint? Unplugged(GuestDefinition definition)
+    {
+        var network = definition.Spec.Networks?.FirstOrDefault();
+        if (network is null)
+        {
+            return null;
+        }
+
+        return new NullNetworkEndpoint(MacOf(definition, network));
+    }
+
+    /// <summary>The interface's MAC: the one the definition gives, or the one derived from the VM's id.</summary>
+    private static byte[] MacOf(GuestDefinition definition, NetworkSpec network) =>
+        (network.Mac is { } text ? ParseMac(text) : null) ?? ParseMac(MacFor(definition.Id))!;
 
     /// <summary>Unplugs the VM's port (only <paramref name="port"/> when given, so a stale release cannot unplug a newer start).</summary>
     internal void Disconnect(EmulatorVm vm, SwitchPort? port = null)

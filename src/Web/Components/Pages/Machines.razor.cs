@@ -32,11 +32,27 @@ public partial class Machines
     [Inject] public required IDialogService Dialogs { get; init; }
     [Inject] public required ISnackbar Snackbar { get; init; }
 
+    [Inject] public required NavigationManager Navigation { get; init; }
+
+    // The filters live in the address too, so a reload, a bookmark or a shared link shows the same list.
     [SupplyParameterFromQuery(Name = "host")] public string? HostQuery { get; set; }
+    [SupplyParameterFromQuery(Name = "name")] public string? NameQuery { get; set; }
+    [SupplyParameterFromQuery(Name = "state")] public string? StateQuery { get; set; }
+    [SupplyParameterFromQuery(Name = "kind")] public string? KindQuery { get; set; }
+    [SupplyParameterFromQuery(Name = "label")] public string? LabelQuery { get; set; }
 
     private bool Filtered => !string.IsNullOrWhiteSpace(_name) || _state is not null || _kind is not null || _hostId is not null || !string.IsNullOrWhiteSpace(_label);
 
     private MachineView Current(MachineView row) => _live.GetValueOrDefault(row.Id) ?? row;
+
+    protected override void OnInitialized()
+    {
+        // Before the grid asks for its first page.
+        _name = string.IsNullOrWhiteSpace(NameQuery) ? null : NameQuery;
+        _state = Enum.TryParse<MachineState>(StateQuery, ignoreCase: true, out var state) ? state : null;
+        _kind = Enum.TryParse<MachineKind>(KindQuery, ignoreCase: true, out var kind) ? kind : null;
+        _label = string.IsNullOrWhiteSpace(LabelQuery) ? null : LabelQuery;
+    }
 
     protected override async Task LoadAsync(CancellationToken cancellationToken)
     {
@@ -45,6 +61,11 @@ public partial class Machines
         {
             _loaded = true;
             _hostId = HostQuery is { } wanted ? _hosts.FirstOrDefault(h => h.Name == wanted || h.Id.ToString() == wanted)?.Id : null;
+            if (_hostId is not null && _grid is not null)
+            {
+                await _grid.ReloadServerData();
+            }
+
             return;
         }
 
@@ -190,7 +211,28 @@ public partial class Machines
         return ReloadGridAsync();
     }
 
-    private Task ReloadGridAsync() => _grid?.ReloadServerData() ?? Task.CompletedTask;
+    private Task ReloadGridAsync()
+    {
+        KeepFiltersInAddress();
+        return _grid?.ReloadServerData() ?? Task.CompletedTask;
+    }
+
+    /// <summary>Writes the filters into the address in place (no history entry per key typed).</summary>
+    private void KeepFiltersInAddress()
+    {
+        var uri = Navigation.GetUriWithQueryParameters(new Dictionary<string, object?>
+        {
+            ["name"] = string.IsNullOrWhiteSpace(_name) ? null : _name,
+            ["state"] = _state?.ToString().ToLowerInvariant(),
+            ["kind"] = _kind?.ToString().ToLowerInvariant(),
+            ["host"] = _hostId is { } id ? _hosts.FirstOrDefault(h => h.Id == id)?.Name ?? id.ToString() : null,
+            ["label"] = string.IsNullOrWhiteSpace(_label) ? null : _label,
+        });
+        if (uri != Navigation.Uri)
+        {
+            Navigation.NavigateTo(uri, replace: true);
+        }
+    }
 
     private async Task BulkAsync(string action)
     {

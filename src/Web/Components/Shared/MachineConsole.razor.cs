@@ -10,6 +10,7 @@ namespace Ringmaster.Web.Components.Shared;
 /// </summary>
 public partial class MachineConsole
 {
+    private ElementReference _frame;
     private ElementReference _terminal;
     private ElementReference _status;
     private IJSObjectReference? _module;
@@ -80,6 +81,23 @@ public partial class MachineConsole
         {
             _failed = "The console could not be opened in this browser: " + ex.Message;
             StateHasChanged();
+        }
+        catch (JSDisconnectedException)
+        {
+        }
+    }
+
+    /// <summary>Puts the console (with its status line) on the whole screen; the terminal fits itself to it.</summary>
+    private async Task FullScreenAsync()
+    {
+        if (_session is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await _session.InvokeVoidAsync("fullScreen", _frame);
         }
         catch (JSDisconnectedException)
         {

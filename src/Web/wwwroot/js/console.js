@@ -41,7 +41,17 @@ function socketUrl(path) {
 
 class XtermView {
   constructor(element, lib, send, resized) {
-    this.term = new lib.Terminal({ convertEol: false, scrollback: 5000, cursorBlink: true, fontSize: 14 });
+    // A line height above 1 leaves room under the baseline: with the font's own height a row clips
+    // the underscore (x86_64 read "x86 64") and the descenders. The fonts are the common monospace
+    // ones that draw it; the browser's "monospace" is the last resort.
+    this.term = new lib.Terminal({
+      convertEol: false, scrollback: 5000, cursorBlink: true, fontSize: 14, lineHeight: 1.2,
+      fontFamily: '"DejaVu Sans Mono", "Liberation Mono", "Noto Sans Mono", Menlo, Consolas, "Courier New", monospace',
+    });
+    // Ctrl+V pastes as Ctrl+Shift+V does: xterm would send it as ^V and cancel the browser's paste.
+    // Returning false leaves the key to the browser, whose paste event xterm then sends as input.
+    this.term.attachCustomKeyEventHandler(e =>
+      !(e.type === "keydown" && e.ctrlKey && !e.shiftKey && !e.altKey && !e.metaKey && (e.key === "v" || e.key === "V")));
     this.fit = new lib.FitAddon();
     this.term.loadAddon(this.fit);
     this.term.open(element);
@@ -154,6 +164,11 @@ export async function open(element, path, status, stoppedText) {
 
   return {
     focus: () => view.focus(),
+    fullScreen: async frame => {
+      if (document.fullscreenElement) await document.exitFullscreen();
+      else await frame.requestFullscreen();
+      view.focus();
+    },
     kind: () => view.kind,
     stopped: text => stop(text),
     started: () => start(),
