@@ -39,7 +39,7 @@ public sealed class InterruptedOperationTests : IAsyncLifetime
     /// <summary>The app's database, opened as the app opens it: its SQLite file, or its database on PostgreSQL (RINGMASTER_TEST_DATABASE=postgres).</summary>
     private RingmasterDbContext Open() => DatabaseProvider.IsPostgres(_factory.ConnectionString)
         ? new PostgresRingmasterDbContext(new DbContextOptionsBuilder<RingmasterDbContext>().UseNpgsql(_factory.ConnectionString).Options)
-        : new(new DbContextOptionsBuilder<RingmasterDbContext>().UseSqlite($"Data Source={Database}").Options);
+        : new RingmasterDbContext(new DbContextOptionsBuilder<RingmasterDbContext>().UseSqlite($"Data Source={Database}").Options);
 
     /// <summary>The database as the stopped server left it.</summary>
     private async Task LeftBehindAsync(Action<RingmasterDbContext> seed)
