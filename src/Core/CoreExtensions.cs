@@ -21,7 +21,11 @@ public sealed record RingmasterOptions
     /// </summary>
     public string Data { get; init; } = "data";
 
-    /// <summary>The database connection string; empty means SQLite in the data folder.</summary>
+    /// <summary>
+    /// The database connection string; empty means SQLite in the data folder. PostgreSQL's keyword form
+    /// (<c>Host=…;Port=…;Username=…;Password=…;Database=…</c>) selects PostgreSQL, and the database is
+    /// created when missing; anything else is a SQLite connection string.
+    /// </summary>
     public string? ConnectionString { get; init; }
 
     public string DataPath => Resolve(Data);
@@ -38,7 +42,7 @@ public sealed record RingmasterOptions
 
 public static class CoreExtensions
 {
-    /// <summary>The inventory, operations, live view and consoles; SQLite in the data folder by default.</summary>
+    /// <summary>The inventory, operations, live view and consoles; SQLite in the data folder by default, or PostgreSQL.</summary>
     public static IHostApplicationBuilder AddRingmasterCore(this IHostApplicationBuilder builder)
     {
         if (Environment.GetEnvironmentVariable("RINGMASTER_DATA") is { Length: > 0 } data)
@@ -56,15 +60,9 @@ public static class CoreExtensions
             .Validate(o => !string.IsNullOrWhiteSpace(o.Data), "Ringmaster:Data must name a folder.")
             .ValidateOnStart();
 
-        builder.Services.AddDbContextFactory<RingmasterDbContext>((services, options) =>
-        {
-            var settings = services.GetRequiredService<IOptions<RingmasterOptions>>().Value;
-            Directory.CreateDirectory(settings.DataPath);
-            var connection = string.IsNullOrWhiteSpace(settings.ConnectionString)
-                ? $"Data Source={Path.Combine(settings.DataPath, "ringmaster.db")};Cache=Shared"
-                : settings.ConnectionString;
-            options.UseSqlite(connection);
-        });
+        // SQLite in the data folder unless Ringmaster:ConnectionString names a PostgreSQL server.
+        builder.Services.AddDbContextFactory<RingmasterDbContext, RingmasterDbContextFactory>((services, options) =>
+            DatabaseProvider.Configure(options, services.GetRequiredService<IOptions<RingmasterOptions>>().Value));
 
         builder.Services.AddSingleton<LiveFeed>();
         builder.Services.AddSingleton<ConsoleBroker>();

@@ -119,6 +119,28 @@ public sealed class SavedStateTabsTests : DashboardTestContext
     }
 
     [Fact]
+    public void Backups_FreshLoad_FailedVerifyShowsItsReason_PassedOneShowsNone()
+    {
+        var vm = Sample.Machine("vm-1", MachineState.Running, MachineKind.Vm);
+        var failed = new BackupView(Guid.NewGuid(), vm.Id, "vm-1", MachineKind.Vm, Sample.HostId, "alpha", null, false, DateTimeOffset.UtcNow.AddHours(-1), 3 << 20, 1 << 30, 700,
+            DateTimeOffset.UtcNow, false, VerifyMessage: "disk root, block 12: checksum mismatch");
+        var passed = failed with { Id = Guid.NewGuid(), CreatedAt = DateTimeOffset.UtcNow.AddHours(-2), VerifyOk = true, VerifyMessage = null };
+        States.Backups.AddRange([failed, passed]);
+
+        var cut = Render<MachineBackups>(p => p.Add(x => x.Machine, vm));
+
+        cut.WaitForAssertion(() =>
+        {
+            var failedCell = cut.Find($"[data-test=backup][data-id='{failed.Id}'] [data-test=backup-verified]");
+            Assert.Contains("FAILED", failedCell.TextContent);
+            Assert.Equal("disk root, block 12: checksum mismatch", failedCell.QuerySelector("[data-test=backup-verify-message]")!.TextContent.Trim());
+            var passedCell = cut.Find($"[data-test=backup][data-id='{passed.Id}'] [data-test=backup-verified]");
+            Assert.Equal("ok", passedCell.TextContent.Trim());
+        });
+        Assert.Single(cut.FindAll("[data-test=backup-verify-message]"));
+    }
+
+    [Fact]
     public void MachineDetail_CloneEnds_NoteReplacedByTheResultWithALinkToTheClone()
     {
         var vm = Sample.Machine("vm-1", MachineState.Running, MachineKind.Vm);

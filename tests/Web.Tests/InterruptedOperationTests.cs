@@ -36,7 +36,10 @@ public sealed class InterruptedOperationTests : IAsyncLifetime
 
     private string Database => Path.Combine(_factory.DataPath, "ringmaster.db");
 
-    private RingmasterDbContext Open() => new(new DbContextOptionsBuilder<RingmasterDbContext>().UseSqlite($"Data Source={Database}").Options);
+    /// <summary>The app's database, opened as the app opens it: its SQLite file, or its database on PostgreSQL (RINGMASTER_TEST_DATABASE=postgres).</summary>
+    private RingmasterDbContext Open() => DatabaseProvider.IsPostgres(_factory.ConnectionString)
+        ? new PostgresRingmasterDbContext(new DbContextOptionsBuilder<RingmasterDbContext>().UseNpgsql(_factory.ConnectionString).Options)
+        : new RingmasterDbContext(new DbContextOptionsBuilder<RingmasterDbContext>().UseSqlite($"Data Source={Database}").Options);
 
     /// <summary>The database as the stopped server left it.</summary>
     private async Task LeftBehindAsync(Action<RingmasterDbContext> seed)

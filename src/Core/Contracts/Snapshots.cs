@@ -77,6 +77,7 @@ public sealed record CloneMachineRequest(string? Name, bool? Linked = null, stri
 public sealed record BackupMachineRequest(bool? IncludeMemory = null, bool? Full = null);
 
 /// <summary>A backup as the API and the dashboard show it.</summary>
+/// <param name="VerifyMessage">Why its last verification failed; null when it passed or never ran.</param>
 public sealed record BackupView(
     Guid Id,
     Guid MachineId,
@@ -92,7 +93,8 @@ public sealed record BackupView(
     long StoredBlocks,
     DateTimeOffset? VerifiedAt,
     bool? VerifyOk,
-    string Project = "default")
+    string Project = "default",
+    string? VerifyMessage = null)
 {
     public bool Incremental => PreviousBackupId is not null;
 }

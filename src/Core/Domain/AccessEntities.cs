@@ -34,9 +34,10 @@ public sealed class ProjectEntity
     public DateTime CreatedAt { get; set; }
 
     /// <summary>
-    /// Bumped by every change that is checked against the quotas, inside the same transaction: the
-    /// update holds the project's row (PostgreSQL) or the database's write lock (SQLite) until the
-    /// change is saved, so two changes of one project are checked one after the other.
+    /// Bumped on SQLite by every change that is checked against the quotas, inside the same
+    /// transaction: the update holds the database's write lock until the change is saved, so two
+    /// changes of one project are checked one after the other (PostgreSQL takes an advisory lock on
+    /// the project instead: <see cref="Store.DatabaseProvider.LockProjectAsync"/>).
     /// </summary>
     public long QuotaStamp { get; set; }
 }

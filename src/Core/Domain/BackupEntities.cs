@@ -26,6 +26,8 @@ public sealed class BackupEntity
     public Guid? ScheduleId { get; set; }
     public DateTime? VerifiedAt { get; set; }
     public bool? VerifyOk { get; set; }
+    /// <summary>Why the last verification failed (the check that failed); null when it passed or never ran.</summary>
+    public string? VerifyMessage { get; set; }
 }
 
 public enum ScheduleJob

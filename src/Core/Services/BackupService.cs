@@ -111,7 +111,7 @@ public sealed class BackupService(
 
     public static BackupView ToView(BackupEntity b, string? host) => new(
         b.Id, b.MachineId, b.MachineName, b.Kind, b.HostId, host, b.PreviousBackupId, b.IncludesMemory, Views.Utc(b.CreatedAt),
-        b.SizeBytes, b.DiskBytes, b.StoredBlocks, Views.Utc(b.VerifiedAt), b.VerifyOk, b.Project);
+        b.SizeBytes, b.DiskBytes, b.StoredBlocks, Views.Utc(b.VerifiedAt), b.VerifyOk, b.Project, b.VerifyMessage);
 
     public async Task<ServiceResult<OperationAccepted>> BackupAsync(Guid machineId, BackupMachineRequest request, string user, CancellationToken cancellationToken = default)
     {
@@ -378,6 +378,7 @@ public sealed class BackupService(
             var result = await agents.ExecuteAsync(host.Id, new AgentCommand(Guid.NewGuid(), context.OperationId, AgentCommandKind.VerifyBackup, backup.MachineId,
                 Verify: new VerifyRequest(backup.Id, request.TestBoot ?? false)), BackupTimeout, context.CancellationToken).ConfigureAwait(false);
             var report = result.Verify ?? throw new InvalidOperationException("The agent did not report the verification.");
+            var failure = report.Ok ? null : string.Join(" ", report.Checks.TakeLast(1));
             await using (var update = await dbFactory.CreateDbContextAsync().ConfigureAwait(false))
             {
                 var entity = await update.Backups.FindAsync(backup.Id).ConfigureAwait(false);
@@ -385,6 +386,7 @@ public sealed class BackupService(
                 {
                     entity.VerifiedAt = DateTime.UtcNow;
                     entity.VerifyOk = report.Ok;
+                    entity.VerifyMessage = failure;
                     await update.SaveChangesAsync().ConfigureAwait(false);
                 }
             }
@@ -394,7 +396,7 @@ public sealed class BackupService(
                 await context.LogAsync(check).ConfigureAwait(false);
             }
 
-            return report.Ok ? report : throw new InvalidOperationException("The backup failed verification: " + string.Join(" ", report.Checks.TakeLast(1)));
+            return report.Ok ? report : throw new InvalidOperationException("The backup failed verification: " + failure);
         }, cancellationToken).ConfigureAwait(false);
     }
 

@@ -219,7 +219,7 @@ public sealed class MachineUpdateService(
         {
             return ServiceResult<MachineUpdated>.Conflict($"A machine named '{name}' already exists.");
         }
-        catch (Microsoft.Data.Sqlite.SqliteException e) when (e.SqliteErrorCode == 19)
+        catch (System.Data.Common.DbException e) when (DatabaseProvider.IsUniqueViolation(e))
         {
             return ServiceResult<MachineUpdated>.Conflict($"A machine named '{name}' already exists.");
         }

@@ -60,9 +60,15 @@ public sealed class ProjectQuotas(IDbContextFactory<RingmasterDbContext> dbFacto
     /// <summary>Runs <paramref name="write"/> (on <paramref name="db"/>) only if <paramref name="delta"/> still fits, as <see cref="SaveWithinQuotaAsync"/> does.</summary>
     public static async Task<string?> WithinQuotaAsync(RingmasterDbContext db, string project, QuotaDelta delta, Func<Task> write, CancellationToken cancellationToken = default)
     {
-        // Checks and saves of one process take turns: under load, SQLite (in shared-cache mode) let two
-        // of them read the same count (seven machines made against a quota of five). The project's row
-        // update below serializes them across processes on a server database.
+        // On PostgreSQL the project's advisory lock (below) serializes checks and saves across
+        // processes and connections. On SQLite, checks and saves of one process also take turns:
+        // under load, SQLite (in shared-cache mode) let two of them read the same count (seven
+        // machines made against a quota of five).
+        if (!db.Database.IsSqlite())
+        {
+            return await CheckAndWriteAsync(db, project, delta, write, cancellationToken).ConfigureAwait(false);
+        }
+
         await s_turns.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -79,8 +85,7 @@ public sealed class ProjectQuotas(IDbContextFactory<RingmasterDbContext> dbFacto
     private static async Task<string?> CheckAndWriteAsync(RingmasterDbContext db, string project, QuotaDelta delta, Func<Task> write, CancellationToken cancellationToken)
     {
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        await db.Projects.Where(p => p.Name == project)
-            .ExecuteUpdateAsync(s => s.SetProperty(p => p.QuotaStamp, p => p.QuotaStamp + 1), cancellationToken).ConfigureAwait(false);
+        await DatabaseProvider.LockProjectAsync(db, project, cancellationToken).ConfigureAwait(false);
         if (await CheckAsync(db, project, delta, cancellationToken).ConfigureAwait(false) is { } exceeded)
         {
             await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);

@@ -8,10 +8,22 @@ namespace Ringmaster.Core.Store;
 /// <summary>
 /// The inventory: hosts, machines, templates, images, snapshots, operations and events; users,
 /// projects, tokens and the audit log. Machines (and their operations and events) are filtered by
-/// the caller's <see cref="IAccessScope"/>.
+/// the caller's <see cref="IAccessScope"/>. This type is the SQLite store and its migrations;
+/// <see cref="PostgresRingmasterDbContext"/> is the same model on PostgreSQL with migrations of its own.
 /// </summary>
-public sealed class RingmasterDbContext(DbContextOptions<RingmasterDbContext> options, IAccessScope? scope = null) : IdentityDbContext<UserEntity>(options)
+public class RingmasterDbContext : IdentityDbContext<UserEntity>
 {
+    private readonly IAccessScope? _scope;
+
+    public RingmasterDbContext(DbContextOptions<RingmasterDbContext> options, IAccessScope? scope = null)
+        : this((DbContextOptions)options, scope)
+    {
+    }
+
+    /// <summary>For a provider's own context: the options may be those of this type or of the derived one.</summary>
+    protected RingmasterDbContext(DbContextOptions options, IAccessScope? scope)
+        : base(options) => _scope = scope;
+
     public DbSet<HostEntity> Hosts => Set<HostEntity>();
     public DbSet<MachineEntity> Machines => Set<MachineEntity>();
     public DbSet<MachineLabelEntity> MachineLabels => Set<MachineLabelEntity>();
@@ -36,7 +48,7 @@ public sealed class RingmasterDbContext(DbContextOptions<RingmasterDbContext> op
     public DbSet<WebhookDeliveryEntity> WebhookDeliveries => Set<WebhookDeliveryEntity>();
 
     /// <summary>The projects the caller sees (null: all); read by the query filters for every query.</summary>
-    private IReadOnlyCollection<string>? VisibleProjects => scope?.Projects;
+    private IReadOnlyCollection<string>? VisibleProjects => _scope?.Projects;
 
     protected override void OnConfiguring(DbContextOptionsBuilder optionsBuilder) =>
         optionsBuilder.AddInterceptors(MachineVersionInterceptor.Instance, MachineLabelIndex.Instance);

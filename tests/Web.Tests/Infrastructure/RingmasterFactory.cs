@@ -27,6 +27,12 @@ public sealed class RingmasterFactory : WebApplicationFactory<Program>
     public bool Embedded { get; init; }
     public Dictionary<string, string?> Settings { get; } = [];
 
+    /// <summary>
+    /// The database: null is SQLite in <see cref="DataPath"/>, unless RINGMASTER_TEST_DATABASE=postgres
+    /// gives every app a new database on the tests' own PostgreSQL server (<see cref="PostgresServer"/>).
+    /// </summary>
+    public string? ConnectionString { get; init; } = PostgresServer.Selected ? PostgresServer.Shared.NewConnectionString() : null;
+
     /// <summary>Services to put in place of the app's own (a test clock, say).</summary>
     public Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? TestServices { get; init; }
 
@@ -34,6 +40,11 @@ public sealed class RingmasterFactory : WebApplicationFactory<Program>
     {
         builder.UseEnvironment("Production");
         builder.UseSetting("Ringmaster:Data", DataPath);
+        if (ConnectionString is { } connection)
+        {
+            builder.UseSetting("Ringmaster:ConnectionString", connection);
+        }
+
         builder.UseSetting("Agent:Embedded", Embedded ? "true" : "false");
         builder.UseSetting("Agent:JoinToken", JoinToken);
         builder.UseSetting("Agent:Name", "test-host");
@@ -76,6 +87,11 @@ public sealed class RingmasterFactory : WebApplicationFactory<Program>
     public override async ValueTask DisposeAsync()
     {
         await base.DisposeAsync();
+        if (ConnectionString is { } connection && Ringmaster.Core.Store.DatabaseProvider.IsPostgres(connection))
+        {
+            PostgresServer.Release(connection);
+        }
+
         try
         {
             Directory.Delete(DataPath, recursive: true);

@@ -336,6 +336,9 @@ namespace Ringmaster.Core.Store.Migrations
                     b.Property<DateTime?>("VerifiedAt")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("VerifyMessage")
+                        .HasColumnType("TEXT");
+
                     b.Property<bool?>("VerifyOk")
                         .HasColumnType("INTEGER");
 

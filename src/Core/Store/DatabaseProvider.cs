@@ -1,0 +1,86 @@
+using System.Data.Common;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+
+namespace Ringmaster.Core.Store;
+
+/// <summary>
+/// Which database <c>Ringmaster:ConnectionString</c> names: PostgreSQL (through Npgsql) when it is in
+/// PostgreSQL's keyword form (<c>Host=…;Port=…;Username=…;Database=…</c>), SQLite otherwise; empty is
+/// SQLite in the data folder. What differs between the two stays here.
+/// </summary>
+public static class DatabaseProvider
+{
+    /// <summary>True when <paramref name="connectionString"/> names a PostgreSQL server (it has a <c>Host</c> or <c>Server</c> keyword).</summary>
+    public static bool IsPostgres(string? connectionString)
+    {
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            return false;
+        }
+
+        var builder = new DbConnectionStringBuilder();
+        try
+        {
+            builder.ConnectionString = connectionString;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+
+        return builder.ContainsKey("Host") || builder.ContainsKey("Server");
+    }
+
+    /// <summary>Sets <paramref name="options"/> up for the database <paramref name="settings"/> name.</summary>
+    public static void Configure(DbContextOptionsBuilder options, RingmasterOptions settings)
+    {
+        if (IsPostgres(settings.ConnectionString))
+        {
+            options.UseNpgsql(settings.ConnectionString);
+            return;
+        }
+
+        Directory.CreateDirectory(settings.DataPath);
+        var connection = string.IsNullOrWhiteSpace(settings.ConnectionString)
+            ? $"Data Source={Path.Combine(settings.DataPath, "ringmaster.db")};Cache=Shared"
+            : settings.ConnectionString;
+        options.UseSqlite(connection);
+    }
+
+    /// <summary>True when <paramref name="exception"/> (or what it wraps) is a unique index refusing a row, on either database.</summary>
+    public static bool IsUniqueViolation(Exception exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            switch (e)
+            {
+                case SqliteException { SqliteErrorCode: 19 }:
+                case PostgresException { SqlState: PostgresErrorCodes.UniqueViolation }:
+                    return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// Inside <paramref name="db"/>'s open transaction, waits until no other transaction (of this process
+    /// or another) is changing what <paramref name="project"/> uses, and holds that until the transaction
+    /// ends: a transaction-scoped advisory lock keyed on the project on PostgreSQL; on SQLite a write to
+    /// the project's row, which takes the database's write lock.
+    /// </summary>
+    public static async Task LockProjectAsync(RingmasterDbContext db, string project, CancellationToken cancellationToken)
+    {
+        if (db.Database.IsNpgsql())
+        {
+            // hashtextextended: a 64-bit key from the name; the prefix keeps these keys apart from other advisory locks.
+            await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock(hashtextextended({"ringmaster.project-quota:" + project}, 0))", cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        await db.Projects.Where(p => p.Name == project)
+            .ExecuteUpdateAsync(s => s.SetProperty(p => p.QuotaStamp, p => p.QuotaStamp + 1), cancellationToken).ConfigureAwait(false);
+    }
+}
