@@ -1,5 +1,7 @@
 using System.CommandLine;
 using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
 
 namespace Ringmaster.Cli;
 
@@ -104,7 +106,9 @@ internal static class ConsoleCommand
                     return string.IsNullOrEmpty(socket.CloseStatusDescription) ? "The console closed." : $"The console closed: {socket.CloseStatusDescription}";
                 }
 
-                await output.WriteAsync(buffer.AsMemory(0, result.Count), cancellationToken).ConfigureAwait(false);
+                // A text message is the server's word (the machine moved, the console follows it), not the guest's output.
+                var bytes = result.MessageType == WebSocketMessageType.Text ? Notice(buffer.AsSpan(0, result.Count)) : buffer.AsMemory(0, result.Count);
+                await output.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
                 await output.FlushAsync(cancellationToken).ConfigureAwait(false);
             }
         }
@@ -116,6 +120,23 @@ internal static class ConsoleCommand
         {
             return $"The console connection was lost: {e.Message}";
         }
+    }
+
+    /// <summary>A console event (<c>{"event": …, "text": …}</c>) as a line of its own.</summary>
+    private static byte[] Notice(ReadOnlySpan<byte> message)
+    {
+        string? text;
+        try
+        {
+            using var document = JsonDocument.Parse(message.ToArray());
+            text = document.RootElement.TryGetProperty("text", out var t) ? t.GetString() : null;
+        }
+        catch (JsonException)
+        {
+            text = null;
+        }
+
+        return text is null ? [] : Encoding.UTF8.GetBytes($"\r\n[{text}]\r\n");
     }
 
     private static async Task<string> PumpInputAsync(ClientWebSocket socket, Stream input, CancellationToken cancellationToken)

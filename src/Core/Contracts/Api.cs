@@ -17,6 +17,7 @@ public sealed record HostView(
     int MachineCount);
 
 /// <summary>A machine as the API and the dashboard show it.</summary>
+/// <param name="StartedAt">When it last started running, as its host's engine reported it (containers); null while it is not running or where it is not known.</param>
 public sealed record MachineView(
     Guid Id,
     string Name,
@@ -35,7 +36,8 @@ public sealed record MachineView(
     string Project = "default",
     long Version = 0,
     VmEngine? Engine = null,
-    string? Iso = null);
+    string? Iso = null,
+    DateTimeOffset? StartedAt = null);
 
 [JsonConverter(typeof(JsonStringEnumConverter<OperationStatus>))]
 public enum OperationStatus

@@ -115,6 +115,7 @@ public sealed record GuestDefinition(
     ImageSource? Iso = null);
 
 /// <summary>What an agent reports about one guest it runs.</summary>
+/// <param name="StartedAt">When it last started running, as its engine says (containers); null where the engine does not say or it is not running.</param>
 public sealed record GuestInfo(
     Guid Id,
     string Name,
@@ -124,7 +125,8 @@ public sealed record GuestInfo(
     MachineSpec Spec,
     IReadOnlyDictionary<string, string> Labels,
     string? Detail = null,
-    VmEngine? Engine = null);
+    VmEngine? Engine = null,
+    DateTimeOffset? StartedAt = null);
 
 /// <summary>Live figures for one guest, pushed by the agent.</summary>
 /// <param name="CpuPercent">CPU use, 100 = one host core.</param>

@@ -45,6 +45,9 @@ public sealed class MachineEntity
     public DateTime CreatedAt { get; set; }
     public DateTime UpdatedAt { get; set; }
 
+    /// <summary>When the guest last started running (UTC), as its engine reported it; null while it is not running or not known.</summary>
+    public DateTime? StartedAt { get; set; }
+
     /// <summary>Changes whenever the name, spec or labels change (bumped on save); the API's ETag.</summary>
     public long Version { get; set; }
 }

@@ -312,6 +312,11 @@ public sealed class InventoryService(
         machine.State = guest.State;
         machine.LastKnownState = null;
         machine.Detail = guest.Detail;
+        // A start time is kept as reported (a time, not an age); a report without one keeps the
+        // one known while the guest still runs.
+        machine.StartedAt = guest.State is MachineState.Running or MachineState.Paused
+            ? guest.StartedAt?.UtcDateTime ?? machine.StartedAt
+            : null;
         machine.UpdatedAt = now;
     }
 

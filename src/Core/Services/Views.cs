@@ -15,7 +15,7 @@ public static class Views
 
     public static MachineView ToView(this MachineEntity m, string? hostName) => new(
         m.Id, m.Name, m.Kind, m.State, m.LastKnownState, m.Template, m.Image, m.HostId, hostName, m.Spec,
-        m.Labels, m.Detail, Utc(m.CreatedAt), Utc(m.UpdatedAt), m.Project, m.Version, m.EngineOf(), m.Iso);
+        m.Labels, m.Detail, Utc(m.CreatedAt), Utc(m.UpdatedAt), m.Project, m.Version, m.EngineOf(), m.Iso, Utc(m.StartedAt));
 
     public static HostView ToView(this HostEntity h, int machineCount) => new(
         h.Id, h.Name, h.Online, Utc(h.RegisteredAt), Utc(h.LastSeenAt), h.AgentVersion, h.Capabilities,

@@ -21,6 +21,7 @@ public abstract class DashboardTestContext : BunitContext, IAsyncLifetime
     {
         JSInterop.Mode = JSRuntimeMode.Loose;
         Services.AddMudServices();
+        Services.AddSingleton(TimeProvider.System);
         Services.AddSingleton<IDashboardData>(Data);
         Services.AddSingleton<IMachineActions>(Actions);
         Services.AddSingleton<IMachineSavedStates>(States);

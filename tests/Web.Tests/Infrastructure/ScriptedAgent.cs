@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Text;
 using System.Text.Json.Serialization;
 using System.Threading.Channels;
 using Microsoft.AspNetCore.SignalR;
@@ -42,6 +43,13 @@ public sealed class ScriptedAgent : IAsyncDisposable
         });
         _connection.On<MigrationProbeRequest, MigrationProbe>(nameof(IAgentClient.ProbeMigration), request =>
             ProbeAnswer?.Invoke(request) ?? throw new HubException("This agent answers no migration probe."));
+        // The console of a guest this agent holds: input is answered as a shell on this host would.
+        _connection.On<Guid, CommandAck>(nameof(IAgentClient.OpenConsole), machineId =>
+            Guests.ContainsKey(machineId) ? new CommandAck(true) : new CommandAck(false, "No such guest on this host."));
+        _connection.On<ConsoleChunk>(nameof(IAgentClient.ConsoleInput), chunk =>
+            Guests.ContainsKey(chunk.MachineId) && ConsoleShell?.Invoke(Encoding.UTF8.GetString(chunk.Data)) is { } answer
+                ? SendConsoleOutputAsync(chunk.MachineId, answer)
+                : Task.CompletedTask);
         _connection.On(nameof(IAgentClient.ListGuests), async () =>
         {
             await ListingGate.Task;
@@ -64,6 +72,9 @@ public sealed class ScriptedAgent : IAsyncDisposable
 
     /// <summary>How this agent answers a migration's pre-flight probe (null: it fails, as an agent without migrations would).</summary>
     public Func<MigrationProbeRequest, MigrationProbe>? ProbeAnswer { get; set; }
+
+    /// <summary>What a guest's console prints for the input typed into it (null: nothing), while this agent holds the guest.</summary>
+    public Func<string, string?>? ConsoleShell { get; set; }
 
     /// <summary>Listings wait for this (completed unless a test holds them back).</summary>
     public TaskCompletionSource ListingGate { get; set; } = Completed();
@@ -104,6 +115,10 @@ public sealed class ScriptedAgent : IAsyncDisposable
         Guests[guest.Id] = guest;
         return _connection.InvokeAsync(nameof(IAgentHub.GuestChanged), guest);
     }
+
+    /// <summary>Streams console output of a guest to the server, as an agent's console session does.</summary>
+    public Task SendConsoleOutputAsync(Guid machineId, string text) =>
+        _connection.InvokeAsync(nameof(IAgentHub.ConsoleOutput), new ConsoleChunk(machineId, Encoding.UTF8.GetBytes(text)));
 
     public Task CompleteAsync(CommandResult result) => _connection.InvokeAsync(nameof(IAgentHub.CommandCompleted), result);
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
@@ -25,6 +26,7 @@ public sealed partial class ContainerEngineClient(ContainerDriverOptions options
     internal const string SnapshotOfLabel = "ringmaster.snapshot.of";
 
     private readonly SemaphoreSlim _connectLock = new(1, 1);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> _startedAt = new();
     private ContainerEngine? _engine;
 
     internal ContainerDriverOptions Options => options;
@@ -153,7 +155,62 @@ public sealed partial class ContainerEngineClient(ContainerDriverOptions options
         await FindAsync(id, cancellationToken) ?? throw new GuestNotFoundException(id);
 
     internal async Task<GuestInfo> InfoAsync(Guid id, CancellationToken cancellationToken) =>
-        ToInfo(await GetAsync(id, cancellationToken));
+        await WithStartAsync(await GetAsync(id, cancellationToken), fresh: true, cancellationToken);
+
+    /// <summary>
+    /// The guest with the time its container started running. The engine's list does not say it (its
+    /// status only says "Up 2 minutes", an age that is stale as soon as it is kept), so it comes from
+    /// inspecting the container: once per run in a listing, again whenever a command asks
+    /// (<paramref name="fresh"/>: the container may have been started again since).
+    /// </summary>
+    internal async Task<GuestInfo> WithStartAsync(ContainerListResponse container, bool fresh, CancellationToken cancellationToken)
+    {
+        var info = ToInfo(container);
+        if (info.State is not (MachineState.Running or MachineState.Paused))
+        {
+            _startedAt.TryRemove(container.ID, out _);
+            return info;
+        }
+
+        if (fresh || !_startedAt.TryGetValue(container.ID, out var startedAt))
+        {
+            try
+            {
+                var inspected = await (await ClientAsync(cancellationToken)).Containers.InspectContainerAsync(container.ID, cancellationToken);
+                if (ParseTime(inspected.State?.StartedAt) is not { } parsed)
+                {
+                    return info;
+                }
+
+                startedAt = _startedAt[container.ID] = parsed;
+            }
+            catch (DockerApiException e)
+            {
+                logger.LogDebug(e, "Could not inspect container {Container} for its start time", container.ID);
+                return info;
+            }
+        }
+
+        return info with { StartedAt = startedAt };
+    }
+
+    /// <summary>The engine's time ("2026-12-06T20:01:02.123456789Z", nanoseconds and all); null for none or the zero time.</summary>
+    internal static DateTimeOffset? ParseTime(string? text)
+    {
+        if (string.IsNullOrEmpty(text))
+        {
+            return null;
+        }
+
+        // .NET reads at most seven digits of a second's fraction.
+        var trimmed = LongFraction().Replace(text, m => m.Value[..8]);
+        return DateTimeOffset.TryParse(trimmed, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at) && at.Year > 1
+            ? at.ToUniversalTime()
+            : null;
+    }
+
+    [GeneratedRegex(@"\.\d{8,}")]
+    private static partial Regex LongFraction();
 
     internal static GuestInfo ToInfo(ContainerListResponse container)
     {

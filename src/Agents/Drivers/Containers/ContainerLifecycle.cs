@@ -231,11 +231,13 @@ public sealed partial class ContainerLifecycle(ContainerEngineClient guests, Con
             "Could not list containers",
             client => client.Containers.ListContainersAsync(ContainerEngineClient.LabelFilter(guests.Options.Owner is { } owner ? $"{GuestLabels.Host}={owner}" : GuestLabels.Id), cancellationToken),
             cancellationToken);
-        return containers
-            .Where(c => c.Labels is not null && c.Labels.TryGetValue(GuestLabels.Id, out var v) && Guid.TryParse(v, out _))
-            .Select(ContainerEngineClient.ToInfo)
-            .OrderBy(g => g.Name, StringComparer.Ordinal)
-            .ToList();
+        var listed = new List<GuestInfo>();
+        foreach (var container in containers.Where(c => c.Labels is not null && c.Labels.TryGetValue(GuestLabels.Id, out var v) && Guid.TryParse(v, out _)))
+        {
+            listed.Add(await guests.WithStartAsync(container, fresh: false, cancellationToken));
+        }
+
+        return [.. listed.OrderBy(g => g.Name, StringComparer.Ordinal)];
     }
 
     // The engine's rule for container names.

@@ -1,6 +1,7 @@
 // A machine's console in the page: the console WebSocket (raw bytes both ways, scrollback first)
 // shown in xterm.js when it was built in, or in a plain text console when it was not. The socket
-// reconnects with backoff when it closes (the guest rebooted, the server restarted).
+// reconnects with backoff when it closes (the guest rebooted, the server restarted). Text messages
+// are the server's events: the machine is moving to another host, or it moved and the console follows.
 // When the terminal's size changes (and each time the socket opens) it is posted to the console's
 // size endpoint, so a container's TTY knows its columns and rows.
 
@@ -125,6 +126,25 @@ export async function open(element, path, status, stoppedText) {
     if (status) status.textContent = text;
   };
 
+  // The console follows the machine: while it moves to another host the status says so (the
+  // stream is not "connected" to where it is going yet); once it runs there the server has attached
+  // the console to the new host, and the console says it reconnected.
+  const told = message => {
+    switch (message.event) {
+      case "moving":
+        report("moving", message.text);
+        break;
+      case "moved":
+        report("open", `${message.text} Click the console and type.`);
+        view.notice(message.text.replace(/\.$/, "").replace(/^R/, "r"));
+        view.announceSize();
+        break;
+      case "stayed":
+        report("open", `${message.text} Click the console and type.`);
+        break;
+    }
+  };
+
   const connect = () => {
     if (closed || stopped) return;
     report("connecting", "Connecting to the console…");
@@ -134,6 +154,7 @@ export async function open(element, path, status, stoppedText) {
     ws.onopen = () => { if (socket !== ws) return; delay = 500; report("open", "Connected. Click the console and type."); view.announceSize(); };
     ws.onmessage = e => {
       if (socket !== ws) return; // a socket closed because the machine stopped
+      if (typeof e.data === "string") { told(JSON.parse(e.data)); return; } // the server's word, not the guest's output
       if (fresh) { view.reset(); fresh = false; } // the server replays the scrollback first
       view.write(new Uint8Array(e.data));
     };
