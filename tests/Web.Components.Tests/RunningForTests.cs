@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Ringmaster.Core.Contracts;
 using Ringmaster.Core.Services;
 using Ringmaster.Web.Components.Pages;
@@ -12,23 +13,28 @@ namespace Ringmaster.Web.Components.Tests;
 /// </summary>
 public sealed class RunningForTests : DashboardTestContext
 {
+    private readonly FakeClock _clock = new(DateTimeOffset.UtcNow);
+
+    public RunningForTests() => Services.AddSingleton<TimeProvider>(_clock);
+
     [Fact]
     public void MachineDetail_RunningContainer_SaysHowLongItRanAndTheTextMovesOnWithoutNewData()
     {
-        var machine = Sample.Machine("box-1") with { StartedAt = DateTimeOffset.UtcNow.AddSeconds(-58.5) };
+        var machine = Sample.Machine("box-1") with { StartedAt = _clock.GetUtcNow().AddSeconds(-58.5) };
         Data.Machines.Add(machine);
 
         var cut = Render<MachineDetail>(p => p.Add(x => x.Id, machine.Id));
 
-        cut.WaitForAssertion(() => Assert.Matches("^Running for 5[89] seconds$", cut.Find("[data-test=running-for]").TextContent));
+        cut.WaitForAssertion(() => Assert.Equal("Running for 58 seconds", cut.Find("[data-test=running-for]").TextContent));
         // No new report comes: the page's own clock moves the text on.
-        cut.WaitForAssertion(() => Assert.Equal("Running for 1 minute", cut.Find("[data-test=running-for]").TextContent), Live);
+        _clock.Advance(TimeSpan.FromSeconds(2));
+        cut.WaitForAssertion(() => Assert.Equal("Running for 1 minute", cut.Find("[data-test=running-for]").TextContent), TimeSpan.FromSeconds(30));
     }
 
     [Fact]
     public void Machines_RunningAndStoppedContainers_OnlyTheRunningOneSaysHowLongAndAStopTakesItAway()
     {
-        var running = Sample.Machine("web-1") with { StartedAt = DateTimeOffset.UtcNow.AddMinutes(-3).AddSeconds(-10) };
+        var running = Sample.Machine("web-1") with { StartedAt = _clock.GetUtcNow().AddMinutes(-3).AddSeconds(-10) };
         var stopped = Sample.Machine("db-1", MachineState.Stopped);
         Data.Machines.AddRange([running, stopped]);
 
