@@ -25,8 +25,6 @@ public sealed class AlertEntity
     public DateTime? ResolvedAt { get; set; }
     public DateTime? AcknowledgedAt { get; set; }
     public string? AcknowledgedBy { get; set; }
-
-    public bool IsOpen => ResolvedAt is null && AcknowledgedAt is null;
 }
 
 /// <summary>A receiver of alerts: each opened or resolved alert is POSTed to it as JSON, signed with its secret.</summary>

@@ -1,3 +1,4 @@
+using System.Linq.Expressions;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -34,6 +35,9 @@ public sealed class AlertService(
         OperationKind.ScheduleSnapshot, OperationKind.ScheduleBackup,
         OperationKind.MachineMigrate, OperationKind.HostEvacuate,
     ];
+
+    /// <summary>Neither resolved nor acknowledged: what the bell shows, and what keeps a second alert for its cause from opening.</summary>
+    private static readonly Expression<Func<AlertEntity, bool>> s_open = a => a.ResolvedAt == null && a.AcknowledgedAt == null;
 
     public static AlertView ToView(AlertEntity a) => new(
         a.Id, a.Rule, a.Severity, a.ResolvedAt is not null ? "resolved" : a.AcknowledgedAt is not null ? "acknowledged" : "open",
@@ -112,7 +116,7 @@ public sealed class AlertService(
         Guid? hostId = null, Guid? machineId = null, Guid? operationId = null, CancellationToken cancellationToken = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
-        if (await db.Alerts.AnyAsync(a => a.Key == key && a.ResolvedAt == null && a.AcknowledgedAt == null, cancellationToken).ConfigureAwait(false))
+        if (await db.Alerts.Where(s_open).AnyAsync(a => a.Key == key, cancellationToken).ConfigureAwait(false))
         {
             return;
         }
@@ -174,7 +178,7 @@ public sealed class AlertService(
         var query = db.Alerts.AsNoTracking();
         if (openOnly)
         {
-            query = query.Where(a => a.ResolvedAt == null && a.AcknowledgedAt == null);
+            query = query.Where(s_open);
         }
 
         var rows = await query.OrderByDescending(a => a.OpenedAt).Take(limit).ToListAsync(cancellationToken).ConfigureAwait(false);

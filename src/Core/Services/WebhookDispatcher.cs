@@ -48,16 +48,20 @@ public sealed class WebhookDispatcher(
     public static string Sign(string secret, string body) =>
         "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), Encoding.UTF8.GetBytes(body)));
 
-    /// <summary>Adds a delivery of the event to every enabled webhook to <paramref name="db"/>; the caller saves.</summary>
-    public async Task QueueAsync(RingmasterDbContext db, string eventName, AlertView? alert, CancellationToken cancellationToken, Guid? onlyWebhook = null)
+    /// <summary>
+    /// Adds a delivery of the event to every enabled webhook (or to <paramref name="onlyWebhook"/>,
+    /// enabled or not) to <paramref name="db"/> and returns them; the caller saves.
+    /// </summary>
+    public async Task<IReadOnlyList<WebhookDeliveryEntity>> QueueAsync(RingmasterDbContext db, string eventName, AlertView? alert, CancellationToken cancellationToken, Guid? onlyWebhook = null)
     {
-        var targets = await db.Webhooks.Where(w => w.Enabled || w.Id == onlyWebhook)
-            .Where(w => onlyWebhook == null || w.Id == onlyWebhook).Select(w => w.Id).ToListAsync(cancellationToken).ConfigureAwait(false);
+        var targets = await db.Webhooks.Where(w => onlyWebhook == null ? w.Enabled : w.Id == onlyWebhook)
+            .Select(w => w.Id).ToListAsync(cancellationToken).ConfigureAwait(false);
         var now = clock.GetUtcNow();
+        var queued = new List<WebhookDeliveryEntity>(targets.Count);
         foreach (var webhook in targets)
         {
             var id = Guid.NewGuid();
-            db.WebhookDeliveries.Add(new WebhookDeliveryEntity
+            queued.Add(new WebhookDeliveryEntity
             {
                 Id = id,
                 WebhookId = webhook,
@@ -69,6 +73,9 @@ public sealed class WebhookDispatcher(
                 NextAttemptAt = now.UtcDateTime,
             });
         }
+
+        db.WebhookDeliveries.AddRange(queued);
+        return queued;
     }
 
     /// <summary>Looks for due deliveries now instead of at the next poll.</summary>

@@ -109,8 +109,7 @@ public sealed class WebhookService(IDbContextFactory<RingmasterDbContext> dbFact
             return null;
         }
 
-        await dispatcher.QueueAsync(db, "webhook.test", null, cancellationToken, onlyWebhook: id).ConfigureAwait(false);
-        var queued = db.ChangeTracker.Entries<WebhookDeliveryEntity>().Single().Entity;
+        var queued = (await dispatcher.QueueAsync(db, "webhook.test", null, cancellationToken, onlyWebhook: id).ConfigureAwait(false)).Single();
         await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
         dispatcher.Wake();
         return ToView(queued);

@@ -17,7 +17,6 @@ internal sealed class AlertConfiguration : IEntityTypeConfiguration<AlertEntity>
         builder.Property(a => a.Message).HasMaxLength(2048);
         builder.Property(a => a.Project).HasMaxLength(63);
         builder.Property(a => a.AcknowledgedBy).HasMaxLength(256);
-        builder.Ignore(a => a.IsOpen);
         builder.HasIndex(a => new { a.Key, a.ResolvedAt, a.AcknowledgedAt });
         builder.HasIndex(a => a.OpenedAt);
     }
