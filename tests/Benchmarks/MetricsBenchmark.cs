@@ -29,7 +29,7 @@ internal static class MetricsBenchmark
         Console.WriteLine($"{machines} machines, a sample every {every} s for {days} days; {Environment.ProcessorCount} cores; {path}");
         try
         {
-            var options = new DbContextOptionsBuilder<RingmasterDbContext>().UseSqlite($"Data Source={path};Cache=Shared").Options;
+            var options = new DbContextOptionsBuilder<RingmasterDbContext>().UseSqlite($"Data Source={path}").Options;
             var factory = new Factory(options);
             await using (var db = factory.CreateDbContext())
             {

@@ -61,9 +61,9 @@ public sealed class ProjectQuotas(IDbContextFactory<RingmasterDbContext> dbFacto
     public static async Task<string?> WithinQuotaAsync(RingmasterDbContext db, string project, QuotaDelta delta, Func<Task> write, CancellationToken cancellationToken = default)
     {
         // On PostgreSQL the project's advisory lock (below) serializes checks and saves across
-        // processes and connections. On SQLite, checks and saves of one process also take turns:
-        // under load, SQLite (in shared-cache mode) let two of them read the same count (seven
-        // machines made against a quota of five).
+        // processes and connections. On SQLite the write to the project's row takes the database's
+        // write lock, and checks and saves of one process also take turns here (seven machines were
+        // once made against a quota of five, when connections shared SQLite's cache).
         if (!db.Database.IsSqlite())
         {
             return await CheckAndWriteAsync(db, project, delta, write, cancellationToken).ConfigureAwait(false);

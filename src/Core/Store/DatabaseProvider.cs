@@ -43,8 +43,10 @@ public static class DatabaseProvider
         }
 
         Directory.CreateDirectory(settings.DataPath);
+        // A private cache per connection, with the WAL journal the initializer turns on: SQLite's shared-cache
+        // mode is discouraged beside WAL, and under load it let a quota check miss a machine saved just before.
         var connection = string.IsNullOrWhiteSpace(settings.ConnectionString)
-            ? $"Data Source={Path.Combine(settings.DataPath, "ringmaster.db")};Cache=Shared"
+            ? $"Data Source={Path.Combine(settings.DataPath, "ringmaster.db")}"
             : settings.ConnectionString;
         options.UseSqlite(connection);
     }

@@ -26,8 +26,14 @@ public sealed class HostMonitor(InventoryService inventory, IOptions<AgentHubOpt
             {
                 await inventory.SweepAsync(offlineAfter, stoppingToken);
             }
-            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+            catch (Exception ex)
             {
+                if (stoppingToken.IsCancellationRequested)
+                {
+                    // shutting down: the services the sweep uses may already be disposed
+                    return;
+                }
+
                 logger.LogWarning(ex, "Checking host heartbeats failed");
             }
         }

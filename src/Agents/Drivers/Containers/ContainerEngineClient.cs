@@ -158,6 +158,46 @@ public sealed partial class ContainerEngineClient(ContainerDriverOptions options
         await WithStartAsync(await GetAsync(id, cancellationToken), fresh: true, cancellationToken);
 
     /// <summary>
+    /// The guest after a command changed its container <paramref name="containerId"/>. Podman's list
+    /// leaves out a container whose state it cannot read at that moment (one being cleaned up after a
+    /// stop, on a loaded host), so a container missing from the list but still there when inspected is
+    /// listed again until it shows, for at most <see cref="s_settle"/>.
+    /// </summary>
+    internal async Task<GuestInfo> InfoAfterChangeAsync(Guid id, string containerId, CancellationToken cancellationToken)
+    {
+        var settled = DateTime.UtcNow + s_settle;
+        while (true)
+        {
+            if (await FindAsync(id, cancellationToken) is { } found)
+            {
+                return await WithStartAsync(found, fresh: true, cancellationToken);
+            }
+
+            if (DateTime.UtcNow > settled || !await ExistsAsync(containerId, cancellationToken))
+            {
+                throw new GuestNotFoundException(id);
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(200), cancellationToken);
+        }
+    }
+
+    private static readonly TimeSpan s_settle = TimeSpan.FromSeconds(30);
+
+    private async Task<bool> ExistsAsync(string containerId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await (await ClientAsync(cancellationToken)).Containers.InspectContainerAsync(containerId, cancellationToken);
+            return true;
+        }
+        catch (DockerApiException e) when (IsNotFound(e))
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
     /// The guest with the time its container started running. The engine's list does not say it (its
     /// status only says "Up 2 minutes", an age that is stale as soon as it is kept), so it comes from
     /// inspecting the container: once per run in a listing, again whenever a command asks

@@ -114,7 +114,7 @@ public sealed partial class ContainerLifecycle(ContainerEngineClient guests, Con
             $"Could not start container '{ContainerEngineClient.ToInfo(container).Name}'",
             client => client.Containers.StartContainerAsync(container.ID, new ContainerStartParameters(), cancellationToken),
             cancellationToken);
-        return await guests.InfoAsync(id, cancellationToken);
+        return await guests.InfoAfterChangeAsync(id, container.ID, cancellationToken);
     }
 
     public async Task<GuestInfo> StopAsync(Guid id, TimeSpan timeout, bool force, CancellationToken cancellationToken)
@@ -153,7 +153,7 @@ public sealed partial class ContainerLifecycle(ContainerEngineClient guests, Con
                 cancellationToken);
         }
 
-        return await guests.InfoAsync(id, cancellationToken);
+        return await guests.InfoAfterChangeAsync(id, container.ID, cancellationToken);
     }
 
     public async Task<GuestInfo> PauseAsync(Guid id, CancellationToken cancellationToken)
@@ -178,7 +178,7 @@ public sealed partial class ContainerLifecycle(ContainerEngineClient guests, Con
             throw new GuestException($"{e.Message} (pausing is not supported by this host's container engine: it needs the cgroup freezer)", e.InnerException);
         }
 
-        return await guests.InfoAsync(id, cancellationToken);
+        return await guests.InfoAfterChangeAsync(id, container.ID, cancellationToken);
     }
 
     public async Task<GuestInfo> ResumeAsync(Guid id, CancellationToken cancellationToken)
@@ -194,7 +194,7 @@ public sealed partial class ContainerLifecycle(ContainerEngineClient guests, Con
 
         await guests.CallAsync($"Could not resume container '{ContainerEngineClient.ToInfo(container).Name}'",
             client => client.Containers.UnpauseContainerAsync(container.ID, cancellationToken), cancellationToken);
-        return await guests.InfoAsync(id, cancellationToken);
+        return await guests.InfoAfterChangeAsync(id, container.ID, cancellationToken);
     }
 
     public async Task DeleteAsync(Guid id, CancellationToken cancellationToken)
