@@ -91,4 +91,10 @@ public interface IMachineActions
     Task<ServiceResult<OperationAccepted>> ActAsync(Guid machineId, string action, CancellationToken cancellationToken = default);
 
     Task<ServiceResult<OperationAccepted>> DeleteAsync(Guid machineId, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Changes the machine's name, labels or spec if it is still at <paramref name="version"/> (the
+    /// version the form was filled from); a conflict saying so when it changed meanwhile.
+    /// </summary>
+    Task<ServiceResult<MachineUpdated>> UpdateAsync(Guid machineId, long version, MachinePatch patch, CancellationToken cancellationToken = default);
 }

@@ -35,6 +35,19 @@ public sealed class FakeMachineActions : IMachineActions
         return Task.FromResult(OnAct?.Invoke(machineId, "delete") ?? Accepted("machine.delete", machineId, machineId.ToString()));
     }
 
+    /// <summary>The patches sent, in order.</summary>
+    public List<(Guid Id, long Version, MachinePatch Patch)> Updates { get; } = [];
+
+    /// <summary>The answer to an edit; a conflict when the test set none.</summary>
+    public Func<Guid, long, MachinePatch, ServiceResult<MachineUpdated>>? OnUpdate { get; set; }
+
+    public Task<ServiceResult<MachineUpdated>> UpdateAsync(Guid machineId, long version, MachinePatch patch, CancellationToken cancellationToken = default)
+    {
+        Updates.Add((machineId, version, patch));
+        Calls.Add($"update {machineId}");
+        return Task.FromResult(OnUpdate?.Invoke(machineId, version, patch) ?? ServiceResult<MachineUpdated>.Conflict("The test gave no answer to an edit."));
+    }
+
     public static ServiceResult<OperationAccepted> Accepted(string kind, Guid machineId, string target) =>
         ServiceResult<OperationAccepted>.Ok(new OperationAccepted(Sample.Operation(kind, target, machineId, OperationStatus.Queued, 0), null));
 }

@@ -27,6 +27,7 @@ public sealed class DashboardActionsTests : IAsyncLifetime
 
     private MachineActions As(string name, params string[] roles) => new(
         _factory.Services.GetRequiredService<MachineService>(),
+        _factory.Services.GetRequiredService<MachineUpdateService>(),
         new DashboardCaller(new FakeAuthenticationState(name, roles), _factory.Services.GetRequiredService<AuditLog>(),
             _factory.Services.GetRequiredService<IDbContextFactory<RingmasterDbContext>>()));
 
@@ -60,6 +61,51 @@ public sealed class DashboardActionsTests : IAsyncLifetime
         Assert.Equal("otto", result.Value!.Operation.User);
         await using var db = await _factory.Services.GetRequiredService<IDbContextFactory<RingmasterDbContext>>().CreateDbContextAsync();
         Assert.Equal(202, (await db.Audit.SingleAsync(a => a.User == "otto")).Status);
+    }
+
+    [Fact]
+    public async Task Operator_EditFromDashboard_RenamesAndRelabels_AuditedWithTheUserAndTheOldName()
+    {
+        var id = await MachineIdAsync();
+        var version = await VersionAsync(id);
+
+        var result = await As("otto", "Viewer", "Operator").UpdateAsync(id, version,
+            new MachinePatch("ui-renamed", ClearLabels: true, Labels: new Dictionary<string, string?> { ["tier"] = "web" }));
+
+        Assert.Equal(ResultKind.Ok, result.Kind);
+        Assert.Equal("ui-renamed", result.Value!.Machine.Name);
+        await using var db = await _factory.Services.GetRequiredService<IDbContextFactory<RingmasterDbContext>>().CreateDbContextAsync();
+        var machine = await db.Machines.SingleAsync(m => m.Id == id);
+        Assert.Equal("ui-renamed", machine.Name);
+        Assert.Equal(new Dictionary<string, string> { ["tier"] = "web" }, machine.Labels);
+        var entry = await db.Audit.SingleAsync(a => a.User == "otto");
+        Assert.Equal("machine.update", entry.Action);
+        Assert.Equal("ui-1", entry.Target);
+        Assert.Equal(202, entry.Status);
+        Assert.Equal("name ui-renamed, labels", entry.Detail);
+    }
+
+    [Fact]
+    public async Task EditFromDashboard_MachineChangedSinceTheFormWasFilled_RefusedAndNothingChanged()
+    {
+        var id = await MachineIdAsync();
+        var version = await VersionAsync(id);
+        var otto = As("otto", "Viewer", "Operator");
+        Assert.Equal(ResultKind.Ok, (await otto.UpdateAsync(id, version, new MachinePatch(Labels: new Dictionary<string, string?> { ["first"] = "yes" }))).Kind);
+
+        var stale = await otto.UpdateAsync(id, version, new MachinePatch("ui-late"));
+
+        Assert.Equal(ResultKind.Conflict, stale.Kind);
+        Assert.Contains("ui-1 changed since this form was filled in; nothing was saved", stale.Message, StringComparison.Ordinal);
+        await using var db = await _factory.Services.GetRequiredService<IDbContextFactory<RingmasterDbContext>>().CreateDbContextAsync();
+        Assert.Equal("ui-1", (await db.Machines.SingleAsync(m => m.Id == id)).Name);
+        Assert.Equal(409, (await db.Audit.Where(a => a.User == "otto").OrderBy(a => a.Id).LastAsync()).Status);
+    }
+
+    private async Task<long> VersionAsync(Guid id)
+    {
+        await using var db = await _factory.Services.GetRequiredService<IDbContextFactory<RingmasterDbContext>>().CreateDbContextAsync();
+        return (await db.Machines.SingleAsync(m => m.Id == id)).Version;
     }
 
     /// <summary>A signed-in dashboard user with the given roles (as the cookie's claims would carry them).</summary>
