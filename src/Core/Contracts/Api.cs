@@ -17,7 +17,7 @@ public sealed record HostView(
     int MachineCount);
 
 /// <summary>A machine as the API and the dashboard show it.</summary>
-/// <param name="StartedAt">When it last started running, as its host's engine reported it (containers); null while it is not running or where it is not known.</param>
+/// <param name="StartedAt">When it last started running, as its host's engine reported it; null while it is not running or where it is not known.</param>
 public sealed record MachineView(
     Guid Id,
     string Name,

@@ -115,7 +115,7 @@ public sealed record GuestDefinition(
     ImageSource? Iso = null);
 
 /// <summary>What an agent reports about one guest it runs.</summary>
-/// <param name="StartedAt">When it last started running, as its engine says (containers); null where the engine does not say or it is not running.</param>
+/// <param name="StartedAt">When it last started running, as its engine says (a container's start, a QEMU process's start, an emulator VM's boot on this agent); null while it is not running.</param>
 public sealed record GuestInfo(
     Guid Id,
     string Name,

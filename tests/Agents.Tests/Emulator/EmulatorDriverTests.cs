@@ -112,10 +112,16 @@ public sealed class EmulatorDriverTests : IAsyncDisposable
         var definition = Define("vm-states");
         await _driver.Lifecycle.CreateAsync(definition, new Progress<int>(), CancellationToken.None);
 
-        Assert.Equal(MachineState.Running, (await _driver.Lifecycle.StartAsync(definition.Id, CancellationToken.None)).State);
-        Assert.Equal(MachineState.Paused, (await _driver.Lifecycle.PauseAsync(definition.Id, CancellationToken.None)).State);
-        Assert.Equal(MachineState.Running, (await _driver.Lifecycle.ResumeAsync(definition.Id, CancellationToken.None)).State);
-        Assert.Equal(MachineState.Stopped, (await _driver.Lifecycle.StopAsync(definition.Id, TimeSpan.FromSeconds(1), false, CancellationToken.None)).State);
+        var before = DateTimeOffset.UtcNow;
+        var started = await _driver.Lifecycle.StartAsync(definition.Id, CancellationToken.None);
+        Assert.Equal(MachineState.Running, started.State);
+        Assert.InRange(started.StartedAt!.Value, before, DateTimeOffset.UtcNow);
+        var paused = await _driver.Lifecycle.PauseAsync(definition.Id, CancellationToken.None);
+        Assert.Equal((MachineState.Paused, started.StartedAt), (paused.State, paused.StartedAt));
+        var resumed = await _driver.Lifecycle.ResumeAsync(definition.Id, CancellationToken.None);
+        Assert.Equal((MachineState.Running, started.StartedAt), (resumed.State, resumed.StartedAt));
+        var stopped = await _driver.Lifecycle.StopAsync(definition.Id, TimeSpan.FromSeconds(1), false, CancellationToken.None);
+        Assert.Equal((MachineState.Stopped, (DateTimeOffset?)null), (stopped.State, stopped.StartedAt));
         Assert.Null(await _driver.Lifecycle.GetMetricsAsync(definition.Id, CancellationToken.None));
         await Assert.ThrowsAsync<GuestException>(() => _driver.Lifecycle.PauseAsync(definition.Id, CancellationToken.None));
     }

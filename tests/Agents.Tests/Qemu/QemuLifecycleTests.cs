@@ -25,6 +25,7 @@ public sealed class QemuLifecycleTests : IDisposable
     {
         var definition = Definition("ql-one");
         GuestInfo created;
+        DateTimeOffset? startedAt;
         await using (var engine = TestEngine.Qemu(Options))
         {
             created = await engine.Lifecycle.CreateAsync(definition, new Progress<int>(), CancellationToken.None);
@@ -34,9 +35,13 @@ public sealed class QemuLifecycleTests : IDisposable
 
             await using var console = await engine.Lifecycle.AttachConsoleAsync(definition.Id, CancellationToken.None);
             var text = new ConsoleText(console);
+            var before = DateTimeOffset.UtcNow;
             var started = await engine.Lifecycle.StartAsync(definition.Id, CancellationToken.None);
             Assert.Equal(MachineState.Running, started.State);
             Assert.Contains("TCG", started.Detail, StringComparison.Ordinal);
+            // QEMU's start time comes from the process table, which counts from a boot time kept in whole seconds.
+            Assert.InRange(started.StartedAt!.Value, before.AddSeconds(-2), DateTimeOffset.UtcNow.AddSeconds(2));
+            startedAt = started.StartedAt;
             await text.WaitForAsync(X86SmallGuestFixture.Prompt);
             await console.WriteAsync(Encoding.ASCII.GetBytes("uname -m\n"), CancellationToken.None);
             await text.WaitForAsync("x86_64\r\n");
@@ -47,6 +52,8 @@ public sealed class QemuLifecycleTests : IDisposable
         {
             var listed = Assert.Single(await again.Lifecycle.ListAsync(CancellationToken.None));
             Assert.Equal((definition.Id, MachineState.Running, VmEngine.Qemu), (listed.Id, listed.State, listed.Engine));
+            // a restarted agent still knows since when the VM runs
+            Assert.InRange(listed.StartedAt!.Value, startedAt!.Value.AddSeconds(-1), startedAt.Value.AddSeconds(1));
             await using (var console = await again.Lifecycle.AttachConsoleAsync(definition.Id, CancellationToken.None))
             {
                 var text = new ConsoleText(console);

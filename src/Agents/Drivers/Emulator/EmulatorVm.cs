@@ -16,7 +16,31 @@ internal sealed class EmulatorVm(GuestDefinition definition, string folder)
     public Lock Gate { get; } = new();
     public RiscVMachine? Machine { get; set; }
     public MachineRunner? Runner { get; set; }
-    public MachineState State { get; set; } = MachineState.Stopped;
+    private MachineState _state = MachineState.Stopped;
+
+    public MachineState State
+    {
+        get => _state;
+        set
+        {
+            if (!Runs(value))
+            {
+                StartedAt = null;
+            }
+            else if (!Runs(_state))
+            {
+                StartedAt = DateTimeOffset.UtcNow;
+            }
+
+            _state = value;
+        }
+    }
+
+    /// <summary>When the VM last began running on this agent (a boot, a restore with memory, a move in); null while it does not run.</summary>
+    public DateTimeOffset? StartedAt { get; private set; }
+
+    /// <summary>A VM being migrated away still runs here until the move ends.</summary>
+    private static bool Runs(MachineState state) => state is MachineState.Running or MachineState.Paused or MachineState.Migrating;
     public string? Detail { get; set; }
     public List<Channel<byte[]>> Consoles { get; } = [];
 
@@ -26,7 +50,8 @@ internal sealed class EmulatorVm(GuestDefinition definition, string folder)
     public (TimeSpan Busy, long Stamp) LastSample { get; set; }
 
     public GuestInfo Info() =>
-        new(Definition.Id, Definition.Name, MachineKind.Vm, State, Definition.Image, Definition.Spec, Definition.Labels, Detail);
+        new(Definition.Id, Definition.Name, MachineKind.Vm, State, Definition.Image, Definition.Spec, Definition.Labels, Detail,
+            StartedAt: State is MachineState.Running or MachineState.Paused ? StartedAt : null);
 
     public void Broadcast(ReadOnlyMemory<byte> data)
     {

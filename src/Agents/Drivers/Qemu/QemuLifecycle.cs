@@ -407,7 +407,8 @@ public sealed partial class QemuLifecycle(QemuGuests guests, QemuImages images, 
         var now = state ?? (vm.Runs ? MachineState.Running : MachineState.Stopped);
         var detail = now == MachineState.Stopped ? vm.StopReason : vm.Accelerator;
         var d = vm.Definition;
-        return new GuestInfo(d.Id, d.Name, MachineKind.Vm, now, d.Image, d.Spec, d.Labels, detail, VmEngine.Qemu);
+        return new GuestInfo(d.Id, d.Name, MachineKind.Vm, now, d.Image, d.Spec, d.Labels, detail, VmEngine.Qemu,
+            now is MachineState.Running or MachineState.Paused ? vm.Process?.StartedAt : null);
     }
 
     private void CheckLimits(MachineSpec spec)

@@ -151,6 +151,30 @@ public sealed class QemuProcess
         }
     }
 
+    /// <summary>When QEMU started (from the process table, so it holds across agent restarts); null when it is gone.</summary>
+    public DateTimeOffset? StartedAt
+    {
+        get
+        {
+            if (_startedAt is null)
+            {
+                try
+                {
+                    using var process = Process.GetProcessById(Pid);
+                    _startedAt = new DateTimeOffset(process.StartTime.ToUniversalTime(), TimeSpan.Zero);
+                }
+                catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+                {
+                    return null;
+                }
+            }
+
+            return _startedAt;
+        }
+    }
+
+    private DateTimeOffset? _startedAt;
+
     /// <summary>QEMU's user and system CPU time and the memory it holds (resident), from /proc; zero when it is gone.</summary>
     public (TimeSpan Busy, long Resident) Figures()
     {
