@@ -387,6 +387,9 @@ public sealed class InterruptedOperationTests : IAsyncLifetime
             db.Hosts.Add(Host(_hostId, "h1"));
             db.Machines.Add(Machine(machineId, "stuck-1", _hostId, MachineState.Creating));
         });
+        // No offline sweep before the agent is back: on a loaded machine the agent may register after it, and
+        // the sweep would show the machine Unknown, then Lost once the agent does not report it (deleted as a record only).
+        _factory.Settings["Agent:OfflineAfterSeconds"] = "600";
         Start();
 
         // The host answers commands but holds back its listings, so nothing settles the machine before the delete does.

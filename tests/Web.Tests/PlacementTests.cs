@@ -1,6 +1,10 @@
 using System.Net;
 using System.Net.Http.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Ringmaster.Core.Contracts;
+using Ringmaster.Core.Domain;
+using Ringmaster.Core.Store;
 using Ringmaster.Web.Tests.Infrastructure;
 
 namespace Ringmaster.Web.Tests;
@@ -43,6 +47,41 @@ public sealed class PlacementTests : IAsyncLifetime
 
         using var small = await _client.PostAsJsonAsync("/api/v1/machines", new { name = "small", template = "busybox", memoryMiB = 288, start = false });
         Assert.Equal(HttpStatusCode.Accepted, small.StatusCode);
+    }
+
+    [Fact]
+    public async Task CloneAndRestoreAsNew_MemoryBeyondTheOvercommitRatio_ConflictSaysWhyAndNothingIsMade()
+    {
+        // "crowded" has 8 GiB and a 7000 MiB machine: a second one would give 14000 MiB, past 1.5× (12288 MiB).
+        var id = Guid.NewGuid();
+        await using var crowded = new ScriptedAgent(_client.BaseAddress!, _factory.JoinToken, Guid.NewGuid(), "crowded");
+        crowded.Guests[id] = ScriptedAgent.Guest(id, "resident", MachineState.Stopped) with { Spec = new MachineSpec(1, 7000, [new DiskSpec("root", 1)], [new NetworkSpec("eth0")]) };
+        await crowded.ConnectAsync();
+        var backupId = Guid.NewGuid();
+        var dbFactory = _factory.Services.GetRequiredService<IDbContextFactory<RingmasterDbContext>>();
+        await using (var db = await dbFactory.CreateDbContextAsync())
+        {
+            var resident = await db.Machines.SingleAsync(m => m.Id == id);
+            Assert.Equal(7000, resident.Spec.MemoryMiB);
+            db.Backups.Add(new BackupEntity { Id = backupId, MachineId = id, MachineName = "resident", Kind = MachineKind.Container, HostId = resident.HostId!.Value, CreatedAt = DateTime.UtcNow, Spec = resident.Spec, Image = resident.Image });
+            await db.SaveChangesAsync();
+        }
+
+        using var clone = await _client.PostAsJsonAsync($"/api/v1/machines/{id}/clone", new { name = "resident-copy" });
+        Assert.Equal(HttpStatusCode.Conflict, clone.StatusCode);
+        Assert.Equal("A clone of resident does not fit beside it: crowded has 8192 MiB of memory and its machines are given 7000 MiB; 7000 MiB more would pass the limit of 1.5× (12288 MiB, setting Placement:MemoryOvercommitRatio).",
+            (await clone.ReadJsonAsync()).GetProperty("detail").GetString());
+
+        using var restore = await _client.PostAsJsonAsync($"/api/v1/backups/{backupId}/restore", new { name = "resident-restored" });
+        Assert.Equal(HttpStatusCode.Conflict, restore.StatusCode);
+        Assert.Equal("resident-restored does not fit on crowded: crowded has 8192 MiB of memory and its machines are given 7000 MiB; 7000 MiB more would pass the limit of 1.5× (12288 MiB, setting Placement:MemoryOvercommitRatio).",
+            (await restore.ReadJsonAsync()).GetProperty("detail").GetString());
+
+        await using (var db = await dbFactory.CreateDbContextAsync())
+        {
+            Assert.Equal(["resident"], await db.Machines.IgnoreQueryFilters().Where(m => m.HostId == crowded.HostId).Select(m => m.Name).ToListAsync());
+            Assert.Empty(await db.Operations.IgnoreQueryFilters().Where(o => o.Kind == OperationKind.MachineClone || o.Kind == OperationKind.BackupRestore).ToListAsync());
+        }
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Ringmaster.Core.Contracts;
 using Ringmaster.Core.Domain;
 using Ringmaster.Core.Store;
@@ -78,8 +79,11 @@ public sealed class BackupService(
     IAgentGateway agents,
     IBackupArchiveTransfer transfer,
     LiveFeed feed,
-    ILogger<BackupService> logger)
+    ILogger<BackupService> logger,
+    IOptions<PlacementOptions>? placement = null)
 {
+    private readonly double _overcommit = placement?.Value.MemoryOvercommitRatio ?? new PlacementOptions().MemoryOvercommitRatio;
+
     public static readonly TimeSpan BackupTimeout = TimeSpan.FromMinutes(30);
 
     public async Task<IReadOnlyList<BackupView>> ListAsync(Guid? machineId, CancellationToken cancellationToken = default)
@@ -261,6 +265,12 @@ public sealed class BackupService(
         if (host is null || !host.Online || !agents.IsConnected(host.Id))
         {
             return ServiceResult<OperationAccepted>.Conflict($"The host to restore on ({host?.Name ?? "none"}) is offline.");
+        }
+
+        // A machine restored as new takes memory of its host as a new machine does; a restore in place takes none more.
+        if (isNew && await HostMemory.RefusalAsync(db, host, machine.Spec.MemoryMiB, _overcommit, cancellationToken).ConfigureAwait(false) is { } full)
+        {
+            return ServiceResult<OperationAccepted>.Conflict($"{machine.Name} does not fit on {host.Name}: {full}");
         }
 
         var operation = OperationService.New(OperationKind.BackupRestore, machine.Id, machine.Name, user, machine.Project);

@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Ringmaster.Core.Domain;
 using Ringmaster.Core.Store;
 
 namespace Ringmaster.Core.Services;
@@ -41,6 +42,18 @@ public sealed record HostMemory(Guid HostId, string Host, long TotalMiB, long Gi
         var hosts = await db.Hosts.AsNoTracking().ToListAsync(cancellationToken).ConfigureAwait(false);
         var given = await GivenAsync(db, cancellationToken).ConfigureAwait(false);
         return [.. hosts.Select(h => new HostMemory(h.Id, h.Name, (h.Capabilities?.MemoryBytes ?? 0) / (1024 * 1024), given.GetValueOrDefault(h.Id), ratio))];
+    }
+
+    /// <summary>
+    /// Why <paramref name="host"/> cannot be given <paramref name="moreMiB"/> more memory (every machine placed
+    /// on it counts, of any project and in any state); null when it can.
+    /// </summary>
+    public static async Task<string?> RefusalAsync(RingmasterDbContext db, HostEntity host, long moreMiB, double ratio, CancellationToken cancellationToken = default)
+    {
+        var specs = await db.Machines.IgnoreQueryFilters().AsNoTracking().Where(m => m.HostId == host.Id).Select(m => m.Spec)
+            .ToListAsync(cancellationToken).ConfigureAwait(false);
+        var memory = new HostMemory(host.Id, host.Name, (host.Capabilities?.MemoryBytes ?? 0) / (1024 * 1024), specs.Sum(s => (long)s.MemoryMiB), ratio);
+        return memory.Fits(moreMiB) ? null : memory.Refusal(moreMiB);
     }
 
     /// <summary>The memory given to the machines of each host, by host id.</summary>

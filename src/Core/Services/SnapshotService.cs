@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Ringmaster.Core.Contracts;
 using Ringmaster.Core.Domain;
 using Ringmaster.Core.Store;
@@ -14,8 +15,11 @@ public sealed class SnapshotService(
     IAgentGateway agents,
     MigrationService migrations,
     LiveFeed feed,
-    ILogger<SnapshotService> logger)
+    ILogger<SnapshotService> logger,
+    IOptions<PlacementOptions>? placement = null)
 {
+    private readonly double _overcommit = placement?.Value.MemoryOvercommitRatio ?? new PlacementOptions().MemoryOvercommitRatio;
+
     public static readonly TimeSpan SnapshotTimeout = TimeSpan.FromMinutes(10);
     public const string NameRule = "1–64 letters, digits, '.', '_' or '-'";
     public const string ContainerMemoryRefusal =
@@ -245,6 +249,12 @@ public sealed class SnapshotService(
         if (await db.Machines.AnyAsync(m => m.Name == request.Name, cancellationToken).ConfigureAwait(false))
         {
             return ServiceResult<OperationAccepted>.Conflict($"A machine named '{request.Name}' already exists.");
+        }
+
+        // A clone on another host passed the pre-flight's capacity check above; beside its source it takes memory of the same host.
+        if (placeOn is null && await HostMemory.RefusalAsync(db, host, source.Spec.MemoryMiB, _overcommit, cancellationToken).ConfigureAwait(false) is { } full)
+        {
+            return ServiceResult<OperationAccepted>.Conflict($"A clone of {source.Name} does not fit beside it: {full}");
         }
 
         var now = DateTime.UtcNow;
