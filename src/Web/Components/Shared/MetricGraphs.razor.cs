@@ -37,6 +37,14 @@ public sealed partial class MetricGraphs : IDisposable
 
     public static string RangeName(MetricTier tier) => tier.Range.Insert(1, " ");
 
+    private static string Span(MetricTier tier) => tier.Range switch
+    {
+        "1h" => "hour",
+        "1d" => "day",
+        "1w" => "week",
+        _ => "year",
+    };
+
     /// <summary>How fine the points of a range are, in words.</summary>
     private static string Resolution(MetricTier tier) => tier.StepSeconds switch
     {
