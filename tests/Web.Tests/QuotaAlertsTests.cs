@@ -96,6 +96,31 @@ public sealed class QuotaAlertsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task MachineDeleted_UseFallsBelowTheThreshold_AlertResolves()
+    {
+        await SetQuotasAsync(new { maxMachines = 4 });
+        await using var other = new ScriptedAgent(_client.BaseAddress!, _factory.JoinToken, Guid.NewGuid(), "quota-host-3");
+        other.AutoComplete = command => new CommandResult(command.CommandId, true, null, null);
+        var (a, b) = (Guid.NewGuid(), Guid.NewGuid());
+        other.Guests[a] = ScriptedAgent.Guest(a, "job-1", MachineState.Running);
+        other.Guests[b] = ScriptedAgent.Guest(b, "job-2", MachineState.Running);
+        await other.ConnectAsync();
+        var opened = await HttpJson.EventuallyAsync(() => QuotaAlertsAsync(), alerts => alerts.Length == 1, TimeSpan.FromSeconds(30), "the machines quota's alert");
+        Assert.Equal("default machines", opened[0].GetProperty("subject").GetString());
+
+        // Two of four: 50 %.
+        using (var deleted = await _client.DeleteAsync($"/api/v1/machines/{a}"))
+        {
+            Assert.True(deleted.StatusCode == HttpStatusCode.Accepted, await deleted.Content.ReadAsStringAsync());
+        }
+
+        await HttpJson.EventuallyAsync(() => QuotaAlertsAsync("all"), alerts => alerts.Length == 1 && alerts[0].GetProperty("state").GetString() == "resolved",
+            TimeSpan.FromSeconds(30), "the alert resolved once the machine is gone");
+        Assert.Equal(HttpStatusCode.NotFound, (await _client.GetAsync($"/api/v1/machines/{a}")).StatusCode);
+        Assert.Empty(await QuotaAlertsAsync());
+    }
+
+    [Fact]
     public async Task QuotaLoweredToWhatIsUsed_AlertsAtOnce_BelowTheThresholdItDoesNot_LiftedItResolves()
     {
         // 1 vCPU of 2: 50 %, under the threshold.
