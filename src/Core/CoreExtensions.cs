@@ -99,6 +99,8 @@ public static class CoreExtensions
         builder.Services.AddSingleton<WebhookDispatcher>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<WebhookDispatcher>());
         builder.Services.AddSingleton<WebhookService>();
+        builder.Services.AddOptions<AlertOptions>().BindConfiguration(AlertOptions.Section)
+            .Validate(o => o.QuotaThresholdPercent is > 0 and <= 100, "Alerts:QuotaThresholdPercent must be above 0 and at most 100.").ValidateOnStart();
         builder.Services.AddSingleton<AlertService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<AlertService>());
         builder.AddSnapshotsAndBackups();

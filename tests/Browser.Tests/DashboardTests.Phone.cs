@@ -54,7 +54,7 @@ public sealed partial class DashboardTests
 
         var paths = new[]
         {
-            "/", "/machines", $"/machines/{id}", "/hosts", "/catalog", "/operations", operation!, "/scaling", $"/scaling/{groupName}",
+            "/", "/machines", $"/machines/{id}", "/hosts", "/hosts/browser-test-host", "/catalog", "/operations", operation!, "/scaling", $"/scaling/{groupName}",
             "/schedules", "/tokens", "/agents", "/audit", "/no/such/page",
         };
         var failures = new List<string>();

@@ -100,6 +100,32 @@ public sealed class DashboardDataTests : IAsyncLifetime
         Assert.Equal([100, 20], hosts.Select(h => h.MachineCount));
     }
 
+    [Fact]
+    public async Task GetMetrics_SamplesRecorded_ComeBackFromTheHistoryByRange_UnknownMachineIsNull()
+    {
+        var history = new MetricsHistory(_factory, TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<MetricsHistory>.Instance);
+        var data = new DashboardData(_factory, new LiveFeed(), history: history);
+        await using (var db = _factory.CreateDbContext())
+        {
+            var machine = await db.Machines.OrderBy(m => m.Name).FirstAsync();
+            var now = DateTimeOffset.UtcNow;
+            history.RecordGuests(_alpha, [new GuestMetrics(machine.Id, now.AddHours(-2), 70, 10, 20, 0, 0, 0, 0)]);
+            history.RecordGuests(_alpha, [new GuestMetrics(machine.Id, now.AddSeconds(-5), 30, 10, 20, 0, 0, 0, 0)]);
+            history.RecordHost(_beta, now.AddSeconds(-5), 12, 1, 2);
+
+            var hour = await data.GetMetricsAsync(MetricOwner.Machine, machine.Id, MetricsHistory.TierOf("1h")!);
+            var day = await data.GetMetricsAsync(MetricOwner.Machine, machine.Id, MetricsHistory.TierOf("1d")!);
+            var host = await data.GetMetricsAsync(MetricOwner.Host, _beta, MetricsHistory.TierOf("1h")!);
+
+            Assert.Equal([30.0], hour!.Points.Select(p => p.CpuPercent));
+            Assert.Equal([70.0, 30.0], day!.Points.Select(p => p.CpuPercent));
+            Assert.Equal([12.0], host!.Points.Select(p => p.CpuPercent));
+        }
+
+        Assert.Null(await data.GetMetricsAsync(MetricOwner.Machine, Guid.NewGuid(), MetricsHistory.Tiers[0]));
+        Assert.Null(await data.GetMetricsAsync(MetricOwner.Host, Guid.NewGuid(), MetricsHistory.Tiers[0]));
+    }
+
     public Task DisposeAsync()
     {
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();

@@ -10,7 +10,7 @@ public sealed class AlertEntity
     public Guid Id { get; set; }
     /// <summary>What the alert is about, e.g. <c>host-offline:{hostId}</c>: a second one is not opened while one is.</summary>
     public required string Key { get; set; }
-    /// <summary><c>host.offline</c>, <c>machine.error</c>, <c>machine.lost</c>, <c>operation.failed</c>.</summary>
+    /// <summary><c>host.offline</c>, <c>machine.error</c>, <c>machine.lost</c>, <c>operation.failed</c>, <c>quota.near-limit</c>.</summary>
     public required string Rule { get; set; }
     public required string Severity { get; set; }
     /// <summary>The host, machine or operation it names, as the operator knows it.</summary>

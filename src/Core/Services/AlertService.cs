@@ -1,7 +1,9 @@
+using System.Collections.Concurrent;
 using System.Linq.Expressions;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Ringmaster.Core.Contracts;
 using Ringmaster.Core.Domain;
 using Ringmaster.Core.Store;
@@ -11,16 +13,29 @@ namespace Ringmaster.Core.Services;
 /// <summary>An alert opened, resolved or acknowledged: pushed to open pages (the bell) like any other change.</summary>
 public sealed record AlertChanged(AlertView Alert) : LiveChange(DateTimeOffset.UtcNow);
 
+/// <summary>The settings of the alert rules (section <c>Alerts</c>).</summary>
+public sealed class AlertOptions
+{
+    public const string Section = "Alerts";
+
+    /// <summary>How much of a project's quota (vCPUs, memory, disk, networks, machines) its machines use before an alert opens, in percent.</summary>
+    public double QuotaThresholdPercent { get; set; } = 90;
+}
+
 /// <summary>
-/// The alert rules, fed by the live feed: a host that goes offline, a machine in Error or Lost, and a
-/// backup, verify, schedule, migration or evacuation that failed each open one alert (never two for
-/// the same cause); a host back online or a machine out of Error or Lost resolves it; failed work
-/// stays open until someone acknowledges it. Every opened and resolved alert goes to the webhooks.
+/// The alert rules, fed by the live feed: a host that goes offline, a machine in Error or Lost, a
+/// backup, verify, schedule, migration or evacuation that failed, and a project whose machines use
+/// <see cref="AlertOptions.QuotaThresholdPercent"/> of a quota each open one alert (never two for
+/// the same cause); a host back online, a machine out of Error or Lost, or a project's use back below
+/// the threshold resolves it; failed work stays open until someone acknowledges it. Every opened and
+/// resolved alert goes to the webhooks.
 /// </summary>
 public sealed class AlertService(
     IDbContextFactory<RingmasterDbContext> dbFactory,
     LiveFeed feed,
     WebhookDispatcher webhooks,
+    ProjectQuotas quotas,
+    IOptions<AlertOptions> options,
     TimeProvider clock,
     ILogger<AlertService> logger) : BackgroundService
 {
@@ -28,6 +43,10 @@ public sealed class AlertService(
     public const string MachineError = "machine.error";
     public const string MachineLost = "machine.lost";
     public const string OperationFailed = "operation.failed";
+    public const string QuotaNearLimit = "quota.near-limit";
+
+    /// <summary>What each machine last counted against its project's quotas, so only a change to it (not every state change) runs the quota rule.</summary>
+    private readonly ConcurrentDictionary<Guid, (string Project, QuotaDelta Takes)> _counted = new();
 
     private static readonly HashSet<OperationKind> s_watchedWork =
     [
@@ -50,6 +69,16 @@ public sealed class AlertService(
         using var subscription = feed.Subscribe();
         try
         {
+            // What the machines used while the server was down (or before a quota was lowered) counts from the start.
+            try
+            {
+                await CheckAllQuotasAsync(stoppingToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                logger.LogError(ex, "The quota rule failed on the projects at start");
+            }
+
             await foreach (var change in subscription.ReadAllAsync(stoppingToken).ConfigureAwait(false))
             {
                 try
@@ -97,6 +126,120 @@ public sealed class AlertService(
                     $"{Describe(o.Kind)} of {o.Target} failed: {o.Error ?? o.Message ?? "no reason was given"}",
                     o.Project, null, o.MachineId, o.Id, cancellationToken).ConfigureAwait(false);
                 break;
+        }
+
+        await ApplyQuotaRuleAsync(change, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>A machine made, resized, moved or deleted changes what its project uses: the project's quotas are checked again.</summary>
+    private async Task ApplyQuotaRuleAsync(LiveChange change, CancellationToken cancellationToken)
+    {
+        switch (change)
+        {
+            case MachineChanged { Machine: var m }:
+                var takes = (m.Project, QuotaDelta.For(m.Spec));
+                var before = _counted.TryGetValue(m.Id, out var counted) ? counted : default((string Project, QuotaDelta Takes)?);
+                if (before == takes)
+                {
+                    return;
+                }
+
+                _counted[m.Id] = takes;
+                await CheckQuotasAsync(m.Project, cancellationToken).ConfigureAwait(false);
+                if (before is { } was && was.Project != m.Project)
+                {
+                    await CheckQuotasAsync(was.Project, cancellationToken).ConfigureAwait(false);
+                }
+
+                break;
+            case MachineRemoved removed when _counted.TryRemove(removed.MachineId, out var gone):
+                await CheckQuotasAsync(gone.Project, cancellationToken).ConfigureAwait(false);
+                break;
+            case MachineRemoved:
+                // A machine this service never saw: the projects near a limit are the only ones it can take back below.
+                await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    var projects = await db.Alerts.Where(s_open).Where(a => a.Rule == QuotaNearLimit && a.Project != null)
+                        .Select(a => a.Project!).Distinct().ToListAsync(cancellationToken).ConfigureAwait(false);
+                    foreach (var project in projects)
+                    {
+                        await CheckQuotasAsync(project, cancellationToken).ConfigureAwait(false);
+                    }
+                }
+
+                break;
+        }
+    }
+
+    private async Task CheckAllQuotasAsync(CancellationToken cancellationToken)
+    {
+        List<string> projects;
+        await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false))
+        {
+            // What every machine counts now, so the reports that follow a restart (each agent's full state) check only what changed.
+            var machines = await db.Machines.IgnoreQueryFilters().AsNoTracking().Select(m => new { m.Id, m.Project, m.Spec })
+                .ToListAsync(cancellationToken).ConfigureAwait(false);
+            foreach (var m in machines)
+            {
+                _counted.TryAdd(m.Id, (m.Project, QuotaDelta.For(m.Spec)));
+            }
+
+            projects = await db.Projects.AsNoTracking()
+                .Where(p => p.MaxVcpus != null || p.MaxMemoryMiB != null || p.MaxDiskGiB != null || p.MaxNetworks != null || p.MaxMachines != null)
+                .Select(p => p.Name).ToListAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        foreach (var project in projects)
+        {
+            await CheckQuotasAsync(project, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// The quota rule for one project: for each of its quotas, an alert opens when its machines use
+    /// the threshold's share of it or more, and resolves when they use less (or the quota is raised
+    /// or lifted). Also run when a quota is set, so a lowered one alerts at once.
+    /// </summary>
+    public async Task CheckQuotasAsync(string project, CancellationToken cancellationToken = default)
+    {
+        ProjectEntity? limits;
+        List<string> open;
+        var prefix = $"quota:{project}:";
+        await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false))
+        {
+            limits = await db.Projects.AsNoTracking().FirstOrDefaultAsync(p => p.Name == project, cancellationToken).ConfigureAwait(false);
+            open = await db.Alerts.Where(a => a.Rule == QuotaNearLimit && a.ResolvedAt == null && a.Key.StartsWith(prefix))
+                .Select(a => a.Key).ToListAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        var used = limits is null ? null : await quotas.UsageAsync(project, cancellationToken).ConfigureAwait(false);
+        var threshold = options.Value.QuotaThresholdPercent;
+        (string Key, string What, int InUse, int? Limit, string Unit)[] checks = used is null || limits is null ? [] :
+        [
+            ("vcpus", "vCPUs", used.Vcpus, limits.MaxVcpus, ""),
+            ("memoryMiB", "memory", used.MemoryMiB, limits.MaxMemoryMiB, " MiB"),
+            ("diskGiB", "disk", used.DiskGiB, limits.MaxDiskGiB, " GiB"),
+            ("networks", "networks", used.Networks, limits.MaxNetworks, ""),
+            ("machines", "machines", used.Machines, limits.MaxMachines, ""),
+        ];
+        var near = new HashSet<string>();
+        foreach (var (key, what, inUse, limit, unit) in checks)
+        {
+            if (limit is not { } max || inUse <= 0 || inUse * 100.0 < threshold * max)
+            {
+                continue;
+            }
+
+            near.Add(prefix + key);
+            var share = max > 0 ? FormattableString.Invariant($"{inUse * 100.0 / max:0} %") : "over a quota of 0";
+            await OpenAsync(prefix + key, QuotaNearLimit, "warning", $"{project} {what}",
+                FormattableString.Invariant($"Project '{project}' uses {inUse}{unit} of the {max}{unit} {what} its quota allows ({share}, alerts from {threshold:0.#} %): a machine that needs more will be refused."),
+                project, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+
+        foreach (var key in open.Where(k => !near.Contains(k)))
+        {
+            await ResolveAsync(key, cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -9,7 +9,8 @@ using Ringmaster.Core.Store;
 namespace Ringmaster.Web.Services;
 
 /// <summary>The dashboard's reads, against the inventory database and the server's live view.</summary>
-public sealed class DashboardData(IDbContextFactory<RingmasterDbContext> dbFactory, LiveFeed feed, IAccessScope? scope = null, IOptions<PlacementOptions>? placement = null) : IDashboardData
+public sealed class DashboardData(IDbContextFactory<RingmasterDbContext> dbFactory, LiveFeed feed, IAccessScope? scope = null, IOptions<PlacementOptions>? placement = null,
+    MetricsHistory? history = null) : IDashboardData
 {
     public double MemoryOvercommitRatio { get; } = placement?.Value.MemoryOvercommitRatio ?? new PlacementOptions().MemoryOvercommitRatio;
 
@@ -157,6 +158,24 @@ public sealed class DashboardData(IDbContextFactory<RingmasterDbContext> dbFacto
     }
 
     public GuestMetrics? LatestMetrics(Guid machineId) => feed.LatestMetrics(machineId);
+
+    public async Task<MetricHistory?> GetMetricsAsync(MetricOwner owner, Guid id, MetricTier range, CancellationToken cancellationToken = default)
+    {
+        var metrics = history ?? throw new InvalidOperationException("The metrics history is not registered.");
+        await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
+        {
+            // Through the caller's scope, as the API: a machine of another project is not there.
+            var exists = owner == MetricOwner.Machine
+                ? await db.Machines.AnyAsync(m => m.Id == id, cancellationToken)
+                : await db.Hosts.AnyAsync(h => h.Id == id, cancellationToken);
+            if (!exists)
+            {
+                return null;
+            }
+        }
+
+        return await metrics.QueryAsync(owner, id, range, cancellationToken);
+    }
 
     public IAsyncEnumerable<LiveChange> WatchAsync(CancellationToken cancellationToken) =>
         scope is null ? feed.SubscribeAsync(cancellationToken) : WatchScopedAsync(scope, cancellationToken);

@@ -78,6 +78,13 @@ public interface IDashboardData
     /// <summary>The newest figures of a machine, if its agent sent any.</summary>
     GuestMetrics? LatestMetrics(Guid machineId);
 
+    /// <summary>
+    /// A machine's or host's history over one range (<c>1h</c>, <c>1d</c>, <c>1w</c>, <c>1y</c>), read
+    /// from the metrics history as <c>/api/v1/{machines|hosts}/{id}/metrics</c> reads it; null for a
+    /// machine the caller does not see or a host there is not.
+    /// </summary>
+    Task<MetricHistory?> GetMetricsAsync(Ringmaster.Core.Domain.MetricOwner owner, Guid id, MetricTier range, CancellationToken cancellationToken = default);
+
     /// <summary>Every change to the live view from now until <paramref name="cancellationToken"/> is cancelled.</summary>
     IAsyncEnumerable<LiveChange> WatchAsync(CancellationToken cancellationToken);
 }

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Ringmaster.Core.Contracts;
+using Ringmaster.Core.Domain;
 using Ringmaster.Core.Services;
 using Ringmaster.Web.Services;
 
@@ -154,6 +155,41 @@ public sealed class FakeDashboardData : IDashboardData
             Machines.Where(m => m.HostId == h.Id).Sum(m => (long)m.Spec.MemoryMiB), MemoryOvercommitRatio))]);
 
     public GuestMetrics? LatestMetrics(Guid machineId) => Metrics.GetValueOrDefault(machineId);
+
+    /// <summary>The points of each machine's or host's history, as the store keeps them; a range reads those of its span before <see cref="Now"/>.</summary>
+    public Dictionary<Guid, List<MetricPoint>> History { get; } = [];
+
+    /// <summary>The history's "now".</summary>
+    public DateTimeOffset Now { get; set; } = DateTimeOffset.UtcNow;
+
+    /// <summary>The ranges the pages asked for, in order.</summary>
+    public List<string> HistoryQueries { get; } = [];
+
+    /// <summary>When set, history reads answer only when it completes (a slow database).</summary>
+    public TaskCompletionSource? HistoryGate { get; set; }
+
+    public async Task<MetricHistory?> GetMetricsAsync(MetricOwner owner, Guid id, MetricTier range, CancellationToken cancellationToken = default)
+    {
+        lock (HistoryQueries)
+        {
+            HistoryQueries.Add(range.Range);
+        }
+
+        if (HistoryGate is { } gate)
+        {
+            await gate.Task.WaitAsync(cancellationToken);
+        }
+
+        var known = owner == MetricOwner.Machine ? Machines.Any(m => m.Id == id) : Hosts.Any(h => h.Id == id);
+        if (!known)
+        {
+            return null;
+        }
+
+        var from = Now - TimeSpan.FromSeconds(range.SpanSeconds);
+        var points = History.GetValueOrDefault(id) ?? [];
+        return new MetricHistory(id, range.Range, range.StepSeconds, from, Now, [.. points.Where(p => p.At > from && p.At <= Now).OrderBy(p => p.At)]);
+    }
 
     public async IAsyncEnumerable<LiveChange> WatchAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {

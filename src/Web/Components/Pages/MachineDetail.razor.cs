@@ -20,6 +20,9 @@ public partial class MachineDetail
     private readonly MetricRates _rates = new();
 
     [Parameter] public Guid Id { get; set; }
+
+    /// <summary>The history's range, kept in the address (<c>?range=1d</c>).</summary>
+    [SupplyParameterFromQuery(Name = "range")] public string? Range { get; set; }
     [Inject] public required IMachineActions Actions { get; init; }
     [Inject] public required IDialogService Dialogs { get; init; }
     [Inject] public required ISnackbar Snackbar { get; init; }
