@@ -209,9 +209,8 @@ public sealed class PostgresLeadership : BackgroundService, ILeadership
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
-        // Releasing the lock now lets another node lead at its next try instead of after this process ends.
+        // Ending the session now frees the lock, so another node leads at its next try instead of after this process ends.
         await LoseAsync("this node is stopping").ConfigureAwait(false);
-        await CloseAsync().ConfigureAwait(false);
     }
 
     private async Task TryLeadAsync(CancellationToken cancellationToken)
@@ -285,7 +284,6 @@ public sealed class PostgresLeadership : BackgroundService, ILeadership
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
             await LoseAsync($"the database connection holding the leader's lock failed ({ex.Message})").ConfigureAwait(false);
-            await CloseAsync().ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
@@ -314,29 +312,33 @@ public sealed class PostgresLeadership : BackgroundService, ILeadership
         _logger.LogWarning("Node {Node} no longer leads the background work: {Reason}", Node, reason);
         // Not disposed: work still running may link to its token; the source holds no timer or handle.
         await lead.CancelAsync().ConfigureAwait(false);
+        // The lock is a session's: ending the session frees it (or it went with a broken one), with no
+        // unlock to wait for on a connection that may not answer.
+        await CloseAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Closes the lock's connection, waiting for it a few seconds at most (a dead peer must not hold up a stop).</summary>
+    private async Task CloseAsync()
+    {
+        if (_connection is not { } connection)
+        {
+            return;
+        }
+
+        _connection = null;
+        var close = Task.Run(() => connection.Dispose());
         try
         {
-            await handle.DisposeAsync().ConfigureAwait(false);
+            await close.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
-            // A broken connection cannot release anything; the lock went with its session.
-            _logger.LogDebug(ex, "Releasing the leader's lock failed");
-        }
-    }
-
-    private async Task CloseAsync()
-    {
-        if (_connection is { } connection)
-        {
-            _connection = null;
-            await connection.DisposeAsync().ConfigureAwait(false);
+            _logger.LogDebug(ex, "Closing the leader's connection failed");
         }
     }
 
     public override void Dispose()
     {
-        _handle?.Dispose();
         _connection?.Dispose();
         _lead?.Dispose();
         base.Dispose();

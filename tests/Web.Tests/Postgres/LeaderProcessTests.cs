@@ -8,7 +8,8 @@ namespace Ringmaster.Web.Tests.Postgres;
 /// <summary>
 /// Two web processes on one PostgreSQL database, as two nodes behind a proxy: exactly one leads the
 /// background work; kill -9 of the leader and the other leads within 15 s; a schedule due while both
-/// run makes one snapshot per due time, before the handover and after it.
+/// run makes one snapshot per due time, before the handover and after it; an agent given both
+/// nodes' addresses dials the second when the first dies.
 /// </summary>
 [Collection(ProcessTests.Name)]
 public sealed class LeaderProcessTests : IAsyncLifetime
@@ -139,6 +140,27 @@ public sealed class LeaderProcessTests : IAsyncLifetime
         Assert.True(snapshots.Count >= succeeded, $"{succeeded} succeeded, snapshots: {string.Join(", ", snapshots)}");
         // The snapshot's name carries its run time (minutely-yyyyMMdd-HHmmss): one per minute.
         Assert.All(snapshots.GroupBy(n => n["minutely-".Length..^2]), g => Assert.True(g.Count() == 1, $"two snapshots in one minute: {string.Join(", ", g)}"));
+    }
+
+    [Fact]
+    public async Task AgentWithTwoServers_FirstKilled_ItDialsTheSecond_AndItsHostIsOnlineAndServedThere()
+    {
+        var (a, apiA, apiB, portA, portB) = await StartBothAsync();
+        var host = "two-servers-" + _suffix;
+        var agent = RingmasterProcess.StartAgentWith(
+            ["--server", $"http://127.0.0.1:{portA},http://127.0.0.1:{portB}", "--data", Path.Combine(_root, "agent"), "--name", host],
+            new Dictionary<string, string?> { ["RINGMASTER_JOIN_TOKEN"] = _token });
+        _processes.Add(agent);
+        await WaitForAsync($"host {host} online on node a", () => apiA.HostAsync(host), h => h.GetProperty("online").GetBoolean(), TimeSpan.FromSeconds(90));
+
+        a.KillHard();
+        var killed = DateTimeOffset.UtcNow;
+        // Online from a heartbeat node b took after node a died, and node b can command the host.
+        await WaitForAsync($"host {host} online on node b", () => apiB.HostAsync(host),
+            h => h.GetProperty("online").GetBoolean() && h.GetProperty("lastSeenAt").GetDateTimeOffset() > killed, TimeSpan.FromSeconds(60));
+        var machine = await apiB.CreateMachineAsync(new { name = "served-by-b-" + _suffix, template = "default", start = false, host }, TimeSpan.FromMinutes(3));
+        Assert.Equal(host, machine.GetProperty("host").GetString());
+        Assert.Contains($"dialling http://127.0.0.1:{portB}", agent.Output);
     }
 
     private sealed record Run(string State, DateTimeOffset CreatedAt);
