@@ -139,6 +139,21 @@ public sealed class LeadershipTests
     }
 
     [Fact]
+    public async Task Status_OneNode_ItLeads_AndSaysItsDatabase()
+    {
+        await using var app = new RingmasterFactory();
+        using var client = app.CreateClient();
+
+        using var response = await client.GetAsync("/api/v1/status");
+        var status = await response.ReadJsonAsync();
+
+        Assert.True(response.IsSuccessStatusCode, status.ToString());
+        Assert.True(status.GetProperty("leader").GetBoolean());
+        Assert.Equal(PostgresServer.Selected ? "postgresql" : "sqlite", status.GetProperty("database").GetString());
+        Assert.False(string.IsNullOrWhiteSpace(status.GetProperty("node").GetString()));
+    }
+
+    [Fact]
     public async Task SoleNode_LeadsAtOnce_AndItsWorkRunsUntilTheHostStops()
     {
         var sole = new SoleLeadership(Options.Create(new LeadershipOptions { Node = "only" }), TimeProvider.System);
