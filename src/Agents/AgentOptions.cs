@@ -5,7 +5,7 @@ public sealed record AgentOptions
 {
     public const string Section = "Agent";
 
-    /// <summary>The server's base address (the hub is at /hubs/agents below it). Empty for the embedded agent, which asks the web host.</summary>
+    /// <summary>The server's base address (the hub is at /hubs/agents below it), or several separated by commas (see <see cref="ServerFailover"/>). Empty for the embedded agent, which asks the web host.</summary>
     public string? Server { get; set; }
 
     /// <summary>The join token the server expects (env RINGMASTER_JOIN_TOKEN).</summary>
@@ -28,9 +28,4 @@ public sealed record AgentOptions
 public interface IAgentServerAddress
 {
     ValueTask<Uri> GetAsync(CancellationToken cancellationToken);
-}
-
-internal sealed class FixedServerAddress(Uri address) : IAgentServerAddress
-{
-    public ValueTask<Uri> GetAsync(CancellationToken cancellationToken) => ValueTask.FromResult(address);
 }

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 
 namespace Ringmaster.Agents;
 
-/// <summary>Entry point of <c>ringmaster-agent --server URL [--token-file PATH] --data DIR [--name NAME]</c>.</summary>
+/// <summary>Entry point of <c>ringmaster-agent --server URL[,URL…] [--token-file PATH] --data DIR [--name NAME]</c>.</summary>
 public static class AgentProgram
 {
     private const string TokenFileKey = "Agent:TokenFile";
@@ -26,7 +26,9 @@ public static class AgentProgram
             Console.WriteLine("""
                 ringmaster-agent: runs guests on this host for a Ringmaster server.
 
-                  --server URL       the server's address (env RINGMASTER_SERVER)
+                  --server URL[,URL] the server's address (env RINGMASTER_SERVER); several web
+                                     nodes on one inventory separated by commas: the agent
+                                     dials the next when the one it uses does not answer
                   --token-file PATH  a file holding the join token, readable by its owner only
                                      (env RINGMASTER_JOIN_TOKEN_FILE)
                   --data DIR         the agent's data folder (default ./agent-data)
@@ -51,10 +53,10 @@ public static class AgentProgram
             return 2;
         }
 
-        var server = builder.Configuration["Agent:Server"];
-        if (string.IsNullOrWhiteSpace(server) || !Uri.TryCreate(server, UriKind.Absolute, out var serverUri) || serverUri.Scheme is not ("http" or "https"))
+        var (servers, serverError) = ServerFailover.Parse(builder.Configuration["Agent:Server"]);
+        if (servers is null)
         {
-            Console.Error.WriteLine("ringmaster-agent: --server must be the server's http(s) address, for example http://127.0.0.1:5080");
+            Console.Error.WriteLine($"ringmaster-agent: --server must be the server's http(s) address, for example http://127.0.0.1:5080, or several separated by commas ({serverError})");
             return 2;
         }
 
@@ -88,7 +90,7 @@ public static class AgentProgram
         }
 
         builder.AddRingmasterAgent(stopOnRejectedToken: true);
-        builder.Services.AddSingleton<IAgentServerAddress>(new FixedServerAddress(serverUri));
+        builder.Services.AddSingleton<IAgentServerAddress>(servers);
         using var host = builder.Build();
         try
         {

@@ -87,18 +87,33 @@ public sealed class AgentWorker(
         }
 
         var hubUri = new Uri(server, AgentHubPaths.Hub);
+        // Several servers (web nodes on one inventory): the connection's requests go to the one dialled now.
+        var failover = serverAddress is ServerFailover { Servers.Count: > 1 } several ? several : null;
+        if (failover is not null)
+        {
+            failover.Moved += (from, to) => logger.LogWarning("The server at {From} does not answer; dialling {To}", from, to);
+        }
+
         _connection = new HubConnectionBuilder()
-            .WithUrl(hubUri, o => o.AccessTokenProvider = () => Task.FromResult(_credentialRefused ? settings.Token : identity.Credential ?? settings.Token))
+            .WithUrl(hubUri, o =>
+            {
+                o.AccessTokenProvider = () => Task.FromResult(_credentialRefused ? settings.Token : identity.Credential ?? settings.Token);
+                if (failover is not null)
+                {
+                    o.HttpMessageHandlerFactory = failover.Handler;
+                    o.WebSocketFactory = failover.ConnectWebSocketAsync;
+                }
+            })
             .WithAutomaticReconnect(new BackoffRetryPolicy())
             .AddJsonProtocol(o => o.PayloadSerializerOptions.Converters.Add(new JsonStringEnumConverter()))
             .Build();
         _connection.ServerTimeout = TimeSpan.FromSeconds(30);
         RegisterHandlers(_connection);
-        transfers.Attach(_connection, server, settings.Token, _hostId);
+        transfers.Attach(_connection, () => failover?.Current ?? server, settings.Token, _hostId);
         _connection.Reconnecting += error =>
         {
             Registered = false;
-            logger.LogWarning("Lost the server at {Hub}; reconnecting ({Reason})", hubUri, error?.Message);
+            logger.LogWarning("Lost the server at {Hub}; reconnecting ({Reason})", failover is null ? hubUri : failover.Route(hubUri), error?.Message);
             return Task.CompletedTask;
         };
         _connection.Reconnected += _ => TryRegisterAsync(dataPath, stoppingToken);
@@ -135,7 +150,7 @@ public sealed class AgentWorker(
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
-                logger.LogWarning("Cannot reach the server at {Hub} ({Reason}); retrying in {Delay} s", hubUri, ex.Message, delay.TotalSeconds);
+                logger.LogWarning("Cannot reach the server at {Hub} ({Reason}); retrying in {Delay} s", failover is null ? hubUri.ToString() : string.Join(", ", failover.Servers), ex.Message, delay.TotalSeconds);
                 await DelayAsync(delay, stoppingToken).ConfigureAwait(false);
                 delay = TimeSpan.FromSeconds(Math.Min(delay.TotalSeconds * 2, 10));
             }

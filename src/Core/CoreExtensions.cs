@@ -85,6 +85,13 @@ public static class CoreExtensions
 
         // Order matters: the database is ready before operations are recovered.
         builder.Services.AddHostedService<DatabaseInitializer>();
+        // Then who leads: the recovery of interrupted operations below asks it once at start.
+        builder.Services.AddOptions<LeadershipOptions>().BindConfiguration(LeadershipOptions.Section)
+            .Validate(o => o.PollSeconds is >= 0.1 and <= 60, "Leadership:PollSeconds must be between 0.1 and 60.").ValidateOnStart();
+        builder.Services.AddSingleton<ILeadership>(sp => DatabaseProvider.IsPostgres(sp.GetRequiredService<IOptions<RingmasterOptions>>().Value.ConnectionString)
+            ? ActivatorUtilities.CreateInstance<PostgresLeadership>(sp)
+            : ActivatorUtilities.CreateInstance<SoleLeadership>(sp));
+        builder.Services.AddSingleton(sp => (IHostedService)sp.GetRequiredService<ILeadership>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<OperationService>());
         builder.Services.AddOptions<RecoveryOptions>().BindConfiguration(RecoveryOptions.Section)
             .Validate(o => o.HostGraceSeconds is >= 1 and <= 86_400, "Recovery:HostGraceSeconds must be between 1 and 86400.").ValidateOnStart();

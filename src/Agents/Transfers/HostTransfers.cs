@@ -25,9 +25,10 @@ public sealed class HostTransfers : IDisposable
 
     private readonly HttpClient _http = new(new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1) }) { Timeout = Timeout.InfiniteTimeSpan };
     private HubConnection? _connection;
-    private Uri? _server;
+    private Func<Uri>? _server;
 
-    public void Attach(HubConnection connection, Uri server, string? token, Guid hostId)
+    /// <summary>Transfers go over <paramref name="connection"/> and to <paramref name="server"/> (the server dialled now, when the agent has several).</summary>
+    public void Attach(HubConnection connection, Func<Uri> server, string? token, Guid hostId)
     {
         _connection = connection;
         _server = server;
@@ -40,7 +41,7 @@ public sealed class HostTransfers : IDisposable
         ? c
         : throw new HostTransferException("The agent is not connected to its server.");
 
-    private Uri Address(Guid transferId) => new(_server ?? throw new HostTransferException("The agent has no server."), TransfersPath + transferId);
+    private Uri Address(Guid transferId) => new((_server ?? throw new HostTransferException("The agent has no server."))(), TransfersPath + transferId);
 
     /// <summary>
     /// Streams what <paramref name="produce"/> writes to the transfer <paramref name="transferId"/>.

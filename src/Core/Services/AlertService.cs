@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Linq.Expressions;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -30,6 +31,14 @@ public sealed class AlertOptions
 /// the threshold resolves it; failed work stays open until someone acknowledges it. Every opened and
 /// resolved alert goes to the webhooks.
 /// </summary>
+/// <remarks>
+/// Runs on every web node, not only the leader: the live feed is per process, and each change is
+/// published on the node where it happened (a host's report or disconnect on the node holding its
+/// agent, a failed operation on the node that ran it, the offline sweep on the leader), so each node
+/// sees a different share of the changes and none sees one twice. The same cause can still reach two
+/// nodes (a host's agent drops from one node while the leader's sweep finds it silent), so opening
+/// and resolving an alert takes a lock on its key across nodes before it looks for an open one.
+/// </remarks>
 public sealed class AlertService(
     IDbContextFactory<RingmasterDbContext> dbFactory,
     LiveFeed feed,
@@ -264,6 +273,12 @@ public sealed class AlertService(
             return;
         }
 
+        await using var transaction = await LockKeyAsync(db, key, cancellationToken).ConfigureAwait(false);
+        if (transaction is not null && await db.Alerts.Where(s_open).AnyAsync(a => a.Key == key, cancellationToken).ConfigureAwait(false))
+        {
+            return;
+        }
+
         var alert = new AlertEntity
         {
             Id = Guid.NewGuid(),
@@ -281,6 +296,11 @@ public sealed class AlertService(
         db.Alerts.Add(alert);
         await webhooks.QueueAsync(db, "alert.opened", ToView(alert), cancellationToken).ConfigureAwait(false);
         await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+        if (transaction is not null)
+        {
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         logger.LogWarning("Alert {Rule} opened: {Message}", rule, alert.Message);
         Published(alert);
     }
@@ -288,6 +308,12 @@ public sealed class AlertService(
     private async Task ResolveAsync(string key, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        if (!await db.Alerts.AnyAsync(a => a.Key == key && a.ResolvedAt == null, cancellationToken).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        await using var transaction = await LockKeyAsync(db, key, cancellationToken).ConfigureAwait(false);
         var open = await db.Alerts.Where(a => a.Key == key && a.ResolvedAt == null).ToListAsync(cancellationToken).ConfigureAwait(false);
         if (open.Count == 0)
         {
@@ -301,11 +327,33 @@ public sealed class AlertService(
         }
 
         await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+        if (transaction is not null)
+        {
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         foreach (var alert in open)
         {
             logger.LogInformation("Alert {Rule} resolved: {Subject}", alert.Rule, alert.Subject);
             Published(alert);
         }
+    }
+
+    /// <summary>
+    /// While other nodes may share the inventory: a transaction holding <paramref name="key"/> against
+    /// every node's alert rules, for a look again and a write. Null on SQLite's one node, whose rules
+    /// run one change at a time.
+    /// </summary>
+    private static async Task<IDbContextTransaction?> LockKeyAsync(RingmasterDbContext db, string key, CancellationToken cancellationToken)
+    {
+        if (!db.Database.IsNpgsql())
+        {
+            return null;
+        }
+
+        var transaction = await db.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await DatabaseProvider.LockNameAsync(db, "alert:" + key, cancellationToken).ConfigureAwait(false);
+        return transaction;
     }
 
     private void Published(AlertEntity alert)

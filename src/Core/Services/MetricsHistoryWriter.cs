@@ -9,7 +9,11 @@ namespace Ringmaster.Core.Services;
 /// <see cref="FlushInterval"/> (and at shutdown), deletes a removed machine's history, and sweeps
 /// away the series of machines and hosts the inventory lost track of (at start, then hourly).
 /// </summary>
-public sealed class MetricsHistoryWriter(MetricsHistory history, LiveFeed feed, ILogger<MetricsHistoryWriter> logger) : BackgroundService
+/// <remarks>
+/// Every web node flushes what the agents connected to it reported and forgets the machines it saw
+/// removed; the hourly sweep runs on the node that leads.
+/// </remarks>
+public sealed class MetricsHistoryWriter(MetricsHistory history, LiveFeed feed, ILeadership leadership, ILogger<MetricsHistoryWriter> logger) : BackgroundService
 {
     public static readonly TimeSpan FlushInterval = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan s_sweepInterval = TimeSpan.FromHours(1);
@@ -35,7 +39,7 @@ public sealed class MetricsHistoryWriter(MetricsHistory history, LiveFeed feed, 
             try
             {
                 await history.FlushAsync(stoppingToken).ConfigureAwait(false);
-                if (DateTimeOffset.UtcNow >= nextSweep)
+                if (DateTimeOffset.UtcNow >= nextSweep && leadership.IsLeader)
                 {
                     nextSweep = DateTimeOffset.UtcNow + s_sweepInterval;
                     if (await history.SweepAsync(stoppingToken).ConfigureAwait(false) is > 0 and var swept)

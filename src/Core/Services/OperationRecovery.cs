@@ -30,6 +30,7 @@ public sealed partial class OperationRecovery(
     IAgentGateway agents,
     ConsoleBroker consoles,
     LiveFeed feed,
+    ILeadership leadership,
     IOptions<RecoveryOptions> options,
     ILogger<OperationRecovery> logger) : IHostedService
 {
@@ -100,6 +101,15 @@ public sealed partial class OperationRecovery(
     {
         // Settling sees every project: what the server's stop interrupted may be anyone's.
         WorkScope.Enter(new SystemScope("recovery"));
+        if (leadership.Shared && !leadership.IsLeader)
+        {
+            // Another node leads, so it runs: the operations left Running may be its own, still at work.
+            // (Settling the operations of a node that died while another led is not done yet.)
+            logger.LogInformation("Node {Node} leaves queued and running operations alone: another node leads and may be running them", leadership.Node);
+            _loop = Task.Run(() => LoopAsync(_stopping.Token), CancellationToken.None);
+            return;
+        }
+
         await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false))
         {
             var interrupted = await db.Operations.IgnoreQueryFilters()

@@ -30,9 +30,12 @@ public sealed class WebhookOptions
 /// Sends queued webhook deliveries: each is a row written in the same transaction as the alert it
 /// carries, so nothing is lost when the server stops; this loop POSTs it, signed, until the receiver
 /// answers 2xx or the attempts run out, waiting longer after each failure and logging every attempt.
+/// Only the node that leads sends (two senders would each post a delivery); deliveries other nodes
+/// queue are not woken here, so while nodes share the inventory it looks for them every poll.
 /// </summary>
 public sealed class WebhookDispatcher(
     IDbContextFactory<RingmasterDbContext> dbFactory,
+    ILeadership leadership,
     IOptions<WebhookOptions> options,
     TimeProvider clock,
     ILogger<WebhookDispatcher> logger) : BackgroundService
@@ -87,9 +90,12 @@ public sealed class WebhookDispatcher(
         }
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => leadership.WhileLeadingAsync(LeadAsync, stoppingToken);
+
+    private async Task LeadAsync(CancellationToken stoppingToken)
     {
         WorkScope.Enter(new SystemScope("webhooks"));
+        var idle = leadership.Shared ? leadership.PollInterval : TimeSpan.FromSeconds(30);
         while (!stoppingToken.IsCancellationRequested)
         {
             DateTime? next;
@@ -103,8 +109,8 @@ public sealed class WebhookDispatcher(
                 next = null;
             }
 
-            var wait = next is { } at ? at - clock.GetUtcNow().UtcDateTime : TimeSpan.FromSeconds(30);
-            wait = wait < TimeSpan.Zero ? TimeSpan.Zero : wait > TimeSpan.FromSeconds(30) ? TimeSpan.FromSeconds(30) : wait;
+            var wait = next is { } at ? at - clock.GetUtcNow().UtcDateTime : idle;
+            wait = wait < TimeSpan.Zero ? TimeSpan.Zero : wait > idle ? idle : wait;
             try
             {
                 await _wake.WaitAsync(wait, stoppingToken).ConfigureAwait(false);

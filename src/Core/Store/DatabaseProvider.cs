@@ -68,6 +68,19 @@ public static class DatabaseProvider
     }
 
     /// <summary>
+    /// Inside <paramref name="db"/>'s open transaction on PostgreSQL, waits until no other transaction
+    /// (of any web node) holds <paramref name="name"/>, and holds it until the transaction ends. On
+    /// SQLite there is one node, whose writers the database serialises, and nothing is taken.
+    /// </summary>
+    public static async Task LockNameAsync(RingmasterDbContext db, string name, CancellationToken cancellationToken)
+    {
+        if (db.Database.IsNpgsql())
+        {
+            await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock(hashtextextended({"ringmaster.name:" + name}, 0))", cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
     /// Inside <paramref name="db"/>'s open transaction, waits until no other transaction (of this process
     /// or another) is changing what <paramref name="project"/> uses, and holds that until the transaction
     /// ends: a transaction-scoped advisory lock keyed on the project on PostgreSQL; on SQLite a write to

@@ -3,21 +3,34 @@ using Ringmaster.Core.Services;
 
 namespace Ringmaster.Web.Agents;
 
-/// <summary>Marks hosts offline when their heartbeats stop.</summary>
-public sealed class HostMonitor(InventoryService inventory, IOptions<AgentHubOptions> options, ILogger<HostMonitor> logger) : BackgroundService
+/// <summary>
+/// Marks hosts offline when their heartbeats stop: only on the node that leads, from the heartbeat
+/// times in the inventory, which every node writes for the agents connected to it.
+/// </summary>
+public sealed class HostMonitor(InventoryService inventory, ILeadership leadership, IOptions<AgentHubOptions> options, ILogger<HostMonitor> logger) : BackgroundService
 {
-    /// <summary>Before the server listens: no agent is connected yet, so no host is online.</summary>
+    /// <summary>
+    /// Before the server listens: no agent is connected yet, so no host is online. Not when other
+    /// nodes may share the inventory: their agents are connected; the leader's sweep turns the
+    /// hosts of a node that is gone offline once their heartbeats are a period old.
+    /// </summary>
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
-        await inventory.ResetConnectionsAsync(cancellationToken);
+        if (!leadership.Shared)
+        {
+            await inventory.ResetConnectionsAsync(cancellationToken);
+        }
+
         await base.StartAsync(cancellationToken);
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => leadership.WhileLeadingAsync(LeadAsync, stoppingToken);
+
+    private async Task LeadAsync(CancellationToken stoppingToken)
     {
         WorkScope.Enter(new SystemScope("host monitor"));
         var offlineAfter = TimeSpan.FromSeconds(options.Value.OfflineAfterSeconds);
-        // After a server restart, give agents one full period to dial back in before judging them.
+        // After a server restart or a handover, give agents one full period to dial (back) in before judging them.
         await Task.Delay(offlineAfter, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         while (!stoppingToken.IsCancellationRequested)
         {

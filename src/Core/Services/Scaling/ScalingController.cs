@@ -26,6 +26,7 @@ public sealed class ScalingController(
     OperationService operations,
     IAgentGateway agents,
     ScalingMetrics metrics,
+    ILeadership leadership,
     [FromKeyedServices(ScalingMetrics.ClockKey)] TimeProvider clock,
     ILogger<ScalingController> logger) : BackgroundService
 {
@@ -76,8 +77,13 @@ public sealed class ScalingController(
         }
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    /// <summary>Only the node that leads keeps the groups: two controllers would each make the missing members.</summary>
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => leadership.WhileLeadingAsync(LeadAsync, stoppingToken);
+
+    private async Task LeadAsync(CancellationToken stoppingToken)
     {
+        // What an earlier lead of this node knew of provisions in flight is stale: the inventory says what exists now.
+        _states.Clear();
         while (!stoppingToken.IsCancellationRequested)
         {
             try

@@ -9,6 +9,11 @@ namespace Ringmaster.Core.Services.Scaling;
 /// pushes) and custom metrics reported through the API, kept in memory for an hour and stamped with
 /// the scaling clock so rules, scripts and tests all read the same time.
 /// </summary>
+/// <remarks>
+/// Fed by this process's live feed: with several web nodes it holds the pushes of the agents
+/// connected to this node and the metrics reported through it, so the leader's controller decides on
+/// those only until the nodes share their feeds (the Redis backplane, not built yet).
+/// </remarks>
 public sealed class ScalingMetrics(LiveFeed feed, [FromKeyedServices(ScalingMetrics.ClockKey)] TimeProvider clock) : BackgroundService
 {
     public const string ClockKey = "scaling";

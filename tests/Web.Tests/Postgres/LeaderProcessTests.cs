@@ -1,0 +1,177 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Ringmaster.Web.Tests.Infrastructure;
+
+namespace Ringmaster.Web.Tests.Postgres;
+
+/// <summary>
+/// Two web processes on one PostgreSQL database, as two nodes behind a proxy: exactly one leads the
+/// background work; kill -9 of the leader and the other leads within 15 s; a schedule due while both
+/// run makes one snapshot per due time, before the handover and after it; an agent given both
+/// nodes' addresses dials the second when the first dies.
+/// </summary>
+[Collection(ProcessTests.Name)]
+public sealed class LeaderProcessTests : IAsyncLifetime
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("ringmaster-leader-").FullName;
+    private readonly string _token = "leader-" + Guid.NewGuid().ToString("N");
+    private readonly string _suffix = Guid.NewGuid().ToString("N")[..6];
+    private readonly string _connectionString = PostgresServer.Shared.NewConnectionString("leader");
+    private readonly List<RingmasterProcess> _processes = [];
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        foreach (var process in _processes)
+        {
+            await process.DisposeAsync();
+        }
+
+        PostgresServer.Release(_connectionString);
+        Directory.Delete(_root, recursive: true);
+    }
+
+    private (RingmasterProcess Process, ApiClient Api) StartWeb(string node, int port)
+    {
+        var process = RingmasterProcess.StartWeb(port, Path.Combine(_root, node), _token, settings: new Dictionary<string, string?>
+        {
+            ["Ringmaster__ConnectionString"] = _connectionString,
+            ["Leadership__Node"] = node,
+            ["Leadership__PollSeconds"] = "1",
+        });
+        _processes.Add(process);
+        return (process, ApiClient.For(port));
+    }
+
+    private async Task<JsonElement> WaitForAsync(string what, Func<Task<JsonElement>> probe, Func<JsonElement, bool> condition, TimeSpan timeout)
+    {
+        try
+        {
+            return await HttpJson.EventuallyAsync(async () =>
+            {
+                try
+                {
+                    return await probe();
+                }
+                catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or InvalidOperationException)
+                {
+                    return default;
+                }
+            }, e => e.ValueKind != JsonValueKind.Undefined && condition(e), timeout, what);
+        }
+        catch (TimeoutException ex)
+        {
+            var logs = string.Join("\n", _processes.Select((p, i) => $"--- process {i} ---\n" + string.Join("\n", p.Output.Split('\n').TakeLast(60))));
+            throw new TimeoutException(ex.Message + "\n" + logs, ex);
+        }
+    }
+
+    private Task<JsonElement> StatusAsync(ApiClient api, bool leader, TimeSpan timeout) =>
+        WaitForAsync($"{api.Http.BaseAddress} to answer with leader={leader}", () => api.GetAsync("/api/v1/status"), s => s.GetProperty("leader").GetBoolean() == leader, timeout);
+
+    /// <summary>Node a (started first, on a new database) leads, node b follows; both answer.</summary>
+    private async Task<(RingmasterProcess A, ApiClient ApiA, ApiClient ApiB, int PortA, int PortB)> StartBothAsync()
+    {
+        int portA = RingmasterProcess.FreePort(), portB = RingmasterProcess.FreePort();
+        var (a, apiA) = StartWeb("web-a", portA);
+        var statusA = await StatusAsync(apiA, leader: true, TimeSpan.FromSeconds(90));
+        var (_, apiB) = StartWeb("web-b", portB);
+        var statusB = await StatusAsync(apiB, leader: false, TimeSpan.FromSeconds(90));
+        Assert.Equal("web-a", statusA.GetProperty("node").GetString());
+        Assert.Equal("web-b", statusB.GetProperty("node").GetString());
+        Assert.Equal("postgresql", statusB.GetProperty("database").GetString());
+        // Exactly one leads, seen from both once both run.
+        Assert.True((await apiA.GetAsync("/api/v1/status")).GetProperty("leader").GetBoolean());
+        Assert.False((await apiB.GetAsync("/api/v1/status")).GetProperty("leader").GetBoolean());
+        return (a, apiA, apiB, portA, portB);
+    }
+
+    [Fact]
+    public async Task TwoWebNodes_OneLeads_LeaderKilled_TheOtherLeadsWithin15Seconds()
+    {
+        var (a, _, apiB, _, _) = await StartBothAsync();
+
+        a.KillHard();
+        var killed = Stopwatch.StartNew();
+        var status = await StatusAsync(apiB, leader: true, TimeSpan.FromSeconds(15));
+        Assert.True(killed.Elapsed < TimeSpan.FromSeconds(15), $"took {killed.Elapsed.TotalSeconds:0.0} s");
+        Assert.Equal("web-b", status.GetProperty("node").GetString());
+        Assert.True(status.GetProperty("leaderSince").GetDateTimeOffset() > DateTimeOffset.UtcNow - TimeSpan.FromSeconds(30));
+        Assert.Contains("Node web-b now leads", _processes[1].Output);
+    }
+
+    [Fact]
+    public async Task ScheduleDueWhileTwoNodesRun_OneSnapshotPerDueTime_BeforeAndAfterTheLeaderIsKilled()
+    {
+        var (a, apiA, apiB, portA, portB) = await StartBothAsync();
+        await using var proxy = new FailoverProxy(portA, portB);
+        var host = "leader-host-" + _suffix;
+        var machine = "every-minute-" + _suffix;
+        _processes.Add(RingmasterProcess.StartAgent(proxy.Port, Path.Combine(_root, "agent"), _token, host));
+        await WaitForAsync($"host {host} online on node a", () => apiA.HostAsync(host), h => h.GetProperty("online").GetBoolean(), TimeSpan.FromSeconds(90));
+        await apiA.CreateMachineAsync(new { name = machine, template = "default", start = false, host }, TimeSpan.FromMinutes(3));
+        using (var created = await apiA.Http.PostAsJsonAsync("/api/v1/schedules", new { name = "minutely", job = "snapshot", cron = "* * * * *", machine }))
+        {
+            Assert.True(created.StatusCode == System.Net.HttpStatusCode.Created, await created.Content.ReadAsStringAsync());
+        }
+
+        // A due time passes with both nodes up: one scheduled snapshot, made through the leader.
+        await WaitForAsync("a scheduled snapshot to succeed", () => apiA.GetAsync($"/api/v1/operations?machine={machine}"),
+            o => Scheduled(o).Any(s => s.State == "Succeeded"), TimeSpan.FromSeconds(150));
+
+        a.KillHard();
+        var killed = DateTimeOffset.UtcNow;
+        await StatusAsync(apiB, leader: true, TimeSpan.FromSeconds(15));
+        // The agent's connection went with node a; through the proxy it dials node b.
+        await WaitForAsync($"host {host} online on node b", () => apiB.HostAsync(host), h => h.GetProperty("online").GetBoolean(), TimeSpan.FromSeconds(60));
+        var operations = await WaitForAsync("a scheduled snapshot started by node b to succeed", () => apiB.GetAsync($"/api/v1/operations?machine={machine}"),
+            o => Scheduled(o).Any(s => s.State == "Succeeded" && s.CreatedAt > killed), TimeSpan.FromSeconds(150));
+
+        // One operation and one snapshot per due time (per minute), on either side of the handover.
+        var scheduled = Scheduled(operations);
+        var perMinute = scheduled.GroupBy(s => Minute(s.CreatedAt)).ToList();
+        Assert.True(perMinute.Count >= 2, string.Join(", ", scheduled));
+        Assert.All(perMinute, g => Assert.True(g.Count() == 1, $"{g.Count()} scheduled snapshots at {g.Key}: {string.Join(", ", scheduled)}"));
+        var snapshots = (await apiB.GetAsync($"/api/v1/machines/{machine}/snapshots")).EnumerateArray().SelectMany(Flatten)
+            .Select(s => s.GetProperty("name").GetString()!).Where(n => n.StartsWith("minutely-", StringComparison.Ordinal)).ToList();
+        var succeeded = scheduled.Count(s => s.State == "Succeeded");
+        Assert.True(snapshots.Count >= succeeded, $"{succeeded} succeeded, snapshots: {string.Join(", ", snapshots)}");
+        // The snapshot's name carries its run time (minutely-yyyyMMdd-HHmmss): one per minute.
+        Assert.All(snapshots.GroupBy(n => n["minutely-".Length..^2]), g => Assert.True(g.Count() == 1, $"two snapshots in one minute: {string.Join(", ", g)}"));
+    }
+
+    [Fact]
+    public async Task AgentWithTwoServers_FirstKilled_ItDialsTheSecond_AndItsHostIsOnlineAndServedThere()
+    {
+        var (a, apiA, apiB, portA, portB) = await StartBothAsync();
+        var host = "two-servers-" + _suffix;
+        var agent = RingmasterProcess.StartAgentWith(
+            ["--server", $"http://127.0.0.1:{portA},http://127.0.0.1:{portB}", "--data", Path.Combine(_root, "agent"), "--name", host],
+            new Dictionary<string, string?> { ["RINGMASTER_JOIN_TOKEN"] = _token });
+        _processes.Add(agent);
+        await WaitForAsync($"host {host} online on node a", () => apiA.HostAsync(host), h => h.GetProperty("online").GetBoolean(), TimeSpan.FromSeconds(90));
+
+        a.KillHard();
+        var killed = DateTimeOffset.UtcNow;
+        // Online from a heartbeat node b took after node a died, and node b can command the host.
+        await WaitForAsync($"host {host} online on node b", () => apiB.HostAsync(host),
+            h => h.GetProperty("online").GetBoolean() && h.GetProperty("lastSeenAt").GetDateTimeOffset() > killed, TimeSpan.FromSeconds(60));
+        var machine = await apiB.CreateMachineAsync(new { name = "served-by-b-" + _suffix, template = "default", start = false, host }, TimeSpan.FromMinutes(3));
+        Assert.Equal(host, machine.GetProperty("host").GetString());
+        Assert.Contains($"dialling http://127.0.0.1:{portB}", agent.Output);
+    }
+
+    private sealed record Run(string State, DateTimeOffset CreatedAt);
+
+    private static List<Run> Scheduled(JsonElement operations) =>
+        [.. operations.GetProperty("items").EnumerateArray()
+            .Where(o => o.GetProperty("kind").GetString() == "schedule.snapshot")
+            .Select(o => new Run(o.GetProperty("state").GetString()!, o.GetProperty("createdAt").GetDateTimeOffset()))];
+
+    private static DateTimeOffset Minute(DateTimeOffset at) => new(at.Year, at.Month, at.Day, at.Hour, at.Minute, 0, at.Offset);
+
+    private static IEnumerable<JsonElement> Flatten(JsonElement node) =>
+        new[] { node }.Concat(node.GetProperty("children").EnumerateArray().SelectMany(Flatten));
+}
