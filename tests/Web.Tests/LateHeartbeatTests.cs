@@ -37,4 +37,19 @@ public sealed class LateHeartbeatTests : IAsyncLifetime
         Assert.Equal("Stopped", back.GetProperty("state").GetString());
         Assert.True((await _api.HostAsync("test-host")).GetProperty("online").GetBoolean());
     }
+
+    [Fact]
+    public async Task Sweep_HostHeardFromAfterItWasChosen_StaysOnlineWithItsMachinesStates()
+    {
+        var vm = await _api.CreateMachineAsync(new { name = "spoke-vm", template = "default", start = false }, TimeSpan.FromMinutes(2));
+        var hostId = vm.GetProperty("hostId").GetGuid();
+        var chosen = DateTime.UtcNow;
+        // The sweep chose the host as silent before this instant; its agent was heard from since (a heartbeat or a registration).
+        await HttpJson.EventuallyAsync(() => _api.HostAsync("test-host"), h => h.GetProperty("lastSeenAt").GetDateTimeOffset() > chosen, TimeSpan.FromSeconds(30), "a heartbeat after the sweep's choice");
+
+        await _factory.Services.GetRequiredService<InventoryService>().MarkOfflineAsync(hostId, "no heartbeat for 10 s", silentBefore: chosen);
+
+        Assert.True((await _api.HostAsync("test-host")).GetProperty("online").GetBoolean());
+        Assert.Equal("Stopped", (await _api.MachineAsync("spoke-vm")).GetProperty("state").GetString());
+    }
 }

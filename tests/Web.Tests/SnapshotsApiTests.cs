@@ -42,6 +42,7 @@ public sealed class SnapshotsApiTests : IAsyncLifetime
         Directory.Delete(_root, recursive: true);
     }
 
+    /// <summary>Waits for both agents: the web starts on a fresh database first, which takes over half a minute on a loaded machine.</summary>
     private async Task HostsOnlineAsync()
     {
         foreach (var host in new[] { HostA, HostB })
@@ -56,7 +57,7 @@ public sealed class SnapshotsApiTests : IAsyncLifetime
                 {
                     return default;
                 }
-            }, h => h.ValueKind != JsonValueKind.Undefined && h.GetProperty("online").GetBoolean(), TimeSpan.FromSeconds(60), $"host {host} online");
+            }, h => h.ValueKind != JsonValueKind.Undefined && h.GetProperty("online").GetBoolean(), TimeSpan.FromSeconds(120), $"host {host} online");
         }
     }
 

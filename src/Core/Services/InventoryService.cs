@@ -233,16 +233,26 @@ public sealed class InventoryService(
         feed.Publish(new MachineChanged(machine.ToView(hostName)));
     }
 
-    /// <summary>Marks a host offline: its machines show <see cref="MachineState.Unknown"/> until the agent is back.</summary>
-    public async Task MarkOfflineAsync(Guid hostId, string reason, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Marks a host offline: its machines show <see cref="MachineState.Unknown"/> until the agent is back.
+    /// With <paramref name="silentBefore"/> (the offline sweep), only if the agent has still not been heard
+    /// from since then: it may have registered or sent a heartbeat after the sweep chose the host.
+    /// </summary>
+    public async Task MarkOfflineAsync(Guid hostId, string reason, DateTime? silentBefore = null, CancellationToken cancellationToken = default)
     {
-        pending.FailHost(hostId, $"The host's agent went away ({reason}).");
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
         var host = await db.Hosts.FindAsync([hostId], cancellationToken).ConfigureAwait(false);
         if (host is null)
         {
             return;
         }
+
+        if (silentBefore is { } cutoff && host.LastSeenAt >= cutoff)
+        {
+            return;
+        }
+
+        pending.FailHost(hostId, $"The host's agent went away ({reason}).");
 
         var wasOnline = host.Online;
         host.Online = false;
@@ -290,7 +300,7 @@ public sealed class InventoryService(
 
         foreach (var id in stale)
         {
-            await MarkOfflineAsync(id, $"no heartbeat for {timeout.TotalSeconds:0} s", cancellationToken).ConfigureAwait(false);
+            await MarkOfflineAsync(id, $"no heartbeat for {timeout.TotalSeconds:0} s", cutoff, cancellationToken).ConfigureAwait(false);
         }
 
         return stale.Count;
