@@ -128,6 +128,44 @@ public static class Display
         return lines;
     }
 
+    /// <summary>
+    /// What a host's hardware means for the machines placed there, in words: how its x86_64 VMs run and
+    /// why (hardware virtualization and a usable KVM are separate facts), what nested paging and running
+    /// inside a hypervisor change, and what needs none of it.
+    /// </summary>
+    public static IReadOnlyList<(string Topic, string Text)> HardwareNotes(HostCapabilities c)
+    {
+        var notes = new List<(string, string)>();
+        var kvm = c.KvmUsable ? "usable" : string.IsNullOrWhiteSpace(c.KvmDetail) ? "not present" : c.KvmDetail;
+        var speed = c.Qemu is { Accelerator: "kvm" }
+            ? "QEMU VMs placed here run under KVM: the CPU runs guest code itself, near its own speed."
+            : c.Qemu is { Problem: { } problem }
+                ? $"QEMU VMs cannot run here: {problem}"
+                : "QEMU VMs placed here run under TCG: QEMU translates every guest instruction, so they work but run several times slower than under KVM (a busybox guest still boots in seconds; a full distribution takes tens of seconds).";
+        var why = (c.HardwareVirtualization, c.KvmUsable) switch
+        {
+            (true, true) => $"The CPU has hardware virtualization ({c.HardwareVirtualizationFlag}) and the kernel's KVM is usable.",
+            (false, true) =>
+                $"\"Hardware virtualization: no\" and \"KVM: usable\" are both true here: the CPU shows no vmx or svm flag, yet /dev/kvm opens. That is a KVM that does not rest on those CPU features (for example PVM, a paging-based KVM offered to a host that is itself a guest), and it runs only guest kernels built for it. Ringmaster does not use a KVM without vmx or svm for stock guests.",
+            (true, false) => $"The CPU has hardware virtualization ({c.HardwareVirtualizationFlag}), but KVM is not usable ({kvm}): load the kvm module and give the agent access to /dev/kvm to run VMs at speed.",
+            (false, false) => $"The CPU shows no hardware virtualization flag (vmx or svm) and KVM is {kvm}.",
+        };
+        notes.Add(("x86_64 VMs (QEMU)", $"{why} {speed}" + (c.Qemu is { Reason: { Length: > 0 } reason } ? $" The agent's own words: {reason}." : "")));
+        notes.Add(("Nested paging", c.NestedPaging
+            ? $"The CPU translates guest memory addresses itself ({c.NestedPagingFlag}), so memory-heavy guests under KVM cost little more than programs on the host."
+            : "Without nested paging (ept or npt), KVM keeps shadow copies of each guest's page tables: guests that map and unmap memory a lot are slower."));
+        if (c.RunsInsideHypervisor)
+        {
+            notes.Add(("A virtual host", "This host is itself a virtual machine (its CPU reports the hypervisor flag): whether its VMs can use KVM depends on what its own hypervisor passes through (nested virtualization)."));
+        }
+
+        notes.Add(("RISC-V VMs (emulator)", "Ringmaster's own emulator needs no virtualization at all: its VMs run the same way on every host, at the emulator's speed, and their whole state can be saved and moved."));
+        notes.Add(("Containers", c.ContainerEngine is { } engine
+            ? $"Containers share this host's kernel through {engine.Name}: no virtualization is involved, so they run at the host's own speed."
+            : $"Containers cannot run here: {c.ContainerEngineProblem ?? "no container engine answers"}."));
+        return notes;
+    }
+
     private static string QemuLine(QemuEngineInfo qemu) => qemu.Problem is { } problem
         ? $"QEMU x86_64 VMs: unavailable — {problem}"
         : $"QEMU x86_64 VMs run on {qemu.Reason}"
