@@ -223,16 +223,9 @@ public sealed class AlertService(
 
         var used = limits is null ? null : await quotas.UsageAsync(project, cancellationToken).ConfigureAwait(false);
         var threshold = options.Value.QuotaThresholdPercent;
-        (string Key, string What, int InUse, int? Limit, string Unit)[] checks = used is null || limits is null ? [] :
-        [
-            ("vcpus", "vCPUs", used.Vcpus, limits.MaxVcpus, ""),
-            ("memoryMiB", "memory", used.MemoryMiB, limits.MaxMemoryMiB, " MiB"),
-            ("diskGiB", "disk", used.DiskGiB, limits.MaxDiskGiB, " GiB"),
-            ("networks", "networks", used.Networks, limits.MaxNetworks, ""),
-            ("machines", "machines", used.Machines, limits.MaxMachines, ""),
-        ];
+        var checks = used is null || limits is null ? [] : QuotaLine.Of(used, limits);
         var near = new HashSet<string>();
-        foreach (var (key, what, inUse, limit, unit) in checks)
+        foreach (var (key, what, inUse, _, limit, unit) in checks)
         {
             if (limit is not { } max || inUse <= 0 || inUse * 100.0 < threshold * max)
             {

@@ -82,7 +82,7 @@ public sealed class BackupService(
     ILogger<BackupService> logger,
     IOptions<PlacementOptions>? placement = null)
 {
-    private readonly double _overcommit = placement?.Value.MemoryOvercommitRatio ?? new PlacementOptions().MemoryOvercommitRatio;
+    private readonly double _overcommit = PlacementOptions.RatioOf(placement);
 
     public static readonly TimeSpan BackupTimeout = TimeSpan.FromMinutes(30);
 

@@ -21,7 +21,7 @@ public sealed class MachineService(
     ImageService images,
     IOptions<PlacementOptions>? placement = null)
 {
-    private readonly double _overcommit = placement?.Value.MemoryOvercommitRatio ?? new PlacementOptions().MemoryOvercommitRatio;
+    private readonly double _overcommit = PlacementOptions.RatioOf(placement);
 
     public static readonly TimeSpan CreateTimeout = TimeSpan.FromMinutes(10);
     public static readonly TimeSpan ActionTimeout = TimeSpan.FromMinutes(2);
@@ -482,7 +482,7 @@ public sealed class MachineService(
         var hosts = await db.Hosts.ToListAsync(cancellationToken).ConfigureAwait(false);
         var imported = await db.Images.AnyAsync(i => i.Name == template.Image, cancellationToken).ConfigureAwait(false);
         var given = await HostMemory.GivenAsync(db, cancellationToken).ConfigureAwait(false);
-        HostMemory Memory(HostEntity h) => new(h.Id, h.Name, (h.Capabilities?.MemoryBytes ?? 0) / (1024 * 1024), given.GetValueOrDefault(h.Id), _overcommit);
+        HostMemory Memory(HostEntity h) => HostMemory.Of(h, given.GetValueOrDefault(h.Id), _overcommit);
         bool CanRun(HostEntity h) => CatalogService.CanRun(h, template, imported);
         var evacuating = await EvacuatingAsync(db, cancellationToken).ConfigureAwait(false);
         if (!string.IsNullOrWhiteSpace(wanted))

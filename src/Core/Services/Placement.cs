@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using Ringmaster.Core.Domain;
 using Ringmaster.Core.Store;
 
@@ -15,6 +16,10 @@ public sealed record PlacementOptions
     /// rarely touch all they are given; more is refused, since an overcommitted host swaps or kills guests.
     /// </summary>
     public double MemoryOvercommitRatio { get; init; } = 1.5;
+
+    /// <summary>The ratio <paramref name="placement"/> sets, or the default where none is configured.</summary>
+    public static double RatioOf(IOptions<PlacementOptions>? placement) =>
+        placement?.Value.MemoryOvercommitRatio ?? new PlacementOptions().MemoryOvercommitRatio;
 }
 
 /// <summary>A host's memory: what it has, what its machines are given, and how much they may be given.</summary>
@@ -36,12 +41,16 @@ public sealed record HostMemory(Guid HostId, string Host, long TotalMiB, long Gi
     public string Refusal(long moreMiB) =>
         $"{Host} has {TotalMiB} MiB of memory and its machines are given {GivenMiB} MiB; {moreMiB} MiB more would pass the limit of {Ratio:0.##}× ({LimitMiB} MiB, setting Placement:MemoryOvercommitRatio).";
 
+    /// <summary>The memory of <paramref name="host"/>, whose machines are given <paramref name="givenMiB"/>.</summary>
+    public static HostMemory Of(HostEntity host, long givenMiB, double ratio) =>
+        new(host.Id, host.Name, (host.Capabilities?.MemoryBytes ?? 0) / (1024 * 1024), givenMiB, ratio);
+
     /// <summary>The memory of every host, counting every machine placed on it (any project, any state).</summary>
     public static async Task<IReadOnlyList<HostMemory>> AllAsync(RingmasterDbContext db, double ratio, CancellationToken cancellationToken = default)
     {
         var hosts = await db.Hosts.AsNoTracking().ToListAsync(cancellationToken).ConfigureAwait(false);
         var given = await GivenAsync(db, cancellationToken).ConfigureAwait(false);
-        return [.. hosts.Select(h => new HostMemory(h.Id, h.Name, (h.Capabilities?.MemoryBytes ?? 0) / (1024 * 1024), given.GetValueOrDefault(h.Id), ratio))];
+        return [.. hosts.Select(h => Of(h, given.GetValueOrDefault(h.Id), ratio))];
     }
 
     /// <summary>
@@ -52,7 +61,7 @@ public sealed record HostMemory(Guid HostId, string Host, long TotalMiB, long Gi
     {
         var specs = await db.Machines.IgnoreQueryFilters().AsNoTracking().Where(m => m.HostId == host.Id).Select(m => m.Spec)
             .ToListAsync(cancellationToken).ConfigureAwait(false);
-        var memory = new HostMemory(host.Id, host.Name, (host.Capabilities?.MemoryBytes ?? 0) / (1024 * 1024), specs.Sum(s => (long)s.MemoryMiB), ratio);
+        var memory = Of(host, specs.Sum(s => (long)s.MemoryMiB), ratio);
         return memory.Fits(moreMiB) ? null : memory.Refusal(moreMiB);
     }
 

@@ -19,6 +19,27 @@ public sealed record QuotaDelta(int Vcpus, int MemoryMiB, int DiskGiB, int Netwo
 /// <summary>What a project's machines use now.</summary>
 public sealed record ProjectUsage(int Vcpus, int MemoryMiB, int DiskGiB, int Networks, int Machines);
 
+/// <summary>
+/// One quota of a project beside what its machines use of it: <paramref name="Key"/> as the API names it,
+/// <paramref name="What"/> in words, <paramref name="Limit"/> null when the project has none.
+/// </summary>
+public sealed record QuotaLine(string Key, string What, int InUse, int Asked, int? Limit, string Unit)
+{
+    /// <summary>Each quota of <paramref name="limits"/>, in the order checks report them, with what <paramref name="asked"/> adds.</summary>
+    public static IReadOnlyList<QuotaLine> Of(ProjectUsage used, ProjectEntity limits, QuotaDelta? asked = null)
+    {
+        var more = asked ?? new QuotaDelta(0, 0, 0, 0, 0);
+        return
+        [
+            new("vcpus", "vCPUs", used.Vcpus, more.Vcpus, limits.MaxVcpus, ""),
+            new("memoryMiB", "memory", used.MemoryMiB, more.MemoryMiB, limits.MaxMemoryMiB, " MiB"),
+            new("diskGiB", "disk", used.DiskGiB, more.DiskGiB, limits.MaxDiskGiB, " GiB"),
+            new("networks", "networks", used.Networks, more.Networks, limits.MaxNetworks, ""),
+            new("machines", "machines", used.Machines, more.Machines, limits.MaxMachines, ""),
+        ];
+    }
+}
+
 /// <summary>What a new machine named <paramref name="Name"/> takes of <paramref name="Project"/>'s quotas.</summary>
 public sealed record QuotaRoom(string Project, QuotaDelta Delta, string Name);
 
@@ -106,15 +127,9 @@ public sealed class ProjectQuotas(IDbContextFactory<RingmasterDbContext> dbFacto
         }
 
         var used = await UsageAsync(db, project, cancellationToken).ConfigureAwait(false);
-        return Exceeds("vCPUs", "vcpus", used.Vcpus, delta.Vcpus, quotas.MaxVcpus, "")
-            ?? Exceeds("memory", "memoryMiB", used.MemoryMiB, delta.MemoryMiB, quotas.MaxMemoryMiB, " MiB")
-            ?? Exceeds("disk", "diskGiB", used.DiskGiB, delta.DiskGiB, quotas.MaxDiskGiB, " GiB")
-            ?? Exceeds("networks", "networks", used.Networks, delta.Networks, quotas.MaxNetworks, "")
-            ?? Exceeds("machines", "machines", used.Machines, delta.Machines, quotas.MaxMachines, "");
-
-        string? Exceeds(string what, string key, int inUse, int asked, int? limit, string unit) =>
-            limit is { } max && asked > 0 && inUse + asked > max
-                ? $"Project '{project}' quota '{key}' exceeded: {what} in use {inUse}{unit}, asked {asked}{unit} more, allowed {max}{unit}."
-                : null;
+        return QuotaLine.Of(used, quotas, delta)
+            .Where(l => l.Limit is { } max && l.Asked > 0 && l.InUse + l.Asked > max)
+            .Select(l => $"Project '{project}' quota '{l.Key}' exceeded: {l.What} in use {l.InUse}{l.Unit}, asked {l.Asked}{l.Unit} more, allowed {l.Limit}{l.Unit}.")
+            .FirstOrDefault();
     }
 }

@@ -18,7 +18,7 @@ public sealed class SnapshotService(
     ILogger<SnapshotService> logger,
     IOptions<PlacementOptions>? placement = null)
 {
-    private readonly double _overcommit = placement?.Value.MemoryOvercommitRatio ?? new PlacementOptions().MemoryOvercommitRatio;
+    private readonly double _overcommit = PlacementOptions.RatioOf(placement);
 
     public static readonly TimeSpan SnapshotTimeout = TimeSpan.FromMinutes(10);
     public const string NameRule = "1–64 letters, digits, '.', '_' or '-'";

@@ -12,7 +12,7 @@ namespace Ringmaster.Web.Services;
 public sealed class DashboardData(IDbContextFactory<RingmasterDbContext> dbFactory, LiveFeed feed, IAccessScope? scope = null, IOptions<PlacementOptions>? placement = null,
     MetricsHistory? history = null) : IDashboardData
 {
-    public double MemoryOvercommitRatio { get; } = placement?.Value.MemoryOvercommitRatio ?? new PlacementOptions().MemoryOvercommitRatio;
+    public double MemoryOvercommitRatio { get; } = PlacementOptions.RatioOf(placement);
 
     public async Task<IReadOnlyList<HostMemory>> GetHostMemoryAsync(CancellationToken cancellationToken = default)
     {
