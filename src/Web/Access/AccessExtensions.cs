@@ -45,6 +45,7 @@ public static class AccessExtensions
         builder.Services.AddHttpContextAccessor();
         builder.Services.AddSingleton<IAccessScope, HttpAccessScope>();
         builder.Services.AddSingleton<AuditLog>();
+        builder.Services.AddSingleton<AuditTargets>();
         builder.Services.AddSingleton<ApiTokens>();
         builder.Services.AddIdentityCore<UserEntity>(o =>
             {

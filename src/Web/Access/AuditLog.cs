@@ -36,8 +36,12 @@ public sealed class AuditLog(IDbContextFactory<RingmasterDbContext> dbFactory, I
     private static string Clip(string value, int max) => value.Length <= max ? value : value[..max];
 }
 
-/// <summary>Records every change through the API (any non-GET under /api/v1) once its answer is sent, refusals included; endpoints marked <see cref="NotAChange"/> are not changes.</summary>
-public sealed class AuditMiddleware(RequestDelegate next, AuditLog audit)
+/// <summary>
+/// Records every change through the API (any non-GET under /api/v1) once its answer is sent, refusals
+/// included, with what it changed by name (its path kept as the detail); endpoints marked
+/// <see cref="NotAChange"/> are not changes.
+/// </summary>
+public sealed class AuditMiddleware(RequestDelegate next, AuditLog audit, AuditTargets targets)
 {
     public async Task InvokeAsync(HttpContext context)
     {
@@ -51,8 +55,9 @@ public sealed class AuditMiddleware(RequestDelegate next, AuditLog audit)
 
         var route = (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText;
         var action = $"{request.Method} {route ?? request.Path.Value}";
-        var target = request.Path.Value ?? "";
-        context.Response.OnCompleted(() => audit.RecordAsync(context, action, target, context.Response.StatusCode));
+        var path = request.Path.Value ?? "";
+        var name = await targets.OfRequestAsync(request);
+        context.Response.OnCompleted(() => audit.RecordAsync(context, action, name ?? path, context.Response.StatusCode, name is null ? null : path));
         await next(context);
     }
 }

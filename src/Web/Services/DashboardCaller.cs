@@ -22,6 +22,8 @@ public sealed class DashboardCaller(AuthenticationStateProvider? authentication 
     /// <summary>What the audit log records as the address of dashboard actions (there is no request).</summary>
     public const string Origin = "dashboard";
 
+    private readonly AuditTargets? _targets = dbFactory is null ? null : new AuditTargets(dbFactory);
+
     public async Task<ClaimsPrincipal?> PrincipalAsync() =>
         authentication is null ? null : (await authentication.GetAuthenticationStateAsync()).User;
 
@@ -66,35 +68,18 @@ public sealed class DashboardCaller(AuthenticationStateProvider? authentication 
     private static string? Reason<T>(ServiceResult<T> result) =>
         result.Errors is { Count: > 0 } errors ? $"{result.Message} {string.Join(" ", errors.SelectMany(e => e.Value))}" : result.Message;
 
-    public Task<string> MachineAsync(Guid id) =>
-        NameAsync(id, db => db.Machines.IgnoreQueryFilters().Where(m => m.Id == id).Select(m => m.Name));
+    public Task<string> MachineAsync(Guid id) => NameAsync("machines", id);
 
-    public Task<string> HostAsync(Guid id) =>
-        NameAsync(id, db => db.Hosts.IgnoreQueryFilters().Where(h => h.Id == id).Select(h => h.Name));
+    public Task<string> HostAsync(Guid id) => NameAsync("hosts", id);
 
-    public Task<string> ScheduleAsync(Guid id) =>
-        NameAsync(id, db => db.Schedules.IgnoreQueryFilters().Where(s => s.Id == id).Select(s => s.Name));
+    public Task<string> ScheduleAsync(Guid id) => NameAsync("schedules", id);
 
-    public Task<string> ScalingGroupAsync(Guid id) =>
-        NameAsync(id, db => db.Set<ScalingGroupEntity>().IgnoreQueryFilters().Where(g => g.Id == id).Select(g => g.Name));
+    public Task<string> ScalingGroupAsync(Guid id) => NameAsync("scaling-groups", id);
 
     /// <summary>A backup by what it is a backup of and when: "backup of web-1 at 2025-01-02 03:04:05Z".</summary>
-    public Task<string> BackupAsync(Guid id) =>
-        NameAsync(id, db => db.Backups.IgnoreQueryFilters().Where(b => b.Id == id).Select(b => new { b.MachineName, b.CreatedAt }),
-            b => $"backup of {b.MachineName} at {DateTime.SpecifyKind(b.CreatedAt, DateTimeKind.Utc).ToString("u", CultureInfo.InvariantCulture)}");
-
-    private Task<string> NameAsync(Guid id, Func<RingmasterDbContext, IQueryable<string>> query) => NameAsync(id, query, n => n);
+    public Task<string> BackupAsync(Guid id) => NameAsync("backups", id);
 
     /// <summary>The name of what <paramref name="id"/> points at; the id itself when it is gone or there is no store.</summary>
-    private async Task<string> NameAsync<TRow>(Guid id, Func<RingmasterDbContext, IQueryable<TRow>> query, Func<TRow, string> name)
-    {
-        if (dbFactory is null)
-        {
-            return id.ToString();
-        }
-
-        await using var db = await dbFactory.CreateDbContextAsync();
-        var rows = await query(db).Take(1).ToListAsync();
-        return rows.Count == 0 ? id.ToString() : name(rows[0]);
-    }
+    private async Task<string> NameAsync(string collection, Guid id) =>
+        (_targets is null ? null : await _targets.NameAsync(collection, id)) ?? id.ToString();
 }

@@ -59,6 +59,31 @@ public sealed class AuditAndLimitTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Audit_ApiChanges_NameWhatTheyChanged_AndKeepThePath()
+    {
+        using var admin = _factory.CreateClient();
+        var created = await (await admin.PostAsJsonAsync("/api/v1/tokens", new { name = "named-token" })).ReadJsonAsync();
+        var id = created.GetProperty("id").GetString();
+        (await admin.DeleteAsync($"/api/v1/tokens/{id}")).EnsureSuccessStatusCode();
+        using var notJson = await admin.PostAsync("/api/v1/tokens", new StringContent("{ not json", System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, notJson.StatusCode);
+
+        var entries = await HttpJson.EventuallyAsync(() => AuditAsync(admin),
+            e => e.Any(x => x.GetProperty("action").GetString() == "DELETE /api/v1/tokens/{id:guid}") && e.Any(x => x.GetProperty("status").GetInt32() == 400),
+            TimeSpan.FromSeconds(10), "the revocation and the refused create in the audit log");
+
+        var create = entries.Single(x => x.GetProperty("action").GetString() == "POST /api/v1/tokens/" && x.GetProperty("status").GetInt32() == 201);
+        Assert.Equal("named-token", create.GetProperty("target").GetString());
+        Assert.Equal("/api/v1/tokens", create.GetProperty("detail").GetString());
+        var revoke = entries.Single(x => x.GetProperty("action").GetString() == "DELETE /api/v1/tokens/{id:guid}");
+        Assert.Equal("named-token", revoke.GetProperty("target").GetString());
+        Assert.Equal($"/api/v1/tokens/{id}", revoke.GetProperty("detail").GetString());
+        Assert.DoesNotContain(entries, x => x.GetProperty("target").GetString()!.Contains(id!, StringComparison.OrdinalIgnoreCase));
+        var refused = entries.Single(x => x.GetProperty("action").GetString() == "POST /api/v1/tokens/" && x.GetProperty("status").GetInt32() == 400);
+        Assert.Equal("/api/v1/tokens", refused.GetProperty("target").GetString());
+    }
+
+    [Fact]
     public async Task Audit_Paged_CursorGoesBackInTime()
     {
         using var admin = _factory.CreateClient();
@@ -67,7 +92,7 @@ public sealed class AuditAndLimitTests : IAsyncLifetime
             (await admin.PostAsJsonAsync("/api/v1/projects", new { name = $"paged-{i}" })).EnsureSuccessStatusCode();
         }
 
-        await HttpJson.EventuallyAsync(() => AuditAsync(admin), e => e.Count(x => x.GetProperty("target").GetString() == "/api/v1/projects") >= 3, TimeSpan.FromSeconds(10), "three audit entries");
+        await HttpJson.EventuallyAsync(() => AuditAsync(admin), e => e.Count(x => x.GetProperty("target").GetString()!.StartsWith("paged-", StringComparison.Ordinal)) >= 3, TimeSpan.FromSeconds(10), "three audit entries");
         var first = await (await admin.GetAsync("/api/v1/audit?limit=2")).ReadJsonAsync();
         Assert.Equal(2, first.GetProperty("items").GetArrayLength());
         var next = first.GetProperty("nextCursor").GetString();

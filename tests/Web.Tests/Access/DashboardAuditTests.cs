@@ -122,6 +122,22 @@ public sealed class DashboardAuditTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ApiChange_ToAMachinesSnapshot_AuditedWithTheMachinesAndSnapshotsNames()
+    {
+        var machine = await IdOfAsync("audited-vm");
+        using var admin = _factory.CreateClient();
+        using var revert = await admin.PostAsync($"/api/v1/machines/{machine}/snapshots/no-such/revert", null);
+
+        var entries = await HttpJson.EventuallyAsync(
+            async () => (await (await admin.GetAsync("/api/v1/audit?limit=100")).ReadJsonAsync()).GetProperty("items").EnumerateArray().ToList(),
+            e => e.Any(x => x.GetProperty("action").GetString()!.EndsWith("/revert", StringComparison.Ordinal)), TimeSpan.FromSeconds(10), "the revert's audit entry");
+        var entry = entries.Single(x => x.GetProperty("action").GetString()!.EndsWith("/revert", StringComparison.Ordinal));
+        Assert.Equal("audited-vm/no-such", entry.GetProperty("target").GetString());
+        Assert.Equal((int)revert.StatusCode, entry.GetProperty("status").GetInt32());
+        Assert.Equal($"/api/v1/machines/{machine}/snapshots/no-such/revert", entry.GetProperty("detail").GetString());
+    }
+
+    [Fact]
     public async Task ConsoleResize_NotAuditedAsAChange()
     {
         using var admin = _factory.CreateClient();
@@ -130,7 +146,7 @@ public sealed class DashboardAuditTests : IAsyncLifetime
 
         var entries = await HttpJson.EventuallyAsync(
             async () => (await (await admin.GetAsync("/api/v1/audit?limit=100")).ReadJsonAsync()).GetProperty("items").EnumerateArray().ToList(),
-            e => e.Any(x => x.GetProperty("target").GetString() == "/api/v1/projects"), TimeSpan.FromSeconds(10), "the project's audit entry");
+            e => e.Any(x => x.GetProperty("target").GetString() == "marker"), TimeSpan.FromSeconds(10), "the project's audit entry");
         Assert.DoesNotContain(entries, e => e.GetProperty("action").GetString()!.Contains("console", StringComparison.Ordinal));
     }
 }
