@@ -19,6 +19,9 @@ public abstract class DashboardTestContext : BunitContext, IAsyncLifetime
 
     protected DashboardTestContext()
     {
+        // bUnit waits one second by default: on a loaded machine a first render can take longer than
+        // that before the check even runs. A wait still ends as soon as what it waits for is there.
+        DefaultWaitTimeout = TimeSpan.FromSeconds(30);
         JSInterop.Mode = JSRuntimeMode.Loose;
         Services.AddMudServices();
         Services.AddSingleton(TimeProvider.System);
