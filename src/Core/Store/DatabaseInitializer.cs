@@ -1,14 +1,28 @@
+using Medallion.Threading.Postgres;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Ringmaster.Core.Contracts;
 using Ringmaster.Core.Domain;
+using Npgsql;
 
 namespace Ringmaster.Core.Store;
 
-/// <summary>Applies migrations at start, turns on SQLite's write-ahead log, and seeds the built-in catalog.</summary>
+/// <summary>
+/// Applies migrations at start, turns on SQLite's write-ahead log, and seeds the built-in catalog. On
+/// PostgreSQL several nodes may start on one new database at once: one makes the database, and each
+/// migrates and seeds in turn under an advisory lock, so the next finds it done.
+/// </summary>
 public sealed class DatabaseInitializer(IDbContextFactory<RingmasterDbContext> dbFactory, ILogger<DatabaseInitializer> logger) : IHostedService
 {
+    /// <summary>The advisory lock nodes take turns under (advisory locks are per database).</summary>
+    public const string LockName = "ringmaster.migrate";
+
+    /// <summary>How long a node waits for another to finish migrating before it gives up starting.</summary>
+    private static readonly TimeSpan s_lockWait = TimeSpan.FromMinutes(10);
+
     public static IReadOnlyList<TemplateEntity> BuiltInTemplates { get; } =
     [
         new() { Name = "busybox", Kind = MachineKind.Container, Image = "ringmaster/busybox:latest", Command = ["sh"], Vcpus = 1, MemoryMiB = 64, DiskGiB = 1, Description = "BusyBox container with a shell on its console; the image is built from Debian's busybox-static." },
@@ -25,8 +39,58 @@ public sealed class DatabaseInitializer(IDbContextFactory<RingmasterDbContext> d
         {
             await db.Database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
             await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken).ConfigureAwait(false);
+            await MigrateAndSeedAsync(db, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            await CreateDatabaseAsync(db, cancellationToken).ConfigureAwait(false);
+            await InTurnAsync(db.Database, () => MigrateAndSeedAsync(db, cancellationToken), cancellationToken).ConfigureAwait(false);
         }
 
+        logger.LogInformation("Database ready ({Provider})", db.Database.ProviderName);
+    }
+
+    /// <summary>
+    /// Runs what a starting node does once to a shared database (migrate, seed, make the first admin)
+    /// while no other node does: on PostgreSQL under an advisory lock, so a node that waited finds it
+    /// done; on SQLite at once (one node).
+    /// </summary>
+    public static async Task InTurnAsync(DatabaseFacade database, Func<Task> work, CancellationToken cancellationToken)
+    {
+        if (!database.IsNpgsql())
+        {
+            await work().ConfigureAwait(false);
+            return;
+        }
+
+        var inTurn = new PostgresDistributedLock(new PostgresAdvisoryLockKey(LockName, allowHashing: true), database.GetConnectionString()!);
+        await using (await inTurn.AcquireAsync(s_lockWait, cancellationToken).ConfigureAwait(false))
+        {
+            await work().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Makes the database unless it is there; another node that made it first is as good.</summary>
+    private async Task CreateDatabaseAsync(RingmasterDbContext db, CancellationToken cancellationToken)
+    {
+        var creator = db.GetService<IRelationalDatabaseCreator>();
+        if (await creator.ExistsAsync(cancellationToken).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        try
+        {
+            await creator.CreateAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.DuplicateDatabase or PostgresErrorCodes.UniqueViolation)
+        {
+            logger.LogInformation("Another node made the database first ({Reason})", ex.MessageText);
+        }
+    }
+
+    private static async Task MigrateAndSeedAsync(RingmasterDbContext db, CancellationToken cancellationToken)
+    {
         await db.Database.MigrateAsync(cancellationToken).ConfigureAwait(false);
         foreach (var template in BuiltInTemplates)
         {
@@ -53,7 +117,6 @@ public sealed class DatabaseInitializer(IDbContextFactory<RingmasterDbContext> d
         }
 
         await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
-        logger.LogInformation("Database ready ({Provider})", db.Database.ProviderName);
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

@@ -9,7 +9,8 @@ namespace Ringmaster.Web.Access;
 
 /// <summary>
 /// At first start: the user <c>admin</c> (password from RINGMASTER_ADMIN_PASSWORD, or generated and
-/// logged once), and the bootstrap admin token when RINGMASTER_BOOTSTRAP_TOKEN is set.
+/// logged once), and the bootstrap admin token when RINGMASTER_BOOTSTRAP_TOKEN is set; made by one
+/// node when several start on a new database at once.
 /// </summary>
 public sealed class AccessBootstrap(IServiceProvider services, IOptions<AccessOptions> options, ILogger<AccessBootstrap> logger) : IHostedService
 {
@@ -20,6 +21,11 @@ public sealed class AccessBootstrap(IServiceProvider services, IOptions<AccessOp
         await using var scope = services.CreateAsyncScope();
         var users = scope.ServiceProvider.GetRequiredService<UserManager<UserEntity>>();
         var db = scope.ServiceProvider.GetRequiredService<RingmasterDbContext>();
+        await DatabaseInitializer.InTurnAsync(db.Database, () => MakeFirstAsync(users, db, cancellationToken), cancellationToken);
+    }
+
+    private async Task MakeFirstAsync(UserManager<UserEntity> users, RingmasterDbContext db, CancellationToken cancellationToken)
+    {
         if (!await db.Users.AnyAsync(cancellationToken))
         {
             var password = options.Value.AdminPassword;

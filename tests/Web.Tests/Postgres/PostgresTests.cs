@@ -75,6 +75,37 @@ public sealed class PostgresTests
     }
 
     [Fact]
+    public async Task Start_ThreeNodesAtOnceOnAMissingDatabase_AllStartAndTheCatalogIsMadeOnce()
+    {
+        var connection = Server.NewConnectionString("together");
+        var apps = Enumerable.Range(0, 3).Select(_ => App(connection)).ToList();
+        try
+        {
+            var clients = await Task.WhenAll(apps.Select(app => Task.Run(app.CreateClient)));
+            foreach (var client in clients)
+            {
+                using (client)
+                {
+                    using var health = await client.GetAsync("/healthz");
+                    Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+                }
+            }
+
+            var builtIn = DatabaseInitializer.BuiltInTemplates.Select(t => t.Name).ToList();
+            Assert.Equal(builtIn.Order(), (await InDbAsync(apps[0], db => db.Templates.Select(t => t.Name).ToListAsync())).Order());
+            Assert.Equal(1, await InDbAsync(apps[1], db => db.Projects.CountAsync(p => p.Name == "default")));
+            Assert.Empty(await InDbAsync(apps[2], db => db.Database.GetPendingMigrationsAsync()));
+        }
+        finally
+        {
+            foreach (var app in apps)
+            {
+                await app.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
     public async Task Machines_CreateListFilterByLabelsDelete_RoundTrip()
     {
         await using var app = App(Server.NewConnectionString("inventory"));
