@@ -28,6 +28,8 @@ public sealed class InventoryService(
     public async Task<RegistrationResult> RegisterAsync(AgentRegistration registration, CancellationToken cancellationToken = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        await using var turn = await db.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await DatabaseProvider.LockHostAsync(db, registration.HostId, cancellationToken).ConfigureAwait(false);
         var now = DateTime.UtcNow;
         var host = await db.Hosts.FindAsync([registration.HostId], cancellationToken).ConfigureAwait(false);
         var isNew = host is null;
@@ -105,6 +107,7 @@ public sealed class InventoryService(
         }
 
         await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+        await turn.CommitAsync(cancellationToken).ConfigureAwait(false);
         var count = await db.Machines.CountAsync(m => m.HostId == host.Id, cancellationToken).ConfigureAwait(false);
         feed.Publish(new HostChanged(host.ToView(count)));
         foreach (var machine in changed)
@@ -125,6 +128,8 @@ public sealed class InventoryService(
     public async Task<bool> HeartbeatAsync(AgentHeartbeat heartbeat, CancellationToken cancellationToken = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        await using var turn = await db.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await DatabaseProvider.LockHostAsync(db, heartbeat.HostId, cancellationToken).ConfigureAwait(false);
         var host = await db.Hosts.FindAsync([heartbeat.HostId], cancellationToken).ConfigureAwait(false);
         if (host is null)
         {
@@ -143,6 +148,7 @@ public sealed class InventoryService(
 
         host.Online = true;
         await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+        await turn.CommitAsync(cancellationToken).ConfigureAwait(false);
         history.RecordHost(host.Id, heartbeat.At, heartbeat.CpuPercent, heartbeat.MemoryUsedBytes, host.Capabilities?.MemoryBytes ?? 0);
         var count = await db.Machines.CountAsync(m => m.HostId == host.Id, cancellationToken).ConfigureAwait(false);
         feed.Publish(new HostChanged(host.ToView(count)));
@@ -241,6 +247,10 @@ public sealed class InventoryService(
     public async Task MarkOfflineAsync(Guid hostId, string reason, DateTime? silentBefore = null, CancellationToken cancellationToken = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        // In turn with the host's registration and heartbeats: a registration that wrote its machines'
+        // states while this read them would otherwise be overwritten with Unknown, on a host it left online.
+        await using var turn = await db.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await DatabaseProvider.LockHostAsync(db, hostId, cancellationToken).ConfigureAwait(false);
         var host = await db.Hosts.FindAsync([hostId], cancellationToken).ConfigureAwait(false);
         if (host is null)
         {
@@ -273,6 +283,7 @@ public sealed class InventoryService(
 
         AddEvent(db, "host.offline", null, hostId, $"Host {host.Name} is offline: {reason}.");
         await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+        await turn.CommitAsync(cancellationToken).ConfigureAwait(false);
         logger.LogWarning("Host {Host} is offline: {Reason}", host.Name, reason);
         feed.Publish(new HostChanged(host.ToView(machines.Count)));
         foreach (var machine in machines)

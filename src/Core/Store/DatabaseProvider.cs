@@ -98,4 +98,22 @@ public static class DatabaseProvider
         await db.Projects.Where(p => p.Name == project)
             .ExecuteUpdateAsync(s => s.SetProperty(p => p.QuotaStamp, p => p.QuotaStamp + 1), cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// Inside <paramref name="db"/>'s open transaction, waits until no other transaction is changing what
+    /// is known of host <paramref name="hostId"/> (its registration, heartbeat or going offline) and holds
+    /// that until the transaction ends, so each reads what the one before it wrote: a transaction-scoped
+    /// advisory lock on PostgreSQL; on SQLite a write to the host's row, which takes the write lock first.
+    /// </summary>
+    public static async Task LockHostAsync(RingmasterDbContext db, Guid hostId, CancellationToken cancellationToken)
+    {
+        if (db.Database.IsNpgsql())
+        {
+            await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock(hashtextextended({"ringmaster.host:" + hostId}, 0))", cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        await db.Hosts.Where(h => h.Id == hostId)
+            .ExecuteUpdateAsync(s => s.SetProperty(h => h.Online, h => h.Online), cancellationToken).ConfigureAwait(false);
+    }
 }
