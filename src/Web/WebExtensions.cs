@@ -50,6 +50,7 @@ public static class WebExtensions
         builder.Services.AddScoped<Services.IMachineSavedStates, Services.MachineSavedStates>();
         builder.Services.AddScoped<Services.IMigrationActions, Services.MigrationActions>();
         builder.Services.AddScoped<Services.IAlertActions, Services.AlertActions>();
+        builder.Services.AddScoped<Services.AccessAdmin>();
         return builder;
     }
 

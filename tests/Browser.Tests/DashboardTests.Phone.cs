@@ -55,7 +55,7 @@ public sealed partial class DashboardTests
         var paths = new[]
         {
             "/", "/machines", $"/machines/{id}", "/hosts", "/hosts/browser-test-host", "/catalog", "/operations", operation!, "/scaling", $"/scaling/{groupName}",
-            "/schedules", "/tokens", "/agents", "/audit", "/no/such/page",
+            "/schedules", "/tokens", "/users", "/projects", "/projects/default", "/agents", "/audit", "/no/such/page",
         };
         var failures = new List<string>();
         foreach (var path in paths)

@@ -16,7 +16,7 @@ public sealed class LayoutTests : DashboardTestContext
         cut.WaitForAssertion(() =>
         {
             var links = cut.FindAll(".mud-drawer a").Select(a => a.TextContent.Trim()).ToList();
-            Assert.Equal(["Overview", "Hosts", "Machines", "Catalog", "Scaling", "Schedules", "Operations", "API tokens", "Agents", "Audit"], links);
+            Assert.Equal(["Overview", "Hosts", "Machines", "Catalog", "Scaling", "Schedules", "Operations", "API tokens", "Users", "Projects", "Agents", "Audit"], links);
             Assert.Contains("page body", cut.Find("[data-ringmaster-ready=true]").TextContent);
         });
     }
@@ -34,6 +34,8 @@ public sealed class LayoutTests : DashboardTestContext
             var links = cut.FindAll(".mud-drawer a").Select(a => a.TextContent.Trim()).ToList();
             Assert.DoesNotContain("Audit", links);
             Assert.DoesNotContain("Agents", links);
+            Assert.DoesNotContain("Users", links);
+            Assert.DoesNotContain("Projects", links);
             Assert.Contains("API tokens", links);
             Assert.Equal("vera", cut.Find("[data-test=signed-in-user]").TextContent.Trim());
             Assert.Equal("/logout", cut.Find("[data-test=sign-out]").GetAttribute("href"));

@@ -1,7 +1,14 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Security.Claims;
 using System.Text.Json;
+using Microsoft.AspNetCore.Components.Authorization;
+using Microsoft.Extensions.DependencyInjection;
 using Ringmaster.Core.Contracts;
+using Ringmaster.Core.Domain;
+using Ringmaster.Core.Services;
+using Ringmaster.Web.Access;
+using Ringmaster.Web.Services;
 using Ringmaster.Web.Tests.Infrastructure;
 
 namespace Ringmaster.Web.Tests;
@@ -141,5 +148,26 @@ public sealed class QuotaAlertsTests : IAsyncLifetime
         Assert.Empty(await QuotaAlertsAsync());
         var all = await QuotaAlertsAsync("all");
         Assert.Equal("resolved", Assert.Single(all).GetProperty("state").GetString());
+    }
+
+    [Fact]
+    public async Task QuotaLoweredOnTheDashboard_AlertsAtOnce_AsThroughTheApi()
+    {
+        await using var scope = _factory.Services.CreateAsyncScope();
+        var claims = new List<Claim> { new(ClaimTypes.Name, "ada"), new(AccessClaims.Role, nameof(AccessRole.Admin)), new(ClaimTypes.Role, nameof(AccessRole.Admin)) };
+        ((IHostEnvironmentAuthenticationStateProvider)scope.ServiceProvider.GetRequiredService<AuthenticationStateProvider>())
+            .SetAuthenticationState(Task.FromResult(new AuthenticationState(new ClaimsPrincipal(new ClaimsIdentity(claims, "test", ClaimTypes.Name, ClaimTypes.Role)))));
+        var admin = scope.ServiceProvider.GetRequiredService<AccessAdmin>();
+
+        // 1 vCPU of 1: 100 %, set from the project's page.
+        var saved = await admin.SetQuotasAsync("default", new ProjectQuotasView(1, null, null, null, null));
+
+        Assert.Equal(ResultKind.Ok, saved.Kind);
+        var alert = Assert.Single(await QuotaAlertsAsync());
+        Assert.Equal("default vCPUs", alert.GetProperty("subject").GetString());
+        var audit = (await _client.GetFromJsonAsync<JsonElement>("/api/v1/audit?limit=50")).GetProperty("items").EnumerateArray()
+            .Single(e => e.GetProperty("action").GetString() == "project.quotas");
+        Assert.Equal("ada", audit.GetProperty("user").GetString());
+        Assert.Equal("project default", audit.GetProperty("target").GetString());
     }
 }

@@ -26,7 +26,15 @@ public sealed record ProjectUsage(int Vcpus, int MemoryMiB, int DiskGiB, int Net
 public sealed record QuotaLine(string Key, string What, int InUse, int Asked, int? Limit, string Unit)
 {
     /// <summary>Each quota of <paramref name="limits"/>, in the order checks report them, with what <paramref name="asked"/> adds.</summary>
-    public static IReadOnlyList<QuotaLine> Of(ProjectUsage used, ProjectEntity limits, QuotaDelta? asked = null)
+    public static IReadOnlyList<QuotaLine> Of(ProjectUsage used, ProjectEntity limits, QuotaDelta? asked = null) =>
+        Of(used, new ProjectQuotasView(limits.MaxVcpus, limits.MaxMemoryMiB, limits.MaxDiskGiB, limits.MaxNetworks, limits.MaxMachines), asked);
+
+    /// <summary>Each quota of a project as the API shows it (<see cref="ProjectView"/>), beside what its machines use.</summary>
+    public static IReadOnlyList<QuotaLine> Of(ProjectView project) =>
+        Of(new ProjectUsage(project.Usage.Vcpus, project.Usage.MemoryMiB, project.Usage.DiskGiB, project.Usage.Networks, project.Usage.Machines), project.Quotas);
+
+    /// <summary>Each quota of <paramref name="limits"/>, in the order checks report them, with what <paramref name="asked"/> adds.</summary>
+    public static IReadOnlyList<QuotaLine> Of(ProjectUsage used, ProjectQuotasView limits, QuotaDelta? asked = null)
     {
         var more = asked ?? new QuotaDelta(0, 0, 0, 0, 0);
         return

@@ -7,9 +7,10 @@ namespace Ringmaster.Core.Services;
 
 /// <summary>
 /// Projects: what the caller may see of them (<see cref="IAccessScope"/>), and what admins change —
-/// create, quotas, members, delete (refused while the project still owns anything).
+/// create, quotas, members, delete (refused while the project still owns anything). The API and the
+/// dashboard's pages call it alike; setting quotas also runs the quota alert rule at once.
 /// </summary>
-public sealed class ProjectService(IDbContextFactory<RingmasterDbContext> dbFactory, ProjectQuotas quotas, TimeProvider clock, IAccessScope? scope = null)
+public sealed class ProjectService(IDbContextFactory<RingmasterDbContext> dbFactory, ProjectQuotas quotas, TimeProvider clock, IAccessScope? scope = null, AlertService? alerts = null)
 {
     public async Task<IReadOnlyList<ProjectView>> ListAsync(CancellationToken cancellationToken = default)
     {
@@ -83,6 +84,12 @@ public sealed class ProjectService(IDbContextFactory<RingmasterDbContext> dbFact
 
         Apply(project, request);
         await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+        if (alerts is not null)
+        {
+            // A quota lowered under what the machines use (or raised above it) opens or resolves its alert now, not at the next machine change.
+            await alerts.CheckQuotasAsync(project.Name, cancellationToken).ConfigureAwait(false);
+        }
+
         return ServiceResult<ProjectView>.Ok(await ViewAsync(db, project, cancellationToken).ConfigureAwait(false));
     }
 

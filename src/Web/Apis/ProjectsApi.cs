@@ -49,15 +49,9 @@ public static class ProjectsApi
     }
 
     public static async Task<Results<Ok<ProjectView>, ValidationProblem, ProblemHttpResult>> SetQuotas(
-        ProjectService projects, AlertService alerts, string name, [FromBody] ProjectQuotasView request, CancellationToken cancellationToken)
+        ProjectService projects, string name, [FromBody] ProjectQuotasView request, CancellationToken cancellationToken)
     {
         var result = await projects.SetQuotasAsync(name, request, cancellationToken);
-        if (result.Kind == ResultKind.Ok)
-        {
-            // A quota lowered under what the machines use (or raised above it) opens or resolves its alert now, not at the next machine change.
-            await alerts.CheckQuotasAsync(result.Value!.Name, cancellationToken);
-        }
-
         return result.Kind switch
         {
             ResultKind.Ok => TypedResults.Ok(result.Value!),

@@ -28,17 +28,20 @@ public sealed class DashboardCaller(AuthenticationStateProvider? authentication 
         authentication is null ? null : (await authentication.GetAuthenticationStateAsync()).User;
 
     /// <summary>
-    /// Runs <paramref name="work"/> in the user's name unless the user may only look, then audits it:
-    /// <paramref name="action"/> on <paramref name="target"/> (a name, never a raw id), with its status and,
-    /// when refused, why; <paramref name="detail"/> says more about a change that went through.
+    /// Runs <paramref name="work"/> in the user's name unless the user's role is below <paramref name="needs"/>
+    /// (Operator unless said: viewers may only look), then audits it: <paramref name="action"/> on
+    /// <paramref name="target"/> (a name, never a raw id), with its status and, when refused, why;
+    /// <paramref name="detail"/> says more about a change that went through.
     /// </summary>
-    public async Task<ServiceResult<T>> RunAsync<T>(string action, string target, Func<string, Task<ServiceResult<T>>> work, string? detail = null)
+    public async Task<ServiceResult<T>> RunAsync<T>(string action, string target, Func<string, Task<ServiceResult<T>>> work, string? detail = null, AccessRole needs = AccessRole.Operator)
     {
         var principal = await PrincipalAsync();
         var name = principal?.Identity?.Name ?? Unknown;
-        var refused = principal is not null && !principal.HasRole(AccessRole.Operator);
+        var refused = principal is not null && !principal.HasRole(needs);
         var result = refused
-            ? ServiceResult<T>.Conflict($"Your role ({principal!.RoleOf()?.ToString() ?? "none"}) may only look; this needs Operator or Admin.")
+            ? ServiceResult<T>.Conflict(needs == AccessRole.Admin
+                ? $"Your role ({principal!.RoleOf()?.ToString() ?? "none"}) may not do this; only admins may."
+                : $"Your role ({principal!.RoleOf()?.ToString() ?? "none"}) may only look; this needs Operator or Admin.")
             : await work(name);
         if (audit is not null)
         {
