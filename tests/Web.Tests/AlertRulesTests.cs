@@ -275,4 +275,62 @@ public sealed class AlertRulesTests : IAsyncLifetime
         Assert.Contains(actions, a => a!.StartsWith("PATCH /api/v1/alert-rules/", StringComparison.Ordinal));
         Assert.Contains(actions, a => a!.StartsWith("DELETE /api/v1/alert-rules/", StringComparison.Ordinal));
     }
+    [Fact]
+    public async Task Rules_AreProjectScoped_AMemberSeesOnlyHisProjectsAndMayNotWatchHosts()
+    {
+        foreach (var project in new[] { "alpha", "beta" })
+        {
+            (await _client.PostAsJsonAsync("/api/v1/projects", new { name = project })).EnsureSuccessStatusCode();
+        }
+
+        foreach (var (user, project) in new[] { ("otto", "alpha"), ("bea", "beta") })
+        {
+            (await _client.PostAsJsonAsync("/api/v1/users", new { userName = user, password = user + "-password", role = "Operator", projects = new[] { project } })).EnsureSuccessStatusCode();
+        }
+
+        using var otto = await SignInAsync("otto");
+        using var bea = await SignInAsync("bea");
+        var rule = new { name = "cpu", metric = "cpuPercent", comparison = ">", threshold = 90, forSeconds = 60, target = "all-machines" };
+
+        using (var created = await otto.PostAsJsonAsync("/api/v1/alert-rules", rule))
+        {
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+            Assert.Equal("alpha", (await created.ReadJsonAsync()).GetProperty("project").GetString());
+        }
+
+        using (var sameNameElsewhere = await bea.PostAsJsonAsync("/api/v1/alert-rules", rule))
+        {
+            Assert.Equal(HttpStatusCode.Created, sameNameElsewhere.StatusCode);
+        }
+
+        using (var hosts = await otto.PostAsJsonAsync("/api/v1/alert-rules", rule with { name = "hosts", target = "all-hosts" }))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, hosts.StatusCode);
+            Assert.Contains("Only an admin", (await hosts.ReadJsonAsync()).GetProperty("errors").GetProperty("target")[0].GetString());
+        }
+
+        // hot-1 is a machine of the default project, not of alpha.
+        using (var other = await otto.PostAsJsonAsync("/api/v1/alert-rules", new { name = "theirs", metric = "cpuPercent", comparison = ">", threshold = 90, forSeconds = 60, target = "machine", targetName = "hot-1" }))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, other.StatusCode);
+            Assert.Contains("no machine 'hot-1'", (await other.ReadJsonAsync()).GetProperty("errors").GetProperty("targetName")[0].GetString());
+        }
+
+        var ottos = Assert.Single((await otto.GetFromJsonAsync<JsonElement>("/api/v1/alert-rules")).EnumerateArray());
+        Assert.Equal("alpha", ottos.GetProperty("project").GetString());
+        var ottosId = ottos.GetProperty("id").GetGuid();
+        Assert.Equal("beta", Assert.Single((await bea.GetFromJsonAsync<JsonElement>("/api/v1/alert-rules")).EnumerateArray()).GetProperty("project").GetString());
+        Assert.Equal(HttpStatusCode.NotFound, (await bea.GetAsync($"/api/v1/alert-rules/{ottosId}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await bea.DeleteAsync($"/api/v1/alert-rules/{ottosId}")).StatusCode);
+        Assert.Equal(2, (await _client.GetFromJsonAsync<JsonElement>("/api/v1/alert-rules")).GetArrayLength());
+    }
+
+    private async Task<HttpClient> SignInAsync(string user)
+    {
+        using var anonymous = _factory.CreateAnonymousClient();
+        var login = await (await anonymous.PostAsJsonAsync("/api/v1/auth/login", new { userName = user, password = user + "-password" })).ReadJsonAsync();
+        var client = _factory.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new("Bearer", login.GetProperty("token").GetString());
+        return client;
+    }
 }
