@@ -49,6 +49,7 @@ public static class CliApp
         root.Subcommands.Add(ImagesCommands.Build(env, globals));
         root.Subcommands.Add(ConsoleCommand.Build(env, globals));
         root.Subcommands.Add(OperationsCommands.Build(env, globals));
+        root.Subcommands.Add(AlertRulesCommands.Build(env, globals));
         return root;
     }
 }

@@ -109,6 +109,7 @@ public static class CoreExtensions
         builder.Services.AddOptions<AlertOptions>().BindConfiguration(AlertOptions.Section)
             .Validate(o => o.QuotaThresholdPercent is > 0 and <= 100, "Alerts:QuotaThresholdPercent must be above 0 and at most 100.").ValidateOnStart();
         builder.Services.AddSingleton<AlertService>();
+        builder.Services.AddSingleton<AlertRuleService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<AlertService>());
         builder.AddSnapshotsAndBackups();
         return builder;

@@ -41,6 +41,7 @@ app.MapSnapshotsApi();
 app.MapBackupsApi();
 app.MapSchedulesApi();
 app.MapAlertsApi();
+app.MapAlertRulesApi();
 app.MapImagesApi();
 app.MapConsoleApi();
 app.MapDisplayApi();

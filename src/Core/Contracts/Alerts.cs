@@ -50,3 +50,55 @@ public sealed record WebhookDeliveryView(
 /// secret is in the <c>X-Ringmaster-Signature</c> header as <c>sha256=&lt;hex&gt;</c>.
 /// </summary>
 public sealed record WebhookPayload(Guid Delivery, string Event, DateTimeOffset At, AlertView? Alert);
+
+/// <summary>
+/// A metric rule as the API shows it. <paramref name="Target"/> is <c>machine</c>, <c>host</c>,
+/// <c>all-machines</c> (of its project) or <c>all-hosts</c>; <paramref name="State"/> is
+/// <c>firing</c> (an alert is open for at least one target), <c>ok</c>, <c>disabled</c> or
+/// <c>pending</c> (not evaluated yet).
+/// </summary>
+public sealed record AlertRuleView(
+    Guid Id,
+    string Name,
+    string Project,
+    string Metric,
+    string Target,
+    Guid? TargetId,
+    string? TargetName,
+    string Comparison,
+    double Threshold,
+    int ForSeconds,
+    string Severity,
+    bool Enabled,
+    string State,
+    int Firing,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? EvaluatedAt);
+
+/// <summary>
+/// The body of <c>POST /api/v1/alert-rules</c>: an alert opens for a target when its
+/// <paramref name="Metric"/> compares (<c>&gt;</c> or <c>&lt;</c>) to <paramref name="Threshold"/>
+/// in every sample of the last <paramref name="ForSeconds"/>. <paramref name="TargetName"/> (a name or
+/// id) names the machine or host of a <c>machine</c> or <c>host</c> rule.
+/// </summary>
+public sealed record CreateAlertRuleRequest(
+    string? Name,
+    string? Metric,
+    string? Comparison,
+    double? Threshold,
+    int? ForSeconds,
+    string? Target = null,
+    string? TargetName = null,
+    string? Severity = null,
+    bool? Enabled = null,
+    string? Project = null);
+
+/// <summary>The body of <c>PATCH /api/v1/alert-rules/{id}</c>: what is given changes, the rest stays.</summary>
+public sealed record UpdateAlertRuleRequest(
+    string? Name = null,
+    string? Metric = null,
+    string? Comparison = null,
+    double? Threshold = null,
+    int? ForSeconds = null,
+    string? Severity = null,
+    bool? Enabled = null);

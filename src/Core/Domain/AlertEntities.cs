@@ -10,7 +10,7 @@ public sealed class AlertEntity
     public Guid Id { get; set; }
     /// <summary>What the alert is about, e.g. <c>host-offline:{hostId}</c>: a second one is not opened while one is.</summary>
     public required string Key { get; set; }
-    /// <summary><c>host.offline</c>, <c>machine.error</c>, <c>machine.lost</c>, <c>operation.failed</c>, <c>quota.near-limit</c>.</summary>
+    /// <summary><c>host.offline</c>, <c>machine.error</c>, <c>machine.lost</c>, <c>operation.failed</c>, <c>quota.near-limit</c>, <c>metric.threshold</c> (an <see cref="AlertRuleEntity"/>).</summary>
     public required string Rule { get; set; }
     public required string Severity { get; set; }
     /// <summary>The host, machine or operation it names, as the operator knows it.</summary>
@@ -65,4 +65,40 @@ public sealed class WebhookDeliveryEntity
     public DateTime CreatedAt { get; set; }
     public DateTime? NextAttemptAt { get; set; }
     public DateTime? DeliveredAt { get; set; }
+}
+
+/// <summary>What an alert rule watches: one machine, one host, every machine of its project, or every host.</summary>
+public enum AlertRuleTarget
+{
+    Machine = 1,
+    Host = 2,
+    AllMachines = 3,
+    AllHosts = 4,
+}
+
+/// <summary>
+/// A user's rule on the metrics history: when <see cref="Metric"/> of a target stays above (or
+/// below) <see cref="Threshold"/> for <see cref="ForSeconds"/>, an alert opens for that target; it
+/// resolves when the newest sample is back on the other side or the target stops reporting.
+/// </summary>
+public sealed class AlertRuleEntity
+{
+    public Guid Id { get; set; }
+    /// <summary>Unique within its project.</summary>
+    public required string Name { get; set; }
+    public string Project { get; set; } = ProjectEntity.Default;
+    /// <summary>A name of <see cref="Services.AlertRuleService.Metrics"/>, e.g. <c>cpuPercent</c>.</summary>
+    public required string Metric { get; set; }
+    public AlertRuleTarget Target { get; set; }
+    /// <summary>The machine or host of a <see cref="AlertRuleTarget.Machine"/> or <see cref="AlertRuleTarget.Host"/> rule.</summary>
+    public Guid? TargetId { get; set; }
+    /// <summary><c>&gt;</c> or <c>&lt;</c>.</summary>
+    public required string Comparison { get; set; }
+    public double Threshold { get; set; }
+    public int ForSeconds { get; set; }
+    public required string Severity { get; set; }
+    public bool Enabled { get; set; } = true;
+    public DateTime CreatedAt { get; set; }
+    /// <summary>When the leader last compared the rule with the history (null: not yet).</summary>
+    public DateTime? EvaluatedAt { get; set; }
 }

@@ -54,6 +54,9 @@ public sealed class AlertService(
     public const string OperationFailed = "operation.failed";
     public const string QuotaNearLimit = "quota.near-limit";
 
+    /// <summary>A user's metric rule held for its window (<see cref="AlertRuleService"/>).</summary>
+    public const string MetricThreshold = "metric.threshold";
+
     /// <summary>What each machine last counted against its project's quotas, so only a change to it (not every state change) runs the quota rule.</summary>
     private readonly ConcurrentDictionary<Guid, (string Project, QuotaDelta Takes)> _counted = new();
 
@@ -257,17 +260,23 @@ public sealed class AlertService(
         _ => kind.Name(),
     };
 
-    private async Task OpenAsync(string key, string rule, string severity, string subject, string message, string? project,
-        Guid? hostId = null, Guid? machineId = null, Guid? operationId = null, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Opens an alert for <paramref name="key"/> unless one is open. With <paramref name="untilResolved"/>
+    /// an acknowledged one that is not resolved also counts: a cause that holds on (a metric rule) is
+    /// not alerted again because someone took its alert.
+    /// </summary>
+    internal async Task OpenAsync(string key, string rule, string severity, string subject, string message, string? project,
+        Guid? hostId = null, Guid? machineId = null, Guid? operationId = null, CancellationToken cancellationToken = default, bool untilResolved = false)
     {
+        var unresolved = untilResolved ? (Expression<Func<AlertEntity, bool>>)(a => a.ResolvedAt == null) : s_open;
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
-        if (await db.Alerts.Where(s_open).AnyAsync(a => a.Key == key, cancellationToken).ConfigureAwait(false))
+        if (await db.Alerts.Where(unresolved).AnyAsync(a => a.Key == key, cancellationToken).ConfigureAwait(false))
         {
             return;
         }
 
         await using var transaction = await LockKeyAsync(db, key, cancellationToken).ConfigureAwait(false);
-        if (transaction is not null && await db.Alerts.Where(s_open).AnyAsync(a => a.Key == key, cancellationToken).ConfigureAwait(false))
+        if (transaction is not null && await db.Alerts.Where(unresolved).AnyAsync(a => a.Key == key, cancellationToken).ConfigureAwait(false))
         {
             return;
         }
@@ -298,7 +307,7 @@ public sealed class AlertService(
         Published(alert);
     }
 
-    private async Task ResolveAsync(string key, CancellationToken cancellationToken)
+    internal async Task ResolveAsync(string key, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
         if (!await db.Alerts.AnyAsync(a => a.Key == key && a.ResolvedAt == null, cancellationToken).ConfigureAwait(false))

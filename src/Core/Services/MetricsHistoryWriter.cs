@@ -7,13 +7,20 @@ namespace Ringmaster.Core.Services;
 /// <summary>
 /// Keeps <see cref="MetricsHistory"/> written and tidy: flushes what it summed every
 /// <see cref="FlushInterval"/> (and at shutdown), deletes a removed machine's history, and sweeps
-/// away the series of machines and hosts the inventory lost track of (at start, then hourly).
+/// away the series of machines and hosts the inventory lost track of (at start, then hourly). After
+/// each flush the leader evaluates the users' metric rules against what is stored
+/// (<see cref="AlertRuleService"/>).
 /// </summary>
 /// <remarks>
 /// Every web node flushes what the agents connected to it reported and forgets the machines it saw
-/// removed; the hourly sweep runs on the node that leads.
+/// removed; the hourly sweep and the rules run on the node that leads.
 /// </remarks>
-public sealed class MetricsHistoryWriter(MetricsHistory history, LiveFeed feed, ILeadership leadership, ILogger<MetricsHistoryWriter> logger) : BackgroundService
+public sealed class MetricsHistoryWriter(
+    MetricsHistory history,
+    AlertRuleService rules,
+    LiveFeed feed,
+    ILeadership leadership,
+    ILogger<MetricsHistoryWriter> logger) : BackgroundService
 {
     public static readonly TimeSpan FlushInterval = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan s_sweepInterval = TimeSpan.FromHours(1);
@@ -51,6 +58,18 @@ public sealed class MetricsHistoryWriter(MetricsHistory history, LiveFeed feed, 
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
                 logger.LogWarning(ex, "Keeping the metrics history failed");
+            }
+
+            try
+            {
+                if (leadership.IsLeader)
+                {
+                    await rules.EvaluateAsync(stoppingToken).ConfigureAwait(false);
+                }
+            }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+            {
+                logger.LogWarning(ex, "Evaluating the alert rules failed");
             }
         }
         while (await TickAsync(timer, stoppingToken).ConfigureAwait(false));

@@ -44,6 +44,7 @@ public class RingmasterDbContext : IdentityDbContext<UserEntity>
     public DbSet<MetricSeriesEntity> MetricSeries => Set<MetricSeriesEntity>();
     public DbSet<MetricSlotEntity> MetricSlots => Set<MetricSlotEntity>();
     public DbSet<AlertEntity> Alerts => Set<AlertEntity>();
+    public DbSet<AlertRuleEntity> AlertRules => Set<AlertRuleEntity>();
     public DbSet<WebhookEntity> Webhooks => Set<WebhookEntity>();
     public DbSet<WebhookDeliveryEntity> WebhookDeliveries => Set<WebhookDeliveryEntity>();
 
@@ -62,6 +63,7 @@ public class RingmasterDbContext : IdentityDbContext<UserEntity>
         modelBuilder.Entity<BackupEntity>().HasQueryFilter(b => VisibleProjects == null || VisibleProjects.Contains(b.Project));
         modelBuilder.Entity<ScheduleEntity>().HasQueryFilter(s => VisibleProjects == null || VisibleProjects.Contains(s.Project));
         modelBuilder.Entity<ScalingGroupEntity>().HasQueryFilter(g => VisibleProjects == null || VisibleProjects.Contains(g.Project));
+        modelBuilder.Entity<AlertRuleEntity>().HasQueryFilter(r => VisibleProjects == null || VisibleProjects.Contains(r.Project));
         modelBuilder.Entity<AlertEntity>().HasQueryFilter(a => VisibleProjects == null || a.Project == null || VisibleProjects.Contains(a.Project));
         modelBuilder.Entity<EventEntity>().HasQueryFilter(e => VisibleProjects == null || e.MachineId == null
             || Set<MachineEntity>().Any(m => m.Id == e.MachineId));

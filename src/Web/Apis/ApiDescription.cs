@@ -20,6 +20,7 @@ public static class ApiDescription
 {
     private static readonly Dictionary<string, string> s_tags = new(StringComparer.Ordinal)
     {
+        ["Alert rules"] = "Metric rules: an alert opens when a machine's or host's figure stays past a threshold for a while, and resolves when it is back.",
         ["Agents"] = "Join tokens that let agents join, and the agents that did (admins).",
         ["Audit"] = "Every change made through the API or the dashboard, sign-ins and refusals (admins).",
         ["Auth"] = "Signing in for an API token.",

@@ -49,3 +49,19 @@ internal sealed class WebhookDeliveryConfiguration : IEntityTypeConfiguration<We
         builder.HasOne<WebhookEntity>().WithMany().HasForeignKey(d => d.WebhookId).OnDelete(DeleteBehavior.Cascade);
     }
 }
+
+internal sealed class AlertRuleConfiguration : IEntityTypeConfiguration<AlertRuleEntity>
+{
+    public void Configure(EntityTypeBuilder<AlertRuleEntity> builder)
+    {
+        builder.ToTable("AlertRules");
+        builder.HasKey(r => r.Id);
+        builder.Property(r => r.Name).HasMaxLength(64);
+        builder.Property(r => r.Project).HasMaxLength(63);
+        builder.HasIndex(r => new { r.Project, r.Name }).IsUnique();
+        builder.Property(r => r.Metric).HasMaxLength(32);
+        builder.Property(r => r.Target).HasConversion<string>().HasMaxLength(16);
+        builder.Property(r => r.Comparison).HasMaxLength(1);
+        builder.Property(r => r.Severity).HasMaxLength(16);
+    }
+}

@@ -1,0 +1,51 @@
+﻿using System;
+using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace Ringmaster.Core.Store.Migrations
+{
+    /// <inheritdoc />
+    public partial class AddAlertRules : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.CreateTable(
+                name: "AlertRules",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Name = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    Project = table.Column<string>(type: "TEXT", maxLength: 63, nullable: false),
+                    Metric = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    Target = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    TargetId = table.Column<Guid>(type: "TEXT", nullable: true),
+                    Comparison = table.Column<string>(type: "TEXT", maxLength: 1, nullable: false),
+                    Threshold = table.Column<double>(type: "REAL", nullable: false),
+                    ForSeconds = table.Column<int>(type: "INTEGER", nullable: false),
+                    Severity = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    Enabled = table.Column<bool>(type: "INTEGER", nullable: false),
+                    CreatedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    EvaluatedAt = table.Column<DateTime>(type: "TEXT", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_AlertRules", x => x.Id);
+                });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_AlertRules_Project_Name",
+                table: "AlertRules",
+                columns: new[] { "Project", "Name" },
+                unique: true);
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropTable(
+                name: "AlertRules");
+        }
+    }
+}
