@@ -54,6 +54,7 @@ public sealed class AuditTargets(IDbContextFactory<RingmasterDbContext> dbFactor
             "tokens" => await FirstAsync(db.ApiTokens.IgnoreQueryFilters().Where(t => t.Id == id).Select(t => t.Name), cancellationToken),
             "join-tokens" => await FirstAsync(db.JoinTokens.IgnoreQueryFilters().Where(t => t.Id == id).Select(t => t.Name), cancellationToken),
             "webhooks" => await FirstAsync(db.Webhooks.IgnoreQueryFilters().Where(w => w.Id == id).Select(w => w.Name), cancellationToken),
+            "alert-rules" => await FirstAsync(db.AlertRules.IgnoreQueryFilters().Where(r => r.Id == id).Select(r => r.Name), cancellationToken),
             "alerts" => await FirstAsync(db.Alerts.IgnoreQueryFilters().Where(a => a.Id == id).Select(a => a.Subject), cancellationToken),
             "backups" => Backup(await db.Backups.IgnoreQueryFilters().Where(b => b.Id == id)
                 .Select(b => new { b.MachineName, b.CreatedAt }).Take(1).ToListAsync(cancellationToken) is [var b] ? (b.MachineName, b.CreatedAt) : null),
