@@ -56,7 +56,17 @@ public sealed class AuditMiddleware(RequestDelegate next, AuditLog audit, AuditT
         var route = (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText;
         var action = $"{request.Method} {route ?? request.Path.Value}";
         var path = request.Path.Value ?? "";
-        var name = await targets.OfRequestAsync(request);
+        string? name;
+        try
+        {
+            name = await targets.OfRequestAsync(request);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or System.Data.Common.DbException)
+        {
+            // Naming the target is for the reader of the log: the request goes on, audited by its path.
+            name = null;
+        }
+
         context.Response.OnCompleted(() => audit.RecordAsync(context, action, name ?? path, context.Response.StatusCode, name is null ? null : path));
         await next(context);
     }

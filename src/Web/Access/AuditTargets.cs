@@ -110,9 +110,9 @@ public sealed class AuditTargets(IDbContextFactory<RingmasterDbContext> dbFactor
                     .FirstOrDefault(n => !string.IsNullOrWhiteSpace(n))
                 : null;
         }
-        catch (JsonException)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {
-            // The endpoint answers a body that is not JSON with its own problem.
+            // Not JSON, or a name that is not text (half a surrogate pair): the endpoint answers it with its own problem.
             return null;
         }
     }
