@@ -405,6 +405,13 @@ public sealed class AgentWorker(
             }
         }
 
+        if (argument is CommandResult result && !(_connection?.State == HubConnectionState.Connected && Registered))
+        {
+            logger.LogInformation(
+                "Command {CommandId} of operation {OperationId} ended ({Outcome}) while the server is unreachable; its outcome is held until the server is back",
+                result.CommandId, result.OperationId, result.Succeeded ? "succeeded" : "failed");
+        }
+
         _outbox.Writer.TryWrite((method, argument, delivered));
     }
 

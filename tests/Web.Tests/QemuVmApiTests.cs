@@ -70,7 +70,7 @@ public sealed class QemuVmApiTests(QemuVmApiTests.Product product) : IClassFixtu
         Assert.Equal(("q1", true), (taken.GetProperty("name").GetString(), taken.GetProperty("includesMemory").GetBoolean()));
         await using (var console = await Api.OpenConsoleAsync(Product.VmName))
         {
-            await FreshPromptAsync(console);
+            await console.FreshPromptAsync(Prompt);
             await console.RunAsync("echo $((40+2))-file > /tmp/marker; cat /tmp/marker", "42-file");
         }
 
@@ -78,7 +78,7 @@ public sealed class QemuVmApiTests(QemuVmApiTests.Product product) : IClassFixtu
         Assert.Equal("Running", reverted.GetProperty("state").GetString());
         await using (var console = await Api.OpenConsoleAsync(Product.VmName))
         {
-            await FreshPromptAsync(console);
+            await console.FreshPromptAsync(Prompt);
             // the file written after the snapshot is gone: the guest runs on from the snapshot's moment
             await console.RunAsync("test -e /tmp/marker && echo still-$((6*7)) || echo gone-$((6*7))", "gone-42");
             Assert.DoesNotContain("still-42", console.Lines);
@@ -102,30 +102,6 @@ public sealed class QemuVmApiTests(QemuVmApiTests.Product product) : IClassFixtu
         Assert.Equal("q2", kept.GetProperty("name").GetString());
         await Api.WaitSucceededAsync(await Api.StartOperationAsync(HttpMethod.Delete, $"{machine}/snapshots/q2"), TimeSpan.FromMinutes(2));
         Assert.Equal("Running", (await Api.MachineAsync(Product.VmName)).GetProperty("state").GetString());
-    }
-
-    /// <summary>
-    /// Presses Enter (every 2 s, up to a minute) until the shell prints a new prompt: busybox's line editor
-    /// asks the terminal where its cursor is as it prompts, and what is typed meanwhile can be taken as the answer.
-    /// </summary>
-    private static async Task FreshPromptAsync(ConsoleSession console)
-    {
-        static int Prompts(string seen) => seen.Split(Prompt).Length;
-        await console.ReadUntilAsync(seen => seen.Contains(Prompt, StringComparison.Ordinal), TimeSpan.FromMinutes(1));
-        var before = Prompts(console.Seen);
-        using var prompted = new CancellationTokenSource();
-        var presses = Task.Run(async () =>
-        {
-            while (!prompted.IsCancellationRequested)
-            {
-                await console.TypeAsync("\n");
-                await Task.Delay(TimeSpan.FromSeconds(2), prompted.Token);
-            }
-        });
-        await console.ReadUntilAsync(seen => Prompts(seen) > before, TimeSpan.FromMinutes(1));
-        await prompted.CancelAsync();
-        await presses.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        Assert.True(Prompts(console.Seen) > before, $"the shell printed no new prompt within a minute of Enter presses; it showed: {console.Seen}");
     }
 
     private static string? Mac(JsonElement machine) => machine.GetProperty("spec").GetProperty("networks")[0].GetProperty("mac").GetString();

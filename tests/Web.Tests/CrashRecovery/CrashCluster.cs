@@ -30,6 +30,9 @@ public sealed class CrashCluster : IAsyncDisposable
 
     public ApiClient Api { get; }
 
+    /// <summary>Whether the web runs an agent of its own (which dies with it).</summary>
+    public bool Embedded => _embedded;
+
     /// <summary>The embedded agent's host (when the web runs one).</summary>
     public string EmbeddedHost { get; }
 
@@ -79,11 +82,19 @@ public sealed class CrashCluster : IAsyncDisposable
         _processes.Add(Web);
     }
 
-    /// <summary>kill -9 of the web (its embedded agent and that agent's VMs with it), then the web again on the same data, until every host is back.</summary>
-    public async Task KillAndRestartWebAsync()
+    /// <summary>
+    /// kill -9 of the web (its embedded agent and that agent's VMs with it), then the web again on the
+    /// same data, until every host is back; <paramref name="whileDown"/> runs between the two.
+    /// </summary>
+    public async Task KillAndRestartWebAsync(Func<Task>? whileDown = null)
     {
         var clock = Stopwatch.StartNew();
         Web.KillHard();
+        if (whileDown is not null)
+        {
+            await whileDown();
+        }
+
         StartWeb();
         await WaitOnlineAsync(TimeSpan.FromMinutes(2));
         Restarts++;

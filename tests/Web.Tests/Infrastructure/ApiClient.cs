@@ -147,6 +147,31 @@ public sealed class ConsoleSession(ClientWebSocket socket) : IAsyncDisposable
         Assert.True(_seen.Length > 0, "the console printed nothing within a minute of Enter presses");
     }
 
+    /// <summary>
+    /// Presses Enter (every 2 s, up to a minute) until the shell prints a new <paramref name="prompt"/>:
+    /// busybox's line editor asks the terminal where its cursor is as it prompts, and what is typed
+    /// meanwhile (such as a command right after a Ctrl-C) can be taken as the answer.
+    /// </summary>
+    public async Task FreshPromptAsync(string prompt)
+    {
+        int Prompts(string seen) => seen.Split(prompt).Length;
+        await ReadUntilAsync(seen => seen.Contains(prompt, StringComparison.Ordinal), TimeSpan.FromMinutes(1));
+        var before = Prompts(Seen);
+        using var prompted = new CancellationTokenSource();
+        var presses = Task.Run(async () =>
+        {
+            while (!prompted.IsCancellationRequested)
+            {
+                await TypeAsync("\n");
+                await Task.Delay(TimeSpan.FromSeconds(2), prompted.Token);
+            }
+        });
+        await ReadUntilAsync(seen => Prompts(seen) > before, TimeSpan.FromMinutes(1));
+        await prompted.CancelAsync();
+        await presses.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        Assert.True(Prompts(Seen) > before, $"the shell printed no new prompt within a minute of Enter presses; it showed: {Seen}");
+    }
+
     /// <summary>Types a command line and waits (up to a minute) for <paramref name="line"/> as a whole line of output; fails with what the console showed.</summary>
     public async Task RunAsync(string command, string line)
     {
