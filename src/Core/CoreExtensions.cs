@@ -94,7 +94,8 @@ public static class CoreExtensions
         builder.Services.AddSingleton(sp => (IHostedService)sp.GetRequiredService<ILeadership>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<OperationService>());
         builder.Services.AddOptions<RecoveryOptions>().BindConfiguration(RecoveryOptions.Section)
-            .Validate(o => o.HostGraceSeconds is >= 1 and <= 86_400, "Recovery:HostGraceSeconds must be between 1 and 86400.").ValidateOnStart();
+            .Validate(o => o.HostGraceSeconds is >= 1 and <= 86_400, "Recovery:HostGraceSeconds must be between 1 and 86400.")
+            .Validate(o => o.NodeGraceSeconds is >= 1 and <= 86_400, "Recovery:NodeGraceSeconds must be between 1 and 86400.").ValidateOnStart();
         builder.Services.AddSingleton<OperationRecovery>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<OperationRecovery>());
         builder.Services.AddSingleton<MetricsHistory>();

@@ -121,6 +121,9 @@ public sealed class OperationEntity
     public string? ResultJson { get; set; }
     public string Log { get; set; } = "";
 
+    /// <summary>The web node (its <see cref="Ringmaster.Core.Services.NodeInstance.Id"/>) that runs the work: when that node dies, the leader settles it.</summary>
+    public string? RunBy { get; set; }
+
     /// <summary>What the work set out to do, recorded before a step that could leave something behind; how a crash is settled.</summary>
     public OperationIntent? Intent { get; set; }
 }

@@ -8,6 +8,9 @@ public interface IAgentGateway
 {
     bool IsConnected(Guid hostId);
 
+    /// <summary>Asks the host's agent to register again (with what it holds now); nothing when it is not connected here.</summary>
+    Task AskToRegisterAgainAsync(Guid hostId);
+
     /// <summary>
     /// Sends a command to the host's agent and waits for its outcome. Throws
     /// <see cref="AgentUnavailableException"/> when the agent is not connected or does not answer in

@@ -19,6 +19,9 @@ public interface ILeadership
     /// <summary>This node's name (Leadership:Node; the machine's name and the process id by default).</summary>
     string Node { get; }
 
+    /// <summary>This process among the nodes (<see cref="NodeInstance.Id"/>, new at each start): operations record it as the node that runs them.</summary>
+    string Instance => NodeInstance.Id;
+
     /// <summary>Whether this node leads now.</summary>
     bool IsLeader { get; }
 
@@ -33,6 +36,15 @@ public interface ILeadership
 
     /// <summary>Waits until this node leads; the token it returns fires when it stops leading.</summary>
     Task<CancellationToken> WaitForLeadershipAsync(CancellationToken cancellationToken);
+
+    /// <summary>The <see cref="Instance"/>s of the nodes running now, this one's included.</summary>
+    Task<IReadOnlySet<string>> LiveInstancesAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>This process as a web node: an id made at its start, so that a node started again under the same name is not taken for the one that died.</summary>
+public static class NodeInstance
+{
+    public static string Id { get; } = Guid.NewGuid().ToString("N")[..12];
 }
 
 /// <summary>How nodes elect the one that runs the background work (section <c>Leadership</c>).</summary>
@@ -100,6 +112,8 @@ public sealed class SoleLeadership(IOptions<LeadershipOptions> options, TimeProv
 
     public Task<CancellationToken> WaitForLeadershipAsync(CancellationToken cancellationToken) => Task.FromResult(CancellationToken.None);
 
+    public Task<IReadOnlySet<string>> LiveInstancesAsync(CancellationToken cancellationToken) => Task.FromResult<IReadOnlySet<string>>(new HashSet<string> { NodeInstance.Id });
+
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
@@ -123,9 +137,13 @@ public sealed class PostgresLeadership : BackgroundService, ILeadership
     /// <summary>Advisory locks are per database: nodes on other databases of the same server never compete.</summary>
     public const string LockName = "ringmaster.leader";
 
+    /// <summary>How the lock's session names itself (then the instance and the node): the nodes alive are the sessions so named.</summary>
+    public const string SessionPrefix = "ringmaster node ";
+
     private static readonly PostgresAdvisoryLockKey s_key = new(LockName, allowHashing: true);
 
     private readonly string _connectionString;
+    private readonly string _pooledConnectionString;
     private readonly TimeProvider _clock;
     private readonly ILogger<PostgresLeadership> _logger;
     private readonly Lock _gate = new();
@@ -141,11 +159,14 @@ public sealed class PostgresLeadership : BackgroundService, ILeadership
         _logger = logger;
         Node = options.Value.NodeName;
         PollInterval = TimeSpan.FromSeconds(options.Value.PollSeconds);
+        _pooledConnectionString = settings.Value.ConnectionString
+            ?? throw new InvalidOperationException("A shared (PostgreSQL) control plane needs a connection string.");
         // Outside the pool: closing it ends the session (and frees the lock) rather than parking it for reuse.
-        _connectionString = new NpgsqlConnectionStringBuilder(settings.Value.ConnectionString)
+        _connectionString = new NpgsqlConnectionStringBuilder(_pooledConnectionString)
         {
             Pooling = false,
-            ApplicationName = "ringmaster leader " + Node,
+            // Held for the process' life whether it leads or follows, so other nodes see it alive; PostgreSQL keeps 63 bytes of it.
+            ApplicationName = $"{SessionPrefix}{NodeInstance.Id} {Node}",
             CommandTimeout = Math.Max(5, (int)Math.Ceiling(PollInterval.TotalSeconds * 4)),
         }.ConnectionString;
     }
@@ -175,6 +196,24 @@ public sealed class PostgresLeadership : BackgroundService, ILeadership
         {
             return _lead is { } lead ? Task.FromResult(lead.Token) : _leads.Task.WaitAsync(cancellationToken);
         }
+    }
+
+    /// <summary>The nodes whose lock session is open: a node's session ends with its process, as the leader's lock does.</summary>
+    public async Task<IReadOnlySet<string>> LiveInstancesAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = new NpgsqlConnection(_pooledConnectionString);
+        await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = new NpgsqlCommand("SELECT application_name FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE @prefix", connection);
+        command.Parameters.AddWithValue("prefix", SessionPrefix + "%");
+        var live = new HashSet<string> { NodeInstance.Id };
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var name = reader.GetString(0)[SessionPrefix.Length..];
+            live.Add(name.Split(' ')[0]);
+        }
+
+        return live;
     }
 
     /// <summary>One try before the other services start, so those that look at <see cref="IsLeader"/> once at start see the outcome.</summary>

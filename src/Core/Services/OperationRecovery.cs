@@ -89,6 +89,9 @@ public sealed partial class OperationRecovery(
 
     private sealed record Tick : Work;
 
+    /// <summary>The node <paramref name="Instance"/> is gone, and these operations of it are still queued or running.</summary>
+    private sealed record NodeGone(string Instance, Guid[] Operations) : Work;
+
     /// <summary>How an interrupted operation ends.</summary>
     private sealed record Settlement(OperationStatus State, string? Error, object? Result, params string[] Log)
     {
@@ -104,12 +107,15 @@ public sealed partial class OperationRecovery(
         if (leadership.Shared && !leadership.IsLeader)
         {
             // Another node leads, so it runs: the operations left Running may be its own, still at work.
-            // (Settling the operations of a node that died while another led is not done yet.)
+            // A node that died is seen by the leader's watch of the nodes (this node's, should it lead).
             logger.LogInformation("Node {Node} leaves queued and running operations alone: another node leads and may be running them", leadership.Node);
             _loop = Task.Run(() => LoopAsync(_stopping.Token), CancellationToken.None);
             return;
         }
 
+        // Sharing the inventory, the leader takes only what no running node runs (nodes that died, or
+        // operations from before nodes said who runs them).
+        var live = leadership.Shared ? await leadership.LiveInstancesAsync(cancellationToken).ConfigureAwait(false) : null;
         await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false))
         {
             var interrupted = await db.Operations.IgnoreQueryFilters()
@@ -117,35 +123,51 @@ public sealed partial class OperationRecovery(
                 .OrderBy(o => o.CreatedAt)
                 .ToListAsync(cancellationToken).ConfigureAwait(false);
             var hosts = await db.Hosts.AsNoTracking().ToDictionaryAsync(h => h.Id, h => h.Name, cancellationToken).ConfigureAwait(false);
-            foreach (var operation in interrupted)
+            foreach (var operation in interrupted.Where(o => live is null || o.RunBy is null || !live.Contains(o.RunBy)))
             {
-                var intent = operation.Intent ?? new OperationIntent();
-                if (operation.State == OperationStatus.Queued)
-                {
-                    await CancelNeverBegunAsync(operation, intent).ConfigureAwait(false);
-                    continue;
-                }
-
-                var machine = operation.MachineId is { } id ? await db.Machines.IgnoreQueryFilters().AsNoTracking().FirstOrDefaultAsync(m => m.Id == id, cancellationToken).ConfigureAwait(false) : null;
-                var on = new[] { intent.HostId ?? machine?.HostId, intent.TargetHostId }.OfType<Guid>().Distinct().ToArray();
-                var machines = new[] { operation.MachineId, intent.NewMachineId }.OfType<Guid>().Distinct().ToArray();
-                if (on.Length == 0)
-                {
-                    // Work of the server alone (an evacuation, a group's deletion): what it started is settled on its own.
-                    await operations.SettleAsync(operation.Id, OperationStatus.Failed, "Interrupted: the server stopped while this operation ran; what it had started is settled on its own.", null,
-                        ["The server restarted while this operation ran; it has no host to ask about it."]).ConfigureAwait(false);
-                    continue;
-                }
-
-                var names = string.Join(" and ", on.Select(h => hosts.GetValueOrDefault(h, h.ToString())));
-                _interrupted[operation.Id] = new Interrupted(operation, intent, on, machines);
-                operations.HoldForSettling(operation.Id, machines);
-                await operations.NoteAsync(operation.Id, $"The server restarted while this operation ran; waiting for {names} to report what it did").ConfigureAwait(false);
-                logger.LogWarning("Operation {Operation} ({Kind} {Target}) was interrupted by the server's stop; it is settled when {Hosts} report", operation.Id, operation.Kind.Name(), operation.Target, names);
+                await TakeInHandAsync(db, operation, hosts, ServerStopped).ConfigureAwait(false);
             }
         }
 
         _loop = Task.Run(() => LoopAsync(_stopping.Token), CancellationToken.None);
+    }
+
+    private const string ServerStopped = "The server restarted";
+
+    /// <summary>What an operation's log says when the node that ran it died and the leader settles it.</summary>
+    public const string NodeStopped = "The web node that ran this operation stopped";
+
+    /// <summary>
+    /// An operation the stop of its server (<paramref name="stopped"/>: this one's, or another node's)
+    /// interrupted: one that never began is cancelled, one with no host to ask is failed, and the
+    /// others wait for their hosts' reports; returns the hosts it waits for.
+    /// </summary>
+    private async Task<Guid[]> TakeInHandAsync(RingmasterDbContext db, OperationEntity operation, Dictionary<Guid, string> hosts, string stopped)
+    {
+        var intent = operation.Intent ?? new OperationIntent();
+        if (operation.State == OperationStatus.Queued)
+        {
+            await CancelNeverBegunAsync(operation, intent, stopped).ConfigureAwait(false);
+            return [];
+        }
+
+        var machine = operation.MachineId is { } id ? await db.Machines.IgnoreQueryFilters().AsNoTracking().FirstOrDefaultAsync(m => m.Id == id).ConfigureAwait(false) : null;
+        var on = new[] { intent.HostId ?? machine?.HostId, intent.TargetHostId }.OfType<Guid>().Distinct().ToArray();
+        var machines = new[] { operation.MachineId, intent.NewMachineId }.OfType<Guid>().Distinct().ToArray();
+        if (on.Length == 0)
+        {
+            // Work of the server alone (an evacuation, a group's deletion): what it started is settled on its own.
+            await operations.SettleAsync(operation.Id, OperationStatus.Failed, "Interrupted: the server stopped while this operation ran; what it had started is settled on its own.", null,
+                [$"{stopped} while this operation ran; it has no host to ask about it."]).ConfigureAwait(false);
+            return [];
+        }
+
+        var names = string.Join(" and ", on.Select(h => hosts.GetValueOrDefault(h, h.ToString())));
+        _interrupted[operation.Id] = new Interrupted(operation, intent, on, machines);
+        operations.HoldForSettling(operation.Id, machines);
+        await operations.NoteAsync(operation.Id, $"{stopped} while this operation ran; waiting for {names} to report what it did").ConfigureAwait(false);
+        logger.LogWarning("Operation {Operation} ({Kind} {Target}) was interrupted: {Stopped}; it is settled when {Hosts} report", operation.Id, operation.Kind.Name(), operation.Target, stopped, names);
+        return on;
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
@@ -190,6 +212,7 @@ public sealed partial class OperationRecovery(
         WorkScope.Enter(new SystemScope("recovery"));
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
         var ticks = TicksAsync(timer, cancellationToken);
+        var nodes = leadership.Shared ? leadership.WhileLeadingAsync(WatchNodesAsync, cancellationToken) : Task.CompletedTask;
         try
         {
             await foreach (var work in _work.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
@@ -209,6 +232,80 @@ public sealed partial class OperationRecovery(
         }
 
         await ticks.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await nodes.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+    }
+
+    /// <summary>
+    /// While this node leads: looks for queued and running operations of nodes that are no longer
+    /// running (their session on the database ended with their process), and once a node has been
+    /// gone for <see cref="RecoveryOptions.NodeGraceSeconds"/>, takes its operations in hand as if this
+    /// node had restarted in their middle.
+    /// </summary>
+    private async Task WatchNodesAsync(CancellationToken leading)
+    {
+        var goneSince = new Dictionary<string, DateTime>();
+        using var timer = new PeriodicTimer(leadership.PollInterval * 2);
+        do
+        {
+            try
+            {
+                var live = await leadership.LiveInstancesAsync(leading).ConfigureAwait(false);
+                await using var db = await dbFactory.CreateDbContextAsync(leading).ConfigureAwait(false);
+                var own = leadership.Instance;
+                var running = await db.Operations.IgnoreQueryFilters().AsNoTracking()
+                    .Where(o => (o.State == OperationStatus.Queued || o.State == OperationStatus.Running) && o.RunBy != null && o.RunBy != own)
+                    .Select(o => new { o.Id, o.RunBy })
+                    .ToListAsync(leading).ConfigureAwait(false);
+                var gone = running.Where(o => !live.Contains(o.RunBy!)).GroupBy(o => o.RunBy!).ToDictionary(g => g.Key, g => g.Select(o => o.Id).ToArray());
+                foreach (var back in goneSince.Keys.Where(k => !gone.ContainsKey(k)).ToList())
+                {
+                    goneSince.Remove(back);
+                }
+
+                foreach (var (instance, ids) in gone)
+                {
+                    var since = goneSince.TryGetValue(instance, out var first) ? first : goneSince[instance] = DateTime.UtcNow;
+                    var waiting = ids.Where(id => !_interrupted.ContainsKey(id)).ToArray();
+                    if (waiting.Length > 0 && DateTime.UtcNow - since >= TimeSpan.FromSeconds(options.Value.NodeGraceSeconds))
+                    {
+                        _work.Writer.TryWrite(new NodeGone(instance, waiting));
+                    }
+                }
+            }
+            catch (Exception ex) when (!leading.IsCancellationRequested)
+            {
+                logger.LogWarning("Looking for the operations of nodes that stopped failed ({Reason}); trying again", ex.Message);
+            }
+        }
+        while (await timer.WaitForNextTickAsync(leading).ConfigureAwait(false));
+    }
+
+    /// <summary>Takes a gone node's operations in hand, and asks their hosts' agents (reconnected to a running node) for what they hold now.</summary>
+    private async Task TakeOverAsync(NodeGone gone, CancellationToken cancellationToken)
+    {
+        var hostsToAsk = new HashSet<Guid>();
+        await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var ids = gone.Operations;
+            var orphans = await db.Operations.IgnoreQueryFilters()
+                .Where(o => ids.Contains(o.Id) && (o.State == OperationStatus.Queued || o.State == OperationStatus.Running))
+                .OrderBy(o => o.CreatedAt)
+                .ToListAsync(cancellationToken).ConfigureAwait(false);
+            var hosts = await db.Hosts.AsNoTracking().ToDictionaryAsync(h => h.Id, h => h.Name, cancellationToken).ConfigureAwait(false);
+            foreach (var operation in orphans.Where(o => !_interrupted.ContainsKey(o.Id)))
+            {
+                logger.LogWarning("Node {Instance} is gone with operation {Operation} ({Kind} {Target}) {State}; node {Node} settles it", gone.Instance, operation.Id, operation.Kind.Name(), operation.Target, operation.State, leadership.Node);
+                hostsToAsk.UnionWith(await TakeInHandAsync(db, operation, hosts, NodeStopped).ConfigureAwait(false));
+            }
+        }
+
+        // Their last registration here (if any) came before the operations were taken in hand, so it
+        // named none of their commands: each waits for a fresh one.
+        foreach (var host in hostsToAsk)
+        {
+            _registered.TryRemove(host, out _);
+            await agents.AskToRegisterAgainAsync(host).ConfigureAwait(false);
+        }
     }
 
     private async Task TicksAsync(PeriodicTimer timer, CancellationToken cancellationToken)
@@ -288,6 +385,10 @@ public sealed partial class OperationRecovery(
 
                 break;
 
+            case NodeGone gone:
+                await TakeOverAsync(gone, cancellationToken).ConfigureAwait(false);
+                break;
+
             case Claimed(var hostId, var commandId):
                 foreach (var x in _interrupted.Values)
                 {
@@ -323,9 +424,9 @@ public sealed partial class OperationRecovery(
     }
 
     /// <summary>An operation that never began did nothing on a host; the machine record made when it was asked for goes.</summary>
-    private async Task CancelNeverBegunAsync(OperationEntity operation, OperationIntent intent)
+    private async Task CancelNeverBegunAsync(OperationEntity operation, OperationIntent intent, string stopped)
     {
-        var log = new List<string> { "The server restarted before this operation began." };
+        var log = new List<string> { $"{stopped} before this operation began." };
         if (intent.NewMachineId is { } id && await RemoveRecordAsync(id, "machine.removed", name => $"Machine {name} is removed: the server stopped before its operation began.").ConfigureAwait(false) is { } name)
         {
             log.Add($"Removed the record of machine {name}, made for this operation; nothing was made on a host.");
@@ -381,4 +482,7 @@ public sealed record RecoveryOptions
 
     /// <summary>How long an interrupted operation waits for a host that does not report before it is settled as not known (Recovery:HostGraceSeconds).</summary>
     public double HostGraceSeconds { get; init; } = 90;
+
+    /// <summary>How long a web node's session must have been gone before the leader settles the operations it ran (Recovery:NodeGraceSeconds).</summary>
+    public double NodeGraceSeconds { get; init; } = 10;
 }

@@ -73,6 +73,7 @@ public sealed class OperationService(
         State = OperationStatus.Queued,
         Message = "Queued",
         Intent = new OperationIntent(),
+        RunBy = NodeInstance.Id,
     };
 
     /// <summary>

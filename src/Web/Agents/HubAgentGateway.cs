@@ -11,6 +11,9 @@ public sealed class HubAgentGateway(IHubContext<AgentHub, IAgentClient> hub, Age
 
     public bool IsConnected(Guid hostId) => connections.ConnectionOf(hostId) is not null;
 
+    public Task AskToRegisterAgainAsync(Guid hostId) =>
+        connections.ConnectionOf(hostId) is { } connection ? hub.Clients.Client(connection).Resync() : Task.CompletedTask;
+
     public async Task<CommandResult> ExecuteAsync(Guid hostId, AgentCommand command, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var client = Client(hostId);

@@ -9,7 +9,8 @@ namespace Ringmaster.Web.Tests.Postgres;
 /// Two web processes on one PostgreSQL database, as two nodes behind a proxy: exactly one leads the
 /// background work; kill -9 of the leader and the other leads within 15 s; a schedule due while both
 /// run makes one snapshot per due time, before the handover and after it; an agent given both
-/// nodes' addresses dials the second when the first dies.
+/// nodes' addresses dials the second when the first dies; an operation the dead leader ran is
+/// settled by the new one.
 /// </summary>
 [Collection(ProcessTests.Name)]
 public sealed class LeaderProcessTests : IAsyncLifetime
@@ -161,6 +162,38 @@ public sealed class LeaderProcessTests : IAsyncLifetime
         var machine = await apiB.CreateMachineAsync(new { name = "served-by-b-" + _suffix, template = "default", start = false, host }, TimeSpan.FromMinutes(3));
         Assert.Equal(host, machine.GetProperty("host").GetString());
         Assert.Contains($"dialling http://127.0.0.1:{portB}", agent.Output);
+    }
+
+    [Fact]
+    public async Task LeaderKilledWithABackupInFlight_TheNewLeaderSettlesIt_AndTheBackupExistsExactlyWhenItSucceeded()
+    {
+        var (a, apiA, apiB, portA, portB) = await StartBothAsync();
+        await using var proxy = new FailoverProxy(portA, portB);
+        var host = "orphans-" + _suffix;
+        var machine = "backed-up-" + _suffix;
+        _processes.Add(RingmasterProcess.StartAgent(proxy.Port, Path.Combine(_root, "agent"), _token, host));
+        await WaitForAsync($"host {host} online on node a", () => apiA.HostAsync(host), h => h.GetProperty("online").GetBoolean(), TimeSpan.FromSeconds(90));
+        await apiA.CreateMachineAsync(new { name = machine, template = "default", start = true, host }, TimeSpan.FromMinutes(3));
+
+        // Node a accepts the backup and runs it; it dies before the backup can end.
+        var backup = await apiA.StartOperationAsync(HttpMethod.Post, $"/api/v1/machines/{machine}/backups", new { includeMemory = true, full = true });
+        a.KillHard();
+
+        await StatusAsync(apiB, leader: true, TimeSpan.FromSeconds(15));
+        var operation = await WaitForAsync($"node b to settle the backup {backup} node a ran", () => apiB.GetAsync($"/api/v1/operations/{backup}"),
+            o => o.GetProperty("state").GetString() is "Succeeded" or "Failed" or "Cancelled", TimeSpan.FromMinutes(3));
+        var state = operation.GetProperty("state").GetString();
+        Console.WriteLine($"the backup node a ran ended {state} on node b: {operation.GetProperty("log").GetString()}");
+        Assert.Contains(Ringmaster.Core.Services.OperationRecovery.NodeStopped, operation.GetProperty("log").GetString());
+        Assert.Contains("node web-b settles it", _processes[1].Output);
+
+        // What the user sees matches the outcome: a backup listed exactly when the operation succeeded.
+        var backups = (await apiB.GetAsync($"/api/v1/backups?machine={machine}")).EnumerateArray().ToList();
+        Assert.True(backups.Count == (state == "Succeeded" ? 1 : 0), $"{state}: {backups.Count} backup(s): {operation}");
+        // The machine is usable from node b afterwards.
+        var after = await WaitForAsync($"machine {machine} settled on node b", () => apiB.MachineAsync(machine),
+            m => m.GetProperty("state").GetString() is "Running" or "Stopped", TimeSpan.FromSeconds(60));
+        Assert.Equal(host, after.GetProperty("host").GetString());
     }
 
     private sealed record Run(string State, DateTimeOffset CreatedAt);

@@ -887,6 +887,9 @@ namespace Ringmaster.Core.Store.Migrations.Postgres
                     b.Property<string>("ResultJson")
                         .HasColumnType("text");
 
+                    b.Property<string>("RunBy")
+                        .HasColumnType("text");
+
                     b.Property<DateTime?>("StartedAt")
                         .HasColumnType("timestamp with time zone");
 
