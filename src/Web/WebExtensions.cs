@@ -51,6 +51,7 @@ public static class WebExtensions
         builder.Services.AddScoped<Services.IMigrationActions, Services.MigrationActions>();
         builder.Services.AddScoped<Services.IAlertActions, Services.AlertActions>();
         builder.Services.AddScoped<Services.AccessAdmin>();
+        builder.Services.AddScoped<Services.ImageActions>();
         return builder;
     }
 

@@ -16,7 +16,7 @@ public sealed class LayoutTests : DashboardTestContext
         cut.WaitForAssertion(() =>
         {
             var links = cut.FindAll(".mud-drawer a").Select(a => a.TextContent.Trim()).ToList();
-            Assert.Equal(["Overview", "Hosts", "Machines", "Catalog", "Scaling", "Schedules", "Alert rules", "Operations", "API tokens", "Users", "Projects", "Agents", "Audit"], links);
+            Assert.Equal(["Overview", "Hosts", "Machines", "Catalog", "Images", "Scaling", "Schedules", "Alert rules", "Operations", "API tokens", "Users", "Projects", "Agents", "Audit"], links);
             Assert.Contains("page body", cut.Find("[data-ringmaster-ready=true]").TextContent);
         });
     }

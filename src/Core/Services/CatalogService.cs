@@ -23,6 +23,111 @@ public sealed class CatalogService(IDbContextFactory<RingmasterDbContext> dbFact
     }
 
     /// <summary>
+    /// Adds a template for an image (imported, or one a template already uses): Invalid with the
+    /// errors by field, Conflict when the name is taken. ISOs and disks are no template's image.
+    /// </summary>
+    public async Task<ServiceResult<TemplateView>> CreateAsync(CreateTemplateRequest request, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        var errors = new Dictionary<string, string[]>();
+        if (!ImageService.IsValidName(request.Name))
+        {
+            errors["name"] = [$"The name must be {ImageService.NameRule}."];
+        }
+
+        MachineKind? kind = null;
+        if (string.IsNullOrWhiteSpace(request.Image) || request.Image.Length > 256)
+        {
+            errors["image"] = ["An image is required (see GET /api/v1/images)."];
+        }
+        else
+        {
+            var imageKind = await db.Images.Where(i => i.Name == request.Image).Select(i => (ImageKind?)i.Kind).FirstOrDefaultAsync(cancellationToken).ConfigureAwait(false);
+            kind = imageKind switch
+            {
+                ImageKind.Vm => MachineKind.Vm,
+                ImageKind.Container => MachineKind.Container,
+                null => await db.Templates.Where(t => t.Image == request.Image).Select(t => (MachineKind?)t.Kind).FirstOrDefaultAsync(cancellationToken).ConfigureAwait(false),
+                _ => null,
+            };
+            if (imageKind == ImageKind.Iso)
+            {
+                errors["image"] = ["An ISO image is no template's image: install a QEMU VM from it (POST /api/v1/machines with \"iso\")."];
+            }
+            else if (imageKind == ImageKind.Disk)
+            {
+                errors["image"] = ["A disk image is no template's image: make a QEMU VM from it (POST /api/v1/machines with \"disk\")."];
+            }
+            else if (kind is null)
+            {
+                errors["image"] = ["Unknown image; import it first (POST /api/v1/images)."];
+            }
+        }
+
+        if (request.Vcpus is { } vcpus && LaunchLimits.Vcpus(vcpus) is { } vcpusError)
+        {
+            errors["vcpus"] = [vcpusError];
+        }
+
+        if (request.MemoryMiB is { } memory && LaunchLimits.Memory(memory, kind ?? MachineKind.Container) is { } memoryError)
+        {
+            errors["memoryMiB"] = [memoryError];
+        }
+
+        if (request.DiskGiB is { } disk && LaunchLimits.Disk(disk) is { } diskError)
+        {
+            errors["diskGiB"] = [diskError];
+        }
+
+        if (InputText.CheckText(request.Description, 1024, "The description") is { } descriptionError)
+        {
+            errors["description"] = [descriptionError];
+        }
+
+        if (request.Command is { } command && (command.Count > 64 || command.Any(c => c is null || c.Length > 1024)))
+        {
+            errors["command"] = ["At most 64 arguments of at most 1024 characters."];
+        }
+        else if (request.Command?.FirstOrDefault(InputText.HasHiddenTextCharacters) is not null)
+        {
+            errors["command"] = ["The command's arguments must not contain control or format characters other than tabs and line breaks."];
+        }
+
+        if (errors.Count > 0)
+        {
+            return ServiceResult<TemplateView>.Invalid(errors);
+        }
+
+        if (await db.Templates.AnyAsync(t => t.Name == request.Name, cancellationToken).ConfigureAwait(false))
+        {
+            return ServiceResult<TemplateView>.Conflict($"A template named '{request.Name}' already exists.");
+        }
+
+        var template = new TemplateEntity
+        {
+            Name = request.Name!,
+            Kind = kind!.Value,
+            Image = request.Image!,
+            Description = request.Description ?? $"From image {request.Image}.",
+            Command = request.Command ?? (kind == MachineKind.Container ? ["sh"] : []),
+            Vcpus = request.Vcpus ?? 1,
+            MemoryMiB = request.MemoryMiB ?? (kind == MachineKind.Vm ? 256 : 64),
+            DiskGiB = request.DiskGiB ?? 1,
+        };
+        db.Templates.Add(template);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (DbUpdateException)
+        {
+            return ServiceResult<TemplateView>.Conflict($"A template named '{request.Name}' already exists.");
+        }
+
+        return ServiceResult<TemplateView>.Ok(template.ToView());
+    }
+
+    /// <summary>
     /// Deletes a template; refused while a scaling group makes machines from it, and for the built-in
     /// ones (they come back at every start). Machines made from it keep running: they hold their own copy.
     /// </summary>

@@ -35,6 +35,12 @@ public sealed class ImageTooLargeException(long limitBytes, bool expanded = fals
     public long LimitBytes { get; } = limitBytes;
 }
 
+/// <summary>What uses an image: the templates made from it, and how many machines run from it or boot it as their CD.</summary>
+public sealed record ImageUse(IReadOnlyList<string> Templates, int Machines)
+{
+    public bool InUse => Templates.Count > 0 || Machines > 0;
+}
+
 /// <summary>An uploaded file written to the server's staging folder, with its checksum.</summary>
 public sealed record StagedImage(string TempPath, string Sha256, long SizeBytes, string? FileName);
 
@@ -294,6 +300,22 @@ public sealed partial class ImageService(
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
         var image = await db.Images.AsNoTracking().FirstOrDefaultAsync(i => i.Name == name, cancellationToken).ConfigureAwait(false);
         return image is null ? null : ToView(image);
+    }
+
+    /// <summary>
+    /// What uses each imported image: the templates made from it and how many machines (of any
+    /// project) run from it or have it as their installer CD. A delete is refused while either is there.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, ImageUse>> UsesAsync(CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        var names = await db.Images.AsNoTracking().Select(i => i.Name).ToListAsync(cancellationToken).ConfigureAwait(false);
+        var templates = await db.Templates.AsNoTracking().Where(t => names.Contains(t.Image)).Select(t => new { t.Image, t.Name }).ToListAsync(cancellationToken).ConfigureAwait(false);
+        var machines = await db.Machines.IgnoreQueryFilters().AsNoTracking().Where(m => names.Contains(m.Image) || (m.Iso != null && names.Contains(m.Iso)))
+            .Select(m => new { m.Image, m.Iso }).ToListAsync(cancellationToken).ConfigureAwait(false);
+        return names.ToDictionary(n => n, n => new ImageUse(
+            [.. templates.Where(t => t.Image == n).Select(t => t.Name).Order(StringComparer.Ordinal)],
+            machines.Count(m => m.Image == n || m.Iso == n)), StringComparer.Ordinal);
     }
 
     /// <summary>
