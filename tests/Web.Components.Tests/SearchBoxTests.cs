@@ -131,7 +131,12 @@ public sealed class SearchBoxTests : SearchTestContext
     {
         var cut = Render<SearchBox>();
 
-        cut.WaitForAssertion(() => Assert.Contains(JSInterop.Invocations, i => i.Identifier == "import" && Equals(i.Arguments[0], "./js/shortcuts.js")));
+        cut.WaitForAssertion(() =>
+        {
+            Assert.Contains(JSInterop.Invocations, i => i.Identifier == "import" && Equals(i.Arguments[0], "./js/shortcuts.js"));
+            Assert.Contains(JSInterop.Invocations, i => i.Identifier == "listen");
+            Assert.Equal("on", cut.Find("[data-test=search]").GetAttribute("data-shortcuts"));
+        });
     }
 
     [Fact]

@@ -29,6 +29,9 @@ public sealed partial class SearchBox : IAsyncDisposable
     private IJSObjectReference? _session;
     private DotNetObjectReference<SearchBox>? _self;
 
+    /// <summary>Whether the page's shortcuts are listened for (shown as data-shortcuts="on").</summary>
+    private bool _listening;
+
     [Inject] public required IDashboardSearch Search { get; init; }
     [Inject] public required NavigationManager Navigation { get; init; }
     [Inject] public required IDialogService Dialogs { get; init; }
@@ -51,6 +54,8 @@ public sealed partial class SearchBox : IAsyncDisposable
             _self = DotNetObjectReference.Create(this);
             _module = await Js.InvokeAsync<IJSObjectReference>("import", "./js/shortcuts.js");
             _session = await _module.InvokeAsync<IJSObjectReference>("listen", _self, _input);
+            _listening = true;
+            StateHasChanged();
         }
         catch (JSException)
         {
