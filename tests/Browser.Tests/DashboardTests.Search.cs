@@ -26,7 +26,8 @@ public sealed partial class DashboardTests
         await BrowserFixture.ScreenshotAsync(page, "search-results");
 
         await page.Keyboard.PressAsync("Enter");
-        await page.WaitForURLAsync(new Uri(App.Address, $"machines/{id}").ToString());
+        // The router moves within the page (no load event to wait for): the address is polled.
+        await Assertions.Expect(page).ToHaveURLAsync(new Uri(App.Address, $"machines/{id}").ToString());
         await Expect(page.GetByTestId("machine-title")).ToHaveTextAsync(name);
         await Expect(page.GetByTestId("search-results")).ToHaveCountAsync(0);
         await page.Context.CloseAsync();
