@@ -43,6 +43,7 @@ public static class WebExtensions
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
         builder.Services.AddMudServices();
         builder.Services.AddSingleton<Services.IDashboardData, Services.DashboardData>();
+        builder.Services.AddSingleton<Services.IDashboardSearch, Services.DashboardSearch>();
         // What the dashboard changes runs in the name of the circuit's user: one caller per circuit.
         builder.Services.AddScoped<Services.DashboardCaller>();
         builder.Services.AddScoped<Services.IMachineActions, Services.MachineActions>();

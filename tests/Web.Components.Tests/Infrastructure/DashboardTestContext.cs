@@ -26,6 +26,7 @@ public abstract class DashboardTestContext : BunitContext, IAsyncLifetime
         Services.AddMudServices();
         Services.AddSingleton(TimeProvider.System);
         Services.AddSingleton<IDashboardData>(Data);
+        Services.AddSingleton<IDashboardSearch>(new FakeDashboardSearch(Data));
         Services.AddSingleton<IMachineActions>(Actions);
         Services.AddSingleton<IMachineSavedStates>(States);
         Authorization = AddAuthorization();

@@ -45,6 +45,11 @@ public partial class Machines
 
     private MachineView Current(MachineView row) => _live.GetValueOrDefault(row.Id) ?? row;
 
+    /// <summary>Whether the tree of hosts and their machines is shown beside the list.</summary>
+    private bool _tree;
+
+    private void ToggleTree() => _tree = !_tree;
+
     protected override void OnInitialized()
     {
         // Before the grid asks for its first page.

@@ -1,0 +1,154 @@
+using Microsoft.EntityFrameworkCore;
+using Ringmaster.Core.Contracts;
+using Ringmaster.Core.Domain;
+using Ringmaster.Core.Store;
+
+namespace Ringmaster.Web.Services;
+
+/// <summary>What a search result is; the search box groups its results by it, in this order.</summary>
+public enum SearchKind
+{
+    Machine,
+    Host,
+    Operation,
+    Image,
+    Snapshot,
+}
+
+/// <summary>One thing the search found: what it is called, a word about it, and the page it is on.</summary>
+public sealed record SearchHit(SearchKind Kind, string Title, string? Detail, string Href);
+
+/// <summary>What a search for <paramref name="Text"/> found, grouped by kind, a few of each.</summary>
+public sealed record SearchResults(string Text, IReadOnlyList<SearchHit> Hits)
+{
+    public static SearchResults None(string text) => new(text, []);
+}
+
+/// <summary>A host and the machines on it that the caller sees (the machines without a host: <see cref="HostId"/> null).</summary>
+public sealed record HostBranch(Guid? HostId, string Name, bool Online, IReadOnlyList<MachineLeaf> Machines)
+{
+    /// <summary>The host's page (null for the machines without a host).</summary>
+    public string? Href => HostId is null ? null : $"/hosts/{Uri.EscapeDataString(Name)}";
+}
+
+public sealed record MachineLeaf(Guid Id, string Name, MachineState State, MachineState? LastKnownState = null)
+{
+    public string Href => $"/machines/{Id}";
+}
+
+/// <summary>The dashboard's "find anything" and its tree of hosts and their machines.</summary>
+public interface IDashboardSearch
+{
+    /// <summary>
+    /// Machines, hosts, operations, images and snapshots whose name holds <paramref name="text"/> (in
+    /// any case), at most <paramref name="perKind"/> of each, as the caller may see them.
+    /// </summary>
+    Task<SearchResults> SearchAsync(string text, int perKind = 5, CancellationToken cancellationToken = default);
+
+    /// <summary>Every host with the machines on it the caller sees, by name.</summary>
+    Task<IReadOnlyList<HostBranch>> GetHostTreeAsync(CancellationToken cancellationToken = default);
+}
+
+/// <summary>
+/// The search and the tree against the inventory: every query runs in the database through the
+/// caller's scope (the store's filters on machines and operations; snapshots through their
+/// machines), a few rows of each kind; hosts and the catalog are everyone's, as their pages are.
+/// </summary>
+public sealed class DashboardSearch(IDbContextFactory<RingmasterDbContext> dbFactory) : IDashboardSearch
+{
+    /// <summary>The longest text searched for; more is cut off (a name is never that long).</summary>
+    public const int MaxText = 100;
+
+    public async Task<SearchResults> SearchAsync(string text, int perKind = 5, CancellationToken cancellationToken = default)
+    {
+        var trimmed = (text ?? "").Trim();
+        if (trimmed.Length == 0)
+        {
+            return SearchResults.None("");
+        }
+
+        // Lowered on both sides, in SQL: contains in any case on SQLite and PostgreSQL alike.
+        var term = (trimmed.Length > MaxText ? trimmed[..MaxText] : trimmed).ToLowerInvariant();
+        var take = Math.Clamp(perKind, 1, 50);
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var hits = new List<SearchHit>();
+
+        var machines = await db.Machines.AsNoTracking()
+            .Where(m => m.Name.ToLower().Contains(term))
+            .OrderBy(m => m.Name).Take(take)
+            .Select(m => new { m.Id, m.Name, m.State, m.Kind, m.Project })
+            .ToListAsync(cancellationToken);
+        hits.AddRange(machines.Select(m => new SearchHit(SearchKind.Machine, m.Name, $"{Kind(m.Kind)} · {State(m.State)} · {m.Project}", $"/machines/{m.Id}")));
+
+        var hosts = await db.Hosts.AsNoTracking()
+            .Where(h => h.Name.ToLower().Contains(term))
+            .OrderBy(h => h.Name).Take(take)
+            .Select(h => new { h.Name, h.Online })
+            .ToListAsync(cancellationToken);
+        hits.AddRange(hosts.Select(h => new SearchHit(SearchKind.Host, h.Name, h.Online ? "online" : "offline", $"/hosts/{Uri.EscapeDataString(h.Name)}")));
+
+        // An operation is named by its kind and its target ("machine.start web-1"), newest first.
+        var kinds = Enum.GetValues<OperationKind>().Where(k => k.Name().Contains(term, StringComparison.OrdinalIgnoreCase)).ToList();
+        var operations = await db.Operations.AsNoTracking()
+            .Where(o => o.Target.ToLower().Contains(term) || kinds.Contains(o.Kind))
+            .OrderByDescending(o => o.CreatedAt).Take(take)
+            .Select(o => new { o.Id, o.Kind, o.Target, o.State })
+            .ToListAsync(cancellationToken);
+        hits.AddRange(operations.Select(o => new SearchHit(SearchKind.Operation, $"{o.Kind.Name()} {o.Target}", o.State.ToString().ToLowerInvariant(), $"/operations/{o.Id}")));
+
+        // Images are shown in the catalog: its templates, and the imported images (disks and ISOs).
+        var templates = await db.Templates.AsNoTracking()
+            .Where(t => t.Name.ToLower().Contains(term) || t.Image.ToLower().Contains(term))
+            .OrderBy(t => t.Name).Take(take)
+            .Select(t => new { t.Name, t.Image })
+            .ToListAsync(cancellationToken);
+        var images = await db.Images.AsNoTracking()
+            .Where(i => i.Name.ToLower().Contains(term))
+            .OrderBy(i => i.Name).Take(take)
+            .Select(i => new { i.Name, i.Kind })
+            .ToListAsync(cancellationToken);
+        hits.AddRange(templates.Select(t => new SearchHit(SearchKind.Image, t.Name, $"template · image {t.Image}", "/catalog"))
+            .Concat(images.Select(i => new SearchHit(SearchKind.Image, i.Name, $"{i.Kind.ToString().ToLowerInvariant()} image", "/catalog")))
+            .Take(take));
+
+        // Snapshots have no project of their own: the join with the (filtered) machines scopes them.
+        var snapshots = await (from s in db.Snapshots.AsNoTracking()
+                               join m in db.Machines.AsNoTracking() on s.MachineId equals m.Id
+                               where s.Name.ToLower().Contains(term)
+                               orderby s.CreatedAt descending
+                               select new { s.Name, MachineId = m.Id, Machine = m.Name })
+            .Take(take)
+            .ToListAsync(cancellationToken);
+        hits.AddRange(snapshots.Select(s => new SearchHit(SearchKind.Snapshot, s.Name, $"snapshot of {s.Machine}", $"/machines/{s.MachineId}")));
+
+        return new SearchResults(trimmed, hits);
+    }
+
+    public async Task<IReadOnlyList<HostBranch>> GetHostTreeAsync(CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var hosts = await db.Hosts.AsNoTracking().OrderBy(h => h.Name)
+            .Select(h => new { h.Id, h.Name, h.Online })
+            .ToListAsync(cancellationToken);
+        // Only what a leaf shows, of the machines the caller sees.
+        var machines = await db.Machines.AsNoTracking().OrderBy(m => m.Name)
+            .Select(m => new { m.Id, m.Name, m.State, m.LastKnownState, m.HostId })
+            .ToListAsync(cancellationToken);
+        var byHost = machines.ToLookup(m => m.HostId);
+        var branches = hosts
+            .Select(h => new HostBranch(h.Id, h.Name, h.Online, [.. byHost[h.Id].Select(m => new MachineLeaf(m.Id, m.Name, m.State, m.LastKnownState))]))
+            .ToList();
+        var known = hosts.Select(h => (Guid?)h.Id).ToHashSet();
+        var homeless = machines.Where(m => m.HostId is null || !known.Contains(m.HostId)).ToList();
+        if (homeless.Count > 0)
+        {
+            branches.Add(new HostBranch(null, "No host", false, [.. homeless.Select(m => new MachineLeaf(m.Id, m.Name, m.State, m.LastKnownState))]));
+        }
+
+        return branches;
+    }
+
+    private static string Kind(MachineKind kind) => kind == MachineKind.Vm ? "VM" : "container";
+
+    private static string State(MachineState state) => state.ToString().ToLowerInvariant();
+}

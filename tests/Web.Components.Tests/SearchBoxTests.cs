@@ -1,0 +1,170 @@
+using Bunit;
+using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.Components.Web;
+using Microsoft.Extensions.DependencyInjection;
+using Ringmaster.Web.Components.Shared;
+using Ringmaster.Web.Components.Tests.Infrastructure;
+
+namespace Ringmaster.Web.Components.Tests;
+
+/// <summary>The search box in the app bar, against a real store with two projects.</summary>
+public sealed class SearchBoxTests : SearchTestContext
+{
+    private IRenderedComponent<SearchBox> Type(string text)
+    {
+        var cut = Render<SearchBox>();
+        cut.Find("[data-test=search-input]").Input(text);
+        cut.WaitForAssertion(() => Assert.Equal(text.Trim(), cut.Find("[data-test=search-results]").GetAttribute("data-text")));
+        return cut;
+    }
+
+    private static List<(string Kind, string Title, string? Href)> Results(IRenderedComponent<SearchBox> cut) =>
+        [.. cut.FindAll("[data-test=search-result]").Select(a => (a.GetAttribute("data-kind")!, a.QuerySelector(".rm-search-title")!.TextContent.Trim(), a.GetAttribute("href")))];
+
+    [Fact]
+    public void Search_PartOfAMachineName_ListsItWithALinkToItsPage()
+    {
+        var cut = Type("blue-1");
+
+        var machines = cut.Find("[data-test=search-group][data-kind=machine]");
+        Assert.Contains("Machines", machines.TextContent);
+        Assert.Contains(("machine", "web-blue-1", $"/machines/{BlueMachine}"), Results(cut));
+        Assert.Contains(("operation", "machine.start web-blue-1", $"/operations/{BlueOperation}"), Results(cut));
+    }
+
+    [Fact]
+    public void Search_OtherCase_FindsHostsAndMachinesInAnyCase()
+    {
+        var cut = Type("ALPHA");
+
+        Assert.Equal([("host", "Alpha-Host", "/hosts/Alpha-Host")], Results(cut));
+        Assert.Contains("online", cut.Find("[data-test=search-result][data-kind=host]").TextContent);
+    }
+
+    [Fact]
+    public void Search_SnapshotName_LinksToItsMachinesPage()
+    {
+        var cut = Type("before-upgrade");
+
+        var snapshots = Results(cut).Where(r => r.Kind == "snapshot").ToList();
+        Assert.Contains(("snapshot", "before-upgrade", $"/machines/{BlueMachine}"), snapshots);
+        Assert.Contains(("snapshot", "red-before-upgrade", $"/machines/{RedMachine}"), snapshots);
+        Assert.Contains("snapshot of web-blue-1", cut.Find("[data-test=search-group][data-kind=snapshot]").TextContent);
+    }
+
+    [Fact]
+    public void Search_TemplateAndImageNames_LinkToTheCatalog()
+    {
+        var cut = Type("busybox");
+        Assert.Contains(("image", "busybox", "/catalog"), Results(cut));
+
+        cut.Find("[data-test=search-input]").Input("installer");
+        cut.WaitForAssertion(() => Assert.Equal([("image", "debian-installer.iso", "/catalog")], Results(cut)));
+    }
+
+    [Fact]
+    public void Search_UserOfOneProject_DoesNotSeeAnotherProjectsMachinesOperationsOrSnapshots()
+    {
+        SignInProjectUser("bob", "blue");
+
+        var cut = Type("web");
+        var results = Results(cut);
+        Assert.Contains(("machine", "web-blue-1", $"/machines/{BlueMachine}"), results);
+        Assert.DoesNotContain(results, r => r.Title.Contains("red", StringComparison.Ordinal));
+        Assert.Contains(("operation", "machine.start web-blue-1", $"/operations/{BlueOperation}"), results);
+
+        cut.Find("[data-test=search-input]").Input("red");
+        cut.WaitForAssertion(() => Assert.Equal("Nothing matches “red”.", cut.Find("[data-test=search-empty]").TextContent.Trim()));
+
+        cut.Find("[data-test=search-input]").Input("upgrade");
+        cut.WaitForAssertion(() => Assert.Equal([("snapshot", "before-upgrade", $"/machines/{BlueMachine}")], Results(cut)));
+    }
+
+    [Fact]
+    public void Search_NothingMatches_SaysSo()
+    {
+        var cut = Type("no-such-thing");
+
+        Assert.Equal("Nothing matches “no-such-thing”.", cut.Find("[data-test=search-empty]").TextContent.Trim());
+        Assert.Empty(cut.FindAll("[data-test=search-result]"));
+    }
+
+    [Fact]
+    public void Enter_RightAfterTyping_OpensTheFirstResultsPage()
+    {
+        var cut = Render<SearchBox>();
+        var input = cut.Find("[data-test=search-input]");
+        input.Input("web-blue");
+        // Enter does not wait for the pause after typing: it searches then and there.
+        input.KeyDown(new KeyboardEventArgs { Key = "Enter" });
+
+        var navigation = Services.GetRequiredService<NavigationManager>();
+        cut.WaitForAssertion(() => Assert.EndsWith($"/machines/{BlueMachine}", navigation.Uri, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void ArrowDown_ThenEnter_OpensTheNextResult()
+    {
+        var cut = Type("blue-1");
+        var input = cut.Find("[data-test=search-input]");
+
+        input.KeyDown(new KeyboardEventArgs { Key = "ArrowDown" });
+        cut.WaitForAssertion(() => Assert.Equal("machine.start web-blue-1", cut.Find("[data-test=search-result][aria-selected=true] .rm-search-title").TextContent.Trim()));
+        input.KeyDown(new KeyboardEventArgs { Key = "Enter" });
+
+        var navigation = Services.GetRequiredService<NavigationManager>();
+        cut.WaitForAssertion(() => Assert.EndsWith($"/operations/{BlueOperation}", navigation.Uri, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Escape_ClosesTheResults()
+    {
+        var cut = Type("web");
+
+        cut.Find("[data-test=search-input]").KeyDown(new KeyboardEventArgs { Key = "Escape" });
+
+        cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[data-test=search-results]")));
+    }
+
+    [Fact]
+    public void Shortcuts_AreListenedForOnThePage()
+    {
+        var cut = Render<SearchBox>();
+
+        cut.WaitForAssertion(() =>
+        {
+            Assert.Contains(JSInterop.Invocations, i => i.Identifier == "import" && Equals(i.Arguments[0], "./js/shortcuts.js"));
+            Assert.Contains(JSInterop.Invocations, i => i.Identifier == "listen");
+            Assert.Equal("on", cut.Find("[data-test=search]").GetAttribute("data-shortcuts"));
+        });
+    }
+
+    [Fact]
+    public async Task QuestionMark_ShowsTheShortcutsDialog_ListingEveryShortcut()
+    {
+        var cut = Render<SearchBox>();
+
+        // What js/shortcuts.js calls when "?" is pressed outside a text field.
+        await cut.InvokeAsync(() => cut.Instance.ShowShortcuts());
+
+        Dialogs.WaitForAssertion(() =>
+        {
+            var rows = Dialogs.FindAll("[data-test=shortcut]").Select(r => r.TextContent).ToList();
+            Assert.Contains(rows, r => r.Contains("Ctrl+K", StringComparison.Ordinal) && r.Contains('/') && r.Contains("Search machines", StringComparison.Ordinal));
+            Assert.Contains(rows, r => r.Contains('?') && r.Contains("keyboard shortcuts", StringComparison.Ordinal));
+            Assert.Contains(rows, r => r.Contains("Esc", StringComparison.Ordinal) && r.Contains("Close the search", StringComparison.Ordinal));
+            Assert.Contains(rows, r => r.Contains("Ctrl+V", StringComparison.Ordinal) && r.Contains("console", StringComparison.Ordinal));
+            Assert.Equal(Shortcuts.All.Count, rows.Count);
+        });
+    }
+
+    [Fact]
+    public void KeyboardButton_ShowsTheShortcutsDialog()
+    {
+        var cut = Render<SearchBox>();
+
+        cut.Find("[data-test=shortcuts-button]").Click();
+
+        Dialogs.WaitForAssertion(() => Assert.Contains("Keyboard shortcuts", Dialogs.Find(".mud-dialog").TextContent));
+    }
+}
