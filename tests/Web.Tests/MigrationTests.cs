@@ -134,8 +134,7 @@ public sealed partial class MigrationTests : IAsyncLifetime
         Assert.True(Regex.Matches(console.Seen, "OpenSBI v").Count <= 1, "the firmware ran again");
 
         // The shell still takes typed commands there (its memory arrived whole).
-        await console.TypeAsync("\u0003");
-        await console.FreshPromptAsync("~ # ");
+        await console.InterruptAsync("~ # ");
         await console.RunAsync("echo typed-$((6*7))", "typed-42");
 
         // The source no longer has it; the target answers to commands.
@@ -148,8 +147,7 @@ public sealed partial class MigrationTests : IAsyncLifetime
     private async Task FillMemoryAsync(string name)
     {
         await using var console = await _api.OpenConsoleAsync(name);
-        await console.TypeAsync("\u0003");
-        await console.FreshPromptAsync("~ # ");
+        await console.InterruptAsync("~ # ");
         await console.TypeAsync("dd if=/dev/urandom of=/fill bs=1M count=48 && echo filled-up\n");
         await console.ReadUntilAsync(seen => seen.Contains("filled-up\r\n", StringComparison.Ordinal) || seen.Contains("filled-up\n", StringComparison.Ordinal), TimeSpan.FromMinutes(5));
         Assert.Contains("filled-up", console.Seen);

@@ -152,7 +152,20 @@ public sealed class ConsoleSession(ClientWebSocket socket) : IAsyncDisposable
     /// busybox's line editor asks the terminal where its cursor is as it prompts, and what is typed
     /// meanwhile (such as a command right after a Ctrl-C) can be taken as the answer.
     /// </summary>
-    public async Task FreshPromptAsync(string prompt)
+    public Task FreshPromptAsync(string prompt) => PromptAfterAsync(prompt, "\n");
+
+    /// <summary>
+    /// Stops what runs in the foreground and waits for a new prompt: Ctrl-C every 2 s until one shows.
+    /// One Ctrl-C is not always enough: busybox's ash can take it between two commands of a loop and
+    /// carry on with the loop. Then an Enter's fresh prompt, as <see cref="FreshPromptAsync"/>.
+    /// </summary>
+    public async Task InterruptAsync(string prompt)
+    {
+        await PromptAfterAsync(prompt, "\u0003");
+        await FreshPromptAsync(prompt);
+    }
+
+    private async Task PromptAfterAsync(string prompt, string press)
     {
         int Prompts(string seen) => seen.Split(prompt).Length;
         await ReadUntilAsync(seen => seen.Contains(prompt, StringComparison.Ordinal), TimeSpan.FromMinutes(1));
@@ -162,14 +175,14 @@ public sealed class ConsoleSession(ClientWebSocket socket) : IAsyncDisposable
         {
             while (!prompted.IsCancellationRequested)
             {
-                await TypeAsync("\n");
+                await TypeAsync(press);
                 await Task.Delay(TimeSpan.FromSeconds(2), prompted.Token);
             }
         });
         await ReadUntilAsync(seen => Prompts(seen) > before, TimeSpan.FromMinutes(1));
         await prompted.CancelAsync();
         await presses.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        Assert.True(Prompts(Seen) > before, $"the shell printed no new prompt within a minute of Enter presses; it showed: {Seen}");
+        Assert.True(Prompts(Seen) > before, $"the shell printed no new prompt within a minute of {(press == "\n" ? "Enter" : "Ctrl-C")} presses; it showed: {Seen}");
     }
 
     /// <summary>Types a command line and waits (up to a minute) for <paramref name="line"/> as a whole line of output; fails with what the console showed.</summary>
