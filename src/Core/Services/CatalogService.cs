@@ -22,6 +22,9 @@ public sealed class CatalogService(IDbContextFactory<RingmasterDbContext> dbFact
         return [.. templates.OrderBy(t => t.Kind).ThenBy(t => t.EngineOf()).ThenBy(t => t.Name, StringComparer.Ordinal).Select(t => Assess(t, hosts, imported))];
     }
 
+    /// <summary>The memory a new template gets when none is asked for.</summary>
+    public static int DefaultTemplateMemoryMiB(MachineKind kind) => kind == MachineKind.Vm ? 256 : 64;
+
     /// <summary>
     /// Adds a template for an image (imported, or one a template already uses): Invalid with the
     /// errors by field, Conflict when the name is taken. ISOs and disks are no template's image.
@@ -111,7 +114,7 @@ public sealed class CatalogService(IDbContextFactory<RingmasterDbContext> dbFact
             Description = request.Description ?? $"From image {request.Image}.",
             Command = request.Command ?? (kind == MachineKind.Container ? ["sh"] : []),
             Vcpus = request.Vcpus ?? 1,
-            MemoryMiB = request.MemoryMiB ?? (kind == MachineKind.Vm ? 256 : 64),
+            MemoryMiB = request.MemoryMiB ?? DefaultTemplateMemoryMiB(kind.Value),
             DiskGiB = request.DiskGiB ?? 1,
         };
         db.Templates.Add(template);

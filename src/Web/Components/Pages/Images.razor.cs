@@ -277,12 +277,11 @@ public partial class Images
     /// <summary>Opens the template form for <paramref name="image"/>, with the defaults a template of its kind gets.</summary>
     private void StartTemplate(ImageView image)
     {
-        var vm = image.Kind == ImageKind.Vm;
         _template = new TemplateForm
         {
             Name = ImageService.IsValidName(image.Name) && _templates?.Any(t => t.Name == image.Name) != true ? image.Name : null,
             Image = image.Name,
-            MemoryMiB = vm ? 256 : 64,
+            MemoryMiB = CatalogService.DefaultTemplateMemoryMiB(image.Kind == ImageKind.Vm ? MachineKind.Vm : MachineKind.Container),
         };
         _templateMessage = null;
         _tab = TemplatesTab;
