@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Ringmaster.Core.Domain;
@@ -10,8 +11,10 @@ namespace Ringmaster.Core.Store;
 /// projects, tokens and the audit log. Machines (and their operations and events) are filtered by
 /// the caller's <see cref="IAccessScope"/>. This type is the SQLite store and its migrations;
 /// <see cref="PostgresRingmasterDbContext"/> is the same model on PostgreSQL with migrations of its own.
+/// It also keeps the Data Protection key ring, so every web node signs and reads the same cookies and
+/// antiforgery tokens, and a restart keeps them valid.
 /// </summary>
-public class RingmasterDbContext : IdentityDbContext<UserEntity>
+public class RingmasterDbContext : IdentityDbContext<UserEntity>, IDataProtectionKeyContext
 {
     private readonly IAccessScope? _scope;
 
@@ -47,6 +50,7 @@ public class RingmasterDbContext : IdentityDbContext<UserEntity>
     public DbSet<AlertRuleEntity> AlertRules => Set<AlertRuleEntity>();
     public DbSet<WebhookEntity> Webhooks => Set<WebhookEntity>();
     public DbSet<WebhookDeliveryEntity> WebhookDeliveries => Set<WebhookDeliveryEntity>();
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
     /// <summary>The projects the caller sees (null: all); read by the query filters for every query.</summary>
     private IReadOnlyCollection<string>? VisibleProjects => _scope?.Projects;

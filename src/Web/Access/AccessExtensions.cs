@@ -3,6 +3,7 @@ using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.AspNetCore.RateLimiting;
@@ -57,6 +58,12 @@ public static class AccessExtensions
                 o.User.AllowedUserNameCharacters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._@";
             })
             .AddEntityFrameworkStores<RingmasterDbContext>();
+
+        // One key ring in the inventory: a cookie or antiforgery token made by one web node is read
+        // by every other, and survives a restart (on SQLite as on PostgreSQL).
+        builder.Services.AddDataProtection()
+            .SetApplicationName("Ringmaster")
+            .PersistKeysToDbContext<RingmasterDbContext>();
 
         builder.Services.AddAuthentication(o =>
             {

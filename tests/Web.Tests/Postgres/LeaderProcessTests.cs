@@ -10,7 +10,7 @@ namespace Ringmaster.Web.Tests.Postgres;
 /// background work; kill -9 of the leader and the other leads within 15 s; a schedule due while both
 /// run makes one snapshot per due time, before the handover and after it; an agent given both
 /// nodes' addresses dials the second when the first dies; an operation the dead leader ran is
-/// settled by the new one.
+/// settled by the new one; a dashboard cookie and antiforgery token made by one node hold on the other.
 /// </summary>
 [Collection(ProcessTests.Name)]
 public sealed class LeaderProcessTests : IAsyncLifetime
@@ -41,6 +41,8 @@ public sealed class LeaderProcessTests : IAsyncLifetime
             ["Ringmaster__ConnectionString"] = _connectionString,
             ["Leadership__Node"] = node,
             ["Leadership__PollSeconds"] = "1",
+            // Each node a machine of its own: no key folder shared through one home directory.
+            ["HOME"] = Directory.CreateDirectory(Path.Combine(_root, node + "-home")).FullName,
         });
         _processes.Add(process);
         return (process, ApiClient.For(port));
@@ -194,6 +196,58 @@ public sealed class LeaderProcessTests : IAsyncLifetime
         var after = await WaitForAsync($"machine {machine} settled on node b", () => apiB.MachineAsync(machine),
             m => m.GetProperty("state").GetString() is "Running" or "Stopped", TimeSpan.FromSeconds(60));
         Assert.Equal(host, after.GetProperty("host").GetString());
+    }
+
+    [Fact]
+    public async Task SignedInOnOneNode_TheOtherNodeKnowsTheCookie_AndTakesTheFirstNodesAntiforgeryToken()
+    {
+        var (_, _, _, portA, portB) = await StartBothAsync();
+        using var http = new HttpClient(new HttpClientHandler { CookieContainer = new System.Net.CookieContainer(), AllowAutoRedirect = false });
+        Uri a = new($"http://127.0.0.1:{portA}"), b = new($"http://127.0.0.1:{portB}");
+
+        // Sign in on node a, with the form and antiforgery token node a served.
+        var signIn = await http.PostAsync(new Uri(a, "/account/login"), new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["__RequestVerificationToken"] = await AntiforgeryTokenAsync(http, new Uri(a, "/login")),
+            ["userName"] = "admin",
+            ["password"] = TestAccess.AdminPassword,
+            ["returnUrl"] = "/machines",
+        }));
+        Assert.Equal(System.Net.HttpStatusCode.Redirect, signIn.StatusCode);
+        Assert.Equal("/machines", signIn.Headers.Location?.OriginalString);
+
+        // Node b reads that cookie: the dashboard opens instead of sending the browser to sign in.
+        var machines = await http.GetAsync(new Uri(b, "/machines"));
+        Assert.True(machines.StatusCode == System.Net.HttpStatusCode.OK, $"node b answered {(int)machines.StatusCode} {machines.Headers.Location}");
+        var shell = await machines.Content.ReadAsStringAsync();
+        Assert.Contains("_framework/blazor.web.js", shell);
+        Assert.DoesNotContain("login-form", shell);
+
+        // Sign out on node b with the token node a put in its sign-out form.
+        var signOut = await http.PostAsync(new Uri(b, "/account/logout"), new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["__RequestVerificationToken"] = await AntiforgeryTokenAsync(http, new Uri(a, "/logout")),
+        }));
+        Assert.True(signOut.StatusCode == System.Net.HttpStatusCode.Redirect, $"node b answered {(int)signOut.StatusCode}: {await signOut.Content.ReadAsStringAsync()}");
+        Assert.Equal("/login", signOut.Headers.Location?.OriginalString);
+
+        // Signed out on both nodes.
+        foreach (var node in new[] { a, b })
+        {
+            var after = await http.GetAsync(new Uri(node, "/machines"));
+            Assert.Equal(System.Net.HttpStatusCode.Redirect, after.StatusCode);
+            var location = after.Headers.Location;
+            Assert.StartsWith("/login", location is { IsAbsoluteUri: true } ? location.PathAndQuery : location?.OriginalString);
+        }
+    }
+
+    private static async Task<string> AntiforgeryTokenAsync(HttpClient http, Uri page)
+    {
+        var html = await http.GetStringAsync(page);
+        var input = System.Text.RegularExpressions.Regex.Match(html, "<input[^>]*name=\"__RequestVerificationToken\"[^>]*>");
+        var value = System.Text.RegularExpressions.Regex.Match(input.Value, "value=\"([^\"]+)\"");
+        Assert.True(value.Success, $"no antiforgery token on {page}: {html[..Math.Min(html.Length, 400)]}");
+        return System.Net.WebUtility.HtmlDecode(value.Groups[1].Value);
     }
 
     private sealed record Run(string State, DateTimeOffset CreatedAt);
