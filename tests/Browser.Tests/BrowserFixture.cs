@@ -22,8 +22,6 @@ public sealed class BrowserFixture : IAsyncLifetime
     {
         await App.StartAsync(TimeSpan.FromSeconds(60));
         Playwright = await Microsoft.Playwright.Playwright.CreateAsync();
-        // The dashboard marks what tests look for with data-test.
-        Playwright.Selectors.SetTestIdAttribute("data-test");
         Browser = await RingmasterApp.LaunchChromiumAsync(Playwright);
         await App.SignInAsync(Browser);
     }
