@@ -108,7 +108,8 @@ public static class CoreExtensions
         builder.Services.AddHostedService(sp => sp.GetRequiredService<WebhookDispatcher>());
         builder.Services.AddSingleton<WebhookService>();
         builder.Services.AddOptions<AlertOptions>().BindConfiguration(AlertOptions.Section)
-            .Validate(o => o.QuotaThresholdPercent is > 0 and <= 100, "Alerts:QuotaThresholdPercent must be above 0 and at most 100.").ValidateOnStart();
+            .Validate(o => o.QuotaThresholdPercent is > 0 and <= 100, "Alerts:QuotaThresholdPercent must be above 0 and at most 100.")
+            .Validate(o => o.GroupMachinesAbove >= 1, "Alerts:GroupMachinesAbove must be at least 1.").ValidateOnStart();
         builder.Services.AddSingleton<AlertService>();
         builder.Services.AddSingleton<AlertRuleService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<AlertService>());

@@ -81,6 +81,71 @@ public sealed class AlertsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task HostReportsNoneOfItsTwelveMachines_OneAlertNamesThemAll_ResolvedWhenTheyAreBack()
+    {
+        var hostId = Guid.NewGuid();
+        var hostName = "mass-" + Guid.NewGuid().ToString("N")[..6];
+        await using var agent = new ScriptedAgent(_client.BaseAddress!, _factory.JoinToken, hostId, hostName);
+        var guests = Enumerable.Range(0, 12).Select(i => ScriptedAgent.Guest(Guid.NewGuid(), $"{hostName}-{i:00}", MachineState.Running)).ToList();
+        foreach (var guest in guests)
+        {
+            agent.Guests[guest.Id] = guest;
+        }
+
+        await agent.ConnectAsync();
+        foreach (var guest in guests)
+        {
+            await HttpJson.EventuallyAsync(() => _client.GetFromJsonAsync<JsonElement>($"/api/v1/machines/{guest.Id}"),
+                m => m.GetProperty("state").GetString() == "Running", TimeSpan.FromSeconds(30), $"machine {guest.Name} reported");
+        }
+
+        // The agent comes back listing none of them: all twelve are Lost at once.
+        agent.Guests.Clear();
+        await agent.RegisterAsync();
+        var open = await HttpJson.EventuallyAsync(() => AlertsAsync(),
+            a => a.EnumerateArray().Any(x => x.GetProperty("hostId").ValueKind != JsonValueKind.Null && x.GetProperty("hostId").GetGuid() == hostId),
+            TimeSpan.FromSeconds(30), "an alert for the host's lost machines");
+        var alert = Assert.Single(open.EnumerateArray(), x => x.GetProperty("hostId").ValueKind != JsonValueKind.Null && x.GetProperty("hostId").GetGuid() == hostId);
+        Assert.Equal("machine.lost", alert.GetProperty("rule").GetString());
+        Assert.Equal("critical", alert.GetProperty("severity").GetString());
+        Assert.Equal(JsonValueKind.Null, alert.GetProperty("machineId").ValueKind);
+        Assert.Equal($"12 machines on {hostName}", alert.GetProperty("subject").GetString());
+        var message = alert.GetProperty("message").GetString()!;
+        Assert.Contains($"12 machines of project default on host {hostName} are Lost: {hostName}-00, {hostName}-01", message);
+        Assert.Contains("and 2 more", message);
+
+        // None of the twelve has an alert of its own, then or once every change is taken in.
+        await HttpJson.EventuallyAsync(() => _client.GetFromJsonAsync<JsonElement>($"/api/v1/machines/{guests[^1].Id}"),
+            m => m.GetProperty("state").GetString() == "Lost", TimeSpan.FromSeconds(30), "the last machine Lost");
+        var ids = guests.Select(g => g.Id).ToHashSet();
+        Assert.DoesNotContain((await AlertsAsync("all")).EnumerateArray(),
+            x => x.GetProperty("machineId").ValueKind != JsonValueKind.Null && ids.Contains(x.GetProperty("machineId").GetGuid()));
+
+        // Eleven come back: the alert stays open while one is still lost; the last one resolves it.
+        foreach (var guest in guests.Take(11))
+        {
+            agent.Guests[guest.Id] = guest;
+        }
+
+        await agent.RegisterAsync();
+        await HttpJson.EventuallyAsync(() => _client.GetFromJsonAsync<JsonElement>($"/api/v1/machines/{guests[10].Id}"),
+            m => m.GetProperty("state").GetString() == "Running", TimeSpan.FromSeconds(30), "eleven machines back");
+        // One of them fails after that: its own alert shows the rules have taken in every change before it.
+        await agent.GuestChangedAsync(guests[0] with { State = MachineState.Error, Detail = "failed after coming back" });
+        await HttpJson.EventuallyAsync(() => AlertsAsync(),
+            a => a.EnumerateArray().Any(x => x.GetProperty("machineId").ValueKind != JsonValueKind.Null && x.GetProperty("machineId").GetGuid() == guests[0].Id),
+            TimeSpan.FromSeconds(30), "the alert of the one machine in Error");
+        Assert.Contains((await AlertsAsync()).EnumerateArray(), x => x.GetProperty("id").GetGuid() == alert.GetProperty("id").GetGuid());
+        await agent.GuestChangedAsync(guests[0]);
+
+        agent.Guests[guests[11].Id] = guests[11];
+        await agent.RegisterAsync();
+        await HttpJson.EventuallyAsync(() => AlertsAsync("all"),
+            a => a.EnumerateArray().Any(x => x.GetProperty("id").GetGuid() == alert.GetProperty("id").GetGuid() && x.GetProperty("state").GetString() == "resolved"),
+            TimeSpan.FromSeconds(30), "the group's alert resolved");
+    }
+
+    [Fact]
     public async Task ReceiverFailsTwice_DeliveryRetriedWithBackoff_AndEveryAttemptLogged()
     {
         await using var receiver = new WebhookReceiver(Secret, failFirst: 2);

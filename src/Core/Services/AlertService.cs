@@ -21,6 +21,13 @@ public sealed class AlertOptions
 
     /// <summary>How much of a project's quota (vCPUs, memory, disk, networks, machines) its machines use before an alert opens, in percent.</summary>
     public double QuotaThresholdPercent { get; set; } = 90;
+
+    /// <summary>
+    /// When more machines than this of one host and one project turn Lost (or Error) together, one
+    /// alert names them all instead of one alert each: a host whose agent reports none of its
+    /// thousands of machines opens one alert, not thousands.
+    /// </summary>
+    public int GroupMachinesAbove { get; set; } = 5;
 }
 
 /// <summary>
@@ -91,20 +98,132 @@ public sealed class AlertService(
                 logger.LogError(ex, "The quota rule failed on the projects at start");
             }
 
-            await foreach (var change in subscription.ReadAllAsync(stoppingToken).ConfigureAwait(false))
+            await foreach (var batch in subscription.ReadBatchesAsync(BatchSize, stoppingToken).ConfigureAwait(false))
             {
-                try
-                {
-                    await ApplyAsync(change, stoppingToken).ConfigureAwait(false);
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException)
-                {
-                    logger.LogError(ex, "An alert rule failed on {Change}", change.GetType().Name);
-                }
+                await ApplyBatchAsync(batch, stoppingToken).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
+        }
+    }
+
+    /// <summary>How many changes the rules take from the feed at once.</summary>
+    private const int BatchSize = 1024;
+
+    /// <summary>
+    /// Runs the rules on changes read together; only a machine's newest change among them counts.
+    /// A machine that turns Lost (or Error) while more than <see cref="AlertOptions.GroupMachinesAbove"/>
+    /// machines of its host and project are in that state joins one alert for them all instead of
+    /// opening its own, as when a host's agent reports none of its machines. The inventory says how
+    /// many there are (the change that told of them is published after they are stored), so how the
+    /// changes happen to be batched does not matter.
+    /// </summary>
+    public async Task ApplyBatchAsync(IReadOnlyList<LiveChange> batch, CancellationToken cancellationToken = default)
+    {
+        var newest = new Dictionary<Guid, int>();
+        for (var i = 0; i < batch.Count; i++)
+        {
+            if (batch[i] is MachineChanged { Machine.Id: var id })
+            {
+                newest[id] = i;
+            }
+        }
+
+        var groups = new Dictionary<(Guid HostId, string Project, MachineState State), bool>();
+        var settled = false;
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var change = batch[i];
+            if (change is MachineChanged { Machine.Id: var id } && newest[id] != i)
+            {
+                continue;
+            }
+
+            settled |= change is MachineRemoved or MachineChanged { Machine.State: not (MachineState.Lost or MachineState.Error) };
+            try
+            {
+                if (change is MachineChanged { Machine: { State: MachineState.Lost or MachineState.Error, HostId: { } hostId } m })
+                {
+                    var key = (hostId, m.Project, m.State);
+                    if (!groups.TryGetValue(key, out var grouped))
+                    {
+                        grouped = groups[key] = await OpenGroupAsync(hostId, m.Project, m.State, m, cancellationToken).ConfigureAwait(false);
+                    }
+
+                    if (grouped)
+                    {
+                        await ApplyQuotaRuleAsync(change, cancellationToken).ConfigureAwait(false);
+                        continue;
+                    }
+                }
+
+                await ApplyAsync(change, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                logger.LogError(ex, "An alert rule failed on {Change}", change.GetType().Name);
+            }
+        }
+
+        if (settled)
+        {
+            try
+            {
+                await ResolveGroupsAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                logger.LogError(ex, "The rule that resolves the alerts of machine groups failed");
+            }
+        }
+    }
+
+    private const string GroupKeyPrefix = "machines-state:";
+
+    private static string GroupKey(Guid hostId, string project, MachineState state) => $"{GroupKeyPrefix}{hostId}:{project}:{state}";
+
+    /// <summary>Opens the group's alert (unless one is open) when the group is large enough; false when it is not, and each machine has its own.</summary>
+    private async Task<bool> OpenGroupAsync(Guid hostId, string project, MachineState state, MachineView machine, CancellationToken cancellationToken)
+    {
+        const int named = 10;
+        List<string> names;
+        int count;
+        await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var members = db.Machines.Where(m => m.HostId == hostId && m.Project == project && m.State == state);
+            count = await members.CountAsync(cancellationToken).ConfigureAwait(false);
+            if (count <= options.Value.GroupMachinesAbove)
+            {
+                return false;
+            }
+
+            names = await members.OrderBy(m => m.Name).Select(m => m.Name).Take(named).ToListAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        var lost = state == MachineState.Lost;
+        var host = machine.Host ?? hostId.ToString();
+        var listed = string.Join(", ", names) + (count > names.Count ? $" and {count - names.Count} more" : "");
+        var why = machine.Detail is { Length: > 0 } detail ? $" {detail}" : "";
+        await OpenAsync(GroupKey(hostId, project, state), lost ? MachineLost : MachineError, lost ? "critical" : "warning", $"{count} machines on {host}",
+            $"{count} machines of project {project} on host {host} are {state}: {listed}.{why}",
+            project, hostId, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return true;
+    }
+
+    /// <summary>An alert for a group of machines resolves when none of its host's machines of that project is in that state any more.</summary>
+    private async Task ResolveGroupsAsync(CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        var open = await db.Alerts.Where(a => a.ResolvedAt == null && a.Key.StartsWith(GroupKeyPrefix))
+            .Select(a => new { a.Key, a.HostId, a.Project, a.Rule }).Distinct().ToListAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var alert in open)
+        {
+            var state = alert.Rule == MachineLost ? MachineState.Lost : MachineState.Error;
+            if (!await db.Machines.AnyAsync(m => m.HostId == alert.HostId && m.Project == alert.Project && m.State == state, cancellationToken).ConfigureAwait(false))
+            {
+                await ResolveAsync(alert.Key, cancellationToken).ConfigureAwait(false);
+            }
         }
     }
 

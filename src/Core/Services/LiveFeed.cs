@@ -87,5 +87,28 @@ public sealed class LiveSubscription(ChannelReader<LiveChange> reader, Action le
     /// <summary>The changes as they come, until <paramref name="cancellationToken"/> is cancelled.</summary>
     public IAsyncEnumerable<LiveChange> ReadAllAsync(CancellationToken cancellationToken) => reader.ReadAllAsync(cancellationToken);
 
+    /// <summary>
+    /// The changes in batches: each waits for one change, then takes what else is already waiting, up
+    /// to <paramref name="max"/>. A reader that writes per change can see a burst (a host's agent
+    /// reporting thousands of machines at once) as one.
+    /// </summary>
+    public async IAsyncEnumerable<IReadOnlyList<LiveChange>> ReadBatchesAsync(int max, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(max, 1);
+        while (await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var batch = new List<LiveChange>();
+            while (batch.Count < max && reader.TryRead(out var change))
+            {
+                batch.Add(change);
+            }
+
+            if (batch.Count > 0)
+            {
+                yield return batch;
+            }
+        }
+    }
+
     public void Dispose() => leave();
 }
