@@ -39,7 +39,7 @@ public static class AccessExtensions
 
         builder.Services.AddOptions<AccessOptions>()
             .BindConfiguration(AccessOptions.Section)
-            .Validate(o => o.SignInPermitLimit >= 1 && o.FailedTokenPermitLimit >= 1 && o.TokenRequestsPerMinute >= 0, "Access limits must be positive.")
+            .Validate(o => o.SignInPermitLimit >= 1 && o.FailedTokenPermitLimit >= 1 && o.TokenRequestsPerMinute >= 0 && o.CircuitRecheckSeconds >= 1, "Access limits must be positive.")
             .ValidateOnStart();
         builder.Services.AddSingleton(sp => AccessSettings.From(configuration));
 
@@ -95,6 +95,7 @@ public static class AccessExtensions
             .AddPolicy(nameof(AccessRole.Operator), p => p.RequireRole(nameof(AccessRole.Operator)))
             .AddPolicy(nameof(AccessRole.Viewer), p => p.RequireRole(nameof(AccessRole.Viewer)));
         builder.Services.AddCascadingAuthenticationState();
+        builder.Services.AddScoped<Microsoft.AspNetCore.Components.Authorization.AuthenticationStateProvider, CircuitRevalidation>();
         builder.Services.AddScoped<Microsoft.AspNetCore.Components.Server.Circuits.CircuitHandler, CircuitAccess>();
 
         builder.Services.AddRateLimiter(o =>

@@ -1,8 +1,14 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using System.Security.Claims;
 using System.Text.Json;
+using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Ringmaster.Core.Store;
+using Ringmaster.Web.Access;
 using Ringmaster.Web.Tests.Infrastructure;
 
 namespace Ringmaster.Web.Tests.Access;
@@ -14,7 +20,7 @@ namespace Ringmaster.Web.Tests.Access;
 /// </summary>
 public sealed class DisableUserTests : IAsyncLifetime
 {
-    private readonly RingmasterFactory _factory = new();
+    private readonly RingmasterFactory _factory = new() { Settings = { ["Access:CircuitRecheckSeconds"] = "1" } };
     private HttpClient _admin = null!;
 
     public Task InitializeAsync()
@@ -134,6 +140,28 @@ public sealed class DisableUserTests : IAsyncLifetime
             && e.GetProperty("target").GetString() == "/api/v1/users/dora" && e.GetProperty("status").GetInt32() == 200));
         Assert.Contains(audit, e => e.GetProperty("action").GetString() == "auth.login" && e.GetProperty("user").GetString() == "dora"
             && e.GetProperty("status").GetInt32() == 403 && e.GetProperty("detail").GetString() == "account disabled");
+    }
+
+    [Fact]
+    public async Task Disable_AnOpenDashboardTab_IsSignedOutAtItsNextRecheck()
+    {
+        await CreateUserAsync("dora", "Viewer");
+        await using var db = await _factory.Services.GetRequiredService<IDbContextFactory<RingmasterDbContext>>().CreateDbContextAsync();
+        var dora = await db.Users.AsNoTracking().SingleAsync(u => u.UserName == "dora");
+        // The principal a tab's live connection holds: what the cookie carried when the tab opened.
+        var principal = new ClaimsPrincipal(new ClaimsIdentity(
+            [new Claim(ClaimTypes.NameIdentifier, dora.Id), new Claim(ClaimTypes.Name, "dora"), new Claim(AccessExtensions.SecurityStampClaim, dora.SecurityStamp!)],
+            AccessExtensions.CookieScheme));
+        await using var tab = _factory.Services.CreateAsyncScope();
+        var state = tab.ServiceProvider.GetRequiredService<AuthenticationStateProvider>();
+        ((IHostEnvironmentAuthenticationStateProvider)state).SetAuthenticationState(Task.FromResult(new AuthenticationState(principal)));
+        Assert.True((await state.GetAuthenticationStateAsync()).User.Identity?.IsAuthenticated);
+
+        using var disabled = await SetDisabledAsync(_admin, "dora", true);
+        Assert.Equal(HttpStatusCode.OK, disabled.StatusCode);
+
+        var after = await HttpJson.EventuallyAsync(state.GetAuthenticationStateAsync, s => s.User.Identity?.IsAuthenticated != true, TimeSpan.FromSeconds(15), "dora's open tab signed out");
+        Assert.Null(after.User.Identity?.Name);
     }
 
     [Fact]
