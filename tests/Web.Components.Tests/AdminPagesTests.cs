@@ -128,6 +128,62 @@ public sealed class AdminPagesTests : AdminTestContext
     }
 
     [Fact]
+    public void Users_Disable_AsksFirst_ThenShowsDisabled_AndEnableBringsItBack_EachAudited()
+    {
+        AddUser("dora", AccessRole.Viewer, ProjectEntity.Default);
+        var cut = Render<Users>();
+        cut.WaitForAssertion(() => Assert.Equal(2, cut.FindAll("[data-test=user-row]").Count));
+        IElement Dora() => Row(cut, "data-user", "dora");
+        Assert.Null(Dora().QuerySelector("[data-test=user-disabled]"));
+
+        Dora().QuerySelector("[data-test=user-disable]")!.Click();
+        Dialogs.WaitForAssertion(() => Assert.Contains("Disable user dora?", Dialogs.Markup));
+        Dialogs.FindAll("button").Single(b => b.TextContent.Contains("Cancel", StringComparison.Ordinal)).Click();
+        Dialogs.WaitForAssertion(() => Assert.DoesNotContain("Disable user dora?", Dialogs.Markup));
+        Assert.Null(Dora().QuerySelector("[data-test=user-disabled]"));
+
+        Dora().QuerySelector("[data-test=user-disable]")!.Click();
+        Dialogs.WaitForAssertion(() => Assert.Contains("dora can no longer sign in", Dialogs.Markup));
+        Dialogs.FindAll("button").Single(b => b.TextContent.Trim() == "Disable").Click();
+
+        cut.WaitForAssertion(() => Assert.Equal("disabled", Dora().QuerySelector("[data-test=user-disabled]")?.TextContent.Trim()));
+        Assert.Contains("User dora disabled.", cut.Find("[data-test=user-message]").TextContent);
+        Assert.Null(Dora().QuerySelector("[data-test=user-disable]"));
+        using (var db = Db())
+        {
+            Assert.NotNull(db.Users.Single(u => u.UserName == "dora").DisabledAt);
+        }
+
+        Dora().QuerySelector("[data-test=user-enable]")!.Click();
+
+        cut.WaitForAssertion(() => Assert.Contains("User dora enabled.", cut.Find("[data-test=user-message]").TextContent));
+        Assert.Null(Dora().QuerySelector("[data-test=user-disabled]"));
+        Assert.NotNull(Dora().QuerySelector("[data-test=user-disable]"));
+        using (var db = Db())
+        {
+            Assert.Null(db.Users.Single(u => u.UserName == "dora").DisabledAt);
+        }
+
+        Assert.Contains("admin user.disable user dora 202", AuditLines());
+        Assert.Contains("admin user.enable user dora 202", AuditLines());
+    }
+
+    [Fact]
+    public void Users_DisablingYourself_IsRefusedWithTheReason_AndYouStayEnabled()
+    {
+        var cut = Render<Users>();
+        cut.WaitForAssertion(() => Assert.Single(cut.FindAll("[data-test=user-row]")));
+
+        cut.Find("[data-test=user-disable]").Click();
+        Dialogs.WaitForAssertion(() => Assert.Contains("Disable user admin?", Dialogs.Markup));
+        Dialogs.FindAll("button").Single(b => b.TextContent.Trim() == "Disable").Click();
+
+        cut.WaitForAssertion(() => Assert.Contains("You cannot disable yourself.", cut.Find("[data-test=user-message]").TextContent));
+        Assert.Empty(cut.FindAll("[data-test=user-disabled]"));
+        Assert.Contains("admin user.disable user admin 409 You cannot disable yourself.", AuditLines());
+    }
+
+    [Fact]
     public void Projects_AdminCreatesAProject_ItIsListedWithMembersAndUsage()
     {
         AddUser("dave", AccessRole.Operator);

@@ -46,6 +46,31 @@ public sealed class ImagesPageTests : ImagesTestContext
         cut.InvokeAsync(() => cut.FindComponent<InputFile>().Instance.OnChange.InvokeAsync(new InputFileChangeEventArgs([file])));
 
     [Fact]
+    public void Page_SelectInTheAddress_HighlightsThatImageOrTemplateOnItsTab()
+    {
+        AddImage("alpine-rootfs", ImageKind.Container);
+        AddImage("debian-12", ImageKind.Iso);
+        AddTemplate("alpine", "alpine-rootfs");
+        AddTemplate("alpine-big", "alpine-rootfs");
+
+        var images = Open("/images?select=debian-12");
+        Assert.Equal("Images", images.Find(".mud-tab-active").TextContent.Trim());
+        Assert.Equal(["debian-12"], HighlightedRows(images, "data-image"));
+        Assert.Empty(HighlightedRows(images, "data-template"));
+
+        var templates = Open("/templates?select=alpine-big");
+        Assert.Equal("Templates", templates.Find(".mud-tab-active").TextContent.Trim());
+        Assert.Equal(["alpine-big"], HighlightedRows(templates, "data-template"));
+        Assert.Empty(HighlightedRows(templates, "data-image"));
+
+        var plain = Open("/images");
+        Assert.Empty(plain.FindAll($"tr.{Images.SelectedRowClass}"));
+    }
+
+    private static List<string> HighlightedRows(IRenderedComponent<Images> cut, string cell) =>
+        [.. cut.FindAll($"tr.{Images.SelectedRowClass} [{cell}]").Select(td => td.GetAttribute(cell)!)];
+
+    [Fact]
     public void Page_ListsImagesWithKindAndUse_AndTemplatesWithTheirImage()
     {
         AddImage("alpine-rootfs", ImageKind.Container, 3 << 20);

@@ -53,13 +53,13 @@ public sealed class SearchBoxTests : SearchTestContext
     }
 
     [Fact]
-    public void Search_TemplateAndImageNames_LinkToTheCatalog()
+    public void Search_TemplateAndImageNames_LinkToTheirRowOnTheImagesPage()
     {
         var cut = Type("busybox");
-        Assert.Contains(("image", "busybox", "/catalog"), Results(cut));
+        Assert.Contains(("image", "busybox", "/templates?select=busybox"), Results(cut));
 
         cut.Find("[data-test=search-input]").Input("installer");
-        cut.WaitForAssertion(() => Assert.Equal([("image", "debian-installer.iso", "/catalog")], Results(cut)));
+        cut.WaitForAssertion(() => Assert.Equal([("image", "debian-installer.iso", "/images?select=debian-installer.iso")], Results(cut)));
     }
 
     [Fact]

@@ -30,14 +30,17 @@ public sealed record ProjectUsageView(int Vcpus, int MemoryMiB, int DiskGiB, int
 /// <summary>The body of <c>POST /api/v1/projects</c>.</summary>
 public sealed record CreateProjectRequest(string? Name, string? Description = null, ProjectQuotasView? Quotas = null);
 
-/// <summary>A user: never a password.</summary>
-public sealed record UserView(string Id, string UserName, AccessRole Role, IReadOnlyList<string> Projects, DateTimeOffset CreatedAt);
+/// <summary>A user: never a password. A disabled user cannot sign in and its tokens are refused; <see cref="DisabledAt"/> says since when.</summary>
+public sealed record UserView(string Id, string UserName, AccessRole Role, IReadOnlyList<string> Projects, DateTimeOffset CreatedAt, bool Disabled, DateTimeOffset? DisabledAt);
 
 /// <summary>The body of <c>POST /api/v1/users</c>.</summary>
 public sealed record CreateUserRequest(string? UserName, string? Password, AccessRole? Role = null, IReadOnlyList<string>? Projects = null);
 
 /// <summary>The body of <c>PUT /api/v1/users/{name}/role</c>.</summary>
 public sealed record UserRoleRequest(AccessRole? Role);
+
+/// <summary>The body of <c>PATCH /api/v1/users/{name}</c>: <c>disabled</c> true disables the user, false enables it again.</summary>
+public sealed record UpdateUserRequest(bool? Disabled);
 
 /// <summary>One entry of the audit log.</summary>
 public sealed record AuditView(long Id, DateTimeOffset At, string User, string Action, string Target, string? RemoteIp, int Status, string? Detail);

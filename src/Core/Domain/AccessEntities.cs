@@ -17,6 +17,8 @@ public sealed class UserEntity : IdentityUser
 {
     public AccessRole Role { get; set; } = AccessRole.Viewer;
     public DateTime CreatedAt { get; set; }
+    /// <summary>When an admin disabled the user (null: enabled): no sign-in, its tokens and cookies refused, until enabled again.</summary>
+    public DateTime? DisabledAt { get; set; }
 }
 
 /// <summary>A group of machines with its members and quotas (null: no limit).</summary>

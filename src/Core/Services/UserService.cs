@@ -6,7 +6,7 @@ using Ringmaster.Core.Store;
 
 namespace Ringmaster.Core.Services;
 
-/// <summary>Users, their roles and the projects they join at creation (admins' work; the API and the dashboard's pages call it alike).</summary>
+/// <summary>Users, their roles, the projects they join at creation, and whether they may sign in (admins' work; the API and the dashboard's pages call it alike).</summary>
 public sealed class UserService(UserManager<UserEntity> users, IDbContextFactory<RingmasterDbContext> dbFactory, TimeProvider clock)
 {
     public async Task<IReadOnlyList<UserView>> ListAsync(CancellationToken cancellationToken = default)
@@ -87,7 +87,7 @@ public sealed class UserService(UserManager<UserEntity> users, IDbContextFactory
             return ServiceResult<UserView>.NotFound(NoUser);
         }
 
-        if (user.Role == AccessRole.Admin && wanted != AccessRole.Admin && await db.Users.CountAsync(u => u.Role == AccessRole.Admin, cancellationToken).ConfigureAwait(false) == 1)
+        if (wanted != AccessRole.Admin && await IsLastEnabledAdminAsync(db.Users, user, cancellationToken).ConfigureAwait(false))
         {
             return ServiceResult<UserView>.Conflict(LastAdmin);
         }
@@ -111,7 +111,7 @@ public sealed class UserService(UserManager<UserEntity> users, IDbContextFactory
             return ServiceResult<bool>.Conflict("You cannot delete yourself.");
         }
 
-        if (user.Role == AccessRole.Admin && await users.Users.CountAsync(u => u.Role == AccessRole.Admin, cancellationToken).ConfigureAwait(false) == 1)
+        if (await IsLastEnabledAdminAsync(users.Users, user, cancellationToken).ConfigureAwait(false))
         {
             return ServiceResult<bool>.Conflict(LastAdmin);
         }
@@ -120,12 +120,58 @@ public sealed class UserService(UserManager<UserEntity> users, IDbContextFactory
         return ServiceResult<bool>.Ok(true);
     }
 
+    /// <summary>
+    /// Disables a user (it can no longer sign in, its tokens and dashboard sessions are refused from
+    /// their next request) or enables it again; not the caller, not the last enabled admin.
+    /// </summary>
+    public async Task<ServiceResult<UserView>> SetDisabledAsync(string userName, bool? disabled, string? callerUserId, CancellationToken cancellationToken = default)
+    {
+        if (disabled is not { } wanted)
+        {
+            return ServiceResult<UserView>.Invalid("disabled", "Say whether the user is disabled: true or false.");
+        }
+
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        var user = await db.Users.FirstOrDefaultAsync(u => u.UserName == userName, cancellationToken).ConfigureAwait(false);
+        if (user is null)
+        {
+            return ServiceResult<UserView>.NotFound(NoUser);
+        }
+
+        if (wanted && user.DisabledAt is null)
+        {
+            if (user.Id == callerUserId)
+            {
+                return ServiceResult<UserView>.Conflict("You cannot disable yourself.");
+            }
+
+            if (await IsLastEnabledAdminAsync(db.Users, user, cancellationToken).ConfigureAwait(false))
+            {
+                return ServiceResult<UserView>.Conflict("This is the last enabled admin; make or enable another admin first.");
+            }
+
+            user.DisabledAt = clock.GetUtcNow().UtcDateTime;
+        }
+        else if (!wanted)
+        {
+            user.DisabledAt = null;
+        }
+
+        await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+        return ServiceResult<UserView>.Ok(await ViewAsync(db, user, cancellationToken).ConfigureAwait(false));
+    }
+
     private const string NoUser = "No such user.";
     private const string LastAdmin = "This is the last admin; make another admin first.";
+
+    /// <summary>Whether <paramref name="user"/> is the only admin left who can sign in (a disabled admin does not count).</summary>
+    private static async Task<bool> IsLastEnabledAdminAsync(IQueryable<UserEntity> all, UserEntity user, CancellationToken cancellationToken) =>
+        user.Role == AccessRole.Admin && user.DisabledAt is null
+        && await all.CountAsync(u => u.Role == AccessRole.Admin && u.DisabledAt == null, cancellationToken).ConfigureAwait(false) == 1;
 
     private static async Task<UserView> ViewAsync(RingmasterDbContext db, UserEntity user, CancellationToken cancellationToken) =>
         ToView(user, await db.ProjectMembers.AsNoTracking().Where(m => m.UserId == user.Id).Select(m => m.Project).ToListAsync(cancellationToken).ConfigureAwait(false));
 
     private static UserView ToView(UserEntity u, IEnumerable<string> projects) =>
-        new(u.Id, u.UserName!, u.Role, [.. projects.Order(StringComparer.Ordinal)], Views.Utc(u.CreatedAt));
+        new(u.Id, u.UserName!, u.Role, [.. projects.Order(StringComparer.Ordinal)], Views.Utc(u.CreatedAt), u.DisabledAt is not null, Views.Utc(u.DisabledAt));
 }

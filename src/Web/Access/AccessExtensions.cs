@@ -39,7 +39,7 @@ public static class AccessExtensions
 
         builder.Services.AddOptions<AccessOptions>()
             .BindConfiguration(AccessOptions.Section)
-            .Validate(o => o.SignInPermitLimit >= 1 && o.FailedTokenPermitLimit >= 1 && o.TokenRequestsPerMinute >= 0, "Access limits must be positive.")
+            .Validate(o => o.SignInPermitLimit >= 1 && o.FailedTokenPermitLimit >= 1 && o.TokenRequestsPerMinute >= 0 && o.CircuitRecheckSeconds >= 1, "Access limits must be positive.")
             .ValidateOnStart();
         builder.Services.AddSingleton(sp => AccessSettings.From(configuration));
 
@@ -95,6 +95,7 @@ public static class AccessExtensions
             .AddPolicy(nameof(AccessRole.Operator), p => p.RequireRole(nameof(AccessRole.Operator)))
             .AddPolicy(nameof(AccessRole.Viewer), p => p.RequireRole(nameof(AccessRole.Viewer)));
         builder.Services.AddCascadingAuthenticationState();
+        builder.Services.AddScoped<Microsoft.AspNetCore.Components.Authorization.AuthenticationStateProvider, CircuitRevalidation>();
         builder.Services.AddScoped<Microsoft.AspNetCore.Components.Server.Circuits.CircuitHandler, CircuitAccess>();
 
         builder.Services.AddRateLimiter(o =>
@@ -179,14 +180,14 @@ public static class AccessExtensions
         return Task.CompletedTask;
     }
 
-    /// <summary>Every request with the cookie reads the user again: a deleted user is signed out, a changed role or membership applies at once.</summary>
+    /// <summary>Every request with the cookie reads the user again (one lookup by key): a deleted or disabled user is signed out, a changed role or membership applies at once.</summary>
     private static async Task RefreshPrincipalAsync(CookieValidatePrincipalContext context)
     {
         var id = context.Principal?.UserIdOf();
         var dbFactory = context.HttpContext.RequestServices.GetRequiredService<IDbContextFactory<RingmasterDbContext>>();
         await using var db = await dbFactory.CreateDbContextAsync(context.HttpContext.RequestAborted);
         var user = id is null ? null : await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == id, context.HttpContext.RequestAborted);
-        if (user is null || user.SecurityStamp != context.Principal!.FindFirstValue(SecurityStampClaim))
+        if (user is null || user.DisabledAt is not null || user.SecurityStamp != context.Principal!.FindFirstValue(SecurityStampClaim))
         {
             context.RejectPrincipal();
             await context.HttpContext.SignOutAsync(CookieScheme);

@@ -25,4 +25,7 @@ public sealed record AccessOptions
 
     /// <summary>How long a token lives when its creator names no expiry.</summary>
     public int DefaultTokenDays { get; init; } = 90;
+
+    /// <summary>How often an open dashboard tab's user is read again (a disabled or deleted user is signed out of it).</summary>
+    public int CircuitRecheckSeconds { get; init; } = 30;
 }

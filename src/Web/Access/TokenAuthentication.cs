@@ -9,7 +9,7 @@ namespace Ringmaster.Web.Access;
 
 /// <summary>
 /// API tokens sent as <c>Authorization: Bearer</c>: the secret's SHA-256 is looked up; a revoked or
-/// expired token, or one whose user is gone, is refused.
+/// expired token, or one whose user is gone or disabled, is refused.
 /// </summary>
 public sealed class TokenAuthentication(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
@@ -55,6 +55,11 @@ public sealed class TokenAuthentication(
         if (token.UserId is not null && user is null)
         {
             return AuthenticateResult.Fail("The token's user no longer exists.");
+        }
+
+        if (user?.DisabledAt is not null)
+        {
+            return AuthenticateResult.Fail("The token's user is disabled.");
         }
 
         if (token.LastUsedAt is null || now - token.LastUsedAt > TimeSpan.FromMinutes(1))

@@ -43,6 +43,12 @@ public static class AuthApi
             return TypedResults.Problem("The user name or password is wrong.", statusCode: StatusCodes.Status401Unauthorized, title: "Unauthorized");
         }
 
+        if (user.DisabledAt is not null)
+        {
+            await audit.RecordAsync(http, "auth.login", "token", StatusCodes.Status403Forbidden, "account disabled", user.UserName);
+            return TypedResults.Problem(Disabled, statusCode: StatusCodes.Status403Forbidden, title: "Forbidden");
+        }
+
         var response = await tokens.IssueLoginTokenAsync(user, request.TokenName, cancellationToken);
         await audit.RecordAsync(http, "auth.login", "token", StatusCodes.Status200OK, null, user.UserName);
         return TypedResults.Ok(response);
@@ -59,6 +65,12 @@ public static class AuthApi
             return TypedResults.LocalRedirect($"/login?error=1&returnUrl={Uri.EscapeDataString(back)}");
         }
 
+        if (user.DisabledAt is not null)
+        {
+            await audit.RecordAsync(http, "auth.sign-in", "dashboard", StatusCodes.Status403Forbidden, "account disabled", user.UserName);
+            return TypedResults.LocalRedirect($"/login?error={DisabledError}&returnUrl={Uri.EscapeDataString(back)}");
+        }
+
         await http.SignInAsync(AccessExtensions.CookieScheme, AccessExtensions.CookiePrincipal(user));
         await audit.RecordAsync(http, "auth.sign-in", "dashboard", StatusCodes.Status200OK, null, user.UserName);
         return TypedResults.LocalRedirect(back);
@@ -71,6 +83,12 @@ public static class AuthApi
         await audit.RecordAsync(http, "auth.sign-out", "dashboard", StatusCodes.Status200OK, null, name);
         return TypedResults.LocalRedirect("/login");
     }
+
+    /// <summary>What a disabled user is told once its password is right (a wrong one says only that).</summary>
+    public const string Disabled = "This account is disabled; ask an admin to enable it.";
+
+    /// <summary>The sign-in page's <c>error</c> for a disabled account.</summary>
+    public const string DisabledError = "disabled";
 
     private static async Task<UserEntity?> CheckAsync(UserManager<UserEntity> users, string? userName, string? password)
     {

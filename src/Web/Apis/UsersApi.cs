@@ -11,7 +11,7 @@ using Ringmaster.Web.Access;
 
 namespace Ringmaster.Web.Apis;
 
-/// <summary>Users (admins only): create with a role and projects, list, change the role, delete.</summary>
+/// <summary>Users (admins only): create with a role and projects, list, change the role, disable or enable, delete.</summary>
 public static class UsersApi
 {
     public static IEndpointRouteBuilder MapUsersApi(this IEndpointRouteBuilder app)
@@ -25,6 +25,8 @@ public static class UsersApi
             .WithName("CreateUser").WithSummary("Create a user");
         api.MapPut("/{userName}/role", SetRole)
             .WithName("SetUserRole").WithSummary("Set a user's role");
+        api.MapPatch("/{userName}", UpdateUser)
+            .WithName("UpdateUser").WithSummary("Disable a user (no sign-in, its tokens and sessions refused) or enable it again");
         api.MapDelete("/{userName}", DeleteUser)
             .WithName("DeleteUser").WithSummary("Delete a user");
         return app;
@@ -49,20 +51,23 @@ public static class UsersApi
     }
 
     public static async Task<Results<Ok<UserView>, ValidationProblem, ProblemHttpResult>> SetRole(
-        UserService users, string userName, [FromBody] UserRoleRequest request, CancellationToken cancellationToken)
-    {
-        var result = await users.SetRoleAsync(userName, request.Role, cancellationToken);
-        return result.Kind switch
-        {
-            ResultKind.Ok => TypedResults.Ok(result.Value!),
-            ResultKind.Invalid => TypedResults.ValidationProblem(result.Errors!, title: "The request is not valid."),
-            _ => ApiResults.Problem(result.Kind, result.Message),
-        };
-    }
+        UserService users, string userName, [FromBody] UserRoleRequest request, CancellationToken cancellationToken) =>
+        Answer(await users.SetRoleAsync(userName, request.Role, cancellationToken));
+
+    public static async Task<Results<Ok<UserView>, ValidationProblem, ProblemHttpResult>> UpdateUser(
+        UserService users, ClaimsPrincipal caller, string userName, [FromBody] UpdateUserRequest request, CancellationToken cancellationToken) =>
+        Answer(await users.SetDisabledAsync(userName, request.Disabled, caller.UserIdOf(), cancellationToken));
 
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteUser(UserService users, ClaimsPrincipal caller, string userName, CancellationToken cancellationToken)
     {
         var result = await users.DeleteAsync(userName, caller.UserIdOf(), cancellationToken);
         return result.Kind == ResultKind.Ok ? TypedResults.NoContent() : ApiResults.Problem(result.Kind, result.Message);
     }
+
+    private static Results<Ok<UserView>, ValidationProblem, ProblemHttpResult> Answer(ServiceResult<UserView> result) => result.Kind switch
+    {
+        ResultKind.Ok => TypedResults.Ok(result.Value!),
+        ResultKind.Invalid => TypedResults.ValidationProblem(result.Errors!, title: "The request is not valid."),
+        _ => ApiResults.Problem(result.Kind, result.Message),
+    };
 }

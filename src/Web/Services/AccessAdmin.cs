@@ -31,6 +31,12 @@ public sealed class AccessAdmin(UserService users, ProjectService projects, Dash
     public Task<ServiceResult<UserView>> SetRoleAsync(string userName, AccessRole role, CancellationToken cancellationToken = default) =>
         caller.RunAsync("user.role", $"user {userName}", _ => users.SetRoleAsync(userName, role, cancellationToken), $"role {role}", AccessRole.Admin);
 
+    public async Task<ServiceResult<UserView>> SetDisabledAsync(string userName, bool disabled, CancellationToken cancellationToken = default)
+    {
+        var me = (await caller.PrincipalAsync())?.UserIdOf();
+        return await caller.RunAsync(disabled ? "user.disable" : "user.enable", $"user {userName}", _ => users.SetDisabledAsync(userName, disabled, me, cancellationToken), needs: AccessRole.Admin);
+    }
+
     public async Task<ServiceResult<bool>> DeleteUserAsync(string userName, CancellationToken cancellationToken = default)
     {
         var me = (await caller.PrincipalAsync())?.UserIdOf();

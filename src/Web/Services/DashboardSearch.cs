@@ -96,7 +96,7 @@ public sealed class DashboardSearch(IDbContextFactory<RingmasterDbContext> dbFac
             .ToListAsync(cancellationToken);
         hits.AddRange(operations.Select(o => new SearchHit(SearchKind.Operation, $"{o.Kind.Name()} {o.Target}", o.State.ToString().ToLowerInvariant(), $"/operations/{o.Id}")));
 
-        // Images are shown in the catalog: its templates, and the imported images (disks and ISOs).
+        // Images and templates lead to their row on the Images and templates page.
         var templates = await db.Templates.AsNoTracking()
             .Where(t => t.Name.ToLower().Contains(term) || t.Image.ToLower().Contains(term))
             .OrderBy(t => t.Name).Take(take)
@@ -107,8 +107,8 @@ public sealed class DashboardSearch(IDbContextFactory<RingmasterDbContext> dbFac
             .OrderBy(i => i.Name).Take(take)
             .Select(i => new { i.Name, i.Kind })
             .ToListAsync(cancellationToken);
-        hits.AddRange(templates.Select(t => new SearchHit(SearchKind.Image, t.Name, $"template · image {t.Image}", "/catalog"))
-            .Concat(images.Select(i => new SearchHit(SearchKind.Image, i.Name, $"{i.Kind.ToString().ToLowerInvariant()} image", "/catalog")))
+        hits.AddRange(templates.Select(t => new SearchHit(SearchKind.Image, t.Name, $"template · image {t.Image}", Components.Pages.Images.LinkTo(t.Name, template: true)))
+            .Concat(images.Select(i => new SearchHit(SearchKind.Image, i.Name, $"{i.Kind.ToString().ToLowerInvariant()} image", Components.Pages.Images.LinkTo(i.Name, template: false))))
             .Take(take));
 
         // Snapshots have no project of their own: the join with the (filtered) machines scopes them.

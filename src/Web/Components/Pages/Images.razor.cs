@@ -25,7 +25,14 @@ public partial class Images
     [Inject] public required NavigationManager Navigation { get; init; }
     [Inject] public required IDialogService Dialogs { get; init; }
 
+    /// <summary>The query parameter naming the image (on /images) or template (on /templates) to highlight: where a search hit leads.</summary>
+    public const string SelectQuery = "select";
+
+    /// <summary>The class of the highlighted row.</summary>
+    public const string SelectedRowClass = "rm-selected-row";
+
     private int _tab;
+    private string? _selected;
     private string? _error;
     private IReadOnlyList<ImageRow>? _images;
     private IReadOnlyList<TemplateView>? _templates;
@@ -106,9 +113,16 @@ public partial class Images
 
     private bool Uploading => _uploading is not null;
 
+    private string SelectedClass(string name) => name == _selected ? SelectedRowClass : "";
+
+    /// <summary>Where a search hit for an image or a template leads: its tab, its row highlighted.</summary>
+    public static string LinkTo(string name, bool template) => $"/{(template ? "templates" : "images")}?{SelectQuery}={Uri.EscapeDataString(name)}";
+
     protected override async Task OnInitializedAsync()
     {
-        _tab = new Uri(Navigation.Uri).AbsolutePath.TrimEnd('/').EndsWith("/templates", StringComparison.OrdinalIgnoreCase) ? TemplatesTab : ImagesTab;
+        var uri = new Uri(Navigation.Uri);
+        _tab = uri.AbsolutePath.TrimEnd('/').EndsWith("/templates", StringComparison.OrdinalIgnoreCase) ? TemplatesTab : ImagesTab;
+        _selected = System.Web.HttpUtility.ParseQueryString(uri.Query)[SelectQuery];
         await LoadAsync();
     }
 

@@ -7,7 +7,7 @@ using Ringmaster.Web.Services;
 
 namespace Ringmaster.Web.Components.Pages.Access;
 
-/// <summary>Admins: users, their roles and projects — create, change the role, delete (as the API allows).</summary>
+/// <summary>Admins: users, their roles and projects — create, change the role, disable or enable, delete (as the API allows).</summary>
 public partial class Users
 {
     [Inject] public required AccessAdmin Admin { get; init; }
@@ -79,6 +79,26 @@ public partial class Users
 
         var result = await Admin.SetRoleAsync(user.UserName, role);
         Say(result.Kind == ResultKind.Ok ? $"{user.UserName} is now {role}." : Reason(result), result.Kind == ResultKind.Ok ? Severity.Success : Severity.Error);
+        await LoadAsync();
+    }
+
+    private async Task DisableAsync(UserView user)
+    {
+        var confirmed = await Dialogs.ShowMessageBoxAsync($"Disable user {user.UserName}?",
+            $"{user.UserName} can no longer sign in, and its API tokens and dashboard cookie are refused from their next request. Enable it again to let it back in.",
+            yesText: "Disable", cancelText: "Cancel");
+        if (confirmed == true)
+        {
+            await SetDisabledAsync(user, true);
+        }
+    }
+
+    private Task EnableAsync(UserView user) => SetDisabledAsync(user, false);
+
+    private async Task SetDisabledAsync(UserView user, bool disabled)
+    {
+        var result = await Admin.SetDisabledAsync(user.UserName, disabled);
+        Say(result.Kind == ResultKind.Ok ? $"User {user.UserName} {(disabled ? "disabled" : "enabled")}." : Reason(result), result.Kind == ResultKind.Ok ? Severity.Success : Severity.Error);
         await LoadAsync();
     }
 

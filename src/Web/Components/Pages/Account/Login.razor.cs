@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Components;
+using Ringmaster.Web.Apis;
 
 namespace Ringmaster.Web.Components.Pages.Account;
 
@@ -7,6 +8,9 @@ public partial class Login
 {
     [SupplyParameterFromQuery] public string? ReturnUrl { get; set; }
     [SupplyParameterFromQuery] public string? Error { get; set; }
+
+    /// <summary>Why the last sign-in failed: a wrong password, or (only once the password was right) a disabled account.</summary>
+    private string ErrorText => Error == AuthApi.DisabledError ? AuthApi.Disabled : "The user name or password is wrong.";
 
     /// <summary>Only a path on this site: the form never sends the user elsewhere.</summary>
     private string SafeReturnUrl =>
