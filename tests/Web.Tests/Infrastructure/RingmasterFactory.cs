@@ -127,6 +127,10 @@ public static class HttpJson
         }
         while (DateTime.UtcNow < deadline);
 
-        throw new TimeoutException($"Timed out after {timeout.TotalSeconds:0} s waiting for {what}; last seen: {JsonSerializer.Serialize(last, RingmasterFactory.Json)}");
+        throw new TimeoutException($"Timed out after {timeout.TotalSeconds:0} s waiting for {what}; last seen: {Describe(last)}");
     }
+
+    /// <summary>What a probe last saw, for a timeout's message; a probe that got no answer returns an empty JsonElement, which has no JSON.</summary>
+    private static string Describe<T>(T last) =>
+        last is JsonElement { ValueKind: JsonValueKind.Undefined } ? "no answer" : JsonSerializer.Serialize(last, RingmasterFactory.Json);
 }
