@@ -183,11 +183,10 @@ public static class AccessExtensions
     /// <summary>Every request with the cookie reads the user again (one lookup by key): a deleted or disabled user is signed out, a changed role or membership applies at once.</summary>
     private static async Task RefreshPrincipalAsync(CookieValidatePrincipalContext context)
     {
-        var id = context.Principal?.UserIdOf();
         var dbFactory = context.HttpContext.RequestServices.GetRequiredService<IDbContextFactory<RingmasterDbContext>>();
         await using var db = await dbFactory.CreateDbContextAsync(context.HttpContext.RequestAborted);
-        var user = id is null ? null : await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == id, context.HttpContext.RequestAborted);
-        if (user is null || user.DisabledAt is not null || user.SecurityStamp != context.Principal!.FindFirstValue(SecurityStampClaim))
+        var user = await SessionUserAsync(db, context.Principal, context.HttpContext.RequestAborted);
+        if (user is null)
         {
             context.RejectPrincipal();
             await context.HttpContext.SignOutAsync(CookieScheme);
@@ -200,6 +199,22 @@ public static class AccessExtensions
     }
 
     public const string SecurityStampClaim = "ringmaster:stamp";
+
+    /// <summary>
+    /// The user a signed-in principal still stands for: the same user, not disabled, its security
+    /// stamp unchanged since sign-in. Null when the session must end (the cookie on each request and
+    /// an open dashboard tab alike).
+    /// </summary>
+    public static async Task<UserEntity?> SessionUserAsync(RingmasterDbContext db, ClaimsPrincipal? principal, CancellationToken cancellationToken)
+    {
+        if (principal?.UserIdOf() is not { } id)
+        {
+            return null;
+        }
+
+        var stamp = principal.FindFirstValue(SecurityStampClaim);
+        return await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == id && u.DisabledAt == null && u.SecurityStamp == stamp, cancellationToken);
+    }
 
     /// <summary>The cookie's principal at sign-in; <see cref="RefreshPrincipalAsync"/> fills in role and projects on each request.</summary>
     public static ClaimsPrincipal CookiePrincipal(UserEntity user) => new(new ClaimsIdentity(

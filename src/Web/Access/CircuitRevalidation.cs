@@ -1,4 +1,3 @@
-using System.Security.Claims;
 using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.Components.Server;
 using Microsoft.EntityFrameworkCore;
@@ -19,13 +18,12 @@ public sealed class CircuitRevalidation(ILoggerFactory loggerFactory, IDbContext
 
     protected override async Task<bool> ValidateAuthenticationStateAsync(AuthenticationState authenticationState, CancellationToken cancellationToken)
     {
-        if (authenticationState.User.UserIdOf() is not { } id)
+        if (authenticationState.User.UserIdOf() is null)
         {
             return true;
         }
 
-        var stamp = authenticationState.User.FindFirstValue(AccessExtensions.SecurityStampClaim);
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        return await db.Users.AnyAsync(u => u.Id == id && u.DisabledAt == null && u.SecurityStamp == stamp, cancellationToken);
+        return await AccessExtensions.SessionUserAsync(db, authenticationState.User, cancellationToken) is not null;
     }
 }
