@@ -110,6 +110,16 @@ public static class HttpJson
     public static async Task<JsonElement> ReadJsonAsync(this HttpResponseMessage response) =>
         await response.Content.ReadFromJsonAsync<JsonElement>(RingmasterFactory.Json);
 
+    /// <summary>The antiforgery token in the form of a dashboard page (sign-in, sign-out), as a browser would post it back.</summary>
+    public static async Task<string> AntiforgeryTokenAsync(this HttpClient http, string page)
+    {
+        var html = await http.GetStringAsync(page);
+        var input = System.Text.RegularExpressions.Regex.Match(html, "<input[^>]*name=\"__RequestVerificationToken\"[^>]*>");
+        var value = System.Text.RegularExpressions.Regex.Match(input.Value, "value=\"([^\"]+)\"");
+        Xunit.Assert.True(value.Success, $"no antiforgery token on {page}: {html[..Math.Min(html.Length, 400)]}");
+        return System.Net.WebUtility.HtmlDecode(value.Groups[1].Value);
+    }
+
     /// <summary>Polls until <paramref name="condition"/> holds (the thing under test is pushed asynchronously).</summary>
     public static async Task<T> EventuallyAsync<T>(Func<Task<T>> probe, Func<T, bool> condition, TimeSpan timeout, string what)
     {
