@@ -28,6 +28,13 @@ public sealed record RingmasterOptions
     /// </summary>
     public string? ConnectionString { get; init; }
 
+    /// <summary>
+    /// A Redis endpoint (StackExchange.Redis' configuration form, e.g. <c>127.0.0.1:6379</c>) that the
+    /// web nodes share as their backplane: agents, dashboards and event streams may then be on any
+    /// node. Empty: this node sees only what passes through it (one node, the default).
+    /// </summary>
+    public string? Redis { get; init; }
+
     public string DataPath => Resolve(Data);
 
     /// <summary>The full path of a data folder setting (null: the default).</summary>

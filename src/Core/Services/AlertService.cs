@@ -53,6 +53,7 @@ public sealed class AlertService(
     ProjectQuotas quotas,
     IOptions<AlertOptions> options,
     TimeProvider clock,
+    ILeadership leadership,
     ILogger<AlertService> logger) : BackgroundService
 {
     public const string HostOffline = "host.offline";
@@ -100,6 +101,12 @@ public sealed class AlertService(
 
             await foreach (var batch in subscription.ReadBatchesAsync(BatchSize, stoppingToken).ConfigureAwait(false))
             {
+                // When the nodes share their feeds every node reads every change: the leader alone acts on them.
+                if (feed.SpansNodes && !leadership.IsLeader)
+                {
+                    continue;
+                }
+
                 await ApplyBatchAsync(batch, stoppingToken).ConfigureAwait(false);
             }
         }

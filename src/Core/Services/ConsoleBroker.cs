@@ -13,7 +13,20 @@ public sealed class ConsoleBroker
 
     private readonly ConcurrentDictionary<Guid, MachineConsole> _consoles = new();
 
-    public void Publish(Guid machineId, ReadOnlySpan<byte> data) => _consoles.GetOrAdd(machineId, _ => new()).Append(data);
+    private Action<Guid, byte[]>? _otherNodes;
+
+    /// <summary>Hands every console output published here to <paramref name="otherNodes"/> too (the backplane's relay), so a viewer on any node sees it.</summary>
+    public void ShareWith(Action<Guid, byte[]> otherNodes) => _otherNodes = otherNodes;
+
+    /// <summary>Output of a guest whose agent is connected to this process.</summary>
+    public void Publish(Guid machineId, byte[] data)
+    {
+        Deliver(machineId, data);
+        _otherNodes?.Invoke(machineId, data);
+    }
+
+    /// <summary>Output received here or relayed from another node, to this process's viewers.</summary>
+    public void Deliver(Guid machineId, ReadOnlySpan<byte> data) => _consoles.GetOrAdd(machineId, _ => new()).Append(data);
 
     /// <summary>Attaches a viewer: it first gets the scrollback, then everything printed after it.</summary>
     public ConsoleSubscription Subscribe(Guid machineId) => _consoles.GetOrAdd(machineId, _ => new()).Subscribe();

@@ -54,7 +54,26 @@ public sealed class LiveFeed
 
     public int SubscriberCount => _subscribers.Count;
 
+    private Action<LiveChange>? _otherNodes;
+
+    /// <summary>
+    /// Whether the changes of every web node reach this feed (a backplane relays them), not only the
+    /// changes made by this process. Work that must happen once per change then runs on one node.
+    /// </summary>
+    public bool SpansNodes => _otherNodes is not null;
+
+    /// <summary>Hands every change published here to <paramref name="otherNodes"/> too (the backplane's relay).</summary>
+    public void ShareWith(Action<LiveChange> otherNodes) => _otherNodes = otherNodes;
+
+    /// <summary>A change made here: read by this process's subscribers and, when nodes share their feeds, by every other node's.</summary>
     public void Publish(LiveChange change)
+    {
+        Deliver(change);
+        _otherNodes?.Invoke(change);
+    }
+
+    /// <summary>A change, made here or relayed from another node, to this process's subscribers only.</summary>
+    public void Deliver(LiveChange change)
     {
         if (change is MetricsChanged metrics)
         {

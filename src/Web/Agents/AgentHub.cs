@@ -21,7 +21,8 @@ public sealed partial class AgentHub(
     ILogger<AgentHub> logger,
     AgentCredentials credentials,
     OperationRecovery recovery,
-    MetricsHistory history) : Hub<IAgentClient>, IAgentHub
+    MetricsHistory history,
+    IAgentRoutes routes) : Hub<IAgentClient>, IAgentHub
 {
     public async Task<RegistrationResult> Register(AgentRegistration registration)
     {
@@ -70,12 +71,13 @@ public sealed partial class AgentHub(
     public Task CapabilitiesChanged(HostCapabilities capabilities) =>
         HostOrNull() is { } hostId ? inventory.CapabilitiesChangedAsync(hostId, capabilities, Context.ConnectionAborted) : Task.CompletedTask;
 
-    public Task CommandCompleted(CommandResult result)
+    public async Task CommandCompleted(CommandResult result)
     {
-        var claimed = pending.Complete(result);
+        // Waited for here, or by the node that sent the command to this agent through the backplane.
+        var claimed = pending.Complete(result) || await routes.ForwardOutcomeAsync(result);
         if (HostOrNull() is not { } hostId)
         {
-            return Task.CompletedTask;
+            return;
         }
 
         if (claimed)
@@ -87,8 +89,6 @@ public sealed partial class AgentHub(
             // Sent by a server that stopped before the outcome came: it settles its operation now.
             recovery.UnclaimedOutcome(hostId, result);
         }
-
-        return Task.CompletedTask;
     }
 
     public Task GuestChanged(GuestInfo guest) =>

@@ -6,6 +6,7 @@ using Ringmaster.Agents;
 using Ringmaster.Core;
 using Ringmaster.Core.Contracts;
 using Ringmaster.Core.Services;
+using Ringmaster.Web.Cluster;
 
 namespace Ringmaster.Web.Agents;
 
@@ -23,13 +24,33 @@ public static class AgentHubExtensions
         builder.Services.AddAuthentication()
             .AddScheme<AuthenticationSchemeOptions, JoinTokenAuthentication>(JoinTokenAuthentication.SchemeName, null);
         builder.Services.AddAuthorization();
-        builder.Services.AddSignalR(o =>
+        var signalR = builder.Services.AddSignalR(o =>
             {
                 o.MaximumReceiveMessageSize = 4 * 1024 * 1024;
                 o.EnableDetailedErrors = false;
             })
             .AddJsonProtocol(o => o.PayloadSerializerOptions.Converters.Add(new JsonStringEnumConverter()));
         builder.Services.AddSingleton<AgentConnections>();
+        if (builder.Configuration[$"{RingmasterOptions.Section}:Redis"] is { Length: > 0 } redis)
+        {
+            // Several web nodes: hub calls reach an agent on any node through SignalR's Redis
+            // backplane; live changes, consoles and command outcomes through RedisBackplane.
+            var connection = new RedisConnection(redis);
+            builder.Services.AddSingleton(connection);
+            signalR.AddStackExchangeRedis(o =>
+            {
+                o.Configuration.ChannelPrefix = StackExchange.Redis.RedisChannel.Literal("ringmaster-hub");
+                o.ConnectionFactory = async _ => await connection.GetAsync();
+            });
+            builder.Services.AddSingleton<RedisBackplane>();
+            builder.Services.AddSingleton<IAgentRoutes>(sp => sp.GetRequiredService<RedisBackplane>());
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<RedisBackplane>());
+        }
+        else
+        {
+            builder.Services.AddSingleton<IAgentRoutes, SingleNodeRoutes>();
+        }
+
         builder.Services.AddSingleton<AgentCredentials>();
         builder.Services.AddSingleton<IAgentGateway, HubAgentGateway>();
         builder.Services.AddHostedService<HostMonitor>();

@@ -4,21 +4,29 @@ using Ringmaster.Core.Services;
 
 namespace Ringmaster.Web.Agents;
 
-/// <summary>Reaches agents through the hub: commands are acknowledged at once, their outcome awaited.</summary>
-public sealed class HubAgentGateway(IHubContext<AgentHub, IAgentClient> hub, AgentConnections connections, PendingCommands pending) : IAgentGateway
+/// <summary>
+/// Reaches agents through the hub: commands are acknowledged at once, their outcome awaited. An agent
+/// connected to another web node is reached through the backplane (<see cref="IAgentRoutes"/>).
+/// </summary>
+public sealed class HubAgentGateway(IHubContext<AgentHub, IAgentClient> hub, AgentConnections connections, PendingCommands pending, IAgentRoutes routes) : IAgentGateway
 {
     private static readonly TimeSpan s_ackTimeout = TimeSpan.FromSeconds(30);
 
-    public bool IsConnected(Guid hostId) => connections.ConnectionOf(hostId) is not null;
+    public bool IsConnected(Guid hostId) => ConnectionOf(hostId) is not null;
 
     public Task AskToRegisterAgainAsync(Guid hostId) =>
-        connections.ConnectionOf(hostId) is { } connection ? hub.Clients.Client(connection).Resync() : Task.CompletedTask;
+        ConnectionOf(hostId) is { } connection ? hub.Clients.Client(connection).Resync() : Task.CompletedTask;
 
     public async Task<CommandResult> ExecuteAsync(Guid hostId, AgentCommand command, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var client = Client(hostId);
         // The agent gives up when the server does: a backup or a move may take 30 minutes.
         command = command with { TimeoutSeconds = command.TimeoutSeconds ?? (int)Math.Ceiling(Math.Min(timeout.TotalSeconds, int.MaxValue)) };
+        if (connections.ConnectionOf(hostId) is null)
+        {
+            await routes.ExpectOutcomeAsync(command.CommandId, timeout, cancellationToken);
+        }
+
         var outcome = pending.Register(hostId, command.CommandId);
         var sent = System.Diagnostics.Stopwatch.GetTimestamp();
         CommandAck ack;
@@ -93,8 +101,10 @@ public sealed class HubAgentGateway(IHubContext<AgentHub, IAgentClient> hub, Age
 
     public Task ResizeConsoleAsync(Guid hostId, ConsoleSize size, CancellationToken cancellationToken) => Client(hostId).ConsoleResize(size);
 
+    private string? ConnectionOf(Guid hostId) => connections.ConnectionOf(hostId) ?? routes.RemoteConnectionOf(hostId);
+
     private IAgentClient Client(Guid hostId) =>
-        connections.ConnectionOf(hostId) is { } connectionId
+        ConnectionOf(hostId) is { } connectionId
             ? hub.Clients.Client(connectionId)
             : throw new AgentUnavailableException("The host's agent is not connected.");
 }

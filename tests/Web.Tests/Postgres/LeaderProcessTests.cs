@@ -10,7 +10,8 @@ namespace Ringmaster.Web.Tests.Postgres;
 /// background work; kill -9 of the leader and the other leads within 15 s; a schedule due while both
 /// run makes one snapshot per due time, before the handover and after it; an agent given both
 /// nodes' addresses dials the second when the first dies; an operation the dead leader ran is
-/// settled by the new one; a dashboard cookie and antiforgery token made by one node hold on the other.
+/// settled by the new one; a dashboard cookie and antiforgery token made by one node hold on the other;
+/// with a Redis backplane, a machine whose agent is on one node is commanded, watched and typed in through the other.
 /// </summary>
 [Collection(ProcessTests.Name)]
 public sealed class LeaderProcessTests : IAsyncLifetime
@@ -34,11 +35,12 @@ public sealed class LeaderProcessTests : IAsyncLifetime
         Directory.Delete(_root, recursive: true);
     }
 
-    private (RingmasterProcess Process, ApiClient Api) StartWeb(string node, int port)
+    private (RingmasterProcess Process, ApiClient Api) StartWeb(string node, int port, string? redis)
     {
         var process = RingmasterProcess.StartWeb(port, Path.Combine(_root, node), _token, settings: new Dictionary<string, string?>
         {
             ["Ringmaster__ConnectionString"] = _connectionString,
+            ["Ringmaster__Redis"] = redis,
             ["Leadership__Node"] = node,
             ["Leadership__PollSeconds"] = "1",
             // Each node a machine of its own: no key folder shared through one home directory.
@@ -75,12 +77,12 @@ public sealed class LeaderProcessTests : IAsyncLifetime
         WaitForAsync($"{api.Http.BaseAddress} to answer with leader={leader}", () => api.GetAsync("/api/v1/status"), s => s.GetProperty("leader").GetBoolean() == leader, timeout);
 
     /// <summary>Node a (started first, on a new database) leads, node b follows; both answer.</summary>
-    private async Task<(RingmasterProcess A, ApiClient ApiA, ApiClient ApiB, int PortA, int PortB)> StartBothAsync()
+    private async Task<(RingmasterProcess A, ApiClient ApiA, ApiClient ApiB, int PortA, int PortB)> StartBothAsync(string? redis = null)
     {
         int portA = RingmasterProcess.FreePort(), portB = RingmasterProcess.FreePort();
-        var (a, apiA) = StartWeb("web-a", portA);
+        var (a, apiA) = StartWeb("web-a", portA, redis);
         var statusA = await StatusAsync(apiA, leader: true, TimeSpan.FromSeconds(90));
-        var (_, apiB) = StartWeb("web-b", portB);
+        var (_, apiB) = StartWeb("web-b", portB, redis);
         var statusB = await StatusAsync(apiB, leader: false, TimeSpan.FromSeconds(90));
         Assert.Equal("web-a", statusA.GetProperty("node").GetString());
         Assert.Equal("web-b", statusB.GetProperty("node").GetString());
@@ -238,6 +240,117 @@ public sealed class LeaderProcessTests : IAsyncLifetime
             Assert.Equal(System.Net.HttpStatusCode.Redirect, after.StatusCode);
             var location = after.Headers.Location;
             Assert.StartsWith("/login", location is { IsAbsoluteUri: true } ? location.PathAndQuery : location?.OriginalString);
+        }
+    }
+
+    [Fact]
+    public async Task WithRedis_AMachineOnAHostServedByNodeA_IsCreatedWatchedTypedInAndStoppedThroughNodeB()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        var (_, apiA, apiB, portA, _) = await StartBothAsync(redis.Configuration);
+        var host = "served-by-a-" + _suffix;
+        var machine = "through-b-" + _suffix;
+        // The agent knows node a only: every command node b sends it goes through the backplane.
+        _processes.Add(RingmasterProcess.StartAgent(portA, Path.Combine(_root, "agent"), _token, host));
+        var hostId = (await WaitForAsync($"host {host} online", () => apiB.HostAsync(host), h => h.GetProperty("online").GetBoolean(), TimeSpan.FromSeconds(90)))
+            .GetProperty("id").GetGuid();
+        await using var eventsOnA = await EventStream.OpenAsync(apiA, "machine");
+        await using var eventsOnB = await EventStream.OpenAsync(apiB, "metrics");
+
+        // Created and started through node b: the agent on node a acknowledged and finished both commands.
+        var created = await apiB.CreateMachineAsync(new { name = machine, template = "default", start = true, host }, TimeSpan.FromMinutes(3));
+        var id = created.GetProperty("id").GetGuid();
+        Assert.Equal("Running", (await apiB.MachineAsync(machine)).GetProperty("state").GetString());
+
+        // Live both ways: node a streams the machine node b created; node b the figures node a's agent pushes.
+        await eventsOnA.WaitForAsync("machine.changed", e => e.GetProperty("id").GetGuid() == id, TimeSpan.FromSeconds(60));
+        await eventsOnB.WaitForAsync("metrics", e => e.GetProperty("hostId").GetGuid() == hostId
+            && e.GetProperty("metrics").EnumerateArray().Any(m => m.GetProperty("id").GetGuid() == id), TimeSpan.FromSeconds(60));
+
+        // The console through node b: keys reach the guest on node a's agent, its output comes back.
+        await using (var console = await apiB.OpenConsoleAsync(machine))
+        {
+            await console.WaitReadyAsync();
+            await console.FreshPromptAsync("~ # ");
+            await console.RunAsync("echo $((40+2))-via-b", "42-via-b");
+        }
+
+        var stop = await apiB.StartOperationAsync(HttpMethod.Post, $"/api/v1/machines/{machine}/stop");
+        await apiB.WaitSucceededAsync(stop, TimeSpan.FromMinutes(2));
+        await WaitForAsync($"machine {machine} stopped, seen on node a", () => apiA.MachineAsync(machine),
+            m => m.GetProperty("state").GetString() == "Stopped", TimeSpan.FromSeconds(30));
+    }
+
+    /// <summary>An open <c>/api/v1/events</c> stream, read in the background.</summary>
+    private sealed class EventStream : IAsyncDisposable
+    {
+        private readonly CancellationTokenSource _stop = new();
+        private readonly HttpResponseMessage _response;
+        private readonly System.Collections.Concurrent.ConcurrentQueue<(string Type, JsonElement Data)> _events = new();
+        private readonly SemaphoreSlim _arrived = new(0);
+        private readonly Task _reading;
+
+        private EventStream(HttpResponseMessage response, StreamReader reader)
+        {
+            _response = response;
+            _reading = Task.Run(async () =>
+            {
+                string? type = null;
+                while (await reader.ReadLineAsync(_stop.Token) is { } line)
+                {
+                    if (line.StartsWith("event: ", StringComparison.Ordinal))
+                    {
+                        type = line["event: ".Length..];
+                    }
+                    else if (line.StartsWith("data: ", StringComparison.Ordinal) && type is not null)
+                    {
+                        _events.Enqueue((type, JsonDocument.Parse(line["data: ".Length..]).RootElement.Clone()));
+                        _arrived.Release();
+                    }
+                }
+            });
+        }
+
+        public static async Task<EventStream> OpenAsync(ApiClient api, string types)
+        {
+            var response = await api.Http.SendAsync(new HttpRequestMessage(HttpMethod.Get, $"/api/v1/events?types={types}"), HttpCompletionOption.ResponseHeadersRead);
+            response.EnsureSuccessStatusCode();
+            var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+            Assert.Equal("event: ready", await reader.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30)));
+            return new EventStream(response, reader);
+        }
+
+        public async Task WaitForAsync(string type, Func<JsonElement, bool> match, TimeSpan timeout)
+        {
+            using var deadline = new CancellationTokenSource(timeout);
+            var seen = new List<string>();
+            try
+            {
+                while (true)
+                {
+                    await _arrived.WaitAsync(deadline.Token);
+                    if (_events.TryDequeue(out var e))
+                    {
+                        seen.Add(e.Type);
+                        if (e.Type == type && match(e.Data))
+                        {
+                            return;
+                        }
+                    }
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                throw new TimeoutException($"no matching {type} event within {timeout.TotalSeconds:0} s; events seen: {string.Join(", ", seen.CountBy(t => t).Select(c => $"{c.Value} {c.Key}"))}");
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _stop.CancelAsync();
+            _response.Dispose();
+            await _reading.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            _stop.Dispose();
         }
     }
 

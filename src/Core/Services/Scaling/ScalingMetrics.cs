@@ -10,9 +10,9 @@ namespace Ringmaster.Core.Services.Scaling;
 /// the scaling clock so rules, scripts and tests all read the same time.
 /// </summary>
 /// <remarks>
-/// Fed by this process's live feed: with several web nodes it holds the pushes of the agents
-/// connected to this node and the metrics reported through it, so the leader's controller decides on
-/// those only until the nodes share their feeds (the Redis backplane, not built yet).
+/// Fed by this process's live feed: with several web nodes and a Redis backplane that holds every
+/// agent's pushes; without one, only those of the agents connected to this node. Custom metrics
+/// count on the node they were reported through.
 /// </remarks>
 public sealed class ScalingMetrics(LiveFeed feed, [FromKeyedServices(ScalingMetrics.ClockKey)] TimeProvider clock) : BackgroundService
 {
