@@ -10,10 +10,10 @@ log() { printf '==> %s\n' "$*"; }
 
 # Debian packages the tests use: the container engine and its runtime, the guest userland, QEMU
 # and what makes its x86_64 images, cloud-init seeds and the installer ISO (isolinux), promtool (package prometheus: the parser the
-# /metrics test reads the exposition with), PostgreSQL and Redis (the inventory and backplane tests
-# start servers of their own on them; the system's services are not used), and the browser the
-# end-to-end tests drive.
-packages=(podman runc busybox-static e2fsprogs cpio qemu-system-x86 qemu-utils debootstrap genisoimage isolinux syslinux-common openssh-client prometheus postgresql redis-server)
+# /metrics test reads the exposition with), PostgreSQL, Redis and nginx (the inventory, backplane and
+# proxy tests start servers of their own on them; the system's services are not used), and the
+# browser the end-to-end tests drive.
+packages=(podman runc busybox-static e2fsprogs cpio qemu-system-x86 qemu-utils debootstrap genisoimage isolinux syslinux-common openssh-client prometheus postgresql redis-server nginx)
 if [ -d tests/Browser.Tests ]; then packages+=(chromium); fi
 missing=()
 for p in "${packages[@]}"; do

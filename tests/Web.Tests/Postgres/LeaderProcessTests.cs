@@ -281,6 +281,52 @@ public sealed class LeaderProcessTests : IAsyncLifetime
             m => m.GetProperty("state").GetString() == "Stopped", TimeSpan.FromSeconds(30));
     }
 
+    [Fact]
+    public async Task BehindTheShippedNginxConfig_WithRedis_LeaderKilled_AgentSessionAndEventsCarryOnThroughTheProxy()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        var (a, _, _, portA, portB) = await StartBothAsync(redis.Configuration);
+        await using var nginx = await NginxProxy.StartAsync(portA, portB);
+        var proxied = ApiClient.For(nginx.Port);
+        var host = "behind-nginx-" + _suffix;
+        var machine = "proxied-" + _suffix;
+        _processes.Add(RingmasterProcess.StartAgent(nginx.Port, Path.Combine(_root, "agent"), _token, host));
+        await WaitForAsync($"host {host} online through nginx", () => proxied.HostAsync(host), h => h.GetProperty("online").GetBoolean(), TimeSpan.FromSeconds(90));
+        await proxied.CreateMachineAsync(new { name = machine, template = "default", start = true, host }, TimeSpan.FromMinutes(3));
+
+        // A browser's session through the proxy: signed in, the dashboard opens.
+        using var browser = new HttpClient(new HttpClientHandler { CookieContainer = new System.Net.CookieContainer(), AllowAutoRedirect = false })
+        {
+            BaseAddress = new Uri($"http://127.0.0.1:{nginx.Port}"),
+        };
+        var signIn = await browser.PostAsync("/account/login", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["__RequestVerificationToken"] = await browser.AntiforgeryTokenAsync("/login"),
+            ["userName"] = "admin",
+            ["password"] = TestAccess.AdminPassword,
+            ["returnUrl"] = "/machines",
+        }));
+        Assert.Equal(System.Net.HttpStatusCode.Redirect, signIn.StatusCode);
+
+        a.KillHard();
+        await WaitForAsync("node b to lead, asked through nginx", () => proxied.GetAsync("/api/v1/status"),
+            s => s.GetProperty("leader").GetBoolean() && s.GetProperty("node").GetString() == "web-b", TimeSpan.FromSeconds(15));
+
+        // Whichever node the agent had dialled, it is served (and commanded) through the proxy now.
+        var killed = DateTimeOffset.UtcNow;
+        await WaitForAsync($"host {host} heard from after node a died", () => proxied.HostAsync(host),
+            h => h.GetProperty("online").GetBoolean() && h.GetProperty("lastSeenAt").GetDateTimeOffset() > killed, TimeSpan.FromSeconds(60));
+        await using var events = await EventStream.OpenAsync(proxied, "machine");
+        var stop = await proxied.StartOperationAsync(HttpMethod.Post, $"/api/v1/machines/{machine}/stop");
+        await proxied.WaitSucceededAsync(stop, TimeSpan.FromMinutes(2));
+        await events.WaitForAsync("machine.changed", m => m.GetProperty("name").GetString() == machine && m.GetProperty("state").GetString() == "Stopped", TimeSpan.FromSeconds(60));
+
+        // The browser's session holds on the node that is left.
+        var page = await browser.GetAsync("/machines");
+        Assert.True(page.StatusCode == System.Net.HttpStatusCode.OK, $"the dashboard answered {(int)page.StatusCode} {page.Headers.Location} through nginx; its errors: {nginx.ErrorLog}");
+        Assert.DoesNotContain("login-form", await page.Content.ReadAsStringAsync());
+    }
+
     /// <summary>An open <c>/api/v1/events</c> stream, read in the background.</summary>
     private sealed class EventStream : IAsyncDisposable
     {
