@@ -96,13 +96,22 @@ public sealed class AgentCredentials(IDbContextFactory<RingmasterDbContext> dbFa
 
         credential.RevokedAt ??= clock.GetUtcNow().UtcDateTime;
         await db.SaveChangesAsync(cancellationToken);
+        Disconnect(hostId);
+        Revoked?.Invoke(hostId);
+        return true;
+    }
+
+    /// <summary>A credential was revoked on this node: the backplane tells the other nodes, which disconnect the agent if it is theirs.</summary>
+    public event Action<Guid>? Revoked;
+
+    /// <summary>Disconnects the host's agent when it is connected to this node (its credential was revoked here or on another node).</summary>
+    public void Disconnect(Guid hostId)
+    {
         if (_sessions.TryRemove(hostId, out var session))
         {
             logger.LogWarning("Disconnecting the agent of host {HostId}: its credential was revoked", hostId);
             session.Abort();
         }
-
-        return true;
     }
 
     /// <summary>Remembers the hub connection of a registered agent, so revoking can disconnect it.</summary>

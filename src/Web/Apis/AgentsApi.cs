@@ -57,13 +57,13 @@ public static class AgentsApi
     public static async Task<Results<NoContent, ProblemHttpResult>> RevokeJoinToken(AgentCredentials credentials, Guid id, CancellationToken cancellationToken) =>
         await credentials.RevokeJoinTokenAsync(id, cancellationToken) ? TypedResults.NoContent() : ApiResults.Problem(ResultKind.NotFound, "No such join token.");
 
-    public static async Task<Ok<Page<AgentCredentialView>>> ListAgents(IDbContextFactory<RingmasterDbContext> dbFactory, AgentConnections connections, CancellationToken cancellationToken)
+    public static async Task<Ok<Page<AgentCredentialView>>> ListAgents(IDbContextFactory<RingmasterDbContext> dbFactory, IAgentGateway agents, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var hosts = await db.Hosts.AsNoTracking().ToDictionaryAsync(h => h.Id, h => h.Name, cancellationToken);
         var credentials = await db.AgentCredentials.AsNoTracking().OrderBy(c => c.CreatedAt).ToListAsync(cancellationToken);
         return TypedResults.Ok(new Page<AgentCredentialView>(
-            [.. credentials.Select(c => new AgentCredentialView(c.HostId, hosts.GetValueOrDefault(c.HostId), Views.Utc(c.CreatedAt), Views.Utc(c.RevokedAt), connections.ConnectionOf(c.HostId) is not null))],
+            [.. credentials.Select(c => new AgentCredentialView(c.HostId, hosts.GetValueOrDefault(c.HostId), Views.Utc(c.CreatedAt), Views.Utc(c.RevokedAt), agents.IsConnected(c.HostId)))],
             null));
     }
 

@@ -13,7 +13,8 @@ namespace Ringmaster.Web.Cluster;
 /// <list type="bullet">
 /// <item>every live change (<see cref="LiveFeed"/>) and console output, so a dashboard or an event stream on any node sees them;</item>
 /// <item>which node's hub connection serves which host's agent, so a command reaches it from any node;</item>
-/// <item>a command's outcome, which comes to the node that holds the agent's connection, back to the node that waits for it.</item>
+/// <item>a command's outcome, which comes to the node that holds the agent's connection, back to the node that waits for it;</item>
+/// <item>a revoked agent credential, so the node that holds that agent's connection closes it at once.</item>
 /// </list>
 /// A node that stops answering (its key in Redis expires) is forgotten within seconds, and the commands
 /// sent through it fail as they would when its agent disconnected.
@@ -24,6 +25,7 @@ public sealed class RedisBackplane(
     ConsoleBroker consoles,
     AgentConnections connections,
     PendingCommands pending,
+    AgentCredentials credentials,
     ILogger<RedisBackplane> logger) : BackgroundService, IAgentRoutes
 {
     private const string Prefix = "ringmaster:";
@@ -31,6 +33,7 @@ public sealed class RedisBackplane(
     private static readonly RedisChannel s_console = RedisChannel.Literal(Prefix + "console");
     private static readonly RedisChannel s_agents = RedisChannel.Literal(Prefix + "agents");
     private static readonly RedisChannel s_outcomes = RedisChannel.Literal(Prefix + "outcomes");
+    private static readonly RedisChannel s_revocations = RedisChannel.Literal(Prefix + "revocations");
     private static readonly RedisKey s_agentsHash = Prefix + "agents";
     private static readonly TimeSpan s_nodeLifetime = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan s_tick = TimeSpan.FromSeconds(2);
@@ -109,11 +112,13 @@ public sealed class RedisBackplane(
         (await subscriber.SubscribeAsync(s_console).ConfigureAwait(false)).OnMessage(m => Guard("console output", () => ReceiveConsole(m.Message)));
         (await subscriber.SubscribeAsync(s_agents).ConfigureAwait(false)).OnMessage(m => Guard("an agent's connection", () => ReceiveAgent(m.Message)));
         (await subscriber.SubscribeAsync(s_outcomes).ConfigureAwait(false)).OnMessage(m => Guard("a command's outcome", () => ReceiveOutcome(m.Message)));
+        (await subscriber.SubscribeAsync(s_revocations).ConfigureAwait(false)).OnMessage(m => Guard("a revoked credential", () => ReceiveRevocation(m.Message)));
 
         feed.ShareWith(change => subscriber.Publish(s_feed, LiveChangeJson.Serialize(Node, change), CommandFlags.FireAndForget));
         consoles.ShareWith((machine, data) => subscriber.Publish(s_console, ConsoleMessage(machine, data), CommandFlags.FireAndForget));
         connections.Bound += (host, connection) => Announce(multiplexer, host, connection, bound: true);
         connections.Unbound += (host, connection) => Announce(multiplexer, host, connection, bound: false);
+        credentials.Revoked += host => subscriber.Publish(s_revocations, JsonSerializer.SerializeToUtf8Bytes(new RevocationMessage(Node, host), LiveChangeJson.Options), CommandFlags.FireAndForget);
         _multiplexer = multiplexer;
 
         // Agents that connected here before the backplane was up, and those the other nodes serve.
@@ -287,6 +292,14 @@ public sealed class RedisBackplane(
         }
     }
 
+    private void ReceiveRevocation(RedisValue message)
+    {
+        if (JsonSerializer.Deserialize<RevocationMessage>((byte[])message!, LiveChangeJson.Options) is { } revocation && revocation.Node != Node)
+        {
+            credentials.Disconnect(revocation.Host);
+        }
+    }
+
     private void Guard(string what, Action receive)
     {
         try
@@ -302,6 +315,8 @@ public sealed class RedisBackplane(
     private sealed record AgentMessage(Guid Node, Guid Host, string Connection, bool Bound);
 
     private sealed record OutcomeMessage(Guid To, CommandResult Result);
+
+    private sealed record RevocationMessage(Guid Node, Guid Host);
 }
 
 /// <summary>The one Redis connection of this process, shared by SignalR's backplane and <see cref="RedisBackplane"/>.</summary>

@@ -244,7 +244,7 @@ public sealed class LeaderProcessTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task WithRedis_AMachineOnAHostServedByNodeA_IsCreatedWatchedTypedInAndStoppedThroughNodeB()
+    public async Task WithRedis_AMachineOnAHostServedByNodeA_IsCreatedWatchedTypedInStoppedAndItsAgentRevokedThroughNodeB()
     {
         await using var redis = await RedisServer.StartAsync();
         var (_, apiA, apiB, portA, _) = await StartBothAsync(redis.Configuration);
@@ -279,6 +279,17 @@ public sealed class LeaderProcessTests : IAsyncLifetime
         await apiB.WaitSucceededAsync(stop, TimeSpan.FromMinutes(2));
         await WaitForAsync($"machine {machine} stopped, seen on node a", () => apiA.MachineAsync(machine),
             m => m.GetProperty("state").GetString() == "Stopped", TimeSpan.FromSeconds(30));
+
+        // Node b knows the agent is connected (to node a); revoked through node b, node a disconnects it at once.
+        static bool Connected(JsonElement agents, Guid host) =>
+            agents.GetProperty("items").EnumerateArray().Single(a => a.GetProperty("hostId").GetGuid() == host).GetProperty("connected").GetBoolean();
+        Assert.True(Connected(await apiB.GetAsync("/api/v1/agents"), hostId));
+        using (var revoked = await apiB.Http.DeleteAsync($"/api/v1/agents/{hostId}/credential"))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.NoContent, revoked.StatusCode);
+        }
+
+        await WaitForAsync("node a to disconnect the revoked agent", () => apiA.GetAsync("/api/v1/agents"), a => !Connected(a, hostId), TimeSpan.FromSeconds(30));
     }
 
     [Fact]

@@ -15,7 +15,7 @@ namespace Ringmaster.Web.Components.Pages.Access;
 public partial class Agents
 {
     [Inject] public required AgentCredentials Credentials { get; init; }
-    [Inject] public required AgentConnections Connections { get; init; }
+    [Inject] public required IAgentGateway Gateway { get; init; }
     [Inject] public required IDbContextFactory<RingmasterDbContext> DbFactory { get; init; }
     [Inject] public required AuditLog Audit { get; init; }
     [Inject] public required TimeProvider Clock { get; init; }
@@ -50,7 +50,7 @@ public partial class Agents
             .Select(t => new JoinTokenView(t.Id, t.Name, t.CreatedBy, Views.Utc(t.CreatedAt), Views.Utc(t.ExpiresAt), Views.Utc(t.RevokedAt)))];
         var hosts = await db.Hosts.AsNoTracking().ToDictionaryAsync(h => h.Id, h => h.Name);
         _agents = [.. (await db.AgentCredentials.AsNoTracking().OrderBy(c => c.CreatedAt).ToListAsync())
-            .Select(c => new AgentCredentialView(c.HostId, hosts.GetValueOrDefault(c.HostId), Views.Utc(c.CreatedAt), Views.Utc(c.RevokedAt), Connections.ConnectionOf(c.HostId) is not null))];
+            .Select(c => new AgentCredentialView(c.HostId, hosts.GetValueOrDefault(c.HostId), Views.Utc(c.CreatedAt), Views.Utc(c.RevokedAt), Gateway.IsConnected(c.HostId)))];
     }
 
     private async Task CreateJoinTokenAsync()
