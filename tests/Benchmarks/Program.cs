@@ -15,6 +15,7 @@ public static class Program
         ["snapshots"] = SnapshotBenchmark.RunAsync,
         ["migration"] = MigrationBenchmark.RunAsync,
         ["metrics"] = MetricsBenchmark.RunAsync,
+        ["inventory-storm"] = InventoryStormBenchmark.RunAsync,
         ["qemu-boot"] = QemuBootBenchmark.RunAsync,
     };
 

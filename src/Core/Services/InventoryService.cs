@@ -49,9 +49,12 @@ public sealed class InventoryService(
         var reported = registration.Guests.ToDictionary(g => g.Id);
         var unlisted = registration.Unlisted ?? [];
         var commanded = (registration.Holdings?.Running ?? []).Select(c => c.MachineId).ToHashSet();
-        var known = await db.Machines.Where(m => m.HostId == host.Id || reported.Keys.Contains(m.Id))
+        // Read untracked: a reported machine is tracked when its report is applied; the lost ones change
+        // together in a few statements (a host back with none of its thousands of machines).
+        var known = await db.Machines.AsNoTracking().Where(m => m.HostId == host.Id || reported.Keys.Contains(m.Id))
             .ToListAsync(cancellationToken).ConfigureAwait(false);
         var changed = new List<MachineEntity>();
+        var lost = new List<MachineEntity>();
         foreach (var machine in known)
         {
             if (reported.Remove(machine.Id, out var guest))
@@ -64,6 +67,7 @@ public sealed class InventoryService(
                     continue;
                 }
 
+                db.Machines.Attach(machine);
                 machine.HostId = host.Id;
                 Apply(machine, guest, now);
                 changed.Add(machine);
@@ -74,13 +78,12 @@ public sealed class InventoryService(
                 // Not for a machine a command was changing when the agent listed its guests (a create
                 // that finished since, whose outcome came first), nor for one of a kind the agent
                 // could not list: that is no news about it.
-                machine.State = MachineState.Lost;
-                machine.Detail = $"The agent on {host.Name} no longer reports this machine.";
-                machine.UpdatedAt = now;
-                AddEvent(db, "machine.lost", machine.Id, host.Id, $"Machine {machine.Name} is lost: its host's agent does not report it.");
+                lost.Add(machine);
                 changed.Add(machine);
             }
         }
+
+        await MarkLostAsync(db, host, lost, now, cancellationToken).ConfigureAwait(false);
 
         var names = new HashSet<string>(await db.Machines.Select(m => m.Name).ToListAsync(cancellationToken).ConfigureAwait(false), StringComparer.Ordinal);
         foreach (var guest in reported.Values)
@@ -266,19 +269,32 @@ public sealed class InventoryService(
 
         var wasOnline = host.Online;
         host.Online = false;
-        var machines = await db.Machines.Where(m => m.HostId == hostId).ToListAsync(cancellationToken).ConfigureAwait(false);
+        // Read untracked and changed in one statement per state they were in, not one UPDATE per machine:
+        // a host may hold thousands, and the database is locked for writing until this commits.
+        var machines = await db.Machines.AsNoTracking().Where(m => m.HostId == hostId).ToListAsync(cancellationToken).ConfigureAwait(false);
         if (!wasOnline && machines.All(m => m.State is MachineState.Unknown or MachineState.Lost))
         {
             return;
         }
 
         var now = DateTime.UtcNow;
-        foreach (var machine in machines.Where(m => m.State is not (MachineState.Unknown or MachineState.Lost)))
+        foreach (var group in machines.Where(m => m.State is not (MachineState.Unknown or MachineState.Lost)).GroupBy(m => m.State))
         {
-            machine.LastKnownState = machine.State;
-            machine.State = MachineState.Unknown;
-            machine.Detail = $"Host {host.Name} is offline; last known state: {machine.LastKnownState}.";
-            machine.UpdatedAt = now;
+            var last = group.Key;
+            var detail = $"Host {host.Name} is offline; last known state: {last}.";
+            await db.Machines.Where(m => m.HostId == hostId && m.State == last)
+                .ExecuteUpdateAsync(u => u
+                    .SetProperty(m => m.LastKnownState, last)
+                    .SetProperty(m => m.State, MachineState.Unknown)
+                    .SetProperty(m => m.Detail, detail)
+                    .SetProperty(m => m.UpdatedAt, now), cancellationToken).ConfigureAwait(false);
+            foreach (var machine in group)
+            {
+                machine.LastKnownState = last;
+                machine.State = MachineState.Unknown;
+                machine.Detail = detail;
+                machine.UpdatedAt = now;
+            }
         }
 
         AddEvent(db, "host.offline", null, hostId, $"Host {host.Name} is offline: {reason}.");
@@ -326,6 +342,32 @@ public sealed class InventoryService(
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
         await db.Hosts.Where(h => h.Online).ExecuteUpdateAsync(u => u.SetProperty(h => h.Online, false), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Marks <paramref name="machines"/> (untracked, of <paramref name="host"/>) lost, in a statement per
+    /// thousand machines rather than one each, with an event each; the entities say so too, for what is published.
+    /// </summary>
+    private static async Task MarkLostAsync(RingmasterDbContext db, HostEntity host, List<MachineEntity> machines, DateTime now, CancellationToken cancellationToken)
+    {
+        var detail = $"The agent on {host.Name} no longer reports this machine.";
+        foreach (var chunk in machines.Chunk(1000))
+        {
+            var ids = chunk.Select(m => m.Id).ToList();
+            await db.Machines.Where(m => m.HostId == host.Id && ids.Contains(m.Id))
+                .ExecuteUpdateAsync(u => u
+                    .SetProperty(m => m.State, MachineState.Lost)
+                    .SetProperty(m => m.Detail, detail)
+                    .SetProperty(m => m.UpdatedAt, now), cancellationToken).ConfigureAwait(false);
+        }
+
+        foreach (var machine in machines)
+        {
+            machine.State = MachineState.Lost;
+            machine.Detail = detail;
+            machine.UpdatedAt = now;
+            AddEvent(db, "machine.lost", machine.Id, host.Id, $"Machine {machine.Name} is lost: its host's agent does not report it.");
+        }
     }
 
     private static void Apply(MachineEntity machine, GuestInfo guest, DateTime now)

@@ -51,11 +51,8 @@ public sealed class MachineLabelIndex : SaveChangesInterceptor
         await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    private static List<Microsoft.EntityFrameworkCore.ChangeTracking.EntityEntry<MachineEntity>> Changed(RingmasterDbContext db)
-    {
-        db.ChangeTracker.DetectChanges();
-        return [.. db.ChangeTracker.Entries<MachineEntity>().Where(e => e.State == EntityState.Added || (e.State == EntityState.Modified && e.Property(m => m.Labels).IsModified))];
-    }
+    private static List<Microsoft.EntityFrameworkCore.ChangeTracking.EntityEntry<MachineEntity>> Changed(RingmasterDbContext db) =>
+        [.. db.ChangeTracker.DetectedEntries<MachineEntity>().Where(e => e.State == EntityState.Added || (e.State == EntityState.Modified && e.Property(m => m.Labels).IsModified))];
 
     private static (List<Microsoft.EntityFrameworkCore.ChangeTracking.EntityEntry<MachineEntity>>, List<MachineLabelEntity>) Load(
         RingmasterDbContext db, List<Microsoft.EntityFrameworkCore.ChangeTracking.EntityEntry<MachineEntity>> changed)
@@ -66,11 +63,12 @@ public sealed class MachineLabelIndex : SaveChangesInterceptor
 
     private static void Index(RingmasterDbContext db, (List<Microsoft.EntityFrameworkCore.ChangeTracking.EntityEntry<MachineEntity>> Changed, List<MachineLabelEntity> Existing) state)
     {
+        var existing = state.Existing.ToLookup(r => r.MachineId);
         foreach (var entry in state.Changed)
         {
             var machine = entry.Entity;
             var wanted = machine.Labels.Where(Indexable).ToDictionary(l => l.Key, l => l.Value, StringComparer.Ordinal);
-            foreach (var row in state.Existing.Where(r => r.MachineId == machine.Id))
+            foreach (var row in existing[machine.Id])
             {
                 if (!wanted.TryGetValue(row.Key, out var value))
                 {

@@ -33,12 +33,12 @@ public sealed class MachineVersionInterceptor : SaveChangesInterceptor
             return;
         }
 
-        context.ChangeTracker.DetectChanges();
-        foreach (var entry in context.ChangeTracker.Entries<MachineEntity>())
+        foreach (var entry in context.ChangeTracker.DetectedEntries<MachineEntity>())
         {
             if (entry.State == EntityState.Modified && s_versioned.Any(p => entry.Property(p).IsModified) && !entry.Property(m => m.Version).IsModified)
             {
-                entry.Entity.Version++;
+                // Through the entry, which marks it modified now: the save does not detect changes again.
+                entry.Property(m => m.Version).CurrentValue = entry.Entity.Version + 1;
             }
         }
     }

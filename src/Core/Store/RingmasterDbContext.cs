@@ -58,6 +58,49 @@ public class RingmasterDbContext : IdentityDbContext<UserEntity>, IDataProtectio
     protected override void OnConfiguring(DbContextOptionsBuilder optionsBuilder) =>
         optionsBuilder.AddInterceptors(MachineVersionInterceptor.Instance, MachineLabelIndex.Instance);
 
+    /// <summary>
+    /// Finds what changed once per save. Each full DetectChanges compares every tracked entity, and a
+    /// machine's JSON columns (spec, labels, command) by their JSON, which with thousands of machines
+    /// tracked is most of a save; the interceptors (<see cref="MachineVersionInterceptor"/>,
+    /// <see cref="MachineLabelIndex"/>) read the entries found here and record what they change
+    /// through those entries, so the save itself does not look again.
+    /// </summary>
+    public override int SaveChanges(bool acceptAllChangesOnSuccess)
+    {
+        var auto = DetectOnce();
+        try
+        {
+            return base.SaveChanges(acceptAllChangesOnSuccess);
+        }
+        finally
+        {
+            ChangeTracker.AutoDetectChangesEnabled = auto;
+        }
+    }
+
+    /// <inheritdoc cref="SaveChanges(bool)"/>
+    public override async Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
+    {
+        var auto = DetectOnce();
+        try
+        {
+            return await base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            ChangeTracker.AutoDetectChangesEnabled = auto;
+        }
+    }
+
+    /// <summary>Detects the changes (even with automatic detection off, as the interceptors always did) and turns automatic detection off for the save; returns what it was.</summary>
+    private bool DetectOnce()
+    {
+        var auto = ChangeTracker.AutoDetectChangesEnabled;
+        ChangeTracker.DetectChanges();
+        ChangeTracker.AutoDetectChangesEnabled = false;
+        return auto;
+    }
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         base.OnModelCreating(modelBuilder);
