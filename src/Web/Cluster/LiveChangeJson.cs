@@ -14,33 +14,34 @@ public static class LiveChangeJson
 
     private sealed record Envelope(Guid Node, string Kind, JsonElement Change);
 
+    /// <summary>Every kind of change the nodes send each other, by the name they send it under.</summary>
+    private static readonly Dictionary<Type, string> s_kinds = new()
+    {
+        [typeof(HostChanged)] = "host",
+        [typeof(MachineChanged)] = "machine",
+        [typeof(MachineRemoved)] = "machine-removed",
+        [typeof(OperationChanged)] = "operation",
+        [typeof(MetricsChanged)] = "metrics",
+        [typeof(AlertChanged)] = "alert",
+    };
+
+    private static readonly Dictionary<string, Type> s_types = s_kinds.ToDictionary(k => k.Value, k => k.Key);
+
+    /// <summary>Whether changes of <paramref name="type"/> reach the other nodes.</summary>
+    public static bool Supports(Type type) => s_kinds.ContainsKey(type);
+
     public static byte[] Serialize(Guid node, LiveChange change)
     {
-        var (kind, element) = change switch
-        {
-            HostChanged c => ("host", JsonSerializer.SerializeToElement(c, Options)),
-            MachineChanged c => ("machine", JsonSerializer.SerializeToElement(c, Options)),
-            MachineRemoved c => ("machine-removed", JsonSerializer.SerializeToElement(c, Options)),
-            OperationChanged c => ("operation", JsonSerializer.SerializeToElement(c, Options)),
-            MetricsChanged c => ("metrics", JsonSerializer.SerializeToElement(c, Options)),
-            _ => throw new NotSupportedException($"A {change.GetType().Name} cannot be sent to the other nodes."),
-        };
-        return JsonSerializer.SerializeToUtf8Bytes(new Envelope(node, kind, element), Options);
+        var kind = s_kinds.TryGetValue(change.GetType(), out var name) ? name
+            : throw new NotSupportedException($"A {change.GetType().Name} cannot be sent to the other nodes.");
+        return JsonSerializer.SerializeToUtf8Bytes(new Envelope(node, kind, JsonSerializer.SerializeToElement(change, change.GetType(), Options)), Options);
     }
 
     /// <summary>The node that sent it and the change; a kind this version does not know (a newer node's) gives no change.</summary>
     public static (Guid Node, LiveChange? Change) Deserialize(byte[] message)
     {
         var envelope = JsonSerializer.Deserialize<Envelope>(message, Options) ?? throw new JsonException("An empty live change.");
-        LiveChange? change = envelope.Kind switch
-        {
-            "host" => envelope.Change.Deserialize<HostChanged>(Options),
-            "machine" => envelope.Change.Deserialize<MachineChanged>(Options),
-            "machine-removed" => envelope.Change.Deserialize<MachineRemoved>(Options),
-            "operation" => envelope.Change.Deserialize<OperationChanged>(Options),
-            "metrics" => envelope.Change.Deserialize<MetricsChanged>(Options),
-            _ => null,
-        };
+        var change = s_types.TryGetValue(envelope.Kind, out var type) ? (LiveChange?)envelope.Change.Deserialize(type, Options) : null;
         return (envelope.Node, change);
     }
 }

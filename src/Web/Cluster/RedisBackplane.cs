@@ -114,8 +114,8 @@ public sealed class RedisBackplane(
         (await subscriber.SubscribeAsync(s_outcomes).ConfigureAwait(false)).OnMessage(m => Guard("a command's outcome", () => ReceiveOutcome(m.Message)));
         (await subscriber.SubscribeAsync(s_revocations).ConfigureAwait(false)).OnMessage(m => Guard("a revoked credential", () => ReceiveRevocation(m.Message)));
 
-        feed.ShareWith(change => subscriber.Publish(s_feed, LiveChangeJson.Serialize(Node, change), CommandFlags.FireAndForget));
-        consoles.ShareWith((machine, data) => subscriber.Publish(s_console, ConsoleMessage(machine, data), CommandFlags.FireAndForget));
+        feed.ShareWith(change => Relay("a live change", () => subscriber.Publish(s_feed, LiveChangeJson.Serialize(Node, change), CommandFlags.FireAndForget)));
+        consoles.ShareWith((machine, data) => Relay("console output", () => subscriber.Publish(s_console, ConsoleMessage(machine, data), CommandFlags.FireAndForget)));
         connections.Bound += (host, connection) => Announce(multiplexer, host, connection, bound: true);
         connections.Unbound += (host, connection) => Announce(multiplexer, host, connection, bound: false);
         credentials.Revoked += host => subscriber.Publish(s_revocations, JsonSerializer.SerializeToUtf8Bytes(new RevocationMessage(Node, host), LiveChangeJson.Options), CommandFlags.FireAndForget);
@@ -297,6 +297,19 @@ public sealed class RedisBackplane(
         if (JsonSerializer.Deserialize<RevocationMessage>((byte[])message!, LiveChangeJson.Options) is { } revocation && revocation.Node != Node)
         {
             credentials.Disconnect(revocation.Host);
+        }
+    }
+
+    /// <summary>Sends something to the other nodes; what cannot be sent is logged, never thrown at the code that published it here.</summary>
+    private void Relay(string what, Action send)
+    {
+        try
+        {
+            send();
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException or NotSupportedException or JsonException)
+        {
+            logger.LogWarning("Could not send {What} to the other nodes: {Message}", what, ex.Message);
         }
     }
 
