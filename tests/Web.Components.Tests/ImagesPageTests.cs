@@ -67,6 +67,30 @@ public sealed class ImagesPageTests : ImagesTestContext
         Assert.Empty(plain.FindAll($"tr.{Images.SelectedRowClass}"));
     }
 
+    [Fact]
+    public void Page_SelectChangesWhileOpen_HighlightsTheNewRowOnItsTab()
+    {
+        AddImage("alpine-rootfs", ImageKind.Container);
+        AddImage("debian-12", ImageKind.Iso);
+        AddTemplate("alpine", "alpine-rootfs");
+        var navigation = Services.GetRequiredService<NavigationManager>();
+        var cut = Open("/images?select=alpine-rootfs");
+        Assert.Equal(["alpine-rootfs"], HighlightedRows(cut, "data-image"));
+
+        // A second search hit on the same page: the same component, a new address.
+        navigation.NavigateTo("/images?select=debian-12");
+
+        cut.WaitForAssertion(() => Assert.Equal(["debian-12"], HighlightedRows(cut, "data-image")));
+        Assert.Equal("Images", cut.Find(".mud-tab-active").TextContent.Trim());
+
+        // A hit for a template from the Images page: its tab, its row.
+        navigation.NavigateTo("/templates?select=alpine");
+
+        cut.WaitForAssertion(() => Assert.Equal("Templates", cut.Find(".mud-tab-active").TextContent.Trim()));
+        Assert.Equal(["alpine"], HighlightedRows(cut, "data-template"));
+        Assert.Empty(HighlightedRows(cut, "data-image"));
+    }
+
     private static List<string> HighlightedRows(IRenderedComponent<Images> cut, string cell) =>
         [.. cut.FindAll($"tr.{Images.SelectedRowClass} [{cell}]").Select(td => td.GetAttribute(cell)!)];
 
