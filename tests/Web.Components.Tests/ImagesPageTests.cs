@@ -155,6 +155,49 @@ public sealed class ImagesPageTests : ImagesTestContext
     }
 
     [Fact]
+    public async Task Upload_CancelledHalfway_SaysSo_ListsNothing_AndKeepsNoFile()
+    {
+        var tar = RootfsTar(padding: 200 * 1024);
+        var file = new FakeBrowserFile("alpine-3.20.tar", tar, holdAfter: tar.Length / 2);
+        var cut = Open();
+        await ChooseAsync(cut, file);
+        cut.WaitForAssertion(() => Assert.Equal("alpine-3.20", Input(cut, "image-name")));
+        cut.Find("[data-test=image-upload]").Click();
+        cut.WaitForAssertion(() => Assert.Contains("50 %", cut.Find("[data-test=upload-status]").TextContent));
+
+        cut.Find("[data-test=upload-cancel]").Click();
+
+        cut.WaitForAssertion(() => Assert.Equal("The upload was cancelled; nothing was kept.", cut.Find("[data-test=image-message]").TextContent.Trim()));
+        Assert.Empty(cut.FindAll("[data-test=upload-progress]"));
+        Assert.Empty(ImageNames(cut));
+        Assert.Empty(ImageFiles());
+        using var db = Db();
+        Assert.Empty(db.Images);
+        // The chosen file and its name stay, so the upload can be sent again.
+        Assert.Contains("alpine-3.20.tar", cut.Find("[data-test=image-chosen]").TextContent);
+        Assert.False(cut.Find("[data-test=image-upload]").HasAttribute("disabled"));
+    }
+
+    [Fact]
+    public void Page_Viewer_SeesImagesAndTemplates_ButNoUploadDeleteOrTemplateControls()
+    {
+        AddImage("alpine-rootfs", ImageKind.Container, 3 << 20);
+        AddTemplate("alpine", "alpine-rootfs");
+        SignIn("vera", AccessRole.Viewer);
+
+        var cut = Open();
+
+        Assert.Equal(["alpine-rootfs"], ImageNames(cut));
+        Assert.Equal("3 MiB", Row(cut, "data-image", "alpine-rootfs").QuerySelector("[data-test=image-size]")!.TextContent.Trim());
+        Assert.Equal(["alpine"], TemplateNames(cut));
+        Assert.Empty(cut.FindAll("[data-test=upload-form]"));
+        Assert.Empty(cut.FindAll("[data-test=image-delete]"));
+        Assert.Empty(cut.FindAll("[data-test=image-make-template]"));
+        Assert.Empty(cut.FindAll("[data-test=template-form]"));
+        Assert.Empty(cut.FindAll("[data-test=template-delete]"));
+    }
+
+    [Fact]
     public async Task Upload_EmptyFile_SaysSo_KeepsNothingOnTheServer_AndKeepsTheForm()
     {
         var cut = Open();
