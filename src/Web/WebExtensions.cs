@@ -53,6 +53,7 @@ public static class WebExtensions
         builder.Services.AddScoped<Services.IAlertActions, Services.AlertActions>();
         builder.Services.AddScoped<Services.AccessAdmin>();
         builder.Services.AddScoped<Services.ImageActions>();
+        builder.Services.AddSingleton(sp => new Services.ClientLibraries(sp.GetRequiredService<IWebHostEnvironment>().WebRootFileProvider));
         return builder;
     }
 

@@ -1,4 +1,6 @@
 using Bunit;
+using Microsoft.AspNetCore.Components;
+using Microsoft.Extensions.DependencyInjection;
 using Ringmaster.Core.Contracts;
 using Ringmaster.Core.Services;
 using Ringmaster.Web.Components.Pages;
@@ -73,6 +75,30 @@ public sealed class HostTreeTests : DashboardTestContext
         cut.Find("[data-test=tree-toggle]").Click();
 
         cut.WaitForAssertion(() => Assert.NotNull(cut.Find(".rm-with-tree [data-test=host-tree] [data-host=alpha] [data-machine=web-1]")));
+    }
+
+    [Fact]
+    public void MachinesPage_ByHost_IsKeptInTheAddress_SoAReloadShowsTheTreeAgain()
+    {
+        Data.Hosts.Add(Sample.Host("alpha"));
+        Data.Machines.Add(Sample.Machine("web-1"));
+        var navigation = Services.GetRequiredService<NavigationManager>();
+        navigation.NavigateTo("/machines?name=web");
+        var cut = Render<Machines>();
+
+        cut.Find("[data-test=tree-toggle]").Click();
+
+        cut.WaitForAssertion(() => Assert.Equal("?name=web&tree=1", new Uri(navigation.Uri).Query));
+
+        // A reload (or the link shared): a new page on that address opens with the tree and the filter.
+        var reloaded = Render<Machines>();
+        reloaded.WaitForAssertion(() => Assert.NotNull(reloaded.Find(".rm-with-tree [data-test=host-tree] [data-host=alpha] [data-machine=web-1]")));
+        Assert.Equal("true", reloaded.Find("[data-test=tree-toggle]").GetAttribute("aria-pressed"));
+
+        reloaded.Find("[data-test=tree-toggle]").Click();
+
+        reloaded.WaitForAssertion(() => Assert.Equal("?name=web", new Uri(navigation.Uri).Query));
+        Assert.Empty(reloaded.FindAll("[data-test=host-tree]"));
     }
 }
 

@@ -67,6 +67,30 @@ public sealed class ImagesPageTests : ImagesTestContext
         Assert.Empty(plain.FindAll($"tr.{Images.SelectedRowClass}"));
     }
 
+    [Fact]
+    public void Page_SelectChangesWhileOpen_HighlightsTheNewRowOnItsTab()
+    {
+        AddImage("alpine-rootfs", ImageKind.Container);
+        AddImage("debian-12", ImageKind.Iso);
+        AddTemplate("alpine", "alpine-rootfs");
+        var navigation = Services.GetRequiredService<NavigationManager>();
+        var cut = Open("/images?select=alpine-rootfs");
+        Assert.Equal(["alpine-rootfs"], HighlightedRows(cut, "data-image"));
+
+        // A second search hit on the same page: the same component, a new address.
+        navigation.NavigateTo("/images?select=debian-12");
+
+        cut.WaitForAssertion(() => Assert.Equal(["debian-12"], HighlightedRows(cut, "data-image")));
+        Assert.Equal("Images", cut.Find(".mud-tab-active").TextContent.Trim());
+
+        // A hit for a template from the Images page: its tab, its row.
+        navigation.NavigateTo("/templates?select=alpine");
+
+        cut.WaitForAssertion(() => Assert.Equal("Templates", cut.Find(".mud-tab-active").TextContent.Trim()));
+        Assert.Equal(["alpine"], HighlightedRows(cut, "data-template"));
+        Assert.Empty(HighlightedRows(cut, "data-image"));
+    }
+
     private static List<string> HighlightedRows(IRenderedComponent<Images> cut, string cell) =>
         [.. cut.FindAll($"tr.{Images.SelectedRowClass} [{cell}]").Select(td => td.GetAttribute(cell)!)];
 
@@ -128,6 +152,49 @@ public sealed class ImagesPageTests : ImagesTestContext
         Assert.Equal("nothing", Row(cut, "data-image", "alpine-3.20").QuerySelector("[data-test=image-used-by]")!.TextContent.Trim());
         Assert.Equal(["alpine-3.20.image"], ImageFiles());
         Assert.Contains(AuditLines(), l => l.StartsWith("admin image.import image alpine-3.20 202", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Upload_CancelledHalfway_SaysSo_ListsNothing_AndKeepsNoFile()
+    {
+        var tar = RootfsTar(padding: 200 * 1024);
+        var file = new FakeBrowserFile("alpine-3.20.tar", tar, holdAfter: tar.Length / 2);
+        var cut = Open();
+        await ChooseAsync(cut, file);
+        cut.WaitForAssertion(() => Assert.Equal("alpine-3.20", Input(cut, "image-name")));
+        cut.Find("[data-test=image-upload]").Click();
+        cut.WaitForAssertion(() => Assert.Contains("50 %", cut.Find("[data-test=upload-status]").TextContent));
+
+        cut.Find("[data-test=upload-cancel]").Click();
+
+        cut.WaitForAssertion(() => Assert.Equal("The upload was cancelled; nothing was kept.", cut.Find("[data-test=image-message]").TextContent.Trim()));
+        Assert.Empty(cut.FindAll("[data-test=upload-progress]"));
+        Assert.Empty(ImageNames(cut));
+        Assert.Empty(ImageFiles());
+        using var db = Db();
+        Assert.Empty(db.Images);
+        // The chosen file and its name stay, so the upload can be sent again.
+        Assert.Contains("alpine-3.20.tar", cut.Find("[data-test=image-chosen]").TextContent);
+        Assert.False(cut.Find("[data-test=image-upload]").HasAttribute("disabled"));
+    }
+
+    [Fact]
+    public void Page_Viewer_SeesImagesAndTemplates_ButNoUploadDeleteOrTemplateControls()
+    {
+        AddImage("alpine-rootfs", ImageKind.Container, 3 << 20);
+        AddTemplate("alpine", "alpine-rootfs");
+        SignIn("vera", AccessRole.Viewer);
+
+        var cut = Open();
+
+        Assert.Equal(["alpine-rootfs"], ImageNames(cut));
+        Assert.Equal("3 MiB", Row(cut, "data-image", "alpine-rootfs").QuerySelector("[data-test=image-size]")!.TextContent.Trim());
+        Assert.Equal(["alpine"], TemplateNames(cut));
+        Assert.Empty(cut.FindAll("[data-test=upload-form]"));
+        Assert.Empty(cut.FindAll("[data-test=image-delete]"));
+        Assert.Empty(cut.FindAll("[data-test=image-make-template]"));
+        Assert.Empty(cut.FindAll("[data-test=template-form]"));
+        Assert.Empty(cut.FindAll("[data-test=template-delete]"));
     }
 
     [Fact]

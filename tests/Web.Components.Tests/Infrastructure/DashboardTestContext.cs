@@ -17,6 +17,9 @@ public abstract class DashboardTestContext : BunitContext, IAsyncLifetime
     protected FakeMigrationActions Migrations { get; } = new();
     protected FakeAlertActions Alerts { get; } = new();
 
+    /// <summary>The web root's built-in browser libraries: none, unless a test adds one.</summary>
+    protected FakeWebRoot WebRoot { get; } = new();
+
     protected DashboardTestContext()
     {
         // bUnit waits one second by default: on a loaded machine a first render can take longer than
@@ -34,6 +37,7 @@ public abstract class DashboardTestContext : BunitContext, IAsyncLifetime
         Authorization.SetRoles("Admin", "Operator", "Viewer");
         Services.AddSingleton<IMigrationActions>(Migrations);
         Services.AddSingleton<IAlertActions>(Alerts);
+        Services.AddSingleton(new ClientLibraries(WebRoot));
     }
 
     /// <summary>Who the pages see signed in: the admin, unless a test says otherwise.</summary>

@@ -31,6 +31,12 @@ public partial class Images
     /// <summary>The class of the highlighted row.</summary>
     public const string SelectedRowClass = "rm-selected-row";
 
+    /// <summary>The image or template to highlight, from the address: set again on every navigation, this page to this page included.</summary>
+    [SupplyParameterFromQuery(Name = SelectQuery)] public string? Select { get; set; }
+
+    /// <summary>The address the tab and the highlight were last read from.</summary>
+    private string? _readFrom;
+
     private int _tab;
     private string? _selected;
     private string? _error;
@@ -120,10 +126,30 @@ public partial class Images
 
     protected override async Task OnInitializedAsync()
     {
-        var uri = new Uri(Navigation.Uri);
-        _tab = uri.AbsolutePath.TrimEnd('/').EndsWith("/templates", StringComparison.OrdinalIgnoreCase) ? TemplatesTab : ImagesTab;
-        _selected = System.Web.HttpUtility.ParseQueryString(uri.Query)[SelectQuery];
+        // Before the first render, which shows the tabs while the lists load.
+        ReadAddress();
         await LoadAsync();
+    }
+
+    protected override void OnParametersSet() => ReadAddress();
+
+    /// <summary>
+    /// Reads the tab and the highlight from the address each time it changes: a search hit opened
+    /// while this page is open (from <c>?select=a</c> to <c>?select=b</c>, or /images to /templates)
+    /// reuses this component, so reading them once at start kept the first highlight.
+    /// </summary>
+    private void ReadAddress()
+    {
+        if (Navigation.Uri == _readFrom)
+        {
+            // The same address: keep the tab the user may have clicked since.
+            return;
+        }
+
+        _readFrom = Navigation.Uri;
+        var path = new Uri(Navigation.Uri).AbsolutePath.TrimEnd('/');
+        _tab = path.EndsWith("/templates", StringComparison.OrdinalIgnoreCase) ? TemplatesTab : ImagesTab;
+        _selected = string.IsNullOrEmpty(Select) ? null : Select;
     }
 
     private async Task LoadAsync()

@@ -41,6 +41,9 @@ public partial class Machines
     [SupplyParameterFromQuery(Name = "kind")] public string? KindQuery { get; set; }
     [SupplyParameterFromQuery(Name = "label")] public string? LabelQuery { get; set; }
 
+    /// <summary>"1" when the tree of hosts is shown beside the list (kept in the address like the filters).</summary>
+    [SupplyParameterFromQuery(Name = "tree")] public string? TreeQuery { get; set; }
+
     private bool Filtered => !string.IsNullOrWhiteSpace(_name) || _state is not null || _kind is not null || _hostId is not null || !string.IsNullOrWhiteSpace(_label);
 
     private MachineView Current(MachineView row) => _live.GetValueOrDefault(row.Id) ?? row;
@@ -48,7 +51,11 @@ public partial class Machines
     /// <summary>Whether the tree of hosts and their machines is shown beside the list.</summary>
     private bool _tree;
 
-    private void ToggleTree() => _tree = !_tree;
+    private void ToggleTree()
+    {
+        _tree = !_tree;
+        KeepFiltersInAddress();
+    }
 
     protected override void OnInitialized()
     {
@@ -57,6 +64,7 @@ public partial class Machines
         _state = Enum.TryParse<MachineState>(StateQuery, ignoreCase: true, out var state) ? state : null;
         _kind = Enum.TryParse<MachineKind>(KindQuery, ignoreCase: true, out var kind) ? kind : null;
         _label = string.IsNullOrWhiteSpace(LabelQuery) ? null : LabelQuery;
+        _tree = TreeQuery is "1" || string.Equals(TreeQuery, "true", StringComparison.OrdinalIgnoreCase);
     }
 
     protected override async Task LoadAsync(CancellationToken cancellationToken)
@@ -222,7 +230,7 @@ public partial class Machines
         return _grid?.ReloadServerData() ?? Task.CompletedTask;
     }
 
-    /// <summary>Writes the filters into the address in place (no history entry per key typed).</summary>
+    /// <summary>Writes the filters and the tree toggle into the address in place (no history entry per key typed).</summary>
     private void KeepFiltersInAddress()
     {
         var uri = Navigation.GetUriWithQueryParameters(new Dictionary<string, object?>
@@ -230,8 +238,10 @@ public partial class Machines
             ["name"] = string.IsNullOrWhiteSpace(_name) ? null : _name,
             ["state"] = _state?.ToString().ToLowerInvariant(),
             ["kind"] = _kind?.ToString().ToLowerInvariant(),
-            ["host"] = _hostId is { } id ? _hosts.FirstOrDefault(h => h.Id == id)?.Name ?? id.ToString() : null,
+            // Before the hosts are read, the host asked for is not resolved yet: keep it as it was asked.
+            ["host"] = _hostId is { } id ? _hosts.FirstOrDefault(h => h.Id == id)?.Name ?? id.ToString() : _loaded ? null : HostQuery,
             ["label"] = string.IsNullOrWhiteSpace(_label) ? null : _label,
+            ["tree"] = _tree ? "1" : null,
         });
         if (uri != Navigation.Uri)
         {

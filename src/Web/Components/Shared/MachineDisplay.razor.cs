@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Components;
 using Microsoft.JSInterop;
+using Ringmaster.Web.Services;
 
 namespace Ringmaster.Web.Components.Shared;
 
@@ -14,6 +15,8 @@ public partial class MachineDisplay
     private IJSObjectReference? _module;
     private IJSObjectReference? _session;
     private string? _failed;
+    private bool _canRetry;
+    private int _attempt;
     private string? _paste;
 
     [Parameter, EditorRequired] public Guid MachineId { get; set; }
@@ -22,28 +25,68 @@ public partial class MachineDisplay
     [Parameter] public bool ShowPopOut { get; set; } = true;
 
     [Inject] public required IJSRuntime Js { get; init; }
+    [Inject] public required ClientLibraries Libraries { get; init; }
 
     protected override async Task OnAfterRenderAsync(bool firstRender)
     {
-        if (!firstRender)
+        if (firstRender)
+        {
+            await OpenAsync();
+        }
+    }
+
+    /// <summary>
+    /// Loads the display module and noVNC, then opens the display. A browser that follows the HTML
+    /// standard's older rule keeps a failed module import for its address, so each retry asks for
+    /// the modules at an address of its own (<c>?retry=N</c>); in such a browser, Retry without it
+    /// would only repeat the first failure.
+    /// </summary>
+    private async Task OpenAsync()
+    {
+        _attempt++;
+        _failed = null;
+        _canRetry = false;
+        try
+        {
+            _module ??= await Js.InvokeAsync<IJSObjectReference>("import", _attempt == 1 ? "./js/vnc.js" : $"./js/vnc.js?retry={_attempt}");
+            await _module.InvokeVoidAsync("load", _attempt);
+        }
+        catch (JSException ex)
+        {
+            // The server knows whether the files are there: missing is a build without npm (a retry
+            // cannot help); present means they failed on the way (a network failure, a server under load).
+            _canRetry = Libraries.NoVnc;
+            _failed = _canRetry
+                ? $"The display viewer (noVNC) could not be loaded: {FirstLine(ex.Message)}. Its files are on the server, so this was a failure on the way; Retry loads them again."
+                : "noVNC is not built in (npm was missing when the web was built): the graphical console cannot be shown. Build the web with Node.js and npm installed.";
+            StateHasChanged();
+            return;
+        }
+        catch (JSDisconnectedException)
         {
             return;
         }
 
         try
         {
-            _module = await Js.InvokeAsync<IJSObjectReference>("import", "./js/vnc.js");
             _session = await _module.InvokeAsync<IJSObjectReference>("open", _screen, $"/api/v1/machines/{MachineId}/vnc", _status);
         }
         catch (JSException ex)
         {
             _failed = "The display could not be opened in this browser: " + ex.Message;
-            StateHasChanged();
         }
         catch (JSDisconnectedException)
         {
+            return;
         }
+
+        StateHasChanged();
     }
+
+    private Task RetryAsync() => OpenAsync();
+
+    /// <summary>A script error's message without the stack the browser appends after it.</summary>
+    private static string FirstLine(string message) => message.Split('\n', 2)[0].Trim();
 
     private Task CtrlAltDelAsync() => CallAsync("ctrlAltDel");
 

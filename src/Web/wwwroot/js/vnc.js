@@ -5,16 +5,27 @@
 
 let library = null;
 
-async function loadNoVnc() {
+// Loads noVNC once. Browsers that follow the HTML standard's older rule keep a failed import for
+// its address and fail again without asking (the rule changed with whatwg/html#10327, and Debian's
+// Chromium 156 asks again), so after a failure the page asks with the attempt's number in the
+// address (?retry=N), which no browser has seen yet.
+function loadNoVnc(attempt) {
+  const query = attempt > 1 ? `?retry=${attempt}` : "";
   library ??= Promise.all([
-    import("../lib/novnc/core/rfb.js"),
-    import("../lib/novnc/core/input/keysymdef.js"),
+    import(`../lib/novnc/core/rfb.js${query}`),
+    import(`../lib/novnc/core/input/keysymdef.js${query}`),
   ]).then(([rfb, keysyms]) => ({ RFB: rfb.default, keysyms: keysyms.default }))
     .catch(error => {
       library = null;
-      throw new Error("noVNC is not built in (npm was missing when the web was built): " + error.message);
+      throw error;
     });
   return library;
+}
+
+// Loads noVNC (attempt 1, then 2, 3… for each retry); throws when it cannot be loaded. Whether it
+// was built in at all the server knows, and says.
+export async function load(attempt) {
+  await loadNoVnc(attempt);
 }
 
 function socketUrl(path) {
@@ -128,7 +139,7 @@ class DisplaySession {
 }
 
 export async function open(screen, path, status) {
-  const lib = await loadNoVnc();
+  const lib = await loadNoVnc(1);
   return new DisplaySession(lib, screen, path, status);
 }
 
