@@ -133,3 +133,40 @@ public sealed class DashboardDataTests : IAsyncLifetime
         return Task.CompletedTask;
     }
 }
+
+/// <summary>The live feed's promise to a subscriber that reads too slowly: it loses the oldest changes, and is told where.</summary>
+public sealed class LiveFeedTests
+{
+    [Fact]
+    public async Task SubscriberThatFellBehind_ReadsChangesMissed_ThenTheNewestChangesInOrder()
+    {
+        var feed = new LiveFeed();
+        using var subscription = feed.Subscribe();
+        const int extra = 10;
+        for (var i = 0; i < LiveFeed.Capacity + extra; i++)
+        {
+            feed.Publish(new MachineRemoved(Guid.NewGuid(), $"m-{i}"));
+        }
+
+        using var read = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var changes = new List<LiveChange>();
+        await foreach (var change in subscription.ReadAllAsync(read.Token))
+        {
+            changes.Add(change);
+            if (changes.Count == LiveFeed.Capacity + 1)
+            {
+                break;
+            }
+        }
+
+        Assert.IsType<ChangesMissed>(changes[0]);
+        var names = changes.Skip(1).Select(c => Assert.IsType<MachineRemoved>(c).Name).ToList();
+        Assert.Equal(Enumerable.Range(extra, LiveFeed.Capacity).Select(i => $"m-{i}"), names);
+
+        // Once told, not told again while nothing more is lost.
+        feed.Publish(new MachineRemoved(Guid.NewGuid(), "after"));
+        await using var more = subscription.ReadAllAsync(read.Token).GetAsyncEnumerator(read.Token);
+        Assert.True(await more.MoveNextAsync());
+        Assert.Equal("after", Assert.IsType<MachineRemoved>(more.Current).Name);
+    }
+}

@@ -63,6 +63,28 @@ public sealed class MachinesTests : DashboardTestContext
     }
 
     [Fact]
+    public void Machines_ChangesLostInAStorm_PageReadsTheStateAgain()
+    {
+        var machine = Sample.Machine("web-1", MachineState.Running);
+        Data.Machines.Add(machine);
+        var cut = Render<Machines>();
+        cut.WaitForAssertion(() => Assert.Equal("running", cut.Find("[data-machine=web-1] [data-test=state]").TextContent));
+        cut.WaitForState(() => Data.Subscribers == 1);
+        var queries = Data.MachineQueries.Count;
+
+        // The machine stopped, but the change that said so was among those the page's feed dropped.
+        lock (Data.Machines)
+        {
+            Data.Machines[0] = machine with { State = MachineState.Stopped };
+        }
+
+        Data.Publish(new ChangesMissed());
+
+        cut.WaitForAssertion(() => Assert.Equal("stopped", cut.Find("[data-machine=web-1] [data-test=state]").TextContent), Live);
+        Assert.True(Data.MachineQueries.Count > queries, "the page showed the new state without reading it again");
+    }
+
+    [Fact]
     public void Machines_Empty_SaysHowToLaunchOne()
     {
         var cut = Render<Machines>();

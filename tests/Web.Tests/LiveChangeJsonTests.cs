@@ -11,7 +11,8 @@ public sealed class LiveChangeJsonTests
     [Fact]
     public void EveryKindOfLiveChange_CanBeSentToTheOtherNodes()
     {
-        var kinds = typeof(LiveChange).Assembly.GetTypes().Where(t => t.IsSubclassOf(typeof(LiveChange)) && !t.IsAbstract).ToList();
+        // ChangesMissed is made by each subscription for itself, never published.
+        var kinds = typeof(LiveChange).Assembly.GetTypes().Where(t => t.IsSubclassOf(typeof(LiveChange)) && !t.IsAbstract && t != typeof(ChangesMissed)).ToList();
 
         Assert.Contains(typeof(AlertChanged), kinds);
         Assert.All(kinds, kind => Assert.True(LiveChangeJson.Supports(kind), $"{kind.Name} would not reach the other nodes"));

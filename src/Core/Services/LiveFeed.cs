@@ -18,6 +18,13 @@ public sealed record OperationChanged(OperationView Operation) : LiveChange(Date
 public sealed record MetricsChanged(Guid HostId, IReadOnlyList<GuestMetrics> Metrics) : LiveChange(DateTimeOffset.UtcNow);
 
 /// <summary>
+/// Stands in one subscription's stream for the changes it lost because it read too slowly (a storm
+/// of thousands of changes at once): what it shows may be stale, so it reads the state again. Never
+/// published; each subscription makes its own.
+/// </summary>
+public sealed record ChangesMissed() : LiveChange(DateTimeOffset.UtcNow);
+
+/// <summary>
 /// The server's live view: one place where every change is published once and read by any number
 /// of subscribers. A slow subscriber loses its oldest changes rather than holding up the others.
 /// </summary>
@@ -33,14 +40,19 @@ public sealed class LiveFeed
     /// </summary>
     public LiveSubscription Subscribe()
     {
-        var channel = Channel.CreateBounded<LiveChange>(new BoundedChannelOptions(4096)
+        LiveSubscription? subscription = null;
+        var channel = Channel.CreateBounded<LiveChange>(new BoundedChannelOptions(Capacity)
         {
             FullMode = BoundedChannelFullMode.DropOldest,
             SingleReader = true,
-        });
+        }, _ => subscription?.Missed());
+        subscription = new LiveSubscription(channel.Reader, () => _subscribers.TryRemove(channel, out _));
         _subscribers[channel] = 0;
-        return new LiveSubscription(channel.Reader, () => _subscribers.TryRemove(channel, out _));
+        return subscription;
     }
+
+    /// <summary>How many changes a subscription keeps unread before it loses the oldest (and reads <see cref="ChangesMissed"/> in their place).</summary>
+    public const int Capacity = 4096;
 
     /// <summary>Subscribes until <paramref name="cancellationToken"/> is cancelled.</summary>
     public async IAsyncEnumerable<LiveChange> SubscribeAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
@@ -103,8 +115,33 @@ public sealed class LiveFeed
 /// <summary>One subscriber's changes since it subscribed (<see cref="LiveFeed.Subscribe"/>); dispose to leave.</summary>
 public sealed class LiveSubscription(ChannelReader<LiveChange> reader, Action leave) : IDisposable
 {
-    /// <summary>The changes as they come, until <paramref name="cancellationToken"/> is cancelled.</summary>
-    public IAsyncEnumerable<LiveChange> ReadAllAsync(CancellationToken cancellationToken) => reader.ReadAllAsync(cancellationToken);
+    private int _missed;
+
+    /// <summary>The oldest unread change was dropped to make room.</summary>
+    internal void Missed() => Volatile.Write(ref _missed, 1);
+
+    /// <summary>Whether changes were lost since this was last asked; asking clears it.</summary>
+    private bool TakeMissed() => Interlocked.Exchange(ref _missed, 0) == 1;
+
+    /// <summary>
+    /// The changes as they come, until <paramref name="cancellationToken"/> is cancelled; a
+    /// <see cref="ChangesMissed"/> comes where changes were lost.
+    /// </summary>
+    public async IAsyncEnumerable<LiveChange> ReadAllAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        while (await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (reader.TryRead(out var change))
+            {
+                if (TakeMissed())
+                {
+                    yield return new ChangesMissed();
+                }
+
+                yield return change;
+            }
+        }
+    }
 
     /// <summary>
     /// The changes in batches: each waits for one change, then takes what else is already waiting, up
@@ -119,6 +156,11 @@ public sealed class LiveSubscription(ChannelReader<LiveChange> reader, Action le
             var batch = new List<LiveChange>();
             while (batch.Count < max && reader.TryRead(out var change))
             {
+                if (TakeMissed())
+                {
+                    batch.Add(new ChangesMissed());
+                }
+
                 batch.Add(change);
             }
 

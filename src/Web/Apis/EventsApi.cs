@@ -9,6 +9,8 @@ namespace Ringmaster.Web.Apis;
 /// The event stream for automation (Server-Sent Events): machine state changes, operation progress,
 /// host online/offline and metrics, as they happen. <c>types</c> filters by kind
 /// (<c>machine</c>, <c>operation</c>, <c>host</c>, <c>metrics</c>); <c>machine</c> by one machine.
+/// A client that reads more slowly than changes come loses the oldest, and is sent a <c>missed</c>
+/// event in their place, whatever the types: it should read the state again.
 /// </summary>
 public static class EventsApi
 {
@@ -45,6 +47,13 @@ public static class EventsApi
         {
             if ((filter is null ? received : filter.Apply(received)) is not { } change)
             {
+                continue;
+            }
+
+            if (change is ChangesMissed missed)
+            {
+                // Whatever the types asked for: the client lost changes and should read the state again.
+                yield return new SseItem<object>(new { at = missed.At }, "missed");
                 continue;
             }
 

@@ -124,6 +124,12 @@ public static class OperationsApi
                 {
                     break;
                 }
+
+                // Changes were lost in a storm, perhaps this operation's end: the inventory says.
+                if (change is ChangesMissed && (await GetOperation(dbFactory, id, deadline.Token)).Result is Ok<OperationView> { Value: { } now } && IsEnded(now.State))
+                {
+                    break;
+                }
             }
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)

@@ -8,7 +8,7 @@ namespace Ringmaster.Web.Components;
 /// A component that shows live data: it takes a snapshot, then applies the stream of changes from
 /// the server's live view until it is closed (cancelled, then awaited, in <see cref="DisposeAsync"/>).
 /// Changes that need a new snapshot (a new row in a sorted page) are coalesced so a burst of them
-/// costs one query.
+/// costs one query; so does a storm that outran the page (<see cref="ChangesMissed"/>).
 /// </summary>
 public abstract class LiveComponentBase : ComponentBase, IAsyncDisposable
 {
@@ -96,6 +96,14 @@ public abstract class LiveComponentBase : ComponentBase, IAsyncDisposable
                 while (await next)
                 {
                     var change = changes.Current;
+                    if (change is ChangesMissed)
+                    {
+                        // The feed went faster than this page read it: what it shows may be stale.
+                        RequestReload();
+                        next = changes.MoveNextAsync();
+                        continue;
+                    }
+
                     await InvokeAsync(() =>
                     {
                         _duringReload?.Add(change);
