@@ -24,7 +24,7 @@ public static class AgentHubExtensions
         builder.Services.AddAuthentication()
             .AddScheme<AuthenticationSchemeOptions, JoinTokenAuthentication>(JoinTokenAuthentication.SchemeName, null);
         builder.Services.AddAuthorization();
-        var signalR = builder.Services.AddSignalR(o =>
+        builder.Services.AddSignalR(o =>
             {
                 o.MaximumReceiveMessageSize = 4 * 1024 * 1024;
                 o.EnableDetailedErrors = false;
@@ -37,11 +37,15 @@ public static class AgentHubExtensions
             // backplane; live changes, consoles and command outcomes through RedisBackplane.
             var connection = new RedisConnection(redis);
             builder.Services.AddSingleton(connection);
-            signalR.AddStackExchangeRedis(o =>
+            // The agent hub only: a dashboard page is a circuit held by the node that drew it (the
+            // proxy keeps its browser there), so the dashboards' own hub needs no backplane, and goes on
+            // working while Redis is away.
+            builder.Services.Configure<Microsoft.AspNetCore.SignalR.StackExchangeRedis.RedisOptions>(o =>
             {
                 o.Configuration.ChannelPrefix = StackExchange.Redis.RedisChannel.Literal("ringmaster-hub");
                 o.ConnectionFactory = async _ => await connection.GetAsync();
             });
+            builder.Services.AddSingleton<Microsoft.AspNetCore.SignalR.HubLifetimeManager<AgentHub>, Microsoft.AspNetCore.SignalR.StackExchangeRedis.RedisHubLifetimeManager<AgentHub>>();
             builder.Services.AddSingleton<RedisBackplane>();
             builder.Services.AddSingleton<IAgentRoutes>(sp => sp.GetRequiredService<RedisBackplane>());
             builder.Services.AddHostedService(sp => sp.GetRequiredService<RedisBackplane>());

@@ -103,39 +103,30 @@ public sealed class RedisBackplane(
             return;
         }
 
-        var subscriber = multiplexer.GetSubscriber();
-        var database = redis.Database(multiplexer);
-        await database.StringSetAsync(NodeKey(Node), Environment.MachineName, s_nodeLifetime).ConfigureAwait(false);
-
-        // Subscribed before anything is shared or read, so that nothing published in between is missed.
-        (await subscriber.SubscribeAsync(s_feed).ConfigureAwait(false)).OnMessage(m => Guard("a live change", () => ReceiveChange(m.Message)));
-        (await subscriber.SubscribeAsync(s_console).ConfigureAwait(false)).OnMessage(m => Guard("console output", () => ReceiveConsole(m.Message)));
-        (await subscriber.SubscribeAsync(s_agents).ConfigureAwait(false)).OnMessage(m => Guard("an agent's connection", () => ReceiveAgent(m.Message)));
-        (await subscriber.SubscribeAsync(s_outcomes).ConfigureAwait(false)).OnMessage(m => Guard("a command's outcome", () => ReceiveOutcome(m.Message)));
-        (await subscriber.SubscribeAsync(s_revocations).ConfigureAwait(false)).OnMessage(m => Guard("a revoked credential", () => ReceiveRevocation(m.Message)));
-
-        feed.ShareWith(change => Relay("a live change", () => subscriber.Publish(s_feed, LiveChangeJson.Serialize(Node, change), CommandFlags.FireAndForget)));
-        consoles.ShareWith((machine, data) => Relay("console output", () => subscriber.Publish(s_console, ConsoleMessage(machine, data), CommandFlags.FireAndForget)));
-        connections.Bound += (host, connection) => Announce(multiplexer, host, connection, bound: true);
-        connections.Unbound += (host, connection) => Announce(multiplexer, host, connection, bound: false);
-        credentials.Revoked += host => subscriber.Publish(s_revocations, JsonSerializer.SerializeToUtf8Bytes(new RevocationMessage(Node, host), LiveChangeJson.Options), CommandFlags.FireAndForget);
-        _multiplexer = multiplexer;
-
-        // Agents that connected here before the backplane was up, and those the other nodes serve.
-        foreach (var (host, connection) in connections.All)
+        // Until Redis answers this node serves what passes through it, as one node alone would, and keeps trying.
+        var subscribed = new HashSet<RedisChannel>();
+        while (true)
         {
-            Announce(multiplexer, host, connection, bound: true);
-        }
-
-        foreach (var entry in await database.HashGetAllAsync(s_agentsHash).ConfigureAwait(false))
-        {
-            if (Guid.TryParse(entry.Name.ToString(), out var host) && Split(entry.Value) is { } at && at.Node != Node
-                && await database.KeyExistsAsync(NodeKey(at.Node)).ConfigureAwait(false))
+            try
             {
-                _remote.TryAdd(host, at);
+                await JoinAsync(multiplexer, subscribed).ConfigureAwait(false);
+                break;
+            }
+            catch (Exception ex) when (ex is RedisException or TimeoutException)
+            {
+                logger.LogWarning("Redis does not answer ({Message}); until it does this node sees only what passes through it", ex.Message);
+                try
+                {
+                    await Task.Delay(s_tick, stoppingToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
             }
         }
 
+        var database = redis.Database(multiplexer);
         logger.LogInformation("Node {Node} shares live changes, consoles and agent commands with the other nodes through Redis", Node);
         using var timer = new PeriodicTimer(s_tick);
         try
@@ -167,6 +158,56 @@ public sealed class RedisBackplane(
             {
                 logger.LogDebug("Could not remove this node's key on the way out: {Message}", ex.Message);
             }
+        }
+    }
+
+    /// <summary>
+    /// Joins the other nodes: this node's key, the subscriptions (each once, however many tries this
+    /// takes), then what this node shares, the agents it serves, and those the others serve.
+    /// </summary>
+    private async Task JoinAsync(IConnectionMultiplexer multiplexer, HashSet<RedisChannel> subscribed)
+    {
+        var subscriber = multiplexer.GetSubscriber();
+        var database = redis.Database(multiplexer);
+        await database.StringSetAsync(NodeKey(Node), Environment.MachineName, s_nodeLifetime).ConfigureAwait(false);
+
+        // Subscribed before anything is shared or read, so that nothing published in between is missed.
+        foreach (var (channel, what, receive) in new (RedisChannel, string, Action<RedisValue>)[]
+        {
+            (s_feed, "a live change", ReceiveChange),
+            (s_console, "console output", ReceiveConsole),
+            (s_agents, "an agent's connection", ReceiveAgent),
+            (s_outcomes, "a command's outcome", ReceiveOutcome),
+            (s_revocations, "a revoked credential", ReceiveRevocation),
+        })
+        {
+            if (!subscribed.Contains(channel))
+            {
+                (await subscriber.SubscribeAsync(channel).ConfigureAwait(false)).OnMessage(m => Guard(what, () => receive(m.Message)));
+                subscribed.Add(channel);
+            }
+        }
+
+        // Agents the other nodes serve, then this node's own (those that connected before it joined).
+        foreach (var entry in await database.HashGetAllAsync(s_agentsHash).ConfigureAwait(false))
+        {
+            if (Guid.TryParse(entry.Name.ToString(), out var host) && Split(entry.Value) is { } at && at.Node != Node
+                && connections.ConnectionOf(host) is null && await database.KeyExistsAsync(NodeKey(at.Node)).ConfigureAwait(false))
+            {
+                _remote.TryAdd(host, at);
+            }
+        }
+
+        feed.ShareWith(change => Relay("a live change", () => subscriber.Publish(s_feed, LiveChangeJson.Serialize(Node, change), CommandFlags.FireAndForget)));
+        consoles.ShareWith((machine, data) => Relay("console output", () => subscriber.Publish(s_console, ConsoleMessage(machine, data), CommandFlags.FireAndForget)));
+        connections.Bound += (host, connection) => Announce(multiplexer, host, connection, bound: true);
+        connections.Unbound += (host, connection) => Announce(multiplexer, host, connection, bound: false);
+        credentials.Revoked += host => Relay("a revoked credential", () =>
+            subscriber.Publish(s_revocations, JsonSerializer.SerializeToUtf8Bytes(new RevocationMessage(Node, host), LiveChangeJson.Options), CommandFlags.FireAndForget));
+        _multiplexer = multiplexer;
+        foreach (var (host, connection) in connections.All)
+        {
+            Announce(multiplexer, host, connection, bound: true);
         }
     }
 
