@@ -131,9 +131,13 @@ public sealed class DisableUserTests : IAsyncLifetime
         Assert.Equal(JsonValueKind.Null, enabledView.GetProperty("disabledAt").ValueKind);
         Assert.Equal(HttpStatusCode.OK, (await token.GetAsync("/api/v1/machines")).StatusCode);
 
-        var audit = (await (await _admin.GetAsync("/api/v1/audit?limit=100")).ReadJsonAsync()).GetProperty("items").EnumerateArray().ToList();
-        Assert.Equal(2, audit.Count(e => e.GetProperty("action").GetString() == "PATCH /api/v1/users/{userName}"
-            && e.GetProperty("target").GetString() == "/api/v1/users/dora" && e.GetProperty("status").GetInt32() == 200));
+        // The audit is written once a response has gone (OnCompleted): the last PATCH's entry may follow its answer.
+        static bool Patch(JsonElement e) => e.GetProperty("action").GetString() == "PATCH /api/v1/users/{userName}"
+            && e.GetProperty("target").GetString() == "/api/v1/users/dora" && e.GetProperty("status").GetInt32() == 200;
+        var audit = await HttpJson.EventuallyAsync(
+            async () => (await (await _admin.GetAsync("/api/v1/audit?limit=100")).ReadJsonAsync()).GetProperty("items").EnumerateArray().ToList(),
+            entries => entries.Count(Patch) >= 2, TimeSpan.FromSeconds(10), "both PATCHes' audit entries");
+        Assert.Equal(2, audit.Count(Patch));
         Assert.Contains(audit, e => e.GetProperty("action").GetString() == "auth.login" && e.GetProperty("user").GetString() == "dora"
             && e.GetProperty("status").GetInt32() == 403 && e.GetProperty("detail").GetString() == "account disabled");
     }
