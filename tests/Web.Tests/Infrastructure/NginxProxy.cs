@@ -54,17 +54,7 @@ public sealed class NginxProxy : IAsyncDisposable
             }
             """);
 
-        var start = new ProcessStartInfo("setsid") { WorkingDirectory = "/", RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in (string[])["bash", "-c",
-            "for fd in $(ls /proc/$$/fd); do if [ \"$fd\" -gt 2 ]; then eval \"exec $fd>&-\"; fi; done 2>/dev/null; " +
-            "\"$2\" -p \"$3\" -c \"$3/nginx.conf\" -g 'daemon off;' & server=$!; " +
-            "tail --pid=\"$1\" -f /dev/null & watcher=$!; wait -n; kill $server $watcher 2>/dev/null; wait",
-            "bash", Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture), Binary, folder])
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        var proxy = new NginxProxy(Process.Start(start)!, folder, port);
+        var proxy = new NginxProxy(WatchedServer.Start(Binary, "-p", folder, "-c", Path.Combine(folder, "nginx.conf"), "-g", "daemon off;"), folder, port);
         var waited = Stopwatch.StartNew();
         while (true)
         {
@@ -93,13 +83,7 @@ public sealed class NginxProxy : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (!_shell.HasExited)
-        {
-            _shell.Kill(entireProcessTree: true);
-        }
-
-        await _shell.WaitForExitAsync();
-        _shell.Dispose();
+        await WatchedServer.StopAsync(_shell);
         Directory.Delete(_folder, recursive: true);
     }
 }

@@ -32,18 +32,8 @@ public sealed class RedisServer : IAsyncDisposable
         }
 
         var port = RingmasterProcess.FreePort();
-        var start = new ProcessStartInfo("setsid") { WorkingDirectory = "/", RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in (string[])["bash", "-c",
-            // Closes what this process inherited, runs the server, and stops it when the test process ends.
-            "for fd in $(ls /proc/$$/fd); do if [ \"$fd\" -gt 2 ]; then eval \"exec $fd>&-\"; fi; done 2>/dev/null; " +
-            "\"$2\" --port \"$3\" --bind 127.0.0.1 --save '' --appendonly no --dir /tmp --protected-mode no --loglevel warning & server=$!; " +
-            "tail --pid=\"$1\" -f /dev/null & watcher=$!; wait -n; kill $server $watcher 2>/dev/null; wait",
-            "bash", Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture), Binary, port.ToString(System.Globalization.CultureInfo.InvariantCulture)])
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        var shell = Process.Start(start)!;
+        var shell = WatchedServer.Start(Binary, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1",
+            "--save", "", "--appendonly", "no", "--dir", "/tmp", "--protected-mode", "no", "--loglevel", "warning");
         var server = new RedisServer(shell, port);
         // Ready when it answers PING.
         var deadline = Stopwatch.StartNew();
@@ -76,14 +66,5 @@ public sealed class RedisServer : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        if (!_shell.HasExited)
-        {
-            _shell.Kill(entireProcessTree: true);
-        }
-
-        await _shell.WaitForExitAsync();
-        _shell.Dispose();
-    }
+    public async ValueTask DisposeAsync() => await WatchedServer.StopAsync(_shell);
 }
