@@ -76,24 +76,9 @@ internal static class InventoryStormBenchmark
             db.ChangeTracker.AutoDetectChangesEnabled = false;
             for (var i = start; i < Math.Min(count, start + batch); i++)
             {
-                var kind = i % 3 == 0 ? MachineKind.Vm : MachineKind.Container;
-                var machine = new MachineEntity
-                {
-                    Id = Guid.NewGuid(),
-                    Name = $"bench-{i:00000}",
-                    Kind = kind,
-                    Template = kind == MachineKind.Vm ? "default" : "busybox",
-                    Image = kind == MachineKind.Vm ? "default" : "ringmaster/busybox:latest",
-                    Command = kind == MachineKind.Vm ? [] : ["sh"],
-                    Spec = new MachineSpec(1 + i % 4, 64 * (1 + i % 8), [new DiskSpec("root", 1 + i % 10)], [new NetworkSpec("eth0")]),
-                    HostId = host,
-                    State = i % 2 == 0 ? MachineState.Running : MachineState.Stopped,
-                    Labels = new Dictionary<string, string> { ["tier"] = (i % 5).ToString(CultureInfo.InvariantCulture), ["team"] = "bench" },
-                    CreatedAt = now,
-                    UpdatedAt = now,
-                };
+                var machine = SeedMachines.Machine(i, host, i % 2 == 0 ? MachineState.Running : MachineState.Stopped, now);
                 db.Machines.Add(machine);
-                guests.Add(new GuestInfo(machine.Id, machine.Name, kind, MachineState.Running, machine.Image, machine.Spec, machine.Labels, StartedAt: now));
+                guests.Add(new GuestInfo(machine.Id, machine.Name, machine.Kind, MachineState.Running, machine.Image, machine.Spec, machine.Labels, StartedAt: now));
             }
 
             await db.SaveChangesAsync();

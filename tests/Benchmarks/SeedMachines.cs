@@ -13,6 +13,27 @@ namespace Ringmaster.Benchmarks;
 /// </summary>
 internal static class SeedMachines
 {
+    /// <summary>The benchmarks' machine number <paramref name="i"/>: every third a VM, sizes and the label <c>tier</c> (0–4) varying with it.</summary>
+    public static MachineEntity Machine(int i, Guid host, MachineState state, DateTime now)
+    {
+        var kind = i % 3 == 0 ? MachineKind.Vm : MachineKind.Container;
+        return new MachineEntity
+        {
+            Id = Guid.NewGuid(),
+            Name = $"bench-{i:00000}",
+            Kind = kind,
+            Template = kind == MachineKind.Vm ? "default" : "busybox",
+            Image = kind == MachineKind.Vm ? "default" : "ringmaster/busybox:latest",
+            Command = kind == MachineKind.Vm ? [] : ["sh"],
+            Spec = new MachineSpec(1 + i % 4, 64 * (1 + i % 8), [new DiskSpec("root", 1 + i % 10)], [new NetworkSpec("eth0")]),
+            HostId = host,
+            State = state,
+            Labels = new Dictionary<string, string> { ["tier"] = (i % 5).ToString(System.Globalization.CultureInfo.InvariantCulture), ["team"] = "bench" },
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+    }
+
     public static async Task<int> RunAsync(string[] args)
     {
         if (args.Length < 1)
@@ -54,22 +75,8 @@ internal static class SeedMachines
             db.ChangeTracker.AutoDetectChangesEnabled = false;
             for (var i = start; i < Math.Min(count, start + batch); i++)
             {
-                var kind = i % 3 == 0 ? MachineKind.Vm : MachineKind.Container;
-                db.Machines.Add(new MachineEntity
-                {
-                    Id = Guid.NewGuid(),
-                    Name = $"bench-{i:00000}",
-                    Kind = kind,
-                    Template = kind == MachineKind.Vm ? "default" : "busybox",
-                    Image = kind == MachineKind.Vm ? "default" : "ringmaster/busybox:latest",
-                    Command = kind == MachineKind.Vm ? [] : ["sh"],
-                    Spec = new MachineSpec(1 + i % 4, 64 * (1 + i % 8), [new DiskSpec("root", 1 + i % 10)], [new NetworkSpec("eth0")]),
-                    HostId = hosts[i % hosts.Count].Id,
-                    State = (i % 4) switch { 0 => MachineState.Running, 1 => MachineState.Stopped, 2 => MachineState.Unknown, _ => MachineState.Paused },
-                    Labels = new Dictionary<string, string> { ["tier"] = (i % 5).ToString(System.Globalization.CultureInfo.InvariantCulture), ["team"] = "bench" },
-                    CreatedAt = now,
-                    UpdatedAt = now,
-                });
+                db.Machines.Add(Machine(i, hosts[i % hosts.Count].Id,
+                    (i % 4) switch { 0 => MachineState.Running, 1 => MachineState.Stopped, 2 => MachineState.Unknown, _ => MachineState.Paused }, now));
             }
 
             await db.SaveChangesAsync();
