@@ -392,8 +392,6 @@ public sealed class RedisConnection(string configuration, ILoggerFactory? logger
 
     private readonly string _keyPrefix = ConfigurationOptions.Parse(configuration).ChannelPrefix.ToString() ?? "";
 
-    public string Configuration => configuration;
-
     /// <summary>
     /// The keys of this installation: the setting's <c>channelPrefix=</c>, which the connection puts
     /// before every channel, goes before every key too, so that installations can share one Redis.
