@@ -35,6 +35,13 @@ public sealed record RingmasterOptions
     /// </summary>
     public string? Redis { get; init; }
 
+    /// <summary>
+    /// With a backplane: the address the other web nodes reach this one at (e.g. <c>http://web-a:5080</c>),
+    /// for the bytes of a migration, backup or display whose hosts' agents are served by different
+    /// nodes. Empty: the first address this node listens on, a wildcard one under the machine's host name.
+    /// </summary>
+    public string? NodeUrl { get; init; }
+
     public string DataPath => Resolve(Data);
 
     /// <summary>The full path of a data folder setting (null: the default).</summary>

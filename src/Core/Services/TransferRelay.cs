@@ -21,13 +21,26 @@ public sealed class TransferRelay
 
     private readonly ConcurrentDictionary<Guid, Transfer> _transfers = new();
 
+    /// <summary>
+    /// A transfer was opened here (before its id is handed to anyone), or closed: with several web
+    /// nodes, the others learn where its agents' requests go.
+    /// </summary>
+    public event Action<Guid>? Opened;
+
+    /// <inheritdoc cref="Opened"/>
+    public event Action<Guid>? Closed;
+
     /// <summary>Opens a transfer from <paramref name="sourceHostId"/> to <paramref name="targetHostId"/>.</summary>
     public Transfer Open(Guid sourceHostId, Guid targetHostId, string purpose)
     {
         var transfer = new Transfer(Guid.NewGuid(), sourceHostId, targetHostId, purpose, this);
         _transfers[transfer.Id] = transfer;
+        Opened?.Invoke(transfer.Id);
         return transfer;
     }
+
+    /// <summary>Whether the transfer is open on this node (whoever takes part in it).</summary>
+    public bool IsHere(Guid transferId) => _transfers.ContainsKey(transferId);
 
     public int ActiveCount => _transfers.Count;
 
@@ -55,7 +68,13 @@ public sealed class TransferRelay
         }
     }
 
-    internal void Remove(Guid id) => _transfers.TryRemove(id, out _);
+    internal void Remove(Guid id)
+    {
+        if (_transfers.TryRemove(id, out _))
+        {
+            Closed?.Invoke(id);
+        }
+    }
 
     /// <summary>One transfer: a bounded pipe of chunks from the source host to the target host.</summary>
     public sealed class Transfer : IDisposable

@@ -114,7 +114,10 @@ public static class AccessExtensions
             });
             o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
             {
-                if (context.Request.Path.StartsWithSegments(Core.Contracts.AgentHubPaths.Hub) || TokenAuthentication.BearerOf(context.Request) is null)
+                // Agents (the hub, and their transfers' bytes, which a node passes on to another with
+                // the agent's credential) present their own credential, not an API token.
+                if (context.Request.Path.StartsWithSegments(Core.Contracts.AgentHubPaths.Hub) || context.Request.Path.StartsWithSegments(Agents.TransferEndpoints.Path)
+                    || TokenAuthentication.BearerOf(context.Request) is null)
                 {
                     return RateLimitPartition.GetNoLimiter("none");
                 }

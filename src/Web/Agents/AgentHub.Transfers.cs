@@ -33,14 +33,35 @@ public sealed partial class AgentHub
         }
     }
 
-    /// <summary>How many bytes of the transfer went on to its target (asked by the source before a short pause).</summary>
-    public Task<long> TransferDelivered(Guid transferId)
+    /// <summary>
+    /// How many bytes of the transfer went on to its target (asked by the source before a short pause);
+    /// a transfer another web node opened is asked of that node.
+    /// </summary>
+    public async Task<long> TransferDelivered(Guid transferId)
     {
-        var transfer = (HostOrNull() is { } hostId ? transfers.Find(transferId, hostId) : null)
-            ?? throw new HubException("No such transfer for this host.");
-        return transfer.Failed.IsCancellationRequested
-            ? throw new HubException(transfer.FailureReason ?? "The transfer failed.")
-            : Task.FromResult(transfer.Delivered);
+        if (HostOrNull() is not { } hostId)
+        {
+            throw new HubException("No such transfer for this host.");
+        }
+
+        if (transfers.Find(transferId, hostId) is { } transfer)
+        {
+            return transfer.Failed.IsCancellationRequested
+                ? throw new HubException(transfer.FailureReason ?? "The transfer failed.")
+                : transfer.Delivered;
+        }
+
+        try
+        {
+            return (Context.GetHttpContext() is { } request
+                    ? await TransferEndpoints.DeliveredElsewhereAsync(transferId, hostId, request, routes, Context.ConnectionAborted)
+                    : null)
+                ?? throw new HubException("No such transfer for this host.");
+        }
+        catch (Exception ex) when (ex is TransferFailedException or HttpRequestException or FormatException)
+        {
+            throw new HubException(ex.Message);
+        }
     }
 
     /// <summary>Server-to-client stream to the transfer's target host.</summary>

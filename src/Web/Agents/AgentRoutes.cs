@@ -17,6 +17,12 @@ public interface IAgentRoutes
 
     /// <summary>An outcome no request of this node waits for: hands it to the live node that sent the command; false when there is none.</summary>
     Task<bool> ForwardOutcomeAsync(CommandResult result);
+
+    /// <summary>
+    /// Where to send an agent's request for a transfer (<see cref="Core.Services.TransferRelay"/>) that
+    /// another node opened: that node's address; null when no other node has it.
+    /// </summary>
+    Task<Uri?> TransferNodeAsync(Guid transferId, CancellationToken cancellationToken);
 }
 
 /// <summary>One web node: every agent it can reach is connected to it.</summary>
@@ -27,4 +33,6 @@ public sealed class SingleNodeRoutes : IAgentRoutes
     public Task ExpectOutcomeAsync(Guid commandId, TimeSpan within, CancellationToken cancellationToken) => Task.CompletedTask;
 
     public Task<bool> ForwardOutcomeAsync(CommandResult result) => Task.FromResult(false);
+
+    public Task<Uri?> TransferNodeAsync(Guid transferId, CancellationToken cancellationToken) => Task.FromResult<Uri?>(null);
 }

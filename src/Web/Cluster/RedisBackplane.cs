@@ -1,5 +1,10 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
 using System.Text.Json;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Options;
+using Ringmaster.Core;
 using Ringmaster.Core.Contracts;
 using Ringmaster.Core.Services;
 using Ringmaster.Web.Agents;
@@ -14,7 +19,8 @@ namespace Ringmaster.Web.Cluster;
 /// <item>every live change (<see cref="LiveFeed"/>) and console output, so a dashboard or an event stream on any node sees them;</item>
 /// <item>which node's hub connection serves which host's agent, so a command reaches it from any node;</item>
 /// <item>a command's outcome, which comes to the node that holds the agent's connection, back to the node that waits for it;</item>
-/// <item>a revoked agent credential, so the node that holds that agent's connection closes it at once.</item>
+/// <item>a revoked agent credential, so the node that holds that agent's connection closes it at once;</item>
+/// <item>which node opened which host-to-host transfer, and each node's address, so an agent's bytes reach it through its own node.</item>
 /// </list>
 /// A node that stops answering (its key in Redis expires) is forgotten within seconds, and the commands
 /// sent through it fail as they would when its agent disconnected.
@@ -26,6 +32,9 @@ public sealed class RedisBackplane(
     AgentConnections connections,
     PendingCommands pending,
     AgentCredentials credentials,
+    TransferRelay transfers,
+    Microsoft.AspNetCore.Hosting.Server.IServer server,
+    IOptions<RingmasterOptions> options,
     ILogger<RedisBackplane> logger) : BackgroundService, IAgentRoutes
 {
     private const string Prefix = "ringmaster:";
@@ -38,6 +47,12 @@ public sealed class RedisBackplane(
     private static readonly TimeSpan s_nodeLifetime = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan s_tick = TimeSpan.FromSeconds(2);
 
+    /// <summary>How long a transfer's node is kept at most (it is removed when the transfer closes).</summary>
+    private static readonly TimeSpan s_transferLifetime = TimeSpan.FromDays(1);
+
+    /// <summary>How long an agent's request waits for the node that opened its transfer to be known.</summary>
+    private static readonly TimeSpan s_transferAnnouncement = TimeSpan.FromSeconds(3);
+
     /// <summary>This process among the nodes: new at each start, so a restarted node is not taken for its earlier self.</summary>
     public Guid Node { get; } = Guid.NewGuid();
 
@@ -47,6 +62,10 @@ public sealed class RedisBackplane(
     private static RedisKey NodeKey(Guid node) => $"{Prefix}node:{node:N}";
 
     private static RedisKey CommandKey(Guid commandId) => $"{Prefix}command:{commandId:N}";
+
+    private static RedisKey TransferKey(Guid transferId) => $"{Prefix}transfer:{transferId:N}";
+
+    private string? _address;
 
     public string? RemoteConnectionOf(Guid hostId) => _remote.TryGetValue(hostId, out var at) ? at.Connection : null;
 
@@ -89,6 +108,73 @@ public sealed class RedisBackplane(
             logger.LogWarning("Could not hand command {CommandId}'s outcome to the node that sent it ({Message}); settling it here", result.CommandId, ex.Message);
             return false;
         }
+    }
+
+    public async Task<Uri?> TransferNodeAsync(Guid transferId, CancellationToken cancellationToken)
+    {
+        if (_multiplexer is not { } multiplexer)
+        {
+            return null;
+        }
+
+        var database = redis.Database(multiplexer);
+        var waited = Stopwatch.StartNew();
+        try
+        {
+            while (true)
+            {
+                var owner = await database.StringGetAsync(TransferKey(transferId)).ConfigureAwait(false);
+                if (!owner.IsNullOrEmpty)
+                {
+                    if (!Guid.TryParse(owner.ToString(), out var node) || node == Node)
+                    {
+                        return null;
+                    }
+
+                    var address = await database.StringGetAsync(NodeKey(node)).ConfigureAwait(false);
+                    return Uri.TryCreate(address.ToString(), UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" ? uri : null;
+                }
+
+                // The node that opened it says so before it hands the id to an agent; Redis keeps
+                // that order, but an agent's request may still come first through another path.
+                if (waited.Elapsed > s_transferAnnouncement)
+                {
+                    return null;
+                }
+
+                await Task.Delay(50, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            logger.LogWarning("Could not ask Redis which node holds transfer {TransferId}: {Message}", transferId, ex.Message);
+            return null;
+        }
+    }
+
+    /// <summary>Where the other nodes reach this one: Ringmaster:NodeUrl, or the first address it listens on.</summary>
+    private string Address()
+    {
+        if (_address is { } known)
+        {
+            return known;
+        }
+
+        if (!string.IsNullOrWhiteSpace(options.Value.NodeUrl))
+        {
+            return _address = options.Value.NodeUrl.Trim().TrimEnd('/');
+        }
+
+        var addresses = server.Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+        var first = addresses.FirstOrDefault(a => a.StartsWith("http://", StringComparison.OrdinalIgnoreCase)) ?? addresses.FirstOrDefault();
+        if (first is null || !Uri.TryCreate(first.Replace("://+:", "://0.0.0.0:", StringComparison.Ordinal).Replace("://*:", "://0.0.0.0:", StringComparison.Ordinal), UriKind.Absolute, out var uri))
+        {
+            // Not listening yet: asked again at the next tick.
+            return "";
+        }
+
+        var host = uri.IsLoopback || !(uri.Host is "0.0.0.0" or "[::]" or "::") ? uri.Host : Dns.GetHostName();
+        return _address = new UriBuilder(uri.Scheme, host, uri.Port).Uri.ToString().TrimEnd('/');
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -135,7 +221,7 @@ public sealed class RedisBackplane(
             {
                 try
                 {
-                    await database.StringSetAsync(NodeKey(Node), Environment.MachineName, s_nodeLifetime).ConfigureAwait(false);
+                    await database.StringSetAsync(NodeKey(Node), Address(), s_nodeLifetime).ConfigureAwait(false);
                     await ForgetDeadNodesAsync(database).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (ex is RedisException or TimeoutException)
@@ -169,7 +255,7 @@ public sealed class RedisBackplane(
     {
         var subscriber = multiplexer.GetSubscriber();
         var database = redis.Database(multiplexer);
-        await database.StringSetAsync(NodeKey(Node), Environment.MachineName, s_nodeLifetime).ConfigureAwait(false);
+        await database.StringSetAsync(NodeKey(Node), Address(), s_nodeLifetime).ConfigureAwait(false);
 
         // Subscribed before anything is shared or read, so that nothing published in between is missed.
         foreach (var (channel, what, receive) in new (RedisChannel, string, Action<RedisValue>)[]
@@ -202,6 +288,8 @@ public sealed class RedisBackplane(
         consoles.ShareWith((machine, data) => Relay("console output", () => subscriber.Publish(s_console, ConsoleMessage(machine, data), CommandFlags.FireAndForget)));
         connections.Bound += (host, connection) => Announce(multiplexer, host, connection, bound: true);
         connections.Unbound += (host, connection) => Announce(multiplexer, host, connection, bound: false);
+        transfers.Opened += id => Relay("a transfer's node", () => database.StringSet(TransferKey(id), Node.ToString("N"), s_transferLifetime, flags: CommandFlags.FireAndForget));
+        transfers.Closed += id => Relay("a closed transfer", () => database.KeyDelete(TransferKey(id), CommandFlags.FireAndForget));
         credentials.Revoked += host => Relay("a revoked credential", () =>
             subscriber.Publish(s_revocations, JsonSerializer.SerializeToUtf8Bytes(new RevocationMessage(Node, host), LiveChangeJson.Options), CommandFlags.FireAndForget));
         _multiplexer = multiplexer;

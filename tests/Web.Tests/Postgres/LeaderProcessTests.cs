@@ -11,7 +11,8 @@ namespace Ringmaster.Web.Tests.Postgres;
 /// run makes one snapshot per due time, before the handover and after it; an agent given both
 /// nodes' addresses dials the second when the first dies; an operation the dead leader ran is
 /// settled by the new one; a dashboard cookie and antiforgery token made by one node hold on the other;
-/// with a Redis backplane, a machine whose agent is on one node is commanded, watched and typed in through the other.
+/// with a Redis backplane, a machine whose agent is on one node is commanded, watched and typed in through the other,
+/// and a VM moves live between hosts whose agents are on different nodes.
 /// </summary>
 [Collection(ProcessTests.Name)]
 public sealed class LeaderProcessTests : IAsyncLifetime
@@ -68,10 +69,12 @@ public sealed class LeaderProcessTests : IAsyncLifetime
         }
         catch (TimeoutException ex)
         {
-            var logs = string.Join("\n", _processes.Select((p, i) => $"--- process {i} ---\n" + string.Join("\n", p.Output.Split('\n').TakeLast(60))));
-            throw new TimeoutException(ex.Message + "\n" + logs, ex);
+            throw new TimeoutException(ex.Message + "\n" + Logs(), ex);
         }
     }
+
+    /// <summary>The last lines each process wrote.</summary>
+    private string Logs() => string.Join("\n", _processes.Select((p, i) => $"--- process {i} ---\n" + string.Join("\n", p.Output.Split('\n').TakeLast(60))));
 
     private Task<JsonElement> StatusAsync(ApiClient api, bool leader, TimeSpan timeout) =>
         WaitForAsync($"{api.Http.BaseAddress} to answer with leader={leader}", () => api.GetAsync("/api/v1/status"), s => s.GetProperty("leader").GetBoolean() == leader, timeout);
@@ -290,6 +293,50 @@ public sealed class LeaderProcessTests : IAsyncLifetime
         }
 
         await WaitForAsync("node a to disconnect the revoked agent", () => apiA.GetAsync("/api/v1/agents"), a => !Connected(a, hostId), TimeSpan.FromSeconds(30));
+    }
+
+    [Fact]
+    public async Task WithRedis_AVmMovesLiveBetweenHostsServedByDifferentNodes_BothWays_ItsShellKeepsItsState()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        var (_, apiA, apiB, portA, portB) = await StartBothAsync(redis.Configuration);
+        var hostA = "agent-on-a-" + _suffix;
+        var hostB = "agent-on-b-" + _suffix;
+        var machine = "moving-" + _suffix;
+        _processes.Add(RingmasterProcess.StartAgent(portA, Path.Combine(_root, "agent-a"), _token, hostA));
+        _processes.Add(RingmasterProcess.StartAgent(portB, Path.Combine(_root, "agent-b"), _token, hostB));
+        foreach (var host in new[] { hostA, hostB })
+        {
+            await WaitForAsync($"host {host} online", () => apiA.HostAsync(host), h => h.GetProperty("online").GetBoolean(), TimeSpan.FromSeconds(90));
+        }
+
+        await apiA.CreateMachineAsync(new { name = machine, template = "default", start = true, host = hostA }, TimeSpan.FromMinutes(3));
+        await using (var console = await apiA.OpenConsoleAsync(machine))
+        {
+            await console.WaitReadyAsync();
+            await console.FreshPromptAsync("~ # ");
+            await console.RunAsync("MARK=$((6*7))-kept; echo set-$MARK", "set-42-kept");
+        }
+
+        // Each migration runs on node a, where it was asked, so its transfer lives there. To node b's
+        // host: the target's agent reads through node b, which passes its request on to node a. Back:
+        // the source's agent sends through node b, and asks node b how much went through.
+        foreach (var to in new[] { hostB, hostA })
+        {
+            var move = await apiA.StartOperationAsync(HttpMethod.Post, $"/api/v1/machines/{machine}/migrate", new { host = to, live = true });
+            await WaitForAsync($"the move to {to}", () => apiA.GetAsync($"/api/v1/operations/{move}"), o => o.GetProperty("state").GetString() == "Succeeded"
+                || (o.GetProperty("state").GetString() is "Failed" or "Cancelled" ? throw new Xunit.Sdk.XunitException($"the move to {to} failed: {o}\n{Logs()}") : false),
+                TimeSpan.FromMinutes(3));
+            var now = await apiB.MachineAsync(machine);
+            Assert.Equal(to, now.GetProperty("host").GetString());
+            Assert.Equal("Running", now.GetProperty("state").GetString());
+
+            // The same shell, typed in through the other node: the guest's memory came along.
+            await using var console = await apiB.OpenConsoleAsync(machine);
+            await console.WaitReadyAsync();
+            await console.FreshPromptAsync("~ # ");
+            await console.RunAsync("echo on-$MARK", "on-42-kept");
+        }
     }
 
     [Fact]
