@@ -91,6 +91,32 @@ public sealed class ImagesPageTests : ImagesTestContext
         Assert.Empty(HighlightedRows(cut, "data-image"));
     }
 
+    [Fact]
+    public void Tabs_TheOneOpenedIsKeptInTheAddress_SoAReloadOpensItAgain()
+    {
+        AddImage("alpine-rootfs", ImageKind.Container);
+        AddTemplate("alpine", "alpine-rootfs");
+        var navigation = Services.GetRequiredService<NavigationManager>();
+        var cut = Open("/images");
+
+        cut.FindAll(".mud-tab").Single(t => t.TextContent.Trim() == "Templates").Click();
+
+        cut.WaitForAssertion(() => Assert.Equal("/templates", new Uri(navigation.Uri).AbsolutePath));
+        Assert.Equal("Templates", cut.Find(".mud-tab-active").TextContent.Trim());
+        var reloaded = Open(new Uri(navigation.Uri).PathAndQuery);
+        Assert.Equal("Templates", reloaded.Find(".mud-tab-active").TextContent.Trim());
+
+        reloaded.FindAll(".mud-tab").Single(t => t.TextContent.Trim() == "Images").Click();
+        reloaded.WaitForAssertion(() => Assert.Equal("/images", new Uri(navigation.Uri).AbsolutePath));
+        Assert.Equal("Images", reloaded.Find(".mud-tab-active").TextContent.Trim());
+
+        // Making a template from an image opens the Templates tab, and says so in the address.
+        Row(reloaded, "data-image", "alpine-rootfs").QuerySelector("[data-test=image-make-template]")!.Click();
+        reloaded.WaitForAssertion(() => Assert.Equal("/templates", new Uri(navigation.Uri).AbsolutePath));
+        Assert.Equal("Templates", reloaded.Find(".mud-tab-active").TextContent.Trim());
+        Assert.Equal("alpine-rootfs", Input(reloaded, "template-name"));
+    }
+
     private static List<string> HighlightedRows(IRenderedComponent<Images> cut, string cell) =>
         [.. cut.FindAll($"tr.{Images.SelectedRowClass} [{cell}]").Select(td => td.GetAttribute(cell)!)];
 

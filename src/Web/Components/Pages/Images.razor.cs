@@ -152,6 +152,21 @@ public partial class Images
         _selected = string.IsNullOrEmpty(Select) ? null : Select;
     }
 
+    /// <summary>
+    /// Opens a tab and keeps it in the address (<c>/images</c> or <c>/templates</c>, the rest of the
+    /// address as it was), so a reload, Back or a copied link opens the same tab.
+    /// </summary>
+    private void ShowTab(int tab)
+    {
+        _tab = tab;
+        var here = new Uri(Navigation.Uri);
+        var path = tab == TemplatesTab ? "/templates" : "/images";
+        if (!here.AbsolutePath.TrimEnd('/').Equals(path, StringComparison.OrdinalIgnoreCase))
+        {
+            Navigation.NavigateTo(path + here.Query, replace: true);
+        }
+    }
+
     private async Task LoadAsync()
     {
         try
@@ -324,7 +339,7 @@ public partial class Images
             MemoryMiB = CatalogService.DefaultTemplateMemoryMiB(image.Kind == ImageKind.Vm ? MachineKind.Vm : MachineKind.Container),
         };
         _templateMessage = null;
-        _tab = TemplatesTab;
+        ShowTab(TemplatesTab);
     }
 
     private async Task CreateTemplateAsync()
