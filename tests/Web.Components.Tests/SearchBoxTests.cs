@@ -2,6 +2,7 @@ using Bunit;
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Web;
 using Microsoft.Extensions.DependencyInjection;
+using Ringmaster.Core.Contracts;
 using Ringmaster.Web.Components.Shared;
 using Ringmaster.Web.Components.Tests.Infrastructure;
 
@@ -78,6 +79,53 @@ public sealed class SearchBoxTests : SearchTestContext
 
         cut.Find("[data-test=search-input]").Input("upgrade");
         cut.WaitForAssertion(() => Assert.Equal([("snapshot", "before-upgrade", $"/machines/{BlueMachine}")], Results(cut)));
+    }
+
+    [Fact]
+    public void Search_ALabel_FindsItsMachines_AndSaysWhichLabelMatched()
+    {
+        Seed(db =>
+        {
+            var machine = db.Machines.Single(m => m.Id == BlueMachine);
+            machine.Labels = new Dictionary<string, string> { ["tier"] = "frontend", ["zone"] = "b" };
+        });
+
+        var cut = Type("tier=front");
+
+        Assert.Equal([("machine", "web-blue-1", $"/machines/{BlueMachine}")], Results(cut));
+        Assert.Contains("label tier=frontend", cut.Find("[data-test=search-result][data-kind=machine]").TextContent);
+
+        // A machine found by its name does not list its labels.
+        cut.Find("[data-test=search-input]").Input("web-blue");
+        cut.WaitForAssertion(() => Assert.Equal("web-blue", cut.Find("[data-test=search-results]").GetAttribute("data-text")));
+        Assert.Contains(("machine", "web-blue-1", $"/machines/{BlueMachine}"), Results(cut));
+        Assert.DoesNotContain("label", cut.Find("[data-test=search-result][data-kind=machine]").TextContent);
+    }
+
+    [Fact]
+    public void Search_MoreMatchesThanShown_SaysHowManyMore_AndLinksToEveryMachineNamedSo()
+    {
+        Seed(db =>
+        {
+            for (var i = 1; i <= 8; i++)
+            {
+                db.Machines.Add(Machine(Guid.NewGuid(), $"batch-{i}", "blue", Alpha, MachineState.Stopped));
+            }
+        });
+
+        var cut = Type("batch");
+
+        Assert.Equal(5, Results(cut).Count(r => r.Kind == "machine"));
+        var more = cut.Find("[data-test=search-more][data-kind=machine]");
+        Assert.Contains("and 3 more", more.TextContent);
+        Assert.Equal("/machines?name=batch", more.QuerySelector("[data-test=search-more-link]")!.GetAttribute("href"));
+        // Kinds that all fit say nothing more.
+        Assert.Single(cut.FindAll("[data-test=search-more]"));
+
+        // What a user may not see is not counted either.
+        SignInProjectUser("rita", "red");
+        var red = Type("batch");
+        Assert.Equal("Nothing matches “batch”.", red.Find("[data-test=search-empty]").TextContent.Trim());
     }
 
     [Fact]

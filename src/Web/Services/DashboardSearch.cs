@@ -18,10 +18,16 @@ public enum SearchKind
 /// <summary>One thing the search found: what it is called, a word about it, and the page it is on.</summary>
 public sealed record SearchHit(SearchKind Kind, string Title, string? Detail, string Href);
 
-/// <summary>What a search for <paramref name="Text"/> found, grouped by kind, a few of each.</summary>
-public sealed record SearchResults(string Text, IReadOnlyList<SearchHit> Hits)
+/// <summary>
+/// What a search for <paramref name="Text"/> found, grouped by kind, a few of each; <paramref name="More"/>
+/// says how many more of a kind match than are shown.
+/// </summary>
+public sealed record SearchResults(string Text, IReadOnlyList<SearchHit> Hits, IReadOnlyDictionary<SearchKind, int>? More = null)
 {
     public static SearchResults None(string text) => new(text, []);
+
+    /// <summary>How many of <paramref name="kind"/> match beyond those shown.</summary>
+    public int MoreOf(SearchKind kind) => More is not null && More.TryGetValue(kind, out var n) ? n : 0;
 }
 
 /// <summary>A host and the machines on it that the caller sees (the machines without a host: <see cref="HostId"/> null).</summary>
@@ -40,8 +46,9 @@ public sealed record MachineLeaf(Guid Id, string Name, MachineState State, Machi
 public interface IDashboardSearch
 {
     /// <summary>
-    /// Machines, hosts, operations, images and snapshots whose name holds <paramref name="text"/> (in
-    /// any case), at most <paramref name="perKind"/> of each, as the caller may see them.
+    /// Machines (by name, or by a label's <c>key=value</c>), hosts, operations, images and snapshots
+    /// whose name holds <paramref name="text"/> (in any case), at most <paramref name="perKind"/> of
+    /// each and how many more there are, as the caller may see them.
     /// </summary>
     Task<SearchResults> SearchAsync(string text, int perKind = 5, CancellationToken cancellationToken = default);
 
@@ -73,56 +80,96 @@ public sealed class DashboardSearch(IDbContextFactory<RingmasterDbContext> dbFac
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var hits = new List<SearchHit>();
 
-        var machines = await db.Machines.AsNoTracking()
-            .Where(m => m.Name.ToLower().Contains(term))
+        // A machine is found by its name or by one of its labels, written key=value ("tier=web", "tier", "web").
+        var matching = db.Machines.AsNoTracking()
+            .Where(m => m.Name.ToLower().Contains(term)
+                || db.MachineLabels.Any(l => l.MachineId == m.Id && (l.Key + "=" + l.Value).ToLower().Contains(term)));
+        var machines = await matching
             .OrderBy(m => m.Name).Take(take)
-            .Select(m => new { m.Id, m.Name, m.State, m.Kind, m.Project })
+            .Select(m => new
+            {
+                m.Id, m.Name, m.State, m.Kind, m.Project,
+                Label = db.MachineLabels.Where(l => l.MachineId == m.Id && (l.Key + "=" + l.Value).ToLower().Contains(term))
+                    .OrderBy(l => l.Key).Select(l => l.Key + "=" + l.Value).FirstOrDefault(),
+            })
             .ToListAsync(cancellationToken);
-        hits.AddRange(machines.Select(m => new SearchHit(SearchKind.Machine, m.Name, $"{Kind(m.Kind)} · {State(m.State)} · {m.Project}", $"/machines/{m.Id}")));
+        hits.AddRange(machines.Select(m => new SearchHit(SearchKind.Machine, m.Name,
+            $"{Kind(m.Kind)} · {State(m.State)} · {m.Project}" + (m.Label is not null && !m.Name.Contains(term, StringComparison.OrdinalIgnoreCase) ? $" · label {m.Label}" : ""),
+            $"/machines/{m.Id}")));
+        var more = new Dictionary<SearchKind, int>();
+        await CountMoreAsync(more, SearchKind.Machine, machines.Count, take, matching, cancellationToken);
 
-        var hosts = await db.Hosts.AsNoTracking()
-            .Where(h => h.Name.ToLower().Contains(term))
+        var matchingHosts = db.Hosts.AsNoTracking().Where(h => h.Name.ToLower().Contains(term));
+        var hosts = await matchingHosts
             .OrderBy(h => h.Name).Take(take)
             .Select(h => new { h.Name, h.Online })
             .ToListAsync(cancellationToken);
         hits.AddRange(hosts.Select(h => new SearchHit(SearchKind.Host, h.Name, h.Online ? "online" : "offline", $"/hosts/{Uri.EscapeDataString(h.Name)}")));
+        await CountMoreAsync(more, SearchKind.Host, hosts.Count, take, matchingHosts, cancellationToken);
 
         // An operation is named by its kind and its target ("machine.start web-1"), newest first.
         var kinds = Enum.GetValues<OperationKind>().Where(k => k.Name().Contains(term, StringComparison.OrdinalIgnoreCase)).ToList();
-        var operations = await db.Operations.AsNoTracking()
-            .Where(o => o.Target.ToLower().Contains(term) || kinds.Contains(o.Kind))
+        var matchingOperations = db.Operations.AsNoTracking().Where(o => o.Target.ToLower().Contains(term) || kinds.Contains(o.Kind));
+        var operations = await matchingOperations
             .OrderByDescending(o => o.CreatedAt).Take(take)
             .Select(o => new { o.Id, o.Kind, o.Target, o.State })
             .ToListAsync(cancellationToken);
         hits.AddRange(operations.Select(o => new SearchHit(SearchKind.Operation, $"{o.Kind.Name()} {o.Target}", o.State.ToString().ToLowerInvariant(), $"/operations/{o.Id}")));
+        await CountMoreAsync(more, SearchKind.Operation, operations.Count, take, matchingOperations, cancellationToken);
 
         // Images and templates lead to their row on the Images and templates page.
-        var templates = await db.Templates.AsNoTracking()
-            .Where(t => t.Name.ToLower().Contains(term) || t.Image.ToLower().Contains(term))
+        var matchingTemplates = db.Templates.AsNoTracking().Where(t => t.Name.ToLower().Contains(term) || t.Image.ToLower().Contains(term));
+        var templates = await matchingTemplates
             .OrderBy(t => t.Name).Take(take)
             .Select(t => new { t.Name, t.Image })
             .ToListAsync(cancellationToken);
-        var images = await db.Images.AsNoTracking()
-            .Where(i => i.Name.ToLower().Contains(term))
+        var matchingImages = db.Images.AsNoTracking().Where(i => i.Name.ToLower().Contains(term));
+        var images = await matchingImages
             .OrderBy(i => i.Name).Take(take)
             .Select(i => new { i.Name, i.Kind })
             .ToListAsync(cancellationToken);
-        hits.AddRange(templates.Select(t => new SearchHit(SearchKind.Image, t.Name, $"template · image {t.Image}", Components.Pages.Images.LinkTo(t.Name, template: true)))
+        var catalog = templates.Select(t => new SearchHit(SearchKind.Image, t.Name, $"template · image {t.Image}", Components.Pages.Images.LinkTo(t.Name, template: true)))
             .Concat(images.Select(i => new SearchHit(SearchKind.Image, i.Name, $"{i.Kind.ToString().ToLowerInvariant()} image", Components.Pages.Images.LinkTo(i.Name, template: false))))
-            .Take(take));
+            .Take(take).ToList();
+        hits.AddRange(catalog);
+        if (templates.Count + images.Count > catalog.Count || templates.Count == take || images.Count == take)
+        {
+            var all = await matchingTemplates.CountAsync(cancellationToken) + await matchingImages.CountAsync(cancellationToken);
+            if (all > catalog.Count)
+            {
+                more[SearchKind.Image] = all - catalog.Count;
+            }
+        }
 
         // Snapshots have no project of their own: the join with the (filtered) machines scopes them.
-        var snapshots = await (from s in db.Snapshots.AsNoTracking()
-                               join m in db.Machines.AsNoTracking() on s.MachineId equals m.Id
-                               where s.Name.ToLower().Contains(term)
-                               orderby s.CreatedAt descending
-                               select new { s.Name, MachineId = m.Id, Machine = m.Name })
-            .Take(take)
-            .ToListAsync(cancellationToken);
+        var matchingSnapshots = from s in db.Snapshots.AsNoTracking()
+                                join m in db.Machines.AsNoTracking() on s.MachineId equals m.Id
+                                where s.Name.ToLower().Contains(term)
+                                select new { s.Name, s.CreatedAt, MachineId = m.Id, Machine = m.Name };
+        var snapshots = await matchingSnapshots.OrderByDescending(s => s.CreatedAt).Take(take).ToListAsync(cancellationToken);
         hits.AddRange(snapshots.Select(s => new SearchHit(SearchKind.Snapshot, s.Name, $"snapshot of {s.Machine}", $"/machines/{s.MachineId}")));
+        await CountMoreAsync(more, SearchKind.Snapshot, snapshots.Count, take, matchingSnapshots, cancellationToken);
 
-        return new SearchResults(trimmed, hits);
+        return new SearchResults(trimmed, hits, more);
     }
+
+    /// <summary>Counts the matches of a kind only when a full page of them was shown: then there may be more.</summary>
+    private static async Task CountMoreAsync<T>(Dictionary<SearchKind, int> more, SearchKind kind, int shown, int take, IQueryable<T> matching, CancellationToken cancellationToken)
+    {
+        if (shown < take)
+        {
+            return;
+        }
+
+        var all = await matching.CountAsync(cancellationToken);
+        if (all > shown)
+        {
+            more[kind] = all - shown;
+        }
+    }
+
+    /// <summary>The Machines page listing every machine whose name holds <paramref name="text"/>.</summary>
+    public static string MachinesNamed(string text) => $"/machines?name={Uri.EscapeDataString(text)}";
 
     public async Task<IReadOnlyList<HostBranch>> GetHostTreeAsync(CancellationToken cancellationToken = default)
     {

@@ -49,6 +49,14 @@ public abstract class SearchTestContext : DashboardTestContext
         Services.AddSingleton<IDashboardSearch>(new DashboardSearch(new Factory(options, Scope)));
     }
 
+    /// <summary>Adds to the store what a test needs beside the common rows (through all projects).</summary>
+    protected void Seed(Action<RingmasterDbContext> add)
+    {
+        using var db = new RingmasterDbContext(new DbContextOptionsBuilder<RingmasterDbContext>().UseSqlite($"Data Source={_path};Pooling=False").Options);
+        add(db);
+        db.SaveChanges();
+    }
+
     /// <summary>Signs in a user of <paramref name="projects"/> only (a Viewer elsewhere), as the circuit's scope does.</summary>
     protected void SignInProjectUser(string user, params string[] projects)
     {
@@ -57,7 +65,7 @@ public abstract class SearchTestContext : DashboardTestContext
         Scope.Projects = projects;
     }
 
-    private static MachineEntity Machine(Guid id, string name, string project, Guid host, MachineState state) => new()
+    protected static MachineEntity Machine(Guid id, string name, string project, Guid host, MachineState state) => new()
     {
         Id = id,
         Name = name,

@@ -128,6 +128,13 @@ public sealed class PostgresTests
         Assert.Empty(await NamesAsync("?label=team%3Dnone"));
         Assert.Equal(6, await InDbAsync(app, db => db.MachineLabels.CountAsync()));
 
+        // The dashboard's search finds machines by a label on PostgreSQL too, and counts what it does not show.
+        var search = app.Services.GetRequiredService<Ringmaster.Web.Services.IDashboardSearch>();
+        var byLabel = await search.SearchAsync("TEAM=web", perKind: 1);
+        var hit = Assert.Single(byLabel.Hits, h => h.Kind == Ringmaster.Web.Services.SearchKind.Machine);
+        Assert.Equal(("web-1", true), (hit.Title, hit.Detail!.EndsWith("label team=web", StringComparison.Ordinal)));
+        Assert.Equal(1, byLabel.MoreOf(Ringmaster.Web.Services.SearchKind.Machine));
+
         var machine = await (await admin.GetAsync("/api/v1/machines/web-1")).ReadJsonAsync();
         Assert.Equal("prod", machine.GetProperty("labels").GetProperty("env").GetString());
 
