@@ -105,6 +105,14 @@ public static class ConsoleApi
         });
         var moving = machine.State == MachineState.Migrating;
         var detail = machine.Detail;
+        async Task<MachineView?> ReadAgainAsync(CancellationToken cancellationToken)
+        {
+            await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+            var now = await db.Machines.AsNoTracking().FirstOrDefaultAsync(m => m.Id == session.MachineId, cancellationToken);
+            var host = now?.HostId is { } at ? await db.Hosts.AsNoTracking().Where(h => h.Id == at).Select(h => h.Name).FirstOrDefaultAsync(cancellationToken) : null;
+            return now?.ToView(host);
+        }
+
         var follow = Task.Run(async () =>
         {
             if (moving)
@@ -112,7 +120,7 @@ public static class ConsoleApi
                 await session.SendEventAsync(Moving(detail), done.Token);
             }
 
-            await FollowAsync(session, changes, moving, agents, logger, done.Token);
+            await FollowAsync(session, changes, moving, agents, ReadAgainAsync, logger, done.Token);
         });
 
         var buffer = new byte[16 * 1024];
@@ -167,13 +175,22 @@ public static class ConsoleApi
     /// <summary>
     /// Follows the machine while its console is open: while it moves, the viewer is told the console
     /// waits for it; when it has moved, input goes to the new host, that host streams the console, and
-    /// the viewer is told it reconnected there; a move that failed leaves it where it was.
+    /// the viewer is told it reconnected there; a move that failed leaves it where it was. When changes
+    /// were lost (<see cref="ChangesMissed"/>, a storm the console could not keep up with), the machine
+    /// is read again, so a move among them is not missed.
     /// </summary>
-    private static async Task FollowAsync(ConsoleSocket session, LiveSubscription changes, bool moving, IAgentGateway agents, ILogger logger, CancellationToken cancellationToken)
+    private static async Task FollowAsync(ConsoleSocket session, LiveSubscription changes, bool moving, IAgentGateway agents,
+        Func<CancellationToken, Task<MachineView?>> readAgain, ILogger logger, CancellationToken cancellationToken)
     {
         await foreach (var change in changes.ReadAllAsync(cancellationToken))
         {
-            if (change is not MachineChanged { Machine: var machine } || machine.Id != session.MachineId)
+            var seen = change switch
+            {
+                MachineChanged { Machine: var changed } when changed.Id == session.MachineId => changed,
+                ChangesMissed => await ReadAgainOrNullAsync(readAgain, logger, cancellationToken),
+                _ => null,
+            };
+            if (seen is not { } machine)
             {
                 continue;
             }
@@ -195,6 +212,19 @@ public static class ConsoleApi
                 moving = false;
                 await session.SendEventAsync(new ConsoleEvent("stayed", $"The machine stayed on {machine.Host}: connected again.", machine.Host), cancellationToken);
             }
+        }
+    }
+
+    private static async Task<MachineView?> ReadAgainOrNullAsync(Func<CancellationToken, Task<MachineView?>> readAgain, ILogger logger, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await readAgain(cancellationToken);
+        }
+        catch (Exception ex) when (ex is System.Data.Common.DbException or InvalidOperationException)
+        {
+            logger.LogDebug(ex, "Could not read the machine again after lost changes");
+            return null;
         }
     }
 
