@@ -116,6 +116,11 @@ public sealed class TransferRelay
 
         public void MarkDelivered(int bytes) => Interlocked.Add(ref _delivered, bytes);
 
+        /// <summary>What <see cref="Delivered"/> says, asked by the source; throws with the reason once the transfer failed.</summary>
+        public long DeliveredUnlessFailed() => _failed.IsCancellationRequested
+            ? throw new TransferFailedException(FailureReason ?? "The transfer failed.")
+            : Delivered;
+
         /// <summary>Cancelled when the transfer fails.</summary>
         public CancellationToken Failed => _failed.Token;
 

@@ -44,15 +44,13 @@ public sealed partial class AgentHub
             throw new HubException("No such transfer for this host.");
         }
 
-        if (transfers.Find(transferId, hostId) is { } transfer)
-        {
-            return transfer.Failed.IsCancellationRequested
-                ? throw new HubException(transfer.FailureReason ?? "The transfer failed.")
-                : transfer.Delivered;
-        }
-
         try
         {
+            if (transfers.Find(transferId, hostId) is { } transfer)
+            {
+                return transfer.DeliveredUnlessFailed();
+            }
+
             return (Context.GetHttpContext() is { } request
                     ? await TransferEndpoints.DeliveredElsewhereAsync(transferId, hostId, request, routes, Context.ConnectionAborted)
                     : null)

@@ -47,10 +47,11 @@ public static class TransferEndpoints
     private static async Task<Uri?> ElsewhereAsync(Guid id, HttpContext http, TransferRelay relay, IAgentRoutes routes) =>
         relay.IsHere(id) || http.Request.Headers.ContainsKey(ForwardedHeader) ? null : await routes.TransferNodeAsync(id, http.RequestAborted);
 
-    private static HttpRequestMessage ForwardRequest(HttpMethod method, Uri node, string path, HttpContext http, Guid host)
+    /// <summary>A request to the node that holds a transfer, with the agent's credential (<c>Bearer …</c>), its host, and the one-hop mark.</summary>
+    private static HttpRequestMessage ForwardRequest(HttpMethod method, Uri node, string path, string credential, Guid host)
     {
         var request = new HttpRequestMessage(method, new Uri(node, path));
-        request.Headers.TryAddWithoutValidation("Authorization", http.Request.Headers.Authorization.ToString());
+        request.Headers.TryAddWithoutValidation("Authorization", credential);
         request.Headers.Add(HostHeader, host.ToString());
         request.Headers.Add(ForwardedHeader, "1");
         return request;
@@ -86,7 +87,7 @@ public static class TransferEndpoints
         if (await ElsewhereAsync(id, http, relay, routes) is { } node)
         {
             AllowLongBody(http);
-            using var request = ForwardRequest(HttpMethod.Post, node, $"{Path}/{id}", http, host);
+            using var request = ForwardRequest(HttpMethod.Post, node, $"{Path}/{id}", http.Request.Headers.Authorization.ToString(), host);
             request.Content = new StreamContent(http.Request.Body, TransferRelay.MaxChunkBytes);
             request.Headers.TransferEncodingChunked = true;
             try
@@ -166,7 +167,7 @@ public static class TransferEndpoints
 
         if (await ElsewhereAsync(id, http, relay, routes) is { } node)
         {
-            using var request = ForwardRequest(HttpMethod.Get, node, $"{Path}/{id}/delivered", http, host);
+            using var request = ForwardRequest(HttpMethod.Get, node, $"{Path}/{id}/delivered", http.Request.Headers.Authorization.ToString(), host);
             try
             {
                 using var response = await s_nodes.SendAsync(request, http.RequestAborted);
@@ -178,12 +179,19 @@ public static class TransferEndpoints
             }
         }
 
-        return relay.Find(id, host) switch
+        if (relay.Find(id, host) is not { } transfer)
         {
-            null => TypedResults.Problem("No such transfer for this host.", statusCode: StatusCodes.Status404NotFound),
-            { Failed.IsCancellationRequested: true } failed => TypedResults.Problem(failed.FailureReason ?? "The transfer failed.", statusCode: StatusCodes.Status409Conflict, title: "The transfer failed"),
-            var transfer => TypedResults.Ok(transfer.Delivered),
-        };
+            return TypedResults.Problem("No such transfer for this host.", statusCode: StatusCodes.Status404NotFound);
+        }
+
+        try
+        {
+            return TypedResults.Ok(transfer.DeliveredUnlessFailed());
+        }
+        catch (TransferFailedException ex)
+        {
+            return TypedResults.Problem(ex.Message, statusCode: StatusCodes.Status409Conflict, title: "The transfer failed");
+        }
     }
 
     /// <summary>
@@ -199,10 +207,7 @@ public static class TransferEndpoints
 
         var credential = hubRequest.Request.Headers.Authorization.ToString() is { Length: > 0 } header ? header
             : hubRequest.Request.Query["access_token"].ToString() is { Length: > 0 } query ? "Bearer " + query : "";
-        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(node, $"{Path}/{id}/delivered"));
-        request.Headers.TryAddWithoutValidation("Authorization", credential);
-        request.Headers.Add(HostHeader, host.ToString());
-        request.Headers.Add(ForwardedHeader, "1");
+        using var request = ForwardRequest(HttpMethod.Get, node, $"{Path}/{id}/delivered", credential, host);
         using var response = await s_nodes.SendAsync(request, cancellationToken);
         var text = await response.Content.ReadAsStringAsync(cancellationToken);
         if (!response.IsSuccessStatusCode)
@@ -277,7 +282,7 @@ public static class TransferEndpoints
     /// <summary>Streams the other node's answer on as it comes; a break there breaks this one too (the target sees no end mark).</summary>
     private static async Task ForwardDownloadAsync(Uri node, Guid id, HttpContext http, Guid host)
     {
-        using var request = ForwardRequest(HttpMethod.Get, node, $"{Path}/{id}", http, host);
+        using var request = ForwardRequest(HttpMethod.Get, node, $"{Path}/{id}", http.Request.Headers.Authorization.ToString(), host);
         HttpResponseMessage response;
         try
         {
