@@ -7,8 +7,7 @@ using Ringmaster.Agents.Drivers;
 using Ringmaster.Agents.Drivers.Containers;
 using Ringmaster.Agents.Drivers.Emulator;
 using Ringmaster.Agents.Drivers.Qemu;
-using Ringmaster.Core;
-using Ringmaster.Core.Services;
+using Ringmaster.Shared;
 
 namespace Ringmaster.Agents;
 

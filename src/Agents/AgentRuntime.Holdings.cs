@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Ringmaster.Agents.Drivers;
-using Ringmaster.Core.Contracts;
+using Ringmaster.Contracts;
 
 namespace Ringmaster.Agents;
 

@@ -1,5 +1,5 @@
 using Ringmaster.Agents.Drivers;
-using Ringmaster.Core.Contracts;
+using Ringmaster.Contracts;
 
 namespace Ringmaster.Agents;
 

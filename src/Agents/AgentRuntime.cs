@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Ringmaster.Agents.Drivers;
-using Ringmaster.Core;
-using Ringmaster.Core.Contracts;
+using Ringmaster.Contracts;
+using Ringmaster.Shared;
 
 namespace Ringmaster.Agents;
 

@@ -6,7 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Ringmaster.Core.Contracts;
+using Ringmaster.Contracts;
 
 namespace Ringmaster.Agents;
 

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 using Ringmaster.Agents.Drivers;
-using Ringmaster.Core.Contracts;
+using Ringmaster.Contracts;
 
 namespace Ringmaster.Agents;
 

@@ -1,6 +1,7 @@
 using System.Text;
 using Microsoft.Net.Http.Headers;
 using Ringmaster.Core.Services;
+using Ringmaster.Shared;
 
 namespace Ringmaster.Web;
 

@@ -5,7 +5,7 @@ using Ringmaster.Agents.Drivers;
 using Ringmaster.Agents.Drivers.Containers;
 using Ringmaster.Agents.Drivers.Emulator;
 using Ringmaster.Agents.Drivers.Qemu;
-using Ringmaster.Core.Contracts;
+using Ringmaster.Contracts;
 
 namespace Ringmaster.Agents.Tests;
 

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Ringmaster.Agents.Drivers.Containers;
 using Ringmaster.Agents.Tests;
-using Ringmaster.Core.Contracts;
+using Ringmaster.Contracts;
 
 namespace Ringmaster.Benchmarks;
 

@@ -6,6 +6,7 @@ using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
+using Ringmaster.Shared;
 
 namespace Ringmaster.Benchmarks;
 
@@ -25,7 +26,7 @@ internal static class MigrationBenchmark
     public static async Task<int> RunAsync(string[] args)
     {
         var runs = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 10;
-        var root = Core.SourceCheckout.Root ?? throw new InvalidOperationException("Console.sln not found above the benchmark.");
+        var root = SourceCheckout.Root ?? throw new InvalidOperationException("Console.sln not found above the benchmark.");
         var webDll = Path.Combine(root, "src/Web/bin/Release/net10.0/Ringmaster.Web.dll");
         var agentDll = Path.Combine(root, "src/Agents/bin/Release/net10.0/ringmaster-agent.dll");
         var data = Directory.CreateTempSubdirectory("ringmaster-bench-migrate-").FullName;

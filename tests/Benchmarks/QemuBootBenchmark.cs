@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
+using Ringmaster.Shared;
 
 namespace Ringmaster.Benchmarks;
 
@@ -135,7 +136,7 @@ internal static class QemuBootBenchmark
         {
             var arguments = ringmasterCommandLine.Skip(1).Where(a => a is not "-daemonize" and not "-S").Select(a => a.Replace(ringmasterFolder, folder, StringComparison.Ordinal)).ToList();
             var clock = Stopwatch.StartNew();
-            var images = Path.Combine(Core.SourceCheckout.Root!, ".state", "images", image.Template);
+            var images = Path.Combine(SourceCheckout.Root!, ".state", "images", image.Template);
             var disk = Path.Combine(folder, "disk.qcow2");
             var baseDisk = Path.Combine(images, "disk.qcow2");
             await RunAsync("qemu-img", File.Exists(baseDisk)

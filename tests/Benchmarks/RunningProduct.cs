@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text.Json;
+using Ringmaster.Shared;
 
 namespace Ringmaster.Benchmarks;
 
@@ -32,7 +33,7 @@ internal sealed class RunningProduct : IAsyncDisposable
 
     public static async Task<RunningProduct> StartAsync()
     {
-        var root = Core.SourceCheckout.Root ?? throw new InvalidOperationException("Console.sln not found above the benchmark.");
+        var root = SourceCheckout.Root ?? throw new InvalidOperationException("Console.sln not found above the benchmark.");
         var dll = Path.Combine(root, "src/Web/bin/Release/net10.0/Ringmaster.Web.dll");
         if (!File.Exists(dll))
         {

@@ -4,7 +4,7 @@ using Ringmaster.Agents;
 using Ringmaster.Agents.Drivers;
 using Ringmaster.Agents.Drivers.Emulator;
 using Ringmaster.Agents.Tests;
-using Ringmaster.Core.Contracts;
+using Ringmaster.Contracts;
 
 namespace Ringmaster.Benchmarks;
 

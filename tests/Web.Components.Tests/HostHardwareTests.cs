@@ -1,4 +1,4 @@
-using Ringmaster.Core.Contracts;
+using Ringmaster.Contracts;
 using Ringmaster.Web.Components.Pages;
 using Ringmaster.Web.Components.Tests.Infrastructure;
 

@@ -1,5 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
-using Ringmaster.Core.Contracts;
+using Ringmaster.Contracts;
 using Ringmaster.Core.Services;
 using Ringmaster.Web.Components.Pages;
 using Ringmaster.Web.Components.Shared;

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
-using Ringmaster.Core.Contracts;
+using Ringmaster.Contracts;
 using Ringmaster.Web.Components.Pages;
 using Ringmaster.Web.Components.Tests.Infrastructure;
 using Ringmaster.Web.Services;

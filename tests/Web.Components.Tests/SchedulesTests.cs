@@ -1,5 +1,5 @@
 using System.Security.Claims;
-using Ringmaster.Core.Contracts;
+using Ringmaster.Contracts;
 using Ringmaster.Core.Services;
 using Ringmaster.Web.Access;
 using Ringmaster.Web.Components.Pages;

@@ -1,5 +1,5 @@
 using System.Net;
-using Ringmaster.Core.Contracts;
+using Ringmaster.Contracts;
 using Ringmaster.Core.Services;
 using Ringmaster.Web.Tests.Infrastructure;
 

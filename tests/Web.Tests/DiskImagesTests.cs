@@ -1,5 +1,6 @@
 using System.Text;
 using Ringmaster.Core.Services;
+using Ringmaster.Shared;
 
 namespace Ringmaster.Web.Tests;
 

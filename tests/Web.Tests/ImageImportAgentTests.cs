@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using Ringmaster.Shared;
 using Ringmaster.Web.Tests.Infrastructure;
 
 namespace Ringmaster.Web.Tests;
@@ -50,7 +51,7 @@ public sealed class ImageImportAgentTests : IAsyncLifetime
     [Fact]
     public async Task UploadedVmImage_TemplateThenVm_AgentFetchesItAndTheVmStarts()
     {
-        var folder = Path.Combine(Core.SourceCheckout.Root!, "images", "default");
+        var folder = Path.Combine(SourceCheckout.Root!, "images", "default");
         using var tarball = new MemoryStream();
         using (var tar = new System.Formats.Tar.TarWriter(tarball, leaveOpen: true))
         {

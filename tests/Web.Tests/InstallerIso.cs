@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Ringmaster.Shared;
 
 namespace Ringmaster.Web.Tests;
 
@@ -18,7 +19,7 @@ public static class InstallerIso
 
     public static async Task<string> PathAsync()
     {
-        var folder = Path.Combine(Core.SourceCheckout.Root ?? throw new InvalidOperationException("The tests run from a source checkout."), ".state", "iso");
+        var folder = Path.Combine(SourceCheckout.Root ?? throw new InvalidOperationException("The tests run from a source checkout."), ".state", "iso");
         var iso = Path.Combine(folder, "debian-installer-12-netboot.iso");
         await s_build.WaitAsync();
         try

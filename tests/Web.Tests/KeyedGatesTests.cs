@@ -1,4 +1,5 @@
 using Ringmaster.Core;
+using Ringmaster.Shared;
 
 namespace Ringmaster.Web.Tests;
 

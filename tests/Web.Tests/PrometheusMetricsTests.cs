@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Net;
-using Ringmaster.Core.Contracts;
+using Ringmaster.Contracts;
 using Ringmaster.Web.Tests.Infrastructure;
 
 namespace Ringmaster.Web.Tests;

@@ -1,5 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
-using Ringmaster.Core.Contracts;
+using Ringmaster.Contracts;
 
 namespace Ringmaster.Agents.Drivers;
 

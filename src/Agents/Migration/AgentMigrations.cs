@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Ringmaster.Agents.Drivers;
 using Ringmaster.Agents.Transfers;
-using Ringmaster.Core.Contracts;
+using Ringmaster.Contracts;
 
 namespace Ringmaster.Agents.Migration;
 

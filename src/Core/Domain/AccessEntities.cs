@@ -1,16 +1,7 @@
-using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Identity;
+using Ringmaster.Contracts;
 
 namespace Ringmaster.Core.Domain;
-
-/// <summary>What a user or token may do; each role includes the ones before it.</summary>
-[JsonConverter(typeof(JsonStringEnumConverter<AccessRole>))]
-public enum AccessRole
-{
-    Viewer,
-    Operator,
-    Admin,
-}
 
 /// <summary>A person who signs in to the dashboard or the CLI (ASP.NET Core Identity keeps the password hash).</summary>
 public sealed class UserEntity : IdentityUser

@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using Ringmaster.Core.Contracts;
+using Ringmaster.Contracts;
 
 namespace Ringmaster.Core.Services;
 

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
-using Ringmaster.Core.Contracts;
+using Ringmaster.Contracts;
+using Ringmaster.Shared;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 

@@ -5,9 +5,10 @@ using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Ringmaster.Core.Contracts;
+using Ringmaster.Contracts;
 using Ringmaster.Core.Domain;
 using Ringmaster.Core.Store;
+using Ringmaster.Shared;
 
 namespace Ringmaster.Core.Services;
 
@@ -88,24 +89,6 @@ public sealed partial class ImageService(
         "disk" => ImageKind.Disk,
         _ => null,
     };
-
-    /// <summary>Where an ISO 9660 image has its first volume descriptor's signature: sector 16 (2048-byte sectors), after its type byte.</summary>
-    public const int IsoSignatureOffset = 32769;
-
-    /// <summary>Whether the file at <paramref name="path"/> is an ISO 9660 image (<c>CD001</c> at <see cref="IsoSignatureOffset"/>).</summary>
-    public static async Task<bool> IsIsoAsync(string path, CancellationToken cancellationToken)
-    {
-        await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 4096, useAsync: true);
-        if (file.Length < IsoSignatureOffset + 5)
-        {
-            return false;
-        }
-
-        file.Position = IsoSignatureOffset;
-        var signature = new byte[5];
-        await file.ReadExactlyAsync(signature, cancellationToken).ConfigureAwait(false);
-        return signature.AsSpan().SequenceEqual("CD001"u8);
-    }
 
     /// <summary>Checks name and kind before any byte is read; the errors by field, empty when fine.</summary>
     public static Dictionary<string, string[]> Validate(string? name, string? kind)
@@ -379,8 +362,8 @@ public sealed partial class ImageService(
     {
         if (kind == ImageKind.Iso)
         {
-            return await IsIsoAsync(path, cancellationToken).ConfigureAwait(false) ? null
-                : $"This file is not an ISO image: an ISO 9660 image has the signature 'CD001' at byte {IsoSignatureOffset}, and this one has not.";
+            return await DiskImages.IsIsoAsync(path, cancellationToken).ConfigureAwait(false) ? null
+                : $"This file is not an ISO image: an ISO 9660 image has the signature 'CD001' at byte {DiskImages.IsoSignatureOffset}, and this one has not.";
         }
 
         if (kind == ImageKind.Disk)

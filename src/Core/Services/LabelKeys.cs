@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Ringmaster.Shared;
 
 namespace Ringmaster.Core.Services;
 

@@ -1,7 +1,8 @@
 using Microsoft.EntityFrameworkCore;
-using Ringmaster.Core.Contracts;
+using Ringmaster.Contracts;
 using Ringmaster.Core.Domain;
 using Ringmaster.Core.Store;
+using Ringmaster.Shared;
 
 namespace Ringmaster.Core.Services;
 

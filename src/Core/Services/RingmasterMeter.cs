@@ -1,5 +1,5 @@
 using System.Diagnostics.Metrics;
-using Ringmaster.Core.Contracts;
+using Ringmaster.Contracts;
 
 namespace Ringmaster.Core.Services;
 

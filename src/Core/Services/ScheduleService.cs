@@ -1,9 +1,10 @@
 using Cronos;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
-using Ringmaster.Core.Contracts;
+using Ringmaster.Contracts;
 using Ringmaster.Core.Domain;
 using Ringmaster.Core.Store;
+using Ringmaster.Shared;
 
 namespace Ringmaster.Core.Services;
 

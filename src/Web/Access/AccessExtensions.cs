@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.EntityFrameworkCore;
+using Ringmaster.Contracts;
 using Ringmaster.Core.Domain;
 using Ringmaster.Core.Services;
 using Ringmaster.Core.Store;
@@ -116,7 +117,7 @@ public static class AccessExtensions
             {
                 // Agents (the hub, and their transfers' bytes, which a node passes on to another with
                 // the agent's credential) present their own credential, not an API token.
-                if (context.Request.Path.StartsWithSegments(Core.Contracts.AgentHubPaths.Hub) || context.Request.Path.StartsWithSegments(Agents.TransferEndpoints.Path)
+                if (context.Request.Path.StartsWithSegments(Contracts.AgentHubPaths.Hub) || context.Request.Path.StartsWithSegments(Agents.TransferEndpoints.Path)
                     || TokenAuthentication.BearerOf(context.Request) is null)
                 {
                     return RateLimitPartition.GetNoLimiter("none");

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http.Metadata;
+using Ringmaster.Contracts;
 using Ringmaster.Core.Domain;
 
 namespace Ringmaster.Web.Access;

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
-using Ringmaster.Core.Contracts;
+using Ringmaster.Contracts;
 using Ringmaster.Core.Domain;
 using Ringmaster.Core.Store;
 

@@ -1,5 +1,5 @@
 using Microsoft.AspNetCore.SignalR;
-using Ringmaster.Core.Contracts;
+using Ringmaster.Contracts;
 using Ringmaster.Core.Services;
 
 namespace Ringmaster.Web.Agents;

@@ -1,12 +1,9 @@
 using System.Text;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Ringmaster.Core.Contracts;
+using Ringmaster.Contracts;
 using Ringmaster.Core.Services;
 
 namespace Ringmaster.Web.Apis;
-
-/// <summary>A page of a list; pass <see cref="NextCursor"/> back as <c>cursor</c> for the next one.</summary>
-public sealed record Page<T>(IReadOnlyList<T> Items, string? NextCursor);
 
 internal static class ApiResults
 {

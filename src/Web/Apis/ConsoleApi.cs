@@ -1,7 +1,7 @@
 using System.Net.WebSockets;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
-using Ringmaster.Core.Contracts;
+using Ringmaster.Contracts;
 using Ringmaster.Core.Services;
 using Ringmaster.Core.Store;
 

@@ -1,6 +1,6 @@
 using System.Net.WebSockets;
 using Microsoft.EntityFrameworkCore;
-using Ringmaster.Core.Contracts;
+using Ringmaster.Contracts;
 using Ringmaster.Core.Services;
 using Ringmaster.Core.Store;
 

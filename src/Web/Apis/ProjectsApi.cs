@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
-using Ringmaster.Core.Contracts;
+using Ringmaster.Contracts;
 using Ringmaster.Core.Domain;
 using Ringmaster.Core.Services;
 

@@ -1,6 +1,6 @@
 using System.Globalization;
 using MudBlazor;
-using Ringmaster.Core.Contracts;
+using Ringmaster.Contracts;
 
 namespace Ringmaster.Web.Components;
 

@@ -1,4 +1,5 @@
 using Prometheus;
+using Ringmaster.Contracts;
 using Ringmaster.Core.Domain;
 
 namespace Ringmaster.Web.Observability;

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Claims;
 using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.EntityFrameworkCore;
+using Ringmaster.Contracts;
 using Ringmaster.Core.Domain;
 using Ringmaster.Core.Services;
 using Ringmaster.Core.Store;

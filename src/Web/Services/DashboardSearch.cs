@@ -1,5 +1,5 @@
 using Microsoft.EntityFrameworkCore;
-using Ringmaster.Core.Contracts;
+using Ringmaster.Contracts;
 using Ringmaster.Core.Domain;
 using Ringmaster.Core.Store;
 

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Ringmaster.Agents.Drivers;
 using Ringmaster.Agents.Drivers.Containers;
-using Ringmaster.Core.Contracts;
+using Ringmaster.Contracts;
 
 namespace Ringmaster.Agents.Tests.Containers;
 

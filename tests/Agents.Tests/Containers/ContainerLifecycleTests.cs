@@ -1,6 +1,6 @@
 using Ringmaster.Agents.Drivers;
 using Ringmaster.Agents.Drivers.Containers;
-using Ringmaster.Core.Contracts;
+using Ringmaster.Contracts;
 
 namespace Ringmaster.Agents.Tests.Containers;
 

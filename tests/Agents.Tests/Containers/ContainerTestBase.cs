@@ -1,7 +1,7 @@
 using System.Text;
 using Ringmaster.Agents.Drivers;
 using Ringmaster.Agents.Drivers.Containers;
-using Ringmaster.Core.Contracts;
+using Ringmaster.Contracts;
 
 namespace Ringmaster.Agents.Tests.Containers;
 

@@ -1,6 +1,6 @@
 using Ringmaster.Agents.Drivers;
 using Ringmaster.Agents.Drivers.Emulator;
-using Ringmaster.Core.Contracts;
+using Ringmaster.Contracts;
 
 namespace Ringmaster.Agents.Tests.Emulator;
 

@@ -1,6 +1,6 @@
 using System.Threading.Channels;
 using Ringmaster.Agents.Transfers;
-using Ringmaster.Core.Contracts;
+using Ringmaster.Contracts;
 
 namespace Ringmaster.Agents.Tests.Emulator;
 

@@ -2,7 +2,8 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using Ringmaster.Agents.Drivers;
 using Ringmaster.Agents.Drivers.Emulator;
-using Ringmaster.Core.Contracts;
+using Ringmaster.Contracts;
+using Ringmaster.Shared;
 
 namespace Ringmaster.Agents.Tests.Emulator;
 
@@ -26,7 +27,7 @@ public sealed class ImageBuildTests : IAsyncDisposable
             VmsPath = Path.Combine(_data, "vms"),
             SearchSourceCheckout = false,
             BuiltImagesPath = Path.Combine(_data, "built"),
-            ImageBuildScript = Path.Combine(Core.SourceCheckout.Root!, "scripts", "build-images.sh"),
+            ImageBuildScript = Path.Combine(SourceCheckout.Root!, "scripts", "build-images.sh"),
         };
         _driver = TestEngine.Emulator(_options);
         _images = _driver.Get<GuestImages>();

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Ringmaster.Agents.Drivers.Qemu;
 using Ringmaster.Agents.Drivers.Qemu.Qmp;
-using Ringmaster.Core.Contracts;
+using Ringmaster.Contracts;
 
 namespace Ringmaster.Agents.Tests.Qemu;
 

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Text;
 using Ringmaster.Agents.Drivers.Qemu;
 using Ringmaster.Agents.Drivers.Qemu.Qmp;
+using Ringmaster.Shared;
 
 namespace Ringmaster.Agents.Tests.Qemu;
 
@@ -20,7 +21,7 @@ public static class QemuImages
     {
         var root = Environment.GetEnvironmentVariable("RINGMASTER_IMAGES") is { Length: > 0 } images
             ? images
-            : Path.Combine(Core.SourceCheckout.Root ?? throw new InvalidOperationException("The tests run from a source checkout."), ".state", "images");
+            : Path.Combine(SourceCheckout.Root ?? throw new InvalidOperationException("The tests run from a source checkout."), ".state", "images");
         var folder = Path.Combine(root, name);
         Assert.True(Directory.Exists(folder), $"The {name} image is missing from {root}: run `sudo scripts/build-images.sh {name}` (test.sh does it).");
         return folder;

@@ -2,7 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Ringmaster.Agents.Drivers;
 using Ringmaster.Agents.Drivers.Qemu;
-using Ringmaster.Core.Contracts;
+using Ringmaster.Contracts;
 
 namespace Ringmaster.Agents.Tests.Qemu;
 

@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Ringmaster.Contracts;
 using Ringmaster.Core.Domain;
 using Ringmaster.Core.Services;
 using Ringmaster.Core.Store;

@@ -1,4 +1,4 @@
-using Ringmaster.Core.Contracts;
+using Ringmaster.Contracts;
 
 namespace Ringmaster.Web.Components.Tests.Infrastructure;
 

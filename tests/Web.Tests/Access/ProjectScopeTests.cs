@@ -1,4 +1,4 @@
-using Ringmaster.Core.Contracts;
+using Ringmaster.Contracts;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Ringmaster.Shared;
 
 namespace Ringmaster.Web.Tests.Infrastructure;
 
@@ -51,7 +52,7 @@ public sealed class RingmasterProcess : IAsyncDisposable
         }
     }
 
-    public static string RepoRoot { get; } = Core.SourceCheckout.Root ?? throw new InvalidOperationException("Console.sln not found above the test assembly.");
+    public static string RepoRoot { get; } = SourceCheckout.Root ?? throw new InvalidOperationException("Console.sln not found above the test assembly.");
 
     /// <summary>Debug or Release: whatever this test assembly was built as.</summary>
     public static string Configuration { get; } = AppContext.BaseDirectory.Contains("/bin/Release/", StringComparison.Ordinal) ? "Release" : "Debug";

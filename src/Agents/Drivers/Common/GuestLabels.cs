@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Ringmaster.Core.Contracts;
+using Ringmaster.Contracts;
 
 namespace Ringmaster.Agents.Drivers.Common;
 

@@ -4,7 +4,7 @@ using System.Text.Json;
 using Ringmaster.Agents.Drivers.Common;
 using Docker.DotNet.Models;
 using Microsoft.Extensions.Logging;
-using Ringmaster.Core.Contracts;
+using Ringmaster.Contracts;
 
 namespace Ringmaster.Agents.Drivers.Containers;
 

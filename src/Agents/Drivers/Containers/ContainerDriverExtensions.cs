@@ -1,6 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Ringmaster.Core.Contracts;
+using Ringmaster.Contracts;
 
 namespace Ringmaster.Agents.Drivers.Containers;
 

@@ -3,8 +3,8 @@ using System.Net.Sockets;
 using Docker.DotNet;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using Ringmaster.Core;
-using Ringmaster.Core.Contracts;
+using Ringmaster.Contracts;
+using Ringmaster.Shared;
 
 namespace Ringmaster.Agents.Drivers.Containers;
 

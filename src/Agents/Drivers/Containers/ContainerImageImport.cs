@@ -1,6 +1,6 @@
 using Docker.DotNet.Models;
 using Microsoft.Extensions.Logging;
-using Ringmaster.Core.Contracts;
+using Ringmaster.Contracts;
 using Ringmaster.Agents.Drivers.Common;
 
 namespace Ringmaster.Agents.Drivers.Containers;

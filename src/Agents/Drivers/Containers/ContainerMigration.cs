@@ -6,7 +6,7 @@ using Docker.DotNet.Models;
 using Microsoft.Extensions.Logging;
 using Ringmaster.Agents.Drivers.Common;
 using Ringmaster.Agents.Migration;
-using Ringmaster.Core.Contracts;
+using Ringmaster.Contracts;
 
 namespace Ringmaster.Agents.Drivers.Containers;
 

@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Docker.DotNet.Models;
 using Microsoft.Extensions.Logging;
-using Ringmaster.Core.Contracts;
+using Ringmaster.Contracts;
 using Ringmaster.Agents.Drivers.Common;
 
 namespace Ringmaster.Agents.Drivers.Containers;

@@ -5,7 +5,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Ringmaster.Agents.Drivers.Common;
-using Ringmaster.Core.Contracts;
+using Ringmaster.Contracts;
 using Ringmaster.Emulator;
 using Ringmaster.Emulator.Devices;
 using static Ringmaster.Agents.Drivers.Emulator.EmulatorFiles;

@@ -1,7 +1,7 @@
 using System.Formats.Tar;
 using System.IO.Compression;
 using Microsoft.Extensions.Logging;
-using Ringmaster.Core.Contracts;
+using Ringmaster.Contracts;
 
 namespace Ringmaster.Agents.Drivers.Emulator;
 

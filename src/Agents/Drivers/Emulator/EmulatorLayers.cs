@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
-using Ringmaster.Core.Contracts;
+using Ringmaster.Contracts;
 using Ringmaster.Emulator;
 using Ringmaster.Emulator.Devices;
 using static Ringmaster.Agents.Drivers.Emulator.EmulatorFiles;

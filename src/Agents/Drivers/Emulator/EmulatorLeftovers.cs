@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Logging;
-using Ringmaster.Core.Contracts;
+using Ringmaster.Contracts;
 using static Ringmaster.Agents.Drivers.Emulator.EmulatorFiles;
 using static Ringmaster.Agents.Drivers.Emulator.EmulatorLayers;
 

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Ringmaster.Agents.Drivers.Common;
-using Ringmaster.Core.Contracts;
+using Ringmaster.Contracts;
 using Ringmaster.Emulator;
 
 namespace Ringmaster.Agents.Drivers.Emulator;

@@ -1,7 +1,7 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Ringmaster.Agents.Migration;
-using Ringmaster.Core.Contracts;
+using Ringmaster.Contracts;
 using Ringmaster.Emulator;
 using Ringmaster.Emulator.Devices;
 using static Ringmaster.Agents.Drivers.Emulator.EmulatorFiles;

@@ -1,5 +1,5 @@
 using System.Threading.Channels;
-using Ringmaster.Core.Contracts;
+using Ringmaster.Contracts;
 using Ringmaster.Emulator;
 
 namespace Ringmaster.Agents.Drivers.Emulator;

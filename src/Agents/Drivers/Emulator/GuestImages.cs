@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
-using Ringmaster.Core;
-using Ringmaster.Core.Contracts;
+using Ringmaster.Contracts;
+using Ringmaster.Shared;
 
 namespace Ringmaster.Agents.Drivers.Emulator;
 
@@ -46,7 +46,7 @@ public sealed partial class GuestImages(EmulatorDriverOptions options)
         }
 
         yield return Path.Combine(AppContext.BaseDirectory, "images");
-        if (options.SearchSourceCheckout && Core.SourceCheckout.Root is { } root)
+        if (options.SearchSourceCheckout && SourceCheckout.Root is { } root)
         {
             yield return Path.Combine(root, "images");
             yield return Path.Combine(root, ".state", "images");
@@ -57,11 +57,11 @@ public sealed partial class GuestImages(EmulatorDriverOptions options)
 
     /// <summary>Where images built on demand go.</summary>
     public string BuiltImagesPath => options.BuiltImagesPath
-        ?? (Core.SourceCheckout.Root is { } root ? Path.Combine(root, ".state", "images")
+        ?? (SourceCheckout.Root is { } root ? Path.Combine(root, ".state", "images")
             : Path.Combine(Path.GetDirectoryName(Path.GetFullPath(options.VmsPath ?? "vms"))!, "built-images"));
 
     private string? BuildScript => options.ImageBuildScript
-        ?? (Core.SourceCheckout.Root is { } root ? Path.Combine(root, "scripts", "build-images.sh") : null);
+        ?? (SourceCheckout.Root is { } root ? Path.Combine(root, "scripts", "build-images.sh") : null);
 
     /// <summary>The images this host has, those it can build, and why it cannot build when it cannot.</summary>
     public HostImages Describe()

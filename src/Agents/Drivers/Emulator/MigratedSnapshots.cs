@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Ringmaster.Agents.Migration;
 using Microsoft.Extensions.Logging;
-using Ringmaster.Core.Contracts;
+using Ringmaster.Contracts;
 using static Ringmaster.Agents.Drivers.Emulator.EmulatorFiles;
 using static Ringmaster.Agents.Drivers.Emulator.EmulatorLayers;
 

@@ -6,8 +6,8 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 using Ringmaster.Agents.Drivers.Common;
-using Ringmaster.Core.Contracts;
-using Ringmaster.Core.Services;
+using Ringmaster.Contracts;
+using Ringmaster.Shared;
 
 namespace Ringmaster.Agents.Drivers.Qemu;
 

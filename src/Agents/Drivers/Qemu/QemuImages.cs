@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Ringmaster.Shared;
 
 namespace Ringmaster.Agents.Drivers.Qemu;
 
@@ -30,7 +31,7 @@ public sealed class QemuImages(QemuDriverOptions options)
             yield return Path.Combine(Path.GetDirectoryName(Path.GetFullPath(vms))!, "images");
         }
 
-        if (Core.SourceCheckout.Root is { } root)
+        if (SourceCheckout.Root is { } root)
         {
             yield return Path.Combine(root, ".state", "images");
         }

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
-using Ringmaster.Core.Contracts;
-using Ringmaster.Core.Services;
+using Ringmaster.Contracts;
+using Ringmaster.Shared;
 
 namespace Ringmaster.Agents.Drivers.Qemu;
 
@@ -39,7 +39,7 @@ public sealed class QemuIsoImport(QemuDriverOptions options, QemuDiskImport disk
             return await disks.ImportAsync(source, verifiedFile, cancellationToken).ConfigureAwait(false);
         }
 
-        if (!await ImageService.IsIsoAsync(verifiedFile, cancellationToken).ConfigureAwait(false))
+        if (!await DiskImages.IsIsoAsync(verifiedFile, cancellationToken).ConfigureAwait(false))
         {
             throw new GuestException($"Image '{source.Name}' is not an ISO image; a QEMU VM's CD-ROM takes only those.");
         }

@@ -4,8 +4,8 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Ringmaster.Agents.Drivers.Common;
 using Ringmaster.Agents.Drivers.Qemu.Qmp;
-using Ringmaster.Core.Contracts;
-using Ringmaster.Core.Services;
+using Ringmaster.Contracts;
+using Ringmaster.Shared;
 
 namespace Ringmaster.Agents.Drivers.Qemu;
 

@@ -4,7 +4,7 @@ using System.Text.Json.Serialization;
 using Microsoft.Extensions.Logging;
 using Ringmaster.Agents.Drivers.Common;
 using Ringmaster.Agents.Drivers.Qemu.Qmp;
-using Ringmaster.Core.Contracts;
+using Ringmaster.Contracts;
 
 namespace Ringmaster.Agents.Drivers.Qemu;
 

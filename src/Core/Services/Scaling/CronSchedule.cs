@@ -1,3 +1,5 @@
+using Ringmaster.Shared;
+
 namespace Ringmaster.Core.Services.Scaling;
 
 /// <summary>

@@ -6,7 +6,8 @@ using Jint;
 using Jint.Native;
 using Jint.Runtime;
 using Jint.Runtime.Interop;
-using Ringmaster.Core.Contracts;
+using Ringmaster.Contracts;
+using Ringmaster.Shared;
 
 namespace Ringmaster.Core.Services.Scaling;
 

@@ -1,6 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
-using Ringmaster.Core.Contracts;
+using Ringmaster.Contracts;
 using Ringmaster.Core.Domain;
 
 namespace Ringmaster.Core.Store.EntityConfigurations;

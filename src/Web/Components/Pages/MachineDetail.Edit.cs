@@ -1,5 +1,5 @@
 using MudBlazor;
-using Ringmaster.Core.Contracts;
+using Ringmaster.Contracts;
 using Ringmaster.Core.Services;
 using Ringmaster.Web.Components.Shared;
 using Ringmaster.Web.Services;

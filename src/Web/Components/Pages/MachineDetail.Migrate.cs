@@ -1,5 +1,5 @@
 using MudBlazor;
-using Ringmaster.Core.Contracts;
+using Ringmaster.Contracts;
 using Ringmaster.Web.Components.Shared;
 
 namespace Ringmaster.Web.Components.Pages;

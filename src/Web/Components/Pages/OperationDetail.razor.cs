@@ -1,5 +1,5 @@
 using Microsoft.AspNetCore.Components;
-using Ringmaster.Core.Contracts;
+using Ringmaster.Contracts;
 using Ringmaster.Core.Services;
 
 namespace Ringmaster.Web.Components.Pages;

@@ -1,5 +1,5 @@
 using MudBlazor;
-using Ringmaster.Core.Contracts;
+using Ringmaster.Contracts;
 
 namespace Ringmaster.Web.Components.Shared;
 

@@ -1,4 +1,4 @@
-namespace Ringmaster.Core;
+namespace Ringmaster.Shared;
 
 /// <summary>Where the repository is when Ringmaster runs from a source checkout (Console.sln above the program).</summary>
 public static class SourceCheckout

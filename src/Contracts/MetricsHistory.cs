@@ -1,4 +1,4 @@
-namespace Ringmaster.Core.Contracts;
+namespace Ringmaster.Contracts;
 
 /// <summary>
 /// One point of a graph: the averages of what was sampled in its interval. A figure no sample had

@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace Ringmaster.Core.Contracts;
+namespace Ringmaster.Contracts;
 
 /// <summary>What a guest is: an emulated virtual machine or a container on a real engine.</summary>
 [JsonConverter(typeof(JsonStringEnumConverter<MachineKind>))]

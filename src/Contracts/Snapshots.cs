@@ -1,4 +1,4 @@
-namespace Ringmaster.Core.Contracts;
+namespace Ringmaster.Contracts;
 
 /// <summary>Server → agent: take a snapshot with this id and name.</summary>
 public sealed record SnapshotRequest(Guid SnapshotId, string Name, string? Description, bool IncludeMemory);

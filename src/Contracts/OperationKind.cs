@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace Ringmaster.Core.Contracts;
+namespace Ringmaster.Contracts;
 
 /// <summary>
 /// What an operation does: one type for the services that start operations, the API that shows them

@@ -1,4 +1,4 @@
-namespace Ringmaster.Core.Contracts;
+namespace Ringmaster.Contracts;
 
 /// <summary>The body of <c>POST /api/v1/machines/{id}/migrate</c>.</summary>
 /// <param name="Host">The target host's name or id.</param>

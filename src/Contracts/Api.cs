@@ -1,7 +1,10 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace Ringmaster.Core.Contracts;
+namespace Ringmaster.Contracts;
+
+/// <summary>A page of a list; pass <see cref="NextCursor"/> back as <c>cursor</c> for the next one.</summary>
+public sealed record Page<T>(IReadOnlyList<T> Items, string? NextCursor);
 
 /// <summary>A host as the API and the dashboard show it.</summary>
 public sealed record HostView(

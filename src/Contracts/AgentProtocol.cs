@@ -1,4 +1,4 @@
-namespace Ringmaster.Core.Contracts;
+namespace Ringmaster.Contracts;
 
 /// <summary>Sent by an agent when it (re)connects: who it is, what its host can do, every guest it runs, and what else it holds.</summary>
 /// <param name="Unlisted">The kinds of guest the agent could not list this time (an engine that did not answer): their absence from <paramref name="Guests"/> says nothing.</param>

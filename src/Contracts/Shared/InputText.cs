@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace Ringmaster.Core.Services;
+namespace Ringmaster.Shared;
 
 /// <summary>
 /// The one rule for what names and free text taken from callers may hold. A name (of a token, user,

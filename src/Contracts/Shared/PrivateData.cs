@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Ringmaster.Core;
+namespace Ringmaster.Shared;
 
 /// <summary>
 /// Keeps what Ringmaster stores readable by its own user only: the database (password and token

@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace Ringmaster.Core.Contracts;
+namespace Ringmaster.Contracts;
 
 /// <summary>The body of <c>POST /api/v1/scaling-groups</c>; <c>name</c> and <c>template</c> are required.</summary>
 public sealed record CreateScalingGroupRequest(

@@ -5,7 +5,7 @@ using System.Text.RegularExpressions;
 using System.Xml;
 using System.Xml.Linq;
 
-namespace Ringmaster.Core.Services;
+namespace Ringmaster.Shared;
 
 /// <summary>The formats of a VM disk imported from another hypervisor, by the name <c>qemu-img -f</c> takes.</summary>
 public enum DiskImageFormat
@@ -49,6 +49,24 @@ public sealed record DiskImageCheck(DiskImageFormat? Format, string? Problem)
 /// </summary>
 public static partial class DiskImages
 {
+    /// <summary>Where an ISO 9660 image has its first volume descriptor's signature: sector 16 (2048-byte sectors), after its type byte.</summary>
+    public const int IsoSignatureOffset = 32769;
+
+    /// <summary>Whether the file at <paramref name="path"/> is an ISO 9660 image (<c>CD001</c> at <see cref="IsoSignatureOffset"/>).</summary>
+    public static async Task<bool> IsIsoAsync(string path, CancellationToken cancellationToken)
+    {
+        await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 4096, useAsync: true);
+        if (file.Length < IsoSignatureOffset + 5)
+        {
+            return false;
+        }
+
+        file.Position = IsoSignatureOffset;
+        var signature = new byte[5];
+        await file.ReadExactlyAsync(signature, cancellationToken).ConfigureAwait(false);
+        return signature.AsSpan().SequenceEqual("CD001"u8);
+    }
+
     private static readonly byte[] s_qcow2Magic = [(byte)'Q', (byte)'F', (byte)'I', 0xfb];
 
     /// <summary>The qemu-img name of a format (<c>-f</c>); an OVA has none (its VMDK has).</summary>

@@ -1,4 +1,4 @@
-namespace Ringmaster.Core.Contracts;
+namespace Ringmaster.Contracts;
 
 /// <summary>An alert as the API, the dashboard's bell and webhook receivers see it.</summary>
 /// <param name="State"><c>open</c>, <c>resolved</c> (its cause went away) or <c>acknowledged</c> (someone took it).</param>

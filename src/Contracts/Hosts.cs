@@ -1,4 +1,4 @@
-namespace Ringmaster.Core.Contracts;
+namespace Ringmaster.Contracts;
 
 /// <summary>A CPU flag from /proc/cpuinfo that matters for placement, with what it means.</summary>
 public sealed record CpuFlagInfo(string Flag, string Meaning);

@@ -1,4 +1,4 @@
-namespace Ringmaster.Core;
+namespace Ringmaster.Shared;
 
 /// <summary>
 /// One holder at a time per key (a machine, a guest), for as many keys as come and go: a key's gate

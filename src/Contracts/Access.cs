@@ -1,7 +1,15 @@
 using System.Text.Json.Serialization;
-using Ringmaster.Core.Domain;
 
-namespace Ringmaster.Core.Contracts;
+namespace Ringmaster.Contracts;
+
+/// <summary>What a user or token may do; each role includes the ones before it.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<AccessRole>))]
+public enum AccessRole
+{
+    Viewer,
+    Operator,
+    Admin,
+}
 
 /// <summary>The body of <c>POST /api/v1/tokens</c>: role defaults to the creator's, expiry to 90 days.</summary>
 public sealed record CreateTokenRequest(string? Name, AccessRole? Role = null, string? Project = null, DateTimeOffset? ExpiresAt = null);

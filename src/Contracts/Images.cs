@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace Ringmaster.Core.Contracts;
+namespace Ringmaster.Contracts;
 
 /// <summary>What an imported image is: a container root filesystem, an emulator VM image, an ISO 9660 image (an installer CD for QEMU VMs), or a VM disk from another hypervisor.</summary>
 [JsonConverter(typeof(JsonStringEnumConverter<ImageKind>))]
