@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Ringmaster.Contracts;
 
 namespace Ringmaster.Cli;
 
@@ -20,16 +21,16 @@ internal static class AlertRulesCommands
             }
 
             Output.Table(context.Out, ["NAME", "PROJECT", "CONDITION", "FOR", "TARGET", "SEVERITY", "STATE", "ID"],
-                rules.EnumerateArray().Select(r => (IReadOnlyList<string>)
+                rules.As<List<AlertRuleView>>().Select(r => (IReadOnlyList<string>)
                 [
-                    r.Str("name"),
-                    r.Str("project"),
-                    $"{r.Str("metric")} {r.Str("comparison")} {r.Str("threshold")}",
-                    r.Str("forSeconds") + "s",
-                    r.Str("targetName") is { Length: > 0 } one ? $"{r.Str("target")} {one}" : r.Str("target"),
-                    r.Str("severity"),
-                    r.Str("state"),
-                    r.Str("id"),
+                    r.Name,
+                    r.Project,
+                    $"{r.Metric} {r.Comparison} {r.Threshold.Wire()}",
+                    r.ForSeconds.Wire() + "s",
+                    Target(r),
+                    r.Severity,
+                    r.State,
+                    r.Id.ToString(),
                 ]));
             return ExitCodes.Ok;
         });
@@ -50,32 +51,24 @@ internal static class AlertRulesCommands
         var create = new Command("create", "Add a metric alert rule.") { name, metric, comparison, threshold, duration, target, targetName, severity, project };
         CommandContext.SetAction(create, env, globals, async (context, cancellationToken) =>
         {
-            var rule = await context.Client.SendAsync(HttpMethod.Post, "api/v1/alert-rules", new
-            {
-                name = context.Get(name),
-                metric = context.Get(metric),
-                comparison = context.Get(comparison),
-                threshold = context.Get(threshold),
-                forSeconds = context.Get(duration),
-                target = context.Get(target),
-                targetName = context.Get(targetName),
-                severity = context.Get(severity),
-                project = context.Get(project),
-            }, cancellationToken).ConfigureAwait(false);
+            var body = new CreateAlertRuleRequest(context.Get(name), context.Get(metric), context.Get(comparison), context.Get(threshold), context.Get(duration),
+                context.Get(target), context.Get(targetName), context.Get(severity), Project: context.Get(project));
+            var rule = await context.Client.SendAsync(HttpMethod.Post, "api/v1/alert-rules", body, cancellationToken).ConfigureAwait(false);
             if (context.Json)
             {
                 Output.Json(context.Out, rule);
             }
             else
             {
+                var view = rule.As<AlertRuleView>();
                 Output.Fields(context.Out,
                 [
-                    ("Name", rule.Str("name")),
-                    ("Project", rule.Str("project")),
-                    ("Condition", string.Create(CultureInfo.InvariantCulture, $"{rule.Str("metric")} {rule.Str("comparison")} {rule.Str("threshold")} for {rule.Str("forSeconds")} s")),
-                    ("Target", rule.Str("targetName") is { Length: > 0 } one ? $"{rule.Str("target")} {one}" : rule.Str("target")),
-                    ("Severity", rule.Str("severity")),
-                    ("ID", rule.Str("id")),
+                    ("Name", view.Name),
+                    ("Project", view.Project),
+                    ("Condition", string.Create(CultureInfo.InvariantCulture, $"{view.Metric} {view.Comparison} {view.Threshold.Wire()} for {view.ForSeconds} s")),
+                    ("Target", Target(view)),
+                    ("Severity", view.Severity),
+                    ("ID", view.Id.ToString()),
                 ]);
             }
 
@@ -108,13 +101,16 @@ internal static class AlertRulesCommands
             return id;
         }
 
-        var rules = await context.Client.GetAsync("api/v1/alert-rules", cancellationToken).ConfigureAwait(false);
-        var named = rules.EnumerateArray().Where(r => r.Str("name") == rule && (project is null || r.Str("project") == project)).ToList();
+        var rules = (await context.Client.GetAsync("api/v1/alert-rules", cancellationToken).ConfigureAwait(false)).As<List<AlertRuleView>>();
+        var named = rules.Where(r => r.Name == rule && (project is null || r.Project == project)).ToList();
         return named.Count switch
         {
-            1 => named[0].GetProperty("id").GetGuid(),
+            1 => named[0].Id,
             0 => throw new CliException($"No alert rule named '{rule}'{(project is null ? "" : $" in project '{project}'")}.", ExitCodes.Failed),
-            _ => throw new CliException($"Projects {string.Join(", ", named.Select(r => r.Str("project")))} each have a rule named '{rule}': give --project or the rule's id.", ExitCodes.Usage),
+            _ => throw new CliException($"Projects {string.Join(", ", named.Select(r => r.Project))} each have a rule named '{rule}': give --project or the rule's id.", ExitCodes.Usage),
         };
     }
+
+    /// <summary>What the rule watches: its kind of target, and the one machine or host it names.</summary>
+    private static string Target(AlertRuleView rule) => rule.TargetName is { Length: > 0 } one ? $"{rule.Target} {one}" : rule.Target;
 }

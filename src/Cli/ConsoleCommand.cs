@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
+using Ringmaster.Contracts;
 
 namespace Ringmaster.Cli;
 
@@ -20,8 +21,8 @@ internal static class ConsoleCommand
         var command = new Command("console", "Attach this terminal to a machine's console (Ctrl-] detaches).") { name };
         CommandContext.SetAction(command, env, globals, async (context, cancellationToken) =>
         {
-            var machine = await MachinesCommands.GetMachineAsync(context, context.Get(name)!, cancellationToken).ConfigureAwait(false);
-            var id = machine.Str("id");
+            var machine = (await MachinesCommands.GetMachineAsync(context, context.Get(name)!, cancellationToken).ConfigureAwait(false)).As<MachineView>();
+            var id = machine.Id.ToString();
             var terminal = env.Terminal;
             using var socket = new ClientWebSocket();
             if (context.Client.Connection.Token is { } token)
@@ -37,10 +38,10 @@ internal static class ConsoleCommand
             }
             catch (WebSocketException e)
             {
-                throw new CliException($"Cannot open the console of {machine.Str("name")}: {e.Message}");
+                throw new CliException($"Cannot open the console of {machine.Name}: {e.Message}");
             }
 
-            await env.Error.WriteLineAsync($"Connected to {machine.Str("name")} ({machine.Str("state")}). Ctrl-] detaches.").ConfigureAwait(false);
+            await env.Error.WriteLineAsync($"Connected to {machine.Name} ({machine.State.Wire()}). Ctrl-] detaches.").ConfigureAwait(false);
             await SendSizeAsync(context, id, terminal, cancellationToken).ConfigureAwait(false);
             using var session = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             using var resize = terminal.OnResize(() => _ = SendSizeAsync(context, id, terminal, session.Token));

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
+using Ringmaster.Contracts;
 
 namespace Ringmaster.Cli;
 
@@ -13,8 +13,7 @@ internal static class HostsCommands
         list.Aliases.Add("ls");
         CommandContext.SetAction(list, env, globals, async (context, cancellationToken) =>
         {
-            var page = await context.Client.GetAsync("api/v1/hosts", cancellationToken).ConfigureAwait(false);
-            var items = page.TryGetProperty("items", out var i) ? i : page;
+            var items = Output.Items(await context.Client.GetAsync("api/v1/hosts", cancellationToken).ConfigureAwait(false));
             if (context.Json)
             {
                 Output.Json(context.Out, items);
@@ -22,21 +21,19 @@ internal static class HostsCommands
             }
 
             Output.Table(context.Out, ["NAME", "ONLINE", "MACHINES", "CPU", "MEMORY USED", "AGENT", "ID"],
-                items.EnumerateArray().Select(h => (IReadOnlyList<string>)
+                items.As<List<HostView>>().Select(h => (IReadOnlyList<string>)
                 [
-                    h.Str("name"),
-                    h.Str("online") == "true" ? "yes" : "no",
-                    h.Str("machineCount"),
-                    h.TryGetProperty("cpuPercent", out var cpu) && cpu.TryGetDouble(out var c) ? c.ToString("0", CultureInfo.InvariantCulture) + "%" : "",
-                    h.TryGetProperty("memoryUsedBytes", out var mem) && mem.TryGetInt64(out var m) ? Output.Mib(m) : "",
-                    h.Str("agentVersion"),
-                    h.Str("id"),
+                    h.Name,
+                    h.Online ? "yes" : "no",
+                    h.MachineCount.ToString(CultureInfo.InvariantCulture),
+                    h.CpuPercent.ToString("0", CultureInfo.InvariantCulture) + "%",
+                    Output.Mib(h.MemoryUsedBytes),
+                    h.AgentVersion,
+                    h.Id.ToString(),
                 ]));
             return ExitCodes.Ok;
         });
 
         return new Command("hosts", "Hosts that run guests.") { list };
     }
-
-    internal static JsonElement Items(JsonElement page) => page.TryGetProperty("items", out var items) ? items : page;
 }

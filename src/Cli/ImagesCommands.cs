@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Net.Http.Headers;
+using Ringmaster.Contracts;
 
 namespace Ringmaster.Cli;
 
@@ -15,7 +16,7 @@ internal static class ImagesCommands
         list.Aliases.Add("ls");
         CommandContext.SetAction(list, env, globals, async (context, cancellationToken) =>
         {
-            var items = HostsCommands.Items(await context.Client.GetAsync("api/v1/images", cancellationToken).ConfigureAwait(false));
+            var items = Output.Items(await context.Client.GetAsync("api/v1/images", cancellationToken).ConfigureAwait(false));
             if (context.Json)
             {
                 Output.Json(context.Out, items);
@@ -23,13 +24,13 @@ internal static class ImagesCommands
             }
 
             Output.Table(context.Out, ["NAME", "KIND", "SIZE", "SHA256", "SOURCE"],
-                items.EnumerateArray().Select(i => (IReadOnlyList<string>)
+                items.As<List<ImageView>>().Select(i => (IReadOnlyList<string>)
                 [
-                    i.Str("name"),
-                    i.Str("kind"),
-                    i.TryGetProperty("sizeBytes", out var size) && size.TryGetInt64(out var bytes) ? Output.Mib(bytes) : "",
-                    i.Str("sha256") is { Length: > 12 } sha ? sha[..12] : i.Str("sha256"),
-                    i.Str("source"),
+                    i.Name,
+                    i.Kind.Wire(),
+                    Output.Mib(i.SizeBytes),
+                    i.Sha256 is { Length: > 12 } sha ? sha[..12] : i.Sha256 ?? "",
+                    i.Source,
                 ]));
             return ExitCodes.Ok;
         });
@@ -66,7 +67,8 @@ internal static class ImagesCommands
             }
             else
             {
-                Output.Fields(context.Out, [("Name", image.Str("name")), ("Kind", image.Str("kind")), ("Size", image.Str("sizeBytes") + " bytes"), ("SHA-256", image.Str("sha256"))]);
+                var view = image.As<ImageView>();
+                Output.Fields(context.Out, [("Name", view.Name), ("Kind", view.Kind.Wire()), ("Size", view.SizeBytes.Wire() + " bytes"), ("SHA-256", view.Sha256 ?? "")]);
             }
 
             return ExitCodes.Ok;

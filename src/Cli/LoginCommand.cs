@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Ringmaster.Contracts;
 
 namespace Ringmaster.Cli;
 
@@ -12,8 +13,6 @@ namespace Ringmaster.Cli;
 /// </summary>
 internal static class LoginCommand
 {
-    public sealed record LoginRequest(string UserName, string Password, string TokenName);
-
     public static Command Build(CliEnvironment env, GlobalOptions globals)
     {
         var user = new Option<string?>("--user", "-u") { Description = "The user name (asked for when missing)." };
@@ -56,8 +55,9 @@ internal static class LoginCommand
                 throw new CliException($"Sign-in refused: wrong user name or password ({e.Message}).");
             }
 
-            var token = answer.Str("token");
-            if (token.Length == 0)
+            var signedIn = answer.As<LoginResponse>();
+            var token = signedIn.Token;
+            if (string.IsNullOrEmpty(token))
             {
                 throw new CliException("The server's sign-in answer has no token.");
             }
@@ -68,16 +68,15 @@ internal static class LoginCommand
                 Output.Json(env.Out, JsonSerializer.SerializeToElement(new
                 {
                     server = server.ToString(),
-                    userName = answer.Str("userName"),
-                    role = answer.Str("role"),
-                    expiresAt = answer.Str("expiresAt"),
+                    userName = signedIn.UserName,
+                    role = signedIn.Role.Wire(),
+                    expiresAt = signedIn.ExpiresAt.Wire(),
                     config = path,
                 }));
             }
             else
             {
-                var expires = answer.Str("expiresAt");
-                await env.Out.WriteLineAsync($"Signed in to {server} as {answer.Str("userName")} ({answer.Str("role")}){(expires.Length > 0 ? $"; the token expires {expires}" : "")}. Saved to {path}.").ConfigureAwait(false);
+                await env.Out.WriteLineAsync($"Signed in to {server} as {signedIn.UserName} ({signedIn.Role.Wire()}); the token expires {signedIn.ExpiresAt.Wire()}. Saved to {path}.").ConfigureAwait(false);
             }
 
             return ExitCodes.Ok;

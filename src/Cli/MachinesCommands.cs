@@ -1,13 +1,12 @@
 using System.CommandLine;
 using System.Text.Json;
+using Ringmaster.Contracts;
 
 namespace Ringmaster.Cli;
 
 /// <summary><c>ringmaster machines list|show|create|start|stop|restart|pause|resume|eject|delete</c>.</summary>
 internal static class MachinesCommands
 {
-    public sealed record CreateMachineBody(string Name, string Template, int? Vcpus, int? MemoryMiB, int? DiskGiB, string? Host, Dictionary<string, string>? Labels, bool Start, string? Iso = null, string? Disk = null, string? Devices = null);
-
     public static Command Build(CliEnvironment env, GlobalOptions globals)
     {
         var machines = new Command("machines", "Virtual machines and containers.");
@@ -64,8 +63,9 @@ internal static class MachinesCommands
                 var size = Math.Min(100, (wanted ?? int.MaxValue) - items.Count);
                 var path = $"api/v1/machines?limit={size}" + string.Concat(filters.Select(f => "&" + f)) + (cursor is null ? "" : "&cursor=" + Uri.EscapeDataString(cursor));
                 var page = await context.Client.GetAsync(path, cancellationToken).ConfigureAwait(false);
-                items.AddRange(HostsCommands.Items(page).EnumerateArray());
-                cursor = page.TryGetProperty("nextCursor", out var next) && next.ValueKind == JsonValueKind.String ? next.GetString() : null;
+                var read = page.As<Page<JsonElement>>();
+                items.AddRange(read.Items);
+                cursor = read.NextCursor;
             }
             while (cursor is not null && items.Count < (wanted ?? int.MaxValue));
 
@@ -76,16 +76,16 @@ internal static class MachinesCommands
             }
 
             Output.Table(context.Out, ["NAME", "KIND", "STATE", "HOST", "VCPUS", "MEMORY", "DISK", "TEMPLATE"],
-                items.Select(m => (IReadOnlyList<string>)
+                items.Select(i => i.As<MachineView>()).Select(m => (IReadOnlyList<string>)
                 [
-                    m.Str("name"),
-                    m.Str("kind"),
-                    m.Str("state"),
-                    m.Str("host"),
-                    Spec(m, "vcpus"),
-                    Spec(m, "memoryMiB") is { Length: > 0 } mib ? mib + " MiB" : "",
-                    DiskGiB(m) is { } disk ? disk + " GiB" : "",
-                    m.Str("template"),
+                    m.Name,
+                    m.Kind.Wire(),
+                    m.State.Wire(),
+                    m.Host ?? "",
+                    m.Spec.Vcpus.Wire(),
+                    m.Spec.MemoryMiB.Wire() + " MiB",
+                    DiskGiB(m) + " GiB",
+                    m.Template,
                 ]));
             return ExitCodes.Ok;
         });
@@ -135,9 +135,15 @@ internal static class MachinesCommands
                 (labelMap ??= [])[pair[..eq]] = pair[(eq + 1)..];
             }
 
-            var body = new CreateMachineBody(context.Get(name)!, context.Get(template)!, context.Get(vcpus), context.Get(memory), context.Get(disk), context.Get(host), labelMap, !context.Get(noStart), context.Get(iso), context.Get(diskImage), context.Get(devices));
+            var body = new CreateMachineRequest(context.Get(name)!, context.Get(template)!, context.Get(vcpus), context.Get(memory), context.Get(disk), context.Get(host), labelMap, !context.Get(noStart),
+                Iso: context.Get(iso), Disk: context.Get(diskImage), Devices: context.Get(devices) switch
+                {
+                    "virtio" => GuestDevices.Virtio,
+                    "emulated" => GuestDevices.Emulated,
+                    _ => null,
+                });
             var accepted = await context.Client.SendAsync(HttpMethod.Post, "api/v1/machines", body, cancellationToken).ConfigureAwait(false);
-            return await FinishAsync(context, accepted, context.Get(noWait), body.Name, cancellationToken).ConfigureAwait(false);
+            return await FinishAsync(context, accepted, context.Get(noWait), body.Name!, cancellationToken).ConfigureAwait(false);
         });
         return command;
     }
@@ -200,6 +206,7 @@ internal static class MachinesCommands
     private static async Task<int> FinishAsync(CommandContext context, JsonElement accepted, bool noWait, string? machineName, CancellationToken cancellationToken)
     {
         var operation = accepted.TryGetProperty("operation", out var op) ? op : accepted;
+        var started = operation.As<OperationView>();
         if (noWait)
         {
             if (context.Json)
@@ -208,17 +215,17 @@ internal static class MachinesCommands
             }
             else
             {
-                await context.Out.WriteLineAsync(operation.Str("id")).ConfigureAwait(false);
+                await context.Out.WriteLineAsync(started.Id.ToString()).ConfigureAwait(false);
             }
 
             return ExitCodes.Ok;
         }
 
         var final = await new OperationWaiter(context.Client, context.Env.Error).WaitAsync(operation, cancellationToken).ConfigureAwait(false);
-        if (final.Str("state") != "Succeeded")
+        var ended = final.As<OperationView>();
+        if (ended.State != OperationStatus.Succeeded)
         {
-            var error = final.Str("error");
-            throw new CliException($"The operation {final.Str("kind")} on {final.Str("target")} {final.Str("state").ToLowerInvariant()}{(error.Length > 0 ? ": " + error : ".")} (operation {final.Str("id")})");
+            throw new CliException($"The operation {ended.Kind.Wire()} on {ended.Target} {ended.State.Wire().ToLowerInvariant()}{(ended.Error is { Length: > 0 } error ? ": " + error : ".")} (operation {ended.Id})");
         }
 
         if (machineName is null)
@@ -229,7 +236,7 @@ internal static class MachinesCommands
             }
             else
             {
-                await context.Out.WriteLineAsync($"{final.Str("kind")} {final.Str("target")}: done").ConfigureAwait(false);
+                await context.Out.WriteLineAsync($"{ended.Kind.Wire()} {ended.Target}: done").ConfigureAwait(false);
             }
 
             return ExitCodes.Ok;
@@ -243,43 +250,35 @@ internal static class MachinesCommands
     internal static Task<JsonElement> GetMachineAsync(CommandContext context, string idOrName, CancellationToken cancellationToken) =>
         context.Client.GetAsync($"api/v1/machines/{Escape(idOrName)}", cancellationToken);
 
-    private static void PrintMachine(CommandContext context, JsonElement machine)
+    private static void PrintMachine(CommandContext context, JsonElement answer)
     {
         if (context.Json)
         {
-            Output.Json(context.Out, machine);
+            Output.Json(context.Out, answer);
             return;
         }
 
-        var labels = machine.TryGetProperty("labels", out var l) && l.ValueKind == JsonValueKind.Object
-            ? string.Join(", ", l.EnumerateObject().Select(p => $"{p.Name}={p.Value.GetString()}"))
-            : "";
+        var machine = answer.As<MachineView>();
         Output.Fields(context.Out,
         [
-            ("Name", machine.Str("name")),
-            ("Id", machine.Str("id")),
-            ("Kind", machine.Str("kind") + (machine.Str("engine") is { Length: > 0 } engine ? $" ({engine})" : "")),
-            ("State", machine.Str("state") + (machine.Str("detail") is { Length: > 0 } detail ? $" ({detail})" : "")),
-            ("Host", machine.Str("host")),
-            ("Template", machine.Str("template")),
-            ("Image", machine.Str("image")),
-            .. (machine.Str("iso") is { Length: > 0 } cd ? new[] { ("CD-ROM", cd) } : []),
-            ("vCPUs", Spec(machine, "vcpus")),
-            ("Memory", Spec(machine, "memoryMiB") + " MiB"),
+            ("Name", machine.Name),
+            ("Id", machine.Id.ToString()),
+            ("Kind", machine.Kind.Wire() + (machine.Engine is { } engine ? $" ({engine.Wire()})" : "")),
+            ("State", machine.State.Wire() + (machine.Detail is { Length: > 0 } detail ? $" ({detail})" : "")),
+            ("Host", machine.Host ?? ""),
+            ("Template", machine.Template),
+            ("Image", machine.Image),
+            .. (machine.Iso is { Length: > 0 } cd ? new[] { ("CD-ROM", cd) } : []),
+            ("vCPUs", machine.Spec.Vcpus.Wire()),
+            ("Memory", machine.Spec.MemoryMiB.Wire() + " MiB"),
             ("Disk", DiskGiB(machine) + " GiB"),
-            .. (machine.TryGetProperty("spec", out var spec) && spec.Str("devices") is { Length: > 0 } devices ? new[] { ("Devices", devices) } : []),
-            ("Labels", labels),
-            ("Created", machine.Str("createdAt")),
+            .. (machine.Spec.Devices is { } devices ? new[] { ("Devices", devices.Wire()) } : []),
+            ("Labels", string.Join(", ", machine.Labels.Select(p => $"{p.Key}={p.Value}"))),
+            ("Created", machine.CreatedAt.Wire()),
         ]);
     }
 
-    private static string Spec(JsonElement machine, string field) =>
-        machine.TryGetProperty("spec", out var spec) ? spec.Str(field) : "";
-
-    private static int? DiskGiB(JsonElement machine) =>
-        machine.TryGetProperty("spec", out var spec) && spec.TryGetProperty("disks", out var disks) && disks.ValueKind == JsonValueKind.Array
-            ? disks.EnumerateArray().Sum(d => d.TryGetProperty("sizeGiB", out var size) && size.TryGetInt32(out var g) ? g : 0)
-            : null;
+    private static int DiskGiB(MachineView machine) => machine.Spec.Disks.Sum(d => d.SizeGiB);
 
     internal static Argument<string> NameArgument() => new("name") { Description = "The machine's name or id." };
 

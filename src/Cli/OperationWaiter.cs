@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net.ServerSentEvents;
 using System.Text.Json;
+using Ringmaster.Contracts;
 
 namespace Ringmaster.Cli;
 
@@ -10,24 +11,24 @@ namespace Ringmaster.Cli;
 /// </summary>
 internal sealed class OperationWaiter(RingmasterClient client, TextWriter progress)
 {
-    private readonly Dictionary<string, (int Progress, string Message)> _shown = [];
+    private readonly Dictionary<Guid, (int Progress, string Message)> _shown = [];
 
-    public static bool IsEnded(JsonElement operation) => operation.Str("state") is "Succeeded" or "Failed" or "Cancelled";
+    public static bool IsEnded(JsonElement operation) => operation.As<OperationView>().State is OperationStatus.Succeeded or OperationStatus.Failed or OperationStatus.Cancelled;
 
     /// <summary>Waits for the operation to end and returns it as the server last described it.</summary>
     public async Task<JsonElement> WaitAsync(JsonElement operation, CancellationToken cancellationToken)
     {
-        var id = operation.Str("id");
+        var view = operation.As<OperationView>();
+        var id = view.Id;
         Show(operation);
         if (IsEnded(operation))
         {
             return await client.GetAsync($"api/v1/operations/{id}", cancellationToken).ConfigureAwait(false);
         }
 
-        var machine = operation.Str("machineId");
         try
         {
-            var path = "api/v1/events?types=operation" + (machine.Length > 0 ? "&machine=" + machine : "");
+            var path = "api/v1/events?types=operation" + (view.MachineId is { } machine ? "&machine=" + machine : "");
             await foreach (var changed in FollowAsync(path, id, cancellationToken).ConfigureAwait(false))
             {
                 Show(changed);
@@ -59,7 +60,7 @@ internal sealed class OperationWaiter(RingmasterClient client, TextWriter progre
     /// Operation changes from the event stream; with <paramref name="onlyId"/>, only that operation's,
     /// starting with its state once the stream is live (so an end in between is not missed).
     /// </summary>
-    public async IAsyncEnumerable<JsonElement> FollowAsync(string path, string? onlyId, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    public async IAsyncEnumerable<JsonElement> FollowAsync(string path, Guid? onlyId, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         using var response = await client.OpenStreamAsync(path, cancellationToken).ConfigureAwait(false);
         await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
@@ -86,7 +87,7 @@ internal sealed class OperationWaiter(RingmasterClient client, TextWriter progre
                 continue;
             }
 
-            if (onlyId is null || operation.Str("id") == onlyId)
+            if (onlyId is null || operation.As<OperationView>().Id == onlyId)
             {
                 yield return operation;
             }
@@ -95,7 +96,7 @@ internal sealed class OperationWaiter(RingmasterClient client, TextWriter progre
         throw new IOException("The event stream ended.");
     }
 
-    private async Task PollAsync(string id, CancellationToken cancellationToken)
+    private async Task PollAsync(Guid id, CancellationToken cancellationToken)
     {
         while (true)
         {
@@ -111,14 +112,15 @@ internal sealed class OperationWaiter(RingmasterClient client, TextWriter progre
     /// <summary>Prints a progress line when the operation's progress or message changed.</summary>
     public void Show(JsonElement operation)
     {
-        var id = operation.Str("id");
-        var percent = operation.TryGetProperty("progress", out var p) && p.TryGetInt32(out var value) ? value : 0;
-        var message = operation.Str("state") switch
+        var view = operation.As<OperationView>();
+        var id = view.Id;
+        var percent = view.Progress;
+        var message = view.State switch
         {
-            "Failed" => "failed: " + operation.Str("error"),
-            "Cancelled" => "cancelled",
-            "Succeeded" => "done",
-            _ => operation.Str("message"),
+            OperationStatus.Failed => "failed: " + view.Error,
+            OperationStatus.Cancelled => "cancelled",
+            OperationStatus.Succeeded => "done",
+            _ => view.Message ?? "",
         };
         if (_shown.TryGetValue(id, out var last) && last == (percent, message))
         {
@@ -126,6 +128,6 @@ internal sealed class OperationWaiter(RingmasterClient client, TextWriter progre
         }
 
         _shown[id] = (percent, message);
-        progress.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{operation.Str("kind")} {operation.Str("target")} [{percent,3}%] {message}"));
+        progress.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{view.Kind.Wire()} {view.Target} [{percent,3}%] {message}"));
     }
 }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using Ringmaster.Contracts;
 
 namespace Ringmaster.Cli;
 
@@ -19,11 +20,11 @@ internal static class OperationsCommands
             if (context.Get(id) is { } only)
             {
                 var operation = await context.Client.GetAsync($"api/v1/operations/{only}", cancellationToken).ConfigureAwait(false);
-                var machineFilter = operation.Str("machineId") is { Length: > 0 } m ? "&machine=" + m : "";
+                var machineFilter = operation.As<OperationView>().MachineId is { } m ? "&machine=" + m : "";
                 var last = operation;
                 if (!OperationWaiter.IsEnded(operation))
                 {
-                    await foreach (var changed in waiter.FollowAsync("api/v1/events?types=operation" + machineFilter, only.ToString(), cancellationToken).ConfigureAwait(false))
+                    await foreach (var changed in waiter.FollowAsync("api/v1/events?types=operation" + machineFilter, only, cancellationToken).ConfigureAwait(false))
                     {
                         Emit(context, waiter, changed);
                         last = changed;
@@ -38,14 +39,14 @@ internal static class OperationsCommands
                     Emit(context, waiter, operation);
                 }
 
-                return last.Str("state") == "Succeeded" ? ExitCodes.Ok : ExitCodes.Failed;
+                return last.As<OperationView>().State == OperationStatus.Succeeded ? ExitCodes.Ok : ExitCodes.Failed;
             }
 
             var filter = "";
             if (context.Get(machine) is { Length: > 0 } name)
             {
                 var found = await MachinesCommands.GetMachineAsync(context, name, cancellationToken).ConfigureAwait(false);
-                filter = "&machine=" + found.Str("id");
+                filter = "&machine=" + found.As<MachineView>().Id;
             }
 
             await foreach (var changed in waiter.FollowAsync("api/v1/events?types=operation" + filter, null, cancellationToken).ConfigureAwait(false))
