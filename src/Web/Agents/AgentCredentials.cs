@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.EntityFrameworkCore;
+using Ringmaster.Contracts;
 using Ringmaster.Core.Domain;
 using Ringmaster.Core.Services;
 using Ringmaster.Core.Store;
@@ -142,6 +143,23 @@ public sealed class AgentCredentials(IDbContextFactory<RingmasterDbContext> dbFa
         db.JoinTokens.Add(token);
         await db.SaveChangesAsync(cancellationToken);
         return (token, secret);
+    }
+
+    /// <summary>Every join token, the newest first (revoked and expired ones too: what was handed out stays visible).</summary>
+    public async Task<List<JoinTokenView>> ListJoinTokensAsync(CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var tokens = await db.JoinTokens.AsNoTracking().OrderByDescending(t => t.CreatedAt).ToListAsync(cancellationToken);
+        return [.. tokens.Select(t => new JoinTokenView(t.Id, t.Name, t.CreatedBy, Views.Utc(t.CreatedAt), Views.Utc(t.ExpiresAt), Views.Utc(t.RevokedAt)))];
+    }
+
+    /// <summary>Every agent's credential in the order they were issued, with its host and whether that agent is connected now.</summary>
+    public async Task<List<AgentCredentialView>> ListAgentsAsync(IAgentGateway agents, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var hosts = await db.Hosts.AsNoTracking().ToDictionaryAsync(h => h.Id, h => h.Name, cancellationToken);
+        var credentials = await db.AgentCredentials.AsNoTracking().OrderBy(c => c.CreatedAt).ToListAsync(cancellationToken);
+        return [.. credentials.Select(c => new AgentCredentialView(c.HostId, hosts.GetValueOrDefault(c.HostId), Views.Utc(c.CreatedAt), Views.Utc(c.RevokedAt), agents.IsConnected(c.HostId)))];
     }
 
     public async Task<bool> RevokeJoinTokenAsync(Guid id, CancellationToken cancellationToken)

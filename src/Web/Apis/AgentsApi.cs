@@ -1,11 +1,8 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.EntityFrameworkCore;
 using Ringmaster.Contracts;
-using Ringmaster.Core.Domain;
 using Ringmaster.Core.Services;
-using Ringmaster.Core.Store;
 using Ringmaster.Shared;
 using Ringmaster.Web.Agents;
 
@@ -31,12 +28,8 @@ public static class AgentsApi
         return app;
     }
 
-    public static async Task<Ok<Page<JoinTokenView>>> ListJoinTokens(IDbContextFactory<RingmasterDbContext> dbFactory, CancellationToken cancellationToken)
-    {
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var tokens = await db.JoinTokens.AsNoTracking().OrderByDescending(t => t.CreatedAt).ToListAsync(cancellationToken);
-        return TypedResults.Ok(new Page<JoinTokenView>([.. tokens.Select(ToView)], null));
-    }
+    public static async Task<Ok<Page<JoinTokenView>>> ListJoinTokens(AgentCredentials credentials, CancellationToken cancellationToken) =>
+        TypedResults.Ok(new Page<JoinTokenView>(await credentials.ListJoinTokensAsync(cancellationToken), null));
 
     public static async Task<Results<Created<JoinTokenCreated>, ValidationProblem>> CreateJoinToken(
         AgentCredentials credentials, ClaimsPrincipal user, [FromBody] CreateJoinTokenRequest request, TimeProvider clock, CancellationToken cancellationToken)
@@ -58,18 +51,9 @@ public static class AgentsApi
     public static async Task<Results<NoContent, ProblemHttpResult>> RevokeJoinToken(AgentCredentials credentials, Guid id, CancellationToken cancellationToken) =>
         await credentials.RevokeJoinTokenAsync(id, cancellationToken) ? TypedResults.NoContent() : ApiResults.Problem(ResultKind.NotFound, "No such join token.");
 
-    public static async Task<Ok<Page<AgentCredentialView>>> ListAgents(IDbContextFactory<RingmasterDbContext> dbFactory, IAgentGateway agents, CancellationToken cancellationToken)
-    {
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var hosts = await db.Hosts.AsNoTracking().ToDictionaryAsync(h => h.Id, h => h.Name, cancellationToken);
-        var credentials = await db.AgentCredentials.AsNoTracking().OrderBy(c => c.CreatedAt).ToListAsync(cancellationToken);
-        return TypedResults.Ok(new Page<AgentCredentialView>(
-            [.. credentials.Select(c => new AgentCredentialView(c.HostId, hosts.GetValueOrDefault(c.HostId), Views.Utc(c.CreatedAt), Views.Utc(c.RevokedAt), agents.IsConnected(c.HostId)))],
-            null));
-    }
+    public static async Task<Ok<Page<AgentCredentialView>>> ListAgents(AgentCredentials credentials, IAgentGateway agents, CancellationToken cancellationToken) =>
+        TypedResults.Ok(new Page<AgentCredentialView>(await credentials.ListAgentsAsync(agents, cancellationToken), null));
 
     public static async Task<Results<NoContent, ProblemHttpResult>> RevokeAgent(AgentCredentials credentials, Guid hostId, CancellationToken cancellationToken) =>
         await credentials.RevokeAsync(hostId, cancellationToken) ? TypedResults.NoContent() : ApiResults.Problem(ResultKind.NotFound, "No such host.");
-
-    private static JoinTokenView ToView(JoinTokenEntity t) => new(t.Id, t.Name, t.CreatedBy, Views.Utc(t.CreatedAt), Views.Utc(t.ExpiresAt), Views.Utc(t.RevokedAt));
 }

@@ -1,11 +1,8 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Authorization;
-using Microsoft.EntityFrameworkCore;
 using Ringmaster.Contracts;
-using Ringmaster.Core.Domain;
 using Ringmaster.Core.Services;
-using Ringmaster.Core.Store;
 using Ringmaster.Shared;
 using Ringmaster.Web.Access;
 using Ringmaster.Web.Agents;
@@ -17,7 +14,6 @@ public partial class Agents
 {
     [Inject] public required AgentCredentials Credentials { get; init; }
     [Inject] public required IAgentGateway Gateway { get; init; }
-    [Inject] public required IDbContextFactory<RingmasterDbContext> DbFactory { get; init; }
     [Inject] public required AuditLog Audit { get; init; }
     [Inject] public required TimeProvider Clock { get; init; }
     [CascadingParameter] public Task<AuthenticationState>? AuthenticationState { get; set; }
@@ -46,12 +42,8 @@ public partial class Agents
             return;
         }
 
-        await using var db = await DbFactory.CreateDbContextAsync();
-        _joinTokens = [.. (await db.JoinTokens.AsNoTracking().OrderByDescending(t => t.CreatedAt).ToListAsync())
-            .Select(t => new JoinTokenView(t.Id, t.Name, t.CreatedBy, Views.Utc(t.CreatedAt), Views.Utc(t.ExpiresAt), Views.Utc(t.RevokedAt)))];
-        var hosts = await db.Hosts.AsNoTracking().ToDictionaryAsync(h => h.Id, h => h.Name);
-        _agents = [.. (await db.AgentCredentials.AsNoTracking().OrderBy(c => c.CreatedAt).ToListAsync())
-            .Select(c => new AgentCredentialView(c.HostId, hosts.GetValueOrDefault(c.HostId), Views.Utc(c.CreatedAt), Views.Utc(c.RevokedAt), Gateway.IsConnected(c.HostId)))];
+        _joinTokens = await Credentials.ListJoinTokensAsync(CancellationToken.None);
+        _agents = await Credentials.ListAgentsAsync(Gateway, CancellationToken.None);
     }
 
     private async Task CreateJoinTokenAsync()
