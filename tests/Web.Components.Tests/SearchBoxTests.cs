@@ -103,6 +103,37 @@ public sealed class SearchBoxTests : SearchTestContext
     }
 
     [Fact]
+    public void Search_AnId_FindsTheMachineHostOrOperationItNames_AsTheCallerMaySeeIt()
+    {
+        var cut = Type(BlueMachine.ToString());
+        Assert.Equal([("machine", "web-blue-1", $"/machines/{BlueMachine}")], Results(cut));
+
+        cut.Find("[data-test=search-input]").Input(RedOperation.ToString().ToUpperInvariant());
+        cut.WaitForAssertion(() => Assert.Equal([("operation", "machine.start web-red-1", $"/operations/{RedOperation}")], Results(cut)));
+
+        cut.Find("[data-test=search-input]").Input($" {Alpha} ");
+        cut.WaitForAssertion(() => Assert.Equal([("host", "Alpha-Host", "/hosts/Alpha-Host")], Results(cut)));
+
+        // Another project's machine is not found by its id either.
+        SignInProjectUser("bob", "blue");
+        var blue = Type(RedMachine.ToString());
+        Assert.Equal($"Nothing matches “{RedMachine}”.", blue.Find("[data-test=search-empty]").TextContent.Trim());
+    }
+
+    [Fact]
+    public void Search_AUserName_FindsTheOperationsTheyStarted_AndSaysWho()
+    {
+        var cut = Type("rita");
+
+        Assert.Equal([("operation", "machine.start web-red-1", $"/operations/{RedOperation}")], Results(cut));
+        Assert.Contains("succeeded · by rita", cut.Find("[data-test=search-result][data-kind=operation]").TextContent);
+
+        SignInProjectUser("bob", "blue");
+        var blue = Type("rita");
+        Assert.Equal("Nothing matches “rita”.", blue.Find("[data-test=search-empty]").TextContent.Trim());
+    }
+
+    [Fact]
     public void Search_MoreMatchesThanShown_SaysHowManyMore_AndLinksToEveryMachineNamedSo()
     {
         Seed(db =>

@@ -46,9 +46,10 @@ public sealed record MachineLeaf(Guid Id, string Name, MachineState State, Machi
 public interface IDashboardSearch
 {
     /// <summary>
-    /// Machines (by name, or by a label's <c>key=value</c>), hosts, operations, images and snapshots
-    /// whose name holds <paramref name="text"/> (in any case), at most <paramref name="perKind"/> of
-    /// each and how many more there are, as the caller may see them.
+    /// Machines (by name, or by a label's <c>key=value</c>), hosts, operations (by kind and target, or
+    /// by the user who started them), images and snapshots whose name holds <paramref name="text"/>
+    /// (in any case), or the machine, host or operation whose id it is; at most <paramref name="perKind"/>
+    /// of each and how many more there are, as the caller may see them.
     /// </summary>
     Task<SearchResults> SearchAsync(string text, int perKind = 5, CancellationToken cancellationToken = default);
 
@@ -77,12 +78,14 @@ public sealed class DashboardSearch(IDbContextFactory<RingmasterDbContext> dbFac
         // Lowered on both sides, in SQL: contains in any case on SQLite and PostgreSQL alike.
         var term = (trimmed.Length > MaxText ? trimmed[..MaxText] : trimmed).ToLowerInvariant();
         var take = Math.Clamp(perKind, 1, 50);
+        // An id pasted from the API, the CLI or a log finds what it names (and nothing else matches it).
+        Guid? id = Guid.TryParse(trimmed, out var parsed) ? parsed : null;
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var hits = new List<SearchHit>();
 
         // A machine is found by its name or by one of its labels, written key=value ("tier=web", "tier", "web").
         var matching = db.Machines.AsNoTracking()
-            .Where(m => m.Name.ToLower().Contains(term)
+            .Where(m => m.Id == id || m.Name.ToLower().Contains(term)
                 || db.MachineLabels.Any(l => l.MachineId == m.Id && (l.Key + "=" + l.Value).ToLower().Contains(term)));
         var machines = await matching
             .OrderBy(m => m.Name).Take(take)
@@ -99,7 +102,7 @@ public sealed class DashboardSearch(IDbContextFactory<RingmasterDbContext> dbFac
         var more = new Dictionary<SearchKind, int>();
         await CountMoreAsync(more, SearchKind.Machine, machines.Count, take, matching, cancellationToken);
 
-        var matchingHosts = db.Hosts.AsNoTracking().Where(h => h.Name.ToLower().Contains(term));
+        var matchingHosts = db.Hosts.AsNoTracking().Where(h => h.Id == id || h.Name.ToLower().Contains(term));
         var hosts = await matchingHosts
             .OrderBy(h => h.Name).Take(take)
             .Select(h => new { h.Name, h.Online })
@@ -107,14 +110,16 @@ public sealed class DashboardSearch(IDbContextFactory<RingmasterDbContext> dbFac
         hits.AddRange(hosts.Select(h => new SearchHit(SearchKind.Host, h.Name, h.Online ? "online" : "offline", $"/hosts/{Uri.EscapeDataString(h.Name)}")));
         await CountMoreAsync(more, SearchKind.Host, hosts.Count, take, matchingHosts, cancellationToken);
 
-        // An operation is named by its kind and its target ("machine.start web-1"), newest first.
+        // An operation is named by its kind and its target ("machine.start web-1"), and found by those
+        // or by who started it; newest first.
         var kinds = Enum.GetValues<OperationKind>().Where(k => k.Name().Contains(term, StringComparison.OrdinalIgnoreCase)).ToList();
-        var matchingOperations = db.Operations.AsNoTracking().Where(o => o.Target.ToLower().Contains(term) || kinds.Contains(o.Kind));
+        var matchingOperations = db.Operations.AsNoTracking()
+            .Where(o => o.Id == id || o.Target.ToLower().Contains(term) || kinds.Contains(o.Kind) || o.User.ToLower().Contains(term));
         var operations = await matchingOperations
             .OrderByDescending(o => o.CreatedAt).Take(take)
-            .Select(o => new { o.Id, o.Kind, o.Target, o.State })
+            .Select(o => new { o.Id, o.Kind, o.Target, o.State, o.User })
             .ToListAsync(cancellationToken);
-        hits.AddRange(operations.Select(o => new SearchHit(SearchKind.Operation, $"{o.Kind.Name()} {o.Target}", o.State.ToString().ToLowerInvariant(), $"/operations/{o.Id}")));
+        hits.AddRange(operations.Select(o => new SearchHit(SearchKind.Operation, $"{o.Kind.Name()} {o.Target}", $"{o.State.ToString().ToLowerInvariant()} · by {o.User}", $"/operations/{o.Id}")));
         await CountMoreAsync(more, SearchKind.Operation, operations.Count, take, matchingOperations, cancellationToken);
 
         // Images and templates lead to their row on the Images and templates page.
