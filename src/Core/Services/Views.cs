@@ -9,7 +9,8 @@ namespace Ringmaster.Core.Services;
 /// <summary>Turns entities into the records that cross the wire.</summary>
 public static class Views
 {
-    public static DateTimeOffset Utc(DateTime value) => new(DateTime.SpecifyKind(value, DateTimeKind.Utc));
+    /// <summary>A stored time as the API shows it: UTC, to the microsecond (what PostgreSQL keeps), so it reads the same before and after the database.</summary>
+    public static DateTimeOffset Utc(DateTime value) => new(DateTime.SpecifyKind(value.AddTicks(-(value.Ticks % TimeSpan.TicksPerMicrosecond)), DateTimeKind.Utc));
 
     public static DateTimeOffset? Utc(DateTime? value) => value is null ? null : Utc(value.Value);
 

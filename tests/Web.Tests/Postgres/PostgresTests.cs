@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
@@ -112,10 +113,12 @@ public sealed class PostgresTests
         using var admin = app.StartKestrel();
         await using var agent = await FakeAgent.StartAsync(admin.BaseAddress!, app.JoinToken, "pg-host");
 
+        var answers = new Dictionary<string, JsonElement>();
         foreach (var (name, team) in new[] { ("web-1", "web"), ("web-2", "web"), ("db-1", "data") })
         {
             using var created = await admin.PostAsJsonAsync("/api/v1/machines", new { name, template = "busybox", start = false, labels = new Dictionary<string, string> { ["team"] = team, ["env"] = "prod" } });
             Assert.True(created.StatusCode == HttpStatusCode.Accepted, $"{name}: {created.StatusCode} {await created.Content.ReadAsStringAsync()}");
+            answers[name] = await created.ReadJsonAsync();
         }
 
         async Task<string[]> NamesAsync(string query) =>
@@ -137,6 +140,16 @@ public sealed class PostgresTests
 
         var machine = await (await admin.GetAsync("/api/v1/machines/web-1")).ReadJsonAsync();
         Assert.Equal("prod", machine.GetProperty("labels").GetProperty("env").GetString());
+        // The times the create answered with are the ones read back later (PostgreSQL keeps microseconds).
+        var accepted = answers["web-1"];
+        Assert.Equal(accepted.GetProperty("machine").GetProperty("createdAt").GetString(), machine.GetProperty("createdAt").GetString());
+        var operationId = accepted.GetProperty("operation").GetProperty("id").GetString();
+        var operation = await (await admin.GetAsync($"/api/v1/operations/{operationId}")).ReadJsonAsync();
+        Assert.Equal(accepted.GetProperty("operation").GetProperty("createdAt").GetString(), operation.GetProperty("createdAt").GetString());
+
+        // An id finds what it names on PostgreSQL too.
+        var byId = await search.SearchAsync(machine.GetProperty("id").GetString()!);
+        Assert.Equal([(Ringmaster.Web.Services.SearchKind.Machine, "web-1")], byId.Hits.Select(h => (h.Kind, h.Title)));
 
         // A machine at rest on the host (the fake agent never finishes a create): deleting it is accepted and under way.
         await InDbAsync(app, db =>
