@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Ringmaster.Core.Domain;
 using Ringmaster.Core.Store;
+using Ringmaster.Shared;
 
 namespace Ringmaster.Web.Access;
 
@@ -15,12 +16,12 @@ public sealed class AuditLog(IDbContextFactory<RingmasterDbContext> dbFactory, I
             db.Audit.Add(new AuditEntity
             {
                 At = DateTime.UtcNow,
-                User = Clip(user, 256),
-                Action = Clip(action, 128),
-                Target = Clip(target, 512),
-                RemoteIp = remoteIp is null ? null : Clip(remoteIp, 64),
+                User = InputText.Clip(user, 255),
+                Action = InputText.Clip(action, 127),
+                Target = InputText.Clip(target, 511),
+                RemoteIp = remoteIp is null ? null : InputText.Clip(remoteIp, 63),
                 Status = status,
-                Detail = detail is null ? null : Clip(detail, 2048),
+                Detail = detail is null ? null : InputText.Clip(detail, 2047),
             });
             await db.SaveChangesAsync();
         }
@@ -32,8 +33,6 @@ public sealed class AuditLog(IDbContextFactory<RingmasterDbContext> dbFactory, I
 
     public Task RecordAsync(HttpContext http, string action, string target, int status, string? detail = null, string? user = null) =>
         RecordAsync(user ?? http.User.Identity?.Name ?? "anonymous", action, target, AccessExtensions.RemoteIp(http), status, detail);
-
-    private static string Clip(string value, int max) => value.Length <= max ? value : value[..max];
 }
 
 /// <summary>

@@ -40,7 +40,7 @@ public static class AuthApi
         var user = await CheckAsync(users, request.UserName, request.Password);
         if (user is null)
         {
-            await audit.RecordAsync(http, "auth.login", "token", StatusCodes.Status401Unauthorized, "wrong user name or password", Clip(request.UserName));
+            await audit.RecordAsync(http, "auth.login", "token", StatusCodes.Status401Unauthorized, "wrong user name or password", InputText.Clip(request.UserName ?? "(none)", 63));
             return TypedResults.Problem("The user name or password is wrong.", statusCode: StatusCodes.Status401Unauthorized, title: "Unauthorized");
         }
 
@@ -62,7 +62,7 @@ public static class AuthApi
         var user = await CheckAsync(users, userName, password);
         if (user is null)
         {
-            await audit.RecordAsync(http, "auth.sign-in", "dashboard", StatusCodes.Status401Unauthorized, "wrong user name or password", Clip(userName));
+            await audit.RecordAsync(http, "auth.sign-in", "dashboard", StatusCodes.Status401Unauthorized, "wrong user name or password", InputText.Clip(userName ?? "(none)", 63));
             return TypedResults.LocalRedirect($"/login?error=1&returnUrl={Uri.EscapeDataString(back)}");
         }
 
@@ -104,6 +104,4 @@ public static class AuthApi
 
     private static bool IsLocal(string? url) =>
         !string.IsNullOrEmpty(url) && url.StartsWith('/') && !url.StartsWith("//", StringComparison.Ordinal) && !url.StartsWith("/\\", StringComparison.Ordinal);
-
-    private static string Clip(string? value) => value is null ? "(none)" : value.Length > 64 ? value[..64] : value;
 }
