@@ -1,12 +1,31 @@
 using Microsoft.AspNetCore.Diagnostics;
+using Npgsql;
 
 namespace Ringmaster.Web;
 
-/// <summary>Unreadable requests (malformed JSON, wrong types, oversized bodies) answer 400 problem details, not 500.</summary>
+/// <summary>
+/// Unreadable requests (malformed JSON, wrong types, oversized bodies) answer 400 problem details, not
+/// 500; so does text PostgreSQL cannot hold (a NUL character in a filter or a field), which SQLite takes.
+/// </summary>
 internal sealed class BadRequestExceptionHandler(IProblemDetailsService problems) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
+        if (IsNulInText(exception) && !httpContext.Response.HasStarted)
+        {
+            httpContext.Response.StatusCode = StatusCodes.Status400BadRequest;
+            return await problems.TryWriteAsync(new ProblemDetailsContext
+            {
+                HttpContext = httpContext,
+                ProblemDetails =
+                {
+                    Status = StatusCodes.Status400BadRequest,
+                    Title = "The request holds text that cannot be stored.",
+                    Detail = "A value or a query holds a NUL character (\\u0000), which the database does not keep; remove it.",
+                },
+            });
+        }
+
         if (exception is not BadHttpRequestException bad)
         {
             return false;
@@ -24,6 +43,20 @@ internal sealed class BadRequestExceptionHandler(IProblemDetailsService problems
                 Detail = Describe(bad),
             },
         });
+    }
+
+    /// <summary>PostgreSQL's "invalid byte sequence for encoding UTF8: 0x00" (22021), however deep EF Core wrapped it.</summary>
+    private static bool IsNulInText(Exception? exception)
+    {
+        for (; exception is not null; exception = exception.InnerException)
+        {
+            if (exception is PostgresException { SqlState: PostgresErrorCodes.CharacterNotInRepertoire })
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static string Describe(BadHttpRequestException bad) => bad.InnerException switch
