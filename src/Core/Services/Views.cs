@@ -39,4 +39,17 @@ public static class Views
         var ids = machines.Where(m => m.HostId != null).Select(m => m.HostId!.Value).Distinct().ToList();
         return ids.Count == 0 ? [] : await db.Hosts.AsNoTracking().Where(h => ids.Contains(h.Id)).ToDictionaryAsync(h => h.Id, h => h.Name, cancellationToken);
     }
+
+    /// <summary>One machine as the API shows it, with its host's name; null when there is none (or the caller may not see it).</summary>
+    public static async Task<MachineView?> MachineAsync(RingmasterDbContext db, Guid id, CancellationToken cancellationToken)
+    {
+        var machine = await db.Machines.AsNoTracking().FirstOrDefaultAsync(m => m.Id == id, cancellationToken);
+        if (machine is null)
+        {
+            return null;
+        }
+
+        var host = machine.HostId is { } hostId ? await db.Hosts.AsNoTracking().Where(h => h.Id == hostId).Select(h => h.Name).FirstOrDefaultAsync(cancellationToken) : null;
+        return machine.ToView(host);
+    }
 }

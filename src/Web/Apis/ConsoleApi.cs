@@ -108,9 +108,7 @@ public static class ConsoleApi
         async Task<MachineView?> ReadAgainAsync(CancellationToken cancellationToken)
         {
             await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-            var now = await db.Machines.AsNoTracking().FirstOrDefaultAsync(m => m.Id == session.MachineId, cancellationToken);
-            var host = now?.HostId is { } at ? await db.Hosts.AsNoTracking().Where(h => h.Id == at).Select(h => h.Name).FirstOrDefaultAsync(cancellationToken) : null;
-            return now?.ToView(host);
+            return await Views.MachineAsync(db, session.MachineId, cancellationToken);
         }
 
         var follow = Task.Run(async () =>

@@ -86,14 +86,7 @@ public sealed class DashboardData(IDbContextFactory<RingmasterDbContext> dbFacto
     public async Task<MachineView?> GetMachineAsync(Guid id, CancellationToken cancellationToken = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var machine = await db.Machines.AsNoTracking().FirstOrDefaultAsync(m => m.Id == id, cancellationToken);
-        if (machine is null)
-        {
-            return null;
-        }
-
-        var host = machine.HostId is { } hostId ? await db.Hosts.Where(h => h.Id == hostId).Select(h => h.Name).FirstOrDefaultAsync(cancellationToken) : null;
-        return machine.ToView(host);
+        return await Views.MachineAsync(db, id, cancellationToken);
     }
 
     public async Task<OperationPage> QueryOperationsAsync(OperationQuery query, CancellationToken cancellationToken = default)
