@@ -5,7 +5,8 @@ namespace Ringmaster.Web;
 
 /// <summary>
 /// Unreadable requests (malformed JSON, wrong types, oversized bodies) answer 400 problem details, not
-/// 500; so does text PostgreSQL cannot hold (a NUL character in a filter or a field), which SQLite takes.
+/// 500; so does text with a NUL character (refused as requests are read, see <see cref="NulText"/>; PostgreSQL's
+/// own refusal is the backstop for text that reaches it another way).
 /// </summary>
 internal sealed class BadRequestExceptionHandler(IProblemDetailsService problems) : IExceptionHandler
 {
@@ -20,8 +21,8 @@ internal sealed class BadRequestExceptionHandler(IProblemDetailsService problems
                 ProblemDetails =
                 {
                     Status = StatusCodes.Status400BadRequest,
-                    Title = "The request holds text that cannot be stored.",
-                    Detail = "A value or a query holds a NUL character (\\u0000), which the database does not keep; remove it.",
+                    Title = NulText.Title,
+                    Detail = NulText.Detail,
                 },
             });
         }
@@ -29,6 +30,12 @@ internal sealed class BadRequestExceptionHandler(IProblemDetailsService problems
         if (exception is not BadHttpRequestException bad)
         {
             return false;
+        }
+
+        if (bad.InnerException is NulInTextException nul)
+        {
+            httpContext.Response.StatusCode = StatusCodes.Status400BadRequest;
+            return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = httpContext, ProblemDetails = NulText.Problem(nul) });
         }
 
         httpContext.Response.StatusCode = bad.StatusCode;

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using MudBlazor.Services;
 using Scalar.AspNetCore;
 
@@ -18,10 +19,15 @@ public static class WebExtensions
         return builder;
     }
 
-    /// <summary>JSON (camelCase, enums as strings) and RFC 9457 problem details for every error.</summary>
+    /// <summary>JSON (camelCase, enums as strings, no NUL in text) and RFC 9457 problem details for every error.</summary>
     public static IHostApplicationBuilder AddRingmasterApi(this IHostApplicationBuilder builder)
     {
-        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
+        builder.Services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.Converters.Add(new JsonStringEnumConverter());
+            o.SerializerOptions.TypeInfoResolver = (o.SerializerOptions.TypeInfoResolver ?? new DefaultJsonTypeInfoResolver())
+                .WithAddedModifier(NulText.RefuseInObjects);
+        });
         builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi(Apis.ApiDescription.Configure);
         builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
@@ -66,6 +72,7 @@ public static class WebExtensions
         app.UseWhen(WantsPage, page => page.UseStatusCodePagesWithReExecute("/status/{0}", createScopeForStatusCodePages: true));
         app.UseWhen(http => !WantsPage(http), api => api.UseStatusCodePages());
         app.UseKnownRequestCharsets();
+        app.UseNoNulText();
         return app;
     }
 

@@ -99,7 +99,12 @@ public static class ImagesApi
                 ImportImageRequest? request;
                 try
                 {
-                    request = await JsonSerializer.DeserializeAsync<ImportImageRequest>(http.Request.Body, JsonSerializerOptions.Web, cancellationToken);
+                    var json = http.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>>().Value.SerializerOptions;
+                    request = await JsonSerializer.DeserializeAsync<ImportImageRequest>(http.Request.Body, json, cancellationToken);
+                }
+                catch (NulInTextException e)
+                {
+                    return TypedResults.Problem(NulText.Problem(e));
                 }
                 catch (JsonException e)
                 {
