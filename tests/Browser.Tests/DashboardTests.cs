@@ -255,7 +255,7 @@ public sealed partial class DashboardTests(BrowserFixture fixture)
         return result.Value.Machine.Id;
     }
 
-    private static async Task TypeInConsoleAsync(IPage page, string line)
+    internal static async Task TypeInConsoleAsync(IPage page, string line)
     {
         var console = page.GetByTestId("console");
         if (await console.GetAttributeAsync("data-console") == "xterm")
@@ -272,7 +272,7 @@ public sealed partial class DashboardTests(BrowserFixture fixture)
     }
 
     /// <summary>Waits until the console shows text that satisfies <paramref name="condition"/>.</summary>
-    private static async Task WaitForConsoleAsync(IPage page, Func<string, bool> condition, TimeSpan timeout)
+    internal static async Task WaitForConsoleAsync(IPage page, Func<string, bool> condition, TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
         var text = "";
@@ -291,7 +291,7 @@ public sealed partial class DashboardTests(BrowserFixture fixture)
     }
 
     /// <summary>What the console shows on screen (xterm's rows, or the plain console's text).</summary>
-    private static Task<string> ConsoleTextAsync(IPage page) => page.EvaluateAsync<string>("""
+    internal static Task<string> ConsoleTextAsync(IPage page) => page.EvaluateAsync<string>("""
         () => {
           const c = document.querySelector('[data-test=console]');
           const rows = c.querySelector('.xterm-rows');
@@ -304,5 +304,5 @@ public sealed partial class DashboardTests(BrowserFixture fixture)
     private static ILocatorAssertions Expect(ILocator locator) => Assertions.Expect(locator);
 
     [GeneratedRegex(@"[#$] *$", RegexOptions.Multiline)]
-    private static partial Regex PromptPattern();
+    internal static partial Regex PromptPattern();
 }
