@@ -30,12 +30,13 @@ public sealed class EmbeddedProductTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task FirstRun_HostOnlineWithin30s_BusyboxConsoleAnswersEchoHi()
+    public async Task FirstRun_HostComesOnline_BusyboxConsoleAnswersEchoHi()
     {
+        // A bound on waiting, not a figure: a cold start (JIT, migrations, the Podman probe) on a loaded machine takes longer than on a quiet one.
         var host = await HttpJson.EventuallyAsync(
             async () => await _api.IsUpAsync() ? await _api.GetAsync("/api/v1/hosts") : default,
             page => page.ValueKind != System.Text.Json.JsonValueKind.Undefined && page.GetProperty("items").EnumerateArray().Any(h => h.GetProperty("online").GetBoolean()),
-            TimeSpan.FromSeconds(30), "the embedded host online");
+            TimeSpan.FromMinutes(3), "the embedded host online");
         var engine = host.GetProperty("items")[0].GetProperty("capabilities").GetProperty("containerEngine");
         Assert.Equal("podman", engine.GetProperty("name").GetString());
 
