@@ -102,14 +102,14 @@ if [ "$failed" -gt 0 ]; then
   echo "Failed tests:"
   for trx in "$results"/*.trx "$results"/postgres/*.trx; do
     [ -e "$trx" ] || continue
-    case "$trx" in "$results"/postgres/*) echo "  on PostgreSQL:" ;; esac
-    perl -0777 -ne '
+    case "$trx" in "$results"/postgres/*) label="on PostgreSQL: " ;; *) label="" ;; esac
+    LABEL="$label" perl -0777 -ne '
       while (/<UnitTestResult\b[^>]*?testName="([^"]*)"[^>]*?outcome="Failed"[^>]*>(.*?)<\/UnitTestResult>/gs) {
         my ($name, $body) = ($1, $2);
         my ($msg) = $body =~ /<Message>(.*?)<\/Message>/s;
         $msg = defined $msg ? substr($msg, 0, 600) : "";
         for ($name, $msg) { s/&lt;/</g; s/&gt;/>/g; s/&quot;/"/g; s/&apos;/\x27/g; s/&amp;/&/g; }
-        print "  $name\n";
+        print "  $ENV{LABEL}$name\n";
         print map { "    $_\n" } split /\n/, $msg;
       }' "$trx"
   done
