@@ -15,16 +15,7 @@ internal sealed class BadRequestExceptionHandler(IProblemDetailsService problems
         if (IsNulInText(exception) && !httpContext.Response.HasStarted)
         {
             httpContext.Response.StatusCode = StatusCodes.Status400BadRequest;
-            return await problems.TryWriteAsync(new ProblemDetailsContext
-            {
-                HttpContext = httpContext,
-                ProblemDetails =
-                {
-                    Status = StatusCodes.Status400BadRequest,
-                    Title = NulText.Title,
-                    Detail = NulText.Detail,
-                },
-            });
+            return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = httpContext, ProblemDetails = NulText.Problem() });
         }
 
         if (exception is not BadHttpRequestException bad)

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
+using Microsoft.AspNetCore.Mvc;
 
 namespace Ringmaster.Web;
 
@@ -17,20 +18,21 @@ internal static class NulText
 
     public static IApplicationBuilder UseNoNulText(this IApplicationBuilder app) => app.Use(async (context, next) =>
     {
-        // (A path never holds one: ASP.NET Core refuses a decoded NUL in the path itself.)
-        if (context.Request.Query.Any(q => Holds(q.Key) || q.Value.Any(Holds)))
+        // A NUL reaches a query only as "%00" (the request line cannot carry one raw), so the query is
+        // parsed only when that is in it. (A path never holds one: ASP.NET Core refuses a decoded NUL there.)
+        if (context.Request.QueryString.Value?.Contains("%00", StringComparison.Ordinal) == true
+            && context.Request.Query.Any(q => Holds(q.Key) || q.Value.Any(Holds)))
         {
             context.Response.StatusCode = StatusCodes.Status400BadRequest;
-            await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
-            {
-                HttpContext = context,
-                ProblemDetails = { Status = StatusCodes.Status400BadRequest, Title = Title, Detail = Detail },
-            });
+            await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = Problem() });
             return;
         }
 
         await next(context);
     });
+
+    /// <summary>The problem for a NUL in a query, or in text that reached the database another way.</summary>
+    public static ProblemDetails Problem() => new() { Status = StatusCodes.Status400BadRequest, Title = Title, Detail = Detail };
 
     /// <summary>The problem for a JSON string with a NUL: a validation problem naming the body's top field, as the API's other checks do.</summary>
     public static HttpValidationProblemDetails Problem(NulInTextException nul)
@@ -80,8 +82,7 @@ internal static class NulText
     }
 
     private static bool MayHoldText(Type type) =>
-        type == typeof(string) || (type != typeof(string) && typeof(System.Collections.IEnumerable).IsAssignableFrom(type)
-            && (typeof(IEnumerable<string>).IsAssignableFrom(type) || typeof(IEnumerable<KeyValuePair<string, string>>).IsAssignableFrom(type)));
+        type == typeof(string) || typeof(IEnumerable<string>).IsAssignableFrom(type) || typeof(IEnumerable<KeyValuePair<string, string>>).IsAssignableFrom(type);
 
     private static bool HoldsNul(object? value) => value switch
     {
